@@ -1,0 +1,96 @@
+// The Engine: a URL, the driver that connects to it, and a pool of open connections.
+// Sessions borrow a connection for the length of a transaction and give it back.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "strata/engine/connection.hpp"
+#include "strata/engine/url.hpp"
+
+namespace strata::engine {
+
+struct ConnectOptions {
+  std::chrono::milliseconds busy_timeout{5000};  // how long to wait on a locked database
+  bool foreign_keys = true;                        // enforce foreign keys (SQLite pragma)
+};
+
+// Opens connections for one backend. A dialect implements it.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  // Throws OperationalError with a clear message (e.g. "cannot open database file
+  // 'x/y.db': folder 'x' does not exist") when the database cannot be reached.
+  virtual std::unique_ptr<Connection> connect(const Url& url, const ConnectOptions& options) = 0;
+  // Whether every connection sees the same data only if it is the same connection
+  // (an in-memory SQLite database): then the pool holds exactly one.
+  virtual bool single_connection(const Url& url) const = 0;
+};
+
+struct EngineOptions {
+  ConnectOptions connect;
+  std::size_t pool_size = 5;                    // connections kept open when idle
+  std::chrono::milliseconds pool_timeout{30000};  // wait for a free connection, then error
+  EchoSink echo;                                  // set: every connection echoes SQL here
+};
+
+class Engine;
+
+// A connection borrowed from the engine's pool; returned on destruction. A connection left
+// inside a transaction is rolled back before it is reused; a dead one is closed.
+class PooledConnection {
+ public:
+  PooledConnection() = default;
+  PooledConnection(Engine* engine, std::unique_ptr<Connection> c) noexcept
+      : engine_(engine), conn_(std::move(c)) {}
+  PooledConnection(PooledConnection&&) noexcept = default;
+  PooledConnection& operator=(PooledConnection&& o) noexcept;
+  ~PooledConnection();
+  Connection* operator->() const noexcept { return conn_.get(); }
+  Connection& operator*() const noexcept { return *conn_; }
+  explicit operator bool() const noexcept { return conn_ != nullptr; }
+  void release() noexcept;  // give back now
+
+ private:
+  Engine* engine_ = nullptr;
+  std::unique_ptr<Connection> conn_;
+};
+
+// Thread-safe: many threads may borrow connections at once.
+class Engine {
+ public:
+  Engine(Url url, std::shared_ptr<Driver> driver, EngineOptions options = {});
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine();
+
+  // A connection from the pool, or a new one; waits up to pool_timeout when the pool is
+  // exhausted (single-connection databases), then throws OperationalError.
+  PooledConnection connect();
+
+  const Url& url() const noexcept { return url_; }
+  Driver& driver() const noexcept { return *driver_; }
+  const EngineOptions& options() const noexcept { return options_; }
+  void set_echo(EchoSink sink);
+
+  // Closes every idle connection.
+  void dispose();
+
+ private:
+  friend class PooledConnection;
+  void give_back(std::unique_ptr<Connection> c) noexcept;
+
+  Url url_;
+  std::shared_ptr<Driver> driver_;
+  EngineOptions options_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t checked_out_ = 0;
+};
+
+}  // namespace strata::engine

@@ -1,0 +1,137 @@
+// The one description of a schema that the ORM, the DDL compiler and (later) the migrations
+// share: types, columns, keys, indexes and constraints of a table. Plain data, comparable.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace strata::schema {
+
+// The portable column types. A dialect maps each to its own SQL type name.
+enum class TypeKind {
+  integer,      // 32-bit
+  big_integer,  // 64-bit
+  small_integer,
+  float_,       // double precision
+  boolean,
+  string,       // VARCHAR(length) when length is set, else TEXT
+  text,
+  blob,
+  date,         // ISO 8601 text on SQLite
+  time,
+  datetime,     // UTC, ISO 8601 text on SQLite
+};
+
+struct Type {
+  TypeKind kind = TypeKind::text;
+  std::optional<int> length;  // for string
+  friend bool operator==(const Type&, const Type&) = default;
+};
+
+// Portable name of a type for messages and migration files: "String(64)", "Integer"...
+std::string to_string(const Type& t);
+
+enum class ReferentialAction { no_action, restrict, cascade, set_null, set_default };
+std::string_view to_sql(ReferentialAction a);  // "NO ACTION", "CASCADE"...
+
+struct Column {
+  std::string name;
+  Type type;
+  bool nullable = true;
+  bool primary_key = false;
+  bool autoincrement = false;            // integer primary key assigned by the database
+  std::optional<std::string> server_default;  // SQL expression text, e.g. "0" or "'x'"
+  friend bool operator==(const Column&, const Column&) = default;
+};
+
+struct PrimaryKey {
+  std::string name;  // filled by the naming convention when empty
+  std::vector<std::string> columns;
+  friend bool operator==(const PrimaryKey&, const PrimaryKey&) = default;
+};
+
+struct Index {
+  std::string name;
+  std::vector<std::string> columns;
+  bool unique = false;
+  friend bool operator==(const Index&, const Index&) = default;
+};
+
+struct UniqueConstraint {
+  std::string name;
+  std::vector<std::string> columns;
+  friend bool operator==(const UniqueConstraint&, const UniqueConstraint&) = default;
+};
+
+struct ForeignKey {
+  std::string name;
+  std::vector<std::string> columns;
+  std::string referred_table;
+  std::vector<std::string> referred_columns;
+  ReferentialAction on_delete = ReferentialAction::no_action;
+  ReferentialAction on_update = ReferentialAction::no_action;
+  friend bool operator==(const ForeignKey&, const ForeignKey&) = default;
+};
+
+struct CheckConstraint {
+  std::string name;
+  std::string sqltext;  // the condition, in portable SQL
+  friend bool operator==(const CheckConstraint&, const CheckConstraint&) = default;
+};
+
+struct Table {
+  std::string name;
+  std::vector<Column> columns;  // in declaration order
+  PrimaryKey primary_key;
+  std::vector<Index> indexes;
+  std::vector<UniqueConstraint> uniques;
+  std::vector<ForeignKey> foreign_keys;
+  std::vector<CheckConstraint> checks;
+
+  const Column* find_column(std::string_view column_name) const;
+  friend bool operator==(const Table&, const Table&) = default;
+};
+
+// Fills every empty constraint and index name from a pattern. Tokens:
+// %(table_name)s, %(column_0_name)s, %(column_0_N_name)s (all columns joined by "_"),
+// %(referred_table_name)s, %(constraint_name)s (a check's given name, which is then required).
+struct NamingConvention {
+  std::string primary_key = "pk_%(table_name)s";
+  std::string index = "ix_%(table_name)s_%(column_0_N_name)s";
+  std::string unique = "uq_%(table_name)s_%(column_0_N_name)s";
+  std::string foreign_key = "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s";
+  std::string check = "ck_%(table_name)s_%(constraint_name)s";
+
+  // Names everything unnamed in t. Throws ArgumentError on an unknown token, or on an unnamed
+  // check constraint when the pattern uses %(constraint_name)s.
+  void apply(Table& t) const;
+};
+
+// A set of tables: what create_all() creates and what a migration state folds into.
+class MetaData {
+ public:
+  explicit MetaData(NamingConvention naming = {}) : naming_(std::move(naming)) {}
+
+  // Applies the naming convention and adds t. Throws ArgumentError when a table of that name
+  // exists with a different definition; adding the same definition again is a no-op.
+  // The reference stays valid for the life of the MetaData.
+  const Table& add(Table t);
+  const Table* find(std::string_view name) const;
+  const std::deque<Table>& tables() const noexcept { return tables_; }
+  const NamingConvention& naming() const noexcept { return naming_; }
+
+  // Tables ordered so that every table comes after the tables its foreign keys refer to
+  // (self-references ignored). Ties keep declaration order. Throws ArgumentError naming the
+  // tables of a cycle.
+  std::vector<const Table*> sorted_tables() const;
+
+ private:
+  NamingConvention naming_;
+  std::deque<Table> tables_;
+};
+
+}  // namespace strata::schema

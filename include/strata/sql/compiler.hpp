@@ -1,0 +1,58 @@
+// Turns the expression tree of sql/ast.hpp into SQL text plus the list of bound parameters,
+// for one dialect. A dialect overrides the hooks of SqlDialect (quoting, placeholders, ILIKE,
+// LIMIT/OFFSET forms, RETURNING); the walk itself is shared.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/sql/ast.hpp"
+
+namespace strata::sql {
+
+// What the compiler needs to know about a backend. Defaults follow standard SQL.
+class SqlDialect {
+ public:
+  virtual ~SqlDialect() = default;
+
+  // Whether name must be quoted: anything but a lower-case identifier that is not a keyword.
+  virtual bool requires_quotes(std::string_view name) const;
+  // name, quoted with double quotes (embedded quotes doubled) only when requires_quotes().
+  std::string quote(std::string_view name) const;
+  // Reserved words of the backend, lower case; used by the default requires_quotes().
+  virtual bool is_keyword(std::string_view lower_name) const = 0;
+
+  // The text of the n-th positional parameter, counting from 1: "?" or "$n".
+  virtual std::string placeholder(std::size_t n) const = 0;
+
+  // Whether INSERT/UPDATE/DELETE ... RETURNING is available.
+  virtual bool supports_returning() const = 0;
+
+  // Whether the backend has ILIKE; when not, a ILIKE b compiles to lower(a) LIKE lower(b).
+  virtual bool supports_ilike() const = 0;
+
+  // LIMIT/OFFSET clause (with leading space), or "" when neither is set. The default writes
+  // " LIMIT n OFFSET m"; SQLite needs " LIMIT -1 OFFSET m" for an offset without a limit.
+  virtual std::string limit_clause(const std::optional<std::int64_t>& limit,
+                                   const std::optional<std::int64_t>& offset) const;
+};
+
+// The result of compiling: text with placeholders, and one entry in params for every
+// placeholder in text order. A ParamExpr contributes its value; a PlaceholderExpr contributes
+// Null, for the caller to bind itself.
+struct Compiled {
+  std::string sql;
+  std::vector<Value> params;
+};
+
+Compiled compile(const Select& s, const SqlDialect& d);
+Compiled compile(const Insert& s, const SqlDialect& d);
+Compiled compile(const Update& s, const SqlDialect& d);
+Compiled compile(const Delete& s, const SqlDialect& d);
+// A lone expression (used in tests and for CHECK constraint text).
+Compiled compile(const Expr& e, const SqlDialect& d);
+
+}  // namespace strata::sql
