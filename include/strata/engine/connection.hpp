@@ -21,6 +21,10 @@ namespace strata::engine {
 // Where echoed SQL goes: one line per statement, with its parameters and timing.
 using EchoSink = std::function<void(std::string_view line)>;
 
+// How a value is stored in a result row (SQLite's storage classes; other drivers map their
+// types onto these).
+enum class StorageClass { null, integer, real, text, blob };
+
 // A prepared statement. Parameters and result columns are numbered from 0.
 // Lifecycle: bind... -> step() until false -> reset() -> bind... again.
 class Statement {
@@ -52,6 +56,7 @@ class Statement {
   virtual int column_count() const = 0;
   virtual std::string_view column_name(int index) const = 0;
   virtual bool is_null(int index) const = 0;
+  virtual StorageClass storage_class(int index) const = 0;
   virtual std::int64_t get_int64(int index) const = 0;
   virtual double get_double(int index) const = 0;
   virtual std::string_view get_text(int index) const = 0;  // valid until the next step()
@@ -140,6 +145,7 @@ class Connection {
 
  private:
   friend class CachedStatement;
+  friend class Transaction;
   void give_back(std::size_t slot) noexcept;
 
   struct CacheEntry {
@@ -153,6 +159,8 @@ class Connection {
   std::vector<std::unique_ptr<Statement>> overflow_;  // extra borrows of busy statements
   std::uint64_t use_clock_ = 0;
   EchoSink echo_;
+  int transaction_depth_ = 0;          // Transactions active on this connection
+  std::uint64_t savepoint_serial_ = 0;  // numbers the savepoints of nested Transactions
 
  protected:
   static constexpr std::size_t cache_capacity = 256;

@@ -1,0 +1,77 @@
+// strata::Database: the Flask-SQLAlchemy `db` object. It holds the engine for a URL, the
+// dialect, the metadata of the registered models and tables, and the app's default session.
+//
+//   strata::Database db{strata::env("DATABASE_URL", "sqlite:///app.db")};
+//   db.register_models<User, Post>();
+//   db.create_all();
+//   auto& s = db.session();
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "strata/dialect/dialect.hpp"
+#include "strata/engine/engine.hpp"
+#include "strata/orm/mapping.hpp"
+#include "strata/orm/session.hpp"
+#include "strata/schema/table.hpp"
+
+namespace strata {
+
+struct DatabaseOptions {
+  bool echo = false;                 // print every statement with its parameters and timing
+  engine::EngineOptions engine{};    // pool size and timeout, busy timeout, foreign keys
+  schema::NamingConvention naming{};  // names of constraints and indexes
+};
+
+namespace detail {
+struct DatabaseCore;
+}
+
+class Database {
+ public:
+  // Throws ArgumentError for a bad URL or an unsupported backend. Connects lazily.
+  explicit Database(std::string_view url, DatabaseOptions options = {});
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  // Registers models: their tables join metadata() (create_all, flush order).
+  template <class... Ts>
+  Database& register_models() {
+    (register_mapper(mapper_of<Ts>()), ...);
+    return *this;
+  }
+  Database& register_mapper(const Mapper& m);
+  // A table without a model (an association table, say).
+  const schema::Table& add_table(schema::Table t);
+
+  // CREATE TABLE (and indexes) for every table not yet in the database, parents first.
+  void create_all();
+  // DROP TABLE for every table in metadata() that exists, children first.
+  void drop_all();
+
+  // The app's default session, created on first use (Flask-SQLAlchemy's db.session).
+  Session& session();
+  // Closes the default session; the next session() call opens a fresh one.
+  void remove_session();
+  // A session of its own, for another thread or task.
+  Session new_session();
+
+  engine::Engine& engine();
+  const dialect::Dialect& dialect() const;
+  const schema::MetaData& metadata() const;
+  void set_echo(bool on);
+
+  detail::DatabaseCore& core() noexcept { return *core_; }
+
+ private:
+  std::unique_ptr<detail::DatabaseCore> core_;
+  std::unique_ptr<Session> session_;
+};
+
+// The environment variable `name`, or fallback when it is unset or empty.
+std::string env(const char* name, std::string_view fallback);
+
+}  // namespace strata

@@ -1,0 +1,296 @@
+// Typed query expressions: col(&User::name) == "john", desc(&User::name), set(&User::email, x).
+// Each expression carries, in its type, the models it uses and the C++ type of its value, so
+// comparing text with a number or filtering a Query<User> by a Post column does not compile.
+// Underneath is the untyped sql::Expr tree; the templates only check and wrap.
+#pragma once
+
+#include <concepts>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "strata/orm/mapping.hpp"
+#include "strata/sql/ast.hpp"
+
+namespace strata {
+
+// A set of models, as a type.
+template <class... Ms>
+struct models {};
+
+namespace detail {
+
+template <class S, class T>
+struct contains;
+template <class T, class... Ms>
+struct contains<models<Ms...>, T> : std::bool_constant<(std::is_same_v<T, Ms> || ...)> {};
+
+template <class A, class B>
+struct union_of;
+template <class... As>
+struct union_of<models<As...>, models<>> {
+  using type = models<As...>;
+};
+template <class... As, class B, class... Bs>
+struct union_of<models<As...>, models<B, Bs...>> {
+  using type = typename union_of<
+      std::conditional_t<contains<models<As...>, B>::value, models<As...>, models<As..., B>>,
+      models<Bs...>>::type;
+};
+template <class A, class B>
+using union_t = typename union_of<A, B>::type;
+
+// Whether every model of S is one of Allowed.
+template <class S, class Allowed>
+struct subset;
+template <class... Ms, class Allowed>
+struct subset<models<Ms...>, Allowed> : std::bool_constant<(contains<Allowed, Ms>::value && ...)> {
+};
+
+template <class T>
+concept arithmetic = (std::integral<T> || std::floating_point<T>) && !std::same_as<T, bool>;
+
+// Whether a value of type V may be compared with (or assigned to) a column holding B.
+template <class B, class V>
+concept comparable_value =
+    std::same_as<B, std::remove_cvref_t<V>> ||
+    (std::same_as<B, std::string> && std::convertible_to<const V&, std::string_view>) ||
+    (arithmetic<B> && arithmetic<std::remove_cvref_t<V>>);
+
+template <class B, class V>
+Value to_param(const V& v) {
+  if constexpr (std::same_as<B, std::string>) return std::string(std::string_view(v));
+  else return Type<B>::to_value(static_cast<B>(v));
+}
+
+// The sql column of a mapped member; throws ArgumentError when the member is not mapped.
+sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* context);
+
+}  // namespace detail
+
+// An expression over the models S with a value of C++ type R.
+template <class S, class R>
+class Expression {
+ public:
+  using models_type = S;
+  using value_type = R;
+  explicit Expression(sql::ExprPtr node) : node_(std::move(node)) {}
+  const sql::ExprPtr& node() const noexcept { return node_; }
+
+ private:
+  sql::ExprPtr node_;
+};
+
+// A boolean expression: what filter() takes.
+template <class S>
+using Condition = Expression<S, bool>;
+
+namespace detail {
+template <class X>
+struct is_expression : std::false_type {};
+template <class S, class R>
+struct is_expression<Expression<S, R>> : std::true_type {};
+template <class X>
+concept expression = requires {
+  typename std::remove_cvref_t<X>::models_type;
+  typename std::remove_cvref_t<X>::value_type;
+} && std::derived_from<std::remove_cvref_t<X>,
+                       Expression<typename std::remove_cvref_t<X>::models_type,
+                                  typename std::remove_cvref_t<X>::value_type>>;
+}  // namespace detail
+
+// A mapped column of model T held in a member of type M. Build with col(&T::member).
+template <class T, class M>
+class ColumnRef : public Expression<models<T>, detail::base_t<M>> {
+ public:
+  using B = detail::base_t<M>;
+  using base = Expression<models<T>, B>;
+
+  explicit ColumnRef(M T::*member)
+      : base(detail::column_expr(mapper_of<T>(), detail::offset_of(member), "col")),
+        member_(member) {}
+  M T::*member() const noexcept { return member_; }
+
+  Condition<models<T>> like(std::string_view pattern) const {
+    static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
+    return match(sql::BinaryOp::like, pattern);
+  }
+  Condition<models<T>> not_like(std::string_view pattern) const {
+    static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
+    return match(sql::BinaryOp::not_like, pattern);
+  }
+  // Case-insensitive LIKE (lower() on both sides where the database has no ILIKE).
+  Condition<models<T>> ilike(std::string_view pattern) const {
+    static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
+    return match(sql::BinaryOp::ilike, pattern);
+  }
+  Condition<models<T>> is_null() const {
+    return Condition<models<T>>(sql::unary(sql::UnaryOp::is_null, this->node()));
+  }
+  Condition<models<T>> is_not_null() const {
+    return Condition<models<T>>(sql::unary(sql::UnaryOp::is_not_null, this->node()));
+  }
+  template <class V>
+  Condition<models<T>> between(const V& low, const V& high) const {
+    static_assert(detail::comparable_value<B, V>,
+                  "strata: between() bounds must have the column's type");
+    return Condition<models<T>>(sql::between(this->node(), sql::param(detail::to_param<B>(low)),
+                                             sql::param(detail::to_param<B>(high))));
+  }
+  // IN (values...): any range of values comparable with the column. Empty: always false.
+  template <class Range>
+  Condition<models<T>> in_(const Range& values, bool negated = false) const {
+    using V = std::remove_cvref_t<decltype(*std::begin(values))>;
+    static_assert(detail::comparable_value<B, V>,
+                  "strata: in_() values must have the column's type");
+    std::vector<sql::ExprPtr> items;
+    for (const auto& v : values) items.push_back(sql::param(detail::to_param<B>(v)));
+    return Condition<models<T>>(sql::in(this->node(), std::move(items), negated));
+  }
+  template <class V>
+  Condition<models<T>> in_(std::initializer_list<V> values) const {
+    return in_<std::initializer_list<V>>(values);
+  }
+  template <class Range>
+  Condition<models<T>> not_in(const Range& values) const {
+    return in_(values, true);
+  }
+  template <class V>
+  Condition<models<T>> not_in(std::initializer_list<V> values) const {
+    return in_<std::initializer_list<V>>(values, true);
+  }
+
+ private:
+  Condition<models<T>> match(sql::BinaryOp op, std::string_view pattern) const {
+    return Condition<models<T>>(
+        sql::binary(op, this->node(), sql::param(Value{std::string(pattern)})));
+  }
+  M T::*member_;
+};
+
+// The column behind a mapped member, as an expression: col(&User::username).
+template <class T, class M>
+ColumnRef<T, M> col(M T::*member) {
+  return ColumnRef<T, M>(member);
+}
+
+namespace detail {
+template <class S, class R, class V>
+auto compare(sql::BinaryOp op, const Expression<S, R>& left, const V& right) {
+  if constexpr (expression<V>) {
+    using S2 = typename V::models_type;
+    using R2 = typename V::value_type;
+    static_assert(std::same_as<R, R2> || (arithmetic<R> && arithmetic<R2>),
+                  "strata: these two columns hold different types and cannot be compared");
+    return Condition<union_t<S, S2>>(sql::binary(op, left.node(), right.node()));
+  } else {
+    static_assert(!std::is_same_v<std::remove_cvref_t<V>, std::nullptr_t>,
+                  "strata: compare with NULL through .is_null() / .is_not_null()");
+    static_assert(comparable_value<R, V>,
+                  "strata: the value's type does not match the column's type (a text column "
+                  "compares with strings, a numeric column with numbers, other columns with "
+                  "their own C++ type)");
+    return Condition<S>(sql::binary(op, left.node(), sql::param(to_param<R>(right))));
+  }
+}
+}  // namespace detail
+
+template <class S, class R, class V>
+auto operator==(const Expression<S, R>& e, const V& v) {
+  return detail::compare(sql::BinaryOp::eq, e, v);
+}
+template <class S, class R, class V>
+auto operator!=(const Expression<S, R>& e, const V& v) {
+  return detail::compare(sql::BinaryOp::ne, e, v);
+}
+template <class S, class R, class V>
+auto operator<(const Expression<S, R>& e, const V& v) {
+  return detail::compare(sql::BinaryOp::lt, e, v);
+}
+template <class S, class R, class V>
+auto operator<=(const Expression<S, R>& e, const V& v) {
+  return detail::compare(sql::BinaryOp::le, e, v);
+}
+template <class S, class R, class V>
+auto operator>(const Expression<S, R>& e, const V& v) {
+  return detail::compare(sql::BinaryOp::gt, e, v);
+}
+template <class S, class R, class V>
+auto operator>=(const Expression<S, R>& e, const V& v) {
+  return detail::compare(sql::BinaryOp::ge, e, v);
+}
+
+template <class A, class B>
+Condition<detail::union_t<A, B>> operator&&(const Condition<A>& a, const Condition<B>& b) {
+  return Condition<detail::union_t<A, B>>(sql::binary(sql::BinaryOp::and_, a.node(), b.node()));
+}
+template <class A, class B>
+Condition<detail::union_t<A, B>> operator||(const Condition<A>& a, const Condition<B>& b) {
+  return Condition<detail::union_t<A, B>>(sql::binary(sql::BinaryOp::or_, a.node(), b.node()));
+}
+template <class A>
+Condition<A> operator!(const Condition<A>& a) {
+  return Condition<A>(sql::unary(sql::UnaryOp::not_, a.node()));
+}
+template <class A, class B>
+auto and_(const Condition<A>& a, const Condition<B>& b) {
+  return a && b;
+}
+template <class A, class B>
+auto or_(const Condition<A>& a, const Condition<B>& b) {
+  return a || b;
+}
+template <class A>
+Condition<A> not_(const Condition<A>& a) {
+  return !a;
+}
+
+// ORDER BY item: asc(&User::name), desc(col(&User::name)).
+template <class S>
+struct Ordering {
+  sql::ExprPtr expr;
+  bool descending = false;
+};
+
+template <class T, class M>
+Ordering<models<T>> asc(M T::*member) {
+  return {col(member).node(), false};
+}
+template <class T, class M>
+Ordering<models<T>> desc(M T::*member) {
+  return {col(member).node(), true};
+}
+template <class S, class R>
+Ordering<S> asc(const Expression<S, R>& e) {
+  return {e.node(), false};
+}
+template <class S, class R>
+Ordering<S> desc(const Expression<S, R>& e) {
+  return {e.node(), true};
+}
+
+// SET column = value for bulk update(): set(&User::email, "x").
+template <class T>
+struct Assignment {
+  std::size_t offset;
+  Value value;
+};
+
+template <class T, class M, class V>
+Assignment<T> set(M T::*member, const V& value) {
+  using B = detail::base_t<M>;
+  if constexpr (std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>) {
+    static_assert(detail::is_optional_v<M>,
+                  "strata: only a std::optional member's column can be set to NULL");
+    return {detail::offset_of(member), null};
+  } else {
+    static_assert(detail::comparable_value<B, V>,
+                  "strata: the value's type does not match the column's type");
+    return {detail::offset_of(member), detail::to_param<B>(value)};
+  }
+}
+
+}  // namespace strata

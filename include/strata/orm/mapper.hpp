@@ -1,0 +1,154 @@
+// The Mapper: a model's mapping, type-erased. One per mapped struct, built once from
+// Model<T>::columns() (see mapping.hpp). The unit of work, queries and loaders use only this,
+// so they are ordinary compiled code; each column and relationship reaches into the struct
+// through a small virtual accessor generated for its member.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/engine/connection.hpp"
+#include "strata/schema/table.hpp"
+#include "strata/sql/value.hpp"
+
+namespace strata {
+
+class Mapper;
+
+namespace detail {
+class RelationField;
+}  // namespace detail
+
+// Where a foreign-key column points: a mapped member (resolved when the mapper is
+// configured) or a table and column given by name.
+struct ColumnReference {
+  const Mapper& (*target_mapper)() = nullptr;  // set for references(&User::id)
+  std::size_t target_offset = 0;
+  std::string table;                           // set for references("user.id")
+  std::string column;
+  schema::ReferentialAction on_delete = schema::ReferentialAction::no_action;
+  schema::ReferentialAction on_update = schema::ReferentialAction::no_action;
+};
+
+// One mapped column: its schema, where the member sits, and how to move values in and out.
+class ColumnInfo {
+ public:
+  virtual ~ColumnInfo() = default;
+
+  schema::Column column;
+  std::size_t offset = 0;  // byte offset of the member: how queries find the column
+  std::size_t index = 0;   // position among the mapper's columns and in SELECT lists
+  bool unique = false;     // single-column unique (an index too when indexed)
+  bool indexed = false;
+  std::optional<ColumnReference> references;
+  std::string qualified_name;  // "user.email", for messages
+
+  virtual void bind(const void* obj, engine::Statement& s, int i) const = 0;
+  // Reads result column i into the member. NULL into a non-optional member and values of
+  // the wrong kind throw DataError naming this column.
+  virtual void load(void* obj, const engine::Statement& s, int i) const = 0;
+  virtual Value get(const void* obj) const = 0;
+  virtual void set(void* obj, const Value& v) const = 0;  // same checks as load
+  // Whether the member still holds the value snapshot was taken from.
+  virtual bool equal(const void* obj, const Value& snapshot) const = 0;
+  // For a database-assigned key: whether it is still unassigned (0 or nullopt), and reset it.
+  virtual bool key_unset(const void* obj) const = 0;
+  virtual void clear_key(void* obj) const = 0;
+  // The C++ default (column(...).default_(...)) for an unset optional member, at INSERT.
+  virtual void apply_default(void* /*obj*/) const {}
+};
+
+enum class RelationKind { many_to_one, one_to_many };
+
+// One relationship field (BelongsTo / HasMany) of a mapped struct.
+class RelationshipInfo {
+ public:
+  virtual ~RelationshipInfo() = default;
+
+  std::string name;
+  RelationKind kind = RelationKind::many_to_one;
+  const Mapper& (*target)() = nullptr;  // the mapper of the other side
+  std::size_t field_offset = 0;          // where the BelongsTo / HasMany member sits
+  std::optional<std::size_t> fk_offset;  // declared foreign-key member: in the owner for
+                                         // many_to_one, in the target for one_to_many
+  std::optional<std::size_t> back_offset;  // back_populates member in the target
+
+  // Resolved by Mapper::configure():
+  const Mapper* owner = nullptr;
+  const ColumnInfo* fk = nullptr;  // the foreign-key column (owner's or target's, as above)
+  const RelationshipInfo* back = nullptr;
+
+  virtual detail::RelationField& field(void* obj) const = 0;
+  // In-memory back-population, without touching the other side's back reference again.
+  // many_to_one field: point it at other (may be null); `changed` marks it for the foreign
+  // key sync at flush. one_to_many field: add or remove (only when loaded).
+  virtual void set_target(void* obj, std::shared_ptr<void> other, bool changed) const = 0;
+  virtual void add_item(void* obj, std::shared_ptr<void> item) const = 0;
+  virtual void remove_item(void* obj, const void* item) const = 0;
+  // The objects the field holds now, without loading (empty when not loaded).
+  virtual std::vector<std::shared_ptr<void>> current(void* obj) const = 0;
+  // Forget what the field holds: it loads again on next access (after rollback, refresh).
+  virtual void expire(void* obj) const = 0;
+};
+
+class Mapper {
+ public:
+  virtual ~Mapper() = default;
+  Mapper(const Mapper&) = delete;
+  Mapper& operator=(const Mapper&) = delete;
+
+  std::string class_name;  // for messages; the table name unless the model says otherwise
+  std::vector<std::unique_ptr<ColumnInfo>> columns;
+  std::vector<std::unique_ptr<RelationshipInfo>> relationships;
+  std::vector<const ColumnInfo*> primary_key;
+  const ColumnInfo* autoincrement = nullptr;  // the database-assigned key column, if any
+
+  const std::string& table_name() const noexcept { return table_name_; }
+  // The table this mapper maps (naming convention applied); valid after configure().
+  const schema::Table& table() const {
+    configure();
+    return table_;
+  }
+
+  const ColumnInfo* column_at(std::size_t offset) const noexcept;
+  const ColumnInfo* find_column(std::string_view name) const noexcept;
+  const RelationshipInfo* relationship_at(std::size_t offset) const noexcept;
+
+  // Resolves foreign keys and relationships against the other mappers, builds table().
+  // Idempotent and thread-safe; throws ArgumentError for a mapping that cannot work
+  // (e.g. has_many without a foreign key on the other side).
+  void configure() const;
+
+  // A new value-initialized object of the mapped type.
+  virtual std::shared_ptr<void> create() const = 0;
+
+  // Table-level constraints declared in the mapping (unique(...), index(...), check(...)),
+  // with member offsets still unresolved.
+  struct TableArg {
+    enum class Kind { unique, index, unique_index, check } kind;
+    std::string name;
+    std::vector<std::size_t> offsets;
+    std::string sqltext;
+  };
+  std::vector<TableArg> table_args;
+
+ protected:
+  explicit Mapper(std::string table_name) : table_name_(std::move(table_name)) {}
+  // Called by the typed mapper once columns are in place: fills index, qualified_name,
+  // primary_key, autoincrement (requested per column: nullopt = decide: yes for a lone
+  // integer primary key); validates.
+  void finish_columns(const std::vector<std::optional<bool>>& autoincrement_requested);
+
+ private:
+  void do_configure();
+  std::string table_name_;
+  schema::Table table_;
+  mutable std::once_flag configured_;
+};
+
+}  // namespace strata

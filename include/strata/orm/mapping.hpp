@@ -1,0 +1,549 @@
+// Declaring a model: one specialization of strata::Model<T> next to the struct.
+//
+//   template <> struct strata::Model<User> {
+//     static constexpr auto table = "user";
+//     static auto columns() {
+//       using namespace strata;
+//       return mapping(column("id", &User::id).primary_key(),
+//                      column("username", &User::username).length(64).unique().index(),
+//                      has_many("posts", &User::posts).back_populates(&Post::author));
+//     }
+//   };
+//
+// The builders here are thin: each turns a member pointer into a small virtual accessor
+// (TypedColumn, TypedRelationship) and everything else is plain data in the Mapper.
+// Declare a mapping after every struct it names (member pointers need complete types).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "strata/error.hpp"
+#include "strata/orm/mapper.hpp"
+#include "strata/orm/relationship.hpp"
+#include "strata/orm/types.hpp"
+
+namespace strata {
+
+// Specialize for each model: `static constexpr auto table = "name";` and
+// `static auto columns() { return mapping(...); }`.
+template <class T>
+struct Model;
+
+namespace detail {
+
+// A default-constructed instance, used to find where members sit.
+template <class T>
+const T& prototype() {
+  static const T p{};
+  return p;
+}
+
+template <class T, class M>
+std::size_t offset_of(M T::*member) {
+  const T& p = prototype<T>();
+  return static_cast<std::size_t>(reinterpret_cast<const char*>(std::addressof(p.*member)) -
+                                  reinterpret_cast<const char*>(std::addressof(p)));
+}
+
+template <class F>
+struct relation_target;
+template <class U>
+struct relation_target<BelongsTo<U>> {
+  using type = U;
+  static constexpr RelationKind kind = RelationKind::many_to_one;
+};
+template <class U>
+struct relation_target<HasMany<U>> {
+  using type = U;
+  static constexpr RelationKind kind = RelationKind::one_to_many;
+};
+
+[[noreturn]] void throw_load_error(const ColumnInfo& c, const std::exception& e);
+[[noreturn]] void throw_null_error(const ColumnInfo& c);
+
+// Reaches the private parts of relationship fields for the session and the accessors.
+struct SessionAccess {
+  static InstanceState*& owner(RelationField& f) { return f.owner_; }
+  static const RelationshipInfo*& rel(RelationField& f) { return f.rel_; }
+  static bool& changed(RelationField& f) { return f.changed_; }
+  static bool& loaded(RelationField& f) { return f.loaded_; }
+  template <class U>
+  static std::shared_ptr<U>& target(BelongsTo<U>& f) {
+    return f.target_;
+  }
+  template <class U>
+  static std::vector<std::shared_ptr<U>>& items(HasMany<U>& f) {
+    return f.items_;
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+const Mapper& mapper_of();
+
+// A mapped column of T held in a member of type M.
+template <class T, class M>
+class TypedColumn final : public ColumnInfo {
+ public:
+  using B = detail::base_t<M>;
+  static constexpr bool optional = detail::is_optional_v<M>;
+  static_assert(detail::has_type_mapping<B>,
+                "strata: this member's type has no strata::Type<> mapping; map it by "
+                "specializing strata::Type<YourType> (see strata/orm/types.hpp)");
+
+  explicit TypedColumn(M T::*member) : member_(member) {}
+
+  void bind(const void* obj, engine::Statement& s, int i) const override {
+    const M& v = static_cast<const T*>(obj)->*member_;
+    if constexpr (optional) {
+      if (!v) return s.bind_null(i);
+      Type<B>::bind(s, i, *v);
+    } else {
+      Type<B>::bind(s, i, v);
+    }
+  }
+  void load(void* obj, const engine::Statement& s, int i) const override {
+    M& v = static_cast<T*>(obj)->*member_;
+    if (s.is_null(i)) {
+      if constexpr (optional) {
+        v.reset();
+        return;
+      } else {
+        detail::throw_null_error(*this);
+      }
+    }
+    try {
+      v = Type<B>::read(s, i);
+    } catch (const DataError& e) {
+      detail::throw_load_error(*this, e);
+    }
+  }
+  Value get(const void* obj) const override {
+    const M& v = static_cast<const T*>(obj)->*member_;
+    if constexpr (optional) {
+      if (!v) return null;
+      return Type<B>::to_value(*v);
+    } else {
+      return Type<B>::to_value(v);
+    }
+  }
+  void set(void* obj, const Value& value) const override {
+    M& v = static_cast<T*>(obj)->*member_;
+    if (is_null(value)) {
+      if constexpr (optional) {
+        v.reset();
+        return;
+      } else {
+        detail::throw_null_error(*this);
+      }
+    }
+    try {
+      v = Type<B>::from_value(value);
+    } catch (const DataError& e) {
+      detail::throw_load_error(*this, e);
+    }
+  }
+  bool equal(const void* obj, const Value& snapshot) const override {
+    const M& v = static_cast<const T*>(obj)->*member_;
+    if constexpr (optional) {
+      if (!v) return is_null(snapshot);
+      return Type<B>::equal(*v, snapshot);
+    } else {
+      return Type<B>::equal(v, snapshot);
+    }
+  }
+  bool key_unset(const void* obj) const override {
+    const M& v = static_cast<const T*>(obj)->*member_;
+    if constexpr (optional) {
+      return !v.has_value();
+    } else if constexpr (std::is_integral_v<B>) {
+      return v == B{};
+    } else {
+      return false;
+    }
+  }
+  void clear_key(void* obj) const override {
+    M& v = static_cast<T*>(obj)->*member_;
+    v = M{};
+  }
+  void apply_default(void* obj) const override {
+    if constexpr (optional) {
+      M& v = static_cast<T*>(obj)->*member_;
+      if (!v && default_) v = default_();
+    }
+  }
+
+  std::function<B()> default_;
+
+ private:
+  M T::*member_;
+};
+
+// column("name", &T::member) and its options.
+template <class T, class M>
+class ColumnDef {
+ public:
+  using owner_type = T;
+  using B = detail::base_t<M>;
+
+  ColumnDef(std::string name, M T::*member) : name_(std::move(name)), member_(member) {}
+
+  ColumnDef& primary_key() {
+    primary_key_ = true;
+    return *this;
+  }
+  // Whether an integer primary key is assigned by the database (default: yes when it is the
+  // only primary key column).
+  ColumnDef& autoincrement(bool on = true) {
+    autoincrement_ = on;
+    return *this;
+  }
+  // VARCHAR(n) instead of TEXT.
+  ColumnDef& length(int n) {
+    static_assert(std::is_same_v<B, std::string>, "strata: length() applies to string columns");
+    length_ = n;
+    return *this;
+  }
+  // Store as TEXT (unbounded) rather than a string type.
+  ColumnDef& text() {
+    static_assert(std::is_same_v<B, std::string>, "strata: text() applies to string columns");
+    text_ = true;
+    return *this;
+  }
+  ColumnDef& unique(bool on = true) {
+    unique_ = on;
+    return *this;
+  }
+  ColumnDef& index(bool on = true) {
+    index_ = on;
+    return *this;
+  }
+  // A default the database applies: SQL text, e.g. "0", "'draft'", "CURRENT_TIMESTAMP".
+  ColumnDef& server_default(std::string sql) {
+    server_default_ = std::move(sql);
+    return *this;
+  }
+  // A default applied in C++ at INSERT to a member that is still unset (std::optional only;
+  // for other members, give the struct member an initializer). Takes a value or a callable.
+  template <class D>
+  ColumnDef& default_(D d) {
+    static_assert(detail::is_optional_v<M>,
+                  "strata: default_() applies to std::optional members; for other members "
+                  "write a default member initializer in the struct");
+    if constexpr (std::is_invocable_r_v<B, D>) {
+      default_fn_ = std::move(d);
+    } else {
+      default_fn_ = [v = B(std::move(d))] { return v; };
+    }
+    return *this;
+  }
+  // A foreign key to a mapped column: references(&User::id).
+  template <class U, class N>
+  ColumnDef& references(N U::*target) {
+    ref_.emplace();
+    ref_->target_mapper = &mapper_of<U>;
+    ref_->target_offset = detail::offset_of(target);
+    return *this;
+  }
+  // A foreign key to a table declared by name: references("user.id").
+  ColumnDef& references(std::string_view table_dot_column) {
+    auto dot = table_dot_column.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == table_dot_column.size())
+      throw ArgumentError("references(\"" + std::string(table_dot_column) +
+                          "\"): expected \"table.column\"");
+    ref_.emplace();
+    ref_->table = std::string(table_dot_column.substr(0, dot));
+    ref_->column = std::string(table_dot_column.substr(dot + 1));
+    return *this;
+  }
+  ColumnDef& on_delete(schema::ReferentialAction a) {
+    require_reference("on_delete");
+    ref_->on_delete = a;
+    return *this;
+  }
+  ColumnDef& on_update(schema::ReferentialAction a) {
+    require_reference("on_update");
+    ref_->on_update = a;
+    return *this;
+  }
+
+  template <class Mapping>
+  void install(Mapping& m) const {
+    auto c = std::make_unique<TypedColumn<T, M>>(member_);
+    c->column.name = name_;
+    c->column.type.kind = text_ ? schema::TypeKind::text : Type<B>::kind;
+    if (length_) c->column.type.length = length_;
+    c->column.nullable = detail::is_optional_v<M> && !primary_key_;
+    c->column.primary_key = primary_key_;
+    c->column.autoincrement = autoincrement_.value_or(false);
+    c->column.server_default = server_default_;
+    c->offset = detail::offset_of(member_);
+    c->unique = unique_;
+    c->indexed = index_;
+    c->references = ref_;
+    c->default_ = default_fn_;
+    m.autoincrement_requested.push_back(autoincrement_);
+    m.columns.push_back(std::move(c));
+  }
+
+ private:
+  void require_reference(const char* what) const {
+    if (!ref_)
+      throw ArgumentError(std::string("column '") + name_ + "': " + what +
+                          "() needs references(...) first");
+  }
+  std::string name_;
+  M T::*member_;
+  bool primary_key_ = false;
+  std::optional<bool> autoincrement_;
+  std::optional<int> length_;
+  bool text_ = false;
+  bool unique_ = false;
+  bool index_ = false;
+  std::optional<std::string> server_default_;
+  std::function<B()> default_fn_;
+  std::optional<ColumnReference> ref_;
+};
+
+template <class T, class M>
+ColumnDef<T, M> column(std::string name, M T::*member) {
+  return ColumnDef<T, M>(std::move(name), member);
+}
+
+// The accessor behind a BelongsTo / HasMany member.
+template <class T, class F>
+class TypedRelationship final : public RelationshipInfo {
+ public:
+  using U = typename detail::relation_target<F>::type;
+  explicit TypedRelationship(F T::*member) : member_(member) {}
+
+  detail::RelationField& field(void* obj) const override { return static_cast<T*>(obj)->*member_; }
+  void set_target(void* obj, std::shared_ptr<void> other, bool changed) const override {
+    if constexpr (std::is_same_v<F, BelongsTo<U>>) {
+      auto& f = static_cast<T*>(obj)->*member_;
+      detail::SessionAccess::target(f) = std::static_pointer_cast<U>(std::move(other));
+      detail::SessionAccess::loaded(f) = true;
+      if (changed) detail::SessionAccess::changed(f) = true;
+    }
+  }
+  void expire(void* obj) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
+    if constexpr (std::is_same_v<F, BelongsTo<U>>) detail::SessionAccess::target(f).reset();
+    else detail::SessionAccess::items(f).clear();
+    detail::SessionAccess::loaded(f) = false;
+    detail::SessionAccess::changed(f) = false;
+  }
+  void add_item(void* obj, std::shared_ptr<void> item) const override {
+    if constexpr (std::is_same_v<F, HasMany<U>>) {
+      auto& f = static_cast<T*>(obj)->*member_;
+      if (!detail::SessionAccess::loaded(f)) return;  // loads with the item when accessed
+      auto& items = detail::SessionAccess::items(f);
+      auto p = std::static_pointer_cast<U>(std::move(item));
+      if (std::find(items.begin(), items.end(), p) == items.end()) items.push_back(std::move(p));
+    }
+  }
+  void remove_item(void* obj, const void* item) const override {
+    if constexpr (std::is_same_v<F, HasMany<U>>) {
+      auto& f = static_cast<T*>(obj)->*member_;
+      auto& items = detail::SessionAccess::items(f);
+      std::erase_if(items, [item](const auto& p) { return p.get() == item; });
+    }
+  }
+  std::vector<std::shared_ptr<void>> current(void* obj) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
+    std::vector<std::shared_ptr<void>> out;
+    if (!detail::SessionAccess::loaded(f)) return out;
+    if constexpr (std::is_same_v<F, BelongsTo<U>>) {
+      if (auto& t = detail::SessionAccess::target(f)) out.push_back(t);
+    } else {
+      for (auto& p : detail::SessionAccess::items(f)) out.push_back(p);
+    }
+    return out;
+  }
+
+ private:
+  F T::*member_;
+};
+
+// has_many("posts", &User::posts) / belongs_to("author", &Post::author, &Post::user_id).
+template <class T, class F>
+class RelationshipDef {
+ public:
+  using owner_type = T;
+  using U = typename detail::relation_target<F>::type;
+
+  RelationshipDef(std::string name, F T::*member) : name_(std::move(name)), member_(member) {}
+
+  // The relationship on the other side that mirrors this one, kept in step in memory.
+  template <class G>
+  RelationshipDef& back_populates(G U::*other) {
+    back_offset_ = detail::offset_of(other);
+    return *this;
+  }
+  // The foreign-key column: for belongs_to a member of T, for has_many a member of U.
+  template <class C, class N>
+  RelationshipDef& foreign_key(N C::*fk) {
+    static_assert(std::is_same_v<C, T> || std::is_same_v<C, U>,
+                  "strata: foreign_key() names a member of one of the two related models");
+    fk_offset_ = detail::offset_of(fk);
+    return *this;
+  }
+
+  template <class Mapping>
+  void install(Mapping& m) const {
+    auto r = std::make_unique<TypedRelationship<T, F>>(member_);
+    r->name = name_;
+    r->kind = detail::relation_target<F>::kind;
+    r->target = &mapper_of<U>;
+    r->field_offset = detail::offset_of(member_);
+    r->fk_offset = fk_offset_;
+    r->back_offset = back_offset_;
+    m.relationships.push_back(std::move(r));
+  }
+
+ private:
+  std::string name_;
+  F T::*member_;
+  std::optional<std::size_t> fk_offset_;
+  std::optional<std::size_t> back_offset_;
+};
+
+template <class T, class U>
+RelationshipDef<T, HasMany<U>> has_many(std::string name, HasMany<U> T::*member) {
+  return RelationshipDef<T, HasMany<U>>(std::move(name), member);
+}
+template <class T, class U>
+RelationshipDef<T, BelongsTo<U>> belongs_to(std::string name, BelongsTo<U> T::*member) {
+  return RelationshipDef<T, BelongsTo<U>>(std::move(name), member);
+}
+template <class T, class U, class N>
+RelationshipDef<T, BelongsTo<U>> belongs_to(std::string name, BelongsTo<U> T::*member,
+                                            N T::*foreign_key) {
+  auto r = RelationshipDef<T, BelongsTo<U>>(std::move(name), member);
+  r.foreign_key(foreign_key);
+  return r;
+}
+
+// Table-level constraints: unique(&Post::user_id, &Post::timestamp), index(...),
+// check("body_not_empty", "length(body) > 0"). name() overrides the naming convention.
+template <class T>
+class TableArgDef {
+ public:
+  using owner_type = T;  // void for check(): fits any model
+  TableArgDef(Mapper::TableArg::Kind kind, std::vector<std::size_t> offsets, std::string sqltext,
+              std::string name)
+      : arg_{kind, std::move(name), std::move(offsets), std::move(sqltext)} {}
+  TableArgDef& name(std::string n) {
+    arg_.name = std::move(n);
+    return *this;
+  }
+  template <class Mapping>
+  void install(Mapping& m) const {
+    m.table_args.push_back(arg_);
+  }
+
+ private:
+  Mapper::TableArg arg_;
+};
+
+template <class T, class... Ms>
+TableArgDef<T> unique(Ms T::*... members) {
+  return {Mapper::TableArg::Kind::unique, {detail::offset_of(members)...}, {}, {}};
+}
+template <class T, class... Ms>
+TableArgDef<T> index(Ms T::*... members) {
+  return {Mapper::TableArg::Kind::index, {detail::offset_of(members)...}, {}, {}};
+}
+template <class T, class... Ms>
+TableArgDef<T> unique_index(Ms T::*... members) {
+  return {Mapper::TableArg::Kind::unique_index, {detail::offset_of(members)...}, {}, {}};
+}
+// A CHECK constraint; `name` is the short name the naming convention expands (ck_<table>_name).
+inline TableArgDef<void> check(std::string name, std::string sqltext) {
+  return {Mapper::TableArg::Kind::check, {}, std::move(sqltext), std::move(name)};
+}
+
+// The product of mapping(...): what Model<T>::columns() returns.
+template <class T>
+struct Mapping {
+  std::vector<std::unique_ptr<ColumnInfo>> columns;
+  std::vector<std::unique_ptr<RelationshipInfo>> relationships;
+  std::vector<Mapper::TableArg> table_args;
+  std::vector<std::optional<bool>> autoincrement_requested;  // parallel to columns
+};
+
+namespace detail {
+template <class First, class... Rest>
+struct first_owner {
+  using type = typename First::owner_type;
+};
+}  // namespace detail
+
+template <class... Defs>
+auto mapping(const Defs&... defs) {
+  using T = typename detail::first_owner<Defs...>::type;
+  static_assert(!std::is_void_v<T>, "strata: mapping(...) must start with a column");
+  static_assert(((std::is_same_v<typename Defs::owner_type, T> ||
+                  std::is_void_v<typename Defs::owner_type>) &&
+                 ...),
+                "strata: every column and relationship in one mapping(...) must be a member "
+                "of the same struct");
+  Mapping<T> m;
+  (defs.install(m), ...);
+  return m;
+}
+
+namespace detail {
+
+template <class T>
+concept mapped_model = requires {
+  { Model<T>::table } -> std::convertible_to<std::string_view>;
+  Model<T>::columns();
+};
+
+// The mapper of T, built from Model<T>.
+template <class T>
+class TypedMapper final : public Mapper {
+ public:
+  TypedMapper() : Mapper(std::string(std::string_view(Model<T>::table))) {
+    auto m = Model<T>::columns();
+    static_assert(std::is_same_v<decltype(m), Mapping<T>>,
+                  "strata: Model<T>::columns() must return mapping(...) of T's own members");
+    if constexpr (requires { Model<T>::name; }) class_name = std::string(Model<T>::name);
+    else class_name = table_name();
+    columns = std::move(m.columns);
+    relationships = std::move(m.relationships);
+    table_args = std::move(m.table_args);
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      requested_autoincrement_.push_back(m.autoincrement_requested[i]);
+    finish_columns(requested_autoincrement_);
+  }
+  std::shared_ptr<void> create() const override { return std::make_shared<T>(); }
+
+ private:
+  std::vector<std::optional<bool>> requested_autoincrement_;
+};
+
+}  // namespace detail
+
+// The mapper of a model, built on first use (thread-safe).
+template <class T>
+const Mapper& mapper_of() {
+  static_assert(detail::mapped_model<T>,
+                "strata: this type is not mapped; declare template <> struct "
+                "strata::Model<YourType> { static constexpr auto table = \"...\"; "
+                "static auto columns() { return mapping(...); } };");
+  static detail::TypedMapper<T> m;  // not const: configure() fills resolved fields once
+  return m;
+}
+
+}  // namespace strata

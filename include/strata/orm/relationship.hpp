@@ -1,0 +1,183 @@
+// Relationship fields that model structs hold: BelongsTo<T> (many-to-one) and HasMany<T>
+// (one-to-many). They work on plain objects; once the owner is in a session they load
+// lazily through it and keep the other side in step in memory (back-populates).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace strata {
+
+class RelationshipInfo;
+
+namespace detail {
+
+struct InstanceState;
+struct SessionAccess;
+
+// What both field kinds share: which object and relationship they belong to once the
+// object is in a session. Copying a field never copies that wiring.
+class RelationField {
+ public:
+  RelationField() = default;
+  RelationField(const RelationField&) noexcept {}
+  RelationField& operator=(const RelationField&) noexcept { return *this; }
+  ~RelationField() = default;
+
+  // Whether the owner is in a session (lazy loading possible).
+  bool attached() const noexcept { return owner_ != nullptr; }
+
+ protected:
+  // Implemented in the session: load through the owner's session. Throw
+  // DetachedInstanceError when the owner is in no session.
+  std::shared_ptr<void> load_target() const;
+  std::vector<std::shared_ptr<void>> load_items() const;
+  // Back-population hooks (no-ops when not attached).
+  void on_target_changed(const std::shared_ptr<void>& old_target,
+                         const std::shared_ptr<void>& new_target);
+  void on_item_added(const std::shared_ptr<void>& item);
+  void on_item_removed(const std::shared_ptr<void>& item);
+  [[noreturn]] void throw_not_loaded() const;
+
+  InstanceState* owner_ = nullptr;       // set by the session while the owner is attached
+  const RelationshipInfo* rel_ = nullptr;
+  bool changed_ = false;                 // assigned/appended since the last flush
+  bool loaded_ = true;                   // false for objects loaded from the database until
+                                         // first access
+
+  friend struct SessionAccess;
+};
+
+}  // namespace detail
+
+// Many-to-one: the object this one refers to through a foreign key, e.g. Post::author.
+// Assigning an object (even a new one) fills the foreign key at flush, inserting it first.
+template <class T>
+class BelongsTo : public detail::RelationField {
+ public:
+  BelongsTo() = default;
+  BelongsTo(std::nullptr_t) {}  // NOLINT: implicit, like a pointer
+  BelongsTo(std::shared_ptr<T> target)  // NOLINT: implicit, so Post{.author = user} reads well
+      : target_(std::move(target)) {
+    changed_ = target_ != nullptr;
+  }
+  BelongsTo(const BelongsTo& o) : RelationField(o), target_(o.target_) {
+    loaded_ = o.loaded_;
+    changed_ = o.changed_;
+  }
+  BelongsTo& operator=(const BelongsTo& o) {
+    if (this != &o) assign(o.target_);
+    return *this;
+  }
+  BelongsTo& operator=(std::shared_ptr<T> target) {
+    assign(std::move(target));
+    return *this;
+  }
+  BelongsTo& operator=(std::nullptr_t) {
+    assign(nullptr);
+    return *this;
+  }
+
+  // The target, loading it through the session on first access (null when the foreign key
+  // is NULL).
+  const std::shared_ptr<T>& get() const {
+    if (!loaded_) {
+      if (!owner_) throw_not_loaded();
+      auto* self = const_cast<BelongsTo*>(this);
+      self->target_ = std::static_pointer_cast<T>(load_target());
+      self->loaded_ = true;
+    }
+    return target_;
+  }
+  T* operator->() const { return get().get(); }
+  T& operator*() const { return *get(); }
+  explicit operator bool() const { return get() != nullptr; }
+  bool loaded() const noexcept { return loaded_; }
+
+ private:
+  void assign(std::shared_ptr<T> target) {
+    std::shared_ptr<void> old = loaded_ ? std::shared_ptr<void>(target_) : nullptr;
+    target_ = std::move(target);
+    loaded_ = true;
+    changed_ = true;
+    on_target_changed(old, target_);
+  }
+  friend struct detail::SessionAccess;
+  std::shared_ptr<T> target_;
+};
+
+// One-to-many: the objects that refer to this one, e.g. User::posts. Loaded lazily on first
+// access when the owner came from the database.
+template <class T>
+class HasMany : public detail::RelationField {
+ public:
+  using value_type = std::shared_ptr<T>;
+  using const_iterator = typename std::vector<std::shared_ptr<T>>::const_iterator;
+
+  HasMany() = default;
+  HasMany(std::initializer_list<std::shared_ptr<T>> items) : items_(items) {
+    changed_ = !items_.empty();
+  }
+  HasMany(const HasMany& o) : RelationField(o), items_(o.items_) {
+    loaded_ = o.loaded_;
+    changed_ = o.changed_;
+  }
+  HasMany& operator=(const HasMany& o) {
+    if (this != &o) {
+      for (auto& old : all()) on_item_removed(old);
+      items_ = o.all();
+      changed_ = true;
+      for (auto& item : items_) on_item_added(item);
+    }
+    return *this;
+  }
+
+  const std::vector<std::shared_ptr<T>>& all() const {
+    if (!loaded_) {
+      if (!owner_) throw_not_loaded();
+      auto* self = const_cast<HasMany*>(this);
+      auto loaded = load_items();
+      self->items_.clear();
+      self->items_.reserve(loaded.size());
+      for (auto& p : loaded) self->items_.push_back(std::static_pointer_cast<T>(p));
+      self->loaded_ = true;
+    }
+    return items_;
+  }
+  const_iterator begin() const { return all().begin(); }
+  const_iterator end() const { return all().end(); }
+  std::size_t size() const { return all().size(); }
+  bool empty() const { return all().empty(); }
+  const std::shared_ptr<T>& operator[](std::size_t i) const { return all()[i]; }
+
+  // Adds item (a no-op when it is already there); sets its back reference when declared.
+  void append(std::shared_ptr<T> item) {
+    all();
+    if (std::find(items_.begin(), items_.end(), item) != items_.end()) return;
+    items_.push_back(item);
+    changed_ = true;
+    on_item_added(item);
+  }
+  void push_back(std::shared_ptr<T> item) { append(std::move(item)); }
+  // Removes item; its back reference becomes null (its foreign key NULL at flush).
+  void remove(const std::shared_ptr<T>& item) {
+    all();
+    auto it = std::find(items_.begin(), items_.end(), item);
+    if (it == items_.end()) return;
+    auto keep = *it;
+    items_.erase(it);
+    changed_ = true;
+    on_item_removed(keep);
+  }
+  bool loaded() const noexcept { return loaded_; }
+
+ private:
+  friend struct detail::SessionAccess;
+  std::vector<std::shared_ptr<T>> items_;
+};
+
+}  // namespace strata

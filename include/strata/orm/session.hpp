@@ -1,0 +1,114 @@
+// strata::Session: the unit of work a user talks to (add, delete_, get, query, flush,
+// commit, rollback). A session belongs to one thread; open one per request or task.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "strata/orm/query.hpp"
+#include "strata/orm/result.hpp"
+#include "strata/orm/session_core.hpp"
+
+namespace strata {
+
+class Database;
+
+namespace detail {
+template <class T>
+struct is_shared_ptr : std::false_type {};
+template <class T>
+struct is_shared_ptr<std::shared_ptr<T>> : std::true_type {};
+
+template <class K>
+Value key_value(const K& k) {
+  if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>) {
+    return static_cast<std::int64_t>(k);
+  } else if constexpr (std::is_convertible_v<const K&, std::string_view>) {
+    return std::string(std::string_view(k));
+  } else {
+    return Type<K>::to_value(k);
+  }
+}
+}  // namespace detail
+
+class Session {
+ public:
+  explicit Session(Database& db);
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();  // rolls back what was not committed
+
+  // Makes obj pending: inserted at the next flush. Returns the session's handle to it.
+  template <class T>
+    requires(!detail::is_shared_ptr<std::remove_cvref_t<T>>::value)
+  std::shared_ptr<std::remove_cvref_t<T>> add(T&& obj) {
+    using U = std::remove_cvref_t<T>;
+    auto p = std::make_shared<U>(std::forward<T>(obj));
+    core_->add(mapper_of<U>(), p);
+    return p;
+  }
+  template <class T>
+  std::shared_ptr<T> add(std::shared_ptr<T> obj) {
+    core_->add(mapper_of<T>(), obj);
+    return obj;
+  }
+  template <class T>
+  void add_all(const std::vector<std::shared_ptr<T>>& objs) {
+    for (const auto& o : objs) core_->add(mapper_of<T>(), o);
+  }
+  // Marks obj for deletion at the next flush (a pending object is just dropped).
+  template <class T>
+  void delete_(const std::shared_ptr<T>& obj) {
+    core_->delete_(mapper_of<T>(), obj.get());
+  }
+
+  // The object with this primary key: from the identity map when present, else one SELECT.
+  // Null when there is no such row.
+  template <class T, class K>
+  std::shared_ptr<T> get(const K& key) {
+    return std::static_pointer_cast<T>(core_->get(mapper_of<T>(), detail::key_value(key)));
+  }
+
+  template <class T>
+  Query<T> query() {
+    return Query<T>(*core_);
+  }
+
+  void flush() { core_->flush(); }
+  void commit() { core_->commit(); }
+  void rollback() { core_->rollback(); }
+  // Rolls back and forgets every object.
+  void close() { core_->close(); }
+  template <class T>
+  void refresh(const std::shared_ptr<T>& obj) {
+    core_->refresh(mapper_of<T>(), obj.get());
+  }
+  template <class T>
+  void expunge(const std::shared_ptr<T>& obj) {
+    core_->expunge(obj.get());
+  }
+  void expunge_all() { core_->expunge_all(); }
+  template <class T>
+  bool contains(const std::shared_ptr<T>& obj) const {
+    return core_->contains(obj.get());
+  }
+  template <class T>
+  bool is_modified(const std::shared_ptr<T>& obj) const {
+    return core_->is_modified(obj.get());
+  }
+
+  // Raw SQL with bound parameters (write ? or the dialect's placeholder). Autoflushes first.
+  Result execute(std::string_view sql, const std::vector<Value>& params = {}) {
+    return core_->execute(sql, params);
+  }
+
+  void set_autoflush(bool on) { core_->autoflush = on; }
+  bool autoflush() const { return core_->autoflush; }
+
+ private:
+  std::unique_ptr<detail::SessionCore> core_;
+};
+
+}  // namespace strata

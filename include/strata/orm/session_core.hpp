@@ -1,0 +1,157 @@
+// The unit of work behind strata::Session, type-erased: identity map, object states and
+// snapshots, the flush pipeline, loading, and the transaction. Session<...> templates are a
+// thin typed front over this class; its code lives in src/orm/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "strata/engine/engine.hpp"
+#include "strata/orm/mapper.hpp"
+#include "strata/sql/ast.hpp"
+#include "strata/sql/value.hpp"
+
+namespace strata {
+
+class Row;
+class Result;
+
+namespace detail {
+
+struct DatabaseCore;
+class SessionCore;
+
+enum class ObjectStatus {
+  pending,     // added, not yet inserted
+  persistent,  // has a row (inserted in this transaction or loaded)
+  deleted,     // its DELETE was flushed; gone from the identity map at commit
+};
+
+// What the session knows of one object.
+struct InstanceState {
+  SessionCore* session = nullptr;
+  const Mapper* mapper = nullptr;
+  std::shared_ptr<void> obj;
+  ObjectStatus status = ObjectStatus::pending;
+  bool marked_for_delete = false;  // delete_() called, DELETE not yet flushed
+  bool inserted_in_txn = false;    // its INSERT was flushed in the current transaction
+  bool key_assigned_by_db = false; // the INSERT filled an autoincrement key
+  Value key;                       // identity: the primary key (composite keys encoded)
+  std::vector<Value> snapshot;     // column values as last flushed or loaded, by index
+  // The snapshot as of the transaction's start, kept once an UPDATE of this object is
+  // flushed, so rollback() can restore it.
+  std::unique_ptr<std::vector<Value>> txn_snapshot;
+  std::uint64_t seq = 0;           // order of add(), to insert in that order
+};
+
+struct IdentityKey {
+  const Mapper* mapper;
+  Value key;
+  friend bool operator==(const IdentityKey&, const IdentityKey&) = default;
+};
+struct IdentityKeyHash {
+  std::size_t operator()(const IdentityKey& k) const noexcept;
+};
+
+// A query as the typed front describes it.
+struct QuerySpec {
+  sql::ExprPtr where;
+  std::vector<sql::OrderBy> order_by;
+  std::optional<std::int64_t> limit;
+  std::optional<std::int64_t> offset;
+};
+
+// A live SELECT over one mapper, yielding plain values one row at a time (no identity map).
+class Cursor {
+ public:
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  ~Cursor();
+  // Loads the next row into obj (a value-initialized object of the mapper's type).
+  bool next(void* obj);
+
+ private:
+  friend class SessionCore;
+  Cursor() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class SessionCore {
+ public:
+  explicit SessionCore(DatabaseCore& db);
+  SessionCore(const SessionCore&) = delete;
+  SessionCore& operator=(const SessionCore&) = delete;
+  ~SessionCore();
+
+  bool autoflush = true;
+
+  // Unit of work.
+  void add(const Mapper& m, std::shared_ptr<void> obj);
+  void delete_(const Mapper& m, const void* obj);
+  void flush();
+  void commit();
+  void rollback();
+  void close();
+  void expunge(const void* obj);
+  void expunge_all();
+  void refresh(const Mapper& m, const void* obj);
+  bool contains(const void* obj) const;
+  // Whether obj's mapped columns differ from what was last flushed or loaded.
+  bool is_modified(const void* obj) const;
+
+  // Loading.
+  std::shared_ptr<void> get(const Mapper& m, const Value& key);
+  std::vector<std::shared_ptr<void>> all(const Mapper& m, const QuerySpec& q);
+  std::int64_t count(const Mapper& m, const QuerySpec& q);
+  bool exists(const Mapper& m, const QuerySpec& q);
+  Cursor stream(const Mapper& m, const QuerySpec& q);
+  std::int64_t bulk_update(const Mapper& m, const QuerySpec& q,
+                           const std::vector<std::pair<std::size_t, Value>>& assignments);
+  std::int64_t bulk_delete(const Mapper& m, const QuerySpec& q);
+  Result execute(std::string_view sql, const std::vector<Value>& params);
+
+  // Lazy loading, called through relationship fields.
+  std::shared_ptr<void> load_target(InstanceState& owner, const RelationshipInfo& rel);
+  std::vector<std::shared_ptr<void>> load_items(InstanceState& owner,
+                                                const RelationshipInfo& rel);
+  // A relationship field changed: remember its owner for the next flush.
+  void note_relation_change(InstanceState& owner);
+
+  DatabaseCore& database() noexcept { return db_; }
+
+ private:
+  friend class Flush;
+  friend class Loader;
+
+  engine::Connection& connection();  // borrows one and BEGINs on first use
+  void check_usable() const;
+  void do_autoflush();
+  InstanceState* state_of(const void* obj) const;
+  InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
+  void cascade_add(InstanceState& s);
+  void detach(InstanceState& s);
+  void end_transaction();  // after COMMIT or ROLLBACK: give the connection back
+
+  DatabaseCore& db_;
+  engine::PooledConnection conn_;
+  std::unique_ptr<engine::Transaction> txn_;
+  // Every object in the session, by address.
+  std::unordered_map<const void*, std::unique_ptr<InstanceState>> states_;
+  // The identity map: one object per primary key.
+  std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> identity_;
+  std::vector<InstanceState*> relation_changed_;  // owners with changed relationship fields
+  std::uint64_t next_seq_ = 0;
+  std::string failed_flush_;  // set after a failed flush until rollback(): its message
+  bool flushing_ = false;
+};
+
+}  // namespace detail
+}  // namespace strata

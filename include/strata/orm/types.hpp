@@ -1,0 +1,301 @@
+// How a C++ field type maps to a column: strata::Type<T>. Built in for integers, floating
+// point, bool, std::string, Blob, Date / Time / DateTime, enums, and std::optional of each.
+// Users map their own types by specializing Type<T> on top of Convert<T, Stored>:
+//
+//   template <> struct strata::Type<Money> : strata::Convert<Money, std::int64_t> {
+//     static std::int64_t to_db(const Money& m) { return m.cents; }
+//     static Money from_db(std::int64_t cents) { return Money{cents}; }
+//   };
+//
+// A specialization provides: kind, to_value, from_value, bind, read, equal (see Convert).
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "strata/engine/connection.hpp"
+#include "strata/error.hpp"
+#include "strata/orm/datetime.hpp"
+#include "strata/schema/table.hpp"
+#include "strata/sql/value.hpp"
+
+namespace strata {
+
+template <class T>
+struct Type;  // specialize to map a type; see the file comment
+
+// Opt in to storing an enum by name (text) rather than by number:
+//   template <> struct strata::EnumLabels<Color> {
+//     static constexpr std::array values{std::pair{Color::red, std::string_view{"red"}}, ...};
+//   };
+template <class E>
+struct EnumLabels;
+
+namespace detail {
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+inline constexpr bool is_optional_v = is_optional<T>::value;
+
+template <class T>
+struct unwrap_optional {
+  using type = T;
+};
+template <class T>
+struct unwrap_optional<std::optional<T>> {
+  using type = T;
+};
+// The field type without std::optional: what the column holds when not NULL.
+template <class T>
+using base_t = typename unwrap_optional<T>::type;
+
+template <class T>
+concept has_type_mapping = requires { Type<T>::kind; };
+
+template <class E>
+concept labelled_enum = std::is_enum_v<E> && requires { EnumLabels<E>::values; };
+
+// A value of the wrong storage class or range was read; the caller adds the column name.
+[[noreturn]] void throw_value_error(std::string_view expected, const Value& got);
+// Throws the same error as throw_value_error when column i of s is not stored as `want`.
+void expect_storage(const engine::Statement& s, int i, engine::StorageClass want,
+                    std::string_view expected);
+[[noreturn]] void throw_range_error(std::string_view type_name, std::int64_t got);
+std::string_view storage_name(const Value& v);
+
+}  // namespace detail
+
+// Base for user-defined mappings: T is stored as Stored, which must itself be mapped.
+// The derived Type<T> supplies static Stored to_db(const T&) and static T from_db(Stored).
+template <class T, class Stored>
+struct Convert {
+  static constexpr schema::TypeKind kind = Type<Stored>::kind;
+  static Value to_value(const T& v) { return Type<Stored>::to_value(Type<T>::to_db(v)); }
+  static T from_value(const Value& v) { return Type<T>::from_db(Type<Stored>::from_value(v)); }
+  static void bind(engine::Statement& s, int i, const T& v) {
+    Type<Stored>::bind(s, i, Type<T>::to_db(v));
+  }
+  static T read(const engine::Statement& s, int i) {
+    return Type<T>::from_db(Type<Stored>::read(s, i));
+  }
+  static bool equal(const T& v, const Value& snapshot) {
+    return Type<Stored>::equal(Type<T>::to_db(v), snapshot);
+  }
+};
+
+template <class I>
+  requires(std::integral<I> && !std::same_as<I, bool>)
+struct Type<I> {
+  static constexpr schema::TypeKind kind = sizeof(I) <= 2   ? schema::TypeKind::small_integer
+                                           : sizeof(I) <= 4 ? schema::TypeKind::integer
+                                                            : schema::TypeKind::big_integer;
+  static Value to_value(I v) { return static_cast<std::int64_t>(v); }
+  static I checked(std::int64_t v) {
+    if constexpr (!std::same_as<I, std::int64_t>) {
+      if (!std::in_range<I>(v)) detail::throw_range_error(kind_name(), v);
+    }
+    return static_cast<I>(v);
+  }
+  static I from_value(const Value& v) {
+    if (auto* i = std::get_if<std::int64_t>(&v)) return checked(*i);
+    detail::throw_value_error("an integer", v);
+  }
+  static void bind(engine::Statement& s, int i, I v) {
+    s.bind_int64(i, static_cast<std::int64_t>(v));
+  }
+  static I read(const engine::Statement& s, int i) {
+    detail::expect_storage(s, i, engine::StorageClass::integer, "an integer");
+    return checked(s.get_int64(i));
+  }
+  static bool equal(I v, const Value& snapshot) {
+    auto* i = std::get_if<std::int64_t>(&snapshot);
+    return i && *i == static_cast<std::int64_t>(v);
+  }
+  static constexpr std::string_view kind_name() {
+    return sizeof(I) <= 2 ? "a 16-bit integer" : sizeof(I) <= 4 ? "a 32-bit integer"
+                                                                : "a 64-bit integer";
+  }
+};
+
+template <std::floating_point F>
+struct Type<F> {
+  static constexpr schema::TypeKind kind = schema::TypeKind::float_;
+  static Value to_value(F v) { return static_cast<double>(v); }
+  static F from_value(const Value& v) {
+    if (auto* d = std::get_if<double>(&v)) return static_cast<F>(*d);
+    if (auto* i = std::get_if<std::int64_t>(&v)) return static_cast<F>(*i);
+    detail::throw_value_error("a number", v);
+  }
+  static void bind(engine::Statement& s, int i, F v) { s.bind_double(i, static_cast<double>(v)); }
+  static F read(const engine::Statement& s, int i) {
+    if (s.storage_class(i) != engine::StorageClass::integer)
+      detail::expect_storage(s, i, engine::StorageClass::real, "a number");
+    return static_cast<F>(s.get_double(i));
+  }
+  static bool equal(F v, const Value& snapshot) {
+    auto* d = std::get_if<double>(&snapshot);
+    return d && *d == static_cast<double>(v);
+  }
+};
+
+template <>
+struct Type<bool> {
+  static constexpr schema::TypeKind kind = schema::TypeKind::boolean;
+  static Value to_value(bool v) { return std::int64_t{v ? 1 : 0}; }
+  static bool from_value(const Value& v) {
+    if (auto* i = std::get_if<std::int64_t>(&v)) return *i != 0;
+    detail::throw_value_error("a boolean", v);
+  }
+  static void bind(engine::Statement& s, int i, bool v) { s.bind_int64(i, v ? 1 : 0); }
+  static bool read(const engine::Statement& s, int i) {
+    detail::expect_storage(s, i, engine::StorageClass::integer, "a boolean");
+    return s.get_int64(i) != 0;
+  }
+  static bool equal(bool v, const Value& snapshot) {
+    auto* i = std::get_if<std::int64_t>(&snapshot);
+    return i && (*i != 0) == v;
+  }
+};
+
+template <>
+struct Type<std::string> {
+  static constexpr schema::TypeKind kind = schema::TypeKind::string;
+  static Value to_value(const std::string& v) { return v; }
+  static std::string from_value(const Value& v) {
+    if (auto* s = std::get_if<std::string>(&v)) return *s;
+    detail::throw_value_error("text", v);
+  }
+  static void bind(engine::Statement& s, int i, const std::string& v) { s.bind_text(i, v); }
+  static std::string read(const engine::Statement& s, int i) {
+    detail::expect_storage(s, i, engine::StorageClass::text, "text");
+    return std::string(s.get_text(i));
+  }
+  static bool equal(const std::string& v, const Value& snapshot) {
+    auto* s = std::get_if<std::string>(&snapshot);
+    return s && *s == v;
+  }
+};
+
+template <>
+struct Type<Blob> {
+  static constexpr schema::TypeKind kind = schema::TypeKind::blob;
+  static Value to_value(const Blob& v) { return v; }
+  static Blob from_value(const Value& v) {
+    if (auto* b = std::get_if<Blob>(&v)) return *b;
+    detail::throw_value_error("a blob", v);
+  }
+  static void bind(engine::Statement& s, int i, const Blob& v) { s.bind_blob(i, v); }
+  static Blob read(const engine::Statement& s, int i) {
+    detail::expect_storage(s, i, engine::StorageClass::blob, "a blob");
+    auto b = s.get_blob(i);
+    return Blob(b.begin(), b.end());
+  }
+  static bool equal(const Blob& v, const Value& snapshot) {
+    auto* b = std::get_if<Blob>(&snapshot);
+    return b && *b == v;
+  }
+};
+
+namespace detail {
+// Date, Time and DateTime travel as ISO 8601 text.
+template <class T, schema::TypeKind K, auto Parse, std::string_view (*Name)()>
+struct IsoText {
+  static constexpr schema::TypeKind kind = K;
+  static Value to_value(const T& v) { return to_iso(v); }
+  static T parse(std::string_view text) {
+    auto parsed = Parse(text);
+    if (!parsed) detail::throw_value_error(Name(), Value{std::string(text)});
+    return *parsed;
+  }
+  static T from_value(const Value& v) {
+    if (auto* s = std::get_if<std::string>(&v)) return parse(*s);
+    detail::throw_value_error(Name(), v);
+  }
+  static void bind(engine::Statement& s, int i, const T& v) { s.bind_text(i, to_iso(v)); }
+  static T read(const engine::Statement& s, int i) {
+    detail::expect_storage(s, i, engine::StorageClass::text, Name());
+    return parse(s.get_text(i));
+  }
+  static bool equal(const T& v, const Value& snapshot) {
+    auto* s = std::get_if<std::string>(&snapshot);
+    return s && *s == to_iso(v);
+  }
+};
+inline std::string_view datetime_name() { return "an ISO 8601 date and time"; }
+inline std::string_view date_name() { return "an ISO 8601 date"; }
+inline std::string_view time_name() { return "an ISO 8601 time"; }
+}  // namespace detail
+
+template <>
+struct Type<DateTime> : detail::IsoText<DateTime, schema::TypeKind::datetime, &parse_datetime,
+                                        &detail::datetime_name> {};
+template <>
+struct Type<Date>
+    : detail::IsoText<Date, schema::TypeKind::date, &parse_date, &detail::date_name> {};
+template <>
+struct Type<Time>
+    : detail::IsoText<Time, schema::TypeKind::time, &parse_time, &detail::time_name> {};
+
+// Enums: by number, or by name when EnumLabels<E> is specialized.
+template <class E>
+  requires std::is_enum_v<E>
+struct Type<E> {
+  using U = std::underlying_type_t<E>;
+  static constexpr bool labelled = detail::labelled_enum<E>;
+  static constexpr schema::TypeKind kind = labelled ? schema::TypeKind::string : Type<U>::kind;
+
+  static std::string_view label(E v) {
+    for (const auto& [value, name] : EnumLabels<E>::values)
+      if (value == v) return name;
+    detail::throw_range_error("a labelled enum value", static_cast<std::int64_t>(v));
+  }
+  static E from_label(std::string_view text) {
+    for (const auto& [value, name] : EnumLabels<E>::values)
+      if (name == text) return value;
+    detail::throw_value_error("one of the enum's labels", Value{std::string(text)});
+  }
+  static Value to_value(E v) {
+    if constexpr (labelled) return std::string(label(v));
+    else return Type<U>::to_value(static_cast<U>(v));
+  }
+  static E from_value(const Value& v) {
+    if constexpr (labelled) {
+      if (auto* s = std::get_if<std::string>(&v)) return from_label(*s);
+      detail::throw_value_error("text", v);
+    } else {
+      return static_cast<E>(Type<U>::from_value(v));
+    }
+  }
+  static void bind(engine::Statement& s, int i, E v) {
+    if constexpr (labelled) s.bind_text(i, label(v));
+    else Type<U>::bind(s, i, static_cast<U>(v));
+  }
+  static E read(const engine::Statement& s, int i) {
+    if constexpr (labelled) {
+      detail::expect_storage(s, i, engine::StorageClass::text, "text");
+      return from_label(s.get_text(i));
+    } else {
+      return static_cast<E>(Type<U>::read(s, i));
+    }
+  }
+  static bool equal(E v, const Value& snapshot) {
+    if constexpr (labelled) {
+      auto* s = std::get_if<std::string>(&snapshot);
+      return s && *s == label(v);
+    } else {
+      return Type<U>::equal(static_cast<U>(v), snapshot);
+    }
+  }
+};
+
+}  // namespace strata

@@ -1,0 +1,222 @@
+// Database (the app's `db` object) and its shared core: registration of models and tables,
+// create_all / drop_all, flush order, and per-mapper SQL compiled once.
+#include "strata/orm/database.hpp"
+
+#include <cstdlib>
+
+#include "database_core.hpp"
+
+namespace strata {
+namespace detail {
+
+DatabaseCore::DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d,
+                           engine::EngineOptions eo, schema::NamingConvention naming)
+    : url(u), dialect(d), engine(std::move(u), std::move(d), std::move(eo)),
+      metadata_(std::move(naming)) {}
+
+void DatabaseCore::ensure_registered(const Mapper& m) {
+  std::lock_guard lock(mutex_);
+  for (auto* known : mappers_)
+    if (known == &m) return;
+  metadata_.add(m.table());
+  mappers_.push_back(&m);
+  recompute_ranks();
+}
+
+const schema::Table& DatabaseCore::add_table(schema::Table t) {
+  std::lock_guard lock(mutex_);
+  const auto& added = metadata_.add(std::move(t));
+  recompute_ranks();
+  return added;
+}
+
+void DatabaseCore::recompute_ranks() {
+  ranks_.clear();
+  int i = 0;
+  for (const auto* t : metadata_.sorted_tables()) ranks_[t->name] = i++;
+}
+
+int DatabaseCore::rank_of(const Mapper& m) {
+  ensure_registered(m);
+  std::lock_guard lock(mutex_);
+  return ranks_.at(m.table_name());
+}
+
+sql::ExprPtr key_condition(const Mapper& m) {
+  sql::ExprPtr where;
+  for (const auto* k : m.primary_key)
+    where = sql::and_(where, sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),
+                                         sql::placeholder()));
+  return where;
+}
+
+const std::string& MapperSql::update_for(const std::vector<bool>& changed) const {
+  std::lock_guard lock(mutex);
+  auto it = updates.find(changed);
+  if (it != updates.end()) return it->second;
+  sql::Update u;
+  u.table = mapper->table_name();
+  for (std::size_t i = 0; i < changed.size(); ++i)
+    if (changed[i]) u.set.push_back({mapper->columns[i]->column.name, sql::placeholder()});
+  u.where = key_condition(*mapper);
+  return updates.emplace(changed, sql::compile(u, *dialect).sql).first->second;
+}
+
+const std::string& MapperSql::insert_for(const std::vector<bool>& included,
+                                         const std::vector<bool>& returning) const {
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(included, returning);
+  auto it = inserts.find(key);
+  if (it != inserts.end()) return it->second;
+  sql::Insert ins;
+  ins.table = mapper->table_name();
+  std::vector<sql::ExprPtr> row;
+  for (std::size_t i = 0; i < included.size(); ++i) {
+    if (included[i]) {
+      ins.columns.push_back(mapper->columns[i]->column.name);
+      row.push_back(sql::placeholder());
+    }
+    if (returning[i]) ins.returning.push_back(mapper->columns[i]->column.name);
+  }
+  ins.default_values = ins.columns.empty();
+  if (!ins.default_values) ins.rows.push_back(std::move(row));
+  return inserts.emplace(key, sql::compile(ins, *dialect).sql).first->second;
+}
+
+const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
+  ensure_registered(m);
+  std::lock_guard lock(mutex_);
+  auto& slot = sql_[&m];
+  if (slot) return *slot;
+  auto s = std::make_unique<MapperSql>();
+  s->mapper = &m;
+  s->dialect = dialect.get();
+  const auto& table = m.table_name();
+  for (const auto& c : m.columns) s->column_exprs.push_back(sql::column(table, c->column.name));
+
+  auto insert = [&](bool skip_generated) {
+    sql::Insert ins;
+    ins.table = table;
+    std::vector<sql::ExprPtr> row;
+    for (const auto& c : m.columns) {
+      if (skip_generated && c.get() == m.autoincrement) continue;
+      ins.columns.push_back(c->column.name);
+      row.push_back(sql::placeholder());
+    }
+    ins.default_values = ins.columns.empty();
+    if (!ins.default_values) ins.rows.push_back(std::move(row));
+    return sql::compile(ins, *dialect).sql;
+  };
+  s->insert_all = insert(false);
+  s->insert_generated = insert(true);
+
+  sql::Select get;
+  get.columns = s->column_exprs;
+  get.from = table;
+  get.where = key_condition(m);
+  s->get_by_key = sql::compile(get, *dialect).sql;
+
+  sql::Delete del;
+  del.table = table;
+  del.where = key_condition(m);
+  s->delete_by_key = sql::compile(del, *dialect).sql;
+
+  slot = std::move(s);
+  return *slot;
+}
+
+}  // namespace detail
+
+namespace {
+engine::EngineOptions engine_options(const DatabaseOptions& o) {
+  auto eo = o.engine;
+  if (o.echo && !eo.echo)
+    eo.echo = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); };
+  return eo;
+}
+}  // namespace
+
+Database::Database(std::string_view url, DatabaseOptions options) {
+  auto parsed = engine::Url::parse(url);
+  auto d = dialect::for_url(parsed);
+  core_ = std::make_unique<detail::DatabaseCore>(std::move(parsed), std::move(d),
+                                                 engine_options(options), options.naming);
+}
+
+Database::~Database() = default;
+
+Database& Database::register_mapper(const Mapper& m) {
+  core_->ensure_registered(m);
+  return *this;
+}
+
+const schema::Table& Database::add_table(schema::Table t) { return core_->add_table(std::move(t)); }
+
+namespace {
+bool table_exists(engine::Connection& c, const dialect::Dialect& d, const std::string& name) {
+  // Works on SQLite and PostgreSQL alike: a zero-row SELECT fails when the table is missing.
+  try {
+    sql::Select probe;
+    probe.columns = {sql::raw("1")};
+    probe.from = name;
+    probe.limit = 0;
+    engine::Transaction sp(c);  // a savepoint inside an open transaction keeps it usable
+    c.prepare(sql::compile(probe, d).sql)->execute();
+    sp.commit();
+    return true;
+  } catch (const DatabaseError&) {
+    return false;
+  }
+}
+}  // namespace
+
+void Database::create_all() {
+  auto conn = core_->engine.connect();
+  engine::Transaction txn(*conn);
+  for (const auto* t : core_->metadata().sorted_tables()) {
+    if (table_exists(*conn, *core_->dialect, t->name)) continue;
+    for (const auto& stmt : core_->dialect->create_table_sql(*t)) conn->execute(stmt);
+  }
+  txn.commit();
+}
+
+void Database::drop_all() {
+  auto conn = core_->engine.connect();
+  engine::Transaction txn(*conn);
+  auto tables = core_->metadata().sorted_tables();
+  for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
+    if (!table_exists(*conn, *core_->dialect, (*it)->name)) continue;
+    for (const auto& stmt : core_->dialect->drop_table_sql(**it)) conn->execute(stmt);
+  }
+  txn.commit();
+}
+
+Session& Database::session() {
+  if (!session_) session_ = std::make_unique<Session>(*this);
+  return *session_;
+}
+
+void Database::remove_session() { session_.reset(); }
+
+Session Database::new_session() { return Session(*this); }
+
+engine::Engine& Database::engine() { return core_->engine; }
+const dialect::Dialect& Database::dialect() const { return *core_->dialect; }
+const schema::MetaData& Database::metadata() const { return core_->metadata(); }
+
+void Database::set_echo(bool on) {
+  if (on)
+    core_->engine.set_echo([](std::string_view line) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+    });
+  else
+    core_->engine.set_echo(nullptr);
+}
+
+std::string env(const char* name, std::string_view fallback) {
+  const char* v = std::getenv(name);
+  if (v && *v) return v;
+  return std::string(fallback);
+}
+
+}  // namespace strata

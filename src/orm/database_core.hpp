@@ -1,0 +1,72 @@
+// Private to the ORM: what a Database shares with its sessions — the engine, the dialect,
+// the metadata, flush order, and the SQL of each mapper compiled once for this dialect.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "strata/dialect/dialect.hpp"
+#include "strata/engine/engine.hpp"
+#include "strata/orm/mapper.hpp"
+#include "strata/schema/table.hpp"
+#include "strata/sql/ast.hpp"
+
+namespace strata::detail {
+
+// The statements of one mapper, compiled for the database's dialect. Parameters are
+// positional: column values in mapper order, then key columns.
+struct MapperSql {
+  std::vector<sql::ExprPtr> column_exprs;  // table.column for every mapped column, in order
+  std::string insert_all;                  // every column
+  std::string insert_generated;            // every column but the autoincrement key
+  std::string get_by_key;                  // SELECT <columns> ... WHERE key = ?
+  std::string delete_by_key;               // DELETE ... WHERE key = ?
+
+  // UPDATE ... SET <changed columns> WHERE key = ?, by which columns changed.
+  const std::string& update_for(const std::vector<bool>& changed) const;
+  // INSERT of the included columns, RETURNING the `returning` ones (columns left to their
+  // server default), for inserts that cannot use insert_all / insert_generated.
+  const std::string& insert_for(const std::vector<bool>& included,
+                                const std::vector<bool>& returning) const;
+
+  const Mapper* mapper = nullptr;
+  const dialect::Dialect* dialect = nullptr;
+  mutable std::mutex mutex;
+  mutable std::map<std::vector<bool>, std::string> updates;
+  mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::string> inserts;
+};
+
+// key = ? AND key2 = ? for the mapper's primary key, with placeholders.
+sql::ExprPtr key_condition(const Mapper& m);
+
+struct DatabaseCore {
+  DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d, engine::EngineOptions eo,
+               schema::NamingConvention naming);
+
+  engine::Url url;
+  std::shared_ptr<dialect::Dialect> dialect;
+  engine::Engine engine;
+
+  // Registers m (and its table) unless already there; safe from several threads.
+  void ensure_registered(const Mapper& m);
+  const schema::Table& add_table(schema::Table t);
+  // Flush order of m's table: parents before children.
+  int rank_of(const Mapper& m);
+  const MapperSql& sql_for(const Mapper& m);
+  // A copy of the metadata, for explaining errors without holding the lock.
+  const schema::MetaData& metadata() const { return metadata_; }
+
+ private:
+  void recompute_ranks();
+  std::mutex mutex_;
+  schema::MetaData metadata_;
+  std::vector<const Mapper*> mappers_;
+  std::unordered_map<std::string, int> ranks_;
+  std::unordered_map<const Mapper*, std::unique_ptr<MapperSql>> sql_;
+};
+
+}  // namespace strata::detail

@@ -1,0 +1,291 @@
+// The flush: organize (cascade new objects in, collect work per mapper), emit (INSERT and
+// UPDATE parents-first in foreign-key order, DELETE children-first), finalize (identity map,
+// snapshots). A failure rolls the transaction back and leaves the session needing rollback().
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "database_core.hpp"
+#include "session_internal.hpp"
+#include "strata/error.hpp"
+
+namespace strata::detail {
+
+void SessionCore::flush() { Flush(*this).run(); }
+
+namespace {
+
+bool is_dirty(const InstanceState& s) {
+  const void* obj = s.obj.get();
+  for (const auto& c : s.mapper->columns)
+    if (!c->equal(obj, s.snapshot[c->index])) return true;
+  return false;
+}
+
+}  // namespace
+
+void Flush::run() {
+  auto& s = session_;
+  s.check_usable();
+  if (s.flushing_) return;
+  s.flushing_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{s.flushing_};
+
+  try {
+    cascade();
+    auto work = collect();
+    if (work.empty()) {
+      s.relation_changed_.clear();
+      return;
+    }
+    for (auto& w : work) {
+      for (auto* st : w.inserts) {
+        sync_foreign_keys(*st);
+        emit_insert(*st);
+      }
+      for (auto* st : w.updates) {
+        sync_foreign_keys(*st);
+        emit_update(*st);
+      }
+      for (auto* st : w.inserts) push_keys_to_children(*st);
+      for (auto* st : w.updates) push_keys_to_children(*st);
+    }
+    for (auto it = work.rbegin(); it != work.rend(); ++it)
+      for (auto* st : it->deletes) emit_delete(*st);
+    finalize();
+  } catch (const Error& e) {
+    // The database goes back to where the transaction began; objects keep their in-memory
+    // state until the user calls rollback(), which restores them.
+    if (s.txn_) {
+      try {
+        s.txn_->rollback();
+      } catch (const Error&) {
+      }
+      s.end_transaction();
+    }
+    s.failed_flush_ = e.what();
+    throw;
+  }
+}
+
+void Flush::cascade() {
+  auto& s = session_;
+  std::vector<InstanceState*> work;
+  for (auto& [obj, st] : s.states_)
+    if (st->status == ObjectStatus::pending) work.push_back(st.get());
+  auto changed = s.relation_changed_;  // cascade_add may append to it
+  work.insert(work.end(), changed.begin(), changed.end());
+  for (auto* st : work)
+    if (s.states_.count(st->obj.get())) s.cascade_add(*st);
+  // Objects on the other end of a changed relationship may need their foreign key updated.
+  for (auto* st : s.relation_changed_) {
+    touched_.push_back(st);
+    for (const auto& rel : st->mapper->relationships)
+      for (auto& other : rel->current(st->obj.get()))
+        if (auto* os = s.state_of(other.get())) touched_.push_back(os);
+  }
+}
+
+std::vector<Flush::MapperWork> Flush::collect() {
+  auto& s = session_;
+  std::unordered_set<InstanceState*> affected(touched_.begin(), touched_.end());
+  std::unordered_map<const Mapper*, int> rank;
+  std::map<int, MapperWork> by_rank;
+  auto work_for = [&](InstanceState* st) -> MapperWork& {
+    auto it = rank.find(st->mapper);
+    if (it == rank.end()) it = rank.emplace(st->mapper, s.db_.rank_of(*st->mapper)).first;
+    auto& w = by_rank[it->second];
+    w.mapper = st->mapper;
+    return w;
+  };
+  for (auto& [obj, sp] : s.states_) {
+    auto* st = sp.get();
+    switch (st->status) {
+      case ObjectStatus::deleted: break;
+      case ObjectStatus::pending: work_for(st).inserts.push_back(st); break;
+      case ObjectStatus::persistent:
+        if (st->marked_for_delete) work_for(st).deletes.push_back(st);
+        else if (affected.count(st) || is_dirty(*st)) work_for(st).updates.push_back(st);
+        break;
+    }
+  }
+  std::vector<MapperWork> out;
+  auto by_seq = [](const InstanceState* a, const InstanceState* b) { return a->seq < b->seq; };
+  for (auto& [r, w] : by_rank) {
+    std::sort(w.inserts.begin(), w.inserts.end(), by_seq);
+    std::sort(w.updates.begin(), w.updates.end(), by_seq);
+    std::sort(w.deletes.begin(), w.deletes.end(), by_seq);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+void Flush::sync_foreign_keys(InstanceState& st) {
+  void* obj = st.obj.get();
+  for (const auto& rel : st.mapper->relationships) {
+    if (rel->kind != RelationKind::many_to_one) continue;
+    auto& f = rel->field(obj);
+    if (!SessionAccess::changed(f) || !SessionAccess::loaded(f)) continue;
+    auto targets = rel->current(obj);
+    if (targets.empty()) {
+      if (!rel->fk->column.nullable)
+        throw FlushError(describe(*st.mapper, obj) + "." + rel->name + " is null, but '" +
+                         rel->fk->qualified_name +
+                         "' may not be NULL; assign an object or delete this one");
+      rel->fk->set(obj, null);
+      continue;
+    }
+    auto* ts = session_.state_of(targets.front().get());
+    const Mapper& target = rel->target();
+    if (!ts || ts->status == ObjectStatus::pending)
+      throw FlushError(describe(*st.mapper, obj) + "." + rel->name + " refers to a " +
+                       target.class_name +
+                       " that is not inserted yet (a dependency cycle between rows)");
+    const ColumnInfo& ref = referenced_column(*rel->fk, target);
+    Value v = ref.get(ts->obj.get());
+    if (!rel->fk->equal(obj, v)) rel->fk->set(obj, v);
+  }
+}
+
+void Flush::push_keys_to_children(InstanceState& st) {
+  void* obj = st.obj.get();
+  for (const auto& rel : st.mapper->relationships) {
+    if (rel->kind != RelationKind::one_to_many) continue;
+    auto& f = rel->field(obj);
+    if (!SessionAccess::changed(f)) continue;
+    Value v = referenced_column(*rel->fk, *st.mapper).get(obj);
+    for (auto& child : rel->current(obj))
+      if (!rel->fk->equal(child.get(), v)) rel->fk->set(child.get(), v);
+  }
+}
+
+std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
+                            dialect::RowContext::Operation op, std::vector<Value>* returned) {
+  try {
+    if (!returned) return stmt.execute();
+    if (stmt.step())
+      for (int i = 0; i < stmt.column_count(); ++i) returned->push_back(stmt.get_value(i));
+    while (stmt.step()) {
+    }
+    return stmt.rows_affected();
+  } catch (const IntegrityError& e) {
+    dialect::RowContext row;
+    row.table = st.mapper->table_name();
+    row.operation = op;
+    auto values = op == dialect::RowContext::Operation::delete_ ? st.snapshot
+                                                                : capture(*st.mapper, st.obj.get());
+    for (const auto& c : st.mapper->columns) row.values.emplace_back(c->column.name, values[c->index]);
+    throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
+                                                        session_.db_.metadata());
+  }
+}
+
+void Flush::emit_insert(InstanceState& st) {
+  const Mapper& m = *st.mapper;
+  void* obj = st.obj.get();
+  const auto& sq = session_.db_.sql_for(m);
+  auto& conn = session_.connection();
+  for (const auto& c : m.columns) c->apply_default(obj);
+
+  const bool generated = m.autoincrement && m.autoincrement->key_unset(obj);
+  // Columns left NULL that have a server default are left out, so the default applies, and
+  // read back.
+  std::vector<bool> included(m.columns.size(), true), returning(m.columns.size(), false);
+  bool any_server_default = false;
+  for (const auto& c : m.columns) {
+    if (generated && c.get() == m.autoincrement) included[c->index] = false;
+    if (c->column.server_default && c->column.nullable && is_null(c->get(obj))) {
+      included[c->index] = false;
+      returning[c->index] = true;
+      any_server_default = true;
+    }
+  }
+  const bool use_returning = any_server_default && session_.db_.dialect->supports_returning();
+  if (any_server_default && !use_returning) std::fill(returning.begin(), returning.end(), false);
+  const std::string& text = !any_server_default ? (generated ? sq.insert_generated : sq.insert_all)
+                                                : sq.insert_for(included, returning);
+  auto stmt = conn.prepare_cached(text);
+  int p = 0;
+  for (const auto& c : m.columns)
+    if (included[c->index]) c->bind(obj, *stmt, p++);
+  std::vector<Value> returned;
+  execute(*stmt, st, dialect::RowContext::Operation::insert, use_returning ? &returned : nullptr);
+  if (generated) {
+    m.autoincrement->set(obj, Value{conn.last_insert_id()});
+    st.key_assigned_by_db = true;
+  }
+  std::size_t r = 0;
+  for (const auto& c : m.columns)
+    if (returning[c->index] && r < returned.size()) c->set(obj, returned[r++]);
+
+  st.status = ObjectStatus::persistent;
+  st.inserted_in_txn = true;
+  st.key = identity_of(m, obj);
+  st.snapshot = capture(m, obj);
+  inserted_.push_back(&st);
+  touched_.push_back(&st);
+}
+
+void Flush::emit_update(InstanceState& st) {
+  const Mapper& m = *st.mapper;
+  void* obj = st.obj.get();
+  std::vector<bool> changed(m.columns.size(), false);
+  bool any = false, key_changed = false;
+  for (const auto& c : m.columns) {
+    if (c->equal(obj, st.snapshot[c->index])) continue;
+    changed[c->index] = any = true;
+    if (c->column.primary_key) key_changed = true;
+  }
+  if (!any) return;
+  const auto& sq = session_.db_.sql_for(m);
+  auto stmt = session_.connection().prepare_cached(sq.update_for(changed));
+  int p = 0;
+  for (const auto& c : m.columns)
+    if (changed[c->index]) c->bind(obj, *stmt, p++);
+  for (const auto* k : m.primary_key) stmt->bind(p++, st.snapshot[k->index]);
+  auto rows = execute(*stmt, st, dialect::RowContext::Operation::update, nullptr);
+  if (rows != 1)
+    throw StaleDataError("UPDATE of " + describe(m, obj) +
+                         " matched no row: it was deleted or its key changed elsewhere");
+  if (!st.txn_snapshot && !st.inserted_in_txn)
+    st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
+  for (const auto& c : m.columns)
+    if (changed[c->index]) st.snapshot[c->index] = c->get(obj);
+  if (key_changed) {
+    session_.identity_.erase(IdentityKey{&m, st.key});
+    st.key = identity_of(m, obj);
+    session_.identity_[IdentityKey{&m, st.key}] = &st;
+  }
+}
+
+void Flush::emit_delete(InstanceState& st) {
+  const Mapper& m = *st.mapper;
+  const auto& sq = session_.db_.sql_for(m);
+  auto stmt = session_.connection().prepare_cached(sq.delete_by_key);
+  int p = 0;
+  for (const auto* k : m.primary_key) stmt->bind(p++, st.snapshot[k->index]);
+  auto rows = execute(*stmt, st, dialect::RowContext::Operation::delete_, nullptr);
+  if (rows != 1)
+    throw StaleDataError("DELETE of " + describe(m, st.obj.get()) +
+                         " matched no row: it was already deleted elsewhere");
+  st.status = ObjectStatus::deleted;
+  st.marked_for_delete = false;
+  session_.identity_.erase(IdentityKey{&m, st.key});
+}
+
+void Flush::finalize() {
+  auto& s = session_;
+  for (auto* st : inserted_) s.identity_[IdentityKey{st->mapper, st->key}] = st;
+  for (auto* st : touched_) {
+    if (!s.states_.count(st->obj.get())) continue;
+    for (const auto& rel : st->mapper->relationships)
+      SessionAccess::changed(rel->field(st->obj.get())) = false;
+  }
+  s.relation_changed_.clear();
+}
+
+}  // namespace strata::detail

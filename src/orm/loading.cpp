@@ -1,0 +1,383 @@
+// Reading through the session: rows into identity-mapped objects, get(), queries, count and
+// exists, streaming, lazy loads of relationships, bulk UPDATE / DELETE kept consistent with
+// the session's objects, refresh, and raw SQL.
+#include <unordered_set>
+
+#include "database_core.hpp"
+#include "session_internal.hpp"
+#include "strata/error.hpp"
+#include "strata/orm/result.hpp"
+
+namespace strata::detail {
+
+namespace {
+std::string encode_key(const std::vector<Value>& parts) {
+  std::string out;
+  for (const auto& v : parts) {
+    out += to_display(v);
+    out += '\x1f';
+  }
+  return out;
+}
+}  // namespace
+
+Value identity_of(const Mapper& m, const void* obj) {
+  if (m.primary_key.size() == 1) return m.primary_key.front()->get(obj);
+  std::vector<Value> parts;
+  for (const auto* k : m.primary_key) parts.push_back(k->get(obj));
+  return encode_key(parts);
+}
+
+Value identity_of(const Mapper& m, const std::vector<Value>& snapshot) {
+  if (m.primary_key.size() == 1) return snapshot[m.primary_key.front()->index];
+  std::vector<Value> parts;
+  for (const auto* k : m.primary_key) parts.push_back(snapshot[k->index]);
+  return encode_key(parts);
+}
+
+std::vector<Value> capture(const Mapper& m, const void* obj) {
+  std::vector<Value> out;
+  out.reserve(m.columns.size());
+  for (const auto& c : m.columns) out.push_back(c->get(obj));
+  return out;
+}
+
+std::string describe(const Mapper& m, const void* obj) {
+  std::string out = "<" + m.class_name;
+  for (const auto* k : m.primary_key) out += " " + k->column.name + "=" + to_display(k->get(obj));
+  return out + ">";
+}
+
+const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred) {
+  const ColumnInfo* c = nullptr;
+  if (fk.references && fk.references->target_mapper)
+    c = referred.column_at(fk.references->target_offset);
+  else if (fk.references)
+    c = referred.find_column(fk.references->column);
+  if (!c && referred.primary_key.size() == 1) c = referred.primary_key.front();
+  if (!c)
+    throw InvalidRequestError("cannot tell which column of '" + referred.table_name() + "' '" +
+                              fk.qualified_name + "' refers to");
+  return *c;
+}
+
+std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
+                                       const engine::Statement& s) {
+  Value key;
+  if (m.primary_key.size() == 1) {
+    key = s.get_value(static_cast<int>(m.primary_key.front()->index));
+  } else {
+    std::vector<Value> parts;
+    for (const auto* k : m.primary_key) parts.push_back(s.get_value(static_cast<int>(k->index)));
+    key = encode_key(parts);
+  }
+  auto it = session.identity_.find(IdentityKey{&m, key});
+  if (it != session.identity_.end()) return it->second->obj;  // in-memory state wins
+
+  auto obj = m.create();
+  for (const auto& c : m.columns) c->load(obj.get(), s, static_cast<int>(c->index));
+  auto& st = session.attach(m, obj, ObjectStatus::persistent);
+  st.key = std::move(key);
+  st.snapshot = capture(m, obj.get());
+  session.identity_.emplace(IdentityKey{&m, st.key}, &st);
+  return obj;
+}
+
+sql::Select Loader::select_for(SessionCore& session, const Mapper& m, const QuerySpec& q) {
+  sql::Select s;
+  s.columns = session.db_.sql_for(m).column_exprs;
+  s.from = m.table_name();
+  s.where = q.where;
+  s.order_by = q.order_by;
+  s.limit = q.limit;
+  s.offset = q.offset;
+  return s;
+}
+
+std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
+  check_usable();
+  m.configure();
+  if (m.primary_key.size() != 1)
+    throw ArgumentError("get(): " + m.class_name +
+                        " has a composite primary key; use query().filter(...)");
+  auto lookup = [&]() -> InstanceState* {
+    auto it = identity_.find(IdentityKey{&m, key});
+    return it == identity_.end() ? nullptr : it->second;
+  };
+  if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
+  do_autoflush();
+  if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
+  auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
+  stmt->bind(0, key);
+  if (!stmt->step()) return nullptr;
+  auto obj = Loader::load_row(*this, m, *stmt);
+  while (stmt->step()) {
+  }
+  return obj;
+}
+
+std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const QuerySpec& q) {
+  do_autoflush();
+  m.configure();
+  auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
+  auto stmt = connection().prepare_cached(compiled.sql);
+  stmt->bind_all(compiled.params);
+  std::vector<std::shared_ptr<void>> out;
+  while (stmt->step()) out.push_back(Loader::load_row(*this, m, *stmt));
+  return out;
+}
+
+namespace {
+std::int64_t scalar(engine::Connection& c, const sql::Compiled& compiled) {
+  auto stmt = c.prepare_cached(compiled.sql);
+  stmt->bind_all(compiled.params);
+  if (!stmt->step()) return 0;
+  auto v = stmt->get_int64(0);
+  while (stmt->step()) {
+  }
+  return v;
+}
+}  // namespace
+
+std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
+  do_autoflush();
+  m.configure();
+  sql::Select s;
+  s.columns = {sql::function("count", {sql::raw("*")})};
+  if (q.limit || q.offset) {
+    auto inner = std::make_shared<sql::Select>(Loader::select_for(*this, m, q));
+    inner->columns.clear();
+    for (const auto* k : m.primary_key)
+      inner->columns.push_back(sql::column(m.table_name(), k->column.name));
+    s.from_subquery = std::move(inner);
+    s.from_alias = "anon_1";
+  } else {
+    s.from = m.table_name();
+    s.where = q.where;
+  }
+  return scalar(connection(), sql::compile(s, *db_.dialect));
+}
+
+bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
+  do_autoflush();
+  m.configure();
+  auto inner = std::make_shared<sql::Select>();
+  inner->columns = {sql::raw("1")};
+  inner->from = m.table_name();
+  inner->where = q.where;
+  sql::Select s;
+  s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
+  return scalar(connection(), sql::compile(s, *db_.dialect)) != 0;
+}
+
+struct Cursor::Impl {
+  engine::CachedStatement stmt;
+  const Mapper* mapper = nullptr;
+};
+
+Cursor::Cursor(Cursor&&) noexcept = default;
+Cursor& Cursor::operator=(Cursor&&) noexcept = default;
+Cursor::~Cursor() = default;
+
+bool Cursor::next(void* obj) {
+  if (!impl_) return false;
+  if (!impl_->stmt->step()) {
+    impl_.reset();  // gives the statement back
+    return false;
+  }
+  for (const auto& c : impl_->mapper->columns)
+    c->load(obj, *impl_->stmt, static_cast<int>(c->index));
+  for (const auto& rel : impl_->mapper->relationships) rel->expire(obj);
+  return true;
+}
+
+Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
+  do_autoflush();
+  m.configure();
+  auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
+  Cursor c;
+  c.impl_ = std::make_unique<Cursor::Impl>();
+  c.impl_->stmt = connection().prepare_cached(compiled.sql);
+  c.impl_->stmt->bind_all(compiled.params);
+  c.impl_->mapper = &m;
+  return c;
+}
+
+namespace {
+void require_plain_filter(const QuerySpec& q, const char* what) {
+  if (q.limit || q.offset || !q.order_by.empty())
+    throw ArgumentError(std::string(what) +
+                        "() runs one statement over the filtered rows; it cannot take "
+                        "order_by, limit or offset");
+}
+}  // namespace
+
+namespace {
+// Whether the session holds objects of m (then bulk statements must update them too).
+bool holds_objects_of(const std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash>& identity,
+                      const Mapper& m) {
+  for (const auto& [key, st] : identity)
+    if (key.mapper == &m) return true;
+  return false;
+}
+
+Value key_from_row(const Mapper& m, const engine::Statement& s) {
+  if (m.primary_key.size() == 1) return s.get_value(0);
+  std::vector<Value> parts;
+  for (std::size_t i = 0; i < m.primary_key.size(); ++i) parts.push_back(s.get_value(static_cast<int>(i)));
+  return encode_key(parts);
+}
+
+// Runs a bulk statement; when `keys` is given, collects the primary keys of the rows it
+// touched (RETURNING where the dialect has it, else a SELECT with the same filter first).
+template <class Stmt>
+std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const Mapper& m,
+                      Stmt stmt_ast, std::vector<Value>* keys) {
+  if (keys && d.supports_returning()) {
+    for (const auto* k : m.primary_key) stmt_ast.returning.push_back(k->column.name);
+    auto compiled = sql::compile(stmt_ast, d);
+    auto stmt = conn.prepare(compiled.sql);
+    stmt->bind_all(compiled.params);
+    while (stmt->step()) keys->push_back(key_from_row(m, *stmt));
+    return static_cast<std::int64_t>(keys->size());
+  }
+  if (keys) {
+    sql::Select s;
+    for (const auto* k : m.primary_key) s.columns.push_back(sql::column(m.table_name(), k->column.name));
+    s.from = m.table_name();
+    s.where = stmt_ast.where;
+    auto compiled = sql::compile(s, d);
+    auto select = conn.prepare(compiled.sql);
+    select->bind_all(compiled.params);
+    while (select->step()) keys->push_back(key_from_row(m, *select));
+  }
+  auto compiled = sql::compile(stmt_ast, d);
+  auto stmt = conn.prepare(compiled.sql);
+  stmt->bind_all(compiled.params);
+  return stmt->execute();
+}
+}  // namespace
+
+std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
+                                      const std::vector<std::pair<std::size_t, Value>>& assignments) {
+  require_plain_filter(q, "update");
+  do_autoflush();
+  m.configure();
+  sql::Update u;
+  u.table = m.table_name();
+  std::vector<const ColumnInfo*> set_columns;
+  for (const auto& [offset, value] : assignments) {
+    const ColumnInfo* c = m.column_at(offset);
+    if (!c) throw ArgumentError("update(): a member that is not a mapped column of " + m.class_name);
+    u.set.push_back({c->column.name, sql::param(value)});
+    set_columns.push_back(c);
+  }
+  u.where = q.where;
+  std::vector<Value> keys;
+  const bool sync = holds_objects_of(identity_, m);
+  auto rows = run_bulk(connection(), *db_.dialect, m, std::move(u), sync ? &keys : nullptr);
+  for (const auto& key : keys) {
+    auto it = identity_.find(IdentityKey{&m, key});
+    if (it == identity_.end()) continue;
+    auto& st = *it->second;
+    void* obj = st.obj.get();
+    if (!st.txn_snapshot && !st.inserted_in_txn)
+      st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
+    for (std::size_t i = 0; i < set_columns.size(); ++i) {
+      set_columns[i]->set(obj, assignments[i].second);
+      st.snapshot[set_columns[i]->index] = set_columns[i]->get(obj);
+    }
+  }
+  return rows;
+}
+
+std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
+  require_plain_filter(q, "delete_");
+  do_autoflush();
+  m.configure();
+  sql::Delete d;
+  d.table = m.table_name();
+  d.where = q.where;
+  std::vector<Value> keys;
+  const bool sync = holds_objects_of(identity_, m);
+  auto rows = run_bulk(connection(), *db_.dialect, m, std::move(d), sync ? &keys : nullptr);
+  for (const auto& key : keys) {
+    auto it = identity_.find(IdentityKey{&m, key});
+    if (it == identity_.end()) continue;
+    auto& st = *it->second;
+    st.status = ObjectStatus::deleted;  // leaves the session at commit; back on rollback
+    st.marked_for_delete = false;
+    identity_.erase(it);
+  }
+  return rows;
+}
+
+Result SessionCore::execute(std::string_view text, const std::vector<Value>& params) {
+  do_autoflush();
+  auto stmt = connection().prepare_cached(text);
+  stmt->bind_all(params);
+  Result r;
+  for (int i = 0; i < stmt->column_count(); ++i) r.columns.emplace_back(stmt->column_name(i));
+  auto names = std::make_shared<const std::vector<std::string>>(r.columns);
+  while (stmt->step()) {
+    std::vector<Value> values;
+    values.reserve(r.columns.size());
+    for (int i = 0; i < stmt->column_count(); ++i) values.push_back(stmt->get_value(i));
+    r.rows.emplace_back(names, std::move(values));
+  }
+  r.rows_affected = r.columns.empty() ? stmt->rows_affected() : 0;
+  return r;
+}
+
+std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const RelationshipInfo& rel) {
+  Value v = rel.fk->get(owner.obj.get());
+  if (is_null(v)) return nullptr;
+  const Mapper& target = rel.target();
+  target.configure();
+  const ColumnInfo& ref = referenced_column(*rel.fk, target);
+  if (target.primary_key.size() == 1 && target.primary_key.front() == &ref) return get(target, v);
+  QuerySpec q;
+  q.where = sql::binary(sql::BinaryOp::eq, sql::column(target.table_name(), ref.column.name),
+                        sql::param(v));
+  q.limit = 1;
+  auto rows = all(target, q);
+  return rows.empty() ? nullptr : rows.front();
+}
+
+std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
+                                                           const RelationshipInfo& rel) {
+  if (owner.status == ObjectStatus::pending) return {};
+  const Mapper& target = rel.target();
+  target.configure();
+  Value v = referenced_column(*rel.fk, *owner.mapper).get(owner.obj.get());
+  QuerySpec q;
+  q.where = sql::binary(sql::BinaryOp::eq, sql::column(target.table_name(), rel.fk->column.name),
+                        sql::param(v));
+  for (const auto* k : target.primary_key)
+    q.order_by.push_back({sql::column(target.table_name(), k->column.name), false});
+  auto items = all(target, q);
+  if (rel.back)
+    for (auto& item : items)
+      if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner.obj, false);
+  return items;
+}
+
+void SessionCore::refresh(const Mapper& m, const void* obj) {
+  check_usable();
+  auto* st = state_of(obj);
+  if (!st || st->status != ObjectStatus::persistent)
+    throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
+  auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
+  int p = 0;
+  for (const auto* k : m.primary_key) stmt->bind(p++, st->snapshot[k->index]);
+  if (!stmt->step())
+    throw InvalidRequestError("refresh(): " + describe(m, obj) + " no longer exists in the database");
+  void* raw = st->obj.get();
+  for (const auto& c : m.columns) c->load(raw, *stmt, static_cast<int>(c->index));
+  while (stmt->step()) {
+  }
+  st->snapshot = capture(m, raw);
+  for (const auto& rel : m.relationships) rel->expire(raw);
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,292 @@
+// The session's bookkeeping: attaching objects, cascades on add, deletion marks, the
+// transaction, commit, and rollback (which puts every object back as the database has it).
+// The flush pipeline is in flush.cpp; loading and queries in loading.cpp.
+#include "strata/orm/session_core.hpp"
+
+#include <algorithm>
+
+#include "database_core.hpp"
+#include "session_internal.hpp"
+#include "strata/orm/mapping.hpp"
+#include "strata/orm/database.hpp"
+
+namespace strata {
+namespace detail {
+
+SessionCore::SessionCore(DatabaseCore& db) : db_(db) {}
+
+SessionCore::~SessionCore() {
+  try {
+    close();
+  } catch (...) {
+    // Destructors never throw; the connection's own guard rolls back.
+  }
+}
+
+engine::Connection& SessionCore::connection() {
+  if (!conn_) conn_ = db_.engine.connect();
+  if (!txn_) txn_ = std::make_unique<engine::Transaction>(*conn_);
+  return *conn_;
+}
+
+void SessionCore::end_transaction() {
+  txn_.reset();
+  conn_.release();
+}
+
+void SessionCore::check_usable() const {
+  if (!failed_flush_.empty())
+    throw InvalidRequestError(
+        "this session's transaction was rolled back after a failed flush (" + failed_flush_ +
+        "); call rollback() before using the session again");
+}
+
+InstanceState* SessionCore::state_of(const void* obj) const {
+  auto it = states_.find(obj);
+  return it == states_.end() ? nullptr : it->second.get();
+}
+
+bool SessionCore::contains(const void* obj) const {
+  auto* s = state_of(obj);
+  return s && s->status != ObjectStatus::deleted;
+}
+
+InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
+                                   ObjectStatus status) {
+  auto state = std::make_unique<InstanceState>();
+  state->session = this;
+  state->mapper = &m;
+  state->status = status;
+  state->seq = next_seq_++;
+  void* raw = obj.get();
+  state->obj = std::move(obj);
+  for (const auto& rel : m.relationships) {
+    auto& f = rel->field(raw);
+    SessionAccess::owner(f) = state.get();
+    SessionAccess::rel(f) = rel.get();
+    if (status == ObjectStatus::persistent) {
+      SessionAccess::loaded(f) = false;
+      SessionAccess::changed(f) = false;
+    }
+  }
+  auto& ref = *state;
+  states_.emplace(raw, std::move(state));
+  return ref;
+}
+
+void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj) {
+  if (!obj) throw ArgumentError("add(): null object");
+  m.configure();
+  if (auto* s = state_of(obj.get())) {
+    if (s->mapper != &m)
+      throw ArgumentError("add(): the object is already in the session as another model");
+    s->marked_for_delete = false;  // add() after delete_() keeps the object
+    return;
+  }
+  auto& state = attach(m, std::move(obj), ObjectStatus::pending);
+  cascade_add(state);
+}
+
+// save-update cascade: objects reachable through relationship fields join the session, and
+// both sides of each relationship are put in step in memory.
+void SessionCore::cascade_add(InstanceState& s) {
+  void* obj = s.obj.get();
+  for (const auto& rel : s.mapper->relationships) {
+    auto& f = rel->field(obj);
+    if (!SessionAccess::changed(f) && s.status != ObjectStatus::pending) continue;
+    const Mapper& target = rel->target();
+    for (auto& other : rel->current(obj)) {
+      if (!state_of(other.get())) add(target, other);
+      if (!rel->back) continue;
+      if (rel->kind == RelationKind::many_to_one) {
+        rel->back->add_item(other.get(), s.obj);
+      } else {
+        rel->back->set_target(other.get(), s.obj, true);
+        if (auto* os = state_of(other.get())) note_relation_change(*os);
+      }
+    }
+  }
+}
+
+void SessionCore::note_relation_change(InstanceState& owner) {
+  relation_changed_.push_back(&owner);
+}
+
+void SessionCore::delete_(const Mapper& m, const void* obj) {
+  auto* s = state_of(obj);
+  if (!s || s->status == ObjectStatus::deleted)
+    throw InvalidRequestError("delete_(): this " + m.class_name +
+                              " is not in the session; load or add it first");
+  if (s->status == ObjectStatus::pending) {
+    detach(*s);
+    return;
+  }
+  s->marked_for_delete = true;
+}
+
+void SessionCore::detach(InstanceState& s) {
+  void* obj = s.obj.get();
+  for (const auto& rel : s.mapper->relationships) {
+    auto& f = rel->field(obj);
+    SessionAccess::owner(f) = nullptr;
+  }
+  if (s.status != ObjectStatus::pending) {
+    auto it = identity_.find(IdentityKey{s.mapper, s.key});
+    if (it != identity_.end() && it->second == &s) identity_.erase(it);
+  }
+  std::erase(relation_changed_, &s);
+  states_.erase(obj);  // destroys s
+}
+
+void SessionCore::expunge(const void* obj) {
+  if (auto* s = state_of(obj)) detach(*s);
+}
+
+void SessionCore::expunge_all() {
+  while (!states_.empty()) detach(*states_.begin()->second);
+  relation_changed_.clear();
+}
+
+bool SessionCore::is_modified(const void* obj) const {
+  auto* s = state_of(obj);
+  if (!s) return false;
+  if (s->status == ObjectStatus::pending) return true;
+  for (const auto& c : s->mapper->columns)
+    if (!c->equal(obj, s->snapshot[c->index])) return true;
+  return false;
+}
+
+void SessionCore::commit() {
+  check_usable();
+  flush();
+  if (txn_) {
+    txn_->commit();
+    end_transaction();
+  }
+  std::vector<InstanceState*> gone;
+  for (auto& [obj, s] : states_) {
+    s->inserted_in_txn = false;
+    s->key_assigned_by_db = false;
+    s->txn_snapshot.reset();
+    if (s->status == ObjectStatus::deleted) gone.push_back(s.get());
+  }
+  for (auto* s : gone) detach(*s);
+}
+
+void SessionCore::rollback() {
+  if (txn_) {
+    try {
+      txn_->rollback();
+    } catch (const Error&) {
+      // A broken connection has lost the transaction anyway; the pool discards it.
+    }
+    end_transaction();
+  }
+  failed_flush_.clear();
+  relation_changed_.clear();
+
+  std::vector<InstanceState*> drop;
+  for (auto& [obj, sp] : states_) {
+    auto& s = *sp;
+    if (s.status == ObjectStatus::pending || s.inserted_in_txn) {
+      drop.push_back(&s);
+      continue;
+    }
+    if (s.status == ObjectStatus::deleted) {
+      s.status = ObjectStatus::persistent;
+      identity_[IdentityKey{s.mapper, s.key}] = &s;
+    }
+    s.marked_for_delete = false;
+    if (s.txn_snapshot) {
+      s.snapshot = std::move(*s.txn_snapshot);
+      s.txn_snapshot.reset();
+    }
+    void* raw = s.obj.get();
+    for (const auto& c : s.mapper->columns)
+      if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, s.snapshot[c->index]);
+    for (const auto& rel : s.mapper->relationships) rel->expire(raw);
+  }
+  for (auto* s : drop) {
+    if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
+    if (s->status != ObjectStatus::pending) {
+      // Inserted in this transaction: the row is gone, the object is transient again.
+      s->status = ObjectStatus::persistent;
+    }
+    detach(*s);
+  }
+}
+
+void SessionCore::close() {
+  rollback();
+  expunge_all();
+}
+
+void SessionCore::do_autoflush() {
+  check_usable();
+  if (autoflush && !flushing_) flush();
+}
+
+}  // namespace detail
+
+// Relationship fields reach their session through these.
+namespace detail {
+
+std::shared_ptr<void> RelationField::load_target() const {
+  return owner_->session->load_target(*owner_, *rel_);
+}
+
+std::vector<std::shared_ptr<void>> RelationField::load_items() const {
+  return owner_->session->load_items(*owner_, *rel_);
+}
+
+void RelationField::throw_not_loaded() const {
+  std::string what = rel_ ? "relationship '" + rel_->owner->class_name + "." + rel_->name + "'"
+                          : std::string("this relationship");
+  throw DetachedInstanceError(what +
+                              " is not loaded and its object is not in a session (it was "
+                              "streamed, expunged, or its session closed)");
+}
+
+void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
+                                      const std::shared_ptr<void>& new_target) {
+  if (!owner_) return;
+  owner_->session->note_relation_change(*owner_);
+  if (!rel_->back) return;
+  if (old_target) rel_->back->remove_item(old_target.get(), owner_->obj.get());
+  if (new_target) rel_->back->add_item(new_target.get(), owner_->obj);
+}
+
+void RelationField::on_item_added(const std::shared_ptr<void>& item) {
+  if (!owner_) return;
+  auto& session = *owner_->session;
+  session.note_relation_change(*owner_);
+  if (!rel_->back) return;
+  // The item leaves its previous parent's collection, if that is loaded.
+  for (auto& old_parent : rel_->back->current(item.get()))
+    if (old_parent != owner_->obj) rel_->remove_item(old_parent.get(), item.get());
+  rel_->back->set_target(item.get(), owner_->obj, true);
+}
+
+void RelationField::on_item_removed(const std::shared_ptr<void>& item) {
+  if (!owner_) return;
+  owner_->session->note_relation_change(*owner_);
+  if (rel_->back) {
+    rel_->back->set_target(item.get(), nullptr, true);
+  } else if (rel_->fk->column.nullable) {
+    rel_->fk->set(item.get(), null);
+  } else {
+    throw InvalidRequestError("removing a " + rel_->target().class_name + " from " +
+                              rel_->owner->class_name + "." + rel_->name + " would set '" +
+                              rel_->fk->qualified_name +
+                              "' to NULL, but it is NOT NULL; delete the object instead");
+  }
+}
+
+}  // namespace detail
+
+Session::Session(Database& db) : core_(std::make_unique<detail::SessionCore>(db.core())) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+}  // namespace strata
