@@ -99,6 +99,12 @@ struct Table {
 // Fills every empty constraint and index name from a pattern. Tokens:
 // %(table_name)s, %(column_0_name)s, %(column_0_N_name)s (all columns joined by "_"),
 // %(referred_table_name)s, %(constraint_name)s (a check's given name, which is then required).
+// A non-empty name is kept as is, except a check's: when the check pattern uses
+// %(constraint_name)s, a check name that does not already have the pattern's form (its
+// rendered text before and after the token, e.g. "ck_post_") is a short given name and is
+// expanded: "body_len" on table post becomes "ck_post_body_len". Applying twice changes
+// nothing. A generated name longer than 63 bytes (PostgreSQL's limit) becomes its first 54
+// bytes + "_" + 8 hex digits of the FNV-1a hash of the full name: unique and deterministic.
 struct NamingConvention {
   std::string primary_key = "pk_%(table_name)s";
   std::string index = "ix_%(table_name)s_%(column_0_N_name)s";
@@ -119,6 +125,10 @@ class MetaData {
   // Applies the naming convention and adds t. Throws ArgumentError when a table of that name
   // exists with a different definition; adding the same definition again is a no-op.
   // The reference stays valid for the life of the MetaData.
+  // Also checks t (named, has columns, no duplicate columns, every constraint and index names
+  // columns of t, unique constraint and index names) and makes the primary key's two views
+  // agree: primary_key.columns is taken from the columns marked primary_key when empty, and
+  // every listed column is marked primary_key.
   const Table& add(Table t);
   const Table* find(std::string_view name) const;
   const std::deque<Table>& tables() const noexcept { return tables_; }

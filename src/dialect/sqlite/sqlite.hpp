@@ -29,6 +29,9 @@ class SqliteDialect final : public Dialect {
   std::string_view name() const override { return "sqlite"; }
   bool names_violated_constraints() const override { return false; }
   std::string type_sql(const schema::Type& t) const override;
+  // An autoincrement column is declared exactly INTEGER, whatever its integer kind: only then
+  // does SQLite make the single-column primary key the rowid alias that assigns ids.
+  std::string column_sql(const schema::Table& t, const schema::Column& c) const override;
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;

@@ -1,0 +1,572 @@
+// Compiles the tree of sql/ast.hpp to SQL text and bound parameters for one SqlDialect, and
+// holds the standard-SQL defaults of SqlDialect (quoting rule, LIMIT/OFFSET form).
+//
+// Parentheses follow precedence, lowest first: OR, AND, NOT, comparisons (= != < LIKE IN
+// BETWEEN IS), ||, + -, * /, unary minus, primaries. A child is wrapped only when its level
+// is below what its parent needs, so top-level clauses never get outer parentheses. Two
+// choices for portability: comparisons never nest unparenthesized (PostgreSQL and SQLite rank
+// IS / LIKE differently), and || never mixes unparenthesized with arithmetic (SQLite binds ||
+// tighter than +, PostgreSQL looser).
+//
+// Other rendering rules:
+// - A RawExpr is treated as a self-contained primary: the caller writes it so.
+// - ColumnExpr{"", "*"} or {"t", "*"} renders a bare star (count(*), t.*).
+// - A LabelExpr renders `expr AS alias` in a select list and as a lone expression; in ORDER BY
+//   and GROUP BY it renders the alias; nested anywhere else it renders just expr.
+#include "strata/sql/compiler.hpp"
+
+#include <string>
+#include <utility>
+
+#include "strata/error.hpp"
+
+namespace strata::sql {
+
+namespace {
+
+// Precedence levels; a higher level binds tighter.
+constexpr int prec_or = 1;
+constexpr int prec_and = 2;
+constexpr int prec_not = 3;
+constexpr int prec_comparison = 4;
+constexpr int prec_concat = 5;
+constexpr int prec_additive = 6;
+constexpr int prec_multiplicative = 7;
+constexpr int prec_unary = 8;
+constexpr int prec_primary = 9;
+
+bool is_lower_identifier(std::string_view name) {
+  if (name.empty()) return false;
+  const char first = name.front();
+  if (!(first == '_' || (first >= 'a' && first <= 'z'))) return false;
+  for (const char c : name.substr(1)) {
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+// A function name is written verbatim, so it must be a plain (optionally dotted) name.
+bool is_function_name(std::string_view name) {
+  bool at_part_start = true;
+  for (const char c : name) {
+    const bool alpha = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool digit = c >= '0' && c <= '9';
+    if (c == '.') {
+      if (at_part_start) return false;
+      at_part_start = true;
+    } else if (at_part_start ? alpha : (alpha || digit)) {
+      at_part_start = false;
+    } else {
+      return false;
+    }
+  }
+  return !name.empty() && !at_part_start;
+}
+
+int binary_precedence(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::or_: return prec_or;
+    case BinaryOp::and_: return prec_and;
+    case BinaryOp::eq:
+    case BinaryOp::ne:
+    case BinaryOp::lt:
+    case BinaryOp::le:
+    case BinaryOp::gt:
+    case BinaryOp::ge:
+    case BinaryOp::like:
+    case BinaryOp::not_like:
+    case BinaryOp::ilike:
+    case BinaryOp::not_ilike: return prec_comparison;
+    case BinaryOp::concat: return prec_concat;
+    case BinaryOp::add:
+    case BinaryOp::sub: return prec_additive;
+    case BinaryOp::mul:
+    case BinaryOp::div: return prec_multiplicative;
+  }
+  return prec_primary;
+}
+
+std::string_view binary_text(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::eq: return " = ";
+    case BinaryOp::ne: return " != ";
+    case BinaryOp::lt: return " < ";
+    case BinaryOp::le: return " <= ";
+    case BinaryOp::gt: return " > ";
+    case BinaryOp::ge: return " >= ";
+    case BinaryOp::and_: return " AND ";
+    case BinaryOp::or_: return " OR ";
+    case BinaryOp::like: return " LIKE ";
+    case BinaryOp::not_like: return " NOT LIKE ";
+    case BinaryOp::ilike: return " ILIKE ";
+    case BinaryOp::not_ilike: return " NOT ILIKE ";
+    case BinaryOp::add: return " + ";
+    case BinaryOp::sub: return " - ";
+    case BinaryOp::mul: return " * ";
+    case BinaryOp::div: return " / ";
+    case BinaryOp::concat: return " || ";
+  }
+  return " ? ";
+}
+
+int precedence(const Expr& e) {
+  if (const auto* b = std::get_if<BinaryExpr>(&e.node)) return binary_precedence(b->op);
+  if (const auto* u = std::get_if<UnaryExpr>(&e.node)) {
+    switch (u->op) {
+      case UnaryOp::not_:
+      case UnaryOp::not_exists: return prec_not;
+      case UnaryOp::neg: return prec_unary;
+      case UnaryOp::is_null:
+      case UnaryOp::is_not_null: return prec_comparison;
+      case UnaryOp::exists: return prec_primary;
+    }
+  }
+  if (std::holds_alternative<InExpr>(e.node) || std::holds_alternative<BetweenExpr>(e.node)) {
+    return prec_comparison;
+  }
+  if (const auto* l = std::get_if<LabelExpr>(&e.node)) {
+    return l->expr ? precedence(*l->expr) : prec_primary;
+  }
+  return prec_primary;
+}
+
+// One compilation: the text and parameters being written, shared by nested subqueries so
+// placeholders are numbered across the whole statement.
+class Writer {
+ public:
+  explicit Writer(const SqlDialect& d) : d_(d) { out_.sql.reserve(128); }
+
+  Compiled take() && { return std::move(out_); }
+
+  void select(const Select& s);
+  void insert(const Insert& s);
+  void update(const Update& s);
+  void delete_(const Delete& s);
+
+  // A lone expression: a label renders as `expr AS alias`.
+  void top_level(const Expr& e) {
+    if (const auto* l = std::get_if<LabelExpr>(&e.node)) {
+      labelled(*l);
+    } else {
+      node(e);
+    }
+  }
+
+  void visit(const ColumnExpr& c);
+  void visit(const ParamExpr& p);
+  void visit(const PlaceholderExpr&);
+  void visit(const RawExpr& r);
+  void visit(const BinaryExpr& b);
+  void visit(const UnaryExpr& u);
+  void visit(const InExpr& in);
+  void visit(const BetweenExpr& b);
+  void visit(const FunctionExpr& f);
+  void visit(const SubqueryExpr& s);
+  void visit(const LabelExpr& l) { node(checked(l.expr)); }
+
+ private:
+  static const Expr& checked(const ExprPtr& e) {
+    if (!e) throw CompileError("an expression in the statement is missing (null ExprPtr)");
+    return *e;
+  }
+
+  void node(const Expr& e) {
+    std::visit([this](const auto& n) { visit(n); }, e.node);
+  }
+
+  // e, wrapped in parentheses when its precedence is below min_prec.
+  void operand(const ExprPtr& e, int min_prec) {
+    const Expr& x = checked(e);
+    wrapped(x, precedence(x) < min_prec);
+  }
+
+  void wrapped(const Expr& e, bool parens) {
+    if (parens) out_.sql += '(';
+    node(e);
+    if (parens) out_.sql += ')';
+  }
+
+  void labelled(const LabelExpr& l) {
+    node(checked(l.expr));
+    out_.sql += " AS ";
+    ident(l.alias, "a label");
+  }
+
+  void ident(std::string_view name, std::string_view what) {
+    if (name.empty()) throw CompileError(std::string(what) + " has an empty name");
+    out_.sql += d_.quote(name);
+  }
+
+  void next_placeholder(Value v) {
+    out_.params.push_back(std::move(v));
+    out_.sql += d_.placeholder(out_.params.size());
+  }
+
+  void expr_list(const std::vector<ExprPtr>& items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out_.sql += ", ";
+      node(checked(items[i]));
+    }
+  }
+
+  // ORDER BY / GROUP BY item: a label refers to its alias.
+  void sort_key(const ExprPtr& e) {
+    const Expr& x = checked(e);
+    if (const auto* l = std::get_if<LabelExpr>(&x.node)) {
+      ident(l->alias, "a label");
+    } else {
+      node(x);
+    }
+  }
+
+  void table_ref(const std::string& table, const std::string& alias, std::string_view what) {
+    ident(table, what);
+    if (!alias.empty()) {
+      out_.sql += " AS ";
+      ident(alias, "an alias");
+    }
+  }
+
+  void where(const ExprPtr& w) {
+    if (!w) return;
+    out_.sql += " WHERE ";
+    node(*w);
+  }
+
+  void returning(const std::vector<std::string>& columns, std::string_view statement,
+                 const std::string& table) {
+    if (columns.empty()) return;
+    if (!d_.supports_returning()) {
+      throw CompileError(std::string(statement) + " on '" + table +
+                         "' uses RETURNING, which this database dialect does not support");
+    }
+    out_.sql += " RETURNING ";
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) out_.sql += ", ";
+      ident(columns[i], "a RETURNING column");
+    }
+  }
+
+  const SqlDialect& d_;
+  Compiled out_;
+};
+
+void Writer::visit(const ColumnExpr& c) {
+  if (!c.table.empty()) {
+    ident(c.table, "the table of a column");
+    out_.sql += '.';
+  }
+  if (c.name == "*") {
+    out_.sql += '*';
+  } else {
+    ident(c.name, "a column");
+  }
+}
+
+void Writer::visit(const ParamExpr& p) { next_placeholder(p.value); }
+
+void Writer::visit(const PlaceholderExpr&) { next_placeholder(Null{}); }
+
+void Writer::visit(const RawExpr& r) {
+  if (r.text.empty()) throw CompileError("a raw SQL fragment is empty");
+  out_.sql += r.text;
+}
+
+void Writer::visit(const BinaryExpr& b) {
+  const bool ilike = b.op == BinaryOp::ilike || b.op == BinaryOp::not_ilike;
+  if (ilike && !d_.supports_ilike()) {
+    out_.sql += "lower(";
+    node(checked(b.left));
+    out_.sql += b.op == BinaryOp::ilike ? ") LIKE lower(" : ") NOT LIKE lower(";
+    node(checked(b.right));
+    out_.sql += ')';
+    return;
+  }
+  const int p = binary_precedence(b.op);
+  int left_min = p;
+  int right_min = p + 1;  // left-associative: a - (b - c) keeps its parentheses
+  if (p == prec_comparison) {
+    left_min = p + 1;  // comparisons do not chain
+  } else if (b.op == BinaryOp::and_ || b.op == BinaryOp::or_ || b.op == BinaryOp::concat) {
+    right_min = p;  // associative: a AND b AND c
+  }
+  auto side = [&](const ExprPtr& e, int min_prec) {
+    const Expr& x = checked(e);
+    const int cp = precedence(x);
+    bool parens = cp < min_prec;
+    if (b.op == BinaryOp::concat) {
+      parens = parens || cp == prec_additive || cp == prec_multiplicative;
+    }
+    wrapped(x, parens);
+  };
+  side(b.left, left_min);
+  out_.sql += binary_text(b.op);
+  side(b.right, right_min);
+}
+
+void Writer::visit(const UnaryExpr& u) {
+  switch (u.op) {
+    case UnaryOp::not_: {
+      out_.sql += "NOT ";
+      const Expr& x = checked(u.operand);
+      wrapped(x, precedence(x) != prec_primary);
+      return;
+    }
+    case UnaryOp::neg: {
+      out_.sql += '-';
+      const Expr& x = checked(u.operand);
+      // A raw fragment could start with '-', and "--" would open a comment.
+      wrapped(x, precedence(x) != prec_primary || std::holds_alternative<RawExpr>(x.node));
+      return;
+    }
+    case UnaryOp::is_null:
+    case UnaryOp::is_not_null:
+      operand(u.operand, prec_comparison + 1);
+      out_.sql += u.op == UnaryOp::is_null ? " IS NULL" : " IS NOT NULL";
+      return;
+    case UnaryOp::exists:
+    case UnaryOp::not_exists: {
+      const Expr& x = checked(u.operand);
+      if (!std::holds_alternative<SubqueryExpr>(x.node)) {
+        throw CompileError("EXISTS needs a subquery operand (sql::subquery(select))");
+      }
+      out_.sql += u.op == UnaryOp::exists ? "EXISTS " : "NOT EXISTS ";
+      node(x);
+      return;
+    }
+  }
+}
+
+void Writer::visit(const InExpr& in) {
+  if (!in.subquery && in.items.empty()) {
+    // x IN () is not valid SQL; an empty set matches nothing (and NOT IN matches everything).
+    out_.sql += in.negated ? "1 = 1" : "1 != 1";
+    return;
+  }
+  operand(in.operand, prec_comparison + 1);
+  out_.sql += in.negated ? " NOT IN (" : " IN (";
+  if (in.subquery) {
+    select(*in.subquery);
+  } else {
+    expr_list(in.items);
+  }
+  out_.sql += ')';
+}
+
+void Writer::visit(const BetweenExpr& b) {
+  operand(b.operand, prec_comparison + 1);
+  out_.sql += " BETWEEN ";
+  operand(b.low, prec_comparison + 1);
+  out_.sql += " AND ";
+  operand(b.high, prec_comparison + 1);
+}
+
+void Writer::visit(const FunctionExpr& f) {
+  if (!is_function_name(f.name)) {
+    throw CompileError("invalid SQL function name '" + f.name +
+                       "': expected a plain name such as count or lower");
+  }
+  if (f.distinct && f.args.empty()) {
+    throw CompileError("function " + f.name + "(DISTINCT ...) needs at least one argument");
+  }
+  out_.sql += f.name;
+  out_.sql += '(';
+  if (f.distinct) out_.sql += "DISTINCT ";
+  expr_list(f.args);
+  out_.sql += ')';
+}
+
+void Writer::visit(const SubqueryExpr& s) {
+  if (!s.select) throw CompileError("a subquery expression has no SELECT (null select)");
+  out_.sql += '(';
+  select(*s.select);
+  out_.sql += ')';
+}
+
+void Writer::select(const Select& s) {
+  if (s.columns.empty()) {
+    throw CompileError("SELECT has no result columns; add at least one (raw(\"*\") for all)");
+  }
+  out_.sql += s.distinct ? "SELECT DISTINCT " : "SELECT ";
+  for (std::size_t i = 0; i < s.columns.size(); ++i) {
+    if (i > 0) out_.sql += ", ";
+    top_level(checked(s.columns[i]));
+  }
+
+  if (s.from_subquery) {
+    if (!s.from.empty()) {
+      throw CompileError("SELECT has both a FROM table '" + s.from +
+                         "' and a FROM subquery; set only one");
+    }
+    if (s.from_alias.empty()) {
+      throw CompileError("a subquery in FROM needs an alias (set Select::from_alias)");
+    }
+    out_.sql += " FROM (";
+    select(*s.from_subquery);
+    out_.sql += ") AS ";
+    ident(s.from_alias, "an alias");
+  } else if (!s.from.empty()) {
+    out_.sql += " FROM ";
+    table_ref(s.from, s.from_alias, "the FROM table");
+  } else if (!s.joins.empty() || !s.from_alias.empty()) {
+    throw CompileError("SELECT has a join or an alias but no FROM table");
+  }
+
+  for (const Join& j : s.joins) {
+    if (!j.on) throw CompileError("JOIN to '" + j.table + "' has no ON condition");
+    out_.sql += j.kind == JoinKind::left ? " LEFT OUTER JOIN " : " JOIN ";
+    table_ref(j.table, j.alias, "a joined table");
+    out_.sql += " ON ";
+    node(*j.on);
+  }
+
+  where(s.where);
+
+  if (!s.group_by.empty()) {
+    out_.sql += " GROUP BY ";
+    for (std::size_t i = 0; i < s.group_by.size(); ++i) {
+      if (i > 0) out_.sql += ", ";
+      sort_key(s.group_by[i]);
+    }
+  }
+  if (s.having) {
+    out_.sql += " HAVING ";
+    node(*s.having);
+  }
+  if (!s.order_by.empty()) {
+    out_.sql += " ORDER BY ";
+    for (std::size_t i = 0; i < s.order_by.size(); ++i) {
+      if (i > 0) out_.sql += ", ";
+      sort_key(s.order_by[i].expr);
+      if (s.order_by[i].descending) out_.sql += " DESC";
+    }
+  }
+
+  if ((s.limit && *s.limit < 0) || (s.offset && *s.offset < 0)) {
+    throw CompileError("LIMIT and OFFSET must not be negative (got " +
+                       (s.limit ? std::to_string(*s.limit) : std::string("none")) + " and " +
+                       (s.offset ? std::to_string(*s.offset) : std::string("none")) + ")");
+  }
+  if (s.limit || s.offset) out_.sql += d_.limit_clause(s.limit, s.offset);
+}
+
+void Writer::insert(const Insert& s) {
+  if (s.table.empty()) throw CompileError("INSERT has no table");
+  const std::string subject = "INSERT INTO '" + s.table + "'";
+  out_.sql += "INSERT INTO ";
+  ident(s.table, "the INSERT table");
+  if (s.default_values) {
+    if (!s.columns.empty() || !s.rows.empty()) {
+      throw CompileError(subject + " DEFAULT VALUES cannot also have columns or rows");
+    }
+    out_.sql += " DEFAULT VALUES";
+  } else {
+    if (s.columns.empty()) {
+      throw CompileError(subject +
+                         " has no columns; set default_values to insert a row of defaults");
+    }
+    if (s.rows.empty()) throw CompileError(subject + " has columns but no rows of values");
+    out_.sql += " (";
+    for (std::size_t i = 0; i < s.columns.size(); ++i) {
+      if (i > 0) out_.sql += ", ";
+      ident(s.columns[i], "an INSERT column");
+    }
+    out_.sql += ") VALUES ";
+    for (std::size_t r = 0; r < s.rows.size(); ++r) {
+      const auto& row = s.rows[r];
+      if (row.size() != s.columns.size()) {
+        throw CompileError(subject + ": row " + std::to_string(r + 1) + " has " +
+                           std::to_string(row.size()) + " values for " +
+                           std::to_string(s.columns.size()) + " columns");
+      }
+      if (r > 0) out_.sql += ", ";
+      out_.sql += '(';
+      expr_list(row);
+      out_.sql += ')';
+    }
+  }
+  returning(s.returning, "INSERT", s.table);
+}
+
+void Writer::update(const Update& s) {
+  if (s.table.empty()) throw CompileError("UPDATE has no table");
+  if (s.set.empty()) throw CompileError("UPDATE '" + s.table + "' has nothing to SET");
+  out_.sql += "UPDATE ";
+  ident(s.table, "the UPDATE table");
+  out_.sql += " SET ";
+  for (std::size_t i = 0; i < s.set.size(); ++i) {
+    if (i > 0) out_.sql += ", ";
+    ident(s.set[i].column, "an UPDATE SET column");
+    out_.sql += " = ";
+    node(checked(s.set[i].value));
+  }
+  where(s.where);
+  returning(s.returning, "UPDATE", s.table);
+}
+
+void Writer::delete_(const Delete& s) {
+  if (s.table.empty()) throw CompileError("DELETE has no table");
+  out_.sql += "DELETE FROM ";
+  ident(s.table, "the DELETE table");
+  where(s.where);
+  returning(s.returning, "DELETE", s.table);
+}
+
+}  // namespace
+
+bool SqlDialect::requires_quotes(std::string_view name) const {
+  return !is_lower_identifier(name) || is_keyword(name);
+}
+
+std::string SqlDialect::quote(std::string_view name) const {
+  if (!requires_quotes(name)) return std::string(name);
+  std::string out;
+  out.reserve(name.size() + 2);
+  out += '"';
+  for (const char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string SqlDialect::limit_clause(const std::optional<std::int64_t>& limit,
+                                     const std::optional<std::int64_t>& offset) const {
+  std::string out;
+  if (limit) out += " LIMIT " + std::to_string(*limit);
+  if (offset) out += " OFFSET " + std::to_string(*offset);
+  return out;
+}
+
+Compiled compile(const Select& s, const SqlDialect& d) {
+  Writer w(d);
+  w.select(s);
+  return std::move(w).take();
+}
+
+Compiled compile(const Insert& s, const SqlDialect& d) {
+  Writer w(d);
+  w.insert(s);
+  return std::move(w).take();
+}
+
+Compiled compile(const Update& s, const SqlDialect& d) {
+  Writer w(d);
+  w.update(s);
+  return std::move(w).take();
+}
+
+Compiled compile(const Delete& s, const SqlDialect& d) {
+  Writer w(d);
+  w.delete_(s);
+  return std::move(w).take();
+}
+
+Compiled compile(const Expr& e, const SqlDialect& d) {
+  Writer w(d);
+  w.top_level(e);
+  return std::move(w).take();
+}
+
+}  // namespace strata::sql

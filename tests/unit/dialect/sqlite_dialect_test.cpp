@@ -1,0 +1,121 @@
+// The SQLite dialect's spelling (keywords, placeholders, LIMIT/OFFSET, type names, capability
+// flags) and dialect::for_url choosing it.
+#include "strata/dialect/sqlite/sqlite_dialect.hpp"
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "strata/dialect/dialect.hpp"
+#include "strata/engine/url.hpp"
+#include "strata/error.hpp"
+#include "strata/sql/ast.hpp"
+#include "strata/sql/compiler.hpp"
+
+#include "dialect/sqlite/sqlite.hpp"
+
+namespace strata::dialect {
+namespace {
+
+const sqlite::SqliteDialect d;
+
+TEST(SqliteDialect, keywords_come_from_sqlite_itself_in_any_case) {
+  EXPECT_TRUE(d.is_keyword("select"));
+  EXPECT_TRUE(d.is_keyword("order"));
+  EXPECT_TRUE(d.is_keyword("group"));
+  EXPECT_TRUE(d.is_keyword("SELECT")) << "sqlite3_keyword_check ignores case";
+  EXPECT_FALSE(d.is_keyword("username"));
+  EXPECT_FALSE(d.is_keyword("selected")) << "a keyword prefix is not a keyword";
+  EXPECT_FALSE(d.is_keyword(""));
+}
+
+TEST(SqliteDialect, quotes_keywords_and_mixed_case_only) {
+  EXPECT_EQ(d.quote("order"), "\"order\"");
+  EXPECT_EQ(d.quote("select"), "\"select\"");
+  EXPECT_EQ(d.quote("Name"), "\"Name\"");
+  EXPECT_EQ(d.quote("user_id"), "user_id");
+}
+
+TEST(SqliteDialect, placeholders_are_question_marks) {
+  EXPECT_EQ(d.placeholder(1), "?");
+  EXPECT_EQ(d.placeholder(12), "?");
+}
+
+TEST(SqliteDialect, offset_without_limit_gets_limit_minus_one) {
+  EXPECT_EQ(d.limit_clause(std::nullopt, 5), " LIMIT -1 OFFSET 5")
+      << "SQLite rejects OFFSET without LIMIT";
+  EXPECT_EQ(d.limit_clause(10, std::nullopt), " LIMIT 10");
+  EXPECT_EQ(d.limit_clause(10, 5), " LIMIT 10 OFFSET 5");
+  EXPECT_EQ(d.limit_clause(std::nullopt, std::nullopt), "");
+}
+
+TEST(SqliteDialect, type_names) {
+  using schema::TypeKind;
+  EXPECT_EQ(d.type_sql({TypeKind::integer, {}}), "INTEGER");
+  EXPECT_EQ(d.type_sql({TypeKind::big_integer, {}}), "BIGINT");
+  EXPECT_EQ(d.type_sql({TypeKind::small_integer, {}}), "SMALLINT");
+  EXPECT_EQ(d.type_sql({TypeKind::float_, {}}), "FLOAT");
+  EXPECT_EQ(d.type_sql({TypeKind::boolean, {}}), "BOOLEAN");
+  EXPECT_EQ(d.type_sql({TypeKind::string, 64}), "VARCHAR(64)");
+  EXPECT_EQ(d.type_sql({TypeKind::string, {}}), "TEXT");
+  EXPECT_EQ(d.type_sql({TypeKind::text, {}}), "TEXT");
+  EXPECT_EQ(d.type_sql({TypeKind::blob, {}}), "BLOB");
+  EXPECT_EQ(d.type_sql({TypeKind::date, {}}), "DATE");
+  EXPECT_EQ(d.type_sql({TypeKind::time, {}}), "TIME");
+  EXPECT_EQ(d.type_sql({TypeKind::datetime, {}}), "DATETIME");
+}
+
+TEST(SqliteDialect, capabilities) {
+  EXPECT_EQ(d.name(), "sqlite");
+  EXPECT_TRUE(d.supports_returning());
+  EXPECT_FALSE(d.supports_ilike());
+  EXPECT_FALSE(d.names_violated_constraints());
+}
+
+TEST(SqliteDialect, in_memory_databases_use_a_single_connection) {
+  engine::Url memory;
+  memory.drivername = "sqlite";
+  EXPECT_TRUE(d.single_connection(memory));
+  engine::Url file = memory;
+  file.database = "app.db";
+  EXPECT_FALSE(d.single_connection(file));
+}
+
+TEST(SqliteDialect, compiles_a_select_with_sqlite_spelling) {
+  sql::Select s;
+  s.columns = {sql::column("user", "name")};
+  s.from = "user";
+  s.where = sql::binary(sql::BinaryOp::ilike, sql::column("user", "name"),
+                        sql::param(Value{std::string("a%")}));
+  s.order_by = {{sql::column("user", "order"), false}};
+  s.offset = 10;
+  EXPECT_EQ(sql::compile(s, d).sql,
+            "SELECT user.name FROM user WHERE lower(user.name) LIKE lower(?) "
+            "ORDER BY user.\"order\" LIMIT -1 OFFSET 10");
+}
+
+TEST(ForUrl, sqlite_urls_get_the_sqlite_dialect) {
+  const std::shared_ptr<Dialect> dialect = for_url(engine::Url::parse("sqlite://"));
+  ASSERT_NE(dialect, nullptr);
+  EXPECT_EQ(dialect->name(), "sqlite");
+  EXPECT_EQ(sqlite::make_dialect()->name(), "sqlite");
+}
+
+TEST(ForUrl, other_backends_are_an_argument_error_listing_the_supported_ones) {
+  engine::Url url;
+  url.drivername = "mysql";
+  url.host = "db";
+  url.database = "app";
+  try {
+    for_url(url);
+    FAIL() << "mysql is not supported yet";
+  } catch (const ArgumentError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("unsupported database backend 'mysql'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("supported: sqlite"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace strata::dialect
