@@ -193,7 +193,10 @@ auto compare(sql::BinaryOp op, const Expression<S, R>& left, const V& right) {
                   "strata: the value's type does not match the column's type (a text column "
                   "compares with strings, a numeric column with numbers, other columns with "
                   "their own C++ type)");
-    return Condition<S>(sql::binary(op, left.node(), sql::param(to_param<R>(right))));
+    if constexpr (comparable_value<R, V>)  // keeps the error above the only one
+      return Condition<S>(sql::binary(op, left.node(), sql::param(to_param<R>(right))));
+    else
+      return Condition<S>(nullptr);
   }
 }
 }  // namespace detail
@@ -289,7 +292,10 @@ Assignment<T> set(M T::*member, const V& value) {
   } else {
     static_assert(detail::comparable_value<B, V>,
                   "strata: the value's type does not match the column's type");
-    return {detail::offset_of(member), detail::to_param<B>(value)};
+    if constexpr (detail::comparable_value<B, V>)
+      return {detail::offset_of(member), detail::to_param<B>(value)};
+    else
+      return {detail::offset_of(member), null};
   }
 }
 

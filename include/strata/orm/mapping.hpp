@@ -278,6 +278,13 @@ class ColumnDef {
 
   template <class Mapping>
   void install(Mapping& m) const {
+    if constexpr (detail::has_type_mapping<B>) install_column(m);
+    else (void)sizeof(TypedColumn<T, M>);  // its static_assert names the problem
+  }
+
+ private:
+  template <class Mapping>
+  void install_column(Mapping& m) const {
     auto c = std::make_unique<TypedColumn<T, M>>(member_);
     c->column.name = name_;
     c->column.type.kind = text_ ? schema::TypeKind::text : Type<B>::kind;
@@ -294,8 +301,6 @@ class ColumnDef {
     m.autoincrement_requested.push_back(autoincrement_);
     m.columns.push_back(std::move(c));
   }
-
- private:
   void require_reference(const char* what) const {
     if (!ref_)
       throw ArgumentError(std::string("column '") + name_ + "': " + what +
