@@ -1,0 +1,362 @@
+// The SQLite driver: opens database files (or memory) and runs statements through the sqlite3
+// C API. SqliteDialect::connect() calls open_connection(); nothing outside this folder sees
+// sqlite3.h.
+#include "sqlite_connection.hpp"
+
+#include <climits>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "sqlite.hpp"
+
+namespace strata::dialect::sqlite {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs once per statement in execute(): finalizes on every path.
+struct StmtGuard {
+  sqlite3_stmt* stmt = nullptr;
+  StmtGuard() = default;
+  StmtGuard(const StmtGuard&) = delete;
+  StmtGuard& operator=(const StmtGuard&) = delete;
+  ~StmtGuard() { sqlite3_finalize(stmt); }
+};
+
+// One statement of a script without the white space around it and its closing ';'.
+std::string_view trimmed(std::string_view s) {
+  const std::size_t first = s.find_first_not_of(" \t\r\n;");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n;") - first + 1);
+}
+
+bool only_separators(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n;") == std::string_view::npos;
+}
+
+// Fails with a message naming the folder when path cannot be a database file for a reason
+// SQLite would only report as "unable to open database file".
+void check_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  const fs::path parent = p.parent_path();
+  std::string problem;
+  if (!parent.empty() && !fs::exists(parent, ec)) {
+    problem = "folder '" + parent.string() + "' does not exist";
+  } else if (!parent.empty() && !fs::is_directory(parent, ec)) {
+    problem = "'" + parent.string() + "' is not a folder";
+  } else if (fs::is_directory(p, ec)) {
+    problem = "it is a folder, not a database file";
+  }
+  if (!problem.empty()) {
+    raise_error({.code = SQLITE_CANTOPEN,
+                 .driver_message = sqlite3_errstr(SQLITE_CANTOPEN),
+                 .summary = "cannot open database file '" + path + "': " + problem});
+  }
+}
+
+}  // namespace
+
+// ---- SqliteStatement --------------------------------------------------------------------
+
+SqliteStatement::SqliteStatement(SqliteConnection& conn, sqlite3_stmt* stmt, std::string sql)
+    : conn_(conn),
+      stmt_(stmt),
+      sql_(std::move(sql)),
+      params_(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt))),
+      read_only_(sqlite3_stmt_readonly(stmt) != 0) {}
+
+// Never touches conn_: the connection may already be gone (sqlite3_close_v2 waits for us).
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+SqliteStatement::Param& SqliteStatement::param(int index) {
+  if (index < 0 || static_cast<std::size_t>(index) >= params_.size()) {
+    raise_error({.code = SQLITE_RANGE,
+                 .driver_message = sqlite3_errstr(SQLITE_RANGE),
+                 .summary = "parameter index " + std::to_string(index) +
+                            " is out of range: the statement has " +
+                            std::to_string(params_.size()) + " parameters, numbered from 0",
+                 .sql = sql_,
+                 .params = rendered_params()});
+  }
+  // While a statement runs, SQLite refuses new bindings but still reads the old ones from
+  // params_, which must therefore not change.
+  if (sqlite3_stmt_busy(stmt_)) {
+    raise_error({.code = SQLITE_MISUSE,
+                 .driver_message = sqlite3_errstr(SQLITE_MISUSE),
+                 .summary = "cannot bind a parameter while the statement is running; "
+                            "step() it to the end or reset() it first",
+                 .sql = sql_,
+                 .params = rendered_params()});
+  }
+  return params_[static_cast<std::size_t>(index)];
+}
+
+void SqliteStatement::check_bind(int rc, int index) {
+  if (rc == SQLITE_OK) return;
+  params_[static_cast<std::size_t>(index)].bound = false;
+  raise_error({.code = rc,
+               .driver_message = sqlite3_errmsg(conn_.handle()),
+               .sql = sql_,
+               .params = rendered_params(),
+               .busy_timeout = conn_.busy_timeout()});
+}
+
+void SqliteStatement::bind_null(int index) {
+  Param& p = param(index);
+  check_bind(sqlite3_bind_null(stmt_, index + 1), index);
+  p.value = null;
+  p.bound = true;
+}
+
+void SqliteStatement::bind_int64(int index, std::int64_t v) {
+  Param& p = param(index);
+  check_bind(sqlite3_bind_int64(stmt_, index + 1, v), index);
+  p.value = v;
+  p.bound = true;
+}
+
+void SqliteStatement::bind_double(int index, double v) {
+  Param& p = param(index);
+  check_bind(sqlite3_bind_double(stmt_, index + 1, v), index);
+  p.value = v;
+  p.bound = true;
+}
+
+void SqliteStatement::bind_text(int index, std::string_view v) {
+  Param& p = param(index);
+  if (auto* s = std::get_if<std::string>(&p.value)) {
+    s->assign(v);  // keeps the buffer of the previous execution when it is large enough
+  } else {
+    p.value.emplace<std::string>(v);
+  }
+  p.bound = true;
+  const auto& s = std::get<std::string>(p.value);
+  check_bind(sqlite3_bind_text64(stmt_, index + 1, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8),
+             index);
+}
+
+void SqliteStatement::bind_blob(int index, std::span<const std::byte> v) {
+  Param& p = param(index);
+  if (auto* b = std::get_if<Blob>(&p.value)) {
+    b->assign(v.begin(), v.end());
+  } else {
+    p.value.emplace<Blob>(v.begin(), v.end());
+  }
+  p.bound = true;
+  const auto& b = std::get<Blob>(p.value);
+  // An empty blob has no data pointer, which sqlite3_bind_blob would take for NULL.
+  const int rc = b.empty()
+                     ? sqlite3_bind_zeroblob(stmt_, index + 1, 0)
+                     : sqlite3_bind_blob64(stmt_, index + 1, b.data(), b.size(), SQLITE_STATIC);
+  check_bind(rc, index);
+}
+
+std::vector<std::string> SqliteStatement::rendered_params() const {
+  std::vector<std::string> out;
+  out.reserve(params_.size());
+  for (const Param& p : params_) out.push_back(p.bound ? to_display(p.value) : "NULL");
+  return out;
+}
+
+bool SqliteStatement::step() {
+  sqlite3* db = conn_.handle();
+  int rc = 0;
+  if (fresh_) {
+    fresh_ = false;
+    total_changes_ = sqlite3_total_changes64(db);
+    if (conn_.echoing()) {
+      const auto start = Clock::now();
+      rc = sqlite3_step(stmt_);
+      const auto elapsed = Clock::now() - start;
+      if (rc == SQLITE_ROW || rc == SQLITE_DONE) conn_.echo(sql_, rendered_params(), elapsed);
+    } else {
+      rc = sqlite3_step(stmt_);
+    }
+  } else {
+    rc = sqlite3_step(stmt_);
+  }
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) {
+    // sqlite3_changes64 still holds the count of an earlier INSERT/UPDATE/DELETE after a
+    // statement that is none of these (a SELECT, DDL), or after statements run while this
+    // one was between rows; read-only-ness and the connection's total tell these apart.
+    const bool changed = !read_only_ && sqlite3_total_changes64(db) != total_changes_;
+    rows_affected_ = changed ? sqlite3_changes64(db) : 0;
+    fresh_ = true;
+    return false;
+  }
+  fail(rc);
+}
+
+void SqliteStatement::fail(int rc) {
+  FailedCall f{.code = rc,
+               .driver_message = sqlite3_errmsg(conn_.handle()),
+               .sql = sql_,
+               .params = rendered_params(),
+               .busy_timeout = conn_.busy_timeout()};
+  sqlite3_reset(stmt_);
+  fresh_ = true;
+  raise_error(std::move(f));
+}
+
+void SqliteStatement::reset() {
+  sqlite3_reset(stmt_);  // returns the last step's error, already reported
+  sqlite3_clear_bindings(stmt_);
+  for (Param& p : params_) p.bound = false;
+  fresh_ = true;
+}
+
+int SqliteStatement::column_count() const { return sqlite3_column_count(stmt_); }
+
+std::string_view SqliteStatement::column_name(int index) const {
+  const char* name = sqlite3_column_name(stmt_, index);
+  return name != nullptr ? std::string_view(name) : std::string_view();
+}
+
+bool SqliteStatement::is_null(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+engine::StorageClass SqliteStatement::storage_class(int index) const {
+  switch (sqlite3_column_type(stmt_, index)) {
+    case SQLITE_INTEGER: return engine::StorageClass::integer;
+    case SQLITE_FLOAT: return engine::StorageClass::real;
+    case SQLITE_TEXT: return engine::StorageClass::text;
+    case SQLITE_BLOB: return engine::StorageClass::blob;
+    default: return engine::StorageClass::null;
+  }
+}
+
+std::int64_t SqliteStatement::get_int64(int index) const {
+  return sqlite3_column_int64(stmt_, index);
+}
+
+double SqliteStatement::get_double(int index) const { return sqlite3_column_double(stmt_, index); }
+
+std::string_view SqliteStatement::get_text(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  if (text == nullptr) return {};
+  return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))};
+}
+
+std::span<const std::byte> SqliteStatement::get_blob(int index) const {
+  const void* data = sqlite3_column_blob(stmt_, index);
+  if (data == nullptr) return {};
+  return {static_cast<const std::byte*>(data),
+          static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))};
+}
+
+// ---- SqliteConnection -------------------------------------------------------------------
+
+SqliteConnection::SqliteConnection(sqlite3* db, std::chrono::milliseconds busy_timeout)
+    : db_(db), busy_timeout_(busy_timeout) {}
+
+// sqlite3_close_v2 keeps the handle alive until the cached statements, which the base class
+// destroys after this body, are finalized.
+SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
+
+std::unique_ptr<engine::Statement> SqliteConnection::prepare(std::string_view sql) {
+  if (sql.size() > static_cast<std::size_t>(INT_MAX)) {
+    raise_error({.code = SQLITE_TOOBIG,
+                 .driver_message = sqlite3_errstr(SQLITE_TOOBIG),
+                 .summary = "SQL text is too long",
+                 .sql = std::string(sql.substr(0, 200))});
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
+  if (rc != SQLITE_OK) {
+    raise_error({.code = rc,
+                 .driver_message = sqlite3_errmsg(db_),
+                 .sql = std::string(sql),
+                 .busy_timeout = busy_timeout_});
+  }
+  if (stmt == nullptr) {
+    raise_error({.code = SQLITE_MISUSE,
+                 .driver_message = sqlite3_errstr(SQLITE_MISUSE),
+                 .summary = "no SQL statement to prepare: the text is empty or only comments",
+                 .sql = std::string(sql)});
+  }
+  auto result = std::make_unique<SqliteStatement>(*this, stmt, std::string(sql));
+  const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (!only_separators(rest)) {
+    // Comments may follow; any further statement would be silently ignored by SQLite.
+    StmtGuard next;
+    const int rc2 =
+        sqlite3_prepare_v3(db_, rest.data(), static_cast<int>(rest.size()), 0, &next.stmt, nullptr);
+    if (rc2 != SQLITE_OK || next.stmt != nullptr) {
+      raise_error({.code = SQLITE_MISUSE,
+                   .driver_message = sqlite3_errstr(SQLITE_MISUSE),
+                   .summary = "prepare() takes one statement but the text holds more; "
+                              "run several with execute()",
+                   .sql = std::string(sql)});
+    }
+  }
+  return result;
+}
+
+void SqliteConnection::execute(std::string_view sql) {
+  const char* pos = sql.data();
+  const char* const end = sql.data() + sql.size();
+  while (pos < end && !only_separators(std::string_view(pos, end - pos))) {
+    StmtGuard g;
+    const char* next = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, pos, static_cast<int>(end - pos), 0, &g.stmt, &next);
+    if (rc != SQLITE_OK) {
+      raise_error({.code = rc,
+                   .driver_message = sqlite3_errmsg(db_),
+                   .sql = std::string(sql),
+                   .busy_timeout = busy_timeout_});
+    }
+    const std::string_view text = trimmed(std::string_view(pos, next));
+    pos = next;
+    if (g.stmt == nullptr) continue;  // only comments
+
+    const auto start = Clock::now();
+    int step_rc = sqlite3_step(g.stmt);
+    const auto elapsed = Clock::now() - start;
+    while (step_rc == SQLITE_ROW) step_rc = sqlite3_step(g.stmt);
+    if (step_rc != SQLITE_DONE) {
+      raise_error({.code = step_rc,
+                   .driver_message = sqlite3_errmsg(db_),
+                   .sql = std::string(text),
+                   .busy_timeout = busy_timeout_});
+    }
+    if (echoing()) echo(text, {}, elapsed);
+  }
+}
+
+std::int64_t SqliteConnection::last_insert_id() { return sqlite3_last_insert_rowid(db_); }
+
+bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+// ---- opening ----------------------------------------------------------------------------
+
+std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
+                                                    const engine::ConnectOptions& options) {
+  const std::string path = url.is_memory() ? std::string(":memory:") : url.database;
+  if (!url.is_memory()) check_path(path);
+
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    const int code = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+    sqlite3_close_v2(db);
+    raise_error({.code = code,
+                 .driver_message = message,
+                 .summary = "cannot open database file '" + path + "': " + message});
+  }
+  auto conn = std::make_unique<SqliteConnection>(db, options.busy_timeout);
+  sqlite3_extended_result_codes(db, 1);
+  const auto ms = options.busy_timeout.count();
+  sqlite3_busy_timeout(db, ms > INT_MAX ? INT_MAX : static_cast<int>(ms < 0 ? 0 : ms));
+  if (options.foreign_keys) conn->execute("PRAGMA foreign_keys = ON");
+  return conn;
+}
+
+}  // namespace strata::dialect::sqlite

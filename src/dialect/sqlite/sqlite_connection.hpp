@@ -1,0 +1,109 @@
+// Private to the SQLite dialect: engine::Connection and engine::Statement over the sqlite3 C
+// API, and the translation of SQLite result codes into strata's DatabaseError kinds.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/engine/connection.hpp"
+#include "strata/engine/engine.hpp"
+
+namespace strata::dialect::sqlite {
+
+class SqliteConnection;
+
+class SqliteStatement final : public engine::Statement {
+ public:
+  // Takes ownership of stmt (finalized in the destructor).
+  SqliteStatement(SqliteConnection& conn, sqlite3_stmt* stmt, std::string sql);
+  ~SqliteStatement() override;
+
+  void bind_null(int index) override;
+  void bind_int64(int index, std::int64_t v) override;
+  void bind_double(int index, double v) override;
+  void bind_text(int index, std::string_view v) override;
+  void bind_blob(int index, std::span<const std::byte> v) override;
+
+  bool step() override;
+  void reset() override;
+
+  int column_count() const override;
+  std::string_view column_name(int index) const override;
+  bool is_null(int index) const override;
+  engine::StorageClass storage_class(int index) const override;
+  std::int64_t get_int64(int index) const override;
+  double get_double(int index) const override;
+  std::string_view get_text(int index) const override;
+  std::span<const std::byte> get_blob(int index) const override;
+
+  std::int64_t rows_affected() const override { return rows_affected_; }
+  const std::string& sql() const override { return sql_; }
+
+ private:
+  // A parameter's value as bound. SQLite reads text and blobs straight from here
+  // (SQLITE_STATIC), so binding copies once, reuses the buffer from one execution to the
+  // next, and the values stay at hand for echo and error messages (SQLite cannot give them
+  // back). params_ is sized once, at prepare time, and never resized: that keeps the
+  // buffers SQLite points into where they are.
+  struct Param {
+    Value value;
+    bool bound = false;
+  };
+  Param& param(int index);  // throws DataError naming the valid range
+  void check_bind(int rc, int index);
+  std::vector<std::string> rendered_params() const;
+  [[noreturn]] void fail(int rc);
+
+  SqliteConnection& conn_;
+  sqlite3_stmt* stmt_;
+  std::string sql_;
+  std::vector<Param> params_;
+  bool read_only_;                  // SELECT and the like: never affects rows
+  bool fresh_ = true;               // the next step() starts a new execution
+  std::int64_t total_changes_ = 0;  // sqlite3_total_changes64 when the execution started
+  std::int64_t rows_affected_ = 0;
+};
+
+class SqliteConnection final : public engine::Connection {
+ public:
+  // Takes ownership of db (closed in the destructor).
+  SqliteConnection(sqlite3* db, std::chrono::milliseconds busy_timeout);
+  ~SqliteConnection() override;
+
+  std::unique_ptr<engine::Statement> prepare(std::string_view sql) override;
+  void execute(std::string_view sql) override;
+  std::int64_t last_insert_id() override;
+  bool in_transaction() const override;
+  bool is_alive() override { return db_ != nullptr; }
+
+  sqlite3* handle() const noexcept { return db_; }
+  std::chrono::milliseconds busy_timeout() const noexcept { return busy_timeout_; }
+
+ private:
+  sqlite3* db_;
+  std::chrono::milliseconds busy_timeout_;
+};
+
+// What a failed SQLite call was doing, for the error it turns into.
+struct FailedCall {
+  int code = 0;                       // extended result code
+  std::string driver_message{};       // sqlite3_errmsg (or sqlite3_errstr when there is no db)
+  std::string summary{};              // our own message; empty: derived from code and driver's
+  std::string sql{};                  // the statement, empty when not statement-related
+  std::vector<std::string> params{};  // bound parameters rendered with to_display
+  std::chrono::milliseconds busy_timeout{0};  // how long SQLite waited on a lock
+};
+
+// Throws the DatabaseError kind for f.code (sqlite_errors.cpp): IntegrityError with the
+// constraint kind and what SQLite's message says of table or constraint; OperationalError for
+// locks, I/O and open failures; ProgrammingError for bad SQL; DataError for values that do
+// not fit. what() is one line: the message, then [SQL: ...] and [parameters: ...].
+[[noreturn]] void raise_error(FailedCall f);
+
+}  // namespace strata::dialect::sqlite
