@@ -63,6 +63,7 @@ PooledConnection Engine::connect() {
   std::unique_ptr<Connection> c;
   try {
     c = driver_->connect(url_, options_.connect);
+    if (options_.on_connect) options_.on_connect(*c);
   } catch (...) {
     lock.lock();
     --checked_out_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -36,6 +37,10 @@ struct EngineOptions {
   std::size_t pool_size = 5;                    // connections kept open when idle
   std::chrono::milliseconds pool_timeout{30000};  // wait for a free connection, then error
   EchoSink echo;                                  // set: every connection echoes SQL here
+  // Run on every new connection before first use, e.g. to set
+  // "PRAGMA journal_mode = WAL" / "PRAGMA synchronous = NORMAL". When it throws, the
+  // connection is closed and connect() throws that error.
+  std::function<void(Connection&)> on_connect;
 };
 
 class Engine;

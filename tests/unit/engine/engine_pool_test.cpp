@@ -166,3 +166,34 @@ TEST(EnginePool, failed_connect_frees_the_single_slot) {
   EXPECT_THROW(eng.connect(), OperationalError);
   EXPECT_NO_THROW(eng.connect()) << "the failed open kept the only slot";
 }
+
+TEST(EnginePool, on_connect_runs_once_per_new_connection) {
+  TempDir dir;
+  auto driver = std::make_shared<SqliteDriver>();
+  int calls = 0;
+  engine::EngineOptions options;
+  options.on_connect = [&](engine::Connection& c) {
+    ++calls;
+    c.execute("PRAGMA journal_mode = WAL");
+  };
+  engine::Engine eng(engine::Url::parse(dir.url("app.db")), driver, options);
+  {
+    auto c = eng.connect();
+    auto stmt = c->prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(stmt->step());
+    EXPECT_EQ(stmt->get_text(0), "wal") << "on_connect did not run before the connection was lent";
+  }
+  { auto again = eng.connect(); }
+  EXPECT_EQ(calls, 1) << "on_connect ran again for a reused idle connection";
+}
+
+TEST(EnginePool, failing_on_connect_closes_the_connection_and_reports_the_error) {
+  auto driver = std::make_shared<SqliteDriver>();
+  engine::EngineOptions options;
+  options.pool_timeout = 100ms;
+  options.on_connect = [](engine::Connection& c) { c.execute("PRAGMA no_such_thing = 1; SELEC"); };
+  engine::Engine eng(engine::Url::parse("sqlite://"), driver, options);
+  EXPECT_THROW(eng.connect(), ProgrammingError);
+  EXPECT_THROW(eng.connect(), ProgrammingError)
+      << "a failed on_connect kept the single slot of an in-memory database";
+}
