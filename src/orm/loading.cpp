@@ -171,8 +171,13 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
 }
 
 struct Cursor::Impl {
+  SessionCore* session = nullptr;
   engine::CachedStatement stmt;
   const Mapper* mapper = nullptr;
+  ~Impl() {
+    stmt = {};  // give the statement back before the connection can go
+    session->cursor_closed();
+  }
 };
 
 Cursor::Cursor(Cursor&&) noexcept = default;
@@ -196,8 +201,11 @@ Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
   m.configure();
   auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
   Cursor c;
+  auto stmt = connection().prepare_cached(compiled.sql);
   c.impl_ = std::make_unique<Cursor::Impl>();
-  c.impl_->stmt = connection().prepare_cached(compiled.sql);
+  c.impl_->session = this;
+  ++open_cursors_;
+  c.impl_->stmt = std::move(stmt);
   c.impl_->stmt->bind_all(compiled.params);
   c.impl_->mapper = &m;
   return c;

@@ -31,7 +31,11 @@ engine::Connection& SessionCore::connection() {
 
 void SessionCore::end_transaction() {
   txn_.reset();
-  conn_.release();
+  if (open_cursors_ == 0) conn_.release();
+}
+
+void SessionCore::cursor_closed() {
+  if (--open_cursors_ == 0 && !txn_) conn_.release();
 }
 
 void SessionCore::check_usable() const {
@@ -127,8 +131,11 @@ void SessionCore::delete_(const Mapper& m, const void* obj) {
 void SessionCore::detach(InstanceState& s) {
   void* obj = s.obj.get();
   for (const auto& rel : s.mapper->relationships) {
-    auto& f = rel->field(obj);
-    SessionAccess::owner(f) = nullptr;
+    // An object leaving the session forgets its related objects, as close() and rollback()
+    // already do: back-population links both sides with shared_ptr (user->posts holds the
+    // post, post->author the user), a cycle that would otherwise never be freed.
+    rel->expire(obj);
+    SessionAccess::owner(rel->field(obj)) = nullptr;
   }
   if (s.status != ObjectStatus::pending) {
     auto it = identity_.find(IdentityKey{s.mapper, s.key});
@@ -207,11 +214,8 @@ void SessionCore::rollback() {
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
   }
   for (auto* s : drop) {
+    // Pending, or inserted in this transaction: the row is gone, the object is transient.
     if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
-    if (s->status != ObjectStatus::pending) {
-      // Inserted in this transaction: the row is gone, the object is transient again.
-      s->status = ObjectStatus::persistent;
-    }
     detach(*s);
   }
 }

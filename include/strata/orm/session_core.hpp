@@ -130,6 +130,7 @@ class SessionCore {
  private:
   friend class Flush;
   friend class Loader;
+  friend class Cursor;
 
   engine::Connection& connection();  // borrows one and BEGINs on first use
   void check_usable() const;
@@ -139,6 +140,7 @@ class SessionCore {
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
   void end_transaction();  // after COMMIT or ROLLBACK: give the connection back
+  void cursor_closed();    // a stream ended: give the connection back if nothing holds it
 
   DatabaseCore& db_;
   engine::PooledConnection conn_;
@@ -150,6 +152,7 @@ class SessionCore {
   std::vector<InstanceState*> relation_changed_;  // owners with changed relationship fields
   std::uint64_t next_seq_ = 0;
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
+  int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end
   bool flushing_ = false;
 };
 
