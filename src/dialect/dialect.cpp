@@ -1,15 +1,19 @@
 // The DDL shared by every dialect (CREATE TABLE with named constraints, CREATE INDEX, DROP
-// TABLE) and the default integrity-error explainer. Backends override pieces of it, such as
-// column_sql() for their autoincrement spelling.
+// TABLE), the text pieces of ddl.hpp that ALTER TABLE reuses, and the default integrity-error
+// explainer. Backends override pieces of it, such as column_sql() for their autoincrement
+// spelling. Migration DDL (alter_table_sql) lives in alter.cpp.
 #include "strata/dialect/dialect.hpp"
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "ddl.hpp"
 
 namespace strata::dialect {
 
-namespace {
+namespace ddl {
 
 std::vector<std::string> primary_key_columns(const schema::Table& t) {
   if (!t.primary_key.columns.empty()) return t.primary_key.columns;
@@ -20,29 +24,64 @@ std::vector<std::string> primary_key_columns(const schema::Table& t) {
   return out;
 }
 
+bool in_primary_key(const schema::Table& t, std::string_view column) {
+  const std::vector<std::string> pk = primary_key_columns(t);
+  return std::find(pk.begin(), pk.end(), column) != pk.end();
+}
+
 bool is_integer(schema::TypeKind k) {
   return k == schema::TypeKind::integer || k == schema::TypeKind::big_integer ||
          k == schema::TypeKind::small_integer;
 }
 
-}  // namespace
+std::string column_list(const sql::SqlDialect& d, const std::vector<std::string>& columns) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += d.quote(columns[i]);
+  }
+  return out;
+}
+
+// An unnamed constraint (a table that skipped MetaData's naming) is emitted without a name.
+std::string constraint_prefix(const sql::SqlDialect& d, const std::string& name) {
+  return name.empty() ? std::string() : "CONSTRAINT " + d.quote(name) + " ";
+}
+
+std::string unique_body(const sql::SqlDialect& d, const schema::UniqueConstraint& uq) {
+  return "UNIQUE (" + column_list(d, uq.columns) + ")";
+}
+
+std::string foreign_key_body(const sql::SqlDialect& d, const schema::ForeignKey& fk) {
+  std::string text = "FOREIGN KEY(" + column_list(d, fk.columns) + ") REFERENCES " +
+                     d.quote(fk.referred_table) + " (" + column_list(d, fk.referred_columns) + ")";
+  if (fk.on_delete != schema::ReferentialAction::no_action) {
+    text += " ON DELETE " + std::string(schema::to_sql(fk.on_delete));
+  }
+  if (fk.on_update != schema::ReferentialAction::no_action) {
+    text += " ON UPDATE " + std::string(schema::to_sql(fk.on_update));
+  }
+  return text;
+}
+
+std::string check_body(const schema::CheckConstraint& ck) { return "CHECK (" + ck.sqltext + ")"; }
+
+std::string create_index_sql(const sql::SqlDialect& d, const schema::Table& t,
+                             const schema::Index& ix) {
+  if (ix.name.empty()) {
+    throw CompileError("an index on table '" + t.name + "' (" + column_list(d, ix.columns) +
+                       ") has no name; add the table to a MetaData so its naming convention "
+                       "names it");
+  }
+  return std::string(ix.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + d.quote(ix.name) +
+         " ON " + d.quote(t.name) + " (" + column_list(d, ix.columns) + ")";
+}
+
+}  // namespace ddl
 
 std::vector<std::string> Dialect::create_table_sql(const schema::Table& t) const {
   if (t.name.empty()) throw CompileError("CREATE TABLE needs a table name");
   if (t.columns.empty()) throw CompileError("table '" + t.name + "' has no columns to create");
-
-  auto names = [this](const std::vector<std::string>& columns) {
-    std::string out;
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (i > 0) out += ", ";
-      out += quote(columns[i]);
-    }
-    return out;
-  };
-  // An unnamed constraint (a table that skipped MetaData's naming) is emitted without a name.
-  auto constraint = [this](const std::string& name) {
-    return name.empty() ? std::string() : "CONSTRAINT " + quote(name) + " ";
-  };
 
   std::string sql = "CREATE TABLE " + quote(t.name) + " (";
   bool first = true;
@@ -53,40 +92,25 @@ std::vector<std::string> Dialect::create_table_sql(const schema::Table& t) const
   };
 
   for (const schema::Column& c : t.columns) item(column_sql(t, c));
-  if (const auto pk = primary_key_columns(t); !pk.empty()) {
-    item(constraint(t.primary_key.name) + "PRIMARY KEY (" + names(pk) + ")");
+  if (const auto pk = ddl::primary_key_columns(t); !pk.empty()) {
+    item(ddl::constraint_prefix(*this, t.primary_key.name) + "PRIMARY KEY (" +
+         ddl::column_list(*this, pk) + ")");
   }
   for (const schema::UniqueConstraint& uq : t.uniques) {
-    item(constraint(uq.name) + "UNIQUE (" + names(uq.columns) + ")");
+    item(ddl::constraint_prefix(*this, uq.name) + ddl::unique_body(*this, uq));
   }
   for (const schema::ForeignKey& fk : t.foreign_keys) {
-    std::string text = constraint(fk.name) + "FOREIGN KEY(" + names(fk.columns) + ") REFERENCES " +
-                       quote(fk.referred_table) + " (" + names(fk.referred_columns) + ")";
-    if (fk.on_delete != schema::ReferentialAction::no_action) {
-      text += " ON DELETE " + std::string(schema::to_sql(fk.on_delete));
-    }
-    if (fk.on_update != schema::ReferentialAction::no_action) {
-      text += " ON UPDATE " + std::string(schema::to_sql(fk.on_update));
-    }
-    item(text);
+    item(ddl::constraint_prefix(*this, fk.name) + ddl::foreign_key_body(*this, fk));
   }
   for (const schema::CheckConstraint& ck : t.checks) {
-    item(constraint(ck.name) + "CHECK (" + ck.sqltext + ")");
+    item(ddl::constraint_prefix(*this, ck.name) + ddl::check_body(ck));
   }
   sql += "\n)";
 
   std::vector<std::string> out;
   out.reserve(1 + t.indexes.size());
   out.push_back(std::move(sql));
-  for (const schema::Index& ix : t.indexes) {
-    if (ix.name.empty()) {
-      throw CompileError("an index on table '" + t.name + "' (" + names(ix.columns) +
-                         ") has no name; add the table to a MetaData so its naming convention "
-                         "names it");
-    }
-    out.push_back(std::string(ix.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") +
-                  quote(ix.name) + " ON " + quote(t.name) + " (" + names(ix.columns) + ")");
-  }
+  for (const schema::Index& ix : t.indexes) out.push_back(ddl::create_index_sql(*this, t, ix));
   return out;
 }
 
@@ -96,10 +120,9 @@ std::vector<std::string> Dialect::drop_table_sql(const schema::Table& t) const {
 }
 
 std::string Dialect::column_sql(const schema::Table& t, const schema::Column& c) const {
-  const std::vector<std::string> pk = primary_key_columns(t);
-  const bool in_primary_key = std::find(pk.begin(), pk.end(), c.name) != pk.end();
+  const bool in_primary_key = ddl::in_primary_key(t, c.name);
   if (c.autoincrement) {
-    if (!is_integer(c.type.kind)) {
+    if (!ddl::is_integer(c.type.kind)) {
       throw CompileError("column '" + t.name + "." + c.name + "' is autoincrement but has type " +
                          schema::to_string(c.type) + "; autoincrement needs an integer type");
     }

@@ -29,6 +29,31 @@ struct RowContext {
   std::vector<std::pair<std::string, Value>> values;
 };
 
+// One change to an existing table, for migrations. The dialect gets the whole table before
+// and after the change plus what changed, so it can use a native ALTER TABLE where it has one
+// and rebuild the table where it does not.
+struct TableChange {
+  enum class Kind {
+    rename_table, add_column, drop_column, rename_column, alter_column, create_index,
+    drop_index, add_unique, drop_unique, add_foreign_key, drop_foreign_key, add_check,
+    drop_check
+  };
+  Kind kind = Kind::add_column;
+  std::string name;      // the table, column, index or constraint concerned (the old name)
+  std::string new_name;  // for renames
+};
+
+// The statements that carry out a TableChange.
+struct AlterPlan {
+  std::vector<std::string> statements;
+  // The table is rebuilt: created anew under a temporary name, rows copied, old table
+  // dropped, new one renamed, indexes recreated. Rows, indexes and foreign keys survive.
+  bool rebuild = false;
+  // Foreign-key enforcement must be off while the statements run (set before the
+  // transaction begins), and the foreign keys checked before commit (SQLite rebuilds).
+  bool foreign_keys_off = false;
+};
+
 class Dialect : public sql::SqlDialect, public engine::Driver {
  public:
   virtual std::string_view name() const = 0;  // "sqlite", "postgresql"
@@ -44,6 +69,21 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // then CREATE INDEX for each index. Every constraint carries its name.
   virtual std::vector<std::string> create_table_sql(const schema::Table& t) const;
   virtual std::vector<std::string> drop_table_sql(const schema::Table& t) const;
+  // Migration DDL: the statements for one change of an existing table. The base class
+  // writes standard ALTER TABLE forms (ADD/DROP/RENAME COLUMN, ALTER COLUMN TYPE / SET NOT
+  // NULL / SET DEFAULT, ADD/DROP CONSTRAINT, CREATE/DROP INDEX, RENAME TO); a dialect
+  // overrides what it lacks. Throws CompileError when the change does not match before/after.
+  virtual AlterPlan alter_table_sql(const schema::Table& before, const schema::Table& after,
+                                    const TableChange& change) const;
+  // The query that lists foreign-key violations after a rebuild (SQLite: PRAGMA
+  // foreign_key_check); empty when the dialect needs none.
+  virtual std::string foreign_key_check_sql() const { return {}; }
+  // The statement that opens a migration's transaction and takes the write lock that makes
+  // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
+  virtual std::string begin_migration_sql() const { return "BEGIN"; }
+  // Turns foreign-key enforcement on or off for the connection, outside a transaction
+  // (SQLite: PRAGMA foreign_keys); empty when the dialect has no such switch.
+  virtual std::string set_foreign_keys_sql(bool /*on*/) const { return {}; }
   // Column definition inside CREATE TABLE: name, type, NOT NULL, DEFAULT.
   virtual std::string column_sql(const schema::Table& t, const schema::Column& c) const;
 

@@ -32,6 +32,17 @@ class SqliteDialect final : public Dialect {
   // An autoincrement column is declared exactly INTEGER, whatever its integer kind: only then
   // does SQLite make the single-column primary key the rowid alias that assigns ids.
   std::string column_sql(const schema::Table& t, const schema::Column& c) const override;
+  // sqlite_alter.cpp: native ALTER TABLE where SQLite has the form and accepts the change,
+  // otherwise a table rebuild (AlterPlan::rebuild, foreign_keys_off).
+  AlterPlan alter_table_sql(const schema::Table& before, const schema::Table& after,
+                            const TableChange& change) const override;
+  std::string foreign_key_check_sql() const override { return "PRAGMA foreign_key_check"; }
+  // BEGIN IMMEDIATE takes the write lock at once: concurrent upgrades wait (busy timeout)
+  // instead of failing half-way.
+  std::string begin_migration_sql() const override { return "BEGIN IMMEDIATE"; }
+  std::string set_foreign_keys_sql(bool on) const override {
+    return on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF";
+  }
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;
@@ -40,6 +51,14 @@ class SqliteDialect final : public Dialect {
 // sqlite_connection.cpp: opens a connection (foreign keys on, busy timeout set).
 std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
                                                     const engine::ConnectOptions& options);
+
+// sqlite_alter.cpp: the statements that rebuild `before` into `after` (create under a
+// temporary name, copy the rows, drop, rename, create the indexes), whatever the change;
+// SqliteDialect::alter_table_sql() uses it where no native form fits. A rename_column change
+// copies the old column into the new one. Throws CompileError when the change does not fit
+// before/after or the copy would lose a column the change does not drop.
+AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
+                            const schema::Table& after, const TableChange& change);
 
 // sqlite_errors.cpp: names the constraint behind an SQLite constraint failure.
 IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,

@@ -1,0 +1,250 @@
+// SQLite's migration DDL: the native ALTER TABLE forms where SQLite has them (RENAME TO,
+// RENAME COLUMN, ADD COLUMN and DROP COLUMN when SQLite accepts them, CREATE/DROP INDEX), and
+// the table rebuild for everything else (the "12 steps" of https://sqlite.org/lang_altertable.html
+// section 7). The migration runtime calls SqliteDialect::alter_table_sql() through Dialect.
+//
+// A rebuild runs, inside the caller's transaction, with foreign-key enforcement switched off
+// before that transaction began (AlterPlan::foreign_keys_off), and the caller runs
+// foreign_key_check_sql() before COMMIT:
+//   CREATE TABLE _strata_tmp_<t> (<the table after the change, every constraint named>)
+//   INSERT INTO _strata_tmp_<t> (<kept columns>) SELECT <their old names> FROM <t>
+//   DROP TABLE <t>
+//   ALTER TABLE _strata_tmp_<t> RENAME TO <t>
+//   CREATE INDEX ... for every index of the table after the change
+// Rows keep their values and keys; constraint names survive because SQLite keeps them only in
+// the CREATE TABLE text and the new text comes from `after`. Other tables' foreign keys name
+// the table, not its storage, so they hold again once the new table has the old name.
+// A type change copies values as they are: SQLite's type affinity of the new column applies
+// on insert, and no CAST is written (a CAST would silently turn 'abc' into 0 for INTEGER).
+// Adding NOT NULL over rows that hold NULL makes the INSERT fail with SQLite's NOT NULL error,
+// so the caller's transaction rolls back and nothing is lost.
+//
+// Out of scope: triggers and views. DROP TABLE drops the table's triggers, which the rebuild
+// does not recreate (the schema model has none); and a view naming the table can make the
+// RENAME step fail. The migration runtime must refuse a rebuild when sqlite_master holds a
+// trigger on the table (or a view), naming them.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../ddl.hpp"
+#include "sqlite.hpp"
+
+// Native RENAME COLUMN needs 3.25, DROP COLUMN 3.35.
+static_assert(SQLITE_VERSION_NUMBER >= 3035000, "strata's SQLite DDL needs SQLite 3.35 or later");
+
+namespace strata::dialect::sqlite {
+namespace {
+
+using Kind = TableChange::Kind;
+
+std::string_view trim(std::string_view s) {
+  const std::size_t first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// Whether s is `upper` (an upper-case word) in any case.
+bool is_word(std::string_view s, std::string_view upper) {
+  return s.size() == upper.size() &&
+         std::equal(s.begin(), s.end(), upper.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) == y;
+         });
+}
+
+bool is_null_literal(std::string_view sql) { return is_word(trim(sql), "NULL"); }
+
+// Whether a DEFAULT is a plain literal: a signed number, 'text', X'blob', NULL, TRUE, FALSE.
+// ADD COLUMN refuses a "non-constant default": CURRENT_TIME, CURRENT_DATE, CURRENT_TIMESTAMP
+// and any expression in parentheses (SQLite evaluates some, e.g. (1), but its documentation
+// promises none), so anything else is left to a rebuild.
+bool is_constant_literal(std::string_view sql) {
+  sql = trim(sql);
+  if (sql.empty()) return false;
+  for (std::string_view word : {"NULL", "TRUE", "FALSE"}) {
+    if (is_word(sql, word)) return true;
+  }
+  auto is_string = [](std::string_view s) {  // '...' with quotes inside doubled
+    if (s.size() < 2 || s.front() != '\'' || s.back() != '\'') return false;
+    for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+      if (s[i] != '\'') continue;
+      if (i + 2 >= s.size() || s[i + 1] != '\'') return false;  // a quote ends it early
+      ++i;
+    }
+    return true;
+  };
+  if (is_string(sql)) return true;
+  if ((sql[0] == 'x' || sql[0] == 'X') && is_string(sql.substr(1))) {
+    return std::all_of(sql.begin() + 2, sql.end() - 1,
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  }
+  if (sql[0] == '+' || sql[0] == '-') sql = trim(sql.substr(1));
+  if (sql.size() > 2 && sql[0] == '0' && (sql[1] == 'x' || sql[1] == 'X')) {
+    return std::all_of(sql.begin() + 2, sql.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  }
+  // digits [. digits] [e [+-] digits], or . digits ...
+  std::size_t i = 0;
+  std::size_t digits = 0;
+  auto run = [&] {
+    std::size_t n = 0;
+    while (i < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i])) != 0) ++i, ++n;
+    return n;
+  };
+  digits += run();
+  if (i < sql.size() && sql[i] == '.') {
+    ++i;
+    digits += run();
+  }
+  if (digits == 0) return false;
+  if (i < sql.size() && (sql[i] == 'e' || sql[i] == 'E')) {
+    ++i;
+    if (i < sql.size() && (sql[i] == '+' || sql[i] == '-')) ++i;
+    if (run() == 0) return false;
+  }
+  return i == sql.size();
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+schema::Table without_column(schema::Table t, std::string_view column) {
+  std::erase_if(t.columns, [&](const schema::Column& c) { return c.name == column; });
+  return t;
+}
+
+// SQLite's rules for ALTER TABLE ADD COLUMN (lang_altertable.html, "ADD COLUMN"), for the
+// column named `name` of `after`:
+// - not a PRIMARY KEY column, nor UNIQUE ("Cannot add a PRIMARY KEY/UNIQUE column");
+// - NOT NULL only with a default other than NULL;
+// - a default that is a constant literal (not CURRENT_TIME/_DATE/_TIMESTAMP, not "(expr)");
+// - a REFERENCES column needs a NULL default while foreign keys are on; CHECK constraints
+//   are tested against existing rows.
+// Our schema keeps UNIQUE, REFERENCES and CHECK as table constraints, which ADD COLUMN cannot
+// add at all: the native form is used only when `after` is `before` plus the column and
+// nothing else, so any new constraint or index on the column means a rebuild. The native form
+// appends the column, whatever its place in `after`.
+bool can_add_natively(const schema::Table& before, const schema::Table& after,
+                      const std::string& name) {
+  const schema::Column& c = *after.find_column(name);
+  if (c.primary_key || c.autoincrement || ddl::in_primary_key(after, name)) return false;
+  const bool has_default = c.server_default && !is_null_literal(*c.server_default);
+  if (!c.nullable && !has_default) return false;
+  if (c.server_default && !is_constant_literal(*c.server_default)) return false;
+  return without_column(after, name) == before;
+}
+
+// SQLite's rules for ALTER TABLE DROP COLUMN (lang_altertable.html, "DROP COLUMN"): it fails
+// when the column is part of the PRIMARY KEY, has a UNIQUE constraint, is indexed, is named
+// in a partial index's WHERE, in a CHECK constraint, in a foreign key, or in a generated
+// column, trigger or view. The schema model has no partial indexes, generated columns,
+// triggers or views; for the rest, `before` is searched (a CHECK by the identifiers its text
+// names). As for ADD COLUMN, `after` must be `before` less the column and nothing else.
+// Foreign keys of other tables that refer to this column cannot be seen here; they refer to a
+// key, which is a PRIMARY KEY or UNIQUE column and so never dropped natively.
+bool can_drop_natively(const schema::Table& before, const schema::Table& after,
+                       const std::string& name) {
+  if (ddl::in_primary_key(before, name) || before.find_column(name)->primary_key) return false;
+  for (const schema::UniqueConstraint& uq : before.uniques) {
+    if (contains(uq.columns, name)) return false;
+  }
+  for (const schema::Index& ix : before.indexes) {
+    if (contains(ix.columns, name)) return false;
+  }
+  for (const schema::ForeignKey& fk : before.foreign_keys) {
+    if (contains(fk.columns, name)) return false;
+  }
+  for (const schema::CheckConstraint& ck : before.checks) {
+    if (ddl::mentions_identifier(ck.sqltext, name)) return false;
+  }
+  return without_column(before, name) == after;
+}
+
+}  // namespace
+
+AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
+                            const schema::Table& after, const TableChange& change) {
+  ddl::check_change(before, after, change);
+  // Also checks `after` (named indexes, autoincrement rules), naming the real table.
+  std::vector<std::string> create = d.create_table_sql(after);
+  const std::string temporary = d.quote("_strata_tmp_" + after.name);
+  const std::string head = "CREATE TABLE " + d.quote(after.name) + " (";
+  if (create.front().rfind(head, 0) != 0) {
+    throw CompileError("cannot rebuild table '" + after.name +
+                       "': its CREATE TABLE does not start with '" + head + "'");
+  }
+  create.front().replace(0, head.size(), "CREATE TABLE " + temporary + " (");
+
+  // Each column of `after` is filled from the column of `before` it was (renamed, or the
+  // same name); a new column is left to its default.
+  std::vector<std::string> into;
+  std::vector<std::string> from;
+  for (const schema::Column& c : after.columns) {
+    const std::string& source =
+        change.kind == Kind::rename_column && c.name == change.new_name ? change.name : c.name;
+    if (before.find_column(source) == nullptr) continue;
+    into.push_back(c.name);
+    from.push_back(source);
+  }
+  // Guard against losing data the change did not ask to drop.
+  for (const schema::Column& c : before.columns) {
+    if (contains(from, c.name)) continue;
+    if (change.kind == Kind::drop_column && c.name == change.name) continue;
+    throw CompileError(std::string(ddl::to_string(change.kind)) + " on table '" + before.name +
+                       "': rebuilding the table would lose column '" + c.name +
+                       "', which is not in the table after the change; drop it with its own "
+                       "drop_column change");
+  }
+  if (into.empty()) {
+    throw CompileError("cannot rebuild table '" + before.name +
+                       "': it would keep none of its columns, so its rows cannot be copied");
+  }
+
+  AlterPlan plan;
+  plan.rebuild = true;
+  plan.foreign_keys_off = true;
+  plan.statements.push_back(std::move(create.front()));
+  plan.statements.push_back("INSERT INTO " + temporary + " (" + ddl::column_list(d, into) +
+                            ") SELECT " + ddl::column_list(d, from) + " FROM " +
+                            d.quote(before.name));
+  plan.statements.push_back("DROP TABLE " + d.quote(before.name));
+  plan.statements.push_back("ALTER TABLE " + temporary + " RENAME TO " + d.quote(after.name));
+  for (std::size_t i = 1; i < create.size(); ++i) plan.statements.push_back(std::move(create[i]));
+  return plan;
+}
+
+AlterPlan SqliteDialect::alter_table_sql(const schema::Table& before, const schema::Table& after,
+                                         const TableChange& change) const {
+  ddl::check_change(before, after, change);
+  switch (change.kind) {
+    case Kind::rename_table:
+    case Kind::rename_column:  // also renames the column in indexes, checks and foreign keys
+    case Kind::create_index:
+    case Kind::drop_index: return Dialect::alter_table_sql(before, after, change);
+    case Kind::add_column:
+      if (can_add_natively(before, after, change.name)) {
+        return Dialect::alter_table_sql(before, after, change);
+      }
+      break;
+    case Kind::drop_column:
+      if (can_drop_natively(before, after, change.name)) {
+        return Dialect::alter_table_sql(before, after, change);
+      }
+      break;
+    case Kind::alter_column:
+    case Kind::add_unique:
+    case Kind::drop_unique:
+    case Kind::add_foreign_key:
+    case Kind::drop_foreign_key:
+    case Kind::add_check:
+    case Kind::drop_check: break;  // SQLite has no ALTER COLUMN nor ADD/DROP CONSTRAINT
+  }
+  return rebuild_table_sql(*this, before, after, change);
+}
+
+}  // namespace strata::dialect::sqlite
