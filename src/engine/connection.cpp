@@ -190,7 +190,9 @@ void Connection::rollback_to_savepoint(std::string_view name) {
 }
 
 Transaction::Transaction(Connection& c) : conn_(c) {
-  if (conn_.transaction_depth_ > 0) {
+  // Nested inside another Transaction, or inside a transaction begun with plain SQL (e.g. a
+  // migration's BEGIN IMMEDIATE): a savepoint.
+  if (conn_.transaction_depth_ > 0 || conn_.in_transaction()) {
     std::string name = "sp_" + std::to_string(++conn_.savepoint_serial_);
     conn_.savepoint(name);
     savepoint_ = std::move(name);

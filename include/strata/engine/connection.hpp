@@ -166,8 +166,9 @@ class Connection {
   static constexpr std::size_t cache_capacity = 256;
 };
 
-// RAII transaction: BEGIN on construction (or SAVEPOINT when one is already open on this
-// connection through a Transaction), ROLLBACK in the destructor unless commit() was called.
+// RAII transaction: BEGIN on construction (or SAVEPOINT when a transaction is already open
+// on this connection, through a Transaction or plain SQL), ROLLBACK in the destructor unless
+// commit() was called.
 // The destructor never throws.
 class Transaction {
  public:

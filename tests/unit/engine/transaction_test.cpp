@@ -149,3 +149,18 @@ TEST(Transaction, outer_rollback_after_the_database_ended_it_is_quiet) {
   c->execute("ROLLBACK");
   EXPECT_NO_THROW(tx.rollback()) << "there is nothing left to roll back";
 }
+
+TEST(Transaction, inside_a_transaction_begun_with_sql_is_a_savepoint) {
+  auto c = with_table();
+  c->execute("BEGIN IMMEDIATE");
+  c->execute("INSERT INTO t VALUES (1)");
+  {
+    engine::Transaction inner(*c);
+    EXPECT_TRUE(inner.nested()) << "a Transaction inside BEGIN issued a second BEGIN";
+    c->execute("INSERT INTO t VALUES (2)");
+    inner.rollback();
+  }
+  EXPECT_TRUE(c->in_transaction()) << "the savepoint's rollback ended the outer transaction";
+  c->execute("COMMIT");
+  EXPECT_EQ(query_int(*c, "SELECT count(*) FROM t"), 1);
+}
