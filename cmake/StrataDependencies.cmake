@@ -1,3 +1,5 @@
 # System dependencies, found through CMake's own modules or pkg-config. Nothing is copied in.
 find_package(SQLite3 REQUIRED)
 find_package(Threads REQUIRED)
+find_package(yaml-cpp REQUIRED)  # migration files
+find_package(CLI11 CONFIG REQUIRED)  # the db command line

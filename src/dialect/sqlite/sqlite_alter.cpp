@@ -128,9 +128,11 @@ schema::Table without_column(schema::Table t, std::string_view column) {
 // Our schema keeps UNIQUE, REFERENCES and CHECK as table constraints, which ADD COLUMN cannot
 // add at all: the native form is used only when `after` is `before` plus the column and
 // nothing else, so any new constraint or index on the column means a rebuild. The native form
-// appends the column, whatever its place in `after`.
+// appends, so a column placed elsewhere (a downgrade restoring a dropped middle column) means
+// a rebuild too: column order is part of the schema a downgrade restores.
 bool can_add_natively(const schema::Table& before, const schema::Table& after,
                       const std::string& name) {
+  if (after.columns.empty() || after.columns.back().name != name) return false;
   const schema::Column& c = *after.find_column(name);
   if (c.primary_key || c.autoincrement || ddl::in_primary_key(after, name)) return false;
   const bool has_default = c.server_default && !is_null_literal(*c.server_default);

@@ -1,6 +1,7 @@
 // Migration DDL as text, no database: the base Dialect's ALTER TABLE form for every change
 // kind, SQLite's choice between a native form and a table rebuild (with the exact rebuild
 // statements for one case), and CompileError when a change does not fit before/after.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -477,6 +478,14 @@ TEST(MentionsIdentifier, finds_bare_and_quoted_names_but_not_text_or_longer_name
   EXPECT_FALSE(ddl::mentions_identifier("n < 1e5", "e5"));
   EXPECT_FALSE(ddl::mentions_identifier("n > 0 -- title\n", "title"));
   EXPECT_FALSE(ddl::mentions_identifier("n > 0 /* title */", "title"));
+}
+
+TEST(SqliteAlter, add_column_in_the_middle_rebuilds_to_keep_column_order) {
+  // A downgrade that restores a dropped middle column: native ADD COLUMN would append it.
+  schema::Table after = post_plus(new_column(true, std::nullopt));
+  std::rotate(after.columns.begin() + 1, after.columns.end() - 1, after.columns.end());
+  ASSERT_EQ(after.columns[1].name, "extra");
+  expect_rebuild(table("post"), after, change(Kind::add_column, "extra"));
 }
 
 }  // namespace

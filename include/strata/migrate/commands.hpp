@@ -1,0 +1,101 @@
+// The migration commands as library functions — what `APP db COMMAND` and the standalone
+// `strata` tool call. Each takes a Config, writes its report to config.out, and throws a
+// strata::Error (CommandError and friends) with a one-line message when it cannot proceed.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/migrate/compare.hpp"
+#include "strata/migrate/graph.hpp"
+#include "strata/migrate/migration.hpp"
+#include "strata/migrate/runtime.hpp"
+#include "strata/schema/table.hpp"
+
+namespace strata::migrate {
+
+struct Config {
+  std::filesystem::path directory = "migrations";  // holds versions/*.yaml
+  std::string url;                      // the database, for commands that touch it
+  std::vector<schema::Table> models;    // the app's tables (migrate, check); none standalone
+  bool has_models = false;              // whether `models` was given (an app with no tables)
+  Callbacks callbacks;                  // data-migration callbacks by name
+  std::ostream* out = nullptr;          // report; std::cout when null
+  // Autogenerate: renames confirmed on the command line ("table.old" -> "new"), a prompt
+  // for the rest (set when standard input is a terminal), and whether unresolved probable
+  // renames may become drop + add.
+  std::map<std::string, std::string> renames;
+  std::function<bool(const RenameCandidate&)> confirm_rename;
+  bool allow_destructive = false;
+  bool terminal = false;  // whether out is a terminal (progress lines)
+};
+
+// The migration files of a directory, parsed, and the graph they form.
+class ScriptDirectory {
+ public:
+  // Reads every versions/*.yaml. Throws CommandError when the directory is missing ("run
+  // `db init` first"), MigrationFileError for a malformed file, RevisionError for a broken
+  // graph.
+  static ScriptDirectory load(const std::filesystem::path& directory);
+
+  const RevisionGraph& graph() const noexcept { return graph_; }
+  const Migration& get(const std::string& revision) const;
+  const std::string& checksum(const std::string& revision) const;
+  // The schema after applying every revision in `applied` (topological order).
+  SchemaState state_at(const std::vector<std::string>& applied) const;
+  // Writes m to versions/<revision>_<slug>.yaml through a temporary file and a rename;
+  // never overwrites. Returns the path.
+  std::filesystem::path write(const Migration& m) const;
+  const std::filesystem::path& directory() const noexcept { return directory_; }
+
+ private:
+  std::filesystem::path directory_;
+  std::map<std::string, Migration> migrations_;
+  std::map<std::string, std::string> checksums_;
+  RevisionGraph graph_;
+};
+
+// `db init`: creates the directory and versions/. Refuses when it exists and is not empty.
+void init(const Config& config);
+
+// `db revision -m MSG` (empty) and `db migrate -m MSG` (autogenerate: models vs the chain).
+// Returns the path written, or nullopt when autogenerate found no change ("No changes in
+// schema detected."). With check_only, writes nothing and throws CommandError when the models
+// and the chain differ (`db migrate --check`).
+std::optional<std::filesystem::path> revision(const Config& config, const std::string& message,
+                                              bool autogenerate, bool check_only = false);
+
+// `db merge REV...`: a revision with several down_revisions and no operations.
+std::filesystem::path merge(const Config& config, const std::vector<std::string>& revisions,
+                            const std::string& message);
+
+// `db upgrade [REV]`, `db downgrade [REV]`, Django's `migrate [TARGET|zero]`, `db stamp REV`.
+// With sql (offline), print the SQL instead of touching the database; the starting point is
+// then `from` (a revision spec; base when empty).
+void upgrade(const Config& config, const std::string& target = "head", bool sql = false,
+             const std::string& from = {});
+void downgrade(const Config& config, const std::string& target = "-1", bool sql = false,
+               const std::string& from = {});
+void migrate_to(const Config& config, const std::string& target, bool sql = false);
+void stamp(const Config& config, const std::string& target, bool sql = false);
+
+// Reports: `db history [-r A:B] [-v] [-i]`, `db current [-v]`, `db heads`, `db branches`,
+// `db show REV`, Django's `showmigrations`.
+void history(const Config& config, const std::string& range, bool verbose,
+             bool indicate_current);
+void current(const Config& config, bool verbose);
+void heads(const Config& config, bool verbose);
+void branches(const Config& config, bool verbose);
+void show(const Config& config, const std::string& revision);
+void showmigrations(const Config& config);
+
+// `db check`: the models against the chain, and the database against the chain's heads.
+// Throws CommandError describing the first differences when anything differs.
+void check(const Config& config);
+
+}  // namespace strata::migrate

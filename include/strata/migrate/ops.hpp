@@ -1,0 +1,165 @@
+// Migration operations: plain data, each with its inverse. A destructive operation carries
+// the definition it removes, so it can be reversed. Rendering to a file, parsing a file,
+// folding into a schema state, and applying to a database are separate consumers of these.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "strata/schema/table.hpp"
+
+namespace strata::migrate {
+
+struct CreateTableOp {
+  schema::Table table;
+  friend bool operator==(const CreateTableOp&, const CreateTableOp&) = default;
+};
+// Destructive: carries the whole table definition (the data itself is lost).
+struct DropTableOp {
+  schema::Table table;
+  friend bool operator==(const DropTableOp&, const DropTableOp&) = default;
+};
+struct RenameTableOp {
+  std::string old_name;
+  std::string new_name;
+  friend bool operator==(const RenameTableOp&, const RenameTableOp&) = default;
+};
+// Adds a column: at `position` (0-based index among the table's columns after the add) when
+// set, else at the end. Autogenerate always appends (SQLite and PostgreSQL can only append
+// natively); a position comes from reversing a DropColumnOp, to restore the column's place.
+// A primary key column cannot be added.
+struct AddColumnOp {
+  std::string table;
+  schema::Column column;
+  std::optional<std::size_t> position;  // absent: append
+  friend bool operator==(const AddColumnOp&, const AddColumnOp&) = default;
+};
+// Destructive: carries the column's definition and its position, to restore both.
+// position is the column's 0-based index among the table's columns just before this drop;
+// absent when it was not recorded (the reverse of an AddColumnOp without position): the
+// reverse then appends the column again. When set, folding checks it.
+struct DropColumnOp {
+  std::string table;
+  schema::Column column;
+  std::optional<std::size_t> position;
+  friend bool operator==(const DropColumnOp&, const DropColumnOp&) = default;
+};
+struct RenameColumnOp {
+  std::string table;
+  std::string old_name;
+  std::string new_name;
+  friend bool operator==(const RenameColumnOp&, const RenameColumnOp&) = default;
+};
+// Changes a column's type, nullability, server default or autoincrement (not its name: see
+// RenameColumnOp; not whether it is in the primary key). Holds both sides, so the reverse is
+// exact. Narrowing a type or adding NOT NULL may fail on existing rows: see is_destructive
+// and is_risky.
+struct AlterColumnOp {
+  std::string table;
+  schema::Column before;
+  schema::Column after;  // same name as before
+  friend bool operator==(const AlterColumnOp&, const AlterColumnOp&) = default;
+};
+struct CreateIndexOp {
+  std::string table;
+  schema::Index index;
+  friend bool operator==(const CreateIndexOp&, const CreateIndexOp&) = default;
+};
+struct DropIndexOp {
+  std::string table;
+  schema::Index index;
+  friend bool operator==(const DropIndexOp&, const DropIndexOp&) = default;
+};
+struct AddUniqueOp {
+  std::string table;
+  schema::UniqueConstraint constraint;
+  friend bool operator==(const AddUniqueOp&, const AddUniqueOp&) = default;
+};
+struct DropUniqueOp {
+  std::string table;
+  schema::UniqueConstraint constraint;
+  friend bool operator==(const DropUniqueOp&, const DropUniqueOp&) = default;
+};
+struct AddForeignKeyOp {
+  std::string table;
+  schema::ForeignKey foreign_key;
+  friend bool operator==(const AddForeignKeyOp&, const AddForeignKeyOp&) = default;
+};
+struct DropForeignKeyOp {
+  std::string table;
+  schema::ForeignKey foreign_key;
+  friend bool operator==(const DropForeignKeyOp&, const DropForeignKeyOp&) = default;
+};
+struct AddCheckOp {
+  std::string table;
+  schema::CheckConstraint check;
+  friend bool operator==(const AddCheckOp&, const AddCheckOp&) = default;
+};
+struct DropCheckOp {
+  std::string table;
+  schema::CheckConstraint check;
+  friend bool operator==(const DropCheckOp&, const DropCheckOp&) = default;
+};
+
+// Raw SQL. `sql` maps a dialect name ("sqlite", "postgresql") or "*" (any) to the statement
+// text. `reverse` is the SQL that undoes it, in the same form; when empty and not
+// irreversible the operation has no reverse and downgrade refuses it.
+struct ExecuteOp {
+  std::map<std::string, std::string> sql;
+  std::map<std::string, std::string> reverse;
+  bool irreversible = false;
+  friend bool operator==(const ExecuteOp&, const ExecuteOp&) = default;
+};
+
+// A data migration: a C++ callback the application registers under `name`. `reverse` names
+// the callback that undoes it (empty: irreversible). Refuses to run when not registered.
+struct CallOp {
+  std::string name;
+  std::string reverse;
+  friend bool operator==(const CallOp&, const CallOp&) = default;
+};
+
+using Operation = std::variant<CreateTableOp, DropTableOp, RenameTableOp, AddColumnOp, DropColumnOp,
+                               RenameColumnOp, AlterColumnOp, CreateIndexOp, DropIndexOp,
+                               AddUniqueOp, DropUniqueOp, AddForeignKeyOp, DropForeignKeyOp,
+                               AddCheckOp, DropCheckOp, ExecuteOp, CallOp>;
+
+// The operation that undoes op. Throws IrreversibleError for an ExecuteOp without reverse
+// SQL (or marked irreversible) and a CallOp without a reverse callback.
+Operation reverse(const Operation& op);
+
+// The operations that undo ops, in reverse order.
+std::vector<Operation> reverse(const std::vector<Operation>& ops);
+
+// Whether op loses data or may leave rows without a value they need: dropped tables and
+// columns, type narrowing (is_narrowing), a column made NOT NULL, or added NOT NULL, without a
+// server default. `db migrate` marks these in the file; `--allow-destructive` lets them pass.
+bool is_destructive(const Operation& op);
+
+// Whether op may fail on rows already in the table: a column made NOT NULL (even with a server
+// default: existing NULLs still fail), a column added NOT NULL without a server default, type
+// narrowing, a unique constraint or unique index, a check constraint, a foreign key. Dropping
+// is never risky (it cannot fail on data; it is destructive). For `db lint` and the file.
+bool is_risky(const Operation& op);
+
+// Whether converting a column from `from` to `to` may lose or reject values. Widening is safe:
+// small_integer -> integer -> big_integer, small_integer/integer/boolean -> float_, boolean ->
+// any integer, date -> datetime, String(n) -> String(m >= n), String(n) -> String / Text,
+// String / Text -> Blob, and anything but Blob -> Text or String without length. Every other
+// change of kind narrows (e.g. Text -> String(n), BigInteger -> Integer, Float -> Integer,
+// anything -> Boolean, DateTime -> Date), as does any change to String(n) from a non-string.
+bool is_narrowing(const schema::Type& from, const schema::Type& to);
+
+// One line for humans: "create table 'post'", "drop column 'user.last_seen'",
+// "alter column 'post.body' (String(140) -> String(280))". StateError messages start with it.
+std::string describe(const Operation& op);
+
+// The file-format name of each kind: "create_table", "drop_column", ...
+std::string_view kind_name(const Operation& op);
+
+}  // namespace strata::migrate

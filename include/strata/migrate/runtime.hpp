@@ -1,0 +1,78 @@
+// Applying migrations to a database: the SQL of each operation for a dialect (also what
+// --sql prints), the ledger table of applied migrations, and running one migration in its
+// own transaction.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "strata/dialect/dialect.hpp"
+#include "strata/engine/connection.hpp"
+#include "strata/migrate/migration.hpp"
+#include "strata/migrate/state.hpp"
+
+namespace strata::migrate {
+
+// What one operation does on a database.
+struct OperationPlan {
+  std::string description;              // describe(op)
+  std::vector<std::string> statements;  // SQL, in order; empty for a call
+  std::string call;                     // a CallOp's callback name, else empty
+  bool rebuild = false;                 // a table is rebuilt (SQLite)
+  bool foreign_keys_off = false;        // must run with foreign-key enforcement off
+};
+
+// The plans of ops, applied in order to `state` (which ends as the state after them).
+// Throws StateError when an operation does not fit the state, CommandError when an execute
+// has no SQL for this dialect.
+std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
+                                const std::vector<Operation>& ops);
+
+// A data migration callback: gets the connection, inside the migration's transaction.
+using Callback = std::function<void(engine::Connection&)>;
+using Callbacks = std::map<std::string, Callback>;
+
+// One row of the ledger.
+struct AppliedMigration {
+  std::string revision;
+  std::string checksum;
+  std::string applied_at;     // ISO 8601 UTC
+  std::int64_t duration_ms = 0;
+  std::string status = "applied";  // or "failed": its last attempt failed, nothing applied
+  std::string error;               // for "failed": which operation failed and why
+};
+
+// The ledger table, `strata_migrations`: one row per applied migration.
+class Ledger {
+ public:
+  static constexpr const char* table_name = "strata_migrations";
+
+  explicit Ledger(const dialect::Dialect& d) : dialect_(d) {}
+  // CREATE TABLE IF NOT EXISTS, inside the caller's transaction.
+  void ensure(engine::Connection& c) const;
+  std::vector<std::string> ensure_sql() const;
+  // Applied rows in the order they were applied; empty when the table does not exist.
+  std::vector<AppliedMigration> applied(engine::Connection& c) const;
+  // Rows of migrations whose last attempt failed.
+  std::vector<AppliedMigration> failures(engine::Connection& c) const;
+  // Records a failed attempt (replacing an earlier failure row), inside the caller's
+  // transaction.
+  void record_failure(engine::Connection& c, const AppliedMigration& row) const;
+  std::string insert_sql(const AppliedMigration& row) const;  // with inline literals, for --sql
+  std::string delete_sql(const std::string& revision) const;
+  void record(engine::Connection& c, const AppliedMigration& row) const;
+  void remove(engine::Connection& c, const std::string& revision) const;
+
+ private:
+  const dialect::Dialect& dialect_;
+};
+
+// A checksum of a migration file's text, to notice edits of applied migrations (FNV-1a 64,
+// 16 hex digits: change detection, not security).
+std::string checksum(std::string_view file_text);
+
+}  // namespace strata::migrate

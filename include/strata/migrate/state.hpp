@@ -1,0 +1,51 @@
+// The schema a chain of migrations describes: the fold of their operations from base.
+// Deterministic and database-free; `db migrate` compares the models with this.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "strata/migrate/ops.hpp"
+#include "strata/schema/table.hpp"
+
+namespace strata::migrate {
+
+// The state is kept canonical, so that two folds describing the same schema compare equal
+// whatever order their operations created things in: tables sorted by name, and in each table
+// the indexes, uniques, foreign keys and checks sorted by name. Column order is meaningful and
+// kept as the operations made it.
+//
+// What apply() checks (each failure is a StateError whose message starts with describe(op)):
+// - names: tables exist or not as the op needs; column names unique in a table; constraint
+//   and index names non-empty and unique in their table, index names unique in the database.
+// - columns named by a primary key, index, unique or foreign key exist in their table.
+// - an op that removes or changes something carries exactly what the state holds (DropTableOp's
+//   table, DropColumnOp's column and position, AlterColumnOp's `before`, the dropped index or
+//   constraint), so its reverse restores the state exactly.
+// - a column used by the primary key, an index, a unique or a foreign key of its table cannot
+//   be dropped (drop those first); a primary key column cannot be added, nor made or unmade
+//   primary key by AlterColumnOp. Check constraints are SQL text and are not inspected.
+// - foreign keys between tables are not checked: dropping a table that others refer to is
+//   allowed. RenameTableOp and RenameColumnOp rewrite the references of every foreign key.
+class SchemaState {
+ public:
+  // Applies op. ExecuteOp and CallOp do not change the state. On a StateError the state is
+  // unchanged.
+  void apply(const Operation& op);
+  // Applies ops in order; on a StateError the ops before the failing one stay applied.
+  void apply(const std::vector<Operation>& ops);
+
+  const schema::Table* find(std::string_view table) const;
+  // Tables sorted by name, each in canonical form (see canonical()).
+  const std::vector<schema::Table>& tables() const noexcept { return tables_; }
+  friend bool operator==(const SchemaState&, const SchemaState&) = default;
+
+ private:
+  std::vector<schema::Table> tables_;  // sorted by name, canonical
+};
+
+// t with its indexes, uniques, foreign keys and checks sorted by name: the form the state
+// keeps, for comparing a table of the models with the state's.
+schema::Table canonical(schema::Table t);
+
+}  // namespace strata::migrate

@@ -1,0 +1,201 @@
+// The `db` command line: parses arguments with CLI11, calls the migrate command functions,
+// prints one line on error and exits non-zero. Flask-Migrate's names, with Django's beside
+// them: makemigrations = migrate (autogenerate), `migrate TARGET|zero` moves to a target,
+// showmigrations, sqlmigrate.
+#include "strata/cli/db_command.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "strata/migrate/commands.hpp"
+#include "strata/migrate/errors.hpp"
+
+namespace strata::cli {
+
+namespace {
+
+bool ask_rename(const migrate::RenameCandidate& c) {
+  std::cerr << "Was column '" << c.table << "." << c.old_name << "' renamed to '" << c.new_name
+            << "'? [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+// "table.old:new" -> {"table.old", "new"}.
+void add_rename(migrate::Config& config, const std::string& spec) {
+  auto colon = spec.find(':');
+  auto dot = spec.find('.');
+  if (colon == std::string::npos || dot == std::string::npos || dot > colon || dot == 0 ||
+      colon + 1 == spec.size())
+    throw migrate::CommandError("--rename " + spec + ": expected TABLE.OLD:NEW");
+  config.renames[spec.substr(0, colon)] = spec.substr(colon + 1);
+}
+
+}  // namespace
+
+int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks) {
+  CLI::App app{"Database migrations: create, apply, revert and inspect them."};
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  migrate::Config config;
+  std::string directory = "migrations";
+  std::string url;
+  app.add_option("-d,--directory", directory, "Migrations folder")->capture_default_str();
+  app.add_option("--url", url, "Database URL (default: $DATABASE_URL, or the app's database)");
+
+  std::string message, revision_arg = "head", range;
+  std::vector<std::string> renames, revisions;
+  bool sql = false, check_only = false, autogenerate = false, verbose = false,
+       indicate_current = false, fake = false;
+
+  auto* init = app.add_subcommand("init", "Create the migrations folder");
+
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate",
+      "Write a migration from the models (alias: makemigrations); with TARGET, move the "
+      "database to TARGET as Django's `migrate TARGET|zero` does");
+  migrate_cmd->alias("makemigrations");
+  migrate_cmd->add_option("-m,--message", message, "Message of the new migration");
+  migrate_cmd->add_flag("--check", check_only, "Write nothing; fail when models and migrations differ");
+  migrate_cmd->add_option("--rename", renames, "Confirm a column rename: TABLE.OLD:NEW");
+  migrate_cmd->add_flag("--allow-destructive", config.allow_destructive,
+                        "Let unconfirmed probable renames become drop + add (loses data)");
+  std::string target;
+  migrate_cmd->add_option("target", target, "Django: revision to move to (zero = base)");
+  migrate_cmd->add_flag("--fake", fake, "Django: record TARGET as applied without running it");
+
+  auto* revision = app.add_subcommand("revision", "Write a new, empty migration to fill by hand");
+  revision->add_option("-m,--message", message, "Message")->required();
+  revision->add_flag("--autogenerate", autogenerate, "Fill it from the models, as `migrate` does");
+
+  auto* upgrade = app.add_subcommand("upgrade", "Apply migrations up to REV (default: head)");
+  upgrade->add_option("revision", revision_arg, "Target: id, prefix, head, heads, +N; with --sql, FROM:TO");
+  upgrade->add_flag("--sql", sql, "Print the SQL instead of running it (offline)");
+
+  std::string down_arg = "-1";
+  auto* downgrade = app.add_subcommand("downgrade", "Revert migrations down to REV (default: -1)");
+  downgrade->add_option("revision", down_arg, "Target: id, prefix, base, -N; with --sql, FROM:TO");
+  downgrade->add_flag("--sql", sql, "Print the SQL instead of running it (offline)");
+
+  auto* stamp = app.add_subcommand("stamp", "Record REV as the database's revision without running anything");
+  stamp->add_option("revision", revision_arg, "Target")->required();
+  stamp->add_flag("--sql", sql, "Print the SQL instead of running it");
+
+  auto* sqlmigrate = app.add_subcommand("sqlmigrate", "Django: print the SQL of one migration");
+  sqlmigrate->add_option("revision", revision_arg, "The migration")->required();
+
+  auto* history = app.add_subcommand("history", "List the migrations, newest first");
+  history->add_option("-r,--rev-range", range, "Range LOWER:UPPER");
+  history->add_flag("-v,--verbose", verbose, "Details of each");
+  history->add_flag("-i,--indicate-current", indicate_current, "Mark the database's revision");
+
+  auto* showmigrations = app.add_subcommand("showmigrations", "Django: every migration, [X] applied / [ ] pending");
+  auto* current = app.add_subcommand("current", "The database's revision");
+  current->add_flag("-v,--verbose", verbose, "Details");
+  auto* heads = app.add_subcommand("heads", "The latest revisions");
+  heads->add_flag("-v,--verbose", verbose, "Details");
+  auto* branches = app.add_subcommand("branches", "Revisions where the history forks");
+  branches->add_flag("-v,--verbose", verbose, "Details");
+  auto* show = app.add_subcommand("show", "One migration: identity and operations");
+  show->add_option("revision", revision_arg, "The migration")->required();
+  auto* merge = app.add_subcommand("merge", "Join several heads in one revision");
+  merge->add_option("revisions", revisions, "Revisions to merge (e.g. heads)")->required();
+  merge->add_option("-m,--message", message, "Message")->capture_default_str();
+  auto* check = app.add_subcommand("check", "Fail when models, migrations and database differ");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  config.directory = directory;
+  config.url = !url.empty() ? url : db ? db->engine().url().to_string(true) : std::string();
+  if (config.url.empty()) {
+    if (const char* env_url = std::getenv("DATABASE_URL")) config.url = env_url;
+  }
+  if (db) {
+    for (const auto& t : db->metadata().tables()) config.models.push_back(t);
+    config.has_models = true;
+  }
+  config.callbacks = callbacks;
+  config.terminal = ::isatty(STDOUT_FILENO) != 0;
+  if (::isatty(STDIN_FILENO)) config.confirm_rename = ask_rename;
+
+  try {
+    for (const auto& r : renames) add_rename(config, r);
+    if (init->parsed()) {
+      migrate::init(config);
+    } else if (migrate_cmd->parsed()) {
+      if (!target.empty()) {
+        if (fake) migrate::stamp(config, target);
+        else migrate::migrate_to(config, target);
+      } else {
+        if (message.empty() && !check_only) message = "autogenerated";
+        migrate::revision(config, message, true, check_only);
+      }
+    } else if (revision->parsed()) {
+      migrate::revision(config, message, autogenerate);
+    } else if (upgrade->parsed()) {
+      auto colon = revision_arg.find(':');
+      if (sql && colon != std::string::npos)
+        migrate::upgrade(config, revision_arg.substr(colon + 1), true, revision_arg.substr(0, colon));
+      else
+        migrate::upgrade(config, revision_arg, sql);
+    } else if (downgrade->parsed()) {
+      auto colon = down_arg.find(':');
+      if (sql && colon != std::string::npos)
+        migrate::downgrade(config, down_arg.substr(colon + 1), true, down_arg.substr(0, colon));
+      else
+        migrate::downgrade(config, down_arg, sql);
+    } else if (stamp->parsed()) {
+      migrate::stamp(config, revision_arg, sql);
+    } else if (sqlmigrate->parsed()) {
+      auto dir = migrate::ScriptDirectory::load(config.directory);
+      auto id = dir.graph().resolve_one(revision_arg, {});
+      const auto& m = dir.get(id);
+      std::string from = m.down_revisions.empty() ? "base" : m.down_revisions.front();
+      if (m.down_revisions.size() > 1)
+        throw migrate::CommandError("sqlmigrate of a merge: use `db upgrade --sql FROM:TO`");
+      migrate::upgrade(config, id, true, from == "base" ? std::string() : from);
+    } else if (history->parsed()) {
+      migrate::history(config, range, verbose, indicate_current);
+    } else if (showmigrations->parsed()) {
+      migrate::showmigrations(config);
+    } else if (current->parsed()) {
+      migrate::current(config, verbose);
+    } else if (heads->parsed()) {
+      migrate::heads(config, verbose);
+    } else if (branches->parsed()) {
+      migrate::branches(config, verbose);
+    } else if (show->parsed()) {
+      migrate::show(config, revision_arg);
+    } else if (merge->parsed()) {
+      migrate::merge(config, revisions, message.empty() ? "merge heads" : message);
+    } else if (check->parsed()) {
+      migrate::check(config);
+    }
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}
+
+std::optional<int> dispatch_db(int argc, char** argv, Database& db,
+                               const migrate::Callbacks& callbacks) {
+  if (argc < 2 || std::string(argv[1]) != "db") return std::nullopt;
+  std::string prog = std::string(argv[0]) + " db";
+  std::vector<char*> args{prog.data()};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  return run(static_cast<int>(args.size()), args.data(), &db, callbacks);
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,328 @@
+// Moving a database along the chain: upgrade, downgrade, Django's migrate TARGET, stamp — each
+// migration in its own transaction under the migration lock, recorded in the ledger; or, with
+// --sql, the same SQL printed instead of run.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <set>
+
+#include "commands_internal.hpp"
+#include "strata/migrate/errors.hpp"
+#include "strata/orm/datetime.hpp"
+
+namespace strata::migrate {
+namespace detail {
+
+std::ostream& out(const Config& c) { return c.out ? *c.out : std::cout; }
+
+std::shared_ptr<dialect::Dialect> dialect_of(const Config& c) {
+  if (c.url.empty())
+    throw CommandError("no database URL: pass --url URL or set DATABASE_URL");
+  return dialect::for_url(engine::Url::parse(c.url));
+}
+
+Target open_database(const Config& c) {
+  Target t;
+  t.dialect = dialect_of(c);
+  t.engine = std::make_unique<engine::Engine>(engine::Url::parse(c.url), t.dialect);
+  t.conn = t.engine->connect();
+  return t;
+}
+
+std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
+                                          engine::Connection& c) {
+  std::vector<std::string> ids;
+  for (const auto& row : ledger.applied(c)) {
+    if (!dir.graph().find(row.revision))
+      throw CommandError("the database has revision '" + row.revision +
+                         "' applied, but no migration file defines it; restore the file, or "
+                         "`db stamp` the database to a known revision");
+    if (dir.checksum(row.revision) != row.checksum)
+      throw CommandError("migration " + row.revision + " (" + dir.get(row.revision).path +
+                         ") was edited after it was applied; undo the edit and put the change "
+                         "in a new migration");
+    ids.push_back(row.revision);
+  }
+  return ids;
+}
+
+std::string join_or_base(const std::vector<std::string>& ids) {
+  if (ids.empty()) return "<base>";
+  std::string s;
+  for (const auto& id : ids) s += (s.empty() ? "" : ", ") + id;
+  return s;
+}
+
+std::string now_iso() { return to_iso(utc_now()); }
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
+enum class Way { up, down };
+
+// One step: a migration applied or un-applied, with its SQL planned against the state.
+struct Step {
+  const Migration* migration;
+  Way way;
+  std::vector<OperationPlan> plans;
+};
+
+// Plans every step from the state after `applied`, checking calls are registered before any
+// step runs (so a missing callback changes nothing).
+std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
+                             const dialect::Dialect& d, const std::vector<std::string>& applied,
+                             const std::vector<std::string>& revisions, Way way, bool offline) {
+  SchemaState state = dir.state_at(applied);
+  std::vector<Step> steps;
+  for (const auto& id : revisions) {
+    const Migration& m = dir.get(id);
+    Step s{&m, way, {}};
+    try {
+      s.plans = plan(d, state, way == Way::up ? m.upgrade : m.downgrade);
+    } catch (const CommandError& e) {
+      throw CommandError("migration " + id + " (" + m.path + "): " + e.what());
+    }
+    for (const auto& p : s.plans)
+      if (!p.call.empty() && !offline && !config.callbacks.count(p.call))
+        throw CommandError("migration " + id + " calls '" + p.call +
+                           "', which the application has not registered; register it "
+                           "(callbacks[\"" + p.call + "\"]) or run the app's own `db` command");
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+std::string arrow(const Step& s) {
+  const auto& m = *s.migration;
+  std::string parents = m.down_revisions.empty() ? "<base>" : m.down_revisions.front();
+  for (std::size_t i = 1; i < m.down_revisions.size(); ++i) parents += ", " + m.down_revisions[i];
+  return s.way == Way::up ? "Running upgrade " + parents + " -> " + m.revision + ", " + m.message
+                          : "Running downgrade " + m.revision + " -> " + parents + ", " + m.message;
+}
+
+void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialect& d,
+                   const std::vector<Step>& steps, const ScriptDirectory& dir) {
+  for (const auto& s : ledger.ensure_sql()) os << s << ";\n";
+  for (const auto& step : steps) {
+    os << "\n-- " << arrow(step) << "\n";
+    bool fk_off = std::any_of(step.plans.begin(), step.plans.end(),
+                              [](const auto& p) { return p.foreign_keys_off; });
+    if (fk_off && !d.set_foreign_keys_sql(false).empty()) os << d.set_foreign_keys_sql(false) << ";\n";
+    os << d.begin_migration_sql() << ";\n";
+    for (const auto& p : step.plans) {
+      os << "-- " << p.description << "\n";
+      if (!p.call.empty()) os << "-- (runs the application's callback '" << p.call << "': not available as SQL)\n";
+      for (const auto& stmt : p.statements) os << stmt << ";\n";
+    }
+    if (fk_off && !d.foreign_key_check_sql().empty())
+      os << "-- must return no rows:\n" << d.foreign_key_check_sql() << ";\n";
+    const auto& id = step.migration->revision;
+    if (step.way == Way::up)
+      os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
+    else
+      os << ledger.delete_sql(id) << ";\n";
+    os << "COMMIT;\n";
+    if (fk_off && !d.set_foreign_keys_sql(true).empty()) os << d.set_foreign_keys_sql(true) << ";\n";
+  }
+}
+
+// Every revision at or below `heads`: what a database at those heads has applied.
+std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::string>& heads) {
+  std::set<std::string> all;
+  for (const auto& h : heads) {
+    all.insert(h);
+    for (auto& a : g.ancestors(h)) all.insert(a);
+  }
+  std::vector<std::string> out;
+  for (const auto& id : g.topological_order())
+    if (all.count(id)) out.push_back(id);
+  return out;
+}
+
+void run_step(const Config& config, engine::Connection& conn, const dialect::Dialect& d,
+              const Ledger& ledger, const ScriptDirectory& dir, const Step& step,
+              std::size_t index, std::size_t total) {
+  auto& os = out(config);
+  if (config.terminal) os << "[" << index << "/" << total << "] ";
+  os << arrow(step) << std::endl;
+  const auto& id = step.migration->revision;
+  const bool up = step.way == Way::up;
+  const bool fk_off = std::any_of(step.plans.begin(), step.plans.end(),
+                                  [](const auto& p) { return p.foreign_keys_off; }) &&
+                      !d.set_foreign_keys_sql(false).empty();
+  struct ForeignKeysBackOn {
+    engine::Connection& conn;
+    const dialect::Dialect& d;
+    bool active;
+    ~ForeignKeysBackOn() {
+      if (!active) return;
+      try {
+        conn.execute(d.set_foreign_keys_sql(true));
+      } catch (const Error&) {
+        // The connection is going away with its settings; nothing to restore.
+      }
+    }
+  } restore{conn, d, fk_off};
+  if (fk_off) conn.execute(d.set_foreign_keys_sql(false));
+
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t op = 0;
+  conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
+  try {
+    ledger.ensure(conn);
+    const auto rows = ledger.applied(conn);
+    const bool is_applied =
+        std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.revision == id; });
+    if (is_applied == up) {
+      conn.execute("ROLLBACK");
+      os << "  (already " << (up ? "applied" : "un-applied") << " by another process)\n";
+      return;
+    }
+    for (; op < step.plans.size(); ++op) {
+      const auto& p = step.plans[op];
+      for (const auto& stmt : p.statements) conn.execute(stmt);
+      if (!p.call.empty()) config.callbacks.at(p.call)(conn);
+    }
+    if (fk_off && !d.foreign_key_check_sql().empty()) {
+      auto check = conn.prepare(d.foreign_key_check_sql());
+      if (check->step())
+        throw CommandError("rows of table '" + std::string(check->get_text(0)) +
+                           "' violate a foreign key after the change");
+    }
+    ledger.remove(conn, id);  // an earlier failure row, if any
+    if (up) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+      ledger.record(conn, {id, dir.checksum(id), now_iso(), ms, "applied", {}});
+    }
+    conn.execute("COMMIT");
+  } catch (const Error& e) {
+    try {
+      conn.execute("ROLLBACK");
+    } catch (const Error&) {
+      // Already rolled back by the failure.
+    }
+    std::string where = op < step.plans.size()
+                            ? "operation " + std::to_string(op + 1) + " of " +
+                                  std::to_string(step.plans.size()) + " (" +
+                                  step.plans[op].description + ")"
+                            : "its ledger update";
+    std::string message = "migration " + id + " (" + step.migration->message + ") failed at " +
+                          where + ": " + e.what() + "; nothing of it was applied";
+    if (up) {
+      try {  // the ledger keeps what failed, outside the rolled-back transaction
+        conn.execute(d.begin_migration_sql());
+        ledger.ensure(conn);
+        ledger.record_failure(conn, {id, dir.checksum(id), now_iso(), 0, "failed", message});
+        conn.execute("COMMIT");
+      } catch (const Error&) {
+        try {
+          conn.execute("ROLLBACK");
+        } catch (const Error&) {
+        }
+      }
+    }
+    throw CommandError(message);
+  }
+}
+
+void run_steps(const Config& config, Target& db, const Ledger& ledger, const ScriptDirectory& dir,
+               const std::vector<Step>& steps, const std::vector<std::string>& targets) {
+  if (steps.empty()) {
+    out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
+    return;
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    run_step(config, *db.conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
+}
+
+void move(const Config& config, const std::string& target, bool sql, const std::string& from,
+          Way way) {
+  auto dir = ScriptDirectory::load(config.directory);
+  const auto& g = dir.graph();
+  if (sql) {
+    auto d = dialect_of(config);
+    Ledger ledger(*d);
+    std::vector<std::string> applied;
+    if (!from.empty()) applied = closure(g, g.resolve(from, {}));
+    else if (way == Way::down) applied = closure(g, g.heads());
+    auto targets = g.resolve(target, applied);
+    auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
+    print_offline(out(config), ledger, *d, plan_steps(config, dir, *d, applied, path, way, true), dir);
+    return;
+  }
+  auto db = open_database(config);
+  Ledger ledger(*db.dialect);
+  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto targets = g.resolve(target, applied);
+  auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
+  run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
+            targets);
+}
+
+}  // namespace
+
+void upgrade(const Config& config, const std::string& target, bool sql, const std::string& from) {
+  move(config, target, sql, from, Way::up);
+}
+
+void downgrade(const Config& config, const std::string& target, bool sql,
+               const std::string& from) {
+  move(config, target, sql, from, Way::down);
+}
+
+void migrate_to(const Config& config, const std::string& target, bool sql) {
+  auto dir = ScriptDirectory::load(config.directory);
+  const auto& g = dir.graph();
+  if (sql) throw CommandError("migrate TARGET --sql: use `db upgrade --sql` or `db downgrade --sql`");
+  auto db = open_database(config);
+  Ledger ledger(*db.dialect);
+  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto targets = g.resolve(target, applied);
+  auto p = g.plan_to(applied, targets);
+  Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
+  run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, p.revisions, way, false),
+            targets);
+}
+
+void stamp(const Config& config, const std::string& target, bool sql) {
+  auto dir = ScriptDirectory::load(config.directory);
+  const auto& g = dir.graph();
+  auto write = [&](const dialect::Dialect& d, const std::vector<std::string>& current,
+                   auto&& emit) {
+    Ledger ledger(d);
+    auto wanted = closure(g, g.resolve(target, current));
+    for (const auto& s : ledger.ensure_sql()) emit(s);
+    emit("DELETE FROM " + d.quote(Ledger::table_name));
+    for (const auto& id : wanted)
+      emit(ledger.insert_sql({id, dir.checksum(id), now_iso(), 0, "applied", {}}));
+    return wanted;
+  };
+  if (sql) {
+    auto d = dialect_of(config);
+    write(*d, {}, [&](const std::string& s) { out(config) << s << ";\n"; });
+    return;
+  }
+  auto db = open_database(config);
+  Ledger ledger(*db.dialect);
+  std::vector<std::string> current;
+  for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
+  db.conn->execute(db.dialect->begin_migration_sql());
+  try {
+    auto wanted = write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
+    db.conn->execute("COMMIT");
+    out(config) << "Stamped the database at " << join_or_base(g.resolve(target, current)) << "\n";
+  } catch (const Error&) {
+    try {
+      db.conn->execute("ROLLBACK");
+    } catch (const Error&) {
+    }
+    throw;
+  }
+}
+
+}  // namespace strata::migrate

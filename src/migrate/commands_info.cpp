@@ -1,0 +1,139 @@
+// Reports on the chain and the database: history, current, heads, branches, show, and Django's
+// showmigrations. Formats follow Alembic's ("<base> -> 3f2a9c1b7d4e (head), add post table").
+#include <algorithm>
+#include <set>
+
+#include "commands_internal.hpp"
+#include "strata/migrate/errors.hpp"
+
+namespace strata::migrate {
+
+using namespace detail;
+
+namespace {
+
+std::string parents_text(const Migration& m) {
+  return m.down_revisions.empty() ? "<base>" : join_or_base(m.down_revisions);
+}
+
+// "(head)", "(branchpoint)", "(mergepoint)", "(current)" tags, in Alembic's order.
+std::string tags(const ScriptDirectory& dir, const std::string& id,
+                 const std::set<std::string>* current_heads) {
+  const auto& g = dir.graph();
+  std::string t;
+  auto add = [&](const char* s) { t += std::string(" (") + s + ")"; };
+  auto heads = g.heads();
+  if (std::find(heads.begin(), heads.end(), id) != heads.end()) add("head");
+  auto bp = g.branch_points();
+  if (std::find(bp.begin(), bp.end(), id) != bp.end()) add("branchpoint");
+  auto mp = g.merge_points();
+  if (std::find(mp.begin(), mp.end(), id) != mp.end()) add("mergepoint");
+  if (current_heads && current_heads->count(id)) add("current");
+  return t;
+}
+
+void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::string& id,
+                   const std::set<std::string>* current) {
+  const auto& m = dir.get(id);
+  os << "Rev: " << id << tags(dir, id, current) << "\n";
+  os << "Parent: " << parents_text(m) << "\n";
+  if (!m.branch_labels.empty()) os << "Branch names: " << join_or_base(m.branch_labels) << "\n";
+  os << "Path: " << m.path << "\n\n";
+  os << "    " << m.message << "\n\n";
+  if (!m.created.empty()) os << "    Created: " << m.created << "\n\n";
+}
+
+std::set<std::string> current_heads(const Config& config, const ScriptDirectory& dir) {
+  auto db = open_database(config);
+  Ledger ledger(*db.dialect);
+  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto heads = dir.graph().resolve("current", applied);
+  return {heads.begin(), heads.end()};
+}
+
+}  // namespace
+
+void history(const Config& config, const std::string& range, bool verbose,
+             bool indicate_current) {
+  auto dir = ScriptDirectory::load(config.directory);
+  std::set<std::string> current;
+  if (indicate_current) current = current_heads(config, dir);
+  std::vector<std::string> applied(current.begin(), current.end());
+  auto& os = out(config);
+  for (const auto& id : dir.graph().history(range, applied)) {
+    const auto* cur = indicate_current ? &current : nullptr;
+    if (verbose) {
+      verbose_block(os, dir, id, cur);
+    } else {
+      const auto& m = dir.get(id);
+      os << parents_text(m) << " -> " << id << tags(dir, id, cur) << ", " << m.message << "\n";
+    }
+  }
+}
+
+void current(const Config& config, bool verbose) {
+  auto dir = ScriptDirectory::load(config.directory);
+  auto db = open_database(config);
+  Ledger ledger(*db.dialect);
+  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto heads = dir.graph().resolve("current", applied);
+  auto& os = out(config);
+  if (heads.empty()) os << "<base> (no migration applied)\n";
+  std::set<std::string> cur(heads.begin(), heads.end());
+  for (const auto& id : heads) {
+    if (verbose) verbose_block(os, dir, id, &cur);
+    else os << id << tags(dir, id, nullptr) << "\n";
+  }
+  for (const auto& f : ledger.failures(*db.conn))
+    os << f.revision << " (failed at " << f.applied_at << "): " << f.error << "\n";
+}
+
+void heads(const Config& config, bool verbose) {
+  auto dir = ScriptDirectory::load(config.directory);
+  auto& os = out(config);
+  for (const auto& id : dir.graph().heads()) {
+    if (verbose) verbose_block(os, dir, id, nullptr);
+    else os << id << tags(dir, id, nullptr) << "\n";
+  }
+}
+
+void branches(const Config& config, bool verbose) {
+  auto dir = ScriptDirectory::load(config.directory);
+  auto& os = out(config);
+  const auto& g = dir.graph();
+  for (const auto& id : g.branch_points()) {
+    if (verbose) verbose_block(os, dir, id, nullptr);
+    else os << id << tags(dir, id, nullptr) << ", " << dir.get(id).message << "\n";
+    for (const auto& child : g.children(id))
+      os << "  -> " << child << tags(dir, child, nullptr) << ", " << dir.get(child).message << "\n";
+  }
+}
+
+void show(const Config& config, const std::string& revision) {
+  auto dir = ScriptDirectory::load(config.directory);
+  auto id = dir.graph().resolve_one(revision, {});
+  auto& os = out(config);
+  verbose_block(os, dir, id, nullptr);
+  const auto& m = dir.get(id);
+  auto list = [&](const char* title, const std::vector<Operation>& ops) {
+    os << title << ":\n";
+    if (ops.empty()) os << "    (nothing)\n";
+    for (const auto& op : ops)
+      os << "    " << describe(op) << (is_destructive(op) ? "  [destructive]" : "") << "\n";
+  };
+  list("Upgrade", m.upgrade);
+  list("Downgrade", m.downgrade);
+}
+
+void showmigrations(const Config& config) {
+  auto dir = ScriptDirectory::load(config.directory);
+  auto db = open_database(config);
+  Ledger ledger(*db.dialect);
+  auto applied = verified_applied(dir, ledger, *db.conn);
+  std::set<std::string> done(applied.begin(), applied.end());
+  auto& os = out(config);
+  for (const auto& id : dir.graph().topological_order())
+    os << (done.count(id) ? " [X] " : " [ ] ") << id << " " << dir.get(id).message << "\n";
+}
+
+}  // namespace strata::migrate

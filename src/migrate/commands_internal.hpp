@@ -1,0 +1,40 @@
+// Private to the command layer: the database a command talks to, and helpers shared by the
+// command files.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "strata/dialect/dialect.hpp"
+#include "strata/engine/engine.hpp"
+#include "strata/migrate/commands.hpp"
+
+namespace strata::migrate::detail {
+
+std::ostream& out(const Config& c);
+
+// The database of config.url, with one connection.
+struct Target {
+  std::shared_ptr<dialect::Dialect> dialect;
+  std::unique_ptr<engine::Engine> engine;
+  engine::PooledConnection conn;
+};
+Target open_database(const Config& c);
+// The dialect of config.url without connecting (offline --sql).
+std::shared_ptr<dialect::Dialect> dialect_of(const Config& c);
+
+// The applied revisions the ledger holds, checked against the files: every applied revision
+// must have its file, unchanged (checksum). Throws CommandError naming the file otherwise.
+std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
+                                          engine::Connection& c);
+
+// "3f2a9c1b7d4e (head)"-style labels for reports.
+std::string revision_label(const ScriptDirectory& dir, const std::string& id);
+// "<base>" or the comma-separated ids.
+std::string join_or_base(const std::vector<std::string>& ids);
+
+std::string now_iso();
+
+}  // namespace strata::migrate::detail

@@ -1,0 +1,188 @@
+// Autogenerate, columns: which vanished column became which appeared one (renames given by
+// the user, probable renames confirmed or left for the user), and the primary-key check.
+// Called by compare() before it emits anything.
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/migrate/errors.hpp"
+
+#include "compare_plan.hpp"
+#include "ops_text.hpp"
+
+namespace strata::migrate::detail {
+
+namespace {
+
+using schema::Column;
+using schema::Table;
+
+const Table* find_target(const std::vector<Table>& to, std::string_view name) {
+  for (const Table& t : to) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+// A probable rename: the same type (kind and length) and nullability.
+bool compatible(const Column& vanished, const Column& appeared) {
+  return vanished.type == appeared.type && vanished.nullable == appeared.nullable;
+}
+
+// options.renames, checked against both schemas, by table: table -> (old -> new).
+std::map<std::string, std::map<std::string, std::string>> given_renames(
+    const SchemaState& from, const std::vector<Table>& to, const CompareOptions& options) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& [key, new_name] : options.renames) {
+    const std::string entry = "rename " + key + " -> " + new_name;
+    const std::size_t dot = key.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == key.size() || new_name.empty()) {
+      throw CommandError(entry + ": write a rename as table.old_column:new_column");
+    }
+    const std::string table = key.substr(0, dot);
+    const std::string old_name = key.substr(dot + 1);
+    const Table* before = from.find(table);
+    const Table* after = find_target(to, table);
+    if (!before && !after) {
+      throw CommandError(entry + ": there is no table '" + table +
+                         "' in the migrations or in the models");
+    }
+    if (!after) throw CommandError(entry + ": the models have no table '" + table + "'");
+    if (!before) continue;  // a new table: created under its new column names
+    const bool old_before = before->find_column(old_name) != nullptr;
+    const bool old_after = after->find_column(old_name) != nullptr;
+    const bool new_before = before->find_column(new_name) != nullptr;
+    const bool new_after = after->find_column(new_name) != nullptr;
+    if (!old_before && !old_after && new_before && new_after) continue;  // already applied
+    if (!old_before) {
+      throw CommandError(entry + ": table '" + table + "' has no column '" + old_name +
+                         "' in the migrations");
+    }
+    if (old_after) {
+      throw CommandError(entry + ": the models still have column '" + table + "." + old_name + "'");
+    }
+    if (!new_after) {
+      throw CommandError(entry + ": the models have no column '" + table + "." + new_name + "'");
+    }
+    if (new_before) {
+      throw CommandError(entry + ": table '" + table + "' already has a column '" + new_name +
+                         "' in the migrations");
+    }
+    for (const auto& [other_old, other_new] : out[table]) {
+      if (other_new == new_name) {
+        throw CommandError(entry + ": '" + table + "." + other_old + "' is also renamed to '" +
+                           new_name + "'");
+      }
+    }
+    out[table][old_name] = new_name;
+  }
+  return out;
+}
+
+// The plan of one table: given renames, then each vanished column paired with the compatible
+// appeared columns, in the state's column order then the models'.
+ColumnPlan plan_table(const Table& before, const Table& after,
+                      std::map<std::string, std::string> given, const CompareOptions& options,
+                      std::vector<RenameCandidate>& unresolved) {
+  ColumnPlan plan;
+  plan.renames = std::move(given);
+  std::vector<const Column*> appeared;
+  for (const Column& c : after.columns) {
+    if (before.find_column(c.name)) continue;
+    const bool given_new = std::any_of(plan.renames.begin(), plan.renames.end(),
+                                       [&](const auto& r) { return r.second == c.name; });
+    if (!given_new) appeared.push_back(&c);
+  }
+  std::vector<const Column*> taken;
+  for (const Column& vanished : before.columns) {
+    if (after.find_column(vanished.name) || plan.renames.count(vanished.name)) continue;
+    std::vector<const Column*> matches;
+    for (const Column* a : appeared) {
+      if (compatible(vanished, *a) && std::find(taken.begin(), taken.end(), a) == taken.end()) {
+        matches.push_back(a);
+      }
+    }
+    for (const Column* a : matches) {
+      const RenameCandidate candidate{before.name, vanished.name, a->name};
+      if (!options.confirm_rename) {
+        unresolved.push_back(candidate);
+        plan.frozen.insert(vanished.name);
+        plan.frozen.insert(a->name);
+      } else if (options.confirm_rename(candidate)) {
+        plan.renames[vanished.name] = a->name;
+        taken.push_back(a);
+        break;
+      }
+    }
+  }
+  return plan;
+}
+
+std::string describe_key(const schema::PrimaryKey& pk) {
+  return "'" + pk.name + "' (" + join_names(pk.columns) + ")";
+}
+
+}  // namespace
+
+std::string ColumnPlan::new_name(const std::string& old_name) const {
+  auto it = renames.find(old_name);
+  return it == renames.end() ? old_name : it->second;
+}
+
+std::vector<std::string> ColumnPlan::new_names(const std::vector<std::string>& old_names) const {
+  std::vector<std::string> out;
+  out.reserve(old_names.size());
+  for (const std::string& n : old_names) out.push_back(new_name(n));
+  return out;
+}
+
+bool ColumnPlan::touches(const std::vector<std::string>& columns) const {
+  return std::any_of(columns.begin(), columns.end(),
+                     [&](const std::string& c) { return frozen.count(c) > 0; });
+}
+
+ColumnPlans plan_columns(const SchemaState& from, const std::vector<Table>& to,
+                         const CompareOptions& options, std::vector<RenameCandidate>& unresolved) {
+  auto given = given_renames(from, to, options);
+  ColumnPlans plans;
+  for (const Table& after : to) {
+    const Table* before = from.find(after.name);
+    if (!before) continue;
+    plans[after.name] =
+        plan_table(*before, after, std::move(given[after.name]), options, unresolved);
+  }
+  return plans;
+}
+
+void check_primary_keys(const SchemaState& from, const std::vector<Table>& to,
+                        const ColumnPlans& plans) {
+  for (const Table& after : to) {
+    const Table* before = from.find(after.name);
+    if (!before) continue;
+    const ColumnPlan& plan = plans.at(after.name);
+    schema::PrimaryKey was = before->primary_key;
+    was.columns = plan.new_names(was.columns);
+    std::string what;
+    if (!(was == after.primary_key)) {
+      what = "the migrations have primary key " + describe_key(was) + ", the models " +
+             describe_key(after.primary_key);
+    }
+    for (const Column& c : before->columns) {
+      const Column* now = after.find_column(plan.new_name(c.name));
+      if (what.empty() && now && now->primary_key != c.primary_key) {
+        what = "column '" + now->name + "' is " + (c.primary_key ? "" : "not ") +
+               "part of the primary key in the migrations but " + (now->primary_key ? "" : "not ") +
+               "in the models";
+      }
+    }
+    if (!what.empty()) {
+      throw CommandError("table '" + after.name +
+                         "': changing a primary key is not supported by autogenerate (" + what +
+                         "); write that migration by hand (e.g. create a new table and copy the "
+                         "rows with an execute operation)");
+    }
+  }
+}
+
+}  // namespace strata::migrate::detail

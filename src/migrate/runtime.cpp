@@ -1,0 +1,226 @@
+// The SQL of migration operations for one dialect (from the schema state before and after
+// each), and the ledger of applied migrations.
+#include "strata/migrate/runtime.hpp"
+
+#include <cstdio>
+
+#include "strata/migrate/errors.hpp"
+#include "strata/orm/datetime.hpp"
+
+namespace strata::migrate {
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+using Kind = dialect::TableChange::Kind;
+
+// The table an operation changes (its name before the operation).
+const std::string& table_of(const Operation& op) {
+  return std::visit(
+      overloaded{[](const CreateTableOp& o) -> const std::string& { return o.table.name; },
+                 [](const DropTableOp& o) -> const std::string& { return o.table.name; },
+                 [](const RenameTableOp& o) -> const std::string& { return o.old_name; },
+                 [](const ExecuteOp&) -> const std::string& {
+                   static const std::string none;
+                   return none;
+                 },
+                 [](const CallOp&) -> const std::string& {
+                   static const std::string none;
+                   return none;
+                 },
+                 [](const auto& o) -> const std::string& { return o.table; }},
+      op);
+}
+
+dialect::TableChange change_of(const Operation& op) {
+  return std::visit(
+      overloaded{
+          [](const RenameTableOp& o) { return dialect::TableChange{Kind::rename_table, o.old_name, o.new_name}; },
+          [](const AddColumnOp& o) { return dialect::TableChange{Kind::add_column, o.column.name, {}}; },
+          [](const DropColumnOp& o) { return dialect::TableChange{Kind::drop_column, o.column.name, {}}; },
+          [](const RenameColumnOp& o) { return dialect::TableChange{Kind::rename_column, o.old_name, o.new_name}; },
+          [](const AlterColumnOp& o) { return dialect::TableChange{Kind::alter_column, o.before.name, {}}; },
+          [](const CreateIndexOp& o) { return dialect::TableChange{Kind::create_index, o.index.name, {}}; },
+          [](const DropIndexOp& o) { return dialect::TableChange{Kind::drop_index, o.index.name, {}}; },
+          [](const AddUniqueOp& o) { return dialect::TableChange{Kind::add_unique, o.constraint.name, {}}; },
+          [](const DropUniqueOp& o) { return dialect::TableChange{Kind::drop_unique, o.constraint.name, {}}; },
+          [](const AddForeignKeyOp& o) { return dialect::TableChange{Kind::add_foreign_key, o.foreign_key.name, {}}; },
+          [](const DropForeignKeyOp& o) { return dialect::TableChange{Kind::drop_foreign_key, o.foreign_key.name, {}}; },
+          [](const AddCheckOp& o) { return dialect::TableChange{Kind::add_check, o.check.name, {}}; },
+          [](const DropCheckOp& o) { return dialect::TableChange{Kind::drop_check, o.check.name, {}}; },
+          [](const auto&) -> dialect::TableChange { throw CommandError("not a table change"); }},
+      op);
+}
+
+std::string sql_literal(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
+                                const std::vector<Operation>& ops) {
+  std::vector<OperationPlan> out;
+  for (const auto& op : ops) {
+    OperationPlan p;
+    p.description = describe(op);
+    if (auto* create = std::get_if<CreateTableOp>(&op)) {
+      state.apply(op);
+      p.statements = d.create_table_sql(create->table);
+    } else if (std::holds_alternative<DropTableOp>(op)) {
+      const schema::Table* current = state.find(table_of(op));
+      schema::Table before = current ? *current : std::get<DropTableOp>(op).table;
+      state.apply(op);  // throws when the table is not there
+      p.statements = d.drop_table_sql(before);
+    } else if (auto* exec = std::get_if<ExecuteOp>(&op)) {
+      auto it = exec->sql.find(std::string(d.name()));
+      if (it == exec->sql.end()) it = exec->sql.find("*");
+      if (it == exec->sql.end())
+        throw CommandError(p.description + ": no SQL for dialect '" + std::string(d.name()) +
+                           "' (give a '" + std::string(d.name()) + "' or '*' entry)");
+      p.statements = {it->second};
+    } else if (auto* call = std::get_if<CallOp>(&op)) {
+      p.call = call->name;
+    } else {
+      const schema::Table* current = state.find(table_of(op));
+      if (!current) {
+        state.apply(op);  // throws StateError naming the missing table
+        continue;
+      }
+      schema::Table before = *current;
+      auto change = change_of(op);
+      state.apply(op);
+      const std::string& after_name =
+          change.kind == Kind::rename_table ? change.new_name : before.name;
+      auto plan = d.alter_table_sql(before, *state.find(after_name), change);
+      p.statements = std::move(plan.statements);
+      p.rebuild = plan.rebuild;
+      p.foreign_keys_off = plan.foreign_keys_off;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+namespace {
+schema::Table ledger_table() {
+  schema::Table t;
+  t.name = Ledger::table_name;
+  auto text = [](std::string name, int length) {
+    return schema::Column{std::move(name), {schema::TypeKind::string, length}, false, false, false, {}};
+  };
+  t.columns = {text("revision", 64), text("checksum", 32), text("applied_at", 32),
+               schema::Column{"duration_ms", {schema::TypeKind::big_integer, {}}, false, false, false, {}},
+               text("status", 16),
+               schema::Column{"error", {schema::TypeKind::text, {}}, true, false, false, {}}};
+  t.primary_key = {"pk_strata_migrations", {"revision"}};
+  return t;
+}
+}  // namespace
+
+std::vector<std::string> Ledger::ensure_sql() const {
+  auto statements = dialect_.create_table_sql(ledger_table());
+  for (auto& s : statements) {
+    const std::string create = "CREATE TABLE ";
+    if (s.rfind(create, 0) == 0) s.insert(create.size(), "IF NOT EXISTS ");
+  }
+  return statements;
+}
+
+void Ledger::ensure(engine::Connection& c) const {
+  for (const auto& s : ensure_sql()) c.execute(s);
+}
+
+namespace {
+std::vector<AppliedMigration> read_rows(engine::Connection& c, const dialect::Dialect& d,
+                                        const char* status) {
+  std::vector<AppliedMigration> rows;
+  const std::string sql = "SELECT revision, checksum, applied_at, duration_ms, status, error FROM " +
+                          d.quote(Ledger::table_name) + " WHERE status = '" + status +
+                          "' ORDER BY applied_at, revision";
+  std::unique_ptr<engine::Statement> stmt;
+  try {
+    engine::Transaction probe(c);  // a savepoint when inside a transaction: keeps it usable
+    stmt = c.prepare(sql);
+    probe.commit();
+  } catch (const DatabaseError&) {
+    return rows;  // no ledger yet: nothing applied
+  }
+  while (stmt->step())
+    rows.push_back({std::string(stmt->get_text(0)), std::string(stmt->get_text(1)),
+                    std::string(stmt->get_text(2)), stmt->get_int64(3),
+                    std::string(stmt->get_text(4)),
+                    stmt->is_null(5) ? std::string() : std::string(stmt->get_text(5))});
+  return rows;
+}
+}  // namespace
+
+std::vector<AppliedMigration> Ledger::applied(engine::Connection& c) const {
+  return read_rows(c, dialect_, "applied");
+}
+
+std::vector<AppliedMigration> Ledger::failures(engine::Connection& c) const {
+  return read_rows(c, dialect_, "failed");
+}
+
+void Ledger::record_failure(engine::Connection& c, const AppliedMigration& row) const {
+  remove(c, row.revision);
+  AppliedMigration failed = row;
+  failed.status = "failed";
+  record(c, failed);
+}
+
+std::string Ledger::insert_sql(const AppliedMigration& row) const {
+  return "INSERT INTO " + dialect_.quote(table_name) +
+         " (revision, checksum, applied_at, duration_ms, status) VALUES (" +
+         sql_literal(row.revision) + ", " + sql_literal(row.checksum) + ", " +
+         sql_literal(row.applied_at) + ", " + std::to_string(row.duration_ms) + ", " +
+         sql_literal(row.status) + ")";
+}
+
+std::string Ledger::delete_sql(const std::string& revision) const {
+  return "DELETE FROM " + dialect_.quote(table_name) + " WHERE revision = " +
+         sql_literal(revision);
+}
+
+void Ledger::record(engine::Connection& c, const AppliedMigration& row) const {
+  std::string values;
+  for (std::size_t i = 1; i <= 6; ++i) values += (i > 1 ? ", " : "") + dialect_.placeholder(i);
+  auto stmt = c.prepare("INSERT INTO " + dialect_.quote(table_name) +
+                        " (revision, checksum, applied_at, duration_ms, status, error) VALUES (" +
+                        values + ")");
+  stmt->bind_all({row.revision, row.checksum, row.applied_at, row.duration_ms, row.status,
+                  row.error.empty() ? Value{null} : Value{row.error}});
+  stmt->execute();
+}
+
+void Ledger::remove(engine::Connection& c, const std::string& revision) const {
+  auto stmt = c.prepare("DELETE FROM " + dialect_.quote(table_name) + " WHERE revision = " +
+                        dialect_.placeholder(1));
+  stmt->bind(0, revision);
+  stmt->execute();
+}
+
+std::string checksum(std::string_view text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace strata::migrate

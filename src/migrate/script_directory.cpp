@@ -1,0 +1,119 @@
+// The migrations folder: reading and checking every versions/*.yaml, the graph they form, the
+// schema state after a set of revisions, and writing new files without ever overwriting one.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "strata/migrate/commands.hpp"
+#include "strata/migrate/errors.hpp"
+#include "strata/migrate/file.hpp"
+
+namespace strata::migrate {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw CommandError("cannot read '" + p.string() + "': " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "add post table" -> "add_post_table", for file names.
+std::string slug(const std::string& message) {
+  std::string out;
+  for (char c : message) {
+    if (out.size() >= 40) break;
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!out.empty() && out.back() != '_') out += '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+}  // namespace
+
+ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
+  const fs::path versions = directory / "versions";
+  if (!fs::is_directory(versions))
+    throw CommandError("no migrations folder '" + directory.string() +
+                       "' (or its versions/ folder); run `db init` first, or pass -d DIR");
+  ScriptDirectory dir;
+  dir.directory_ = directory;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(versions))
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::vector<Revision> revisions;
+  for (const auto& path : files) {
+    std::string text = read_file(path);
+    Migration m = parse(text, path.string());
+    m.path = path.string();
+    if (dir.migrations_.count(m.revision))
+      throw RevisionError("revision '" + m.revision + "' is defined twice: in " +
+                          dir.migrations_.at(m.revision).path + " and " + path.string());
+    revisions.push_back({m.revision, m.down_revisions, m.branch_labels, m.message});
+    dir.checksums_[m.revision] = migrate::checksum(text);
+    dir.migrations_.emplace(m.revision, std::move(m));
+  }
+  dir.graph_ = RevisionGraph(std::move(revisions));
+  return dir;
+}
+
+const Migration& ScriptDirectory::get(const std::string& revision) const {
+  auto it = migrations_.find(revision);
+  if (it == migrations_.end())
+    throw UnknownRevisionError("no migration file for revision '" + revision + "'", revision);
+  return it->second;
+}
+
+const std::string& ScriptDirectory::checksum(const std::string& revision) const {
+  get(revision);
+  return checksums_.at(revision);
+}
+
+SchemaState ScriptDirectory::state_at(const std::vector<std::string>& applied) const {
+  std::set<std::string> wanted(applied.begin(), applied.end());
+  SchemaState state;
+  for (const auto& id : graph_.topological_order()) {
+    if (!wanted.count(id)) continue;
+    const auto& m = get(id);
+    try {
+      state.apply(m.upgrade);
+    } catch (const StateError& e) {
+      throw StateError(m.path + ": " + e.what());
+    }
+  }
+  return state;
+}
+
+fs::path ScriptDirectory::write(const Migration& m) const {
+  std::string name = m.revision;
+  if (auto s = slug(m.message); !s.empty()) name += "_" + s;
+  const fs::path path = directory_ / "versions" / (name + ".yaml");
+  const fs::path tmp = directory_ / "versions" / ("." + name + ".yaml.tmp");
+  const std::string text = render(m);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw CommandError("cannot write '" + tmp.string() + "': " + std::strerror(errno));
+  }
+  // link() fails when the name exists: a file is never overwritten, even by a race.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    fs::remove(tmp);
+    if (err == EEXIST) throw CommandError("'" + path.string() + "' already exists; not overwriting it");
+    throw CommandError("cannot write '" + path.string() + "': " + std::strerror(err));
+  }
+  fs::remove(tmp);
+  return path;
+}
+
+}  // namespace strata::migrate

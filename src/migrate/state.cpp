@@ -1,0 +1,460 @@
+// The fold: SchemaState::apply turns a chain of operations into the schema they describe, with
+// no database. `db migrate` compares the models with it; compare() applies its own output to
+// a copy as it goes. Every check runs before anything changes, so a failed apply changes
+// nothing. What is checked is listed in state.hpp.
+#include "strata/migrate/state.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "strata/migrate/errors.hpp"
+
+#include "ops_text.hpp"
+
+namespace strata::migrate {
+
+namespace {
+
+using schema::CheckConstraint;
+using schema::Column;
+using schema::ForeignKey;
+using schema::Index;
+using schema::Table;
+using schema::UniqueConstraint;
+
+using Tables = std::vector<Table>;
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+[[noreturn]] void fail(const Operation& op, const std::string& why) {
+  throw StateError(describe(op) + ": " + why);
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+template <class C>
+void sort_by_name(std::vector<C>& items) {
+  std::stable_sort(items.begin(), items.end(),
+                   [](const C& a, const C& b) { return a.name < b.name; });
+}
+
+template <class C>
+void insert_by_name(std::vector<C>& items, C item) {
+  auto at = std::upper_bound(items.begin(), items.end(), item,
+                             [](const C& a, const C& b) { return a.name < b.name; });
+  items.insert(at, std::move(item));
+}
+
+template <class C>
+auto find_by_name(std::vector<C>& items, std::string_view name) {
+  return std::find_if(items.begin(), items.end(), [&](const C& c) { return c.name == name; });
+}
+
+Tables::iterator find_table(Tables& tables, std::string_view name) {
+  return std::find_if(tables.begin(), tables.end(), [&](const Table& t) { return t.name == name; });
+}
+
+Table& require_table(Tables& tables, std::string_view name, const Operation& op) {
+  auto it = find_table(tables, name);
+  if (it == tables.end()) fail(op, "there is no table " + quoted(name));
+  return *it;
+}
+
+std::size_t column_index(const Table& t, std::string_view name) {
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    if (t.columns[i].name == name) return i;
+  }
+  return t.columns.size();
+}
+
+// What in t is called name ("index 'ix_user_email'"), or "" when nothing is: constraint and
+// index names share one namespace per table.
+std::string object_named(const Table& t, std::string_view name) {
+  if (!t.primary_key.name.empty() && t.primary_key.name == name) {
+    return "primary key " + quoted(name);
+  }
+  for (const Index& ix : t.indexes) {
+    if (ix.name == name) return "index " + quoted(name);
+  }
+  for (const UniqueConstraint& uq : t.uniques) {
+    if (uq.name == name) return "unique constraint " + quoted(name);
+  }
+  for (const ForeignKey& fk : t.foreign_keys) {
+    if (fk.name == name) return "foreign key " + quoted(name);
+  }
+  for (const CheckConstraint& ck : t.checks) {
+    if (ck.name == name) return "check constraint " + quoted(name);
+  }
+  return {};
+}
+
+// Index names are unique in the whole database (SQLite and PostgreSQL alike).
+void require_free_index_name(const Tables& tables, std::string_view name, const Operation& op) {
+  for (const Table& t : tables) {
+    for (const Index& ix : t.indexes) {
+      if (ix.name == name)
+        fail(op, "table " + quoted(t.name) + " already has an index named " + quoted(name) +
+                     "; index names are database-wide");
+    }
+  }
+}
+
+// A new constraint or index called `name` of kind `what` fits in t.
+void require_new_object(const Table& t, std::string_view what, std::string_view name,
+                        const Operation& op) {
+  if (name.empty()) {
+    fail(op, "the " + std::string(what) +
+                 " has no name; every constraint and index is named "
+                 "(by the naming convention when the model gives none)");
+  }
+  const std::string taken = object_named(t, name);
+  if (!taken.empty()) fail(op, "table " + quoted(t.name) + " already has " + taken);
+}
+
+void require_columns(const Table& t, const std::vector<std::string>& columns,
+                     std::string_view used_by, const Operation& op) {
+  if (columns.empty()) fail(op, "the " + std::string(used_by) + " names no columns");
+  for (const std::string& c : columns) {
+    if (!t.find_column(c)) {
+      fail(op, "the " + std::string(used_by) + " names column " + quoted(c) + ", which table " +
+                   quoted(t.name) + " does not have");
+    }
+  }
+}
+
+void require_foreign_key_shape(const ForeignKey& fk, const Operation& op) {
+  if (fk.referred_table.empty()) fail(op, "the foreign key names no referred table");
+  if (fk.referred_columns.size() != fk.columns.size()) {
+    fail(op, "the foreign key has " + std::to_string(fk.columns.size()) +
+                 " columns but refers to " + std::to_string(fk.referred_columns.size()));
+  }
+}
+
+// A removed thing must be exactly what the state holds, or its reverse would restore
+// something else.
+template <class C>
+C& require_same(std::vector<C>& items, const C& wanted, std::string_view what,
+                const std::string& table, const Operation& op) {
+  auto it = find_by_name(items, wanted.name);
+  if (it == items.end()) {
+    fail(op, "table " + quoted(table) + " has no " + std::string(what) + " named " +
+                 quoted(wanted.name));
+  }
+  if (!(*it == wanted)) {
+    fail(op, "the " + std::string(what) + " " + quoted(wanted.name) + " of table " + quoted(table) +
+                 " differs from the definition the operation carries; the "
+                 "operation does not fit this schema (was it edited, or written for another "
+                 "revision?)");
+  }
+  return *it;
+}
+
+// The first thing that differs between two definitions of a table, for DropTableOp's error.
+std::string first_difference(const Table& state, const Table& op) {
+  const std::size_t n = std::min(state.columns.size(), op.columns.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const Column& a = state.columns[i];
+    const Column& b = op.columns[i];
+    if (a == b) continue;
+    if (a.name != b.name) {
+      return "column " + std::to_string(i + 1) + " is " + quoted(a.name) + " in the state and " +
+             quoted(b.name) + " in the operation";
+    }
+    return "column " + quoted(a.name) + " is " + detail::column_summary(a) + " in the state and " +
+           detail::column_summary(b) + " in the operation";
+  }
+  if (state.columns.size() != op.columns.size()) {
+    return "the state has " + std::to_string(state.columns.size()) + " columns and the operation " +
+           std::to_string(op.columns.size());
+  }
+  if (!(state.primary_key == op.primary_key)) return "the primary keys differ";
+  if (state.indexes != op.indexes) return "the indexes differ";
+  if (state.uniques != op.uniques) return "the unique constraints differ";
+  if (state.foreign_keys != op.foreign_keys) return "the foreign keys differ";
+  return "the check constraints differ";
+}
+
+// What in t uses column `name` in a way that forbids dropping it ("index 'ix_user_email'").
+std::string user_of_column(const Table& t, const std::string& name) {
+  auto uses = [&](const std::vector<std::string>& columns) {
+    return std::find(columns.begin(), columns.end(), name) != columns.end();
+  };
+  if (uses(t.primary_key.columns)) return "the primary key";
+  for (const Index& ix : t.indexes) {
+    if (uses(ix.columns)) return "index " + quoted(ix.name);
+  }
+  for (const UniqueConstraint& uq : t.uniques) {
+    if (uses(uq.columns)) return "unique constraint " + quoted(uq.name);
+  }
+  for (const ForeignKey& fk : t.foreign_keys) {
+    if (uses(fk.columns)) return "foreign key " + quoted(fk.name);
+  }
+  return {};
+}
+
+void rename_in(std::vector<std::string>& columns, const std::string& from, const std::string& to) {
+  std::replace(columns.begin(), columns.end(), from, to);
+}
+
+void validate_new_table(const Tables& tables, const Table& t, const Operation& op) {
+  if (t.name.empty()) fail(op, "the table has no name");
+  for (const Table& other : tables) {
+    if (other.name == t.name) fail(op, "table " + quoted(t.name) + " already exists");
+  }
+  if (t.columns.empty()) fail(op, "the table has no columns");
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const Column& c = t.columns[i];
+    if (c.name.empty()) fail(op, "column " + std::to_string(i + 1) + " has no name");
+    if (column_index(t, c.name) != i) fail(op, "two columns are named " + quoted(c.name));
+    const auto& pk = t.primary_key.columns;
+    if (c.primary_key != (std::find(pk.begin(), pk.end(), c.name) != pk.end())) {
+      fail(op, "column " + quoted(c.name) + (c.primary_key ? " is" : " is not") +
+                   " marked primary_key but the table's primary key" +
+                   (c.primary_key ? " does not list it" : " lists it"));
+    }
+  }
+  if (!t.primary_key.columns.empty()) require_columns(t, t.primary_key.columns, "primary key", op);
+
+  std::vector<std::string> names;
+  if (!t.primary_key.name.empty()) names.push_back(t.primary_key.name);
+  auto named = [&](std::string_view what, const std::string& name) {
+    if (name.empty()) {
+      fail(op, "the table has an unnamed " + std::string(what) +
+                   "; every constraint and "
+                   "index is named (by the naming convention when the model gives none)");
+    }
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      fail(op, "two constraints or indexes are named " + quoted(name));
+    }
+    names.push_back(name);
+  };
+  for (const Index& ix : t.indexes) {
+    named("index", ix.name);
+    require_columns(t, ix.columns, "index " + quoted(ix.name), op);
+    require_free_index_name(tables, ix.name, op);
+  }
+  for (const UniqueConstraint& uq : t.uniques) {
+    named("unique constraint", uq.name);
+    require_columns(t, uq.columns, "unique constraint " + quoted(uq.name), op);
+  }
+  for (const ForeignKey& fk : t.foreign_keys) {
+    named("foreign key", fk.name);
+    require_columns(t, fk.columns, "foreign key " + quoted(fk.name), op);
+    require_foreign_key_shape(fk, op);
+  }
+  for (const CheckConstraint& ck : t.checks) named("check constraint", ck.name);
+}
+
+// Each apply_op() checks everything first, then changes the state.
+
+void apply_op(Tables& tables, const CreateTableOp& o, const Operation& op) {
+  validate_new_table(tables, o.table, op);
+  insert_by_name(tables, canonical(o.table));
+}
+
+void apply_op(Tables& tables, const DropTableOp& o, const Operation& op) {
+  const Table& t = require_table(tables, o.table.name, op);
+  const Table carried = canonical(o.table);
+  if (!(t == carried)) {
+    fail(op, "the definition the operation carries differs from the state's table (" +
+                 first_difference(t, carried) + "); the operation does not fit this schema");
+  }
+  tables.erase(find_table(tables, o.table.name));
+}
+
+void apply_op(Tables& tables, const RenameTableOp& o, const Operation& op) {
+  require_table(tables, o.old_name, op);
+  if (o.new_name.empty()) fail(op, "the new name is empty");
+  if (find_table(tables, o.new_name) != tables.end()) {
+    fail(op, "table " + quoted(o.new_name) + " already exists");
+  }
+  for (Table& t : tables) {
+    for (ForeignKey& fk : t.foreign_keys) {
+      if (fk.referred_table == o.old_name) fk.referred_table = o.new_name;
+    }
+  }
+  auto it = find_table(tables, o.old_name);
+  Table renamed = std::move(*it);
+  tables.erase(it);
+  renamed.name = o.new_name;
+  insert_by_name(tables, std::move(renamed));
+}
+
+void apply_op(Tables& tables, const AddColumnOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  if (o.column.name.empty()) fail(op, "the column has no name");
+  if (t.find_column(o.column.name)) {
+    fail(op, "table " + quoted(t.name) + " already has column " + quoted(o.column.name));
+  }
+  if (o.column.primary_key) {
+    fail(op,
+         "adding a primary key column is not supported; create a new table with the "
+         "primary key and copy the rows with an execute operation");
+  }
+  const std::size_t at = o.position.value_or(t.columns.size());
+  if (at > t.columns.size()) {
+    fail(op, "position " + std::to_string(at) + " is past the end of table " + quoted(t.name) +
+                 ", which has " + std::to_string(t.columns.size()) + " columns");
+  }
+  t.columns.insert(t.columns.begin() + static_cast<std::ptrdiff_t>(at), o.column);
+}
+
+void apply_op(Tables& tables, const DropColumnOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  const std::size_t at = column_index(t, o.column.name);
+  if (at == t.columns.size()) {
+    fail(op, "table " + quoted(t.name) + " has no column " + quoted(o.column.name));
+  }
+  if (!(t.columns[at] == o.column)) {
+    fail(op, "the state's column is " + detail::column_summary(t.columns[at]) +
+                 " but the operation carries " + detail::column_summary(o.column) +
+                 "; the operation does not fit this schema");
+  }
+  if (o.position && *o.position != at) {
+    fail(op, "the column is at position " + std::to_string(at) + ", not " +
+                 std::to_string(*o.position) + " as the operation records");
+  }
+  const std::string user = user_of_column(t, o.column.name);
+  if (user == "the primary key") {
+    fail(op,
+         "the column is part of the primary key; dropping a primary key column is not "
+         "supported");
+  }
+  if (!user.empty()) fail(op, "the column is used by " + user + "; drop that first");
+  t.columns.erase(t.columns.begin() + static_cast<std::ptrdiff_t>(at));
+}
+
+void apply_op(Tables& tables, const RenameColumnOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  if (!t.find_column(o.old_name)) {
+    fail(op, "table " + quoted(t.name) + " has no column " + quoted(o.old_name));
+  }
+  if (o.new_name.empty()) fail(op, "the new name is empty");
+  if (t.find_column(o.new_name)) {
+    fail(op, "table " + quoted(t.name) + " already has column " + quoted(o.new_name));
+  }
+  t.columns[column_index(t, o.old_name)].name = o.new_name;
+  rename_in(t.primary_key.columns, o.old_name, o.new_name);
+  for (Index& ix : t.indexes) rename_in(ix.columns, o.old_name, o.new_name);
+  for (UniqueConstraint& uq : t.uniques) rename_in(uq.columns, o.old_name, o.new_name);
+  for (ForeignKey& fk : t.foreign_keys) rename_in(fk.columns, o.old_name, o.new_name);
+  for (Table& other : tables) {
+    for (ForeignKey& fk : other.foreign_keys) {
+      if (fk.referred_table == o.table) rename_in(fk.referred_columns, o.old_name, o.new_name);
+    }
+  }
+}
+
+void apply_op(Tables& tables, const AlterColumnOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  if (o.before.name != o.after.name) {
+    fail(op, "'before' and 'after' name different columns (" + quoted(o.before.name) + ", " +
+                 quoted(o.after.name) + "); rename a column with rename_column");
+  }
+  const std::size_t at = column_index(t, o.before.name);
+  if (at == t.columns.size()) {
+    fail(op, "table " + quoted(t.name) + " has no column " + quoted(o.before.name));
+  }
+  if (!(t.columns[at] == o.before)) {
+    fail(op, "the state's column is " + detail::column_summary(t.columns[at]) +
+                 " but the operation's 'before' is " + detail::column_summary(o.before) +
+                 "; the operation does not fit this schema");
+  }
+  if (o.before.primary_key != o.after.primary_key) {
+    fail(op, "changing whether a column is part of the primary key is not supported");
+  }
+  t.columns[at] = o.after;
+}
+
+void apply_op(Tables& tables, const CreateIndexOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_new_object(t, "index", o.index.name, op);
+  require_free_index_name(tables, o.index.name, op);
+  require_columns(t, o.index.columns, "index", op);
+  insert_by_name(t.indexes, o.index);
+}
+
+void apply_op(Tables& tables, const DropIndexOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_same(t.indexes, o.index, "index", t.name, op);
+  t.indexes.erase(find_by_name(t.indexes, o.index.name));
+}
+
+void apply_op(Tables& tables, const AddUniqueOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_new_object(t, "unique constraint", o.constraint.name, op);
+  require_columns(t, o.constraint.columns, "unique constraint", op);
+  insert_by_name(t.uniques, o.constraint);
+}
+
+void apply_op(Tables& tables, const DropUniqueOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_same(t.uniques, o.constraint, "unique constraint", t.name, op);
+  t.uniques.erase(find_by_name(t.uniques, o.constraint.name));
+}
+
+void apply_op(Tables& tables, const AddForeignKeyOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_new_object(t, "foreign key", o.foreign_key.name, op);
+  require_columns(t, o.foreign_key.columns, "foreign key", op);
+  require_foreign_key_shape(o.foreign_key, op);
+  insert_by_name(t.foreign_keys, o.foreign_key);
+}
+
+void apply_op(Tables& tables, const DropForeignKeyOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_same(t.foreign_keys, o.foreign_key, "foreign key", t.name, op);
+  t.foreign_keys.erase(find_by_name(t.foreign_keys, o.foreign_key.name));
+}
+
+void apply_op(Tables& tables, const AddCheckOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_new_object(t, "check constraint", o.check.name, op);
+  if (o.check.sqltext.empty()) fail(op, "the check constraint has no condition");
+  insert_by_name(t.checks, o.check);
+}
+
+void apply_op(Tables& tables, const DropCheckOp& o, const Operation& op) {
+  Table& t = require_table(tables, o.table, op);
+  require_same(t.checks, o.check, "check constraint", t.name, op);
+  t.checks.erase(find_by_name(t.checks, o.check.name));
+}
+
+void apply_op(Tables&, const ExecuteOp&, const Operation&) {}
+void apply_op(Tables&, const CallOp&, const Operation&) {}
+
+}  // namespace
+
+schema::Table canonical(schema::Table t) {
+  sort_by_name(t.indexes);
+  sort_by_name(t.uniques);
+  sort_by_name(t.foreign_keys);
+  sort_by_name(t.checks);
+  return t;
+}
+
+void SchemaState::apply(const Operation& op) {
+  std::visit([&](const auto& o) { apply_op(tables_, o, op); }, op);
+}
+
+void SchemaState::apply(const std::vector<Operation>& ops) {
+  for (const Operation& op : ops) apply(op);
+}
+
+const schema::Table* SchemaState::find(std::string_view table) const {
+  for (const schema::Table& t : tables_) {
+    if (t.name == table) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace strata::migrate

@@ -1,0 +1,195 @@
+// Applying migrations through the command functions on a real SQLite file: concurrent
+// upgrades apply each migration once, `call` runs the registered callback inside the
+// migration's transaction, `execute` picks the dialect's SQL, and a failing migration leaves
+// the database at the revision before it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "strata/migrate/commands.hpp"
+#include "strata/migrate/errors.hpp"
+#include "strata/strata.hpp"
+
+namespace fs = std::filesystem;
+using namespace strata;
+using namespace strata::migrate;
+
+namespace {
+
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    dir = fs::temp_directory_path() /
+          ("strata_apply_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() { fs::remove_all(dir); }
+};
+
+schema::Column column(std::string name, schema::TypeKind kind, bool nullable = true) {
+  return schema::Column{std::move(name), {kind, {}}, nullable, false, false, {}};
+}
+
+schema::Table table(std::string name, std::vector<schema::Column> extra) {
+  schema::Table t;
+  t.name = std::move(name);
+  auto id = column("id", schema::TypeKind::integer, false);
+  id.primary_key = id.autoincrement = true;
+  t.columns.push_back(id);
+  for (auto& c : extra) t.columns.push_back(std::move(c));
+  t.primary_key = {"pk_" + t.name, {"id"}};
+  return t;
+}
+
+Config config_for(const Scratch& s, std::ostream& out) {
+  Config c;
+  c.directory = s.dir / "migrations";
+  c.url = "sqlite:///" + (s.dir / "app.db").string();
+  c.out = &out;
+  return c;
+}
+
+std::int64_t count(const std::string& url, const std::string& sql) {
+  Database db{url};
+  auto r = db.session().execute(sql);
+  return r.rows.at(0).get<std::int64_t>(0);
+}
+
+}  // namespace
+
+TEST(MigrateApply, concurrent_upgrades_apply_each_migration_exactly_once) {
+  Scratch s;
+  std::ostringstream init_out;
+  auto base = config_for(s, init_out);
+  init(base);
+  std::string parent;
+  auto dir = ScriptDirectory::load(base.directory);
+  for (int i = 1; i <= 4; ++i) {
+    Migration m;
+    m.revision = "r" + std::to_string(i) + "0000000000";
+    if (!parent.empty()) m.down_revisions = {parent};
+    m.message = "table t" + std::to_string(i);
+    m.upgrade = {CreateTableOp{table("t" + std::to_string(i), {column("v", schema::TypeKind::integer)})}};
+    if (i == 1) m.upgrade.push_back(CallOp{"hold", {}});
+    m.downgrade = {DropTableOp{table("t" + std::to_string(i), {column("v", schema::TypeKind::integer)})}};
+    dir.write(m);
+    parent = m.revision;
+  }
+  // A holds the migration lock inside the first migration until B has planned the same
+  // migrations and is waiting for the lock: without the ledger re-check under the lock, B
+  // would run the first migration again.
+  std::promise<void> a_inside;
+  auto a_inside_future = a_inside.get_future();
+  std::ostringstream out_a, out_b;
+  auto a = config_for(s, out_a);
+  auto b = config_for(s, out_b);
+  a.callbacks["hold"] = [&](engine::Connection&) {
+    a_inside.set_value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  };
+  b.callbacks["hold"] = [](engine::Connection&) {};
+  std::exception_ptr error_a, error_b;
+  std::thread ta([&] {
+    try {
+      upgrade(a);
+    } catch (...) {
+      error_a = std::current_exception();
+    }
+  });
+  a_inside_future.wait();
+  std::thread tb([&] {
+    try {
+      upgrade(b);
+    } catch (...) {
+      error_b = std::current_exception();
+    }
+  });
+  ta.join();
+  tb.join();
+  auto rethrow = [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  };
+  EXPECT_NO_THROW(rethrow(error_a)) << out_a.str();
+  EXPECT_NO_THROW(rethrow(error_b)) << out_b.str();
+  EXPECT_NE(out_b.str().find("already applied by another process"), std::string::npos)
+      << "B did not wait for A's migration and skip it:\n" << out_b.str();
+  EXPECT_EQ(count(a.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"), 4)
+      << "a migration was recorded twice or not at all\nA:\n" << out_a.str() << "B:\n" << out_b.str();
+}
+
+TEST(MigrateApply, call_runs_the_registered_callback_inside_the_migration) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "c10000000000";
+  m.message = "backfill";
+  m.upgrade = {CreateTableOp{table("item", {column("v", schema::TypeKind::integer)})},
+               CallOp{"fill", "empty"}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+
+  c.callbacks["fill"] = [](engine::Connection& conn) {
+    EXPECT_TRUE(conn.in_transaction()) << "the callback ran outside the migration's transaction";
+    conn.execute("INSERT INTO item (v) VALUES (1), (2), (3)");
+  };
+  c.callbacks["empty"] = [](engine::Connection& conn) { conn.execute("DELETE FROM item"); };
+  upgrade(c);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 3);
+  downgrade(c, "base");
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'item'"), 0);
+}
+
+TEST(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_before) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "f10000000000";
+  m.message = "breaks";
+  m.upgrade = {CreateTableOp{table("item", {})}, CallOp{"boom", {}}};
+  m.downgrade = {};
+  ScriptDirectory::load(c.directory).write(m);
+  c.callbacks["boom"] = [](engine::Connection&) { throw DataError("bad data in row 7", {}); };
+  try {
+    upgrade(c);
+    FAIL() << "a throwing callback did not fail the upgrade";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("operation 2 of 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("bad data in row 7"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'item'"), 0)
+      << "the table created before the failing step survived the rollback";
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1)
+      << "the ledger does not record the failed attempt";
+}
+
+TEST(MigrateApply, execute_runs_the_sql_of_the_current_dialect) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "e10000000000";
+  m.message = "raw";
+  ExecuteOp exec;
+  exec.sql = {{"sqlite", "CREATE TABLE only_sqlite (v INTEGER)"},
+              {"postgresql", "CREATE TABLE only_postgresql (v INTEGER)"}};
+  exec.reverse = {{"*", "DROP TABLE only_sqlite"}};
+  m.upgrade = {exec};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+  upgrade(c);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'only_sqlite'"), 1);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'only_postgresql'"), 0);
+  downgrade(c);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'only_sqlite'"), 0);
+}

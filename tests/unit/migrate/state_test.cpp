@@ -1,0 +1,292 @@
+// The fold: SchemaState::apply of every operation kind, the round trip apply(op) then
+// apply(reverse(op)), the rewriting done by renames, and the StateError of each bad operation.
+#include "strata/migrate/state.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "strata/migrate/errors.hpp"
+#include "strata/migrate/ops.hpp"
+
+#include "unit/migrate/op_fixtures.hpp"
+
+namespace strata::migrate {
+namespace {
+
+using namespace testing;
+
+std::string state_error(SchemaState& s, const Operation& op) {
+  const SchemaState before = s;
+  try {
+    s.apply(op);
+  } catch (const StateError& e) {
+    EXPECT_EQ(s, before) << "a failed apply must leave the state unchanged: " << describe(op);
+    return e.what();
+  }
+  return "(no StateError)";
+}
+
+std::vector<std::string> column_names(const Table& t) {
+  std::vector<std::string> out;
+  for (const Column& c : t.columns) out.push_back(c.name);
+  return out;
+}
+
+std::vector<std::string> table_names(const SchemaState& s) {
+  std::vector<std::string> out;
+  for (const Table& t : s.tables()) out.push_back(t.name);
+  return out;
+}
+
+// ---- the round trip ----
+
+TEST(Fold, apply_then_apply_reverse_restores_the_state_for_every_kind) {
+  const SchemaState base = state_of(base_tables());
+  for (const Operation& op : one_of_each_kind()) {
+    SchemaState s = base;
+    s.apply(op);
+    const bool changes_schema =
+        !std::holds_alternative<ExecuteOp>(op) && !std::holds_alternative<CallOp>(op);
+    EXPECT_EQ(s != base, changes_schema) << describe(op);
+    s.apply(reverse(op));
+    EXPECT_EQ(s, base) << "apply then apply reverse must restore the state exactly: "
+                       << describe(op);
+  }
+}
+
+TEST(Fold, a_dropped_middle_column_comes_back_in_the_middle) {
+  SchemaState s = state_of(base_tables());
+  const Table tag = *s.find("tag");
+  const DropColumnOp drop{"tag", tag.columns[1], 1};
+  s.apply(drop);
+  EXPECT_EQ(column_names(*s.find("tag")), (std::vector<std::string>{"id", "uses"}));
+  s.apply(reverse(drop));
+  EXPECT_EQ(column_names(*s.find("tag")), (std::vector<std::string>{"id", "label", "uses"}));
+  EXPECT_EQ(*s.find("tag"), tag);
+}
+
+TEST(Fold, a_dropped_and_recreated_table_compares_equal_whatever_the_order) {
+  const std::vector<Table> tables = base_tables();
+  EXPECT_EQ(state_of({tables[0], tables[1], tables[2]}),
+            state_of({tables[2], tables[0], tables[1]}));
+  EXPECT_EQ(table_names(state_of(tables)), (std::vector<std::string>{"post", "tag", "user"}));
+}
+
+TEST(Fold, keeps_indexes_and_constraints_sorted_by_name) {
+  Table user = user_v1();  // ix_user_username declared before ix_user_email
+  const SchemaState s = state_of({user});
+  ASSERT_EQ(s.find("user")->indexes.size(), 2u);
+  EXPECT_EQ(s.find("user")->indexes[0].name, "ix_user_email");
+  EXPECT_EQ(*s.find("user"), canonical(user));
+}
+
+// ---- what each kind does ----
+
+TEST(Fold, add_column_appends_or_inserts_at_its_position) {
+  SchemaState s = state_of({user_v1()});
+  s.apply(AddColumnOp{"user", string_col("bio", 140, true), std::nullopt});
+  s.apply(AddColumnOp{"user", string_col("name", 40, true), 1});
+  EXPECT_EQ(column_names(*s.find("user")),
+            (std::vector<std::string>{"id", "name", "username", "email", "password_hash", "bio"}));
+}
+
+TEST(Fold, rename_table_rewrites_the_foreign_keys_that_refer_to_it) {
+  SchemaState s = state_of({user_v1(), post_v2(), followers_v4()});
+  s.apply(RenameTableOp{"user", "account"});
+  EXPECT_EQ(s.find("user"), nullptr);
+  ASSERT_NE(s.find("account"), nullptr);
+  EXPECT_EQ(s.find("post")->foreign_keys[0].referred_table, "account");
+  for (const schema::ForeignKey& f : s.find("followers")->foreign_keys) {
+    EXPECT_EQ(f.referred_table, "account");
+  }
+  EXPECT_EQ(table_names(s), (std::vector<std::string>{"account", "followers", "post"}));
+}
+
+TEST(Fold, rename_column_rewrites_keys_indexes_and_references_from_other_tables) {
+  SchemaState s = state_of({user_v1(), post_v5()});
+  s.apply(RenameColumnOp{"post", "user_id", "author_id"});
+  s.apply(RenameColumnOp{"user", "id", "user_id"});
+  const Table& post = *s.find("post");
+  EXPECT_EQ(post.columns[3].name, "author_id");
+  EXPECT_EQ(post.foreign_keys[0].columns, (std::vector<std::string>{"author_id"}));
+  EXPECT_EQ(post.foreign_keys[0].referred_columns, (std::vector<std::string>{"user_id"}))
+      << "a renamed parent column must be renamed in the children's foreign keys";
+  EXPECT_EQ(post.uniques[0].columns, (std::vector<std::string>{"author_id", "timestamp"}));
+  EXPECT_EQ(post.indexes[1].columns, (std::vector<std::string>{"author_id"}));
+  EXPECT_EQ(post.foreign_keys[0].name, "fk_post_user_id_user") << "names are not rewritten";
+  EXPECT_EQ(s.find("user")->primary_key.columns, (std::vector<std::string>{"user_id"}));
+}
+
+TEST(Fold, alter_column_replaces_the_definition) {
+  SchemaState s = state_of({post_v2()});
+  const Column before = s.find("post")->columns[1];
+  Column after = before;
+  after.type.length = 280;
+  s.apply(AlterColumnOp{"post", before, after});
+  EXPECT_EQ(s.find("post")->columns[1], after);
+}
+
+TEST(Fold, execute_and_call_leave_the_state_as_it_is) {
+  SchemaState s = state_of(base_tables());
+  const SchemaState before = s;
+  s.apply(ExecuteOp{{{"*", "DROP TABLE user"}}, {}, true});
+  s.apply(CallOp{"anything", ""});
+  EXPECT_EQ(s, before);
+}
+
+TEST(Fold, dropping_a_table_that_others_refer_to_is_allowed) {
+  SchemaState s = state_of({user_v1(), post_v2()});
+  EXPECT_NO_THROW(s.apply(DropTableOp{user_v1()}));
+}
+
+// ---- StateError for operations that do not fit ----
+
+TEST(FoldErrors, tables_that_exist_or_do_not) {
+  SchemaState s = state_of({user_v1()});
+  EXPECT_EQ(state_error(s, CreateTableOp{user_v1()}),
+            "create table 'user': table 'user' already exists");
+  EXPECT_EQ(state_error(s, DropTableOp{post_v2()}), "drop table 'post': there is no table 'post'");
+  EXPECT_EQ(state_error(s, RenameTableOp{"users", "people"}),
+            "rename table 'users' to 'people': there is no table 'users'");
+  s.apply(CreateTableOp{post_v2()});
+  EXPECT_EQ(state_error(s, RenameTableOp{"user", "post"}),
+            "rename table 'user' to 'post': table 'post' already exists");
+}
+
+TEST(FoldErrors, drop_table_must_carry_the_table_as_the_state_has_it) {
+  SchemaState s = state_of({user_v3()});
+  EXPECT_EQ(state_error(s, DropTableOp{user_v1()}),
+            "drop table 'user': the definition the operation carries differs from the state's "
+            "table (the state has 6 columns and the operation 4); the operation does not fit "
+            "this schema");
+}
+
+TEST(FoldErrors, create_table_checks_names_and_columns) {
+  SchemaState s = state_of({user_v1()});
+  Table t = table("x", {int_col("a"), int_col("a")});
+  EXPECT_EQ(state_error(s, CreateTableOp{t}), "create table 'x': two columns are named 'a'");
+  t = table("x", {int_col("a")});
+  t.indexes = {index_on({"a"})};
+  EXPECT_EQ(state_error(s, CreateTableOp{t}),
+            "create table 'x': the table has an unnamed index; every constraint and index is "
+            "named (by the naming convention when the model gives none)");
+  t.indexes = {schema::Index{"ix_user_email", {"a"}, false}};
+  EXPECT_EQ(state_error(s, CreateTableOp{t}),
+            "create table 'x': table 'user' already has an index named 'ix_user_email'; index "
+            "names are database-wide");
+  t.indexes = {schema::Index{"ix_x_b", {"b"}, false}};
+  EXPECT_EQ(state_error(s, CreateTableOp{t}),
+            "create table 'x': the index 'ix_x_b' names column 'b', which table 'x' does not have");
+}
+
+TEST(FoldErrors, add_column_that_exists_or_is_a_primary_key) {
+  SchemaState s = state_of({user_v1()});
+  EXPECT_EQ(state_error(s, AddColumnOp{"user", string_col("email", 120), {}}),
+            "add column 'user.email': table 'user' already has column 'email'");
+  Column key = int_col("uid");
+  key.primary_key = true;
+  EXPECT_EQ(state_error(s, AddColumnOp{"user", key, {}}),
+            "add column 'user.uid': adding a primary key column is not supported; create a new "
+            "table with the primary key and copy the rows with an execute operation");
+  EXPECT_EQ(state_error(s, AddColumnOp{"user", int_col("n"), 9}),
+            "add column 'user.n' at position 9: position 9 is past the end of table 'user', "
+            "which has 4 columns");
+  EXPECT_EQ(state_error(s, AddColumnOp{"usr", int_col("n"), {}}),
+            "add column 'usr.n': there is no table 'usr'");
+}
+
+TEST(FoldErrors, drop_column_that_is_missing_in_use_or_differs) {
+  SchemaState s = state_of({user_v1()});
+  const Table& user = *s.find("user");
+  EXPECT_EQ(state_error(s, DropColumnOp{"user", string_col("emal", 120), {}}),
+            "drop column 'user.emal': table 'user' has no column 'emal'");
+  EXPECT_EQ(state_error(s, DropColumnOp{"user", user.columns[2], 2}),
+            "drop column 'user.email': the column is used by index 'ix_user_email'; drop that "
+            "first");
+  EXPECT_EQ(state_error(s, DropColumnOp{"user", user.columns[0], 0}),
+            "drop column 'user.id': the column is part of the primary key; dropping a primary "
+            "key column is not supported");
+  EXPECT_EQ(state_error(s, DropColumnOp{"user", user.columns[3], 1}),
+            "drop column 'user.password_hash': the column is at position 3, not 1 as the "
+            "operation records");
+  EXPECT_EQ(state_error(s, DropColumnOp{"user", string_col("password_hash", 128, true), 3}),
+            "drop column 'user.password_hash': the state's column is String(256) NULL but the "
+            "operation carries String(128) NULL; the operation does not fit this schema");
+}
+
+TEST(FoldErrors, rename_column_that_is_missing_or_taken) {
+  SchemaState s = state_of({user_v1()});
+  EXPECT_EQ(state_error(s, RenameColumnOp{"user", "about_me", "bio"}),
+            "rename column 'user.about_me' to 'bio': table 'user' has no column 'about_me'");
+  EXPECT_EQ(state_error(s, RenameColumnOp{"user", "username", "email"}),
+            "rename column 'user.username' to 'email': table 'user' already has column 'email'");
+}
+
+TEST(FoldErrors, alter_column_whose_before_is_not_the_state_shows_both) {
+  SchemaState s = state_of({post_v2()});
+  const Column stale = string_col("body", 100, true);
+  Column after = stale;
+  after.type.length = 280;
+  EXPECT_EQ(state_error(s, AlterColumnOp{"post", stale, after}),
+            "alter column 'post.body' (String(100) -> String(280)): the state's column is "
+            "String(140) NULL but the operation's 'before' is String(100) NULL; the operation "
+            "does not fit this schema");
+  Column renamed = s.find("post")->columns[1];
+  renamed.name = "text";
+  EXPECT_EQ(state_error(s, AlterColumnOp{"post", s.find("post")->columns[1], renamed}),
+            "alter column 'post.body' (name 'text'): 'before' and 'after' name different "
+            "columns ('body', 'text'); rename a column with rename_column");
+  Column keyed = s.find("post")->columns[1];
+  keyed.primary_key = true;
+  EXPECT_EQ(state_error(s, AlterColumnOp{"post", s.find("post")->columns[1], keyed}),
+            "alter column 'post.body' (primary key on): changing whether a column is part of "
+            "the primary key is not supported");
+}
+
+TEST(FoldErrors, indexes_and_constraints_with_taken_or_missing_names) {
+  SchemaState s = state_of({user_v1(), post_v2()});
+  EXPECT_EQ(state_error(s, CreateIndexOp{"post", {"ix_user_email", {"body"}, false}}),
+            "create index 'ix_user_email' on 'post' (body): table 'user' already has an index "
+            "named 'ix_user_email'; index names are database-wide");
+  EXPECT_EQ(state_error(s, AddUniqueOp{"post", {"ix_post_timestamp", {"body"}}}),
+            "add unique constraint 'ix_post_timestamp' on 'post' (body): table 'post' already "
+            "has index 'ix_post_timestamp'");
+  EXPECT_EQ(state_error(s, AddUniqueOp{"post", {"", {"body"}}}),
+            "add unique constraint '' on 'post' (body): the unique constraint has no name; "
+            "every constraint and index is named (by the naming convention when the model "
+            "gives none)");
+  EXPECT_EQ(state_error(s, CreateIndexOp{"post", {"ix_post_title", {"title"}, false}}),
+            "create index 'ix_post_title' on 'post' (title): the index names column 'title', "
+            "which table 'post' does not have");
+  EXPECT_EQ(state_error(s, DropIndexOp{"post", {"ix_post_body", {"body"}, false}}),
+            "drop index 'ix_post_body' on 'post': table 'post' has no index named "
+            "'ix_post_body'");
+  EXPECT_EQ(state_error(s, DropIndexOp{"post", {"ix_post_timestamp", {"timestamp"}, true}}),
+            "drop index 'ix_post_timestamp' on 'post': the index 'ix_post_timestamp' of table "
+            "'post' differs from the definition the operation carries; the operation does not "
+            "fit this schema (was it edited, or written for another revision?)");
+  schema::ForeignKey bad = fk({"user_id"}, "user", {"id", "username"});
+  bad.name = "fk_bad";
+  EXPECT_EQ(state_error(s, AddForeignKeyOp{"post", bad}),
+            "add foreign key 'fk_bad' on 'post' (user_id) -> 'user' (id, username): the "
+            "foreign key has 1 columns but refers to 2");
+  EXPECT_EQ(state_error(s, DropCheckOp{"post", {"ck_post_x", "x"}}),
+            "drop check constraint 'ck_post_x' on 'post': table 'post' has no check "
+            "constraint named 'ck_post_x'");
+  EXPECT_EQ(state_error(s, AddCheckOp{"post", {"ck_post_x", ""}}),
+            "add check constraint 'ck_post_x' on 'post' (): the check constraint has no "
+            "condition");
+}
+
+TEST(FoldErrors, a_list_stops_at_the_first_operation_that_does_not_fit) {
+  SchemaState s;
+  const std::vector<Operation> ops = {CreateTableOp{user_v1()}, CreateTableOp{user_v1()},
+                                      CreateTableOp{post_v2()}};
+  EXPECT_THROW(s.apply(ops), StateError);
+  EXPECT_EQ(table_names(s), (std::vector<std::string>{"user"}));
+}
+
+}  // namespace
+}  // namespace strata::migrate
