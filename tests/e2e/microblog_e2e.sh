@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# End-to-end test of the migration workflow, driven as a user would: the microblog example's
+# six versions of the models migrated up one by one over a file SQLite database with rows in it,
+# the chain inspected, printed as offline SQL, walked back down one step at a time to base (the
+# schema and the rows compared with what each version had on the way up) and up again, then
+# moved with Django's verbs. Registered in CMakeLists.txt as
+# microblog_migrations_go_up_down_and_back_keeping_rows.
+#
+# Usage: microblog_e2e.sh SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6
+# The transcript (each command, its output, `[exit N]` when non-zero) is normalized — revision
+# ids to REV1, REV2... in order of first appearance (an 8-digit prefix of REVn to REVn[:8]),
+# checksums to CHECKSUM, timestamps to TIMESTAMP, the scratch folder to TMP — and compared with
+# GOLDEN. After an intended change of output, read every changed line, then regenerate with
+#   UPDATE_GOLDEN=1 ctest --test-dir BUILD -R microblog_migrations_go_up
+set -u -o pipefail
+
+if [[ $# -ne 9 ]]; then
+  echo "usage: $0 SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6" >&2
+  exit 2
+fi
+WORK=$1 GOLDEN=$2
+declare -A BIN=([strata]=$3 [microblog_v1]=$4 [microblog_v2]=$5 [microblog_v3]=$6
+                [microblog_v4]=$7 [microblog_v5]=$8 [microblog_v6]=$9)
+GOLDEN=$(realpath -m "$GOLDEN")  # the paths stay valid after the cd below
+for name in "${!BIN[@]}"; do
+  [[ -x ${BIN[$name]} ]] || { echo "$name: ${BIN[$name]} is not an executable" >&2; exit 2; }
+  BIN[$name]=$(realpath "${BIN[$name]}")
+done
+command -v sqlite3 > /dev/null || { echo "the sqlite3 shell is missing (scripts/install-deps)" >&2; exit 2; }
+
+rm -rf "$WORK" && mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd -P) || exit 2
+cd "$WORK" || exit 2
+DB=$WORK/app.db
+export DATABASE_URL=sqlite:///$DB
+T=$WORK/transcript.raw  # what the commands printed, before normalization
+OUT=$WORK/last.out      # the output of the last command alone
+: > "$T"
+
+# Transcript helpers. ---------------------------------------------------------------------------
+
+say() { printf '%s\n' "$*" >> "$T"; }
+
+# The command line as a user would type it: arguments with spaces or quotes are quoted.
+show_command() {
+  local line=$1 arg
+  shift
+  for arg in "$@"; do
+    if [[ $arg =~ [[:space:]\"\'\;\*\$] || -z $arg ]]; then line+=" \"${arg//\"/\\\"}\""; else line+=" $arg"; fi
+  done
+  say "\$ $line"
+}
+
+# run NAME ARG...: runs program NAME (a key of BIN) in WORK with stdin from /dev/null, appending
+# the command, its output and a non-zero exit code to the transcript. Returns the exit code.
+run() {
+  local name=$1 rc
+  shift
+  show_command "$name" "$@"
+  "${BIN[$name]}" "$@" < /dev/null > "$OUT" 2>&1
+  rc=$?
+  cat "$OUT" >> "$T"
+  [[ $rc -eq 0 ]] || say "[exit $rc]"
+  return $rc
+}
+
+# sql STATEMENT...: runs statements with the sqlite3 shell on app.db, echoed like a command.
+sql() {
+  show_command sqlite3 app.db "$1"
+  sqlite3 -batch "$DB" "$1" < /dev/null >> "$T" 2>&1 || say "[exit $?]"
+}
+
+# The revision id in the last command's "Generated migrations/versions/<id>_<slug>.yaml".
+# tables: the tables in app.db (no temporary table of a rebuild may remain).
+tables() {
+  say "# tables: $(sqlite3 -batch "$DB" "SELECT group_concat(name, ' ') FROM
+                   (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
+}
+
+generated() {
+  sed -n 's|^Generated .*/versions/\([0-9a-f]\{12\}\)[_.].*|\1|p' "$OUT"
+}
+
+# Schema, compared semantically. ------------------------------------------------------------------
+
+# schema [DB]: every table but the ledger, by name: its columns (cid, name, type, notnull,
+# default, pk), indexes (name, unique, origin, columns), foreign keys (table, from, to,
+# on_update, on_delete), the constraint names its CREATE TABLE declares, and its index names.
+# Semantic rather than the CREATE text, which differs between a table created whole and one
+# grown by ALTER TABLE or rebuilt.
+schema() {
+  local db=${1:-$DB} t
+  for t in $(sqlite3 -batch "$db" "SELECT name FROM sqlite_master WHERE type = 'table'
+               AND name <> 'strata_migrations' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+    echo "table $t"
+    sqlite3 -batch -separator ' ' "$db" "
+      SELECT '  column', cid, name, type, \"notnull\", quote(dflt_value), pk
+        FROM pragma_table_info('$t') ORDER BY cid;
+      SELECT '  index', il.name, il.\"unique\", il.origin,
+             (SELECT group_concat(name, ',') FROM
+               (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno))
+        FROM pragma_index_list('$t') AS il ORDER BY il.name;
+      SELECT '  foreign key', \"table\", \"from\", \"to\", on_update, on_delete
+        FROM pragma_foreign_key_list('$t') ORDER BY \"from\", \"table\", \"to\";
+      SELECT '  index name', name FROM sqlite_master
+        WHERE type = 'index' AND tbl_name = '$t' ORDER BY name;"
+    sqlite3 -batch "$db" "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '$t'" |
+      grep -o 'CONSTRAINT [^ ]*' | sort | sed 's/^/  /'
+  done
+}
+
+# record vN: keeps the schema at version N and prints it into the transcript.
+record() {
+  schema > "$WORK/schema_$1"
+  say "# schema at $1:"
+  cat "$WORK/schema_$1" >> "$T"
+}
+
+# compare vN [DB [WHAT]]: says whether the database's schema is the one recorded at version N.
+compare() {
+  local what=${3:-schema}
+  schema "${2:-$DB}" > "$WORK/schema_now"
+  if diff -u "$WORK/schema_$1" "$WORK/schema_now" > "$WORK/schema.diff"; then
+    say "# $what matches $1"
+  else
+    say "# $what differs from $1:"
+    tail -n +3 "$WORK/schema.diff" >> "$T"
+  fi
+}
+
+# The scenario. ---------------------------------------------------------------------------------
+
+say "## 1. v1: a new project"
+run microblog_v1 db init
+run microblog_v1 db migrate -m "users table"
+run microblog_v1 db upgrade
+run microblog_v1 seed john
+run microblog_v1 db migrate -m again
+record v1
+
+say ""
+say "## 2. the models evolve, one migration per version"
+run microblog_v2 db migrate -m "posts table"
+R2=$(generated)
+run microblog_v2 db upgrade
+run microblog_v2 seed susan
+run microblog_v2 db migrate -m again
+record v2
+
+run microblog_v3 db migrate -m "user profile"
+R3=$(generated)
+run microblog_v3 db upgrade
+run microblog_v3 seed mary
+run microblog_v3 db migrate -m again
+record v3
+
+run microblog_v4 db migrate -m "followers"
+R4=$(generated)
+run microblog_v4 db upgrade
+run microblog_v4 seed david
+sql "INSERT INTO followers (follower_id, followed_id) VALUES (1, 3), (4, 3)"
+run microblog_v4 db migrate -m again
+run microblog_v4 dump
+record v4
+
+say "# v5 renames about_me to bio: without being told, migrate refuses to guess"
+run microblog_v5 db migrate -m v5
+say "# nothing written: $(find migrations/versions -name "*.yaml" | wc -l) migration files"
+run microblog_v5 db migrate -m v5 --rename user.about_me:bio
+R5=$(generated)
+run microblog_v5 db upgrade
+say "# the about_me values are now bio, the posts and followers kept through the rebuilds"
+run microblog_v5 dump
+sql "SELECT follower_id, followed_id FROM followers ORDER BY 1, 2"
+run microblog_v5 seed ann
+run microblog_v5 db migrate -m again
+record v5
+
+run microblog_v6 db migrate -m "admin flag, posts not empty"
+run microblog_v6 db upgrade
+run microblog_v6 seed tom
+run microblog_v6 db migrate -m again
+record v6
+P2=${R2:0:8} P3=${R3:0:8} P4=${R4:0:8} P5=${R5:0:8}
+
+say ""
+say "## 3. at head"
+run microblog_v6 db history
+run microblog_v6 db history -i
+run microblog_v6 db history -v -r "$P2:$P4"
+run microblog_v6 db showmigrations
+run microblog_v6 db current
+run microblog_v6 db current -v
+run microblog_v6 db heads
+run microblog_v6 db branches
+run microblog_v6 db show head
+run microblog_v6 db migrate --check
+run microblog_v6 db check
+run microblog_v6 db upgrade
+run microblog_v6 dump
+
+say ""
+say "## 4. offline SQL touches no database"
+before=$(md5sum < "$DB")
+run strata --url "sqlite:///$WORK/offline.db" upgrade --sql
+run microblog_v6 db downgrade --sql head:base
+run microblog_v6 db sqlmigrate "$P5"
+if [[ $(md5sum < "$DB") == "$before" ]]; then say "# app.db untouched"; else say "# app.db CHANGED by --sql"; fi
+if [[ -e $WORK/offline.db ]]; then say "# offline.db CREATED by --sql"; else say "# offline.db untouched (not created)"; fi
+
+say ""
+say "## 5. down one step at a time, the schema and rows of each version back"
+for n in 5 4 3 2 1; do
+  run microblog_v6 db downgrade
+  compare "v$n"
+  run "microblog_v$n" dump
+  [[ $n != 5 ]] || run microblog_v6 db current
+done
+run microblog_v6 db downgrade
+tables
+run microblog_v6 db current
+run microblog_v6 db upgrade
+compare v6 "$DB" "schema after base and back up"
+run microblog_v6 seed zoe
+run microblog_v6 dump
+
+say ""
+say "## 6. Django's vocabulary"
+run microblog_v6 db migrate "$P3"
+compare v3
+run microblog_v3 dump
+run microblog_v6 db showmigrations
+run microblog_v6 db migrate head
+compare v6
+run microblog_v6 db migrate zero
+tables
+run microblog_v6 db upgrade
+compare v6
+run microblog_v6 db makemigrations
+say "# --fake and stamp record revisions without running anything (on a copy)"
+cp "$DB" "$WORK/copy.db"
+COPY=sqlite:///$WORK/copy.db
+run microblog_v6 db --url "$COPY" migrate "$P4" --fake
+run microblog_v6 db --url "$COPY" current
+compare v6 "$WORK/copy.db"
+run microblog_v6 db --url "$COPY" showmigrations
+run microblog_v6 db --url "$COPY" check
+run microblog_v6 db --url "$COPY" stamp head
+run microblog_v6 db --url "$COPY" check
+compare v6 "$WORK/copy.db"
+
+# Normalization and comparison. -----------------------------------------------------------------
+
+# Revision ids (12 lowercase hex digits standing alone) become REV1, REV2... in order of first
+# appearance, and an 8-digit prefix of a known one REVn[:8]; 16-digit checksums CHECKSUM;
+# timestamps TIMESTAMP; the scratch folder TMP.
+normalize() {
+  awk -v work="$WORK" '
+    function hexword(w) { return w ~ /^[0-9a-f]+$/ }
+    function token(w,   i, id) {
+      if (!hexword(w)) return w
+      if (length(w) == 16) return "CHECKSUM"
+      if (length(w) == 12) {
+        if (!(w in rev)) { rev[w] = "REV" (++count); ids[count] = w }
+        return rev[w]
+      }
+      if (length(w) == 8)
+        for (i = 1; i <= count; i++) if (substr(ids[i], 1, 8) == w) return "REV" i "[:8]"
+      return w
+    }
+    {
+      line = $0
+      while ((at = index(line, work)) > 0)
+        line = substr(line, 1, at - 1) "TMP" substr(line, at + length(work))
+      gsub(/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?Z?/, "TIMESTAMP", line)
+      out = ""
+      while (match(line, /[0-9A-Za-z]+/)) {
+        out = out substr(line, 1, RSTART - 1) token(substr(line, RSTART, RLENGTH))
+        line = substr(line, RSTART + RLENGTH)
+      }
+      print out line
+    }'
+}
+
+normalize < "$T" > "$WORK/transcript.txt"
+if [[ ${UPDATE_GOLDEN:-} == 1 ]]; then
+  cp "$WORK/transcript.txt" "$GOLDEN"
+  echo "updated $GOLDEN: read every changed line (git diff) before committing it"
+  exit 0
+fi
+if ! diff -u "$GOLDEN" "$WORK/transcript.txt"; then
+  echo "the transcript ($WORK/transcript.txt) differs from $GOLDEN (diff above);" \
+       "if the change is intended, regenerate with UPDATE_GOLDEN=1" >&2
+  exit 1
+fi
+echo "transcript matches $GOLDEN"

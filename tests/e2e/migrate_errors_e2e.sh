@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# End-to-end test of the migration commands' bad inputs: each gives exit code 1 and exactly one
+# line `error: ...` on standard error, and loses nothing (the database's rows and ledger are
+# unchanged after, unless the case says what changed). The state is built with the microblog
+# binaries as a user would; registered in CMakeLists.txt as migrate_errors_are_one_line.
+#
+# Usage: migrate_errors_e2e.sh SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6
+# The transcript (each command, its standard output then its standard error, `[exit N]` when
+# non-zero) is normalized — revision ids strata generated to REV1, REV2... in order of first
+# appearance (an 8-digit prefix to REVn[:8]; the hand-written aaaa/bbbb/cccc/ffff ids stay),
+# checksums to CHECKSUM, timestamps to TIMESTAMP, the scratch folder to TMP — and compared with
+# GOLDEN. After an intended change of output, read every changed line, then regenerate with
+#   UPDATE_GOLDEN=1 ctest --test-dir BUILD -R migrate_errors_are_one_line
+set -u -o pipefail
+
+if [[ $# -ne 9 ]]; then
+  echo "usage: $0 SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6" >&2
+  exit 2
+fi
+WORK=$1 GOLDEN=$2
+declare -A BIN=([strata]=$3 [microblog_v1]=$4 [microblog_v2]=$5 [microblog_v3]=$6
+                [microblog_v4]=$7 [microblog_v5]=$8 [microblog_v6]=$9)
+GOLDEN=$(realpath -m "$GOLDEN")  # the paths stay valid after the cd below
+for name in "${!BIN[@]}"; do
+  [[ -x ${BIN[$name]} ]] || { echo "$name: ${BIN[$name]} is not an executable" >&2; exit 2; }
+  BIN[$name]=$(realpath "${BIN[$name]}")
+done
+command -v sqlite3 > /dev/null || { echo "the sqlite3 shell is missing (scripts/install-deps)" >&2; exit 2; }
+
+rm -rf "$WORK" && mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd -P) || exit 2
+cd "$WORK" || exit 2
+DB=$WORK/app.db
+export DATABASE_URL=sqlite:///$DB
+T=$WORK/transcript.raw  # what the commands printed, before normalization
+OUT=$WORK/last.out      # standard output of the last command
+ERR=$WORK/last.err      # standard error of the last command
+: > "$T"
+
+# Transcript helpers. ---------------------------------------------------------------------------
+
+say() { printf '%s\n' "$*" >> "$T"; }
+
+show_command() {
+  local line=$1 arg
+  shift
+  for arg in "$@"; do
+    if [[ $arg =~ [[:space:]\"\'\;\*\$] || -z $arg ]]; then line+=" \"${arg//\"/\\\"}\""; else line+=" $arg"; fi
+  done
+  say "\$ $line"
+}
+
+# run NAME ARG...: runs program NAME (a key of BIN) in WORK with stdin from /dev/null, appending
+# the command, its standard output, its standard error and a non-zero exit code to the
+# transcript. Returns the exit code.
+run() {
+  local name=$1 rc
+  shift
+  show_command "$name" "$@"
+  "${BIN[$name]}" "$@" < /dev/null > "$OUT" 2> "$ERR"
+  rc=$?
+  cat "$OUT" "$ERR" >> "$T"
+  [[ $rc -eq 0 ]] || say "[exit $rc]"
+  return $rc
+}
+
+# fails NAME ARG...: run, and say in the transcript when the command did not fail as it must:
+# exit code 1 and exactly one line on standard error, starting with "error: ".
+fails() {
+  local rc
+  run "$@"
+  rc=$?
+  [[ $rc -eq 1 ]] || say "# WRONG: exit code $rc, expected 1"
+  [[ $(wc -l < "$ERR") -eq 1 && $(head -c 7 "$ERR") == "error: " ]] ||
+    say "# WRONG: standard error is not one line 'error: ...'"
+}
+
+sql() {
+  show_command sqlite3 app.db "$1"
+  sqlite3 -batch "$DB" "$1" < /dev/null >> "$T" 2>&1 || say "[exit $?]"
+}
+
+# write FILE: writes standard input to FILE and shows it, numbered, in the transcript.
+write() {
+  cat > "$1"
+  say "# wrote $1:"
+  awk '{ printf "%6d  %s\n", NR, $0 }' "$1" >> "$T"
+}
+
+# tables: the tables in app.db (no temporary table of a rebuild may remain).
+tables() {
+  say "# tables: $(sqlite3 -batch "$DB" "SELECT group_concat(name, ' ') FROM
+                   (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
+}
+
+generated() {
+  sed -n 's|^Generated .*/versions/\([0-9a-f]\{12\}\)[_.].*|\1|p' "$OUT"
+}
+
+# snapshot: keeps the database's full contents (schema, rows, ledger); unchanged [--rows]
+# says whether they are the same now (with --rows: everything but the ledger).
+snapshot() { sqlite3 -batch "$DB" .dump > "$WORK/snapshot.sql"; }
+unchanged() {
+  local filter=cat what="database"
+  if [[ ${1:-} == --rows ]]; then filter="grep -v strata_migrations" what="database (but the ledger)"; fi
+  sqlite3 -batch "$DB" .dump > "$WORK/now.sql"
+  if diff -u <($filter < "$WORK/snapshot.sql") <($filter < "$WORK/now.sql") > "$WORK/dump.diff"; then
+    say "# $what unchanged"
+  else
+    say "# $what CHANGED:"
+    tail -n +3 "$WORK/dump.diff" >> "$T"
+  fi
+}
+
+# The state: the chain v1 ... v6 written, the database at v4 with rows. -------------------------
+
+say "## the microblog chain v1 ... v6, the database at v4 with rows"
+run microblog_v1 db init
+run microblog_v1 db migrate -m "users table"
+run microblog_v2 db migrate -m "posts table"
+run microblog_v3 db migrate -m "user profile"
+run microblog_v4 db migrate -m followers
+R4=$(generated)
+run microblog_v5 db migrate -m v5 --rename user.about_me:bio
+run microblog_v6 db migrate -m "admin flag"
+R6=$(generated)
+run microblog_v4 db upgrade "$R4"
+run microblog_v4 seed john
+run microblog_v4 seed mary
+R2_FILE=$(ls migrations/versions/*_posts_table.yaml)
+snapshot
+
+say ""
+say "## a malformed migration file: the error names the file and the line"
+write migrations/versions/ffff00000000_broken.yaml << EOF
+revision: ffff00000000
+down_revision: $R6
+message: broken
+upgrade:
+  - add_column:
+      table: user
+     column: {name: nickname, type: String(32), nullable: true}
+downgrade: []
+EOF
+fails microblog_v6 db upgrade
+sed -i 's/^     column: {name: nickname, type: String(32)/      column: {name: nickname, type: Strin(32)/' \
+  migrations/versions/ffff00000000_broken.yaml
+say "# line 7 indented right, its type mistyped instead:"
+fails microblog_v6 db history
+rm migrations/versions/ffff00000000_broken.yaml
+unchanged
+
+say ""
+say "## an unknown revision"
+fails microblog_v6 db upgrade zzzz
+fails microblog_v6 db stamp zzzz
+unchanged
+
+say ""
+say "## below base"
+fails microblog_v6 db downgrade -9
+unchanged
+
+say ""
+say "## an ambiguous prefix and two heads, in a separate migrations folder"
+mkdir -p branchy/versions
+BRANCHY=sqlite:///$WORK/branchy.db
+write branchy/versions/bbbb00000000_notes.yaml << 'EOF'
+revision: bbbb00000000
+message: notes
+upgrade:
+  - execute: {sql: "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"}
+downgrade:
+  - execute: {sql: "DROP TABLE note"}
+EOF
+write branchy/versions/aaaa00000001_left.yaml << 'EOF'
+revision: aaaa00000001
+down_revision: bbbb00000000
+message: left
+upgrade:
+  - execute: {sql: "CREATE TABLE left_note (id INTEGER PRIMARY KEY)"}
+downgrade:
+  - execute: {sql: "DROP TABLE left_note"}
+EOF
+write branchy/versions/aaaa00000002_right.yaml << 'EOF'
+revision: aaaa00000002
+down_revision: bbbb00000000
+message: right
+upgrade:
+  - execute: {sql: "CREATE TABLE right_note (id INTEGER PRIMARY KEY)"}
+downgrade:
+  - execute: {sql: "DROP TABLE right_note"}
+EOF
+fails strata -d branchy --url "$BRANCHY" upgrade aaaa
+fails strata -d branchy --url "$BRANCHY" upgrade
+run strata -d branchy heads
+run strata -d branchy branches
+run strata -d branchy merge heads -m merge
+run strata -d branchy --url "$BRANCHY" upgrade
+run strata -d branchy --url "$BRANCHY" current
+run strata -d branchy history
+unchanged
+
+say ""
+say "## an applied migration edited afterwards: refused by name until the edit is undone"
+cp "$R2_FILE" "$WORK/posts_table.yaml.orig"
+echo "# an afterthought" >> "$R2_FILE"
+fails microblog_v6 db upgrade
+fails microblog_v6 db current
+cp "$WORK/posts_table.yaml.orig" "$R2_FILE"
+run microblog_v6 db current
+unchanged
+
+say ""
+say "## a call the application has not registered: refused before anything runs"
+write migrations/versions/cccc00000001_audit.yaml << EOF
+revision: cccc00000001
+down_revision: $R6
+message: audit table
+upgrade:
+  - execute: {sql: "CREATE TABLE audit (id INTEGER PRIMARY KEY)"}
+downgrade:
+  - execute: {sql: "DROP TABLE audit"}
+EOF
+write migrations/versions/cccc00000002_backfill.yaml << 'EOF'
+revision: cccc00000002
+down_revision: cccc00000001
+message: backfill
+upgrade:
+  - call: {name: backfill}
+downgrade: []
+EOF
+fails microblog_v6 db upgrade
+rm migrations/versions/cccc0000000[12]_*.yaml
+unchanged
+
+say ""
+say "## an operation failing half-way: the migration rolls back whole, the ledger says why"
+sql "UPDATE user SET password_hash = NULL WHERE username = 'john'"
+snapshot
+fails microblog_v6 db upgrade
+run microblog_v6 db current
+tables
+run microblog_v4 dump
+unchanged --rows
+say "# the row fixed, the upgrade goes through"
+sql "UPDATE user SET password_hash = 'hash-of-john' WHERE username = 'john'"
+run microblog_v6 db upgrade
+run microblog_v6 db current
+run microblog_v6 dump
+snapshot
+
+say ""
+say "## no usable database"
+fails microblog_v6 db --url sqlite:///no/such/folder/x.db current
+fails microblog_v6 db --url sqlite:///no/such/folder/x.db upgrade
+fails microblog_v6 db --url sqlite:/app.db current
+fails strata --url mysql://u@h/db current
+say "# (DATABASE_URL unset)"
+(unset DATABASE_URL && fails strata current)
+unchanged
+
+say ""
+say "## init over an existing migrations folder"
+fails microblog_v6 db init
+say "# $(find migrations/versions -name "*.yaml" | wc -l) migration files, README kept: $(test -f migrations/README && echo yes)"
+
+say ""
+say "## autogenerate from the standalone tool, which has no models"
+fails strata migrate -m "from the tool"
+fails strata makemigrations
+fails strata migrate --check
+say "# $(find migrations/versions -name "*.yaml" | wc -l) migration files"
+run microblog_v6 db current
+run microblog_v6 db check
+unchanged
+
+# Normalization and comparison. -----------------------------------------------------------------
+
+normalize() {
+  awk -v work="$WORK" '
+    function hexword(w) { return w ~ /^[0-9a-f]+$/ }
+    function token(w,   i) {
+      if (!hexword(w)) return w
+      if (length(w) == 16) return "CHECKSUM"
+      if (length(w) == 12 && w !~ /^(aaaa|bbbb|cccc|ffff)0000000/) {
+        if (!(w in rev)) { rev[w] = "REV" (++count); ids[count] = w }
+        return rev[w]
+      }
+      if (length(w) == 8)
+        for (i = 1; i <= count; i++) if (substr(ids[i], 1, 8) == w) return "REV" i "[:8]"
+      return w
+    }
+    {
+      line = $0
+      while ((at = index(line, work)) > 0)
+        line = substr(line, 1, at - 1) "TMP" substr(line, at + length(work))
+      gsub(/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?Z?/, "TIMESTAMP", line)
+      out = ""
+      while (match(line, /[0-9A-Za-z]+/)) {
+        out = out substr(line, 1, RSTART - 1) token(substr(line, RSTART, RLENGTH))
+        line = substr(line, RSTART + RLENGTH)
+      }
+      print out line
+    }'
+}
+
+normalize < "$T" > "$WORK/transcript.txt"
+if [[ ${UPDATE_GOLDEN:-} == 1 ]]; then
+  cp "$WORK/transcript.txt" "$GOLDEN"
+  echo "updated $GOLDEN: read every changed line (git diff) before committing it"
+  exit 0
+fi
+if ! diff -u "$GOLDEN" "$WORK/transcript.txt"; then
+  echo "the transcript ($WORK/transcript.txt) differs from $GOLDEN (diff above);" \
+       "if the change is intended, regenerate with UPDATE_GOLDEN=1" >&2
+  exit 1
+fi
+echo "transcript matches $GOLDEN"
