@@ -12,73 +12,12 @@
 # checksums to CHECKSUM, timestamps to TIMESTAMP, the scratch folder to TMP — and compared with
 # GOLDEN. After an intended change of output, read every changed line, then regenerate with
 #   UPDATE_GOLDEN=1 ctest --test-dir BUILD -R microblog_migrations_go_up
+# The setup, transcript helpers, normalization and comparison are in lib.sh, shared with
+# migrate_errors_e2e.sh; this driver merges each command's standard error into its output.
 set -u -o pipefail
 
-if [[ $# -ne 9 ]]; then
-  echo "usage: $0 SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6" >&2
-  exit 2
-fi
-WORK=$1 GOLDEN=$2
-declare -A BIN=([strata]=$3 [microblog_v1]=$4 [microblog_v2]=$5 [microblog_v3]=$6
-                [microblog_v4]=$7 [microblog_v5]=$8 [microblog_v6]=$9)
-GOLDEN=$(realpath -m "$GOLDEN")  # the paths stay valid after the cd below
-for name in "${!BIN[@]}"; do
-  [[ -x ${BIN[$name]} ]] || { echo "$name: ${BIN[$name]} is not an executable" >&2; exit 2; }
-  BIN[$name]=$(realpath "${BIN[$name]}")
-done
-command -v sqlite3 > /dev/null || { echo "the sqlite3 shell is missing (scripts/install-deps)" >&2; exit 2; }
-
-rm -rf "$WORK" && mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd -P) || exit 2
-cd "$WORK" || exit 2
-DB=$WORK/app.db
-export DATABASE_URL=sqlite:///$DB
-T=$WORK/transcript.raw  # what the commands printed, before normalization
-OUT=$WORK/last.out      # the output of the last command alone
-: > "$T"
-
-# Transcript helpers. ---------------------------------------------------------------------------
-
-say() { printf '%s\n' "$*" >> "$T"; }
-
-# The command line as a user would type it: arguments with spaces or quotes are quoted.
-show_command() {
-  local line=$1 arg
-  shift
-  for arg in "$@"; do
-    if [[ $arg =~ [[:space:]\"\'\;\*\$] || -z $arg ]]; then line+=" \"${arg//\"/\\\"}\""; else line+=" $arg"; fi
-  done
-  say "\$ $line"
-}
-
-# run NAME ARG...: runs program NAME (a key of BIN) in WORK with stdin from /dev/null, appending
-# the command, its output and a non-zero exit code to the transcript. Returns the exit code.
-run() {
-  local name=$1 rc
-  shift
-  show_command "$name" "$@"
-  "${BIN[$name]}" "$@" < /dev/null > "$OUT" 2>&1
-  rc=$?
-  cat "$OUT" >> "$T"
-  [[ $rc -eq 0 ]] || say "[exit $rc]"
-  return $rc
-}
-
-# sql STATEMENT...: runs statements with the sqlite3 shell on app.db, echoed like a command.
-sql() {
-  show_command sqlite3 app.db "$1"
-  sqlite3 -batch "$DB" "$1" < /dev/null >> "$T" 2>&1 || say "[exit $?]"
-}
-
-# The revision id in the last command's "Generated migrations/versions/<id>_<slug>.yaml".
-# tables: the tables in app.db (no temporary table of a rebuild may remain).
-tables() {
-  say "# tables: $(sqlite3 -batch "$DB" "SELECT group_concat(name, ' ') FROM
-                   (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
-}
-
-generated() {
-  sed -n 's|^Generated .*/versions/\([0-9a-f]\{12\}\)[_.].*|\1|p' "$OUT"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_setup "$@"
 
 # Schema, compared semantically. ------------------------------------------------------------------
 
@@ -119,12 +58,7 @@ record() {
 compare() {
   local what=${3:-schema}
   schema "${2:-$DB}" > "$WORK/schema_now"
-  if diff -u "$WORK/schema_$1" "$WORK/schema_now" > "$WORK/schema.diff"; then
-    say "# $what matches $1"
-  else
-    say "# $what differs from $1:"
-    tail -n +3 "$WORK/schema.diff" >> "$T"
-  fi
+  say_diff "$WORK/schema_$1" "$WORK/schema_now" "# $what matches $1" "# $what differs from $1:"
 }
 
 # The scenario. ---------------------------------------------------------------------------------
@@ -248,48 +182,4 @@ run microblog_v6 db --url "$COPY" stamp head
 run microblog_v6 db --url "$COPY" check
 compare v6 "$WORK/copy.db"
 
-# Normalization and comparison. -----------------------------------------------------------------
-
-# Revision ids (12 lowercase hex digits standing alone) become REV1, REV2... in order of first
-# appearance, and an 8-digit prefix of a known one REVn[:8]; 16-digit checksums CHECKSUM;
-# timestamps TIMESTAMP; the scratch folder TMP.
-normalize() {
-  awk -v work="$WORK" '
-    function hexword(w) { return w ~ /^[0-9a-f]+$/ }
-    function token(w,   i, id) {
-      if (!hexword(w)) return w
-      if (length(w) == 16) return "CHECKSUM"
-      if (length(w) == 12) {
-        if (!(w in rev)) { rev[w] = "REV" (++count); ids[count] = w }
-        return rev[w]
-      }
-      if (length(w) == 8)
-        for (i = 1; i <= count; i++) if (substr(ids[i], 1, 8) == w) return "REV" i "[:8]"
-      return w
-    }
-    {
-      line = $0
-      while ((at = index(line, work)) > 0)
-        line = substr(line, 1, at - 1) "TMP" substr(line, at + length(work))
-      gsub(/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?Z?/, "TIMESTAMP", line)
-      out = ""
-      while (match(line, /[0-9A-Za-z]+/)) {
-        out = out substr(line, 1, RSTART - 1) token(substr(line, RSTART, RLENGTH))
-        line = substr(line, RSTART + RLENGTH)
-      }
-      print out line
-    }'
-}
-
-normalize < "$T" > "$WORK/transcript.txt"
-if [[ ${UPDATE_GOLDEN:-} == 1 ]]; then
-  cp "$WORK/transcript.txt" "$GOLDEN"
-  echo "updated $GOLDEN: read every changed line (git diff) before committing it"
-  exit 0
-fi
-if ! diff -u "$GOLDEN" "$WORK/transcript.txt"; then
-  echo "the transcript ($WORK/transcript.txt) differs from $GOLDEN (diff above);" \
-       "if the change is intended, regenerate with UPDATE_GOLDEN=1" >&2
-  exit 1
-fi
-echo "transcript matches $GOLDEN"
+e2e_finish

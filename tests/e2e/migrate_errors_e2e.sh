@@ -11,57 +11,17 @@
 # checksums to CHECKSUM, timestamps to TIMESTAMP, the scratch folder to TMP — and compared with
 # GOLDEN. After an intended change of output, read every changed line, then regenerate with
 #   UPDATE_GOLDEN=1 ctest --test-dir BUILD -R migrate_errors_are_one_line
+# The setup, transcript helpers, normalization and comparison are in lib.sh, shared with
+# microblog_e2e.sh; this driver keeps standard output and standard error apart (for `fails`)
+# and tells normalize which ids are hand-written.
 set -u -o pipefail
 
-if [[ $# -ne 9 ]]; then
-  echo "usage: $0 SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6" >&2
-  exit 2
-fi
-WORK=$1 GOLDEN=$2
-declare -A BIN=([strata]=$3 [microblog_v1]=$4 [microblog_v2]=$5 [microblog_v3]=$6
-                [microblog_v4]=$7 [microblog_v5]=$8 [microblog_v6]=$9)
-GOLDEN=$(realpath -m "$GOLDEN")  # the paths stay valid after the cd below
-for name in "${!BIN[@]}"; do
-  [[ -x ${BIN[$name]} ]] || { echo "$name: ${BIN[$name]} is not an executable" >&2; exit 2; }
-  BIN[$name]=$(realpath "${BIN[$name]}")
-done
-command -v sqlite3 > /dev/null || { echo "the sqlite3 shell is missing (scripts/install-deps)" >&2; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SEPARATE_STDERR=1                         # run: standard output, then standard error
+KEEP_IDS='^(aaaa|bbbb|cccc|ffff)0000000'  # normalize: the hand-written ids stay
+e2e_setup "$@"
 
-rm -rf "$WORK" && mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd -P) || exit 2
-cd "$WORK" || exit 2
-DB=$WORK/app.db
-export DATABASE_URL=sqlite:///$DB
-T=$WORK/transcript.raw  # what the commands printed, before normalization
-OUT=$WORK/last.out      # standard output of the last command
-ERR=$WORK/last.err      # standard error of the last command
-: > "$T"
-
-# Transcript helpers. ---------------------------------------------------------------------------
-
-say() { printf '%s\n' "$*" >> "$T"; }
-
-show_command() {
-  local line=$1 arg
-  shift
-  for arg in "$@"; do
-    if [[ $arg =~ [[:space:]\"\'\;\*\$] || -z $arg ]]; then line+=" \"${arg//\"/\\\"}\""; else line+=" $arg"; fi
-  done
-  say "\$ $line"
-}
-
-# run NAME ARG...: runs program NAME (a key of BIN) in WORK with stdin from /dev/null, appending
-# the command, its standard output, its standard error and a non-zero exit code to the
-# transcript. Returns the exit code.
-run() {
-  local name=$1 rc
-  shift
-  show_command "$name" "$@"
-  "${BIN[$name]}" "$@" < /dev/null > "$OUT" 2> "$ERR"
-  rc=$?
-  cat "$OUT" "$ERR" >> "$T"
-  [[ $rc -eq 0 ]] || say "[exit $rc]"
-  return $rc
-}
+# Transcript helpers (more in lib.sh). ----------------------------------------------------------
 
 # fails NAME ARG...: run, and say in the transcript when the command did not fail as it must:
 # exit code 1 and exactly one line on standard error, starting with "error: ".
@@ -74,26 +34,11 @@ fails() {
     say "# WRONG: standard error is not one line 'error: ...'"
 }
 
-sql() {
-  show_command sqlite3 app.db "$1"
-  sqlite3 -batch "$DB" "$1" < /dev/null >> "$T" 2>&1 || say "[exit $?]"
-}
-
 # write FILE: writes standard input to FILE and shows it, numbered, in the transcript.
 write() {
   cat > "$1"
   say "# wrote $1:"
   awk '{ printf "%6d  %s\n", NR, $0 }' "$1" >> "$T"
-}
-
-# tables: the tables in app.db (no temporary table of a rebuild may remain).
-tables() {
-  say "# tables: $(sqlite3 -batch "$DB" "SELECT group_concat(name, ' ') FROM
-                   (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
-}
-
-generated() {
-  sed -n 's|^Generated .*/versions/\([0-9a-f]\{12\}\)[_.].*|\1|p' "$OUT"
 }
 
 # snapshot: keeps the database's full contents (schema, rows, ledger); unchanged [--rows]
@@ -103,12 +48,8 @@ unchanged() {
   local filter=cat what="database"
   if [[ ${1:-} == --rows ]]; then filter="grep -v strata_migrations" what="database (but the ledger)"; fi
   sqlite3 -batch "$DB" .dump > "$WORK/now.sql"
-  if diff -u <($filter < "$WORK/snapshot.sql") <($filter < "$WORK/now.sql") > "$WORK/dump.diff"; then
-    say "# $what unchanged"
-  else
-    say "# $what CHANGED:"
-    tail -n +3 "$WORK/dump.diff" >> "$T"
-  fi
+  say_diff <($filter < "$WORK/snapshot.sql") <($filter < "$WORK/now.sql") \
+           "# $what unchanged" "# $what CHANGED:"
 }
 
 # The state: the chain v1 ... v6 written, the database at v4 with rows. -------------------------
@@ -274,45 +215,4 @@ run microblog_v6 db current
 run microblog_v6 db check
 unchanged
 
-# Normalization and comparison. -----------------------------------------------------------------
-
-normalize() {
-  awk -v work="$WORK" '
-    function hexword(w) { return w ~ /^[0-9a-f]+$/ }
-    function token(w,   i) {
-      if (!hexword(w)) return w
-      if (length(w) == 16) return "CHECKSUM"
-      if (length(w) == 12 && w !~ /^(aaaa|bbbb|cccc|ffff)0000000/) {
-        if (!(w in rev)) { rev[w] = "REV" (++count); ids[count] = w }
-        return rev[w]
-      }
-      if (length(w) == 8)
-        for (i = 1; i <= count; i++) if (substr(ids[i], 1, 8) == w) return "REV" i "[:8]"
-      return w
-    }
-    {
-      line = $0
-      while ((at = index(line, work)) > 0)
-        line = substr(line, 1, at - 1) "TMP" substr(line, at + length(work))
-      gsub(/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?Z?/, "TIMESTAMP", line)
-      out = ""
-      while (match(line, /[0-9A-Za-z]+/)) {
-        out = out substr(line, 1, RSTART - 1) token(substr(line, RSTART, RLENGTH))
-        line = substr(line, RSTART + RLENGTH)
-      }
-      print out line
-    }'
-}
-
-normalize < "$T" > "$WORK/transcript.txt"
-if [[ ${UPDATE_GOLDEN:-} == 1 ]]; then
-  cp "$WORK/transcript.txt" "$GOLDEN"
-  echo "updated $GOLDEN: read every changed line (git diff) before committing it"
-  exit 0
-fi
-if ! diff -u "$GOLDEN" "$WORK/transcript.txt"; then
-  echo "the transcript ($WORK/transcript.txt) differs from $GOLDEN (diff above);" \
-       "if the change is intended, regenerate with UPDATE_GOLDEN=1" >&2
-  exit 1
-fi
-echo "transcript matches $GOLDEN"
+e2e_finish
