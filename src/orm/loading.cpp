@@ -165,6 +165,8 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   inner->columns = {sql::raw("1")};
   inner->from = m.table_name();
   inner->where = q.where;
+  inner->limit = q.limit;  // users().offset(5).exists() asks about the rows past the fifth
+  inner->offset = q.offset;
   sql::Select s;
   s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
   return scalar(connection(), sql::compile(s, *db_.dialect)) != 0;
@@ -384,6 +386,9 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   for (const auto& c : m.columns) c->load(raw, *stmt, static_cast<int>(c->index));
   while (stmt->step()) {
   }
+  // What the transaction may have changed, rollback() must be able to put back.
+  if (!st->txn_snapshot && !st->inserted_in_txn)
+    st->txn_snapshot = std::make_unique<std::vector<Value>>(st->snapshot);
   st->snapshot = capture(m, raw);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }

@@ -116,6 +116,10 @@ void SessionCore::note_relation_change(InstanceState& owner) {
   relation_changed_.push_back(&owner);
 }
 
+void SessionCore::note_relation_change(const void* obj) {
+  if (auto* s = state_of(obj)) note_relation_change(*s);
+}
+
 void SessionCore::delete_(const Mapper& m, const void* obj) {
   auto* s = state_of(obj);
   if (!s || s->status == ObjectStatus::deleted)
@@ -276,6 +280,9 @@ void RelationField::on_item_removed(const std::shared_ptr<void>& item) {
   owner_->session->note_relation_change(*owner_);
   if (rel_->back) {
     rel_->back->set_target(item.get(), nullptr, true);
+    // The item is no longer among the owner's, where the flush looks for changed foreign
+    // keys: note it itself, so its foreign key becomes NULL.
+    owner_->session->note_relation_change(item.get());
   } else if (rel_->fk->column.nullable) {
     rel_->fk->set(item.get(), null);
   } else {

@@ -4,8 +4,10 @@
 // Underneath is the untyped sql::Expr tree; the templates only check and wrap.
 #pragma once
 
+#include <cmath>
 #include <concepts>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -60,8 +62,40 @@ concept comparable_value =
     (std::same_as<B, std::string> && std::convertible_to<const V&, std::string_view>) ||
     (arithmetic<B> && arithmetic<std::remove_cvref_t<V>>);
 
+// A value compared with a column holding B. A number of another arithmetic type keeps its
+// own value: converted to B, 5'000'000'000 would wrap as an int32 and 5.5 become 5.
 template <class B, class V>
 Value to_param(const V& v) {
+  using W = std::remove_cvref_t<V>;
+  if constexpr (std::same_as<B, std::string>) {
+    return std::string(std::string_view(v));
+  } else if constexpr (arithmetic<B> && !std::same_as<B, W>) {
+    if constexpr (std::floating_point<W>) return static_cast<double>(v);
+    else if (std::in_range<std::int64_t>(v)) return static_cast<std::int64_t>(v);
+    else return static_cast<double>(v);
+  } else {
+    return Type<B>::to_value(static_cast<B>(v));
+  }
+}
+
+// A value assigned to a column holding B (set()): it must fit B, else DataError.
+template <class B, class V>
+Value to_assigned(const V& v) {
+  using W = std::remove_cvref_t<V>;
+  if constexpr (std::integral<B> && arithmetic<B> && arithmetic<W> && !std::same_as<B, W>) {
+    bool fits;
+    if constexpr (std::integral<W>) {
+      fits = std::in_range<B>(v);
+    } else {
+      // B holds [min, 2^digits), both exact in floating point; NaN fails every comparison.
+      const W upper = std::ldexp(W{1}, std::numeric_limits<B>::digits);
+      fits = v >= static_cast<W>(std::numeric_limits<B>::min()) && v < upper && std::trunc(v) == v;
+    }
+    if (!fits)
+      throw DataError("value " + to_display(to_param<B>(v)) + " does not fit " +
+                          std::string(Type<B>::kind_name()),
+                      {});
+  }
   if constexpr (std::same_as<B, std::string>) return std::string(std::string_view(v));
   else return Type<B>::to_value(static_cast<B>(v));
 }
@@ -133,9 +167,9 @@ class ColumnRef : public Expression<models<T>, detail::base_t<M>> {
   Condition<models<T>> is_not_null() const {
     return Condition<models<T>>(sql::unary(sql::UnaryOp::is_not_null, this->node()));
   }
-  template <class V>
-  Condition<models<T>> between(const V& low, const V& high) const {
-    static_assert(detail::comparable_value<B, V>,
+  template <class V, class W>
+  Condition<models<T>> between(const V& low, const W& high) const {
+    static_assert(detail::comparable_value<B, V> && detail::comparable_value<B, W>,
                   "strata: between() bounds must have the column's type");
     return Condition<models<T>>(sql::between(this->node(), sql::param(detail::to_param<B>(low)),
                                              sql::param(detail::to_param<B>(high))));
@@ -293,7 +327,7 @@ Assignment<T> set(M T::*member, const V& value) {
     static_assert(detail::comparable_value<B, V>,
                   "strata: the value's type does not match the column's type");
     if constexpr (detail::comparable_value<B, V>)
-      return {detail::offset_of(member), detail::to_param<B>(value)};
+      return {detail::offset_of(member), detail::to_assigned<B>(value)};
     else
       return {detail::offset_of(member), null};
   }

@@ -128,8 +128,11 @@ class HasMany : public detail::RelationField {
   }
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
-      for (auto& old : all()) on_item_removed(old);
+      // Unloaded and outside a session (a streamed object): no old items to let go of.
+      if (loaded_ || owner_)
+        for (auto& old : all()) on_item_removed(old);
       items_ = o.all();
+      loaded_ = true;  // holds what was assigned, not what a later load would find
       changed_ = true;
       for (auto& item : items_) on_item_added(item);
     }

@@ -124,6 +124,9 @@ class SessionCore {
                                                 const RelationshipInfo& rel);
   // A relationship field changed: remember its owner for the next flush.
   void note_relation_change(InstanceState& owner);
+  // The same for the object at obj when it is in this session (the other side of a change,
+  // e.g. the item whose back reference remove() cleared).
+  void note_relation_change(const void* obj);
 
   DatabaseCore& database() noexcept { return db_; }
 

@@ -1,0 +1,95 @@
+// The backend suite's fixture. Every TEST_P of a suite declared with BACKEND_SUITE runs once
+// per database URL of STRATA_TEST_URLS (space-separated; unset: an in-memory SQLite database
+// and a SQLite file in a fresh temporary folder), each time on a fresh strata::Database with
+// the models of models.hpp created, and with every statement it runs captured from the echo,
+// so that a test can assert the exact SQL of a flush, in order.
+//
+// Backend differences are skipped by requirement (SQLAlchemy's testing/requirements.py):
+// a test states what it needs with BACKEND_REQUIRE(requirement()), never which backend.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "strata/strata.hpp"
+
+#include "models.hpp"
+
+namespace backend {
+
+// The URLs the suite runs on.
+const std::vector<std::string>& test_urls();
+// A test-name-safe label for a URL: sqlite_memory, sqlite_file, postgresql...
+std::string url_label(const ::testing::TestParamInfo<std::string>& info);
+
+// One statement as the engine echoed it.
+struct Statement {
+  std::string sql;     // the SQL text, placeholders written "?" whatever the dialect's form
+  std::string params;  // the bound values as displayed, e.g. "'john', 1"; empty when none
+};
+
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  const std::string& url() const { return GetParam(); }
+  strata::Database& db() { return *db_; }
+  // The app session of db() (Flask-SQLAlchemy's db.session).
+  strata::Session& session() { return db_->session(); }
+  // A Database with the same options on url(): another process, in effect. Only a database
+  // that outlives its connections can be shared so (see requirements below).
+  std::unique_ptr<strata::Database> open_another(strata::DatabaseOptions options = {});
+
+  // What was run since the fixture was set up or since the last clear_sql().
+  const std::vector<Statement>& statements() const { return captured_; }
+  std::vector<std::string> sql() const;     // the SQL texts
+  std::vector<std::string> writes() const;  // only INSERT, UPDATE and DELETE
+  std::vector<std::string> selects() const;
+  void clear_sql() { captured_.clear(); }
+  // The statements as one text, one per line, for failure messages.
+  std::string dump() const;
+
+  // The dialect's quoting of an identifier, and its n-th placeholder (from 1), for raw SQL
+  // that must run everywhere: raw("SELECT * FROM " + q("user") + " WHERE id = " + ph(1)).
+  std::string q(std::string_view name) const;
+  std::string ph(std::size_t n) const;
+  // Expected SQL written once for every dialect: each {name} becomes the identifier as the
+  // dialect quotes it, "UPDATE {user} SET email = ? WHERE {user}.id = ?".
+  std::string spelled(std::string_view pattern) const;
+
+  // (Re)creates the tables of the Strict* models by hand, with columns that hold what the
+  // models cannot load: loose_name(name TEXT NULL), loose_amount(amount TEXT),
+  // loose_small(small BIGINT); drop_loose_tables() removes them.
+  void create_loose_tables();
+  void drop_loose_tables();
+
+  // ---- requirements: what a test needs of the backend --------------------------------
+  // Several Database objects on url() see the same data (not an in-memory database).
+  bool shared_database() const;
+  // A writer locks the whole database until it commits, and a second writer gives up
+  // after its busy timeout (SQLite files).
+  bool whole_database_write_lock() const;
+
+ private:
+  std::vector<Statement> captured_;
+  std::unique_ptr<strata::Database> db_;
+};
+
+}  // namespace backend
+
+// Declares fixture `name` (a BackendTest) and runs its TEST_Ps on every URL.
+#define BACKEND_SUITE(name)                                                             \
+  class name : public ::backend::BackendTest {};                                        \
+  INSTANTIATE_TEST_SUITE_P(backends, name, ::testing::ValuesIn(::backend::test_urls()), \
+                           ::backend::url_label)
+
+// Skips the rest of the test unless the backend meets the requirement.
+#define BACKEND_REQUIRE(requirement)                                                         \
+  do {                                                                                       \
+    if (!(requirement)) GTEST_SKIP() << "backend lacks: " #requirement " (" << url() << ")"; \
+  } while (0)

@@ -1,0 +1,263 @@
+// Relationships on a real database: lazy loading of HasMany and BelongsTo (SQL on first access
+// only), back-populates in memory, foreign keys filled at flush, remove(), the save-update
+// cascade, and DetachedInstanceError for objects outside a session.
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+
+namespace {
+
+using strata::col;
+using Sql = std::vector<std::string>;
+
+BACKEND_SUITE(RelationshipsTest);
+
+class Seeded : public RelationshipsTest {
+ protected:
+  // ann with posts "one" and "two", bob with none; the session is then emptied.
+  void SetUp() override {
+    RelationshipsTest::SetUp();
+    auto& s = session();
+    auto ann = s.add(User{.username = "ann", .email = "ann@x"});
+    auto bob = s.add(User{.username = "bob", .email = "bob@x"});
+    auto one = s.add(Post{.title = "one", .author = ann});
+    auto two = s.add(Post{.title = "two", .author = ann});
+    s.commit();
+    ann_id = ann->id;
+    bob_id = bob->id;
+    one_id = one->id;
+    two_id = two->id;
+    s.expunge_all();
+    clear_sql();
+  }
+  std::int64_t ann_id = 0, bob_id = 0, one_id = 0, two_id = 0;
+};
+INSTANTIATE_TEST_SUITE_P(backends, Seeded, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+// ---- lazy loading --------------------------------------------------------------------------
+
+TEST_P(Seeded, has_many_loads_on_first_access_only) {
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  clear_sql();
+  EXPECT_FALSE(ann->posts.loaded()) << "the collection was loaded with its owner";
+  EXPECT_TRUE(selects().empty());
+
+  ASSERT_EQ(ann->posts.size(), 2u);
+  EXPECT_EQ(selects(), (Sql{spelled("SELECT {post}.id, {post}.title, {post}.body, {post}.votes, "
+                                    "{post}.rating, {post}.user_id FROM {post} WHERE "
+                                    "{post}.user_id = ? ORDER BY {post}.id")}))
+      << dump();
+  EXPECT_EQ(ann->posts[0]->title, "one");
+  EXPECT_EQ(ann->posts[1]->title, "two");
+  for (const auto& p : ann->posts) (void)p;
+  EXPECT_EQ(selects().size(), 1u) << "a loaded collection queried again\n" << dump();
+  EXPECT_EQ(ann->posts[0], s.get<Post>(one_id)) << "loaded items bypass the identity map";
+}
+
+TEST_P(Seeded, has_many_back_populates_the_author_of_loaded_items_without_sql) {
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  (void)ann->posts.all();
+  clear_sql();
+  EXPECT_EQ(ann->posts[0]->author.get(), ann) << "item.author is not the collection's owner";
+  EXPECT_TRUE(sql().empty()) << "post.author was loaded with SQL after user.posts\n" << dump();
+}
+
+TEST_P(Seeded, belongs_to_loads_on_first_access_only) {
+  auto& s = session();
+  auto one = s.get<Post>(one_id);
+  auto two = s.get<Post>(two_id);
+  clear_sql();
+  EXPECT_FALSE(one->author.loaded());
+
+  EXPECT_EQ(one->author->username, "ann");
+  EXPECT_EQ(selects(), (Sql{spelled("SELECT {user}.id, {user}.username, {user}.email, "
+                                    "{user}.bio, {user}.role, {user}.active FROM {user} "
+                                    "WHERE {user}.id = ?")}))
+      << dump();
+  EXPECT_EQ(one->author.get(), two->author.get()) << "one row, two author objects";
+  EXPECT_EQ(selects().size(), 1u) << "the second author came from SQL, not the identity map\n"
+                                  << dump();
+}
+
+TEST_P(Seeded, empty_collection_loads_as_empty) {
+  auto bob = session().get<User>(bob_id);
+  EXPECT_TRUE(bob->posts.empty());
+  EXPECT_TRUE(bob->posts.loaded());
+}
+
+// ---- back-populates and foreign keys -------------------------------------------------------
+
+TEST_P(Seeded, assigning_post_author_appends_to_the_loaded_collection_of_the_user) {
+  auto& s = session();
+  auto bob = s.get<User>(bob_id);
+  auto ann = s.get<User>(ann_id);
+  (void)bob->posts.all();
+  (void)ann->posts.all();
+  auto one = s.get<Post>(one_id);
+
+  one->author = bob;
+  ASSERT_EQ(bob->posts.size(), 1u) << "post.author = bob did not append to bob.posts";
+  EXPECT_EQ(bob->posts[0], one);
+  EXPECT_EQ(ann->posts.size(), 1u) << "the post stayed in its previous author's posts";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
+      << dump();
+  EXPECT_EQ(one->user_id, bob_id) << "post.user_id was not synced from post.author";
+}
+
+TEST_P(Seeded, new_post_with_author_appends_to_the_loaded_collection) {
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  (void)ann->posts.all();
+  auto three = s.add(Post{.title = "three", .author = ann});
+  ASSERT_EQ(ann->posts.size(), 3u) << "adding a post with an author did not back-populate";
+  EXPECT_EQ(ann->posts[2], three);
+  s.commit();
+  EXPECT_EQ(three->user_id, ann_id);
+}
+
+TEST_P(Seeded, append_sets_the_back_reference_and_fills_the_foreign_key_at_flush) {
+  auto& s = session();
+  auto bob = s.get<User>(bob_id);
+  auto post = std::make_shared<Post>(Post{.title = "by bob"});
+  bob->posts.append(post);
+  EXPECT_EQ(post->author.get(), bob) << "append() did not set post.author";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("INSERT INTO {post} (title, body, votes, rating, user_id) "
+                                   "VALUES (?, ?, ?, ?, ?)")}))
+      << "the appended post was not inserted through the cascade\n"
+      << dump();
+  EXPECT_TRUE(s.contains(post));
+  EXPECT_EQ(post->user_id, bob_id) << "post.user_id was not filled from the collection's owner";
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Post>(post->id)->user_id, bob_id);
+}
+
+TEST_P(Seeded, append_moves_an_item_from_its_previous_owner) {
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  auto bob = s.get<User>(bob_id);
+  auto one = ann->posts[0];
+  bob->posts.append(one);
+  EXPECT_EQ(one->author.get(), bob);
+  EXPECT_EQ(ann->posts.size(), 1u) << "the post stayed in its previous owner's collection";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
+      << dump();
+  EXPECT_EQ(one->user_id, bob_id);
+}
+
+TEST_P(RelationshipsTest, user_built_with_posts_inserts_them_after_the_user) {
+  auto& s = session();
+  auto first = std::make_shared<Post>(Post{.title = "first"});
+  auto second = std::make_shared<Post>(Post{.title = "second"});
+  auto ann = s.add(User{.username = "ann", .email = "a@x", .posts = {first, second}});
+  EXPECT_EQ(first->author.get(), ann) << "the collection did not back-populate post.author";
+  s.commit();
+  auto inserts = writes();
+  ASSERT_EQ(inserts.size(), 3u) << dump();
+  EXPECT_TRUE(inserts[0].starts_with(spelled("INSERT INTO {user}"))) << dump();
+  EXPECT_EQ(first->user_id, ann->id);
+  EXPECT_EQ(second->user_id, ann->id);
+  EXPECT_TRUE(s.contains(second)) << "items of a new collection did not join the session";
+}
+
+TEST_P(Seeded, remove_sets_the_back_reference_null_and_the_foreign_key_null_at_flush) {
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  auto home = std::make_shared<Address>(Address{.street = "1 Main St"});
+  ann->addresses.append(home);
+  s.commit();
+  ASSERT_EQ(home->user_id, ann_id);
+  clear_sql();
+
+  ann->addresses.remove(home);
+  EXPECT_EQ(home->user.get(), nullptr) << "remove() did not clear address.user";
+  EXPECT_TRUE(ann->addresses.empty());
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {address} SET user_id = ? WHERE {address}.id = ?")}))
+      << dump();
+  EXPECT_EQ(home->user_id, std::nullopt) << "address.user_id was not set NULL";
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Address>(home->id)->user_id, std::nullopt);
+}
+
+TEST_P(Seeded, assigning_a_new_user_as_author_inserts_the_user_first) {
+  auto& s = session();
+  auto one = s.get<Post>(one_id);
+  auto carl = std::make_shared<User>(User{.username = "carl", .email = "carl@x"});
+  one->author = carl;
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("INSERT INTO {user} (username, email, bio, role, active) VALUES "
+                                   "(?, ?, ?, ?, ?)"),
+                           spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
+      << "the new author was not inserted before the post's UPDATE\n"
+      << dump();
+  EXPECT_TRUE(s.contains(carl)) << "the new author did not join the session";
+  EXPECT_EQ(one->user_id, carl->id);
+}
+
+TEST_P(Seeded, post_user_id_set_by_hand_is_kept_when_author_is_untouched) {
+  auto& s = session();
+  auto one = s.get<Post>(one_id);
+  one->user_id = bob_id;
+  s.commit();
+  EXPECT_EQ(one->user_id, bob_id) << "flush overwrote the foreign key from an unloaded author";
+  EXPECT_EQ(one->author->username, "bob");
+}
+
+TEST_P(RelationshipsTest, pending_user_posts_hold_what_was_given_without_sql) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  auto p = s.add(Post{.title = "t", .author = ann});
+  EXPECT_EQ(ann->posts.size(), 1u) << "a pending user's posts were not back-populated";
+  EXPECT_TRUE(sql().empty()) << dump();
+  s.commit();
+  EXPECT_EQ(p->user_id, ann->id);
+}
+
+// ---- objects outside a session ----------------------------------------------------------------
+
+TEST_P(Seeded, relationship_of_a_streamed_object_is_a_detached_instance_error) {
+  std::size_t seen = 0;
+  for (const auto& p : session().query<Post>().stream()) {
+    ++seen;
+    EXPECT_THROW((void)p.author.get(), strata::DetachedInstanceError)
+        << "a streamed object's relationship loaded";
+  }
+  for (const auto& u : session().query<User>().stream())
+    EXPECT_THROW((void)u.posts.size(), strata::DetachedInstanceError);
+  EXPECT_EQ(seen, 2u);
+}
+
+TEST_P(Seeded, unloaded_relationship_after_close_is_a_detached_instance_error) {
+  auto& s = session();
+  auto one = s.get<Post>(one_id);
+  auto ann = s.get<User>(ann_id);
+  s.close();
+  try {
+    (void)one->author.get();
+    FAIL() << "an unloaded relationship loaded after close()";
+  } catch (const strata::DetachedInstanceError& e) {
+    EXPECT_NE(std::string(e.what()).find("Post.author"), std::string::npos)
+        << "the relationship is not named: " << e.what();
+  }
+  EXPECT_THROW((void)ann->posts.all(), strata::DetachedInstanceError);
+}
+
+TEST_P(Seeded, unloaded_relationship_after_expunge_is_a_detached_instance_error) {
+  auto& s = session();
+  auto one = s.get<Post>(one_id);
+  s.expunge(one);
+  EXPECT_THROW((void)one->author.get(), strata::DetachedInstanceError);
+}
+
+}  // namespace

@@ -1,0 +1,417 @@
+// The Session's unit of work on a real database: pending -> persistent, the identity map,
+// dirty tracking (asserting the exact UPDATE), flush order by foreign key, rollback, refresh,
+// expunge, close, autoflush, and C++ / server defaults.
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+
+namespace {
+
+using strata::col;
+using Sql = std::vector<std::string>;
+
+BACKEND_SUITE(SessionTest);
+
+// ---- pending, insert, identity map ---------------------------------------------------------
+
+TEST_P(SessionTest, add_makes_an_object_pending_and_commit_inserts_it_with_a_new_id) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "ann@example.com"});
+  EXPECT_TRUE(s.contains(u)) << "add() did not put the object in the session";
+  EXPECT_EQ(u->id, 0) << "a pending object got a key before any flush";
+  EXPECT_TRUE(sql().empty()) << "add() talked to the database:\n" << dump();
+
+  s.commit();
+  EXPECT_EQ(sql(), (Sql{"BEGIN",
+                        spelled("INSERT INTO {user} (username, email, bio, role, active) "
+                                "VALUES (?, ?, ?, ?, ?)"),
+                        "COMMIT"}))
+      << "commit of one pending object is not BEGIN, one INSERT, COMMIT\n"
+      << dump();
+  EXPECT_EQ(statements()[1].params, "'ann', 'ann@example.com', NULL, 0, 1");
+  EXPECT_GT(u->id, 0) << "the database-assigned key was not written back into the object";
+
+  auto other = db().new_session();
+  auto loaded = other.get<User>(u->id);
+  ASSERT_TRUE(loaded) << "the committed row is not visible to another session";
+  EXPECT_EQ(loaded->username, "ann");
+}
+
+TEST_P(SessionTest, flush_inserts_objects_in_the_order_they_were_added) {
+  auto& s = session();
+  for (auto name : {"c", "a", "b"})
+    s.add(User{.username = name, .email = std::string(name) + "@example.com"});
+  s.flush();
+  std::vector<std::string> params;
+  for (const auto& st : statements())
+    if (st.sql.starts_with("INSERT")) params.push_back(st.params.substr(0, 3));
+  EXPECT_EQ(params, (Sql{"'c'", "'a'", "'b'"})) << "INSERTs do not follow add() order";
+}
+
+TEST_P(SessionTest, get_twice_returns_the_same_object_and_queries_once) {
+  auto added = session().add(User{.username = "ann", .email = "a@x"});
+  session().commit();
+  auto id = added->id;
+  added.reset();
+  session().expunge_all();
+  clear_sql();
+
+  auto a = session().get<User>(id);
+  auto b = session().get<User>(id);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a, b) << "identity map broken: one row, two objects";
+  EXPECT_EQ(selects().size(), 1u) << "the second get() did not come from the identity map\n"
+                                  << dump();
+}
+
+TEST_P(SessionTest, query_returns_the_objects_already_in_the_identity_map) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  u->bio = "changed in memory";
+  auto found = s.query<User>().filter_by(&User::username, "ann").all();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0], u) << "a query built a second object for a row the session holds";
+  EXPECT_EQ(found[0]->bio, "changed in memory") << "loading overwrote in-memory state";
+}
+
+TEST_P(SessionTest, get_of_a_missing_key_returns_null) {
+  EXPECT_EQ(session().get<User>(12345), nullptr) << "get() of a missing key must return null";
+}
+
+TEST_P(SessionTest, add_all_adds_every_object) {
+  auto& s = session();
+  std::vector<std::shared_ptr<User>> users{
+      std::make_shared<User>(User{.username = "a", .email = "a@x"}),
+      std::make_shared<User>(User{.username = "b", .email = "b@x"})};
+  s.add_all(users);
+  s.commit();
+  EXPECT_EQ(s.query<User>().count(), 2);
+  EXPECT_GT(users[1]->id, users[0]->id);
+}
+
+TEST_P(SessionTest, explicit_primary_key_is_inserted_as_given) {
+  auto& s = session();
+  auto u = s.add(User{.id = 100, .username = "ann", .email = "a@x"});
+  s.commit();
+  EXPECT_EQ(u->id, 100);
+  clear_sql();
+  EXPECT_EQ(s.get<User>(100), u) << "the object is not in the identity map under its key";
+  EXPECT_TRUE(selects().empty()) << dump();
+}
+
+TEST_P(SessionTest, changing_the_primary_key_updates_the_row_and_the_identity_map) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  auto old_id = u->id;
+  u->id = 500;
+  s.commit();
+  EXPECT_EQ(s.get<User>(500), u) << "the identity map still knows the object by its old key";
+  EXPECT_EQ(s.get<User>(old_id), nullptr);
+  s.commit();  // an in-memory database has one connection: give it back
+  auto other = db().new_session();
+  EXPECT_NE(other.get<User>(500), nullptr) << "the key change did not reach the row";
+}
+
+TEST_P(SessionTest, a_session_destroyed_with_flushed_changes_rolls_them_back) {
+  {
+    auto s = db().new_session();
+    s.add(User{.username = "ann", .email = "a@x"});
+    s.flush();
+  }
+  EXPECT_EQ(session().query<User>().count(), 0) << "a destroyed session committed its work";
+}
+
+// ---- dirty tracking ------------------------------------------------------------------------
+
+TEST_P(SessionTest, changing_one_field_updates_only_that_column) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  clear_sql();
+
+  u->email = "new@x";
+  EXPECT_TRUE(s.is_modified(u)) << "a changed field is not seen as a modification";
+  s.commit();
+  EXPECT_EQ(sql(),
+            (Sql{"BEGIN", spelled("UPDATE {user} SET email = ? WHERE {user}.id = ?"), "COMMIT"}))
+      << "the UPDATE must set the changed column only\n"
+      << dump();
+  EXPECT_EQ(statements()[1].params, "'new@x', " + std::to_string(u->id));
+  EXPECT_FALSE(s.is_modified(u)) << "after commit the object still looks modified";
+}
+
+TEST_P(SessionTest, commit_without_changes_issues_no_update) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  clear_sql();
+  u->email = std::string("a@x");  // the same value again
+  EXPECT_FALSE(s.is_modified(u));
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << "an unchanged object was written\n" << dump();
+}
+
+TEST_P(SessionTest, setting_an_optional_field_to_null_updates_it_to_null) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x", .bio = "hi"});
+  s.commit();
+  clear_sql();
+  u->bio.reset();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {user} SET bio = ? WHERE {user}.id = ?")}));
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<User>(u->id)->bio, std::nullopt) << "bio was not set to NULL";
+}
+
+// ---- flush order ---------------------------------------------------------------------------
+
+TEST_P(SessionTest, flush_inserts_parent_before_child_and_fills_the_foreign_key) {
+  auto& s = session();
+  auto u = std::make_shared<User>(User{.username = "ann", .email = "a@x"});
+  auto p = s.add(Post{.title = "first", .author = u});  // only the post is added
+  s.commit();
+  EXPECT_EQ(writes(),
+            (Sql{spelled("INSERT INTO {user} (username, email, bio, role, active) VALUES "
+                         "(?, ?, ?, ?, ?)"),
+                 spelled("INSERT INTO {post} (title, body, votes, rating, user_id) VALUES "
+                         "(?, ?, ?, ?, ?)")}))
+      << "the child was not inserted after the parent it refers to\n"
+      << dump();
+  EXPECT_TRUE(s.contains(u)) << "save-update cascade: the new author did not join the session";
+  EXPECT_GT(u->id, 0);
+  EXPECT_EQ(p->user_id, u->id) << "post.user_id was not filled from post.author at flush";
+}
+
+TEST_P(SessionTest, flush_deletes_children_before_parents) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  auto p = s.add(Post{.title = "first", .author = u});
+  s.commit();
+  clear_sql();
+
+  s.delete_(u);  // the parent first, on purpose
+  s.delete_(p);
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {post} WHERE {post}.id = ?"),
+                           spelled("DELETE FROM {user} WHERE {user}.id = ?")}))
+      << "DELETEs must run children first\n"
+      << dump();
+  EXPECT_FALSE(s.contains(u));
+  EXPECT_EQ(s.query<User>().count(), 0);
+}
+
+TEST_P(SessionTest, delete_then_commit_removes_the_row) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  auto id = u->id;
+  s.delete_(u);
+  EXPECT_EQ(s.get<User>(id), nullptr) << "get() returned an object marked for deletion";
+  s.commit();
+  EXPECT_FALSE(s.contains(u)) << "a deleted object stayed in the session after commit";
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<User>(id), nullptr) << "the row is still in the database";
+}
+
+TEST_P(SessionTest, deleting_a_pending_object_just_forgets_it) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.delete_(u);
+  s.commit();
+  EXPECT_FALSE(s.contains(u));
+  EXPECT_TRUE(writes().empty()) << "a pending object that was deleted reached the database\n"
+                                << dump();
+}
+
+TEST_P(SessionTest, add_after_delete_keeps_the_object) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  clear_sql();
+  s.delete_(u);
+  s.add(u);
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << "add() did not cancel delete_()\n" << dump();
+  EXPECT_TRUE(s.contains(u));
+}
+
+// ---- rollback ------------------------------------------------------------------------------
+
+TEST_P(SessionTest, rollback_discards_pending_and_flushed_new_objects) {
+  auto& s = session();
+  auto kept = s.add(User{.username = "kept", .email = "k@x"});
+  s.commit();
+  auto flushed = s.add(User{.username = "flushed", .email = "f@x"});
+  s.flush();
+  ASSERT_GT(flushed->id, 0);
+  auto pending = s.add(User{.username = "pending", .email = "p@x"});
+
+  s.rollback();
+  EXPECT_FALSE(s.contains(flushed)) << "an object inserted in the rolled-back transaction stayed";
+  EXPECT_FALSE(s.contains(pending)) << "a pending object survived rollback()";
+  EXPECT_EQ(flushed->id, 0) << "the key the database assigned was not reset by rollback()";
+  EXPECT_TRUE(s.contains(kept));
+  EXPECT_EQ(s.query<User>().count(), 1) << "the rolled-back INSERT reached the database";
+}
+
+TEST_P(SessionTest, rollback_restores_modified_fields_of_persistent_objects) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x", .bio = "old"});
+  s.commit();
+
+  u->email = "flushed@x";
+  s.flush();  // the UPDATE runs, then the transaction is rolled back
+  u->bio = "not flushed";
+  s.rollback();
+  EXPECT_EQ(u->email, "a@x") << "a flushed change survived rollback() in memory";
+  EXPECT_EQ(u->bio, "old") << "an unflushed change survived rollback()";
+  EXPECT_FALSE(s.is_modified(u));
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<User>(u->id)->email, "a@x") << "the rolled-back UPDATE was committed";
+}
+
+TEST_P(SessionTest, rollback_undeletes_deleted_objects) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  s.delete_(u);
+  s.flush();
+  EXPECT_FALSE(s.contains(u));
+  s.rollback();
+  EXPECT_TRUE(s.contains(u)) << "rollback() did not bring back a deleted object";
+  EXPECT_EQ(s.get<User>(u->id), u) << "the undeleted object is not back in the identity map";
+  EXPECT_EQ(s.query<User>().count(), 1);
+}
+
+// ---- refresh, expunge, close ---------------------------------------------------------------
+
+TEST_P(SessionTest, refresh_reloads_the_object_from_the_database) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  s.execute("UPDATE " + q("user") + " SET email = " + ph(1) + " WHERE id = " + ph(2),
+            {std::string("raw@x"), u->id});
+  u->bio = "unsaved";
+  s.refresh(u);
+  EXPECT_EQ(u->email, "raw@x") << "refresh() did not read the row again";
+  EXPECT_EQ(u->bio, std::nullopt) << "refresh() kept an unsaved in-memory change";
+  EXPECT_FALSE(s.is_modified(u)) << "after refresh() the snapshot is stale";
+}
+
+TEST_P(SessionTest, rollback_after_refresh_restores_the_committed_values) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  s.execute("UPDATE " + q("user") + " SET email = 'raw@x'");
+  s.refresh(u);
+  ASSERT_EQ(u->email, "raw@x");
+  s.rollback();
+  EXPECT_EQ(u->email, "a@x") << "rollback() left the object with a rolled-back value";
+  EXPECT_EQ(s.query<User>().filter_by(&User::email, "a@x").count(), 1);
+}
+
+TEST_P(SessionTest, refresh_of_a_row_deleted_elsewhere_is_an_invalid_request) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  s.execute("DELETE FROM " + q("user"));
+  EXPECT_THROW(s.refresh(u), strata::InvalidRequestError);
+  s.rollback();
+}
+
+TEST_P(SessionTest, expunge_forgets_one_object) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  auto v = s.add(User{.username = "bob", .email = "b@x"});
+  s.commit();
+  s.expunge(u);
+  EXPECT_FALSE(s.contains(u));
+  EXPECT_TRUE(s.contains(v));
+  u->email = "ignored@x";
+  s.commit();
+  clear_sql();
+  auto again = s.get<User>(u->id);
+  EXPECT_NE(again, u) << "the expunged object is still in the identity map";
+  EXPECT_EQ(again->email, "a@x") << "a change to an expunged object was flushed";
+  EXPECT_EQ(selects().size(), 1u) << dump();
+}
+
+TEST_P(SessionTest, expunge_all_forgets_every_object) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  auto pending = s.add(User{.username = "bob", .email = "b@x"});
+  s.expunge_all();
+  EXPECT_FALSE(s.contains(u));
+  EXPECT_FALSE(s.contains(pending));
+  s.commit();
+  EXPECT_EQ(s.query<User>().count(), 1) << "an expunged pending object was inserted";
+  EXPECT_NE(s.get<User>(u->id), u);
+}
+
+TEST_P(SessionTest, close_rolls_back_and_forgets_everything) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  u->email = "changed@x";
+  auto pending = s.add(User{.username = "bob", .email = "b@x"});
+  s.flush();
+  s.close();
+  EXPECT_FALSE(s.contains(u));
+  EXPECT_FALSE(s.contains(pending));
+  EXPECT_EQ(s.query<User>().count(), 1) << "close() did not roll back the flushed INSERT";
+  EXPECT_EQ(s.get<User>(u->id)->email, "a@x") << "close() did not roll back the UPDATE";
+}
+
+// ---- autoflush -----------------------------------------------------------------------------
+
+TEST_P(SessionTest, autoflush_makes_pending_objects_visible_to_queries) {
+  auto& s = session();
+  s.add(User{.username = "ann", .email = "a@x"});
+  EXPECT_EQ(s.query<User>().count(), 1) << "the query did not flush the pending add first";
+  s.rollback();
+  EXPECT_EQ(s.query<User>().count(), 0);
+}
+
+TEST_P(SessionTest, without_autoflush_queries_do_not_flush) {
+  auto& s = session();
+  s.set_autoflush(false);
+  s.add(User{.username = "ann", .email = "a@x"});
+  EXPECT_EQ(s.query<User>().count(), 0) << "a query flushed although autoflush is off";
+  s.flush();
+  EXPECT_EQ(s.query<User>().count(), 1);
+}
+
+// ---- defaults ------------------------------------------------------------------------------
+
+TEST_P(SessionTest, server_default_applies_when_an_optional_member_is_unset) {
+  auto& s = session();
+  auto t = s.add(Task{.title = "write tests"});
+  auto done = s.add(Task{.title = "ship", .status = "done"});
+  s.commit();
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Task>(t->id)->status, "new") << "the server default was not applied";
+  EXPECT_EQ(other.get<Task>(done->id)->status, "done") << "the server default overrode a value";
+
+  BACKEND_REQUIRE(db().dialect().supports_returning());
+  EXPECT_EQ(t->status, "new") << "the server default was not read back into the object";
+  EXPECT_FALSE(s.is_modified(t)) << "reading back the server default left the object dirty";
+}
+
+TEST_P(SessionTest, cpp_default_applies_when_an_optional_member_is_unset) {
+  auto& s = session();
+  auto t = s.add(Task{.title = "a"});
+  auto given = s.add(Task{.title = "b", .priority = 7, .note = "mine"});
+  s.commit();
+  EXPECT_EQ(t->priority, 3) << "default_(3) was not applied at INSERT";
+  EXPECT_EQ(t->note, "none") << "default_(callable) was not applied at INSERT";
+  EXPECT_EQ(given->priority, 7) << "default_() overrode a value";
+  EXPECT_EQ(given->note, "mine");
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Task>(t->id)->priority, 3) << "the default did not reach the row";
+}
+
+}  // namespace

@@ -1,0 +1,291 @@
+// Types through a real database: every built-in type and its std::optional (values and NULL)
+// round-trips; enums by number and by label; a user Convert type; edge values; and values the
+// model cannot hold (NULL, wrong kind, out of range) raise DataError naming the column.
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "backend.hpp"
+
+namespace {
+
+using namespace std::chrono;
+using strata::col;
+
+BACKEND_SUITE(TypesTest);
+
+strata::Blob bytes(std::initializer_list<unsigned char> values) {
+  strata::Blob b;
+  for (auto v : values) b.push_back(static_cast<std::byte>(v));
+  return b;
+}
+
+const strata::DateTime kStamp = sys_days{2024y / 2 / 29} + 13h + 14min + 15s + 123456us;
+const strata::Time kTime{23h + 59min + 59s + 999999us};
+
+Sample every_type_set() {
+  Sample x;
+  x.i16 = std::numeric_limits<std::int16_t>::min();
+  x.i32 = std::numeric_limits<std::int32_t>::max();
+  x.i64 = std::numeric_limits<std::int64_t>::min();
+  x.real = 3.141592653589793;
+  x.real32 = 1.5f;
+  x.flag = true;
+  x.name = "Zoë \"double\" 'single'";
+  x.text = std::string("line one\nline two\t") + std::string(5000, 'x');
+  x.data = bytes({0x00, 0xff, 0x10, 0x00});
+  x.day = 2024y / 2 / 29;
+  x.at = kTime;
+  x.stamp = kStamp;
+  x.role = Role::admin;
+  x.mood = Mood::grumpy;
+  x.price = Money{-1999};
+  return x;
+}
+
+// ---- round trips ---------------------------------------------------------------------------
+
+TEST_P(TypesTest, every_builtin_type_round_trips) {
+  auto& s = session();
+  auto id = s.add(every_type_set())->id;
+  s.commit();
+  id = s.query<Sample>().one()->id;
+  s.expunge_all();
+
+  auto got = s.get<Sample>(id);
+  ASSERT_TRUE(got);
+  const Sample want = every_type_set();
+  EXPECT_EQ(got->i16, want.i16) << "int16 minimum lost";
+  EXPECT_EQ(got->i32, want.i32) << "int32 maximum lost";
+  EXPECT_EQ(got->i64, want.i64) << "int64 minimum lost";
+  EXPECT_EQ(got->real, want.real) << "double lost precision";
+  EXPECT_EQ(got->real32, want.real32);
+  EXPECT_EQ(got->flag, want.flag);
+  EXPECT_EQ(got->name, want.name) << "text with quotes or UTF-8 changed";
+  EXPECT_EQ(got->text, want.text) << "long text with control characters changed";
+  EXPECT_EQ(got->data, want.data) << "blob with zero bytes changed";
+  EXPECT_EQ(got->day, want.day) << "date changed";
+  EXPECT_TRUE(got->at == want.at) << "time changed: " << strata::to_iso(got->at);
+  EXPECT_TRUE(got->stamp == want.stamp) << "datetime changed: " << strata::to_iso(got->stamp);
+  EXPECT_EQ(got->role, want.role);
+  EXPECT_EQ(got->mood, want.mood);
+  EXPECT_EQ(got->price, want.price) << "Convert<Money, int64> did not round-trip";
+}
+
+TEST_P(TypesTest, optional_members_round_trip_their_values) {
+  auto& s = session();
+  Sample x;
+  x.opt_i16 = std::int16_t{-7};
+  x.opt_i32 = -2147483647 - 1;
+  x.opt_i64 = std::numeric_limits<std::int64_t>::max();
+  x.opt_real = -0.25;
+  x.opt_real32 = 2.5f;
+  x.opt_flag = false;  // present and false is not NULL
+  x.opt_name = "";     // present and empty is not NULL
+  x.opt_text = "t";
+  x.opt_data = strata::Blob{};
+  x.opt_day = 1999y / 12 / 31;
+  x.opt_at = strata::Time{0us};
+  x.opt_stamp = kStamp;
+  x.opt_role = Role::writer;
+  x.opt_mood = Mood::happy;
+  x.opt_price = Money{0};
+  auto added = s.add(x);
+  s.commit();
+  auto id = added->id;
+  s.expunge_all();
+
+  auto got = s.get<Sample>(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->opt_i16, x.opt_i16);
+  EXPECT_EQ(got->opt_i32, x.opt_i32);
+  EXPECT_EQ(got->opt_i64, x.opt_i64);
+  EXPECT_EQ(got->opt_real, x.opt_real);
+  EXPECT_EQ(got->opt_real32, x.opt_real32);
+  EXPECT_EQ(got->opt_flag, false) << "optional<bool>{false} came back as "
+                                  << got->opt_flag.has_value();
+  EXPECT_EQ(got->opt_name, std::optional<std::string>("")) << "an empty string became NULL";
+  EXPECT_EQ(got->opt_text, x.opt_text);
+  EXPECT_EQ(got->opt_data, std::optional<strata::Blob>(strata::Blob{}))
+      << "an empty blob became NULL";
+  EXPECT_EQ(got->opt_day, x.opt_day);
+  EXPECT_TRUE(got->opt_at == x.opt_at) << "midnight was lost";
+  EXPECT_TRUE(got->opt_stamp == x.opt_stamp);
+  EXPECT_EQ(got->opt_role, x.opt_role);
+  EXPECT_EQ(got->opt_mood, x.opt_mood);
+  EXPECT_EQ(got->opt_price, x.opt_price);
+}
+
+TEST_P(TypesTest, unset_optional_members_are_stored_as_null_and_load_as_nullopt) {
+  auto& s = session();
+  auto added = s.add(Sample{});
+  s.commit();
+  auto id = added->id;
+
+  auto row = s.execute(
+      "SELECT opt_i16, opt_i32, opt_i64, opt_real, opt_real32, opt_flag, "
+      "opt_name, opt_text, opt_data, opt_day, opt_at, opt_stamp, opt_role, "
+      "opt_mood, opt_price FROM sample WHERE id = " +
+          ph(1),
+      {id});
+  ASSERT_EQ(row.size(), 1u);
+  for (std::size_t i = 0; i < row.rows[0].size(); ++i)
+    EXPECT_TRUE(strata::is_null(row.rows[0][i]))
+        << "column " << row.columns[i] << " is not NULL for an unset optional member";
+
+  s.expunge_all();
+  auto got = s.get<Sample>(id);
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->opt_i16 || got->opt_i32 || got->opt_i64 || got->opt_real || got->opt_real32 ||
+               got->opt_flag || got->opt_name || got->opt_text || got->opt_data || got->opt_day ||
+               got->opt_at || got->opt_stamp || got->opt_role || got->opt_mood || got->opt_price)
+      << "a NULL column loaded as a value";
+}
+
+TEST_P(TypesTest, enum_without_labels_is_stored_as_its_number) {
+  auto& s = session();
+  auto added = s.add(Sample{.role = Role::admin, .opt_role = Role::writer});
+  s.commit();
+  auto r = s.execute("SELECT role, opt_role FROM sample WHERE id = " + ph(1), {added->id});
+  EXPECT_EQ(r.rows.at(0).get<std::int64_t>("role"), 2) << "Role::admin is not stored as 2";
+  EXPECT_EQ(r.rows.at(0).get<std::int64_t>("opt_role"), 1);
+}
+
+TEST_P(TypesTest, enum_with_labels_is_stored_as_its_name) {
+  auto& s = session();
+  auto added = s.add(Sample{.mood = Mood::grumpy, .opt_mood = Mood::happy});
+  s.commit();
+  auto r = s.execute("SELECT mood, opt_mood FROM sample WHERE id = " + ph(1), {added->id});
+  EXPECT_EQ(r.rows.at(0).get<std::string>("mood"), "grumpy") << "EnumLabels were not used";
+  EXPECT_EQ(r.rows.at(0).get<std::string>("opt_mood"), "happy");
+  // And a query compares by label.
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::mood) == Mood::grumpy).count(), 1);
+}
+
+TEST_P(TypesTest, convert_type_is_stored_as_its_stored_type) {
+  auto& s = session();
+  auto added = s.add(Sample{.price = Money{12345}});
+  s.commit();
+  auto r = s.execute("SELECT price FROM sample WHERE id = " + ph(1), {added->id});
+  EXPECT_EQ(r.rows.at(0).get<std::int64_t>(0), 12345) << "Money is not stored as its cents";
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::price) > Money{100}).count(), 1)
+      << "a Convert type cannot be compared in a query";
+  EXPECT_EQ(r.rows.at(0).get<Money>(0), Money{12345}) << "Row::get<Money> does not convert";
+}
+
+TEST_P(TypesTest, empty_blob_is_stored_as_an_empty_blob_not_null) {
+  auto& s = session();
+  auto added = s.add(Sample{.data = {}});
+  s.commit();
+  auto r = s.execute("SELECT data FROM sample WHERE id = " + ph(1), {added->id});
+  ASSERT_FALSE(strata::is_null(r.rows.at(0)[0])) << "an empty blob was stored as NULL";
+  EXPECT_TRUE(r.rows.at(0).get<strata::Blob>(0).empty());
+  s.expunge_all();
+  EXPECT_TRUE(s.get<Sample>(added->id)->data.empty());
+}
+
+TEST_P(TypesTest, datetime_keeps_microseconds_and_orders_by_time) {
+  auto& s = session();
+  auto earlier = s.add(Sample{.stamp = kStamp});
+  auto later = s.add(Sample{.stamp = kStamp + 1us});
+  s.commit();
+  s.expunge_all();
+  EXPECT_TRUE(s.get<Sample>(later->id)->stamp == kStamp + 1us) << "microseconds were lost";
+  auto ordered = s.query<Sample>().order_by(strata::desc(&Sample::stamp)).all();
+  ASSERT_EQ(ordered.size(), 2u);
+  EXPECT_EQ(ordered[0]->id, later->id) << "datetimes one microsecond apart sort wrongly";
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::stamp) > kStamp).count(), 1)
+      << "a datetime comparison ignores microseconds";
+  (void)earlier;
+}
+
+TEST_P(TypesTest, comparing_an_int32_column_with_a_wider_value_does_not_wrap) {
+  auto& s = session();
+  s.add(Sample{.i32 = 5});
+  s.commit();
+  // 3'000'000'000 wraps to -1'294'967'296 as an int32.
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::i32) < std::int64_t{3'000'000'000}).count(), 1)
+      << "the value was narrowed to the column's type before comparing";
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::i32) < 5.5).count(), 1)
+      << "a fractional value was truncated before comparing";
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::i32) > 5.5).count(), 0);
+}
+
+TEST_P(TypesTest, bulk_update_of_an_int32_column_with_an_out_of_range_value_is_a_data_error) {
+  auto& s = session();
+  auto added = s.add(Sample{.i32 = 5});
+  s.commit();
+  EXPECT_THROW(s.query<Sample>().update(strata::set(&Sample::i32, std::int64_t{5'000'000'000})),
+               strata::DataError)
+      << "set() silently wrapped a value that does not fit the int32 member";
+  s.rollback();
+  EXPECT_EQ(s.get<Sample>(added->id)->i32, 5);
+}
+
+// ---- values the model cannot hold -----------------------------------------------------------
+
+class LooseTablesTest : public TypesTest {
+ protected:
+  void SetUp() override {
+    TypesTest::SetUp();
+    create_loose_tables();
+  }
+  void TearDown() override {
+    drop_loose_tables();
+    TypesTest::TearDown();
+  }
+  // Raw INSERT INTO table (id, column) VALUES (1, value).
+  void insert(const std::string& table, const std::string& column, strata::Value value) {
+    session().execute("INSERT INTO " + table + " (id, " + column + ") VALUES (1, " + ph(1) + ")",
+                      {std::move(value)});
+    session().commit();
+  }
+  // The DataError of loading the rows of M, or "" when they load.
+  template <class M>
+  std::string load_error() {
+    try {
+      session().query<M>().all();
+    } catch (const strata::DataError& e) {
+      session().rollback();
+      return e.what();
+    }
+    return "";
+  }
+};
+INSTANTIATE_TEST_SUITE_P(backends, LooseTablesTest, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+TEST_P(LooseTablesTest, values_that_fit_load) {
+  insert("loose_name", "name", std::string("ok"));
+  insert("loose_small", "small", std::int64_t{-2147483648});
+  EXPECT_EQ(load_error<StrictName>(), "");
+  EXPECT_EQ(load_error<StrictSmall>(), "");
+  EXPECT_EQ(session().query<StrictSmall>().one()->small, -2147483648);
+}
+
+TEST_P(LooseTablesTest, null_in_a_non_optional_member_is_a_data_error_naming_the_column) {
+  insert("loose_name", "name", strata::null);
+  auto error = load_error<StrictName>();
+  ASSERT_NE(error, "") << "NULL loaded into a non-optional std::string without an error";
+  EXPECT_NE(error.find("loose_name.name"), std::string::npos) << "column not named: " << error;
+  EXPECT_NE(error.find("NULL"), std::string::npos) << error;
+}
+
+TEST_P(LooseTablesTest, text_in_an_integer_member_is_a_data_error_naming_the_column) {
+  insert("loose_amount", "amount", std::string("not a number"));
+  auto error = load_error<StrictAmount>();
+  ASSERT_NE(error, "") << "text loaded into an int64 member without an error";
+  EXPECT_NE(error.find("loose_amount.amount"), std::string::npos) << "not named: " << error;
+  EXPECT_NE(error.find("not a number"), std::string::npos) << error;
+}
+
+TEST_P(LooseTablesTest, int32_out_of_range_is_a_data_error_naming_the_column) {
+  insert("loose_small", "small", std::int64_t{5'000'000'000});
+  auto error = load_error<StrictSmall>();
+  ASSERT_NE(error, "") << "5000000000 loaded into an int32 member without an error";
+  EXPECT_NE(error.find("loose_small.small"), std::string::npos) << "not named: " << error;
+  EXPECT_NE(error.find("5000000000"), std::string::npos) << error;
+}
+
+}  // namespace
