@@ -4,8 +4,9 @@
 #include <cstdio>
 #include <utility>
 
-#include "file_format.hpp"
 #include "strata/error.hpp"
+
+#include "file_format.hpp"
 
 namespace strata::migrate::detail::file {
 namespace {
@@ -249,9 +250,9 @@ void emit_seq(const YamlNode& n, std::size_t indent, std::string& out) {
 void check_utf8(const YamlNode& n) {
   const auto check = [](const std::string& s) {
     if (const auto at = find_invalid_utf8(s)) {
-      throw ArgumentError("cannot write a migration file: the string " + double_quoted(s.substr(0, *at)) +
-                          "... is not valid UTF-8 at byte " + std::to_string(*at) +
-                          "; migration files are UTF-8 text");
+      throw ArgumentError("cannot write a migration file: the string " +
+                          double_quoted(s.substr(0, *at)) + "... is not valid UTF-8 at byte " +
+                          std::to_string(*at) + "; migration files are UTF-8 text");
     }
   };
   check(n.scalar);

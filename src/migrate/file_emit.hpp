@@ -25,10 +25,10 @@ struct YamlNode {
   struct Item;   // a value in a sequence, with an optional comment line above it
 
   Kind kind = Kind::text;
-  std::string scalar;         // text, sql, word
-  std::vector<Item> items;    // seq
+  std::string scalar;          // text, sql, word
+  std::vector<Item> items;     // seq
   std::vector<Entry> entries;  // map
-  bool flow = false;          // seq/map: one line ({a: 1}, [a, b]) when no string spans lines
+  bool flow = false;           // seq/map: one line ({a: 1}, [a, b]) when no string spans lines
 
   static YamlNode text(std::string s);
   static YamlNode sql(std::string s);

@@ -14,17 +14,22 @@ using schema::ReferentialAction;
 using schema::TypeKind;
 
 constexpr std::pair<std::string_view, TypeKind> kTypes[] = {
-    {"Integer", TypeKind::integer},    {"BigInteger", TypeKind::big_integer},
+    {"Integer", TypeKind::integer},
+    {"BigInteger", TypeKind::big_integer},
     {"SmallInteger", TypeKind::small_integer},
-    {"Float", TypeKind::float_},       {"Boolean", TypeKind::boolean},
-    {"String", TypeKind::string},      {"Text", TypeKind::text},
-    {"Blob", TypeKind::blob},          {"Date", TypeKind::date},
-    {"Time", TypeKind::time},          {"DateTime", TypeKind::datetime},
+    {"Float", TypeKind::float_},
+    {"Boolean", TypeKind::boolean},
+    {"String", TypeKind::string},
+    {"Text", TypeKind::text},
+    {"Blob", TypeKind::blob},
+    {"Date", TypeKind::date},
+    {"Time", TypeKind::time},
+    {"DateTime", TypeKind::datetime},
 };
 
-constexpr ReferentialAction kActions[] = {
-    ReferentialAction::no_action, ReferentialAction::restrict, ReferentialAction::cascade,
-    ReferentialAction::set_null, ReferentialAction::set_default};
+constexpr ReferentialAction kActions[] = {ReferentialAction::no_action, ReferentialAction::restrict,
+                                          ReferentialAction::cascade, ReferentialAction::set_null,
+                                          ReferentialAction::set_default};
 
 template <std::size_t I = 0>
 void collect_names(std::vector<std::string_view>& out) {
@@ -111,7 +116,8 @@ std::string type_names_list() {
 
 std::optional<ReferentialAction> parse_referential_action(std::string_view text) {
   std::string wanted(text);
-  for (char& c : wanted) c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : wanted)
+    c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   for (ReferentialAction a : kActions) {
     if (schema::to_sql(a) == wanted) return a;
   }

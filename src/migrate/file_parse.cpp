@@ -5,29 +5,31 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include "strata/migrate/errors.hpp"
+#include "strata/migrate/file.hpp"
 
 #include "file_format.hpp"
 #include "file_read.hpp"
-#include "strata/migrate/errors.hpp"
-#include "strata/migrate/file.hpp"
 
 namespace strata::migrate {
 namespace {
 
-using detail::file::Field;
-using detail::file::Fields;
-using detail::file::FileReader;
+using namespace detail::file;  // the checked readers (file_read.hpp) and the vocabulary
 
 // One operation's fields, named after its kind ("create_index") in messages.
-Fields op_fields(const FileReader& file, const YAML::Node& value, int line,
-                 std::string_view kind, std::vector<std::string_view> known) {
+Fields op_fields(const FileReader& file, const YAML::Node& value, int line, std::string_view kind,
+                 std::vector<std::string_view> known) {
   return Fields(file, value, line, std::string(kind), std::move(known));
 }
 
@@ -97,7 +99,7 @@ std::vector<T> read_entries(const Field& f, std::string_view item_name,
                             const std::vector<std::string_view>& known, Read read) {
   std::vector<T> out;
   const std::string owner = std::string(item_name) + " of " + f.owner;
-  detail::file::for_each_item(f, std::string(item_name) + " maps", [&](const YAML::Node& item, int line) {
+  for_each_item(f, std::string(item_name) + " maps", [&](const YAML::Node& item, int line) {
     out.push_back(read(Fields(*f.file, item, line, owner, known)));
   });
   return out;
@@ -105,14 +107,14 @@ std::vector<T> read_entries(const Field& f, std::string_view item_name,
 
 schema::Table read_table(const FileReader& file, const YAML::Node& value, int line,
                          std::string_view kind) {
-  const Fields f = op_fields(file, value, line, kind,
-                             {"name", "columns", "primary_key", "indexes", "uniques",
-                              "foreign_keys", "checks"});
+  const Fields f =
+      op_fields(file, value, line, kind,
+                {"name", "columns", "primary_key", "indexes", "uniques", "foreign_keys", "checks"});
   schema::Table t;
   t.name = read_string(f.need("name"));
   const Field columns = f.need("columns");
   const std::string column_owner = "column of " + std::string(kind);
-  detail::file::for_each_item(columns, "column maps", [&](const YAML::Node& item, int item_line) {
+  for_each_item(columns, "column maps", [&](const YAML::Node& item, int item_line) {
     t.columns.push_back(read_column(file, item, item_line, column_owner));
   });
   if (auto v = f.get("primary_key"); v && !v->value.IsNull()) {
@@ -127,8 +129,8 @@ schema::Table read_table(const FileReader& file, const YAML::Node& value, int li
     t.uniques = read_entries<schema::UniqueConstraint>(*v, "unique", kUniqueFields, read_unique);
   }
   if (auto v = f.get("foreign_keys")) {
-    t.foreign_keys = read_entries<schema::ForeignKey>(*v, "foreign key", kForeignKeyFields,
-                                                      read_foreign_key);
+    t.foreign_keys =
+        read_entries<schema::ForeignKey>(*v, "foreign key", kForeignKeyFields, read_foreign_key);
   }
   if (auto v = f.get("checks")) {
     t.checks = read_entries<schema::CheckConstraint>(*v, "check", kCheckFields, read_check);
@@ -140,18 +142,20 @@ schema::Table read_table(const FileReader& file, const YAML::Node& value, int li
 std::map<std::string, std::string> read_statements(const Field& f) {
   if (f.value.IsScalar()) return {{"*", read_string(f)}};
   if (!f.value.IsMap()) {
-    f.fail("must be SQL text, or a map of dialect to SQL (sqlite: ..., postgresql: ..., \"*\": "
-           "...); found " + detail::file::found(f.value));
+    f.fail(
+        "must be SQL text, or a map of dialect to SQL (sqlite: ..., postgresql: ..., \"*\": "
+        "...); found " +
+        found(f.value));
   }
   const Fields dialects(*f.file, f.value, f.line, "'" + f.key + "' of " + f.owner, {}, true);
   std::map<std::string, std::string> out;
   for (const Field& d : dialects.all()) {
     // Any dialect name may appear (for dialects added later), but a near miss of a known one
     // is a typo that would silently never run.
-    const auto guess = detail::file::closest(d.key, {"sqlite", "postgresql"});
-    if (!detail::file::is_dialect_key(d.key) || (guess && *guess != d.key)) {
-      f.file->fail(d.line, "'" + detail::file::single_line(d.key, 40) + "' in '" + f.key + "' of " +
-                               f.owner + " is not a dialect name; " +
+    const auto guess = closest(d.key, {"sqlite", "postgresql"});
+    if (!is_dialect_key(d.key) || (guess && *guess != d.key)) {
+      f.file->fail(d.line, "'" + single_line(d.key, 40) + "' in '" + f.key + "' of " + f.owner +
+                               " is not a dialect name; " +
                                (guess ? "did you mean '" + std::string(*guess) + "'? " : "") +
                                "use sqlite, postgresql, or \"*\" for any dialect");
     }
@@ -207,13 +211,17 @@ struct OperationReader {
     op.after = read_column(after);
     if (op.before.name != op.after.name) {
       file.fail(after.line, "alter_column changes one column, but 'before' names '" +
-                                detail::file::single_line(op.before.name, 40) + "' and 'after' names '" +
-                                detail::file::single_line(op.after.name, 40) +
+                                single_line(op.before.name, 40) + "' and 'after' names '" +
+                                single_line(op.after.name, 40) +
                                 "'; to rename a column use rename_column");
     }
   }
-  void operator()(CreateIndexOp& op) const { op.index = part<schema::Index>(kIndexFields, &op.table, read_index); }
-  void operator()(DropIndexOp& op) const { op.index = part<schema::Index>(kIndexFields, &op.table, read_index); }
+  void operator()(CreateIndexOp& op) const {
+    op.index = part<schema::Index>(kIndexFields, &op.table, read_index);
+  }
+  void operator()(DropIndexOp& op) const {
+    op.index = part<schema::Index>(kIndexFields, &op.table, read_index);
+  }
   void operator()(AddUniqueOp& op) const {
     op.constraint = part<schema::UniqueConstraint>(kUniqueFields, &op.table, read_unique);
   }
@@ -226,8 +234,12 @@ struct OperationReader {
   void operator()(DropForeignKeyOp& op) const {
     op.foreign_key = part<schema::ForeignKey>(kForeignKeyFields, &op.table, read_foreign_key);
   }
-  void operator()(AddCheckOp& op) const { op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check); }
-  void operator()(DropCheckOp& op) const { op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check); }
+  void operator()(AddCheckOp& op) const {
+    op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check);
+  }
+  void operator()(DropCheckOp& op) const {
+    op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check);
+  }
   void operator()(ExecuteOp& op) const {
     const Fields f = fields({"sql", "reverse", "irreversible"});
     op.sql = read_statements(f.need("sql"));
@@ -245,31 +257,31 @@ Operation read_operation(const FileReader& file, const YAML::Node& item, int lin
   constexpr std::string_view shape =
       "an operation is a map with one key, its name, holding its fields "
       "(e.g. '- create_index: {table: post, name: ix_post_user_id, columns: [user_id]}')";
-  detail::file::check_tag(file, item, line, "an operation");
+  check_tag(file, item, line, "an operation");
   if (!item.IsMap() || item.size() != 1) {
-    std::string what = detail::file::found(item);
+    std::string what = found(item);
     if (item.IsMap() && item.size() == 0) what = "an empty map";
     if (item.IsMap() && item.size() > 1) {
       what = std::to_string(item.size()) + " keys:";
-      for (const auto& entry : item) what += " " + detail::file::found(entry.first);
+      for (const auto& entry : item) what += " " + found(entry.first);
       what += " (are the fields of the operation indented under its name?)";
     }
     file.fail(line, std::string(shape) + "; found " + what);
   }
   const auto entry = *item.begin();
-  const int key_line = detail::file::line_of(entry.first, line);
-  detail::file::check_tag(file, entry.first, key_line, "an operation name");
+  const int key_line = line_of(entry.first, line);
+  check_tag(file, entry.first, key_line, "an operation name");
   if (!entry.first.IsScalar()) {
-    file.fail(key_line, std::string(shape) + "; found " + detail::file::found(entry.first) + " as its name");
+    file.fail(key_line, std::string(shape) + "; found " + found(entry.first) + " as its name");
   }
   const std::string& name = entry.first.Scalar();
-  std::optional<Operation> op = detail::file::make_operation(name);
+  std::optional<Operation> op = make_operation(name);
   if (!op) {
-    std::string message = "unknown operation '" + detail::file::single_line(name, 40) + "'; ";
-    if (const auto guess = detail::file::closest(name, detail::file::operation_names())) {
+    std::string message = "unknown operation '" + single_line(name, 40) + "'; ";
+    if (const auto guess = closest(name, operation_names())) {
       message += "did you mean '" + std::string(*guess) + "'? ";
     }
-    file.fail(key_line, message + "expected one of " + detail::file::join(detail::file::operation_names()));
+    file.fail(key_line, message + "expected one of " + join(operation_names()));
   }
   std::visit(OperationReader{file, entry.second, key_line, kind_name(*op)}, *op);
   return *op;
@@ -277,7 +289,7 @@ Operation read_operation(const FileReader& file, const YAML::Node& item, int lin
 
 std::vector<Operation> read_operations(const Field& f) {
   std::vector<Operation> out;
-  detail::file::for_each_item(f, "operations", [&](const YAML::Node& item, int line) {
+  for_each_item(f, "operations", [&](const YAML::Node& item, int line) {
     out.push_back(read_operation(*f.file, item, line));
   });
   return out;
@@ -286,23 +298,25 @@ std::vector<Operation> read_operations(const Field& f) {
 std::string read_revision_id(const Field& f, const YAML::Node& node, int line) {
   const Field id{f.file, f.owner, f.key, node, line};
   std::string s = read_string(id);
-  if (!detail::file::is_revision_id(s)) {
-    id.fail("must be a revision id: letters, digits and '_' (strata writes 12 hex digits); "
-            "found " + detail::file::found(node));
+  if (!is_revision_id(s)) {
+    id.fail(
+        "must be a revision id: letters, digits and '_' (strata writes 12 hex digits); "
+        "found " +
+        found(node));
   }
   return s;
 }
 
 Migration read_migration(const FileReader& file, const YAML::Node& root) {
-  const Fields f(file, root, 1, "the migration file",
-                 {"revision", "down_revision", "branch_labels", "message", "created", "upgrade",
-                  "downgrade"});
+  const Fields f(
+      file, root, 1, "the migration file",
+      {"revision", "down_revision", "branch_labels", "message", "created", "upgrade", "downgrade"});
   Migration m;
   const Field revision = f.need("revision");
   m.revision = read_revision_id(revision, revision.value, revision.line);
   if (auto v = f.get("down_revision"); v && !v->value.IsNull()) {
     if (v->value.IsSequence()) {
-      detail::file::for_each_item(*v, "revision ids", [&](const YAML::Node& item, int line) {
+      for_each_item(*v, "revision ids", [&](const YAML::Node& item, int line) {
         std::string id = read_revision_id(*v, item, line);
         if (std::find(m.down_revisions.begin(), m.down_revisions.end(), id) !=
             m.down_revisions.end()) {
@@ -317,9 +331,9 @@ Migration read_migration(const FileReader& file, const YAML::Node& root) {
   if (auto v = f.get("branch_labels")) {
     m.branch_labels = read_names(*v);
     for (const std::string& label : m.branch_labels) {
-      if (!detail::file::is_branch_label(label)) {
+      if (!is_branch_label(label)) {
         v->fail("must hold labels of letters, digits, '_', '.' and '-'; found '" +
-                detail::file::single_line(label, 40) + "'");
+                single_line(label, 40) + "'");
       }
     }
   }
@@ -337,7 +351,7 @@ void check_text(const FileReader& file, std::string_view text) {
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < text.size();) {
     const std::size_t at = i;
-    const std::optional<char32_t> c = detail::file::decode_utf8(text, i);
+    const std::optional<char32_t> c = decode_utf8(text, i);
     const std::string column = std::to_string(at - line_start + 1);
     if (!c) {
       char byte[8];
@@ -357,29 +371,80 @@ void check_text(const FileReader& file, std::string_view text) {
   }
 }
 
+[[noreturn]] void fail_malformed(const FileReader& file, const YAML::Exception& e) {
+  const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+  const std::string column =
+      e.mark.is_null() ? "" : " (column " + std::to_string(e.mark.column + 1) + ")";
+  // yaml-cpp 0.7 gives DeepRecursion the message "bad file".
+  if (const auto* deep = dynamic_cast<const YAML::DeepRecursion*>(&e)) {
+    file.fail(line, "malformed YAML: nested more than " + std::to_string(deep->depth()) +
+                        " levels deep" + column);
+  }
+  file.fail(line, "malformed YAML: " + e.msg + column);
+}
+
+// Records where each document starts; the first pass over the text only counts documents.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The one YAML document of the file. Not YAML::LoadAll: in yaml-cpp 0.7 it loops forever,
+// allocating, when a token cannot start a node (a stray ',' as in ",", "- a\n,"): the parser
+// reports an empty document without consuming the token (jbeder/yaml-cpp#1040, fixed upstream
+// by #1319). So a first pass asks for at most three documents, and a document that starts
+// where the previous one did is that stuck token.
+YAML::Node load_document(const FileReader& file, const std::string& text) {
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
+      const std::size_t n = starts.marks.size();
+      if (n >= 2 && starts.marks[n - 1].pos == starts.marks[n - 2].pos) {
+        const YAML::Mark at = starts.marks[n - 1];
+        const std::size_t pos = static_cast<std::size_t>(at.pos);
+        const std::string what =
+            pos < text.size() ? "'" + single_line(text.substr(pos, 1)) + "'" : "end of file";
+        file.fail(at.line + 1, "malformed YAML: unexpected " + what + " (column " +
+                                   std::to_string(at.column + 1) + ")");
+      }
+    }
+    if (starts.marks.empty()) {
+      file.fail(1,
+                "the file is empty; a migration file is a map of revision, down_revision, "
+                "message, created, upgrade and downgrade");
+    }
+    if (starts.marks.size() > 1) {
+      file.fail(starts.marks[1].line + 1,
+                "a second YAML document ('---'); a migration file holds one");
+    }
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    fail_malformed(file, e);
+  }
+}
+
 }  // namespace
 
 Migration parse(std::string_view text, std::string_view path) {
   const FileReader file{std::string(path)};
   check_text(file, text);
-  std::vector<YAML::Node> documents;
+  const YAML::Node root = load_document(file, std::string(text));
   try {
-    documents = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
-    const std::string column = e.mark.is_null() ? "" : " (column " + std::to_string(e.mark.column + 1) + ")";
-    file.fail(line, "malformed YAML: " + e.msg + column);
-  }
-  if (documents.empty()) {
-    file.fail(1, "the file is empty; a migration file is a map of revision, down_revision, "
-                 "message, created, upgrade and downgrade");
-  }
-  if (documents.size() > 1) {
-    file.fail(detail::file::line_of(documents[1], 1),
-              "a second YAML document ('---'); a migration file holds one");
-  }
-  try {
-    Migration m = read_migration(file, documents.front());
+    Migration m = read_migration(file, root);
     m.path = std::string(path);
     return m;
   } catch (const YAML::Exception& e) {

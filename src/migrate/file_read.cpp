@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 #include <utility>
 
-#include "file_format.hpp"
 #include "strata/migrate/errors.hpp"
+
+#include "file_format.hpp"
 
 namespace strata::migrate::detail::file {
 namespace {
@@ -24,10 +26,24 @@ bool is_core_tag(std::string_view tag) {
   return false;
 }
 
+// s, decoded from the file, is valid UTF-8. The file itself is (parse() checks), but escapes
+// may decode to bytes that are not: "\uD800" (a surrogate), and "\N" and "\_", which yaml-cpp
+// 0.7 decodes to the single bytes 0x85 and 0xA0 rather than to U+0085 and U+00A0.
+void check_utf8(const FileReader& file, const std::string& s, int line, const std::string& what) {
+  if (const auto at = find_invalid_utf8(s)) {
+    file.fail(line, what + " is not valid UTF-8 once its escapes are decoded (byte " +
+                        std::to_string(*at) +
+                        "); write such characters as \\uXXXX escapes, "
+                        "not \\N, \\_ or surrogates");
+  }
+}
+
 // The scalar text of f's value, which must be a scalar (a string, number or word).
 const std::string& scalar(const Field& f, std::string_view expected) {
-  check_tag(*f.file, f.value, f.line, "'" + f.key + "' of " + f.owner);
+  const std::string what = "'" + single_line(f.key, 40) + "' of " + f.owner;
+  check_tag(*f.file, f.value, f.line, what);
   if (!f.value.IsScalar()) f.fail("must be " + std::string(expected) + "; found " + found(f.value));
+  check_utf8(*f.file, f.value.Scalar(), f.value_line(), what);
   return f.value.Scalar();
 }
 
@@ -73,6 +89,7 @@ Fields::Fields(const FileReader& file, const YAML::Node& node, int line, std::st
                          (known.empty() ? std::string() : " of " + join(known)) + "; found " +
                          found(node));
   }
+  std::set<std::string> seen;  // not get(): a map may be large (execute's any_key)
   for (const auto& entry : node) {
     const int key_line = line_of(entry.first, line_);
     check_tag(file, entry.first, key_line, "a key of " + owner_);
@@ -80,13 +97,14 @@ Fields::Fields(const FileReader& file, const YAML::Node& node, int line, std::st
       file.fail(key_line, "a key of " + owner_ + " must be a name; found " + found(entry.first));
     }
     const std::string& key = entry.first.Scalar();
-    if (get(key)) {
-      file.fail(key_line, "'" + single_line(key, 40) + "' appears twice in " + owner_ +
-                              "; keep one");
+    if (!seen.insert(key).second) {
+      file.fail(key_line,
+                "'" + single_line(key, 40) + "' appears twice in " + owner_ + "; keep one");
     }
     if (!any_key && std::find(known.begin(), known.end(), key) == known.end()) {
       std::string message = "unknown field '" + single_line(key, 40) + "' in " + owner_ + "; ";
-      if (const auto guess = closest(key, known)) message += "did you mean '" + std::string(*guess) + "'? ";
+      if (const auto guess = closest(key, known))
+        message += "did you mean '" + std::string(*guess) + "'? ";
       file.fail(key_line, message + "expected " + join(known));
     }
     fields_.push_back({file_, owner_, key, entry.second, key_line});
@@ -142,6 +160,7 @@ std::vector<std::string> read_names(const Field& f) {
       f.file->fail(line, "item " + std::to_string(out.size() + 1) + " of '" + f.key + "' of " +
                              f.owner + " must be a name; found " + found(item));
     }
+    check_utf8(*f.file, item.Scalar(), line, "an item of '" + f.key + "' of " + f.owner);
     out.push_back(item.Scalar());
   });
   return out;
@@ -161,7 +180,8 @@ schema::Type read_type(const Field& f) {
     // "Strin(64)" -> "String(64)", "integer" -> "Integer": the length is kept for String.
     const bool sized = *guess == "String" && paren != std::string::npos;
     const std::string suggestion = std::string(*guess) + (sized ? name.substr(paren) : "");
-    if (parse_type_name(suggestion)) message += "did you mean '" + single_line(suggestion, 40) + "'? ";
+    if (parse_type_name(suggestion))
+      message += "did you mean '" + single_line(suggestion, 40) + "'? ";
   }
   f.fail("has " + message + "expected " + type_names_list());
 }

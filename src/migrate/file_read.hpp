@@ -72,13 +72,13 @@ class Fields {
 };
 
 // Typed values. Each fails with "'<key>' of <owner> must be ...; found ...".
-std::string read_string(const Field& f);                  // any scalar; not null
+std::string read_string(const Field& f);                          // any scalar; not null
 std::optional<std::string> read_optional_string(const Field& f);  // null -> nullopt
-bool read_bool(const Field& f);                           // true/false (also yes/no, on/off)
-std::size_t read_position(const Field& f);                // a whole number >= 0
-std::vector<std::string> read_names(const Field& f);      // [a, b]; null -> []
-schema::Type read_type(const Field& f);                   // "String(64)", "Integer", ...
-schema::ReferentialAction read_action(const Field& f);    // "CASCADE", "SET NULL", ...
+bool read_bool(const Field& f);                         // true/false (also yes/no, on/off)
+std::size_t read_position(const Field& f);              // a whole number >= 0
+std::vector<std::string> read_names(const Field& f);    // [a, b]; null -> []
+schema::Type read_type(const Field& f);                 // "String(64)", "Integer", ...
+schema::ReferentialAction read_action(const Field& f);  // "CASCADE", "SET NULL", ...
 
 // Calls each(item, line) for every item of a list (null counts as an empty list).
 template <class Each>

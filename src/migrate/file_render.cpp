@@ -9,9 +9,10 @@
 #include <variant>
 #include <vector>
 
+#include "strata/migrate/file.hpp"
+
 #include "file_emit.hpp"
 #include "file_format.hpp"
-#include "strata/migrate/file.hpp"
 
 namespace strata::migrate {
 namespace {
@@ -93,7 +94,8 @@ YamlNode table(const schema::Table& t) {
   }
   if (!t.indexes.empty()) out.set("indexes", each(t.indexes, add_index_fields));
   if (!t.uniques.empty()) out.set("uniques", each(t.uniques, add_unique_fields));
-  if (!t.foreign_keys.empty()) out.set("foreign_keys", each(t.foreign_keys, add_foreign_key_fields));
+  if (!t.foreign_keys.empty())
+    out.set("foreign_keys", each(t.foreign_keys, add_foreign_key_fields));
   if (!t.checks.empty()) out.set("checks", each(t.checks, add_check_fields));
   return out;
 }
@@ -193,8 +195,7 @@ std::string warning(const Operation& op) {
     return "destructive: drops table '" + drop->table.name + "' and its data";
   }
   if (const auto* drop = std::get_if<DropColumnOp>(&op)) {
-    return "destructive: drops column '" + drop->table + "." + drop->column.name +
-           "' and its data";
+    return "destructive: drops column '" + drop->table + "." + drop->column.name + "' and its data";
   }
   if (is_destructive(op)) {
     return "destructive: " + describe(op) + " may lose data or fail on existing rows";

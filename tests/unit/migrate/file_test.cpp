@@ -1,6 +1,8 @@
 // Migration files: render() then parse() gives back the same Migration for every operation
 // kind and every tricky string; the rendered layout is pinned by a golden text; every kind of
 // bad file fails with MigrationFileError("path:line: message") naming the remedy.
+#include "strata/migrate/file.hpp"
+
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -11,7 +13,6 @@
 
 #include "strata/error.hpp"
 #include "strata/migrate/errors.hpp"
-#include "strata/migrate/file.hpp"
 
 #include "unit/migrate/file_samples.hpp"
 
@@ -98,8 +99,8 @@ TEST(MigrationFile, every_type_name_round_trips) {
   for (TypeKind k : {TypeKind::integer, TypeKind::big_integer, TypeKind::small_integer,
                      TypeKind::float_, TypeKind::boolean, TypeKind::string, TypeKind::text,
                      TypeKind::blob, TypeKind::date, TypeKind::time, TypeKind::datetime}) {
-    for (std::optional<int> length : {std::optional<int>{}, std::optional<int>{1},
-                                      std::optional<int>{2147483647}}) {
+    for (std::optional<int> length :
+         {std::optional<int>{}, std::optional<int>{1}, std::optional<int>{2147483647}}) {
       if (length && k != TypeKind::string) continue;
       Migration m;
       m.revision = "r";
@@ -127,18 +128,22 @@ TEST(MigrationFile, render_writes_the_documented_layout) {
   post.columns = {id, column("body", {TypeKind::string, 140}, false),
                   column("user_id", {TypeKind::integer, std::nullopt}, false)};
   post.primary_key = {"pk_post", {"id"}};
-  post.foreign_keys = {{"fk_post_user_id_user", {"user_id"}, "user", {"id"},
-                        ReferentialAction::cascade, ReferentialAction::no_action}};
+  post.foreign_keys = {{"fk_post_user_id_user",
+                        {"user_id"},
+                        "user",
+                        {"id"},
+                        ReferentialAction::cascade,
+                        ReferentialAction::no_action}};
   post.checks = {{"ck_post_body_len", "length(body) > 0"}};
   const schema::Column last_seen = column("last_seen", {TypeKind::datetime, std::nullopt});
   m.upgrade = {
       CreateTableOp{post},
       CreateIndexOp{"post", {"ix_post_user_id", {"user_id"}, false}},
       DropColumnOp{"user", last_seen, 4},
-      ExecuteOp{{{"sqlite", "UPDATE user SET bio = ''"},
-                 {"postgresql", "UPDATE \"user\" SET bio = ''"}},
-                {{"*", "UPDATE user SET bio = NULL"}},
-                false},
+      ExecuteOp{
+          {{"sqlite", "UPDATE user SET bio = ''"}, {"postgresql", "UPDATE \"user\" SET bio = ''"}},
+          {{"*", "UPDATE user SET bio = NULL"}},
+          false},
       ExecuteOp{{{"*", "UPDATE post\n   SET slug = lower(title);\n"}}, {}, true},
       CallOp{"backfill_slugs", "clear_slugs"},
   };
@@ -147,7 +152,9 @@ TEST(MigrationFile, render_writes_the_documented_layout) {
       AddColumnOp{"user", last_seen, 4},
       DropTableOp{post},
   };
-  EXPECT_EQ(render(m), R"(# strata migration: edit freely; `db upgrade` runs `upgrade`, `db downgrade` runs `downgrade`.
+  EXPECT_EQ(
+      render(m),
+      R"(# strata migration: edit freely; `db upgrade` runs `upgrade`, `db downgrade` runs `downgrade`.
 # Format and operations: docs/migration-file-format.md
 revision: 3f2a9c1b7d4e
 down_revision: 8a1b2c3d4e5f
@@ -216,17 +223,18 @@ TEST(MigrationFile, names_in_comments_cannot_break_out_of_the_comment) {
 TEST(MigrationFile, empty_lists_and_a_base_are_written_explicitly) {
   Migration m;
   m.revision = "abc";
-  EXPECT_EQ(render(m), "# strata migration: edit freely; `db upgrade` runs `upgrade`, `db "
-                       "downgrade` runs `downgrade`.\n"
-                       "# Format and operations: docs/migration-file-format.md\n"
-                       "revision: abc\n"
-                       "down_revision: null\n"
-                       "message: \"\"\n"
-                       "created: \"\"\n"
-                       "\n"
-                       "upgrade: []\n"
-                       "\n"
-                       "downgrade: []\n");
+  EXPECT_EQ(render(m),
+            "# strata migration: edit freely; `db upgrade` runs `upgrade`, `db "
+            "downgrade` runs `downgrade`.\n"
+            "# Format and operations: docs/migration-file-format.md\n"
+            "revision: abc\n"
+            "down_revision: null\n"
+            "message: \"\"\n"
+            "created: \"\"\n"
+            "\n"
+            "upgrade: []\n"
+            "\n"
+            "downgrade: []\n");
 }
 
 TEST(MigrationFile, render_is_deterministic_and_quotes_what_yaml_would_misread) {
@@ -295,15 +303,16 @@ std::string with_upgrade(const std::string& operation_lines) {
 }
 
 TEST(MigrationFileErrors, a_valid_hand_written_file_with_defaults_left_out_parses) {
-  const Migration m = parse(with_upgrade("  - create_table:\n"
-                                         "      name: post\n"
-                                         "      columns:\n"
-                                         "        - {name: id, type: Integer}\n"
-                                         "  - create_index: {table: post, name: ix, columns: [id]}\n"
-                                         "  - drop_column: {table: post, column: {name: x, type: Text}}\n"
-                                         "  - execute: {sql: SELECT 1}\n"
-                                         "  - call: {name: backfill}\n"),
-                            "m.yaml");
+  const Migration m =
+      parse(with_upgrade("  - create_table:\n"
+                         "      name: post\n"
+                         "      columns:\n"
+                         "        - {name: id, type: Integer}\n"
+                         "  - create_index: {table: post, name: ix, columns: [id]}\n"
+                         "  - drop_column: {table: post, column: {name: x, type: Text}}\n"
+                         "  - execute: {sql: SELECT 1}\n"
+                         "  - call: {name: backfill}\n"),
+            "m.yaml");
   ASSERT_EQ(m.upgrade.size(), 5u);
   const auto& t = std::get<CreateTableOp>(m.upgrade[0]).table;
   EXPECT_TRUE(t.columns.at(0).nullable) << "nullable defaults to true";
@@ -317,11 +326,12 @@ TEST(MigrationFileErrors, a_valid_hand_written_file_with_defaults_left_out_parse
 }
 
 TEST(MigrationFileErrors, yaml_spellings_of_defaults_and_booleans_are_accepted) {
-  const Migration m = parse(with_upgrade("  - create_index: {table: t, name: i, columns: [a], unique: yes}\n"
-                                         "  - add_foreign_key: {table: t, name: f, columns: [a], referred_table: u,\n"
-                                         "      referred_columns: [id], on_delete: set_null, on_update: no action}\n"
-                                         "  - execute: {sql: x, reverse: null, irreversible: False}\n"),
-                            "m.yaml");
+  const Migration m = parse(
+      with_upgrade("  - create_index: {table: t, name: i, columns: [a], unique: yes}\n"
+                   "  - add_foreign_key: {table: t, name: f, columns: [a], referred_table: u,\n"
+                   "      referred_columns: [id], on_delete: set_null, on_update: no action}\n"
+                   "  - execute: {sql: x, reverse: null, irreversible: False}\n"),
+      "m.yaml");
   EXPECT_TRUE(std::get<CreateIndexOp>(m.upgrade[0]).index.unique);
   EXPECT_EQ(std::get<AddForeignKeyOp>(m.upgrade[1]).foreign_key.on_delete,
             schema::ReferentialAction::set_null);
@@ -333,9 +343,15 @@ TEST(MigrationFileErrors, yaml_spellings_of_defaults_and_booleans_are_accepted) 
 
 TEST(MigrationFileErrors, malformed_yaml_points_at_the_line_yaml_cpp_marks) {
   expect_error("revision: abc\nupgrade: [\n  - x\ndowngrade: []\n", 3, {"malformed YAML"});
-  expect_error("revision: abc\n  bad: indent\n", 2, {"malformed YAML: illegal map value (column 6)"});
+  expect_error("revision: abc\n  bad: indent\n", 2,
+               {"malformed YAML: illegal map value (column 6)"});
   expect_error("revision: abc\nupgrade: {a: 1\ndowngrade: []\n", 3,
                {"malformed YAML: end of map flow not found"});
+  expect_error("revision: abc\n,\n", 2, {"malformed YAML: end of map not found"});
+  expect_error("- a\n,\n", 2, {"malformed YAML: unexpected ',' (column 1)"});
+  expect_error(",", 1, {"malformed YAML: unexpected ','"});
+  expect_error("revision: " + std::string(600, '[') + "\n", 2,
+               {"malformed YAML: nested more than"});
 }
 
 TEST(MigrationFileErrors, a_missing_required_field_is_named) {
@@ -351,10 +367,10 @@ TEST(MigrationFileErrors, a_missing_required_field_is_named) {
 }
 
 TEST(MigrationFileErrors, an_unknown_operation_lists_the_known_ones_and_suggests_one) {
-  expect_error(with_upgrade("  - create_tabel: {name: post, columns: []}\n"), 6,
-               {"unknown operation 'create_tabel'", "did you mean 'create_table'?",
-                "expected one of create_table, drop_table, rename_table, add_column",
-                "execute, call"});
+  expect_error(
+      with_upgrade("  - create_tabel: {name: post, columns: []}\n"), 6,
+      {"unknown operation 'create_tabel'", "did you mean 'create_table'?",
+       "expected one of create_table, drop_table, rename_table, add_column", "execute, call"});
 }
 
 TEST(MigrationFileErrors, an_unknown_field_lists_the_known_ones_and_suggests_one) {
@@ -385,8 +401,9 @@ TEST(MigrationFileErrors, a_field_of_the_wrong_shape_says_what_was_expected) {
                6, {"'position' of drop_column must be a whole number"});
   expect_error(with_upgrade("  - add_foreign_key: {table: t, name: f, columns: [a], "
                             "referred_table: u, referred_columns: [id], on_delete: EXPLODE}\n"),
-               6, {"'on_delete' of add_foreign_key must be one of NO ACTION, RESTRICT, CASCADE, "
-                   "SET NULL, SET DEFAULT; found 'EXPLODE'"});
+               6,
+               {"'on_delete' of add_foreign_key must be one of NO ACTION, RESTRICT, CASCADE, "
+                "SET NULL, SET DEFAULT; found 'EXPLODE'"});
   expect_error(with_upgrade("  - create_index: {table: t, name: ix, columns: [a, [b]]}\n"), 6,
                {"item 2 of 'columns' of create_index must be a name; found a list"});
   expect_error("revision: abc\nupgrade: {}\ndowngrade: []\n", 2,
@@ -394,8 +411,9 @@ TEST(MigrationFileErrors, a_field_of_the_wrong_shape_says_what_was_expected) {
 }
 
 TEST(MigrationFileErrors, a_bad_type_name_lists_the_valid_ones) {
-  const std::string all = "expected Integer, BigInteger, SmallInteger, Float, Boolean, String, "
-                          "String(n), Text, Blob, Date, Time, DateTime";
+  const std::string all =
+      "expected Integer, BigInteger, SmallInteger, Float, Boolean, String, "
+      "String(n), Text, Blob, Date, Time, DateTime";
   const auto column_of_type = [](const std::string& type) {
     return with_upgrade("  - add_column: {table: t, column: {name: c, type: \"" + type + "\"}}\n");
   };
@@ -468,20 +486,31 @@ TEST(MigrationFileErrors, the_file_must_be_one_utf8_yaml_document_without_tags) 
   expect_error("", 1, {"the file is empty"});
   expect_error("# only a comment\n", 1, {"the file is empty"});
   expect_error("- a\n- b\n", 1, {"the migration file must be a map of revision"});
-  expect_error("revision: abc\nupgrade: []\ndowngrade: []\n---\nrevision: def\n", 5,
+  expect_error("revision: abc\nupgrade: []\ndowngrade: []\n---\nrevision: def\n", 4,
                {"a second YAML document"});
-  expect_error("revision: abc\nmessage: \"caf\xE9\"\n", 2, {"not valid UTF-8 (byte 0xE9 at column 14)"});
+  expect_error("revision: abc\nmessage: \"caf\xE9\"\n", 2,
+               {"not valid UTF-8 (byte 0xE9 at column 14)"});
   expect_error(std::string("revision: abc\nmessage: a\0b\n", 26), 2,
                {"control character 0 at column 11"});
   expect_error("revision: abc\nmessage: !!binary aGVsbG8=\nupgrade: []\ndowngrade: []\n", 2,
                {"unsupported tag '!!binary' on 'message' of the migration file"});
   expect_error(with_upgrade("  - !custom {sql: x}\n"), 6, {"unsupported tag '!custom'"});
+  expect_error("revision: abc\nmessage: \"caf\\N\"\n", 2,
+               {"'message' of the migration file is not valid UTF-8 once its escapes are decoded",
+                "write such characters as \\uXXXX escapes"});
+  expect_error(with_upgrade("  - create_index: {table: t, name: i, columns: [\"\\_\"]}\n"), 6,
+               {"an item of 'columns' of create_index is not valid UTF-8"});
+  EXPECT_EQ(
+      parse("revision: abc\nmessage: \"\\u0085\\u00A0\\L\"\nupgrade: []\ndowngrade: []\n", "m")
+          .message,
+      "\u0085\u00A0\u2028");
 }
 
 TEST(MigrationFileErrors, anchors_and_aliases_resolve_to_their_value) {
-  const Migration m = parse(with_upgrade("  - create_index: {table: &t post, name: ix, columns: &c [a]}\n"
-                                         "  - drop_index: {table: *t, name: ix, columns: *c}\n"),
-                            "m");
+  const Migration m =
+      parse(with_upgrade("  - create_index: {table: &t post, name: ix, columns: &c [a]}\n"
+                         "  - drop_index: {table: *t, name: ix, columns: *c}\n"),
+            "m");
   EXPECT_EQ(std::get<DropIndexOp>(m.upgrade.at(1)).table, "post");
   EXPECT_EQ(std::get<DropIndexOp>(m.upgrade.at(1)).index.columns, std::vector<std::string>{"a"});
   expect_error("revision: abc\nupgrade: &u [*u]\ndowngrade: []\n", 2, {"an operation is a map"});
