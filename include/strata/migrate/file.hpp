@@ -10,8 +10,9 @@
 namespace strata::migrate {
 
 // The file text for m: a header comment, the identity fields, then `upgrade:` and
-// `downgrade:` lists with one operation per item. Destructive operations are marked with a
-// `# destructive: ...` comment above them.
+// `downgrade:` lists with one operation per item. Destructive and risky operations are marked
+// with a `# destructive: ...` / `# risky: ...` comment above them. Throws ArgumentError when a
+// string is not valid UTF-8 (such a file could not be read back).
 std::string render(const Migration& m);
 
 // Reads a migration file. Throws MigrationFileError("path:line: what is wrong") for

@@ -10,7 +10,7 @@
 namespace strata::migrate {
 
 struct Migration {
-  std::string revision;                     // 12 lower-case hex digits, e.g. "3f2a9c1b7d4e"
+  std::string revision;                     // [A-Za-z0-9_]+; generated ones: 12 hex digits
   std::vector<std::string> down_revisions;  // parents: none for a base, two or more for a merge
   std::vector<std::string> branch_labels;
   std::string message;

@@ -21,7 +21,7 @@
 namespace strata {
 
 class Row;
-class Result;
+struct Result;
 
 namespace detail {
 
