@@ -55,20 +55,6 @@ bool all_of(std::string_view s, bool (*ok)(char)) {
 }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -205,7 +191,7 @@ std::optional<std::string_view> closest(std::string_view word,
   std::optional<std::string_view> best;
   std::size_t best_distance = allowed + 1;
   for (std::string_view c : candidates) {
-    const std::size_t d = lower(word) == lower(c) ? 0 : edit_distance(word, c);
+    const std::size_t d = lower(word) == lower(c) ? 0 : schema::edit_distance(word, c);
     if (d < best_distance) {
       best = c;
       best_distance = d;

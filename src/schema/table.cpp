@@ -47,8 +47,6 @@ const Column* Table::find_column(std::string_view column_name) const {
   return nullptr;
 }
 
-namespace {
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -63,6 +61,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   }
   return row[b.size()];
 }
+
+namespace {
+
 
 // "table 't' has no column 'x'; did you mean 'y'?" (the hint only for a close name).
 std::string no_such_column(const Table& t, std::string_view name, std::string_view used_by) {

@@ -35,6 +35,9 @@ struct Type {
 // Portable name of a type for messages and migration files: "String(64)", "Integer"...
 std::string to_string(const Type& t);
 
+// Levenshtein distance between two names, for "did you mean ...?" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 enum class ReferentialAction { no_action, restrict, cascade, set_null, set_default };
 std::string_view to_sql(ReferentialAction a);  // "NO ACTION", "CASCADE"...
 
