@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "strata/dialect/dialect.hpp"
+#include "strata/dialect/postgresql/postgresql_dialect.hpp"
 #include "strata/dialect/sqlite/sqlite_dialect.hpp"
 
 namespace strata::dialect {
@@ -19,6 +20,7 @@ struct Backend {
 
 constexpr std::array known_backends{
     Backend{"sqlite", &sqlite::make_dialect},
+    Backend{"postgresql", &postgresql::make_dialect},
 };
 
 }  // namespace

@@ -99,7 +99,10 @@ const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
     ins.table = table;
     std::vector<sql::ExprPtr> row;
     for (const auto& c : m.columns) {
-      if (skip_generated && c.get() == m.autoincrement) continue;
+      if (skip_generated && c.get() == m.autoincrement) {
+        if (dialect->generated_keys_by_returning()) ins.returning.push_back(c->column.name);
+        continue;
+      }
       ins.columns.push_back(c->column.name);
       row.push_back(sql::placeholder());
     }

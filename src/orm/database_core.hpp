@@ -22,7 +22,8 @@ namespace strata::detail {
 struct MapperSql {
   std::vector<sql::ExprPtr> column_exprs;  // table.column for every mapped column, in order
   std::string insert_all;                  // every column
-  std::string insert_generated;            // every column but the autoincrement key
+  std::string insert_generated;            // every column but the autoincrement key (RETURNING
+                                           // it where the dialect reads keys so)
   std::string get_by_key;                  // SELECT <columns> ... WHERE key = ?
   std::string delete_by_key;               // DELETE ... WHERE key = ?
 

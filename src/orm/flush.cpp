@@ -204,7 +204,11 @@ void Flush::emit_insert(InstanceState& st) {
       any_server_default = true;
     }
   }
-  const bool use_returning = any_server_default && session_.db_.dialect->supports_returning();
+  const dialect::Dialect& d = *session_.db_.dialect;
+  // The generated key comes back with RETURNING where the dialect has no last-insert-id.
+  const bool key_returned = generated && d.generated_keys_by_returning();
+  if (key_returned) returning[m.autoincrement->index] = true;
+  const bool use_returning = (any_server_default && d.supports_returning()) || key_returned;
   if (any_server_default && !use_returning) std::fill(returning.begin(), returning.end(), false);
   const std::string& text = !any_server_default ? (generated ? sq.insert_generated : sq.insert_all)
                                                 : sq.insert_for(included, returning);
@@ -215,7 +219,7 @@ void Flush::emit_insert(InstanceState& st) {
   std::vector<Value> returned;
   execute(*stmt, st, dialect::RowContext::Operation::insert, use_returning ? &returned : nullptr);
   if (generated) {
-    m.autoincrement->set(obj, Value{conn.last_insert_id()});
+    if (!key_returned) m.autoincrement->set(obj, Value{conn.last_insert_id()});
     st.key_assigned_by_db = true;
   }
   std::size_t r = 0;

@@ -18,6 +18,7 @@ ExprPtr column(std::string table, std::string name) {
 }
 
 ExprPtr param(Value v) { return make(ParamExpr{std::move(v)}); }
+ExprPtr typed_param(Value v) { return make(ParamExpr{std::move(v), true}); }
 
 ExprPtr placeholder() { return make(PlaceholderExpr{}); }
 

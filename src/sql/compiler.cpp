@@ -197,9 +197,10 @@ class Writer {
     out_.sql += d_.quote(name);
   }
 
-  void next_placeholder(Value v) {
+  void next_placeholder(Value v, bool typed = false) {
     out_.params.push_back(std::move(v));
-    out_.sql += d_.placeholder(out_.params.size());
+    out_.sql += typed ? d_.typed_placeholder(out_.params.size(), out_.params.back())
+                      : d_.placeholder(out_.params.size());
   }
 
   void expr_list(const std::vector<ExprPtr>& items) {
@@ -263,7 +264,7 @@ void Writer::visit(const ColumnExpr& c) {
   }
 }
 
-void Writer::visit(const ParamExpr& p) { next_placeholder(p.value); }
+void Writer::visit(const ParamExpr& p) { next_placeholder(p.value, p.typed); }
 
 void Writer::visit(const PlaceholderExpr&) { next_placeholder(Null{}); }
 

@@ -81,10 +81,18 @@ bool starts_with_any(const std::string& sql, std::initializer_list<std::string_v
 
 const std::vector<std::string>& test_urls() {
   static const std::vector<std::string> urls = [] {
-    auto configured = split(strata::env("STRATA_TEST_URLS", ""));
-    if (!configured.empty()) return configured;
-    static TempDir dir;
-    return std::vector<std::string>{"sqlite://", "sqlite:///" + (dir.path() / "test.db").string()};
+    auto configured = split(strata::env("STRATA_TEST_URLS", "default"));
+    std::vector<std::string> out;
+    for (auto& url : configured) {
+      if (url == "default") {
+        static TempDir dir;
+        out.push_back("sqlite://");
+        out.push_back("sqlite:///" + (dir.path() / "test.db").string());
+      } else {
+        out.push_back(std::move(url));
+      }
+    }
+    return out;
   }();
   return urls;
 }
@@ -178,6 +186,12 @@ std::string BackendTest::spelled(std::string_view pattern) const {
     out += q(pattern.substr(i + 1, close - i - 1));
     i = close;
   }
+  return out;
+}
+
+std::string BackendTest::insert_sql(std::string_view pattern, std::string_view key) const {
+  std::string out = spelled(pattern);
+  if (db_->dialect().generated_keys_by_returning()) out += " RETURNING " + q(key);
   return out;
 }
 

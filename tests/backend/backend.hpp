@@ -1,6 +1,6 @@
 // The backend suite's fixture. Every TEST_P of a suite declared with BACKEND_SUITE runs once
-// per database URL of STRATA_TEST_URLS (space-separated; unset: an in-memory SQLite database
-// and a SQLite file in a fresh temporary folder), each time on a fresh strata::Database with
+// per database URL of STRATA_TEST_URLS (space-separated; the word `default`, also when unset,
+// stands for an in-memory SQLite database and a SQLite file in a fresh temporary folder), each time on a fresh strata::Database with
 // the models of models.hpp created, and with every statement it runs captured from the echo,
 // so that a test can assert the exact SQL of a flush, in order.
 //
@@ -61,6 +61,9 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // Expected SQL written once for every dialect: each {name} becomes the identifier as the
   // dialect quotes it, "UPDATE {user} SET email = ? WHERE {user}.id = ?".
   std::string spelled(std::string_view pattern) const;
+  // The INSERT the ORM runs for an object whose key the database generates: spelled(pattern),
+  // then " RETURNING key" where the dialect reads generated keys so.
+  std::string insert_sql(std::string_view pattern, std::string_view key = "id") const;
 
   // (Re)creates the tables of the Strict* models by hand, with columns that hold what the
   // models cannot load: loose_name(name TEXT NULL), loose_amount(amount TEXT),

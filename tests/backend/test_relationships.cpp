@@ -129,8 +129,8 @@ TEST_P(Seeded, append_sets_the_back_reference_and_fills_the_foreign_key_at_flush
   EXPECT_EQ(post->author.get(), bob) << "append() did not set post.author";
   clear_sql();
   s.commit();
-  EXPECT_EQ(writes(), (Sql{spelled("INSERT INTO {post} (title, body, votes, rating, user_id) "
-                                   "VALUES (?, ?, ?, ?, ?)")}))
+  EXPECT_EQ(writes(), (Sql{insert_sql("INSERT INTO {post} (title, body, votes, rating, user_id) "
+                                      "VALUES (?, ?, ?, ?, ?)")}))
       << "the appended post was not inserted through the cascade\n"
       << dump();
   EXPECT_TRUE(s.contains(post));
@@ -196,8 +196,8 @@ TEST_P(Seeded, assigning_a_new_user_as_author_inserts_the_user_first) {
   one->author = carl;
   clear_sql();
   s.commit();
-  EXPECT_EQ(writes(), (Sql{spelled("INSERT INTO {user} (username, email, bio, role, active) VALUES "
-                                   "(?, ?, ?, ?, ?)"),
+  EXPECT_EQ(writes(), (Sql{insert_sql("INSERT INTO {user} (username, email, bio, role, active) "
+                                      "VALUES (?, ?, ?, ?, ?)"),
                            spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
       << "the new author was not inserted before the post's UPDATE\n"
       << dump();

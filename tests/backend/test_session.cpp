@@ -24,8 +24,8 @@ TEST_P(SessionTest, add_makes_an_object_pending_and_commit_inserts_it_with_a_new
 
   s.commit();
   EXPECT_EQ(sql(), (Sql{"BEGIN",
-                        spelled("INSERT INTO {user} (username, email, bio, role, active) "
-                                "VALUES (?, ?, ?, ?, ?)"),
+                        insert_sql("INSERT INTO {user} (username, email, bio, role, active) "
+                                   "VALUES (?, ?, ?, ?, ?)"),
                         "COMMIT"}))
       << "commit of one pending object is not BEGIN, one INSERT, COMMIT\n"
       << dump();
@@ -174,10 +174,10 @@ TEST_P(SessionTest, flush_inserts_parent_before_child_and_fills_the_foreign_key)
   auto p = s.add(Post{.title = "first", .author = u});  // only the post is added
   s.commit();
   EXPECT_EQ(writes(),
-            (Sql{spelled("INSERT INTO {user} (username, email, bio, role, active) VALUES "
-                         "(?, ?, ?, ?, ?)"),
-                 spelled("INSERT INTO {post} (title, body, votes, rating, user_id) VALUES "
-                         "(?, ?, ?, ?, ?)")}))
+            (Sql{insert_sql("INSERT INTO {user} (username, email, bio, role, active) VALUES "
+                            "(?, ?, ?, ?, ?)"),
+                 insert_sql("INSERT INTO {post} (title, body, votes, rating, user_id) VALUES "
+                            "(?, ?, ?, ?, ?)")}))
       << "the child was not inserted after the parent it refers to\n"
       << dump();
   EXPECT_TRUE(s.contains(u)) << "save-update cascade: the new author did not join the session";

@@ -62,6 +62,10 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // When not, explain_integrity_error() works it out from the schema.
   virtual bool names_violated_constraints() const = 0;
 
+  // Whether the ORM reads the keys the database generates with INSERT ... RETURNING (the
+  // database has no cheap last-insert-id), rather than Connection::last_insert_id().
+  virtual bool generated_keys_by_returning() const { return false; }
+
   // The SQL type for t, e.g. VARCHAR(64), INTEGER, DATETIME.
   virtual std::string type_sql(const schema::Type& t) const = 0;
 

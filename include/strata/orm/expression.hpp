@@ -78,6 +78,19 @@ Value to_param(const V& v) {
   }
 }
 
+// The parameter for v compared with a column holding B. A number of another arithmetic type
+// is a typed parameter: where the database types parameters by their context it would
+// otherwise narrow or reject it (PostgreSQL: integer < '5.5').
+template <class B, class V>
+sql::ExprPtr param_for(const V& v) {
+  using W = std::remove_cvref_t<V>;
+  if constexpr (arithmetic<B> && arithmetic<W> && !std::same_as<B, W>) {
+    return sql::typed_param(to_param<B>(v));
+  } else {
+    return sql::param(to_param<B>(v));
+  }
+}
+
 // A value assigned to a column holding B (set()): it must fit B, else DataError.
 template <class B, class V>
 Value to_assigned(const V& v) {
@@ -171,8 +184,8 @@ class ColumnRef : public Expression<models<T>, detail::base_t<M>> {
   Condition<models<T>> between(const V& low, const W& high) const {
     static_assert(detail::comparable_value<B, V> && detail::comparable_value<B, W>,
                   "strata: between() bounds must have the column's type");
-    return Condition<models<T>>(sql::between(this->node(), sql::param(detail::to_param<B>(low)),
-                                             sql::param(detail::to_param<B>(high))));
+    return Condition<models<T>>(sql::between(this->node(), detail::param_for<B>(low),
+                                             detail::param_for<B>(high)));
   }
   // IN (values...): any range of values comparable with the column. Empty: always false.
   template <class Range>
@@ -181,7 +194,7 @@ class ColumnRef : public Expression<models<T>, detail::base_t<M>> {
     static_assert(detail::comparable_value<B, V>,
                   "strata: in_() values must have the column's type");
     std::vector<sql::ExprPtr> items;
-    for (const auto& v : values) items.push_back(sql::param(detail::to_param<B>(v)));
+    for (const auto& v : values) items.push_back(detail::param_for<B>(v));
     return Condition<models<T>>(sql::in(this->node(), std::move(items), negated));
   }
   template <class V>
@@ -228,7 +241,7 @@ auto compare(sql::BinaryOp op, const Expression<S, R>& left, const V& right) {
                   "compares with strings, a numeric column with numbers, other columns with "
                   "their own C++ type)");
     if constexpr (comparable_value<R, V>)  // keeps the error above the only one
-      return Condition<S>(sql::binary(op, left.node(), sql::param(to_param<R>(right))));
+      return Condition<S>(sql::binary(op, left.node(), param_for<R>(right)));
     else
       return Condition<S>(nullptr);
   }

@@ -37,6 +37,9 @@ struct ColumnExpr {
 // A bound parameter with its value.
 struct ParamExpr {
   Value value;
+  // The value's own SQL type counts (a number wider or finer than the column it is compared
+  // with): a dialect whose parameters take their type from the context spells it out.
+  bool typed = false;
 };
 
 // A positional parameter bound later by the caller (prepared statements reused by the ORM).
@@ -100,6 +103,7 @@ struct Expr {
 // Builders: small functions so callers never spell out the variant.
 ExprPtr column(std::string table, std::string name);
 ExprPtr param(Value v);
+ExprPtr typed_param(Value v);  // see ParamExpr::typed
 ExprPtr placeholder();
 ExprPtr raw(std::string text);
 ExprPtr binary(BinaryOp op, ExprPtr left, ExprPtr right);

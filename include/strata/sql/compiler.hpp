@@ -27,6 +27,11 @@ class SqlDialect {
 
   // The text of the n-th positional parameter, counting from 1: "?" or "$n".
   virtual std::string placeholder(std::size_t n) const = 0;
+  // The n-th parameter where the value's own type must count (sql::typed_param), e.g.
+  // "$2::bigint"; by default the plain placeholder.
+  virtual std::string typed_placeholder(std::size_t n, const Value& /*v*/) const {
+    return placeholder(n);
+  }
 
   // Whether INSERT/UPDATE/DELETE ... RETURNING is available.
   virtual bool supports_returning() const = 0;

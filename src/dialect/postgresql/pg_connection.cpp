@@ -1,0 +1,483 @@
+// The PostgreSQL driver: connects through libpq and runs statements as server-side prepared
+// statements. PgDialect::connect() calls open_connection(); nothing outside this folder sees
+// libpq-fe.h.
+#include "pg_connection.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "postgresql.hpp"
+
+namespace strata::dialect::postgresql {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Type OIDs of the built-in types whose text form is read as something other than text
+// (pg_type.dat; stable across releases).
+constexpr Oid bool_oid = 16, bytea_oid = 17, int8_oid = 20, int2_oid = 21, int4_oid = 23,
+              oid_oid = 26, float4_oid = 700, float8_oid = 701, numeric_oid = 1700;
+
+// The highest $n in sql, skipping quoted strings, quoted identifiers, dollar-quoted bodies and
+// comments: the number of parameters the statement takes.
+std::size_t count_parameters(std::string_view sql) {
+  std::size_t highest = 0;
+  const std::size_t n = sql.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      for (++i; i < n; ++i) {
+        if (sql[i] == c) {
+          if (i + 1 < n && sql[i + 1] == c) {
+            ++i;  // doubled quote
+          } else {
+            break;
+          }
+        }
+      }
+    } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+      i = sql.find('\n', i);
+      if (i == std::string_view::npos) break;
+    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+      i = sql.find("*/", i + 2);
+      if (i == std::string_view::npos) break;
+      ++i;
+    } else if (c == '$') {
+      std::size_t j = i + 1;
+      if (j < n && std::isdigit(static_cast<unsigned char>(sql[j]))) {
+        std::size_t number = 0;
+        while (j < n && std::isdigit(static_cast<unsigned char>(sql[j]))) {
+          number = number * 10 + static_cast<std::size_t>(sql[j] - '0');
+          ++j;
+        }
+        if (number > highest) highest = number;
+        i = j - 1;
+        continue;
+      }
+      // $tag$ ... $tag$
+      while (j < n && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) ++j;
+      if (j < n && sql[j] == '$') {
+        const std::string_view tag = sql.substr(i, j - i + 1);
+        const std::size_t end = sql.find(tag, j + 1);
+        if (end == std::string_view::npos) break;
+        i = end + tag.size() - 1;
+      }
+    }
+  }
+  return highest;
+}
+
+// A bytea in text output form: "\x" and two hex digits a byte.
+void decode_bytea(std::string_view text, std::vector<std::byte>& out) {
+  out.clear();
+  if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') {
+    auto hex = [](char h) -> int {
+      if (h >= '0' && h <= '9') return h - '0';
+      if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+      if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+      return 0;
+    };
+    out.reserve((text.size() - 2) / 2);
+    for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
+      out.push_back(static_cast<std::byte>(hex(text[i]) * 16 + hex(text[i + 1])));
+    }
+    return;
+  }
+  // The old escape format (bytea_output = escape), should a server be set so.
+  std::size_t length = 0;
+  unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(
+                                             std::string(text).c_str()),
+                                         &length);
+  if (bytes == nullptr) return;
+  out.assign(reinterpret_cast<const std::byte*>(bytes),
+             reinterpret_cast<const std::byte*>(bytes) + length);
+  PQfreemem(bytes);
+}
+
+std::string number_text(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+// ---- PgStatement -----------------------------------------------------------------------------
+
+PgStatement::PgStatement(PgConnection& conn, std::string name, std::string sql,
+                         std::size_t param_count)
+    : link_(conn.link()),
+      conn_(conn),
+      name_(std::move(name)),
+      sql_(std::move(sql)),
+      params_(param_count) {}
+
+// The server keeps the prepared statement until the connection deallocates it, which it does
+// in a batch before its next prepare.
+PgStatement::~PgStatement() {
+  if (link_->conn != nullptr) link_->to_deallocate.push_back(std::move(name_));
+}
+
+PgStatement::Param& PgStatement::param(int index) {
+  if (index < 0 || static_cast<std::size_t>(index) >= params_.size()) {
+    raise_error({.kind = FailedCall::Kind::data,
+                 .summary = "parameter index " + std::to_string(index) +
+                            " is out of range: the statement has " +
+                            std::to_string(params_.size()) + " parameters, numbered from 0",
+                 .sql = sql_,
+                 .params = rendered_params()});
+  }
+  if (!fresh_) {
+    raise_error({.kind = FailedCall::Kind::programming,
+                 .summary = "cannot bind a parameter while the statement is running; "
+                            "step() it to the end or reset() it first",
+                 .sql = sql_,
+                 .params = rendered_params()});
+  }
+  return params_[static_cast<std::size_t>(index)];
+}
+
+void PgStatement::bind_null(int index) {
+  Param& p = param(index);
+  p.value = null;
+  p.bound = true;
+}
+
+void PgStatement::bind_int64(int index, std::int64_t v) {
+  Param& p = param(index);
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  p.text.assign(buf, r.ptr);
+  p.value = v;
+  p.bound = true;
+}
+
+void PgStatement::bind_double(int index, double v) {
+  Param& p = param(index);
+  p.text = number_text(v);
+  p.value = v;
+  p.bound = true;
+}
+
+void PgStatement::bind_text(int index, std::string_view v) {
+  Param& p = param(index);
+  p.text.assign(v);
+  p.value = std::string(v);
+  p.bound = true;
+}
+
+void PgStatement::bind_blob(int index, std::span<const std::byte> v) {
+  Param& p = param(index);
+  p.text.clear();
+  p.value = Blob(v.begin(), v.end());
+  p.bound = true;
+}
+
+std::vector<std::string> PgStatement::rendered_params() const {
+  std::vector<std::string> out;
+  out.reserve(params_.size());
+  for (const Param& p : params_) out.push_back(p.bound ? to_display(p.value) : "NULL");
+  return out;
+}
+
+void PgStatement::execute_prepared() {
+  PGconn* pg = link_->conn;
+  const std::size_t n = params_.size();
+  // Small statements need no heap for the argument arrays.
+  constexpr std::size_t inline_params = 16;
+  const char* values_inline[inline_params];
+  int lengths_inline[inline_params];
+  int formats_inline[inline_params];
+  std::vector<const char*> values_heap;
+  std::vector<int> lengths_heap, formats_heap;
+  const char** values = values_inline;
+  int* lengths = lengths_inline;
+  int* formats = formats_inline;
+  if (n > inline_params) {
+    values_heap.resize(n);
+    lengths_heap.resize(n);
+    formats_heap.resize(n);
+    values = values_heap.data();
+    lengths = lengths_heap.data();
+    formats = formats_heap.data();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const Param& p = params_[i];
+    formats[i] = 0;
+    lengths[i] = 0;
+    if (!p.bound || std::holds_alternative<Null>(p.value)) {
+      values[i] = nullptr;
+    } else if (const auto* b = std::get_if<Blob>(&p.value)) {
+      values[i] = b->empty() ? "" : reinterpret_cast<const char*>(b->data());
+      lengths[i] = static_cast<int>(b->size());
+      formats[i] = 1;
+    } else {
+      values[i] = p.text.c_str();
+    }
+  }
+  const auto start = Clock::now();
+  result_ = ResultPtr(PQexecPrepared(pg, name_.c_str(), static_cast<int>(n), values, lengths,
+                                     formats, 0));
+  const auto elapsed = Clock::now() - start;
+  const ExecStatusType status = result_.get() ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_TUPLES_OK) {
+    rows_ = PQntuples(result_.get());
+    rows_affected_ = 0;
+  } else if (status == PGRES_COMMAND_OK) {
+    rows_ = 0;
+    const char* count = PQcmdTuples(result_.get());
+    rows_affected_ = (count != nullptr && *count != '\0') ? std::strtoll(count, nullptr, 10) : 0;
+  } else {
+    FailedCall f{.result = result_.get(), .conn = pg, .sql = sql_, .params = rendered_params()};
+    try {
+      raise_error(f);
+    } catch (...) {
+      result_ = ResultPtr();
+      throw;
+    }
+  }
+  if (status == PGRES_TUPLES_OK) {
+    // A SELECT reports no changed rows; INSERT/UPDATE/DELETE ... RETURNING do.
+    const char* count = PQcmdTuples(result_.get());
+    if (count != nullptr && *count != '\0') rows_affected_ = std::strtoll(count, nullptr, 10);
+  }
+  if (conn_.echoing()) conn_.echo(sql_, rendered_params(), elapsed);
+}
+
+bool PgStatement::step() {
+  if (link_->conn == nullptr) {
+    raise_error({.kind = FailedCall::Kind::operational,
+                 .summary = "the connection this statement belongs to is closed", .sql = sql_});
+  }
+  if (fresh_) {
+    execute_prepared();  // throws, leaving fresh_ set
+    fresh_ = false;
+    row_ = -1;
+  }
+  if (row_ < rows_) ++row_;
+  if (row_ < rows_) return true;
+  // Done. The result stays until reset() or the next execution: its columns can still be
+  // asked for.
+  fresh_ = true;
+  return false;
+}
+
+void PgStatement::reset() {
+  result_ = ResultPtr();
+  rows_ = 0;
+  row_ = -1;
+  fresh_ = true;
+  for (Param& p : params_) p.bound = false;
+}
+
+const PGresult* PgStatement::shape() const {
+  if (result_.get() != nullptr) return result_.get();
+  if (description_.get() == nullptr && link_->conn != nullptr) {
+    // Before the first execution: the server describes the prepared statement.
+    description_ = ResultPtr(PQdescribePrepared(link_->conn, name_.c_str()));
+    if (description_.get() != nullptr && PQresultStatus(description_.get()) != PGRES_COMMAND_OK)
+      description_ = ResultPtr();
+  }
+  return description_.get();
+}
+
+int PgStatement::column_count() const {
+  const PGresult* r = shape();
+  return r != nullptr ? PQnfields(r) : 0;
+}
+
+std::string_view PgStatement::column_name(int index) const {
+  const PGresult* r = shape();
+  if (r == nullptr) return {};
+  const char* name = PQfname(r, index);
+  return name != nullptr ? std::string_view(name) : std::string_view();
+}
+
+bool PgStatement::is_null(int index) const {
+  if (result_.get() == nullptr || row_ < 0 || row_ >= rows_) return true;
+  return PQgetisnull(result_.get(), row_, index) != 0;
+}
+
+engine::StorageClass PgStatement::storage_class(int index) const {
+  if (is_null(index)) return engine::StorageClass::null;
+  switch (PQftype(result_.get(), index)) {
+    case bool_oid:
+    case int2_oid:
+    case int4_oid:
+    case int8_oid:
+    case oid_oid: return engine::StorageClass::integer;
+    case float4_oid:
+    case float8_oid:
+    case numeric_oid: return engine::StorageClass::real;
+    case bytea_oid: return engine::StorageClass::blob;
+    default: return engine::StorageClass::text;
+  }
+}
+
+std::int64_t PgStatement::get_int64(int index) const {
+  const std::string_view text = get_text(index);
+  if (text.empty()) return 0;
+  if (PQftype(result_.get(), index) == bool_oid) return text[0] == 't' ? 1 : 0;
+  std::int64_t v = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return v;
+  // A real number (numeric, float) read as an integer: truncated, as SQLite does.
+  return static_cast<std::int64_t>(std::strtod(std::string(text).c_str(), nullptr));
+}
+
+double PgStatement::get_double(int index) const {
+  const std::string_view text = get_text(index);
+  if (text.empty()) return 0.0;
+  if (PQftype(result_.get(), index) == bool_oid) return text[0] == 't' ? 1.0 : 0.0;
+  // strtod reads "NaN", "Infinity" and "-Infinity" as PostgreSQL writes them.
+  return std::strtod(std::string(text).c_str(), nullptr);
+}
+
+std::string_view PgStatement::get_text(int index) const {
+  if (is_null(index)) return {};
+  return {PQgetvalue(result_.get(), row_, index),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row_, index))};
+}
+
+std::span<const std::byte> PgStatement::get_blob(int index) const {
+  const std::string_view text = get_text(index);
+  if (PQftype(result_.get(), index) == bytea_oid) {
+    decode_bytea(text, blob_);
+    return {blob_.data(), blob_.size()};
+  }
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+// ---- PgConnection ----------------------------------------------------------------------------
+
+PgConnection::PgConnection(PGconn* conn) : link_(std::make_shared<Link>()) { link_->conn = conn; }
+
+PgConnection::~PgConnection() {
+  PGconn* conn = link_->conn;
+  link_->conn = nullptr;
+  link_->to_deallocate.clear();
+  PQfinish(conn);
+}
+
+void PgConnection::deallocate_unused() {
+  if (link_->to_deallocate.empty()) return;
+  // Not inside a failed transaction: the server would refuse, and the names can wait.
+  if (PQtransactionStatus(link_->conn) == PQTRANS_INERROR) return;
+  std::string sql;
+  for (const std::string& name : link_->to_deallocate) sql += "DEALLOCATE " + name + ";";
+  link_->to_deallocate.clear();
+  ResultPtr r(PQexec(link_->conn, sql.c_str()));
+  // A failure here (the connection is gone) shows at the next real statement.
+}
+
+std::unique_ptr<engine::Statement> PgConnection::prepare(std::string_view sql) {
+  if (link_->conn == nullptr) raise_error({.kind = FailedCall::Kind::operational, .summary = "the connection is closed", .sql = std::string(sql)});
+  deallocate_unused();
+  std::string text(sql);
+  std::string name = "strata_" + std::to_string(++next_statement_);
+  const std::size_t params = count_parameters(text);
+  ResultPtr r(PQprepare(link_->conn, name.c_str(), text.c_str(), 0, nullptr));
+  if (r.get() == nullptr || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    raise_error({.result = r.get(), .conn = link_->conn, .sql = text});
+  }
+  return std::make_unique<PgStatement>(*this, std::move(name), std::move(text), params);
+}
+
+void PgConnection::execute(std::string_view sql) {
+  if (link_->conn == nullptr) raise_error({.kind = FailedCall::Kind::operational, .summary = "the connection is closed", .sql = std::string(sql)});
+  deallocate_unused();
+  const std::string text(sql);
+  const auto start = Clock::now();
+  ResultPtr r(PQexec(link_->conn, text.c_str()));
+  const auto elapsed = Clock::now() - start;
+  const ExecStatusType status = r.get() ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    raise_error({.result = r.get(), .conn = link_->conn, .sql = text});
+  }
+  if (echoing()) echo(text, {}, elapsed);
+}
+
+std::int64_t PgConnection::last_insert_id() {
+  // The ORM reads generated keys with RETURNING; this serves raw SQL callers.
+  auto stmt = prepare("SELECT lastval()");
+  if (!stmt->step()) return 0;
+  return stmt->get_int64(0);
+}
+
+bool PgConnection::in_transaction() const {
+  if (link_->conn == nullptr) return false;
+  const PGTransactionStatusType s = PQtransactionStatus(link_->conn);
+  return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+}
+
+bool PgConnection::is_alive() {
+  return link_->conn != nullptr && PQstatus(link_->conn) == CONNECTION_OK;
+}
+
+}  // namespace strata::dialect::postgresql
+
+// ---- opening ---------------------------------------------------------------------------------
+
+namespace strata::dialect::postgresql {
+
+std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
+                                                    const engine::ConnectOptions& options) {
+  // libpq's own keywords: what the URL names, then its query parameters (host=/socket/dir,
+  // sslmode, connect_timeout, application_name, options ...), which libpq checks itself.
+  std::vector<std::pair<std::string, std::string>> params;
+  auto set = [&](const std::string& key, std::string value) {
+    for (auto& [k, v] : params) {
+      if (k == key) {
+        v = std::move(value);
+        return;
+      }
+    }
+    params.emplace_back(key, std::move(value));
+  };
+  set("connect_timeout", "10");
+  set("fallback_application_name", "strata");
+  if (!url.host.empty()) set("host", url.host);
+  if (url.port) set("port", std::to_string(*url.port));
+  if (!url.database.empty()) set("dbname", url.database);
+  if (!url.username.empty()) set("user", url.username);
+  if (!url.password.empty()) set("password", url.password);
+  std::string user_options;
+  for (const auto& [key, value] : url.query) {
+    if (key == "options") {
+      user_options = value;
+    } else {
+      set(key, value);
+    }
+  }
+  // What strata reads back relies on these: ISO dates, UTC for CURRENT_TIMESTAMP (as on
+  // SQLite), UTF-8 text, and the busy timeout as the wait for a lock.
+  const auto ms = options.busy_timeout.count();
+  std::string session_options = "-c DateStyle=ISO,YMD -c TimeZone=UTC -c lock_timeout=" +
+                                std::to_string(ms < 0 ? 0 : ms);
+  if (!user_options.empty()) session_options += " " + user_options;
+  set("options", session_options);
+  set("client_encoding", "UTF8");
+
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : params) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+  if (conn == nullptr) {
+    raise_error({.kind = FailedCall::Kind::operational, .summary = "cannot connect to '" + url.to_string() + "': out of memory"});
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    const std::string why = PQerrorMessage(conn);
+    PQfinish(conn);
+    raise_error({.kind = FailedCall::Kind::operational, .summary = "cannot connect to '" + url.to_string() + "': " + why});
+  }
+  return std::make_unique<PgConnection>(conn);
+}
+
+}  // namespace strata::dialect::postgresql
