@@ -51,12 +51,22 @@ PooledConnection Engine::connect() {
   }
   EchoSink echo = options_.echo;
   ++checked_out_;
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     std::unique_ptr<Connection> c = std::move(idle_.back());
     idle_.pop_back();
     lock.unlock();
-    c->set_echo(std::move(echo));
-    return PooledConnection(this, std::move(c));
+    // A connection that died while idle (the server ended it) is closed, not handed out.
+    bool alive = false;
+    try {
+      alive = c->is_alive();
+    } catch (...) {
+    }
+    if (alive) {
+      c->set_echo(std::move(echo));
+      return PooledConnection(this, std::move(c));
+    }
+    c.reset();
+    lock.lock();
   }
   // Open outside the lock: connecting may be slow, and other threads may use idle ones.
   lock.unlock();

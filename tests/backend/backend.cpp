@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 namespace backend {
 
@@ -221,6 +222,32 @@ bool BackendTest::shared_database() const {
 
 bool BackendTest::whole_database_write_lock() const {
   return db_->dialect().name() == "sqlite" && shared_database();
+}
+
+bool BackendTest::row_write_locks() const { return db_->dialect().name() == "postgresql"; }
+
+bool BackendTest::server_connections() const { return db_->dialect().name() == "postgresql"; }
+
+std::int64_t BackendTest::connection_id(strata::Session& s) {
+  auto r = s.execute("SELECT pg_backend_pid()");
+  return r.rows.at(0).get<std::int64_t>(0);
+}
+
+void BackendTest::end_connection(std::int64_t id) {
+  auto admin = open_another();
+  auto& s = admin->session();
+  auto r = s.execute("SELECT pg_terminate_backend(" + ph(1) + ")", {strata::Value{id}});
+  if (!r.rows.at(0).get<bool>(0)) throw std::runtime_error("no connection " + std::to_string(id));
+  s.commit();
+  // pg_terminate_backend signals; wait until the connection is really gone.
+  for (int i = 0; i < 200; ++i) {
+    auto left = s.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = " + ph(1),
+                          {strata::Value{id}});
+    s.commit();
+    if (left.rows.at(0).get<std::int64_t>(0) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("connection " + std::to_string(id) + " did not end");
 }
 
 }  // namespace backend

@@ -77,6 +77,17 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // A writer locks the whole database until it commits, and a second writer gives up
   // after its busy timeout (SQLite files).
   bool whole_database_write_lock() const;
+  // A writer locks the rows it changes until it commits; another writer of those rows waits
+  // up to its busy timeout (PostgreSQL).
+  bool row_write_locks() const;
+  // The database is a server whose connections can be ended from another connection, as an
+  // administrator or a failover would (PostgreSQL).
+  bool server_connections() const;
+
+  // With server_connections(): the server's id of the connection session s holds (it begins
+  // a transaction to hold one), and ending that connection from another one.
+  std::int64_t connection_id(strata::Session& s);
+  void end_connection(std::int64_t id);
 
  private:
   std::vector<Statement> captured_;

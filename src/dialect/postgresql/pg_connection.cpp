@@ -3,6 +3,8 @@
 // libpq-fe.h.
 #include "pg_connection.hpp"
 
+#include <poll.h>
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -353,7 +355,22 @@ std::span<const std::byte> PgStatement::get_blob(int index) const {
 
 // ---- PgConnection ----------------------------------------------------------------------------
 
-PgConnection::PgConnection(PGconn* conn) : link_(std::make_shared<Link>()) { link_->conn = conn; }
+namespace {
+// Notices and warnings are not printed (libpq's default writes them to stderr); a FATAL
+// message that arrives while the connection is idle marks it as ending.
+void on_notice(void* arg, const PGresult* res) {
+  const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity != nullptr &&
+      (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0)) {
+    static_cast<Link*>(arg)->ending = true;
+  }
+}
+}  // namespace
+
+PgConnection::PgConnection(PGconn* conn) : link_(std::make_shared<Link>()) {
+  link_->conn = conn;
+  PQsetNoticeReceiver(conn, &on_notice, link_.get());
+}
 
 PgConnection::~PgConnection() {
   PGconn* conn = link_->conn;
@@ -413,8 +430,24 @@ bool PgConnection::in_transaction() const {
   return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }
 
+// Cheap enough for every checkout from the pool: no round trip. An idle connection has
+// nothing to read unless the server sent a notice or closed it (terminated, restarted);
+// reading then tells which.
 bool PgConnection::is_alive() {
-  return link_->conn != nullptr && PQstatus(link_->conn) == CONNECTION_OK;
+  PGconn* pg = link_->conn;
+  if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return false;
+  if (PQtransactionStatus(pg) == PQTRANS_ACTIVE) return true;  // a statement is running
+  // A terminated backend sends its FATAL message, then closes: the first read takes the
+  // message, a later one sees the end of the stream.
+  for (int reads = 0; reads < 8; ++reads) {
+    pollfd p{.fd = PQsocket(pg), .events = POLLIN, .revents = 0};
+    if (p.fd < 0) return false;
+    if (::poll(&p, 1, 0) <= 0) break;
+    if (PQconsumeInput(pg) == 0) return false;
+    while (PGnotify* n = PQnotifies(pg)) PQfreemem(n);  // also parses what arrived
+    if (PQstatus(pg) != CONNECTION_OK || link_->ending) return false;
+  }
+  return PQstatus(pg) == CONNECTION_OK;
 }
 
 }  // namespace strata::dialect::postgresql

@@ -27,6 +27,8 @@ namespace strata::dialect::postgresql {
 struct Link {
   PGconn* conn = nullptr;
   std::vector<std::string> to_deallocate;  // prepared statements no longer in use
+  // The server sent a FATAL message outside a statement: it is ending the connection.
+  bool ending = false;
 };
 
 // Frees a PGresult on every path.
