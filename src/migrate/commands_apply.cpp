@@ -29,6 +29,18 @@ Target open_database(const Config& c) {
   return t;
 }
 
+MigrationLock::MigrationLock(Target& db, const Config& c) : db_(db) {
+  db.dialect->lock_migrations(*db.conn, c.lock_timeout);
+}
+
+MigrationLock::~MigrationLock() {
+  try {
+    db_.dialect->unlock_migrations(*db_.conn);
+  } catch (const Error&) {
+    // A lost connection has released the lock with it.
+  }
+}
+
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
                                           engine::Connection& c) {
   std::vector<std::string> ids;
@@ -256,6 +268,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
     return;
   }
   auto db = open_database(config);
+  MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   auto applied = verified_applied(dir, ledger, *db.conn);
   auto targets = g.resolve(target, applied);
@@ -280,6 +293,7 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   const auto& g = dir.graph();
   if (sql) throw CommandError("migrate TARGET --sql: use `db upgrade --sql` or `db downgrade --sql`");
   auto db = open_database(config);
+  MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   auto applied = verified_applied(dir, ledger, *db.conn);
   auto targets = g.resolve(target, applied);
@@ -308,6 +322,7 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     return;
   }
   auto db = open_database(config);
+  MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   std::vector<std::string> current;
   for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);

@@ -22,6 +22,19 @@ struct Target {
   engine::PooledConnection conn;
 };
 Target open_database(const Config& c);
+
+// The migration lock on db's connection for as long as it lives (Dialect::lock_migrations,
+// waiting up to config.lock_timeout).
+class MigrationLock {
+ public:
+  MigrationLock(Target& db, const Config& c);
+  MigrationLock(const MigrationLock&) = delete;
+  MigrationLock& operator=(const MigrationLock&) = delete;
+  ~MigrationLock();
+
+ private:
+  Target& db_;
+};
 // The dialect of config.url without connecting (offline --sql).
 std::shared_ptr<dialect::Dialect> dialect_of(const Config& c);
 

@@ -15,7 +15,8 @@
 
 # e2e_setup SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6: checks the arguments (exit 2 on
 # a bad one) and sets BIN (program name to absolute path), GOLDEN, WORK (SCRATCH, emptied, made
-# the current folder), DB and DATABASE_URL (app.db in it), T (the raw transcript, emptied), OUT
+# the current folder), DB (app.db in it, the sqlite backend's file) and DATABASE_URL (the app
+# database on E2E_BACKEND, sqlite by default), T (the raw transcript, emptied), OUT
 # and ERR (the output of the last command run).
 e2e_setup() {
   local name
@@ -31,16 +32,70 @@ e2e_setup() {
     [[ -x ${BIN[$name]} ]] || { echo "$name: ${BIN[$name]} is not an executable" >&2; exit 2; }
     BIN[$name]=$(realpath "${BIN[$name]}")
   done
-  command -v sqlite3 > /dev/null || { echo "the sqlite3 shell is missing (scripts/install-deps)" >&2; exit 2; }
-
   rm -rf "$WORK" && mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd -P) || exit 2
   cd "$WORK" || exit 2
-  DB=$WORK/app.db
-  export DATABASE_URL=sqlite:///$DB
+  E2E_BACKEND=${E2E_BACKEND:-sqlite}
+  case $E2E_BACKEND in
+    sqlite)
+      command -v sqlite3 > /dev/null || { echo "the sqlite3 shell is missing (scripts/install-deps)" >&2; exit 2; } ;;
+    postgresql)
+      # Skipped (77, ctest's SKIP_RETURN_CODE) without a server: scripts/test starts one.
+      [[ -n ${STRATA_TEST_PG_SERVER:-} ]] || { echo "skipped: no PostgreSQL server (STRATA_TEST_PG_SERVER; scripts/test sets it)" >&2; exit 77; }
+      PG_PREFIX=e2e_$$_
+      trap db_drop_all EXIT ;;
+    *) echo "unknown E2E_BACKEND '$E2E_BACKEND'" >&2; exit 2 ;;
+  esac
+  DB=$WORK/app.db  # the sqlite backend's file
+  db_create app
+  export DATABASE_URL=$(db_url app)
   T=$WORK/transcript.raw  # what the commands printed, before normalization
   OUT=$WORK/last.out      # the output of the last command (with SEPARATE_STDERR=1, stdout only)
   ERR=$WORK/last.err      # with SEPARATE_STDERR=1, the standard error of the last command
   : > "$T"
+}
+
+# Databases, by name, on the backend of E2E_BACKEND: sqlite (files NAME.db in WORK) or
+# postgresql (databases on the server of STRATA_TEST_PG_SERVER, dropped when the script ends).
+# Each function takes the database's name: db_url, db_create (empty; sqlite: nothing to do),
+# db_exists, db_copy FROM TO, db_psql / db_sqlite3 (a statement), db_fingerprint (changes when
+# anything in it does).
+
+PG_PORT=54329  # scripts/pg-server's socket name
+pg_psql() {  # pg_psql DB SQL: tab-separated rows, no headers
+  psql -X -q -At -v ON_ERROR_STOP=1 -h "$STRATA_TEST_PG_SERVER" -p "$PG_PORT" -U postgres -d "$1" -c "$2"
+}
+db_url() {
+  if [[ $E2E_BACKEND == sqlite ]]; then echo "sqlite:///$WORK/$1.db"
+  else echo "postgresql:///$PG_PREFIX$1?host=$STRATA_TEST_PG_SERVER&port=$PG_PORT&user=postgres"; fi
+}
+db_create() {
+  [[ $E2E_BACKEND == sqlite ]] || pg_psql postgres "CREATE DATABASE \"$PG_PREFIX$1\""
+}
+db_exists() {
+  if [[ $E2E_BACKEND == sqlite ]]; then [[ -e $WORK/$1.db ]]
+  else [[ $(pg_psql postgres "SELECT count(*) FROM pg_database WHERE datname = '$PG_PREFIX$1'") == 1 ]]; fi
+}
+db_copy() {
+  if [[ $E2E_BACKEND == sqlite ]]; then cp "$WORK/$1.db" "$WORK/$2.db"
+  else pg_psql postgres "CREATE DATABASE \"$PG_PREFIX$2\" TEMPLATE \"$PG_PREFIX$1\""; fi
+}
+db_fingerprint() {
+  if [[ $E2E_BACKEND == sqlite ]]; then md5sum < "$WORK/$1.db"
+  else  # \restrict lines hold a random key, new on each dump
+    pg_dump -h "$STRATA_TEST_PG_SERVER" -p "$PG_PORT" -U postgres "$PG_PREFIX$1" |
+      grep -v '^\\\(un\)\?restrict ' | md5sum
+  fi
+}
+db_drop_all() {
+  local name
+  for name in $(pg_psql postgres "SELECT datname FROM pg_database WHERE datname LIKE '$PG_PREFIX%'"); do
+    pg_psql postgres "DROP DATABASE \"$name\"" || true
+  done
+}
+# db_query DB SQL: runs SQL, rows one a line, columns separated by '|'.
+db_query() {
+  if [[ $E2E_BACKEND == sqlite ]]; then sqlite3 -batch "$WORK/$1.db" "$2"
+  else pg_psql "$PG_PREFIX$1" "$2" | tr '\t' '|'; fi
 }
 
 # Transcript helpers. ---------------------------------------------------------------------------
@@ -77,16 +132,22 @@ run() {
   return $rc
 }
 
-# sql STATEMENT: runs a statement with the sqlite3 shell on app.db, echoed like a command.
+# sql STATEMENT: runs a statement on the app database (the sqlite3 shell, or psql), echoed like a
+# command.
 sql() {
-  show_command sqlite3 app.db "$1"
-  sqlite3 -batch "$DB" "$1" < /dev/null >> "$T" 2>&1 || say "[exit $?]"
+  show_command "$([[ $E2E_BACKEND == sqlite ]] && echo "sqlite3 app.db" || echo "psql app")" "$1"
+  db_query app "$1" < /dev/null >> "$T" 2>&1 || say "[exit $?]"
 }
 
-# tables: the tables in app.db (no temporary table of a rebuild may remain).
+# tables: the tables in the app database (no temporary table of a rebuild may remain).
 tables() {
-  say "# tables: $(sqlite3 -batch "$DB" "SELECT group_concat(name, ' ') FROM
-                   (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
+  if [[ $E2E_BACKEND == sqlite ]]; then
+    say "# tables: $(db_query app "SELECT group_concat(name, ' ') FROM
+                     (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")"
+  else
+    say "# tables: $(db_query app "SELECT string_agg(tablename, ' ' ORDER BY tablename)
+                     FROM pg_tables WHERE schemaname = 'public'")"
+  fi
 }
 
 # say_diff OLD NEW SAME DIFFERENT: says SAME when files OLD and NEW are alike, else DIFFERENT
@@ -141,6 +202,10 @@ normalize() {
 # e2e_finish: normalizes the transcript into WORK/transcript.txt and exits: 0 when it matches
 # GOLDEN (or, with UPDATE_GOLDEN=1, after copying it over GOLDEN), 1 with the diff when not.
 e2e_finish() {
+  if [[ $E2E_BACKEND == postgresql ]]; then
+    # The server's socket folder and this run's database prefix vary from run to run.
+    sed -e "s|$STRATA_TEST_PG_SERVER|PGSERVER|g" -e "s|$PG_PREFIX|e2e_|g" "$T" > "$T.pg" && mv "$T.pg" "$T"
+  fi
   normalize < "$T" > "$WORK/transcript.txt"
   if [[ ${UPDATE_GOLDEN:-} == 1 ]]; then
     cp "$WORK/transcript.txt" "$GOLDEN"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the migration workflow, driven as a user would: the microblog example's
-# six versions of the models migrated up one by one over a file SQLite database with rows in it,
+# six versions of the models migrated up one by one over a database with rows in it (a SQLite
+# file, or with E2E_BACKEND=postgresql a database on the server of STRATA_TEST_PG_SERVER),
 # the chain inspected, printed as offline SQL, walked back down one step at a time to base (the
 # schema and the rows compared with what each version had on the way up) and up again, then
 # moved with Django's verbs. Registered in CMakeLists.txt as
@@ -21,13 +22,34 @@ e2e_setup "$@"
 
 # Schema, compared semantically. ------------------------------------------------------------------
 
-# schema [DB]: every table but the ledger, by name: its columns (cid, name, type, notnull,
-# default, pk), indexes (name, unique, origin, columns), foreign keys (table, from, to,
-# on_update, on_delete), the constraint names its CREATE TABLE declares, and its index names.
+# schema [NAME]: every table of database NAME (default app) but the ledger, by name.
+# SQLite: its columns (cid, name, type, notnull, default, pk), indexes (name, unique, origin,
+# columns), foreign keys (table, from, to, on_update, on_delete), the constraint names its
+# CREATE TABLE declares, and its index names. PostgreSQL: its columns (position, name, type,
+# not null, default, identity), indexes (name, definition) and constraints (name, definition).
 # Semantic rather than the CREATE text, which differs between a table created whole and one
 # grown by ALTER TABLE or rebuilt.
 schema() {
-  local db=${1:-$DB} t
+  local name=${1:-app} t
+  if [[ $E2E_BACKEND == postgresql ]]; then
+    for t in $(db_query "$name" "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+                 AND tablename <> 'strata_migrations' ORDER BY tablename"); do
+      echo "table $t"
+      db_query "$name" "
+        SELECT '  column', row_number() OVER (ORDER BY a.attnum), a.attname,
+               format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               coalesce(pg_get_expr(d.adbin, d.adrelid), 'NULL'), a.attidentity
+          FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attrelid = to_regclass(quote_ident('$t')) AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY a.attnum"
+      db_query "$name" "SELECT '  index', indexname, indexdef FROM pg_indexes
+                         WHERE schemaname = 'public' AND tablename = '$t' ORDER BY indexname"
+      db_query "$name" "SELECT '  constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
+                         WHERE conrelid = to_regclass(quote_ident('$t')) ORDER BY conname"
+    done
+    return
+  fi
+  local db=$WORK/$name.db
   for t in $(sqlite3 -batch "$db" "SELECT name FROM sqlite_master WHERE type = 'table'
                AND name <> 'strata_migrations' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
     echo "table $t"
@@ -54,10 +76,10 @@ record() {
   cat "$WORK/schema_$1" >> "$T"
 }
 
-# compare vN [DB [WHAT]]: says whether the database's schema is the one recorded at version N.
+# compare vN [NAME [WHAT]]: says whether database NAME's schema is the one recorded at version N.
 compare() {
   local what=${3:-schema}
-  schema "${2:-$DB}" > "$WORK/schema_now"
+  schema "${2:-app}" > "$WORK/schema_now"
   say_diff "$WORK/schema_$1" "$WORK/schema_now" "# $what matches $1" "# $what differs from $1:"
 }
 
@@ -134,12 +156,12 @@ run microblog_v6 dump
 
 say ""
 say "## 4. offline SQL touches no database"
-before=$(md5sum < "$DB")
-run strata --url "sqlite:///$WORK/offline.db" upgrade --sql
+before=$(db_fingerprint app)
+run strata --url "$(db_url offline)" upgrade --sql
 run microblog_v6 db downgrade --sql head:base
 run microblog_v6 db sqlmigrate "$P5"
-if [[ $(md5sum < "$DB") == "$before" ]]; then say "# app.db untouched"; else say "# app.db CHANGED by --sql"; fi
-if [[ -e $WORK/offline.db ]]; then say "# offline.db CREATED by --sql"; else say "# offline.db untouched (not created)"; fi
+if [[ $(db_fingerprint app) == "$before" ]]; then say "# app untouched"; else say "# app CHANGED by --sql"; fi
+if db_exists offline; then say "# offline CREATED by --sql"; else say "# offline untouched (not created)"; fi
 
 say ""
 say "## 5. down one step at a time, the schema and rows of each version back"
@@ -153,7 +175,7 @@ run microblog_v6 db downgrade
 tables
 run microblog_v6 db current
 run microblog_v6 db upgrade
-compare v6 "$DB" "schema after base and back up"
+compare v6 app "schema after base and back up"
 run microblog_v6 seed zoe
 run microblog_v6 dump
 
@@ -171,15 +193,15 @@ run microblog_v6 db upgrade
 compare v6
 run microblog_v6 db makemigrations
 say "# --fake and stamp record revisions without running anything (on a copy)"
-cp "$DB" "$WORK/copy.db"
-COPY=sqlite:///$WORK/copy.db
+db_copy app copy
+COPY=$(db_url copy)
 run microblog_v6 db --url "$COPY" migrate "$P4" --fake
 run microblog_v6 db --url "$COPY" current
-compare v6 "$WORK/copy.db"
+compare v6 copy
 run microblog_v6 db --url "$COPY" showmigrations
 run microblog_v6 db --url "$COPY" check
 run microblog_v6 db --url "$COPY" stamp head
 run microblog_v6 db --url "$COPY" check
-compare v6 "$WORK/copy.db"
+compare v6 copy
 
 e2e_finish

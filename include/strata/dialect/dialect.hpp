@@ -4,6 +4,7 @@
 // Concrete dialects live in dialect/<name>/; for_url() is the one place that lists them.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -85,6 +86,13 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // The statement that opens a migration's transaction and takes the write lock that makes
   // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
   virtual std::string begin_migration_sql() const { return "BEGIN"; }
+  // The migration lock, held by a run of upgrade / downgrade / stamp from before it reads the
+  // ledger until it ends, so that concurrent runs apply each migration once. Waits up to
+  // timeout, then throws OperationalError saying that the lock is held and by whom. The
+  // default takes none: SQLite serialises runs with each migration's begin_migration_sql().
+  virtual void lock_migrations(engine::Connection& /*conn*/,
+                               std::chrono::milliseconds /*timeout*/) const {}
+  virtual void unlock_migrations(engine::Connection& /*conn*/) const {}
   // Turns foreign-key enforcement on or off for the connection, outside a transaction
   // (SQLite: PRAGMA foreign_keys); empty when the dialect has no such switch.
   virtual std::string set_foreign_keys_sql(bool /*on*/) const { return {}; }

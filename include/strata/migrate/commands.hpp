@@ -3,6 +3,7 @@
 // strata::Error (CommandError and friends) with a one-line message when it cannot proceed.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
@@ -33,6 +34,9 @@ struct Config {
   std::function<bool(const RenameCandidate&)> confirm_rename;
   bool allow_destructive = false;
   bool terminal = false;  // whether out is a terminal (progress lines)
+  // How long upgrade / downgrade / stamp wait for the migration lock that another run holds
+  // (PostgreSQL; SQLite waits its busy timeout per migration instead).
+  std::chrono::milliseconds lock_timeout{60000};
 };
 
 // The migration files of a directory, parsed, and the graph they form.

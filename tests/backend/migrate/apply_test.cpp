@@ -1,7 +1,8 @@
-// Applying migrations through the command functions on a real SQLite file: concurrent
-// upgrades apply each migration once, `call` runs the registered callback inside the
-// migration's transaction, `execute` picks the dialect's SQL, and a failing migration leaves
-// the database at the revision before it.
+// Applying migrations through the command functions on every backend of STRATA_TEST_URLS (a
+// SQLite file of the test's own for SQLite, the server's database emptied for PostgreSQL):
+// concurrent upgrades apply each migration once, `call` runs the registered callback inside
+// the migration's transaction, `execute` picks the dialect's SQL, a failing migration leaves
+// the database at the revision before it, and a held migration lock times out clearly.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,23 +15,68 @@
 #include "strata/migrate/errors.hpp"
 #include "strata/strata.hpp"
 
+#include "backend.hpp"
+
 namespace fs = std::filesystem;
 using namespace strata;
 using namespace strata::migrate;
 
 namespace {
 
+// The URLs to run on: SQLite in memory cannot be shared by the command's own engine, so a
+// SQLite entry means a file in the test's scratch folder.
+std::vector<std::string> apply_urls() {
+  std::vector<std::string> out;
+  bool sqlite = false;
+  for (const auto& url : backend::test_urls()) {
+    if (engine::Url::parse(url).backend() == "sqlite") {
+      if (!sqlite) out.push_back("sqlite");
+      sqlite = true;
+    } else {
+      out.push_back(url);
+    }
+  }
+  return out;
+}
+
 struct Scratch {
   fs::path dir;
-  Scratch() {
-    dir = fs::temp_directory_path() /
-          ("strata_apply_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::string url;
+  explicit Scratch(const std::string& backend_url) {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (auto& c : name)
+      if (c == '/') c = '_';
+    dir = fs::temp_directory_path() / ("strata_apply_" + std::to_string(::getpid()) + "_" + name);
     fs::remove_all(dir);
     fs::create_directories(dir);
+    if (backend_url == "sqlite") {
+      url = "sqlite:///" + (dir / "app.db").string();
+    } else {
+      url = backend_url;
+      empty_database();
+    }
   }
   ~Scratch() { fs::remove_all(dir); }
+
+  // Every table of the server database goes, the ledger included.
+  void empty_database() const {
+    Database db{url};
+    auto& s = db.session();
+    auto tables = s.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()");
+    for (const auto& row : tables.rows)
+      s.execute("DROP TABLE IF EXISTS \"" + row.get<std::string>(0) + "\" CASCADE");
+    s.commit();
+  }
 };
+
+class MigrateApply : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(backends, MigrateApply, ::testing::ValuesIn(apply_urls()),
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           return param.param == "sqlite"
+                                      ? std::string("sqlite_file")
+                                      : engine::Url::parse(param.param).backend();
+                         });
 
 schema::Column column(std::string name, schema::TypeKind kind, bool nullable = true) {
   return schema::Column{std::move(name), {kind, {}}, nullable, false, false, {}};
@@ -50,7 +96,7 @@ schema::Table table(std::string name, std::vector<schema::Column> extra) {
 Config config_for(const Scratch& s, std::ostream& out) {
   Config c;
   c.directory = s.dir / "migrations";
-  c.url = "sqlite:///" + (s.dir / "app.db").string();
+  c.url = s.url;
   c.out = &out;
   return c;
 }
@@ -61,10 +107,20 @@ std::int64_t count(const std::string& url, const std::string& sql) {
   return r.rows.at(0).get<std::int64_t>(0);
 }
 
+bool has_table(const std::string& url, const std::string& name) {
+  Database db{url};
+  try {
+    db.session().execute("SELECT 1 FROM " + db.dialect().quote(name) + " WHERE 1 = 0");
+    return true;
+  } catch (const DatabaseError&) {
+    return false;
+  }
+}
+
 }  // namespace
 
-TEST(MigrateApply, concurrent_upgrades_apply_each_migration_exactly_once) {
-  Scratch s;
+TEST_P(MigrateApply, concurrent_upgrades_apply_each_migration_exactly_once) {
+  Scratch s(GetParam());
   std::ostringstream init_out;
   auto base = config_for(s, init_out);
   init(base);
@@ -117,14 +173,17 @@ TEST(MigrateApply, concurrent_upgrades_apply_each_migration_exactly_once) {
   };
   EXPECT_NO_THROW(rethrow(error_a)) << out_a.str();
   EXPECT_NO_THROW(rethrow(error_b)) << out_b.str();
-  EXPECT_NE(out_b.str().find("already applied by another process"), std::string::npos)
-      << "B did not wait for A's migration and skip it:\n" << out_b.str();
+  // B either waited at each migration and skipped it (SQLite: the lock is each migration's
+  // write transaction) or waited for A's whole run and found nothing left (a run-long lock).
+  const bool skipped = out_b.str().find("already applied by another process") != std::string::npos;
+  const bool nothing = out_b.str().find("Nothing to do") != std::string::npos;
+  EXPECT_TRUE(skipped || nothing) << "B did not wait for A's migrations:\n" << out_b.str();
   EXPECT_EQ(count(a.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"), 4)
       << "a migration was recorded twice or not at all\nA:\n" << out_a.str() << "B:\n" << out_b.str();
 }
 
-TEST(MigrateApply, call_runs_the_registered_callback_inside_the_migration) {
-  Scratch s;
+TEST_P(MigrateApply, call_runs_the_registered_callback_inside_the_migration) {
+  Scratch s(GetParam());
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
@@ -144,11 +203,11 @@ TEST(MigrateApply, call_runs_the_registered_callback_inside_the_migration) {
   upgrade(c);
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 3);
   downgrade(c, "base");
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'item'"), 0);
+  EXPECT_FALSE(has_table(c.url, "item"));
 }
 
-TEST(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_before) {
-  Scratch s;
+TEST_P(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_before) {
+  Scratch s(GetParam());
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
@@ -166,14 +225,14 @@ TEST(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_before
     EXPECT_NE(std::string(e.what()).find("operation 2 of 2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("bad data in row 7"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'item'"), 0)
+  EXPECT_FALSE(has_table(c.url, "item"))
       << "the table created before the failing step survived the rollback";
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1)
       << "the ledger does not record the failed attempt";
 }
 
-TEST(MigrateApply, execute_runs_the_sql_of_the_current_dialect) {
-  Scratch s;
+TEST_P(MigrateApply, execute_runs_the_sql_of_the_current_dialect) {
+  Scratch s(GetParam());
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
@@ -183,13 +242,50 @@ TEST(MigrateApply, execute_runs_the_sql_of_the_current_dialect) {
   ExecuteOp exec;
   exec.sql = {{"sqlite", "CREATE TABLE only_sqlite (v INTEGER)"},
               {"postgresql", "CREATE TABLE only_postgresql (v INTEGER)"}};
-  exec.reverse = {{"*", "DROP TABLE only_sqlite"}};
+  exec.reverse = {{"sqlite", "DROP TABLE only_sqlite"}, {"postgresql", "DROP TABLE only_postgresql"}};
   m.upgrade = {exec};
   m.downgrade = reverse(m.upgrade);
   ScriptDirectory::load(c.directory).write(m);
   upgrade(c);
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'only_sqlite'"), 1);
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'only_postgresql'"), 0);
+  const std::string mine = "only_" + std::string(Database{c.url}.dialect().name());
+  const std::string other = mine == "only_sqlite" ? "only_postgresql" : "only_sqlite";
+  EXPECT_TRUE(has_table(c.url, mine));
+  EXPECT_FALSE(has_table(c.url, other));
   downgrade(c);
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'only_sqlite'"), 0);
+  EXPECT_FALSE(has_table(c.url, mine));
+}
+
+TEST_P(MigrateApply, an_upgrade_that_cannot_get_the_migration_lock_fails_clearly_and_changes_nothing) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  c.lock_timeout = std::chrono::milliseconds(200);
+  init(c);
+  Migration m;
+  m.revision = "b10000000000";
+  m.message = "blocked";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+
+  // Another run holds the lock: what an upgrade takes before its first migration.
+  Database holder{c.url};
+  auto conn = holder.engine().connect();
+  holder.dialect().lock_migrations(*conn, std::chrono::milliseconds(1000));
+  conn->execute(holder.dialect().begin_migration_sql());
+  try {
+    upgrade(c);
+    FAIL() << "upgraded while another run held the lock:\n" << out.str();
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("lock"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "not one line: " << what;
+  }
+  conn->execute("ROLLBACK");
+  holder.dialect().unlock_migrations(*conn);
+  conn.release();
+  EXPECT_FALSE(has_table(c.url, "item"));
+
+  upgrade(c);  // the lock is free again
+  EXPECT_TRUE(has_table(c.url, "item"));
 }
