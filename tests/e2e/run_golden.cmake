@@ -1,18 +1,46 @@
-# Runs PROGRAM with an SQLite file database in a fresh WORKDIR, twice (a rerun on the same file
-# must print the same), and compares its standard output with the GOLDEN file.
+# Runs PROGRAM in a fresh WORKDIR, twice (a rerun on the same database must print the same), and
+# compares its standard output with the GOLDEN file. The database is an SQLite file in WORKDIR,
+# or with BACKEND=postgresql a fresh database on the server of $ENV{STRATA_TEST_PG_SERVER}
+# (started by scripts/test; without one the test is skipped), dropped at the end.
 file(REMOVE_RECURSE "${WORKDIR}")
 file(MAKE_DIRECTORY "${WORKDIR}")
+set(url "sqlite:///${WORKDIR}/app.db")
+if(BACKEND STREQUAL "postgresql")
+  if("$ENV{STRATA_TEST_PG_SERVER}" STREQUAL "")
+    message("SKIPPED: no PostgreSQL server (scripts/test starts one)")
+    return()
+  endif()
+  set(server "$ENV{STRATA_TEST_PG_SERVER}")
+  string(RANDOM LENGTH 8 ALPHABET abcdefghijklmnopqrstuvwxyz suffix)
+  set(db "golden_${suffix}")
+  set(psql psql -X -q -v ON_ERROR_STOP=1 -h "${server}" -p 54329 -U postgres -d postgres)
+  execute_process(COMMAND ${psql} -c "CREATE DATABASE ${db}" RESULT_VARIABLE created)
+  if(NOT created EQUAL 0)
+    message(FATAL_ERROR "cannot create database ${db} on ${server}")
+  endif()
+  set(url "postgresql:///${db}?host=${server}&port=54329&user=postgres")
+endif()
+
 file(READ "${GOLDEN}" expected)
 foreach(run first second)
-  execute_process(COMMAND "${PROGRAM}" "sqlite:///${WORKDIR}/app.db"
+  execute_process(COMMAND "${PROGRAM}" "${url}"
                   WORKING_DIRECTORY "${WORKDIR}"
                   OUTPUT_VARIABLE actual ERROR_VARIABLE errors RESULT_VARIABLE status)
   if(NOT status EQUAL 0)
+    if(db)
+      execute_process(COMMAND ${psql} -c "DROP DATABASE ${db}")
+    endif()
     message(FATAL_ERROR "${run} run exited with ${status}\nstderr:\n${errors}\nstdout:\n${actual}")
   endif()
   if(NOT actual STREQUAL expected)
     file(WRITE "${WORKDIR}/actual.txt" "${actual}")
     execute_process(COMMAND diff -u "${GOLDEN}" "${WORKDIR}/actual.txt" OUTPUT_VARIABLE d)
+    if(db)
+      execute_process(COMMAND ${psql} -c "DROP DATABASE ${db}")
+    endif()
     message(FATAL_ERROR "${run} run: output differs from ${GOLDEN}:\n${d}")
   endif()
 endforeach()
+if(db)
+  execute_process(COMMAND ${psql} -c "DROP DATABASE ${db}")
+endif()
