@@ -9,6 +9,7 @@
 #include "database_core.hpp"
 #include "session_internal.hpp"
 #include "strata/error.hpp"
+#include "strata/sql/compiler.hpp"
 
 namespace strata::detail {
 
@@ -43,10 +44,7 @@ void Flush::run() {
       return;
     }
     for (auto& w : work) {
-      for (auto* st : w.inserts) {
-        sync_foreign_keys(*st);
-        emit_insert(*st);
-      }
+      emit_inserts(w.inserts);
       for (auto* st : w.updates) {
         sync_foreign_keys(*st);
         emit_update(*st);
@@ -184,47 +182,46 @@ std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
   }
 }
 
-void Flush::emit_insert(InstanceState& st) {
+Flush::InsertShape Flush::insert_shape(InstanceState& st) {
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
-  const auto& sq = session_.db_.sql_for(m);
-  auto& conn = session_.connection();
   for (const auto& c : m.columns) c->apply_default(obj);
 
-  const bool generated = m.autoincrement && m.autoincrement->key_unset(obj);
+  InsertShape shape;
+  shape.generated = m.autoincrement && m.autoincrement->key_unset(obj);
   // Columns left NULL that have a server default are left out, so the default applies, and
   // read back.
-  std::vector<bool> included(m.columns.size(), true), returning(m.columns.size(), false);
-  bool any_server_default = false;
+  shape.included.assign(m.columns.size(), true);
+  shape.returning.assign(m.columns.size(), false);
   for (const auto& c : m.columns) {
-    if (generated && c.get() == m.autoincrement) included[c->index] = false;
+    if (shape.generated && c.get() == m.autoincrement) shape.included[c->index] = false;
     if (c->column.server_default && c->column.nullable && is_null(c->get(obj))) {
-      included[c->index] = false;
-      returning[c->index] = true;
-      any_server_default = true;
+      shape.included[c->index] = false;
+      shape.returning[c->index] = true;
+      shape.any_server_default = true;
     }
   }
   const dialect::Dialect& d = *session_.db_.dialect;
   // The generated key comes back with RETURNING where the dialect has no last-insert-id.
-  const bool key_returned = generated && d.generated_keys_by_returning();
-  if (key_returned) returning[m.autoincrement->index] = true;
-  const bool use_returning = (any_server_default && d.supports_returning()) || key_returned;
-  if (any_server_default && !use_returning) std::fill(returning.begin(), returning.end(), false);
-  const std::string& text = !any_server_default ? (generated ? sq.insert_generated : sq.insert_all)
-                                                : sq.insert_for(included, returning);
-  auto stmt = conn.prepare_cached(text);
-  int p = 0;
-  for (const auto& c : m.columns)
-    if (included[c->index]) c->bind(obj, *stmt, p++);
-  std::vector<Value> returned;
-  execute(*stmt, st, dialect::RowContext::Operation::insert, use_returning ? &returned : nullptr);
-  if (generated) {
-    if (!key_returned) m.autoincrement->set(obj, Value{conn.last_insert_id()});
+  shape.key_returned = shape.generated && d.generated_keys_by_returning();
+  if (shape.key_returned) shape.returning[m.autoincrement->index] = true;
+  shape.use_returning = (shape.any_server_default && d.supports_returning()) || shape.key_returned;
+  if (shape.any_server_default && !shape.use_returning)
+    std::fill(shape.returning.begin(), shape.returning.end(), false);
+  return shape;
+}
+
+void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
+                          const std::vector<Value>& returned) {
+  const Mapper& m = *st.mapper;
+  void* obj = st.obj.get();
+  if (shape.generated) {
+    if (!shape.key_returned) m.autoincrement->set(obj, Value{session_.connection().last_insert_id()});
     st.key_assigned_by_db = true;
   }
   std::size_t r = 0;
   for (const auto& c : m.columns)
-    if (returning[c->index] && r < returned.size()) c->set(obj, returned[r++]);
+    if (shape.returning[c->index] && r < returned.size()) c->set(obj, returned[r++]);
 
   st.status = ObjectStatus::persistent;
   st.inserted_in_txn = true;
@@ -232,6 +229,133 @@ void Flush::emit_insert(InstanceState& st) {
   st.snapshot = capture(m, obj);
   inserted_.push_back(&st);
   touched_.push_back(&st);
+}
+
+void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
+  const Mapper& m = *st.mapper;
+  void* obj = st.obj.get();
+  const auto& sq = session_.db_.sql_for(m);
+  const std::string& text =
+      !shape.any_server_default ? (shape.generated ? sq.insert_generated : sq.insert_all)
+                                : sq.insert_for(shape.included, shape.returning);
+  auto stmt = session_.connection().prepare_cached(text);
+  int p = 0;
+  for (const auto& c : m.columns)
+    if (shape.included[c->index]) c->bind(obj, *stmt, p++);
+  std::vector<Value> returned;
+  execute(*stmt, st, dialect::RowContext::Operation::insert,
+          shape.use_returning ? &returned : nullptr);
+  finish_insert(st, shape, returned);
+}
+
+namespace {
+// A multi-row INSERT holds at most this many rows, and at most this many parameters (the
+// PostgreSQL protocol counts them in 16 bits).
+constexpr std::size_t max_batch_rows = 1000;
+constexpr std::size_t max_batch_params = 32767;
+
+bool refers_to_itself(const Mapper& m) {
+  for (const auto& fk : m.table().foreign_keys)
+    if (fk.referred_table == m.table_name()) return true;
+  return false;
+}
+}  // namespace
+
+void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
+  if (states.empty()) return;
+  const Mapper& m = *states.front()->mapper;
+  // One statement per row (cached) where that costs no round trip (SQLite), or where a row
+  // may refer to another of the same flush (its key is needed first).
+  if (!session_.db_.dialect->batches_inserts() || states.size() == 1 || refers_to_itself(m)) {
+    for (auto* st : states) {
+      sync_foreign_keys(*st);
+      emit_insert(*st, insert_shape(*st));
+    }
+    return;
+  }
+  std::vector<InsertShape> shapes;
+  shapes.reserve(states.size());
+  for (auto* st : states) {
+    sync_foreign_keys(*st);
+    shapes.push_back(insert_shape(*st));
+  }
+  // Runs of rows with the same columns go together.
+  for (std::size_t i = 0; i < states.size();) {
+    const std::size_t columns =
+        static_cast<std::size_t>(std::count(shapes[i].included.begin(), shapes[i].included.end(), true));
+    const std::size_t cap = std::min(max_batch_rows, std::max<std::size_t>(1, max_batch_params / std::max<std::size_t>(columns, 1)));
+    std::size_t j = i + 1;
+    while (j < states.size() && j - i < cap && shapes[j] == shapes[i]) ++j;
+    if (j - i == 1) {
+      emit_insert(*states[i], shapes[i]);
+    } else {
+      emit_insert_batch(std::span(states).subspan(i, j - i), shapes[i]);
+    }
+    i = j;
+  }
+}
+
+void Flush::emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape) {
+  const Mapper& m = *states.front()->mapper;
+  sql::Insert ins;
+  ins.table = m.table_name();
+  for (const auto& c : m.columns) {
+    if (shape.included[c->index]) ins.columns.push_back(c->column.name);
+    if (shape.returning[c->index]) ins.returning.push_back(c->column.name);
+  }
+  if (ins.columns.empty()) {  // DEFAULT VALUES takes one row: no batch
+    for (auto* st : states) emit_insert(*st, shape);
+    return;
+  }
+  for (std::size_t r = 0; r < states.size(); ++r) {
+    std::vector<sql::ExprPtr> row;
+    for (std::size_t k = 0; k < ins.columns.size(); ++k) row.push_back(sql::placeholder());
+    ins.rows.push_back(std::move(row));
+  }
+  const auto compiled = sql::compile(ins, *session_.db_.dialect);
+  auto stmt = session_.connection().prepare_cached(compiled.sql);
+  int p = 0;
+  for (auto* st : states)
+    for (const auto& c : m.columns)
+      if (shape.included[c->index]) c->bind(st->obj.get(), *stmt, p++);
+
+  std::vector<std::vector<Value>> rows;
+  try {
+    if (!shape.use_returning) {
+      stmt->execute();
+    } else {
+      while (stmt->step()) {
+        auto& row = rows.emplace_back();
+        for (int i = 0; i < stmt->column_count(); ++i) row.push_back(stmt->get_value(i));
+      }
+    }
+  } catch (const IntegrityError& e) {
+    // Which row failed is not known; the server names the constraint.
+    dialect::RowContext row;
+    row.table = m.table_name();
+    row.operation = dialect::RowContext::Operation::insert;
+    throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
+                                                        session_.db_.metadata());
+  }
+  if (shape.use_returning && rows.size() != states.size()) {
+    throw FlushError("INSERT of " + std::to_string(states.size()) + " rows into '" +
+                     m.table_name() + "' returned " + std::to_string(rows.size()) + " rows");
+  }
+  if (shape.key_returned) {
+    // The rows are inserted in the order of the VALUES list and the key's sequence counts
+    // up, so sorted by key the returned rows are in the objects' order.
+    std::size_t key_at = 0;
+    for (const auto& c : m.columns) {
+      if (c.get() == m.autoincrement) break;
+      if (shape.returning[c->index]) ++key_at;
+    }
+    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+      return std::get<std::int64_t>(a[key_at]) < std::get<std::int64_t>(b[key_at]);
+    });
+  }
+  static const std::vector<Value> none;
+  for (std::size_t r = 0; r < states.size(); ++r)
+    finish_insert(*states[r], shape, shape.use_returning ? rows[r] : none);
 }
 
 void Flush::emit_update(InstanceState& st) {

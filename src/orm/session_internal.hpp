@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "strata/dialect/dialect.hpp"
@@ -52,7 +53,24 @@ class Flush {
   std::vector<MapperWork> collect();
   void sync_foreign_keys(InstanceState& s);
   void push_keys_to_children(InstanceState& s);
-  void emit_insert(InstanceState& s);
+  // What an INSERT of s writes and reads back (applies the C++ defaults first).
+  struct InsertShape {
+    std::vector<bool> included;   // columns written
+    std::vector<bool> returning;  // columns read back (server defaults, the generated key)
+    bool generated = false;       // the database assigns the key
+    bool key_returned = false;    // ... and it comes back with RETURNING
+    bool any_server_default = false;
+    bool use_returning = false;
+    bool operator==(const InsertShape&) const = default;
+  };
+  InsertShape insert_shape(InstanceState& s);
+  // The inserts of one mapper, in order: one statement each, or multi-row INSERTs where the
+  // dialect batches them.
+  void emit_inserts(const std::vector<InstanceState*>& states);
+  void emit_insert(InstanceState& s, const InsertShape& shape);
+  void emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape);
+  // Takes the generated key and returned values into the object; it is persistent now.
+  void finish_insert(InstanceState& s, const InsertShape& shape, const std::vector<Value>& returned);
   void emit_update(InstanceState& s);
   void emit_delete(InstanceState& s);
   // Runs stmt to completion, turning an IntegrityError into one that names the constraint;

@@ -226,6 +226,8 @@ bool BackendTest::whole_database_write_lock() const {
 
 bool BackendTest::row_write_locks() const { return db_->dialect().name() == "postgresql"; }
 
+bool BackendTest::batched_inserts() const { return db_->dialect().batches_inserts(); }
+
 bool BackendTest::server_connections() const { return db_->dialect().name() == "postgresql"; }
 
 std::int64_t BackendTest::connection_id(strata::Session& s) {

@@ -80,6 +80,9 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // A writer locks the rows it changes until it commits; another writer of those rows waits
   // up to its busy timeout (PostgreSQL).
   bool row_write_locks() const;
+  // New rows of one table go to the database in multi-row INSERTs (PostgreSQL), not one
+  // statement each.
+  bool batched_inserts() const;
   // The database is a server whose connections can be ended from another connection, as an
   // administrator or a failover would (PostgreSQL).
   bool server_connections() const;

@@ -67,6 +67,10 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // database has no cheap last-insert-id), rather than Connection::last_insert_id().
   virtual bool generated_keys_by_returning() const { return false; }
 
+  // Whether the ORM sends the pending rows of one table as multi-row INSERTs (where every
+  // statement is a round trip to a server) rather than one cached statement per row.
+  virtual bool batches_inserts() const { return false; }
+
   // The SQL type for t, e.g. VARCHAR(64), INTEGER, DATETIME.
   virtual std::string type_sql(const schema::Type& t) const = 0;
 
