@@ -40,6 +40,7 @@ void Flush::run() {
     auto work = collect();
     if (work.empty()) {
       s.relation_changed_.clear();
+      s.rows_to_add_or_remove_ = false;
       return;
     }
     for (auto& w : work) {
@@ -286,6 +287,7 @@ void Flush::finalize() {
       SessionAccess::changed(rel->field(st->obj.get())) = false;
   }
   s.relation_changed_.clear();
+  s.rows_to_add_or_remove_ = false;
 }
 
 }  // namespace strata::detail
