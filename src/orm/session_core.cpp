@@ -157,8 +157,18 @@ void SessionCore::expunge(const void* obj) {
 }
 
 void SessionCore::expunge_all() {
-  while (!states_.empty()) detach(*states_.begin()->second);
+  // detach() for every object, without looking each one up in the identity map and the
+  // relationship list: both are emptied whole.
+  for (auto& [obj, s] : states_) {
+    void* raw = s->obj.get();
+    for (const auto& rel : s->mapper->relationships) {
+      rel->expire(raw);
+      SessionAccess::owner(rel->field(raw)) = nullptr;
+    }
+  }
+  identity_.clear();
   relation_changed_.clear();
+  states_.clear();
 }
 
 bool SessionCore::is_modified(const void* obj) const {
