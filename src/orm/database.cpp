@@ -83,6 +83,20 @@ const std::string& MapperSql::insert_for(const std::vector<bool>& included,
   return inserts.emplace(key, sql::compile(ins, *dialect).sql).first->second;
 }
 
+const std::string& MapperSql::select_by(const ColumnInfo& c) const {
+  std::lock_guard lock(mutex);
+  auto it = selects_by.find(&c);
+  if (it != selects_by.end()) return it->second;
+  sql::Select s;
+  s.columns = column_exprs;
+  s.from = mapper->table_name();
+  s.where = sql::binary(sql::BinaryOp::eq, sql::column(mapper->table_name(), c.column.name),
+                        sql::placeholder());
+  for (const auto* k : mapper->primary_key)
+    s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
+  return selects_by.emplace(&c, sql::compile(s, *dialect).sql).first->second;
+}
+
 const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
   ensure_registered(m);
   std::lock_guard lock(mutex_);

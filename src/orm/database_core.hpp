@@ -34,9 +34,14 @@ struct MapperSql {
   const std::string& insert_for(const std::vector<bool>& included,
                                 const std::vector<bool>& returning) const;
 
+  // SELECT <columns> ... WHERE <c> = ? ORDER BY <key>: a one-to-many lazy load through the
+  // foreign-key column c of this mapper.
+  const std::string& select_by(const ColumnInfo& c) const;
+
   const Mapper* mapper = nullptr;
   const dialect::Dialect* dialect = nullptr;
   mutable std::mutex mutex;
+  mutable std::map<const ColumnInfo*, std::string> selects_by;
   mutable std::map<std::vector<bool>, std::string> updates;
   mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::string> inserts;
 };

@@ -10,25 +10,74 @@ using namespace std::chrono;
 
 DateTime utc_now() { return floor<microseconds>(system_clock::now()); }
 
+namespace {
+
+// n as exactly `width` decimal digits (n < 10^width, n >= 0).
+char* put_digits(char* out, long long n, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  }
+  return out + width;
+}
+
+}  // namespace
+
+// Hand-written digits rather than snprintf: these run for every date or time column bound,
+// and for every dirty check of one (types.hpp compares the text form). Values outside the
+// fixed-width range (years before 0 or after 9999, times of day past 99 hours or negative)
+// take the snprintf path, which prints them the same way as before.
+std::size_t to_iso(Date d, char* out) {
+  const int y = static_cast<int>(d.year());
+  const auto m = static_cast<unsigned>(d.month()), dd = static_cast<unsigned>(d.day());
+  if (y < 0 || y > 9999 || m > 99 || dd > 99)
+    return static_cast<std::size_t>(
+        std::snprintf(out, iso_max_chars, "%04d-%02u-%02u", y, m, dd));
+  char* p = put_digits(out, y, 4);
+  *p++ = '-';
+  p = put_digits(p, m, 2);
+  *p++ = '-';
+  p = put_digits(p, dd, 2);
+  return static_cast<std::size_t>(p - out);
+}
+
+std::size_t to_iso(Time t, char* out) {
+  const long long us = t.since_midnight.count();
+  const long long h = us / 3600000000, m = us / 60000000 % 60, s = us / 1000000 % 60,
+                  frac = us % 1000000;
+  if (us < 0 || h > 99)
+    return static_cast<std::size_t>(
+        std::snprintf(out, iso_max_chars, "%02lld:%02lld:%02lld.%06lld", h, m, s, frac));
+  char* p = put_digits(out, h, 2);
+  *p++ = ':';
+  p = put_digits(p, m, 2);
+  *p++ = ':';
+  p = put_digits(p, s, 2);
+  *p++ = '.';
+  p = put_digits(p, frac, 6);
+  return static_cast<std::size_t>(p - out);
+}
+
+std::size_t to_iso(DateTime t, char* out) {
+  const auto day = floor<days>(t);
+  std::size_t n = to_iso(Date{day}, out);
+  out[n++] = ' ';
+  return n + to_iso(Time{t - day}, out + n);
+}
+
 std::string to_iso(Date d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
+  char buf[iso_max_chars];
+  return std::string(buf, to_iso(d, buf));
 }
 
 std::string to_iso(Time t) {
-  auto us = t.since_midnight.count();
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%06lld", static_cast<long long>(us / 3600000000),
-                static_cast<long long>(us / 60000000 % 60), static_cast<long long>(us / 1000000 % 60),
-                static_cast<long long>(us % 1000000));
-  return buf;
+  char buf[iso_max_chars];
+  return std::string(buf, to_iso(t, buf));
 }
 
 std::string to_iso(DateTime t) {
-  auto day = floor<days>(t);
-  return to_iso(Date{day}) + " " + to_iso(Time{t - day});
+  char buf[iso_max_chars];
+  return std::string(buf, to_iso(t, buf));
 }
 
 namespace {

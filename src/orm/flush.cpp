@@ -41,6 +41,7 @@ void Flush::run() {
     auto work = collect();
     if (work.empty()) {
       s.relation_changed_.clear();
+      s.rows_to_add_or_remove_ = false;
       return;
     }
     for (auto& w : work) {
@@ -414,6 +415,7 @@ void Flush::finalize() {
       SessionAccess::changed(rel->field(st->obj.get())) = false;
   }
   s.relation_changed_.clear();
+  s.rows_to_add_or_remove_ = false;
 }
 
 }  // namespace strata::detail

@@ -105,11 +105,23 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
     return it == identity_.end() ? nullptr : it->second;
   };
   if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
-  do_autoflush();
+  // Autoflush, narrowed to what can change a SELECT by primary key: a flush that inserts or
+  // deletes rows (new objects, deletions, relationship changes). Changed columns of objects
+  // the session holds cannot, unless one of them changed its key to this one; then the row
+  // is missing from the database, and the full autoflush below finds it. Checking every
+  // object for changes on each get() made n gets cost O(n^2).
+  if (rows_to_add_or_remove_) do_autoflush();
+  else check_usable();
   if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
   auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
   stmt->bind(0, key);
-  if (!stmt->step()) return nullptr;
+  if (!stmt->step()) {
+    stmt = {};
+    if (!autoflush || identity_.empty()) return nullptr;
+    do_autoflush();
+    auto* st = lookup();
+    return st && !st->marked_for_delete ? st->obj : nullptr;
+  }
   auto obj = Loader::load_row(*this, m, *stmt);
   while (stmt->step()) {
   }
@@ -360,12 +372,13 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   const Mapper& target = rel.target();
   target.configure();
   Value v = referenced_column(*rel.fk, *owner.mapper).get(owner.obj.get());
-  QuerySpec q;
-  q.where = sql::binary(sql::BinaryOp::eq, sql::column(target.table_name(), rel.fk->column.name),
-                        sql::param(v));
-  for (const auto* k : target.primary_key)
-    q.order_by.push_back({sql::column(target.table_name(), k->column.name), false});
-  auto items = all(target, q);
+  do_autoflush();
+  // The statement is compiled once per relationship (MapperSql::select_by), not per load.
+  auto stmt = connection().prepare_cached(db_.sql_for(target).select_by(*rel.fk));
+  stmt->bind(0, v);
+  std::vector<std::shared_ptr<void>> items;
+  while (stmt->step()) items.push_back(Loader::load_row(*this, target, *stmt));
+  stmt = {};
   if (rel.back)
     for (auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner.obj, false);

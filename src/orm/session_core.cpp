@@ -88,6 +88,7 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj) {
     return;
   }
   auto& state = attach(m, std::move(obj), ObjectStatus::pending);
+  rows_to_add_or_remove_ = true;
   cascade_add(state);
 }
 
@@ -114,6 +115,7 @@ void SessionCore::cascade_add(InstanceState& s) {
 
 void SessionCore::note_relation_change(InstanceState& owner) {
   relation_changed_.push_back(&owner);
+  rows_to_add_or_remove_ = true;
 }
 
 void SessionCore::note_relation_change(const void* obj) {
@@ -130,6 +132,7 @@ void SessionCore::delete_(const Mapper& m, const void* obj) {
     return;
   }
   s->marked_for_delete = true;
+  rows_to_add_or_remove_ = true;
 }
 
 void SessionCore::detach(InstanceState& s) {
@@ -154,8 +157,18 @@ void SessionCore::expunge(const void* obj) {
 }
 
 void SessionCore::expunge_all() {
-  while (!states_.empty()) detach(*states_.begin()->second);
+  // detach() for every object, without looking each one up in the identity map and the
+  // relationship list: both are emptied whole.
+  for (auto& [obj, s] : states_) {
+    void* raw = s->obj.get();
+    for (const auto& rel : s->mapper->relationships) {
+      rel->expire(raw);
+      SessionAccess::owner(rel->field(raw)) = nullptr;
+    }
+  }
+  identity_.clear();
   relation_changed_.clear();
+  states_.clear();
 }
 
 bool SessionCore::is_modified(const void* obj) const {
@@ -195,6 +208,7 @@ void SessionCore::rollback() {
   }
   failed_flush_.clear();
   relation_changed_.clear();
+  rows_to_add_or_remove_ = false;
 
   std::vector<InstanceState*> drop;
   for (auto& [obj, sp] : states_) {

@@ -409,6 +409,42 @@ TEST_P(SessionTest, autoflush_makes_pending_objects_visible_to_queries) {
   EXPECT_EQ(s.query<User>().count(), 0);
 }
 
+TEST_P(SessionTest, get_flushes_pending_objects_before_its_select) {
+  auto& s = session();
+  auto u = s.add(User{.id = 77, .username = "ann", .email = "a@x"});
+  EXPECT_EQ(s.get<User>(77), u) << "get() did not flush the pending object with that key";
+}
+
+TEST_P(SessionTest, get_does_not_flush_changed_columns_it_cannot_see) {
+  auto& s = session();
+  auto a = s.add(User{.username = "ann", .email = "a@x"});
+  auto b = s.add(User{.username = "bob", .email = "b@x"});
+  s.commit();
+  const auto b_id = b->id;
+  s.expunge(b);
+  b.reset();
+  a->email = "changed@x";
+  clear_sql();
+  ASSERT_TRUE(s.get<User>(b_id));
+  for (const auto& st : statements())
+    EXPECT_FALSE(st.sql.starts_with("UPDATE"))
+        << "get() by key flushed a changed column of another row, which its SELECT cannot see:\n"
+        << dump();
+  EXPECT_TRUE(s.is_modified(a));
+  s.commit();
+  EXPECT_EQ(db().new_session().get<User>(a->id)->email, "changed@x");
+}
+
+TEST_P(SessionTest, get_finds_an_object_whose_key_was_changed_to_it_in_memory) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  const auto new_id = u->id + 100;
+  u->id = new_id;
+  EXPECT_EQ(s.get<User>(new_id), u)
+      << "get() of the key an object changed to did not flush that change first";
+}
+
 TEST_P(SessionTest, without_autoflush_queries_do_not_flush) {
   auto& s = session();
   s.set_autoflush(false);

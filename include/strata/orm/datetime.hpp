@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <compare>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,12 @@ DateTime utc_now();
 std::string to_iso(DateTime t);
 std::string to_iso(Date d);    // "2026-11-24"
 std::string to_iso(Time t);    // "07:36:12.000123"
+// The same text written into out, which holds at least iso_max_chars; returns its length.
+// For hot paths (binding, dirty checks) that need no std::string.
+inline constexpr std::size_t iso_max_chars = 64;
+std::size_t to_iso(DateTime t, char* out);
+std::size_t to_iso(Date d, char* out);
+std::size_t to_iso(Time t, char* out);
 
 // Accept the forms above, 'T' for the separator, 0-6 fraction digits, and a trailing 'Z' or
 // "+00:00". Anything else: nullopt.

@@ -157,6 +157,9 @@ class SessionCore {
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
   int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end
   bool flushing_ = false;
+  // Objects were added or marked for deletion, or relationship fields changed, since the
+  // last flush: work that inserts or deletes rows. get() autoflushes only for this (see get).
+  bool rows_to_add_or_remove_ = false;
 };
 
 }  // namespace detail

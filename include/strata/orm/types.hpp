@@ -221,14 +221,19 @@ struct IsoText {
     if (auto* s = std::get_if<std::string>(&v)) return parse(*s);
     detail::throw_value_error(Name(), v);
   }
-  static void bind(engine::Statement& s, int i, const T& v) { s.bind_text(i, to_iso(v)); }
+  static void bind(engine::Statement& s, int i, const T& v) {
+    char buf[iso_max_chars];
+    s.bind_text(i, std::string_view(buf, to_iso(v, buf)));
+  }
   static T read(const engine::Statement& s, int i) {
     detail::expect_storage(s, i, engine::StorageClass::text, Name());
     return parse(s.get_text(i));
   }
   static bool equal(const T& v, const Value& snapshot) {
     auto* s = std::get_if<std::string>(&snapshot);
-    return s && *s == to_iso(v);
+    if (!s) return false;
+    char buf[iso_max_chars];
+    return std::string_view(*s) == std::string_view(buf, to_iso(v, buf));
   }
 };
 inline std::string_view datetime_name() { return "an ISO 8601 date and time"; }

@@ -1,0 +1,43 @@
+// ISO 8601 text of Date, Time and DateTime: the fixed-width form strata stores (written with
+// hand-made digits on the hot path), the snprintf form outside that range, and parsing back.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "strata/orm/datetime.hpp"
+
+using namespace std::chrono;
+using namespace std::chrono_literals;
+
+TEST(DateTimeText, datetime_is_fixed_width_with_microseconds) {
+  const strata::DateTime t = sys_days{2026y / 11 / 24} + 7h + 36min + 12s + 123us;
+  EXPECT_EQ(strata::to_iso(t), "2026-11-24 07:36:12.000123");
+  EXPECT_EQ(strata::to_iso(strata::DateTime{sys_days{1970y / 1 / 1}}),
+            "1970-01-01 00:00:00.000000");
+  EXPECT_EQ(strata::to_iso(strata::DateTime{sys_days{9999y / 12 / 31}} + 23h + 59min + 59s +
+                           999999us),
+            "9999-12-31 23:59:59.999999");
+}
+
+TEST(DateTimeText, buffer_form_writes_the_same_text_as_the_string_form) {
+  const strata::DateTime t = sys_days{2024y / 2 / 29} + 13h + 14min + 15s + 123456us;
+  char buf[strata::iso_max_chars];
+  const auto n = strata::to_iso(t, buf);
+  EXPECT_EQ(std::string(buf, n), strata::to_iso(t));
+  EXPECT_EQ(std::string(buf, strata::to_iso(strata::Date{2024y / 2 / 29}, buf)), "2024-02-29");
+  EXPECT_EQ(std::string(buf, strata::to_iso(strata::Time{5h + 6min + 7s + 8us}, buf)),
+            "05:06:07.000008");
+}
+
+TEST(DateTimeText, values_outside_the_fixed_width_range_are_still_written) {
+  EXPECT_EQ(strata::to_iso(strata::Date{year{12345} / 1 / 2}), "12345-01-02");
+  EXPECT_EQ(strata::to_iso(strata::Time{microseconds{100LL * 3600 * 1000000}}),
+            "100:00:00.000000");
+}
+
+TEST(DateTimeText, written_text_parses_back_to_the_same_value) {
+  const strata::DateTime t = sys_days{2001y / 9 / 9} + 1h + 46min + 40s + 654321us;
+  auto back = strata::parse_datetime(strata::to_iso(t));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(*back == t) << "round trip changed the value: " << strata::to_iso(*back);
+}
