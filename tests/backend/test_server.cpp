@@ -1,9 +1,11 @@
-// A database server's own failure modes, on the backends that have them: a connection ended
-// under a session (the session rolls back, the next one gets a fresh connection from the pool),
-// rows locked by another writer, and connecting: refused, wrong password (never shown).
+// Many sessions on one engine, and a database server's own failure modes on the backends that
+// have them: a connection ended under a session (the session rolls back, the next one gets a
+// fresh connection from the pool), rows locked by another writer, and connecting: refused,
+// wrong password (never shown).
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "backend.hpp"
 
@@ -15,6 +17,30 @@ BACKEND_SUITE(ServerTest);
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+TEST_P(ServerTest, threads_share_one_engine_each_with_a_session_of_its_own) {
+  BACKEND_REQUIRE(shared_database());
+  constexpr int threads = 6, commits = 15;
+  std::vector<std::thread> workers;
+  std::vector<std::string> errors(threads);
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      try {
+        auto s = db().new_session();
+        for (int i = 0; i < commits; ++i) {
+          s.add(Task{.title = "t" + std::to_string(t) + "-" + std::to_string(i)});
+          s.commit();
+        }
+        EXPECT_GE(s.query<Task>().count(), commits);
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(t)] = e.what();
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (int t = 0; t < threads; ++t) EXPECT_EQ(errors[static_cast<std::size_t>(t)], "") << "thread " << t;
+  EXPECT_EQ(session().query<Task>().count(), threads * commits);
 }
 
 TEST_P(ServerTest, a_connection_lost_mid_session_is_a_clear_error_and_the_next_session_works) {
