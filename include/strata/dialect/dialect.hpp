@@ -84,6 +84,13 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // overrides what it lacks. Throws CompileError when the change does not match before/after.
   virtual AlterPlan alter_table_sql(const schema::Table& before, const schema::Table& after,
                                     const TableChange& change) const;
+  // What follows ALTER COLUMN c TYPE t to say how existing values convert, e.g.
+  // PostgreSQL's " USING c::t" (without it, a change such as text to integer is refused);
+  // empty by default.
+  virtual std::string type_change_using(const std::string& /*column*/,
+                                        const schema::Type& /*to*/) const {
+    return {};
+  }
   // The query that lists foreign-key violations after a rebuild (SQLite: PRAGMA
   // foreign_key_check); empty when the dialect needs none.
   virtual std::string foreign_key_check_sql() const { return {}; }

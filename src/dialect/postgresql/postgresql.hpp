@@ -38,6 +38,9 @@ class PgDialect final : public Dialect {
   // A session-level advisory lock, polled with pg_try_advisory_lock until the timeout.
   void lock_migrations(engine::Connection& conn, std::chrono::milliseconds timeout) const override;
   void unlock_migrations(engine::Connection& conn) const override;
+  std::string type_change_using(const std::string& column, const schema::Type& to) const override {
+    return " USING " + quote(column) + "::" + type_sql(to);
+  }
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;
