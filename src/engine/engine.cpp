@@ -2,6 +2,7 @@
 // (no open transaction), and serialises access when the database allows one connection only.
 #include "strata/engine/engine.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -36,18 +37,22 @@ Engine::~Engine() { dispose(); }
 PooledConnection Engine::connect() {
   const bool single = driver_->single_connection(url_);
   std::unique_lock lock(mutex_);
-  if (single) {
-    // The one connection is either idle, lent out, or not opened yet (checked_out_ == 0).
-    const bool available = freed_.wait_for(lock, options_.pool_timeout,
-                                           [&] { return !idle_.empty() || checked_out_ == 0; });
-    if (!available) {
-      throw OperationalError(
-          "timed out after " + std::to_string(options_.pool_timeout.count()) +
-              " ms waiting for a connection to '" + url_.to_string() +
-              "': this database allows one connection and it is in use; give back the "
-              "connection (or end the session) that holds it before connecting again",
-          DatabaseErrorInfo{});
-    }
+  // The one connection of a single-connection database is either idle, lent out, or not
+  // opened yet (checked_out_ == 0); otherwise up to pool_size + max_overflow are lent out.
+  const std::size_t limit = single ? 1 : std::max<std::size_t>(1, options_.pool_size + options_.max_overflow);
+  const bool available = freed_.wait_for(lock, options_.pool_timeout, [&] {
+    return single ? (!idle_.empty() || checked_out_ == 0) : checked_out_ < limit;
+  });
+  if (!available) {
+    throw OperationalError(
+        "timed out after " + std::to_string(options_.pool_timeout.count()) +
+            " ms waiting for a connection to '" + url_.to_string() + "': " +
+            (single ? std::string("this database allows one connection and it is in use")
+                    : "all " + std::to_string(limit) + " connections (pool_size " +
+                          std::to_string(options_.pool_size) + " + max_overflow " +
+                          std::to_string(options_.max_overflow) + ") are in use") +
+            "; give back a connection (end a session or its transaction) or raise the limit",
+        DatabaseErrorInfo{});
   }
   EchoSink echo = options_.echo;
   ++checked_out_;

@@ -35,6 +35,9 @@ class Driver {
 struct EngineOptions {
   ConnectOptions connect;
   std::size_t pool_size = 5;                    // connections kept open when idle
+  // Connections open at once beyond pool_size (SQLAlchemy's max_overflow): with every one of
+  // pool_size + max_overflow lent out, connect() waits for one to be given back.
+  std::size_t max_overflow = 10;
   std::chrono::milliseconds pool_timeout{30000};  // wait for a free connection, then error
   EchoSink echo;                                  // set: every connection echoes SQL here
   // Run on every new connection before first use, e.g. to set
@@ -74,7 +77,8 @@ class Engine {
   ~Engine();
 
   // A connection from the pool, or a new one; waits up to pool_timeout when the pool is
-  // exhausted (single-connection databases), then throws OperationalError.
+  // exhausted (pool_size + max_overflow lent out; one for single-connection databases), then
+  // throws OperationalError.
   PooledConnection connect();
 
   const Url& url() const noexcept { return url_; }

@@ -93,6 +93,36 @@ TEST(EnginePool, single_connection_pool_times_out_with_a_clear_error) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 45ms) << "did not wait for pool_timeout";
 }
 
+TEST(EnginePool, at_most_pool_size_plus_max_overflow_connections_are_lent_out) {
+  TempDir dir;
+  engine::EngineOptions options;
+  options.pool_size = 1;
+  options.max_overflow = 1;
+  options.pool_timeout = 50ms;
+  auto driver = std::make_shared<SqliteDriver>();
+  engine::Engine eng(engine::Url::parse(dir.url("app.db")), driver, options);
+  auto a = eng.connect();
+  auto b = eng.connect();
+  try {
+    eng.connect();
+    FAIL() << "a third connection was lent out with pool_size 1 + max_overflow 1";
+  } catch (const OperationalError& e) {
+    EXPECT_NE(std::string(e.what()).find("all 2 connections (pool_size 1 + max_overflow 1) are in use"),
+              std::string::npos)
+        << e.what();
+  }
+  // A waiter gets the connection given back.
+  options.pool_timeout = 5s;
+  engine::Engine waiting(engine::Url::parse(dir.url("app.db")), driver, options);
+  auto c = waiting.connect();
+  auto d = waiting.connect();
+  auto got = std::async(std::launch::async, [&] { return &*waiting.connect(); });
+  std::this_thread::sleep_for(20ms);
+  engine::Connection* given = &*c;
+  c.release();
+  EXPECT_EQ(got.get(), given) << "the waiter did not get the connection given back";
+}
+
 TEST(EnginePool, single_connection_waiter_gets_it_when_given_back) {
   engine::EngineOptions options;
   options.pool_timeout = 5s;
