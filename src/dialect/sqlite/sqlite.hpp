@@ -46,6 +46,18 @@ class SqliteDialect final : public Dialect {
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;
+  // sqlite_alter.cpp: triggers on the table, and triggers and views naming it, found by
+  // renaming the table inside a savepoint (SQLite rewrites every reference) and rolling back.
+  std::vector<DependentObject> rebuild_dependents(engine::Connection& conn,
+                                                  const std::string& table) const override;
+  // sqlite_reflect.cpp: pragmas for the structure, the CREATE TABLE text for constraint names
+  // and checks. Types are read back through type_sql(); a single-column INTEGER primary key
+  // of a rowid table (SQLite's rowid alias) is autoincrement.
+  ReflectedSchema reflect(engine::Connection& conn) const override;
+  // Dialect::reflected_form(), and: an autoincrement integer column is declared INTEGER
+  // (column_sql), and a rowid alias is autoincrement whatever the model said, since SQLite
+  // assigns it.
+  schema::Table reflected_form(const schema::Table& t) const override;
 };
 
 // sqlite_connection.cpp: opens a connection (foreign keys on, busy timeout set).

@@ -60,6 +60,22 @@ std::string SqliteDialect::column_sql(const schema::Table& t, const schema::Colu
   return Dialect::column_sql(t, as_integer);
 }
 
+schema::Table SqliteDialect::reflected_form(const schema::Table& t) const {
+  schema::Table declared = t;
+  for (schema::Column& c : declared.columns) {
+    const bool integer = c.type.kind == schema::TypeKind::integer ||
+                         c.type.kind == schema::TypeKind::big_integer ||
+                         c.type.kind == schema::TypeKind::small_integer;
+    if (c.autoincrement && integer) c.type = schema::Type{schema::TypeKind::integer, std::nullopt};
+  }
+  schema::Table out = Dialect::reflected_form(declared);
+  const auto& key = out.primary_key.columns;
+  for (schema::Column& c : out.columns) {
+    c.autoincrement = key.size() == 1 && key.front() == c.name && type_sql(c.type) == "INTEGER";
+  }
+  return out;
+}
+
 IntegrityError SqliteDialect::explain_integrity_error(const IntegrityError& e,
                                                       const RowContext& row,
                                                       engine::Connection& conn,
