@@ -94,8 +94,10 @@ void branches(const Config& config, bool verbose);
 void show(const Config& config, const std::string& revision);
 void showmigrations(const Config& config);
 
-// `db check`: the models against the chain, and the database against the chain's heads.
-// Throws CommandError describing the first differences when anything differs.
+// `db check`: the models against the chain (CommandError naming the operations a migration
+// would need), then the live database against the chain at the database's revision (drift():
+// each difference one line on config.out, then CommandError counting them), then the
+// database's revision against the heads (CommandError: not up to date).
 void check(const Config& config);
 
 }  // namespace strata::migrate
