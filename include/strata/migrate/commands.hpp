@@ -30,6 +30,10 @@ struct Config {
   // for the rest (set when standard input is a terminal), and whether unresolved probable
   // renames may become drop + add.
   std::map<std::string, std::string> renames;
+  // renamed_from("old") hints of the models, in the same form: each is a confirmed rename
+  // when it fits (the old column in the chain and not in the models, the new one in the
+  // models and not in the chain), else ignored; `renames` wins over a hint.
+  std::map<std::string, std::string> rename_hints;
   std::function<bool(const RenameCandidate&)> confirm_rename;
   bool allow_destructive = false;
   bool terminal = false;  // whether out is a terminal (progress lines)
