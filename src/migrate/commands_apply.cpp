@@ -142,6 +142,41 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
   return out;
 }
 
+// Why a rebuild of `table` cannot go ahead: the triggers and views it would lose; empty when
+// none. SQLite's rebuild drops the table's triggers and breaks whatever names the table.
+std::string rebuild_blockers(engine::Connection& conn, const dialect::Dialect& d,
+                             const std::string& table) {
+  const auto dependents = d.rebuild_dependents(conn, table);
+  if (dependents.empty()) return {};
+  std::string names;
+  for (const auto& x : dependents) {
+    names += names.empty() ? "" : ", ";
+    names += (x.kind == dialect::DependentObject::Kind::view ? "view '" : "trigger '") + x.name + "'";
+  }
+  return "rebuilding table '" + table + "' would lose " + names +
+         " (a rebuild drops the table's triggers and breaks what names it); drop them in an "
+         "execute operation before this one and create them again after it";
+}
+
+// Refuses, before anything runs, a rebuild of a table that exists now and has triggers or
+// views that the rebuild would lose. (A trigger created by an earlier step of the same run is
+// caught by run_step, inside that migration's transaction.)
+void check_rebuilds(engine::Connection& conn, const dialect::Dialect& d,
+                    const SchemaState& initial, const std::vector<Step>& steps) {
+  for (const auto& step : steps) {
+    for (std::size_t i = 0; i < step.plans.size(); ++i) {
+      const auto& p = step.plans[i];
+      if (!p.rebuild || !initial.find(p.rebuilt_table)) continue;
+      const std::string why = rebuild_blockers(conn, d, p.rebuilt_table);
+      if (why.empty()) continue;
+      throw CommandError("migration " + step.migration->revision + " (" +
+                         step.migration->message + "), operation " + std::to_string(i + 1) +
+                         " of " + std::to_string(step.plans.size()) + " (" + p.description +
+                         "): " + why + "; nothing was changed");
+    }
+  }
+}
+
 void run_step(const Config& config, engine::Connection& conn, const dialect::Dialect& d,
               const Ledger& ledger, const ScriptDirectory& dir, const Step& step,
               std::size_t index, std::size_t total) {
@@ -183,6 +218,10 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     }
     for (; op < step.plans.size(); ++op) {
       const auto& p = step.plans[op];
+      if (p.rebuild) {
+        if (std::string why = rebuild_blockers(conn, d, p.rebuilt_table); !why.empty())
+          throw CommandError(why);
+      }
       for (const auto& stmt : p.statements) conn.execute(stmt);
       if (!p.call.empty()) config.callbacks.at(p.call)(conn);
     }
@@ -231,11 +270,13 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
 }
 
 void run_steps(const Config& config, Target& db, const Ledger& ledger, const ScriptDirectory& dir,
-               const std::vector<Step>& steps, const std::vector<std::string>& targets) {
+               const std::vector<Step>& steps, const std::vector<std::string>& applied,
+               const std::vector<std::string>& targets) {
   if (steps.empty()) {
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
+  check_rebuilds(*db.conn, *db.dialect, dir.state_at(applied), steps);
   for (std::size_t i = 0; i < steps.size(); ++i)
     run_step(config, *db.conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
 }
@@ -261,7 +302,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   auto targets = g.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
-            targets);
+            applied, targets);
 }
 
 }  // namespace
@@ -286,7 +327,7 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   auto p = g.plan_to(applied, targets);
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, p.revisions, way, false),
-            targets);
+            applied, targets);
 }
 
 void stamp(const Config& config, const std::string& target, bool sql) {
