@@ -24,15 +24,22 @@ std::shared_ptr<dialect::Dialect> dialect_of(const Config& c) {
 Target open_database(const Config& c) {
   Target t;
   t.dialect = dialect_of(c);
-  t.engine = std::make_unique<engine::Engine>(engine::Url::parse(c.url), t.dialect);
-  t.conn = t.engine->connect();
+  const engine::Url url = engine::Url::parse(c.url);
+  t.engine = std::make_unique<engine::Engine>(url, t.dialect);
+  if (t.dialect->exists(url)) t.conn = t.engine->connect();
   return t;
 }
 
+engine::Connection& Target::connect() {
+  if (!conn) conn = engine->connect();
+  return *conn;
+}
+
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
-                                          engine::Connection& c) {
+                                          Target& db) {
   std::vector<std::string> ids;
-  for (const auto& row : ledger.applied(c)) {
+  if (!db.conn) return ids;
+  for (const auto& row : ledger.applied(*db.conn)) {
     if (!dir.graph().find(row.revision))
       throw CommandError("the database has revision '" + row.revision +
                          "' applied, but no migration file defines it; restore the file, or "
@@ -276,9 +283,10 @@ void run_steps(const Config& config, Target& db, const Ledger& ledger, const Scr
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
-  check_rebuilds(*db.conn, *db.dialect, dir.state_at(applied), steps);
+  engine::Connection& conn = db.connect();
+  check_rebuilds(conn, *db.dialect, dir.state_at(applied), steps);
   for (std::size_t i = 0; i < steps.size(); ++i)
-    run_step(config, *db.conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
+    run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
 }
 
 void move(const Config& config, const std::string& target, bool sql, const std::string& from,
@@ -298,7 +306,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   }
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto applied = verified_applied(dir, ledger, db);
   auto targets = g.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
@@ -322,7 +330,7 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   if (sql) throw CommandError("migrate TARGET --sql: use `db upgrade --sql` or `db downgrade --sql`");
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto applied = verified_applied(dir, ledger, db);
   auto targets = g.resolve(target, applied);
   auto p = g.plan_to(applied, targets);
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
@@ -340,7 +348,8 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     for (const auto& s : ledger.ensure_sql()) emit(s);
     emit("DELETE FROM " + d.quote(Ledger::table_name));
     for (const auto& id : wanted)
-      emit(ledger.insert_sql({id, dir.checksum(id), now_iso(), 0, "applied", {}}));
+      // Offline, as upgrade --sql writes it: the SQL runs at some unknown later time.
+      emit(ledger.insert_sql({id, dir.checksum(id), sql ? "offline" : now_iso(), 0, "applied", {}}));
     return wanted;
   };
   if (sql) {
@@ -351,8 +360,10 @@ void stamp(const Config& config, const std::string& target, bool sql) {
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
   std::vector<std::string> current;
-  for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
-  db.conn->execute(db.dialect->begin_migration_sql());
+  if (db.conn)
+    for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
+  closure(g, g.resolve(target, current));  // an unknown target fails before anything is created
+  db.connect().execute(db.dialect->begin_migration_sql());
   try {
     auto wanted = write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
     db.conn->execute("COMMIT");

@@ -149,12 +149,12 @@ void check(const Config& config) {
   }
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto applied = verified_applied(dir, ledger, db);
   auto at = dir.graph().resolve("current", applied);
   auto heads = dir.graph().heads();
   std::sort(at.begin(), at.end());
   std::sort(heads.begin(), heads.end());
-  const auto live = db.dialect->reflect(*db.conn);
+  const auto live = db.conn ? db.dialect->reflect(*db.conn) : dialect::ReflectedSchema{};
   const auto differences = drift(dir.state_at(applied), live, *db.dialect);
   if (!differences.empty() && at != heads &&
       drift(dir.state_at(dir.graph().topological_order()), live, *db.dialect).empty()) {

@@ -24,6 +24,7 @@ class SqliteDialect final : public Dialect {
   std::unique_ptr<engine::Connection> connect(const engine::Url& url,
                                               const engine::ConnectOptions& options) override;
   bool single_connection(const engine::Url& url) const override;
+  bool exists(const engine::Url& url) const override;
 
   // Dialect
   std::string_view name() const override { return "sqlite"; }
@@ -59,6 +60,10 @@ class SqliteDialect final : public Dialect {
   // assigns it.
   schema::Table reflected_form(const schema::Table& t) const override;
 };
+
+// sqlite_connection.cpp: whether the database file exists (memory: always); throws the
+// error open_connection() would for a path that cannot be a database file.
+bool database_exists(const engine::Url& url);
 
 // sqlite_connection.cpp: opens a connection (foreign keys on, busy timeout set).
 std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,

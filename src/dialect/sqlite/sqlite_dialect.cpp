@@ -33,6 +33,8 @@ std::unique_ptr<engine::Connection> SqliteDialect::connect(const engine::Url& ur
 
 bool SqliteDialect::single_connection(const engine::Url& url) const { return url.is_memory(); }
 
+bool SqliteDialect::exists(const engine::Url& url) const { return database_exists(url); }
+
 std::string SqliteDialect::type_sql(const schema::Type& t) const {
   switch (t.kind) {
     case schema::TypeKind::integer: return "INTEGER";

@@ -271,3 +271,54 @@ TEST(MigrateApply, a_trigger_made_earlier_in_the_same_migration_stops_the_rebuil
       << "the trigger of the rolled-back migration stayed";
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"), 1);
 }
+
+TEST(MigrateApply, commands_on_a_missing_database_file_create_it_only_to_apply_something) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "f10000000000";
+  m.message = "item";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+  const fs::path file = s.dir / "app.db";
+
+  EXPECT_THROW(upgrade(c, "zzzz"), UnknownRevisionError);
+  EXPECT_THROW(downgrade(c), RevisionError);
+  EXPECT_THROW(stamp(c, "zzzz"), UnknownRevisionError);
+  EXPECT_THROW(migrate_to(c, "zzzz"), UnknownRevisionError);
+  current(c, false);
+  showmigrations(c);
+  history(c, "", false, true);
+  EXPECT_THROW(check(c), CommandError) << "not up to date";
+  upgrade(c, "head", true);  // offline
+  EXPECT_FALSE(fs::exists(file)) << "a command that failed or only read created the database file";
+  EXPECT_NE(out.str().find("<base> (no migration applied)"), std::string::npos) << out.str();
+
+  upgrade(c);
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 1);
+}
+
+TEST(MigrateApply, stamp_sql_records_offline_as_upgrade_sql_does) {
+  Scratch s;
+  std::ostringstream up, st;
+  auto c = config_for(s, up);
+  init(c);
+  Migration m;
+  m.revision = "f20000000000";
+  m.message = "item";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+  upgrade(c, "head", true);
+  c.out = &st;
+  stamp(c, "head", true);
+  for (const std::string& text : {up.str(), st.str()}) {
+    EXPECT_NE(text.find("'f20000000000', '"), std::string::npos) << text;
+    EXPECT_NE(text.find("', 'offline', 0, 'applied')"), std::string::npos)
+        << "the ledger row written offline has no real time:\n" << text;
+  }
+}
