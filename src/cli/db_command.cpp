@@ -123,6 +123,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   }
   if (db) {
     for (const auto& t : db->metadata().tables()) config.models.push_back(t);
+    config.rename_hints = db->rename_hints();
     config.has_models = true;
   }
   config.callbacks = callbacks;

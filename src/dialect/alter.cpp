@@ -252,7 +252,7 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
       const std::string column = alter + "ALTER COLUMN " + quote(change.name) + " ";
       if (old_column.type != new_column.type) {
         out.push_back(column + "TYPE " + type_sql(new_column.type) +
-                      type_change_using(change.name, new_column.type));
+                      type_change_using(change.name, old_column.type, new_column.type));
       }
       // A primary key column is NOT NULL whatever its flag says (column_sql writes it so).
       const bool was_not_null = !old_column.nullable || ddl::in_primary_key(before, change.name);

@@ -24,16 +24,21 @@ std::shared_ptr<dialect::Dialect> dialect_of(const Config& c) {
 Target open_database(const Config& c) {
   Target t;
   t.dialect = dialect_of(c);
-  t.engine = std::make_unique<engine::Engine>(engine::Url::parse(c.url), t.dialect);
-  t.conn = t.engine->connect();
+  const engine::Url url = engine::Url::parse(c.url);
+  t.engine = std::make_unique<engine::Engine>(url, t.dialect);
+  if (t.dialect->exists(url)) t.conn = t.engine->connect();
   return t;
 }
 
 MigrationLock::MigrationLock(Target& db, const Config& c) : db_(db) {
+  // A database that does not exist yet (a SQLite file) has nobody else in it.
+  if (!db.conn) return;
   db.dialect->lock_migrations(*db.conn, c.lock_timeout);
+  locked_ = true;
 }
 
 MigrationLock::~MigrationLock() {
+  if (!locked_ || !db_.conn) return;
   try {
     db_.dialect->unlock_migrations(*db_.conn);
   } catch (const Error&) {
@@ -41,10 +46,16 @@ MigrationLock::~MigrationLock() {
   }
 }
 
+engine::Connection& Target::connect() {
+  if (!conn) conn = engine->connect();
+  return *conn;
+}
+
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
-                                          engine::Connection& c) {
+                                          Target& db) {
   std::vector<std::string> ids;
-  for (const auto& row : ledger.applied(c)) {
+  if (!db.conn) return ids;
+  for (const auto& row : ledger.applied(*db.conn)) {
     if (!dir.graph().find(row.revision))
       throw CommandError("the database has revision '" + row.revision +
                          "' applied, but no migration file defines it; restore the file, or "
@@ -154,6 +165,41 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
   return out;
 }
 
+// Why a rebuild of `table` cannot go ahead: the triggers and views it would lose; empty when
+// none. SQLite's rebuild drops the table's triggers and breaks whatever names the table.
+std::string rebuild_blockers(engine::Connection& conn, const dialect::Dialect& d,
+                             const std::string& table) {
+  const auto dependents = d.rebuild_dependents(conn, table);
+  if (dependents.empty()) return {};
+  std::string names;
+  for (const auto& x : dependents) {
+    names += names.empty() ? "" : ", ";
+    names += (x.kind == dialect::DependentObject::Kind::view ? "view '" : "trigger '") + x.name + "'";
+  }
+  return "rebuilding table '" + table + "' would lose " + names +
+         " (a rebuild drops the table's triggers and breaks what names it); drop them in an "
+         "execute operation before this one and create them again after it";
+}
+
+// Refuses, before anything runs, a rebuild of a table that exists now and has triggers or
+// views that the rebuild would lose. (A trigger created by an earlier step of the same run is
+// caught by run_step, inside that migration's transaction.)
+void check_rebuilds(engine::Connection& conn, const dialect::Dialect& d,
+                    const SchemaState& initial, const std::vector<Step>& steps) {
+  for (const auto& step : steps) {
+    for (std::size_t i = 0; i < step.plans.size(); ++i) {
+      const auto& p = step.plans[i];
+      if (!p.rebuild || !initial.find(p.rebuilt_table)) continue;
+      const std::string why = rebuild_blockers(conn, d, p.rebuilt_table);
+      if (why.empty()) continue;
+      throw CommandError("migration " + step.migration->revision + " (" +
+                         step.migration->message + "), operation " + std::to_string(i + 1) +
+                         " of " + std::to_string(step.plans.size()) + " (" + p.description +
+                         "): " + why + "; nothing was changed");
+    }
+  }
+}
+
 void run_step(const Config& config, engine::Connection& conn, const dialect::Dialect& d,
               const Ledger& ledger, const ScriptDirectory& dir, const Step& step,
               std::size_t index, std::size_t total) {
@@ -195,6 +241,10 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     }
     for (; op < step.plans.size(); ++op) {
       const auto& p = step.plans[op];
+      if (p.rebuild) {
+        if (std::string why = rebuild_blockers(conn, d, p.rebuilt_table); !why.empty())
+          throw CommandError(why);
+      }
       for (const auto& stmt : p.statements) conn.execute(stmt);
       if (!p.call.empty()) config.callbacks.at(p.call)(conn);
     }
@@ -243,13 +293,16 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
 }
 
 void run_steps(const Config& config, Target& db, const Ledger& ledger, const ScriptDirectory& dir,
-               const std::vector<Step>& steps, const std::vector<std::string>& targets) {
+               const std::vector<Step>& steps, const std::vector<std::string>& applied,
+               const std::vector<std::string>& targets) {
   if (steps.empty()) {
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
+  engine::Connection& conn = db.connect();
+  check_rebuilds(conn, *db.dialect, dir.state_at(applied), steps);
   for (std::size_t i = 0; i < steps.size(); ++i)
-    run_step(config, *db.conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
+    run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
 }
 
 void move(const Config& config, const std::string& target, bool sql, const std::string& from,
@@ -270,11 +323,11 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   auto db = open_database(config);
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto applied = verified_applied(dir, ledger, db);
   auto targets = g.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
-            targets);
+            applied, targets);
 }
 
 }  // namespace
@@ -295,12 +348,12 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   auto db = open_database(config);
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, *db.conn);
+  auto applied = verified_applied(dir, ledger, db);
   auto targets = g.resolve(target, applied);
   auto p = g.plan_to(applied, targets);
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, p.revisions, way, false),
-            targets);
+            applied, targets);
 }
 
 void stamp(const Config& config, const std::string& target, bool sql) {
@@ -313,7 +366,8 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     for (const auto& s : ledger.ensure_sql()) emit(s);
     emit("DELETE FROM " + d.quote(Ledger::table_name));
     for (const auto& id : wanted)
-      emit(ledger.insert_sql({id, dir.checksum(id), now_iso(), 0, "applied", {}}));
+      // Offline, as upgrade --sql writes it: the SQL runs at some unknown later time.
+      emit(ledger.insert_sql({id, dir.checksum(id), sql ? "offline" : now_iso(), 0, "applied", {}}));
     return wanted;
   };
   if (sql) {
@@ -325,8 +379,10 @@ void stamp(const Config& config, const std::string& target, bool sql) {
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   std::vector<std::string> current;
-  for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
-  db.conn->execute(db.dialect->begin_migration_sql());
+  if (db.conn)
+    for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
+  closure(g, g.resolve(target, current));  // an unknown target fails before anything is created
+  db.connect().execute(db.dialect->begin_migration_sql());
   try {
     auto wanted = write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
     db.conn->execute("COMMIT");

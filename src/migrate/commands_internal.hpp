@@ -15,11 +15,15 @@ namespace strata::migrate::detail {
 
 std::ostream& out(const Config& c);
 
-// The database of config.url, with one connection.
+// The database of config.url, with one connection — unless it does not exist yet (a SQLite
+// file not created): then `conn` stays empty until connect(), and commands read the database
+// as one with nothing applied. So a command that fails, or only reads, creates nothing.
 struct Target {
   std::shared_ptr<dialect::Dialect> dialect;
   std::unique_ptr<engine::Engine> engine;
   engine::PooledConnection conn;
+  // The connection, connecting (and so creating the database) on first use.
+  engine::Connection& connect();
 };
 Target open_database(const Config& c);
 
@@ -34,14 +38,16 @@ class MigrationLock {
 
  private:
   Target& db_;
+  bool locked_ = false;
 };
 // The dialect of config.url without connecting (offline --sql).
 std::shared_ptr<dialect::Dialect> dialect_of(const Config& c);
 
 // The applied revisions the ledger holds, checked against the files: every applied revision
 // must have its file, unchanged (checksum). Throws CommandError naming the file otherwise.
+// None when the database does not exist yet.
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
-                                          engine::Connection& c);
+                                          Target& db);
 
 // "3f2a9c1b7d4e (head)"-style labels for reports.
 std::string revision_label(const ScriptDirectory& dir, const std::string& id);

@@ -371,7 +371,78 @@ void check_text(const FileReader& file, std::string_view text) {
   }
 }
 
-[[noreturn]] void fail_malformed(const FileReader& file, const YAML::Exception& e) {
+// The '{' or '[' still open at `end` (a byte offset) that yaml-cpp's "end of map/sequence
+// flow not found" is about: yaml-cpp reports where it gave up, a line or more after the
+// bracket the user left open. Brackets count where a flow collection can start (after ':',
+// '-', ',', '?', another bracket, or at the start of a line), outside quotes and comments;
+// closers only inside one. Returns the 1-based line and column, or nothing when not found.
+std::optional<std::pair<int, int>> unclosed_bracket(std::string_view text, std::size_t end,
+                                                    char open) {
+  struct Open {
+    char bracket;
+    int line, column;
+  };
+  std::vector<Open> stack;
+  int line = 1, column = 0;
+  char previous = '\n';  // the last character other than a space or tab
+  for (std::size_t i = 0; i < text.size() && i < end; ++i) {
+    const char c = text[i];
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      previous = '\n';
+      continue;
+    }
+    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n')) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    if ((c == '\'' || c == '"') && std::string_view(":-,?[{\n").find(previous) != std::string_view::npos) {
+      for (++i; i < text.size() && i < end; ++i) {  // a quoted scalar, on one or more lines
+        ++column;
+        if (text[i] == '\n') {
+          ++line;
+          column = 0;
+        } else if (c == '"' && text[i] == '\\') {
+          ++i;
+          ++column;
+        } else if (text[i] == c) {
+          if (c == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+            ++i;
+            ++column;
+          } else {
+            break;
+          }
+        }
+      }
+      previous = c;
+      continue;
+    }
+    if ((c == '{' || c == '[') && std::string_view(":-,?[{\n").find(previous) != std::string_view::npos) {
+      stack.push_back({c, line, column});
+    } else if ((c == '}' || c == ']') && !stack.empty()) {
+      stack.pop_back();
+    }
+    if (c != ' ' && c != '\t') previous = c;
+  }
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+    if (it->bracket == open) return std::pair{it->line, it->column};
+  }
+  return std::nullopt;
+}
+
+[[noreturn]] void fail_malformed(const FileReader& file, const YAML::Exception& e,
+                                 std::string_view text) {
+  if (!e.mark.is_null() && (e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW ||
+                            e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW)) {
+    const char open = e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW ? '{' : '[';
+    if (auto at = unclosed_bracket(text, static_cast<std::size_t>(e.mark.pos), open)) {
+      file.fail(at->first, std::string("malformed YAML: this '") + open + "' (column " +
+                               std::to_string(at->second) + ") is never closed with '" +
+                               (open == '{' ? '}' : ']') + "'");
+    }
+  }
   const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
   const std::string column =
       e.mark.is_null() ? "" : " (column " + std::to_string(e.mark.column + 1) + ")";
@@ -433,7 +504,7 @@ YAML::Node load_document(const FileReader& file, const std::string& text) {
     }
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    fail_malformed(file, e);
+    fail_malformed(file, e, text);
   }
 }
 

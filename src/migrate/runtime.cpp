@@ -106,6 +106,7 @@ std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
       auto plan = d.alter_table_sql(before, *state.find(after_name), change);
       p.statements = std::move(plan.statements);
       p.rebuild = plan.rebuild;
+      if (plan.rebuild) p.rebuilt_table = before.name;
       p.foreign_keys_off = plan.foreign_keys_off;
     }
     out.push_back(std::move(p));

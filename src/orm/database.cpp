@@ -169,6 +169,16 @@ Database& Database::register_mapper(const Mapper& m) {
 
 const schema::Table& Database::add_table(schema::Table t) { return core_->add_table(std::move(t)); }
 
+std::map<std::string, std::string> Database::rename_hints() const {
+  std::map<std::string, std::string> out;
+  for (const Mapper* m : core_->mappers()) {
+    for (const auto& c : m->columns) {
+      if (!c->renamed_from.empty()) out[m->table_name() + "." + c->renamed_from] = c->column.name;
+    }
+  }
+  return out;
+}
+
 namespace {
 bool table_exists(engine::Connection& c, const dialect::Dialect& d, const std::string& name) {
   // Works on SQLite and PostgreSQL alike: a zero-row SELECT fails when the table is missing.

@@ -65,6 +65,11 @@ struct DatabaseCore {
   const MapperSql& sql_for(const Mapper& m);
   // A copy of the metadata, for explaining errors without holding the lock.
   const schema::MetaData& metadata() const { return metadata_; }
+  // The registered mappers, in registration order.
+  std::vector<const Mapper*> mappers() {
+    std::lock_guard lock(mutex_);
+    return mappers_;
+  }
 
  private:
   void recompute_ranks();

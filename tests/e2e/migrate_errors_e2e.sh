@@ -198,6 +198,10 @@ fails microblog_v6 db --url sqlite:/app.db current
 fails strata --url mysql://u@h/db current
 say "# (DATABASE_URL unset)"
 (unset DATABASE_URL && fails strata current)
+fails strata --url "sqlite:///$WORK/missing.db" upgrade zzzz
+fails microblog_v6 db --url sqlite:///missing.db downgrade
+fails microblog_v6 db --url sqlite:///missing.db stamp zzzz
+say "# missing.db created by the failed commands: $(test -e missing.db && echo yes || echo no)"
 unchanged
 
 say ""
@@ -214,5 +218,21 @@ say "# $(find migrations/versions -name "*.yaml" | wc -l) migration files"
 run microblog_v6 db current
 run microblog_v6 db check
 unchanged
+
+say ""
+say "## the database changed by hand: db check names each difference"
+sql "ALTER TABLE user ADD COLUMN nickname VARCHAR(32)"
+sql "DROP INDEX ix_post_timestamp"
+sql "CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT)"
+fails microblog_v6 db check
+fails strata check
+say "# undone by hand, the check passes again"
+sql "ALTER TABLE user DROP COLUMN nickname"
+sql "CREATE INDEX ix_post_timestamp ON post (timestamp)"
+sql "DROP TABLE scratch"
+run microblog_v6 db check
+sqlite3 -batch "$DB" .dump > "$WORK/now.sql"
+say_diff <(sort "$WORK/snapshot.sql") <(sort "$WORK/now.sql") \
+         "# database unchanged (but for the order of the recreated index)" "# database CHANGED:"
 
 e2e_finish

@@ -1,6 +1,6 @@
 // A dialect is everything that differs per backend: how SQL is spelled (sql::SqlDialect),
-// how connections are opened (engine::Driver), type names and DDL, and how constraint
-// failures are explained. The ORM talks to this interface only, through capability flags.
+// how connections are opened (engine::Driver), type names and DDL, reading a live schema
+// back (reflection), and how constraint failures are explained. The ORM talks to this interface only, through capability flags.
 // Concrete dialects live in dialect/<name>/; for_url() is the one place that lists them.
 #pragma once
 
@@ -55,6 +55,43 @@ struct AlterPlan {
   bool foreign_keys_off = false;
 };
 
+// A trigger or view that rebuilding a table would drop or break (see rebuild_dependents()).
+struct DependentObject {
+  enum class Kind { trigger, view };
+  Kind kind = Kind::trigger;
+  std::string name;
+};
+
+// Something reflect() could not read back faithfully: a column type strata does not write,
+// an expression index, a CREATE TABLE text whose constraints could not be followed...
+struct ReflectionProblem {
+  std::string table;
+  std::string message;  // one line, without the table's name, e.g. "column 'price' has type
+                        // 'NUMERIC(10,2)', which strata does not write; read as FLOAT"
+};
+
+// A live schema as reflect() read it.
+struct ReflectedSchema {
+  // Every user table of the database, sorted by name; the database's internal tables are
+  // left out (the migration ledger is not: its caller knows it). Each table is in the form
+  // create_table_sql() takes: columns in the database's order with type, nullability, server
+  // default text, primary_key and autoincrement flags; the primary key (name and columns in
+  // key order); indexes made by CREATE INDEX (name, columns, unique); unique, foreign-key
+  // and check constraints. Indexes and constraints are sorted by name. A constraint the
+  // database keeps no name for has an empty name.
+  std::vector<schema::Table> tables;
+  std::vector<ReflectionProblem> problems;  // in table order
+};
+
+// Which parts of a table reflect() returns exactly as create_table_sql() wrote them; the
+// others the database rewrites (PostgreSQL normalizes check conditions and defaults, e.g.
+// "'x'::character varying"). A comparison with a live schema (db check) compares those by
+// name or presence only.
+struct ReflectionSupport {
+  bool check_text = true;           // a check constraint's condition, as written
+  bool server_default_text = true;  // a column's server default, as written
+};
+
 class Dialect : public sql::SqlDialect, public engine::Driver {
  public:
   virtual std::string_view name() const = 0;  // "sqlite", "postgresql"
@@ -88,6 +125,7 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // PostgreSQL's " USING c::t" (without it, a change such as text to integer is refused);
   // empty by default.
   virtual std::string type_change_using(const std::string& /*column*/,
+                                        const schema::Type& /*from*/,
                                         const schema::Type& /*to*/) const {
     return {};
   }
@@ -107,6 +145,31 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // Turns foreign-key enforcement on or off for the connection, outside a transaction
   // (SQLite: PRAGMA foreign_keys); empty when the dialect has no such switch.
   virtual std::string set_foreign_keys_sql(bool /*on*/) const { return {}; }
+  // A trigger or view that rebuilding `table` (an AlterPlan with rebuild) would drop or break,
+  // looked up on conn inside the migration's transaction: triggers on the table (dropped with
+  // it) and triggers and views that name it (they break the rebuild's rename step). The
+  // migration runtime refuses the rebuild when there is any. The base class (a dialect that
+  // never rebuilds) returns none.
+  virtual std::vector<DependentObject> rebuild_dependents(engine::Connection& /*conn*/,
+                                                          const std::string& /*table*/) const {
+    return {};
+  }
+
+  // Reflection: reads the live schema of conn's database (see ReflectedSchema). Never fails
+  // on an unusual table: what it cannot follow goes to ReflectedSchema::problems. Throws
+  // DatabaseError when the catalog cannot be queried; the base class throws
+  // InvalidRequestError (a dialect without reflection).
+  virtual ReflectedSchema reflect(engine::Connection& conn) const;
+  // What reflect() reads back exactly; the base class: everything.
+  virtual ReflectionSupport reflection_support() const { return {}; }
+  // t as reflect() returns it after create_table_sql(t): what a table of the migrations is
+  // compared with. The contract: reflect() of a database made by create_table_sql(t) gives
+  // reflected_form(t), up to what reflection_support() says is rewritten. The base class:
+  // each type replaced by the first TypeKind (in declaration order) with the same type_sql()
+  // (so String and Text both spelled TEXT compare equal), primary-key columns NOT NULL (the
+  // DDL writes them so) and marked primary_key, indexes and constraints sorted by name.
+  virtual schema::Table reflected_form(const schema::Table& t) const;
+
   // Column definition inside CREATE TABLE: name, type, NOT NULL, DEFAULT.
   virtual std::string column_sql(const schema::Table& t, const schema::Column& c) const;
 

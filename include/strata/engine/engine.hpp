@@ -30,6 +30,11 @@ class Driver {
   // Whether every connection sees the same data only if it is the same connection
   // (an in-memory SQLite database): then the pool holds exactly one.
   virtual bool single_connection(const Url& url) const = 0;
+  // Whether the database url names exists, so that a command that only reads can leave a
+  // missing one uncreated (connect() creates a SQLite file). Throws OperationalError when it
+  // cannot exist at all (connect()'s message, e.g. its folder is missing). Servers, where
+  // connecting creates nothing: true, and connect() reports a missing database.
+  virtual bool exists(const Url& /*url*/) const { return true; }
 };
 
 struct EngineOptions {

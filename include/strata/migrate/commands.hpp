@@ -31,6 +31,10 @@ struct Config {
   // for the rest (set when standard input is a terminal), and whether unresolved probable
   // renames may become drop + add.
   std::map<std::string, std::string> renames;
+  // renamed_from("old") hints of the models, in the same form: each is a confirmed rename
+  // when it fits (the old column in the chain and not in the models, the new one in the
+  // models and not in the chain), else ignored; `renames` wins over a hint.
+  std::map<std::string, std::string> rename_hints;
   std::function<bool(const RenameCandidate&)> confirm_rename;
   bool allow_destructive = false;
   bool terminal = false;  // whether out is a terminal (progress lines)
@@ -98,8 +102,10 @@ void branches(const Config& config, bool verbose);
 void show(const Config& config, const std::string& revision);
 void showmigrations(const Config& config);
 
-// `db check`: the models against the chain, and the database against the chain's heads.
-// Throws CommandError describing the first differences when anything differs.
+// `db check`: the models against the chain (CommandError naming the operations a migration
+// would need), then the live database against the chain at the database's revision (drift():
+// each difference one line on config.out, then CommandError counting them), then the
+// database's revision against the heads (CommandError: not up to date).
 void check(const Config& config);
 
 }  // namespace strata::migrate

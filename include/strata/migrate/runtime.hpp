@@ -23,6 +23,7 @@ struct OperationPlan {
   std::vector<std::string> statements;  // SQL, in order; empty for a call
   std::string call;                     // a CallOp's callback name, else empty
   bool rebuild = false;                 // a table is rebuilt (SQLite)
+  std::string rebuilt_table;            // with rebuild: that table's name before the change
   bool foreign_keys_off = false;        // must run with foreign-key enforcement off
 };
 

@@ -7,6 +7,7 @@
 //   auto& s = db.session();
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,8 @@ class Database {
   engine::Engine& engine();
   const dialect::Dialect& dialect() const;
   const schema::MetaData& metadata() const;
+  // The renamed_from("old") hints of the registered models: "table.old" -> "new".
+  std::map<std::string, std::string> rename_hints() const;
   void set_echo(bool on);
 
   detail::DatabaseCore& core() noexcept { return *core_; }

@@ -46,6 +46,7 @@ class ColumnInfo {
   bool unique = false;     // single-column unique (an index too when indexed)
   bool indexed = false;
   std::optional<ColumnReference> references;
+  std::string renamed_from;    // renamed_from("old"): the name before a rename, for autogenerate
   std::string qualified_name;  // "user.email", for messages
 
   virtual void bind(const void* obj, engine::Statement& s, int i) const = 0;

@@ -246,6 +246,14 @@ class ColumnDef {
     }
     return *this;
   }
+  // The column's name before a rename, for autogenerate: `db migrate` renames the column
+  // `old_name` of the migrations to this one (keeping its data) instead of asking or stopping.
+  // Harmless to keep after the rename is migrated; a hint that does not fit the migrations
+  // (no such column there) is ignored.
+  ColumnDef& renamed_from(std::string old_name) {
+    renamed_from_ = std::move(old_name);
+    return *this;
+  }
   // A foreign key to a mapped column: references(&User::id).
   template <class U, class N>
   ColumnDef& references(N U::*target) {
@@ -293,6 +301,7 @@ class ColumnDef {
     c->column.primary_key = primary_key_;
     c->column.autoincrement = autoincrement_.value_or(false);
     c->column.server_default = server_default_;
+    c->renamed_from = renamed_from_;
     c->offset = detail::offset_of(member_);
     c->unique = unique_;
     c->indexed = index_;
@@ -315,6 +324,7 @@ class ColumnDef {
   bool unique_ = false;
   bool index_ = false;
   std::optional<std::string> server_default_;
+  std::string renamed_from_;
   std::function<B()> default_fn_;
   std::optional<ColumnReference> ref_;
 };

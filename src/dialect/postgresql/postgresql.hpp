@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,12 +39,25 @@ class PgDialect final : public Dialect {
   // A session-level advisory lock, polled with pg_try_advisory_lock until the timeout.
   void lock_migrations(engine::Connection& conn, std::chrono::milliseconds timeout) const override;
   void unlock_migrations(engine::Connection& conn) const override;
-  std::string type_change_using(const std::string& column, const schema::Type& to) const override {
+  // Only where the kind changes: VARCHAR(140) to VARCHAR(280) needs no USING.
+  std::string type_change_using(const std::string& column, const schema::Type& from,
+                                const schema::Type& to) const override {
+    if (from.kind == to.kind) return {};
     return " USING " + quote(column) + "::" + type_sql(to);
+  }
+  // pg_reflect.cpp: the current schema from pg_catalog. The server rewrites check conditions
+  // and defaults ("'x'::character varying"): those compare by name and presence.
+  ReflectedSchema reflect(engine::Connection& conn) const override;
+  ReflectionSupport reflection_support() const override {
+    return {.check_text = false, .server_default_text = false};
   }
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;
+
+ private:
+  std::optional<schema::Type> type_of_sql(std::string_view format_type) const;
+  schema::Type reflected_form_type(const schema::Type& t) const;
 };
 
 // pg_connection.cpp: connects (ISO dates, UTC, UTF-8, the busy timeout as lock_timeout).

@@ -24,6 +24,7 @@ class SqliteDialect final : public Dialect {
   std::unique_ptr<engine::Connection> connect(const engine::Url& url,
                                               const engine::ConnectOptions& options) override;
   bool single_connection(const engine::Url& url) const override;
+  bool exists(const engine::Url& url) const override;
 
   // Dialect
   std::string_view name() const override { return "sqlite"; }
@@ -46,7 +47,23 @@ class SqliteDialect final : public Dialect {
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;
+  // sqlite_alter.cpp: triggers on the table, and triggers and views naming it, found by
+  // renaming the table inside a savepoint (SQLite rewrites every reference) and rolling back.
+  std::vector<DependentObject> rebuild_dependents(engine::Connection& conn,
+                                                  const std::string& table) const override;
+  // sqlite_reflect.cpp: pragmas for the structure, the CREATE TABLE text for constraint names
+  // and checks. Types are read back through type_sql(); a single-column INTEGER primary key
+  // of a rowid table (SQLite's rowid alias) is autoincrement.
+  ReflectedSchema reflect(engine::Connection& conn) const override;
+  // Dialect::reflected_form(), and: an autoincrement integer column is declared INTEGER
+  // (column_sql), and a rowid alias is autoincrement whatever the model said, since SQLite
+  // assigns it.
+  schema::Table reflected_form(const schema::Table& t) const override;
 };
+
+// sqlite_connection.cpp: whether the database file exists (memory: always); throws the
+// error open_connection() would for a path that cannot be a database file.
+bool database_exists(const engine::Url& url);
 
 // sqlite_connection.cpp: opens a connection (foreign keys on, busy timeout set).
 std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,

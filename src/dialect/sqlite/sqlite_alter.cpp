@@ -19,10 +19,10 @@
 // Adding NOT NULL over rows that hold NULL makes the INSERT fail with SQLite's NOT NULL error,
 // so the caller's transaction rolls back and nothing is lost.
 //
-// Out of scope: triggers and views. DROP TABLE drops the table's triggers, which the rebuild
-// does not recreate (the schema model has none); and a view naming the table can make the
-// RENAME step fail. The migration runtime must refuse a rebuild when sqlite_master holds a
-// trigger on the table (or a view), naming them.
+// Triggers and views are not carried over: DROP TABLE drops the table's triggers, which the
+// rebuild does not recreate (the schema model has none), and a trigger or view naming the
+// table makes the RENAME step fail ("error in view v: no such table"). rebuild_dependents()
+// finds them, and the migration runtime refuses the rebuild, naming them.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -247,6 +247,51 @@ AlterPlan SqliteDialect::alter_table_sql(const schema::Table& before, const sche
     case Kind::drop_check: break;  // SQLite has no ALTER COLUMN nor ADD/DROP CONSTRAINT
   }
   return rebuild_table_sql(*this, before, after, change);
+}
+
+std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connection& conn,
+                                                              const std::string& table) const {
+  struct Entry {
+    std::string type, name, table, sql;
+    bool operator==(const Entry&) const = default;
+  };
+  auto read = [&] {
+    std::vector<Entry> out;
+    auto stmt = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('trigger', 'view') "
+        "ORDER BY type, name");
+    while (stmt->step()) {
+      out.push_back({std::string(stmt->get_text(0)), std::string(stmt->get_text(1)),
+                     std::string(stmt->get_text(2)),
+                     stmt->is_null(3) ? std::string() : std::string(stmt->get_text(3))});
+    }
+    return out;
+  };
+  const std::vector<Entry> before = read();
+  if (before.empty()) return {};
+  // SQLite rewrites every reference to a renamed table in triggers and views: those that
+  // change under a trial rename are the ones that name the table (its own triggers included).
+  const std::string savepoint = "strata_rebuild_probe";
+  conn.savepoint(savepoint);
+  std::vector<Entry> after;
+  try {
+    conn.execute("ALTER TABLE " + quote(table) + " RENAME TO " + quote("_strata_probe_" + table));
+    after = read();
+  } catch (const Error&) {
+    conn.rollback_to_savepoint(savepoint);
+    conn.release_savepoint(savepoint);
+    throw;  // the rebuild's own RENAME would fail the same way
+  }
+  conn.rollback_to_savepoint(savepoint);
+  conn.release_savepoint(savepoint);
+  std::vector<DependentObject> out;
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
+    if (before[i] == after[i]) continue;
+    out.push_back({before[i].type == "view" ? DependentObject::Kind::view
+                                            : DependentObject::Kind::trigger,
+                   before[i].name});
+  }
+  return out;
 }
 
 }  // namespace strata::dialect::sqlite

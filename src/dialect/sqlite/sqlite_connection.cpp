@@ -335,6 +335,13 @@ bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db
 
 // ---- opening ----------------------------------------------------------------------------
 
+bool database_exists(const engine::Url& url) {
+  if (url.is_memory()) return true;
+  check_path(url.database);
+  std::error_code ec;
+  return std::filesystem::exists(url.database, ec);
+}
+
 std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
                                                     const engine::ConnectOptions& options) {
   const std::string path = url.is_memory() ? std::string(":memory:") : url.database;

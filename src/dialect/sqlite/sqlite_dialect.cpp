@@ -33,6 +33,8 @@ std::unique_ptr<engine::Connection> SqliteDialect::connect(const engine::Url& ur
 
 bool SqliteDialect::single_connection(const engine::Url& url) const { return url.is_memory(); }
 
+bool SqliteDialect::exists(const engine::Url& url) const { return database_exists(url); }
+
 std::string SqliteDialect::type_sql(const schema::Type& t) const {
   switch (t.kind) {
     case schema::TypeKind::integer: return "INTEGER";
@@ -58,6 +60,22 @@ std::string SqliteDialect::column_sql(const schema::Table& t, const schema::Colu
   schema::Column as_integer = c;
   as_integer.type = schema::Type{schema::TypeKind::integer, std::nullopt};
   return Dialect::column_sql(t, as_integer);
+}
+
+schema::Table SqliteDialect::reflected_form(const schema::Table& t) const {
+  schema::Table declared = t;
+  for (schema::Column& c : declared.columns) {
+    const bool integer = c.type.kind == schema::TypeKind::integer ||
+                         c.type.kind == schema::TypeKind::big_integer ||
+                         c.type.kind == schema::TypeKind::small_integer;
+    if (c.autoincrement && integer) c.type = schema::Type{schema::TypeKind::integer, std::nullopt};
+  }
+  schema::Table out = Dialect::reflected_form(declared);
+  const auto& key = out.primary_key.columns;
+  for (schema::Column& c : out.columns) {
+    c.autoincrement = key.size() == 1 && key.front() == c.name && type_sql(c.type) == "INTEGER";
+  }
+  return out;
 }
 
 IntegrityError SqliteDialect::explain_integrity_error(const IntegrityError& e,

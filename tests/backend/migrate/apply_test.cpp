@@ -56,6 +56,7 @@ struct Scratch {
       empty_database();
     }
   }
+  Scratch() : Scratch("sqlite") {}  // for the SQLite-only tests
   ~Scratch() { fs::remove_all(dir); }
 
   // Every table of the server database goes, the ledger included.
@@ -288,4 +289,133 @@ TEST_P(MigrateApply, an_upgrade_that_cannot_get_the_migration_lock_fails_clearly
 
   upgrade(c);  // the lock is free again
   EXPECT_TRUE(has_table(c.url, "item"));
+}
+
+namespace {
+
+// The chain item(id, name NULL), applied; then `second`, which makes name NOT NULL (a rebuild
+// on SQLite), written as revision e2.
+void item_chain(const Config& c, std::vector<Operation> second_before) {
+  init(c);
+  auto item = table("item", {column("name", schema::TypeKind::text)});
+  Migration m1;
+  m1.revision = "e10000000000";
+  m1.message = "item";
+  m1.upgrade = {CreateTableOp{item}};
+  m1.downgrade = reverse(m1.upgrade);
+  ScriptDirectory::load(c.directory).write(m1);
+  upgrade(c);
+  Migration m2;
+  m2.revision = "e20000000000";
+  m2.down_revisions = {"e10000000000"};
+  m2.message = "name required";
+  m2.upgrade = std::move(second_before);
+  m2.upgrade.push_back(
+      AlterColumnOp{"item", item.columns[1], column("name", schema::TypeKind::text, false)});
+  m2.downgrade = {AlterColumnOp{"item", column("name", schema::TypeKind::text, false), item.columns[1]}};
+  ScriptDirectory::load(c.directory).write(m2);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(MigrateApply, a_rebuild_that_would_lose_triggers_and_views_is_refused_before_anything_runs) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  item_chain(c, {});
+  {
+    Database db{c.url};
+    db.session().execute("CREATE TRIGGER trg_item AFTER INSERT ON item BEGIN SELECT 1; END");
+    db.session().execute("CREATE VIEW v_item AS SELECT name FROM item");
+    db.session().execute("CREATE VIEW v_other AS SELECT 1 AS item");
+    db.session().commit();
+  }
+  EXPECT_EQ(error_of([&] { upgrade(c); }),
+            "migration e20000000000 (name required), operation 1 of 1 (alter column 'item.name' "
+            "(NULL -> NOT NULL)): rebuilding table 'item' would lose trigger 'trg_item', view "
+            "'v_item' (a rebuild drops the table's triggers and breaks what names it); drop them "
+            "in an execute operation before this one and create them again after it; nothing was "
+            "changed");
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 1)
+      << "the refusal is not a failed attempt: the ledger holds only the first migration";
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name IN ('trg_item', 'v_item')"), 2);
+}
+
+TEST(MigrateApply, a_trigger_made_earlier_in_the_same_migration_stops_the_rebuild_inside_it) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  ExecuteOp trigger;
+  trigger.sql["*"] = "CREATE TRIGGER trg_item AFTER INSERT ON item BEGIN SELECT 1; END";
+  trigger.reverse["*"] = "DROP TRIGGER trg_item";
+  item_chain(c, {trigger});
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("failed at operation 2 of 2 (alter column 'item.name' (NULL -> NOT "
+                       "NULL)): rebuilding table 'item' would lose trigger 'trg_item'"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("nothing of it was applied"), std::string::npos) << error;
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name = 'trg_item'"), 0)
+      << "the trigger of the rolled-back migration stayed";
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"), 1);
+}
+
+TEST(MigrateApply, commands_on_a_missing_database_file_create_it_only_to_apply_something) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "f10000000000";
+  m.message = "item";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+  const fs::path file = s.dir / "app.db";
+
+  EXPECT_THROW(upgrade(c, "zzzz"), UnknownRevisionError);
+  EXPECT_THROW(downgrade(c), RevisionError);
+  EXPECT_THROW(stamp(c, "zzzz"), UnknownRevisionError);
+  EXPECT_THROW(migrate_to(c, "zzzz"), UnknownRevisionError);
+  current(c, false);
+  showmigrations(c);
+  history(c, "", false, true);
+  EXPECT_THROW(check(c), CommandError) << "not up to date";
+  upgrade(c, "head", true);  // offline
+  EXPECT_FALSE(fs::exists(file)) << "a command that failed or only read created the database file";
+  EXPECT_NE(out.str().find("<base> (no migration applied)"), std::string::npos) << out.str();
+
+  upgrade(c);
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 1);
+}
+
+TEST(MigrateApply, stamp_sql_records_offline_as_upgrade_sql_does) {
+  Scratch s;
+  std::ostringstream up, st;
+  auto c = config_for(s, up);
+  init(c);
+  Migration m;
+  m.revision = "f20000000000";
+  m.message = "item";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+  upgrade(c, "head", true);
+  c.out = &st;
+  stamp(c, "head", true);
+  for (const std::string& text : {up.str(), st.str()}) {
+    EXPECT_NE(text.find("'f20000000000', '"), std::string::npos) << text;
+    EXPECT_NE(text.find("', 'offline', 0, 'applied')"), std::string::npos)
+        << "the ledger row written offline has no real time:\n" << text;
+  }
 }

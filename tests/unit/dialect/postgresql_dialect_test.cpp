@@ -110,6 +110,13 @@ TEST(PostgresqlDialect, alter_column_type_says_how_values_convert) {
   EXPECT_EQ(plan.statements[0],
             "ALTER TABLE \"user\" ALTER COLUMN age TYPE INTEGER USING age::INTEGER");
   EXPECT_EQ(plan.statements[1], "ALTER TABLE \"user\" ALTER COLUMN age SET NOT NULL");
+
+  schema::Table wider = before;
+  wider.columns[0].type.length = 20;
+  const AlterPlan widen =
+      pg()->alter_table_sql(before, wider, {TableChange::Kind::alter_column, "age", {}});
+  ASSERT_EQ(widen.statements.size(), 1u);
+  EXPECT_EQ(widen.statements[0], "ALTER TABLE \"user\" ALTER COLUMN age TYPE VARCHAR(20)");
 }
 
 }  // namespace

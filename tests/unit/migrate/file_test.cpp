@@ -345,8 +345,14 @@ TEST(MigrationFileErrors, malformed_yaml_points_at_the_line_yaml_cpp_marks) {
   expect_error("revision: abc\nupgrade: [\n  - x\ndowngrade: []\n", 3, {"malformed YAML"});
   expect_error("revision: abc\n  bad: indent\n", 2,
                {"malformed YAML: illegal map value (column 6)"});
-  expect_error("revision: abc\nupgrade: {a: 1\ndowngrade: []\n", 3,
-               {"malformed YAML: end of map flow not found"});
+  // An unclosed bracket is reported where it opens, not where yaml-cpp gave up.
+  expect_error("revision: abc\nupgrade: {a: 1\ndowngrade: []\n", 2,
+               {"malformed YAML: this '{' (column 10) is never closed with '}'"});
+  expect_error("message: \"a { in quotes\" # and { in a comment\nupgrade:\n  - add_column: "
+               "{table: t, column: {name: x}\n\ndowngrade: []\n",
+               3, {"this '{' (column 17) is never closed with '}'"});
+  expect_error("message: x\nupgrade: [\n  {execute: {sql: 'SELECT ''{'''}}\n\ndowngrade: []\n", 2,
+               {"this '[' (column 10) is never closed with ']'"});
   expect_error("revision: abc\n,\n", 2, {"malformed YAML: end of map not found"});
   expect_error("- a\n,\n", 2, {"malformed YAML: unexpected ',' (column 1)"});
   expect_error(",", 1, {"malformed YAML: unexpected ','"});
