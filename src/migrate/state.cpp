@@ -5,6 +5,7 @@
 #include "strata/migrate/state.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -205,6 +206,93 @@ void rename_in(std::vector<std::string>& columns, const std::string& from, const
   std::replace(columns.begin(), columns.end(), from, to);
 }
 
+bool identifier_start(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return std::isalpha(u) != 0 || c == '_' || u >= 0x80;
+}
+bool identifier_char(char c) {
+  return identifier_start(c) || std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '$';
+}
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The SQL condition text with column `from` of `table` renamed `to`, as the database does
+// with a check constraint when the column is renamed: bare names (any case) and "quoted"
+// names, alone or qualified by the table's name; string literals and other tables' columns
+// are left alone. `to` is written bare when it is a plain lower-case name, else quoted.
+std::string rename_in_sql(std::string_view sql, std::string_view table, const std::string& from,
+                          const std::string& to) {
+  const bool plain = !to.empty() && identifier_start(to[0]) &&
+                     std::all_of(to.begin(), to.end(), [](char c) {
+                       return identifier_char(c) && std::tolower(static_cast<unsigned char>(c)) == c;
+                     });
+  std::string spelled = to;
+  if (!plain) {
+    spelled = "\"";
+    for (char c : to) spelled += c == '"' ? std::string("\"\"") : std::string(1, c);
+    spelled += '"';
+  }
+  std::string out;
+  std::string qualifier;  // the name just before a '.', if any
+  for (std::size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    std::string name;
+    std::size_t end = i;
+    if (c == '\'') {  // a string literal, '' inside
+      end = i + 1;
+      while (end < sql.size() && !(sql[end] == '\'' && (end + 1 >= sql.size() || sql[end + 1] != '\''))) {
+        end += sql[end] == '\'' ? 2 : 1;
+      }
+      end = std::min(end + 1, sql.size());
+      out.append(sql.substr(i, end - i));
+      qualifier.clear();
+      i = end;
+      continue;
+    }
+    bool quoted_name = false;
+    if (c == '"') {
+      quoted_name = true;
+      end = i + 1;
+      while (end < sql.size()) {
+        if (sql[end] == '"') {
+          if (end + 1 < sql.size() && sql[end + 1] == '"') {
+            name += '"';
+            end += 2;
+            continue;
+          }
+          ++end;
+          break;
+        }
+        name += sql[end++];
+      }
+    } else if (identifier_start(c)) {
+      while (end < sql.size() && identifier_char(sql[end])) ++end;
+      name = std::string(sql.substr(i, end - i));
+    } else {
+      out += c;
+      if (c != '.') qualifier.clear();
+      ++i;
+      continue;
+    }
+    const bool qualified = !out.empty() && out.back() == '.';
+    const bool ours = !qualified || qualifier == table;
+    const bool match = quoted_name ? name == from : same_ignoring_case(name, from);
+    const bool followed_by_dot = end < sql.size() && sql[end] == '.';
+    if (match && ours && !followed_by_dot) {
+      out += spelled;
+    } else {
+      out.append(sql.substr(i, end - i));
+    }
+    qualifier = followed_by_dot ? name : std::string();
+    i = end;
+  }
+  return out;
+}
+
 void validate_new_table(const Tables& tables, const Table& t, const Operation& op) {
   if (t.name.empty()) fail(op, "the table has no name");
   for (const Table& other : tables) {
@@ -347,6 +435,8 @@ void apply_op(Tables& tables, const RenameColumnOp& o, const Operation& op) {
   for (Index& ix : t.indexes) rename_in(ix.columns, o.old_name, o.new_name);
   for (UniqueConstraint& uq : t.uniques) rename_in(uq.columns, o.old_name, o.new_name);
   for (ForeignKey& fk : t.foreign_keys) rename_in(fk.columns, o.old_name, o.new_name);
+  // SQLite and PostgreSQL rename the column inside check conditions too.
+  for (CheckConstraint& ck : t.checks) ck.sqltext = rename_in_sql(ck.sqltext, t.name, o.old_name, o.new_name);
   for (Table& other : tables) {
     for (ForeignKey& fk : other.foreign_keys) {
       if (fk.referred_table == o.table) rename_in(fk.referred_columns, o.old_name, o.new_name);

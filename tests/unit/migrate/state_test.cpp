@@ -119,6 +119,30 @@ TEST(Fold, rename_column_rewrites_keys_indexes_and_references_from_other_tables)
   EXPECT_EQ(s.find("user")->primary_key.columns, (std::vector<std::string>{"user_id"}));
 }
 
+TEST(Fold, rename_column_rewrites_check_conditions_as_the_database_does) {
+  Table t;
+  t.name = "item";
+  t.columns = {Column{"id", {schema::TypeKind::integer, {}}, false, true, true, {}},
+               Column{"qty", {schema::TypeKind::integer, {}}, false, false, false, {}},
+               Column{"qty_max", {schema::TypeKind::integer, {}}, false, false, false, {}}};
+  t.primary_key = {"pk_item", {"id"}};
+  t.checks = {{"ck_item_qty", "qty > 0 AND QTY <= qty_max AND item.qty <> 7"},
+              {"ck_item_label", "'qty' <> other.qty AND \"qty\" IS NOT NULL"}};
+  SchemaState s = state_of({t});
+  s.apply(RenameColumnOp{"item", "qty", "count"});
+  auto condition = [&](std::string_view name) {
+    for (const auto& ck : s.find("item")->checks)
+      if (ck.name == name) return ck.sqltext;
+    return std::string("(missing)");
+  };
+  EXPECT_EQ(condition("ck_item_qty"), "count > 0 AND count <= qty_max AND item.count <> 7");
+  EXPECT_EQ(condition("ck_item_label"), "'qty' <> other.qty AND count IS NOT NULL")
+      << "string literals and other tables' columns are not the renamed column";
+  s.apply(RenameColumnOp{"item", "count", "Count"});
+  EXPECT_EQ(condition("ck_item_qty"),
+            "\"Count\" > 0 AND \"Count\" <= qty_max AND item.\"Count\" <> 7");
+}
+
 TEST(Fold, alter_column_replaces_the_definition) {
   SchemaState s = state_of({post_v2()});
   const Column before = s.find("post")->columns[1];
