@@ -138,6 +138,10 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
     for (const auto& p : step.plans) {
       os << "-- " << p.description << "\n";
       if (!p.call.empty()) os << "-- (runs the application's callback '" << p.call << "': not available as SQL)\n";
+      if (p.rebuild) {
+        os << "-- (applied online, the triggers and views that name '" << p.rebuilt_table
+           << "' are dropped before this and created again after it)\n";
+      }
       for (const auto& stmt : p.statements) os << stmt << ";\n";
     }
     if (fk_off && !d.foreign_key_check_sql().empty())
@@ -165,40 +169,38 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
   return out;
 }
 
-// Why a rebuild of `table` cannot go ahead: the triggers and views it would lose; empty when
-// none. SQLite's rebuild drops the table's triggers and breaks whatever names the table.
-std::string rebuild_blockers(engine::Connection& conn, const dialect::Dialect& d,
-                             const std::string& table) {
-  const auto dependents = d.rebuild_dependents(conn, table);
-  if (dependents.empty()) return {};
-  std::string names;
-  for (const auto& x : dependents) {
-    names += names.empty() ? "" : ", ";
-    names += (x.kind == dialect::DependentObject::Kind::view ? "view '" : "trigger '") + x.name + "'";
-  }
-  return "rebuilding table '" + table + "' would lose " + names +
-         " (a rebuild drops the table's triggers and breaks what names it); drop them in an "
-         "execute operation before this one and create them again after it";
-}
+// A table rebuild keeps the triggers and views that name the table: they are dropped before
+// the rebuild (DROP TABLE would drop the table's triggers; a view or another table's trigger
+// naming it would make the rename fail) and created again from their SQL after it. One that
+// no longer fits the new table (it names a dropped or renamed column) fails the migration,
+// which rolls back.
+struct Dependents {
+  std::vector<dialect::DependentObject> objects;
 
-// Refuses, before anything runs, a rebuild of a table that exists now and has triggers or
-// views that the rebuild would lose. (A trigger created by an earlier step of the same run is
-// caught by run_step, inside that migration's transaction.)
-void check_rebuilds(engine::Connection& conn, const dialect::Dialect& d,
-                    const SchemaState& initial, const std::vector<Step>& steps) {
-  for (const auto& step : steps) {
-    for (std::size_t i = 0; i < step.plans.size(); ++i) {
-      const auto& p = step.plans[i];
-      if (!p.rebuild || !initial.find(p.rebuilt_table)) continue;
-      const std::string why = rebuild_blockers(conn, d, p.rebuilt_table);
-      if (why.empty()) continue;
-      throw CommandError("migration " + step.migration->revision + " (" +
-                         step.migration->message + "), operation " + std::to_string(i + 1) +
-                         " of " + std::to_string(step.plans.size()) + " (" + p.description +
-                         "): " + why + "; nothing was changed");
+  void drop(engine::Connection& conn, const dialect::Dialect& d) const {
+    for (const auto& x : objects) {
+      const bool view = x.kind == dialect::DependentObject::Kind::view;
+      conn.execute(std::string(view ? "DROP VIEW " : "DROP TRIGGER ") + d.quote(x.name));
     }
   }
-}
+  void recreate(engine::Connection& conn, const std::string& table) const {
+    // Views first: a trigger may use one.
+    for (const bool views : {true, false}) {
+      for (const auto& x : objects) {
+        const bool view = x.kind == dialect::DependentObject::Kind::view;
+        if (view != views) continue;
+        try {
+          conn.execute(x.sql);
+        } catch (const Error& e) {
+          throw CommandError("could not create " + std::string(view ? "view '" : "trigger '") +
+                             x.name + "' again after rebuilding table '" + table + "' (" +
+                             e.what() + "); it refers to what the migration changed: drop it "
+                             "in an execute operation before this one and create it anew after");
+        }
+      }
+    }
+  }
+};
 
 void run_step(const Config& config, engine::Connection& conn, const dialect::Dialect& d,
               const Ledger& ledger, const ScriptDirectory& dir, const Step& step,
@@ -241,11 +243,13 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     }
     for (; op < step.plans.size(); ++op) {
       const auto& p = step.plans[op];
+      Dependents dependents;
       if (p.rebuild) {
-        if (std::string why = rebuild_blockers(conn, d, p.rebuilt_table); !why.empty())
-          throw CommandError(why);
+        dependents.objects = d.rebuild_dependents(conn, p.rebuilt_table);
+        dependents.drop(conn, d);
       }
       for (const auto& stmt : p.statements) conn.execute(stmt);
+      if (p.rebuild) dependents.recreate(conn, p.rebuilt_table);
       if (!p.call.empty()) config.callbacks.at(p.call)(conn);
     }
     if (fk_off && !d.foreign_key_check_sql().empty()) {
@@ -293,14 +297,12 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
 }
 
 void run_steps(const Config& config, Target& db, const Ledger& ledger, const ScriptDirectory& dir,
-               const std::vector<Step>& steps, const std::vector<std::string>& applied,
-               const std::vector<std::string>& targets) {
+               const std::vector<Step>& steps, const std::vector<std::string>& targets) {
   if (steps.empty()) {
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
   engine::Connection& conn = db.connect();
-  check_rebuilds(conn, *db.dialect, dir.state_at(applied), steps);
   for (std::size_t i = 0; i < steps.size(); ++i)
     run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
 }
@@ -327,7 +329,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   auto targets = g.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
-            applied, targets);
+            targets);
 }
 
 }  // namespace
@@ -353,7 +355,7 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   auto p = g.plan_to(applied, targets);
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, p.revisions, way, false),
-            applied, targets);
+            targets);
 }
 
 void stamp(const Config& config, const std::string& target, bool sql) {

@@ -60,6 +60,7 @@ struct DependentObject {
   enum class Kind { trigger, view };
   Kind kind = Kind::trigger;
   std::string name;
+  std::string sql;  // the statement that creates it, as the database keeps it
 };
 
 // Something reflect() could not read back faithfully: a column type strata does not write,

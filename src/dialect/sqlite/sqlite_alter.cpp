@@ -19,10 +19,11 @@
 // Adding NOT NULL over rows that hold NULL makes the INSERT fail with SQLite's NOT NULL error,
 // so the caller's transaction rolls back and nothing is lost.
 //
-// Triggers and views are not carried over: DROP TABLE drops the table's triggers, which the
-// rebuild does not recreate (the schema model has none), and a trigger or view naming the
-// table makes the RENAME step fail ("error in view v: no such table"). rebuild_dependents()
-// finds them, and the migration runtime refuses the rebuild, naming them.
+// Triggers and views are not part of the schema model: DROP TABLE drops the table's triggers,
+// and a trigger or view naming the table makes the RENAME step fail ("error in view v: no such
+// table"). rebuild_dependents() finds them with their SQL; the migration runtime drops them
+// before the rebuild and creates them again after it (SQLite's documented procedure for
+// changes ALTER TABLE cannot make).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -289,7 +290,7 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
     if (before[i] == after[i]) continue;
     out.push_back({before[i].type == "view" ? DependentObject::Kind::view
                                             : DependentObject::Kind::trigger,
-                   before[i].name});
+                   before[i].name, before[i].sql});
   }
   return out;
 }
