@@ -92,6 +92,19 @@ db_drop_all() {
     pg_psql postgres "DROP DATABASE \"$name\"" || true
   done
 }
+# db_dump NAME [--rows]: the database's schema and rows as SQL text (with --rows, the ledger's
+# rows left out), for comparing before and after.
+db_dump() {
+  if [[ $E2E_BACKEND == sqlite ]]; then
+    if [[ ${2:-} == --rows ]]; then sqlite3 -batch "$WORK/$1.db" .dump | grep -v strata_migrations
+    else sqlite3 -batch "$WORK/$1.db" .dump; fi
+  else
+    local rows=()
+    [[ ${2:-} == --rows ]] && rows=(--exclude-table-data=strata_migrations)
+    pg_dump -h "$STRATA_TEST_PG_SERVER" -p "$PG_PORT" -U postgres "${rows[@]}" "$PG_PREFIX$1" |
+      grep -v '^\\\(un\)\?restrict '
+  fi
+}
 # db_query DB SQL: runs SQL, rows one a line, columns separated by '|'.
 db_query() {
   if [[ $E2E_BACKEND == sqlite ]]; then sqlite3 -batch "$WORK/$1.db" "$2"

@@ -2,7 +2,9 @@
 # End-to-end test of the migration commands' bad inputs: each gives exit code 1 and exactly one
 # line `error: ...` on standard error, and loses nothing (the database's rows and ledger are
 # unchanged after, unless the case says what changed). The state is built with the microblog
-# binaries as a user would; registered in CMakeLists.txt as migrate_errors_are_one_line.
+# binaries as a user would, on a SQLite file or (E2E_BACKEND=postgresql) a database on the
+# server of STRATA_TEST_PG_SERVER; registered in CMakeLists.txt as migrate_errors_are_one_line
+# and migrate_errors_on_postgresql.
 #
 # Usage: migrate_errors_e2e.sh SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6
 # The transcript (each command, its standard output then its standard error, `[exit N]` when
@@ -43,13 +45,16 @@ write() {
 
 # snapshot: keeps the database's full contents (schema, rows, ledger); unchanged [--rows]
 # says whether they are the same now (with --rows: everything but the ledger).
-snapshot() { sqlite3 -batch "$DB" .dump > "$WORK/snapshot.sql"; }
+snapshot() { db_dump app > "$WORK/snapshot.sql"; db_dump app --rows > "$WORK/snapshot_rows.sql"; }
 unchanged() {
-  local filter=cat what="database"
-  if [[ ${1:-} == --rows ]]; then filter="grep -v strata_migrations" what="database (but the ledger)"; fi
-  sqlite3 -batch "$DB" .dump > "$WORK/now.sql"
-  say_diff <($filter < "$WORK/snapshot.sql") <($filter < "$WORK/now.sql") \
-           "# $what unchanged" "# $what CHANGED:"
+  if [[ ${1:-} == --rows ]]; then
+    db_dump app --rows > "$WORK/now_rows.sql"
+    say_diff "$WORK/snapshot_rows.sql" "$WORK/now_rows.sql" \
+             "# database (but the ledger) unchanged" "# database (but the ledger) CHANGED:"
+  else
+    db_dump app > "$WORK/now.sql"
+    say_diff "$WORK/snapshot.sql" "$WORK/now.sql" "# database unchanged" "# database CHANGED:"
+  fi
 }
 
 # The state: the chain v1 ... v6 written, the database at v4 with rows. -------------------------
@@ -104,7 +109,8 @@ unchanged
 say ""
 say "## an ambiguous prefix and two heads, in a separate migrations folder"
 mkdir -p branchy/versions
-BRANCHY=sqlite:///$WORK/branchy.db
+db_create branchy
+BRANCHY=$(db_url branchy)
 write branchy/versions/bbbb00000000_notes.yaml << 'EOF'
 revision: bbbb00000000
 message: notes
@@ -176,7 +182,7 @@ unchanged
 
 say ""
 say "## an operation failing half-way: the migration rolls back whole, the ledger says why"
-sql "UPDATE user SET password_hash = NULL WHERE username = 'john'"
+sql "UPDATE \"user\" SET password_hash = NULL WHERE username = 'john'"
 snapshot
 fails microblog_v6 db upgrade
 run microblog_v6 db current
@@ -184,7 +190,7 @@ tables
 run microblog_v4 dump
 unchanged --rows
 say "# the row fixed, the upgrade goes through"
-sql "UPDATE user SET password_hash = 'hash-of-john' WHERE username = 'john'"
+sql "UPDATE \"user\" SET password_hash = 'hash-of-john' WHERE username = 'john'"
 run microblog_v6 db upgrade
 run microblog_v6 db current
 run microblog_v6 dump
@@ -221,17 +227,17 @@ unchanged
 
 say ""
 say "## the database changed by hand: db check names each difference"
-sql "ALTER TABLE user ADD COLUMN nickname VARCHAR(32)"
+sql "ALTER TABLE \"user\" ADD COLUMN nickname VARCHAR(32)"
 sql "DROP INDEX ix_post_timestamp"
 sql "CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT)"
 fails microblog_v6 db check
 fails strata check
 say "# undone by hand, the check passes again"
-sql "ALTER TABLE user DROP COLUMN nickname"
+sql "ALTER TABLE \"user\" DROP COLUMN nickname"
 sql "CREATE INDEX ix_post_timestamp ON post (timestamp)"
 sql "DROP TABLE scratch"
 run microblog_v6 db check
-sqlite3 -batch "$DB" .dump > "$WORK/now.sql"
+db_dump app > "$WORK/now.sql"
 say_diff <(sort "$WORK/snapshot.sql") <(sort "$WORK/now.sql") \
          "# database unchanged (but for the order of the recreated index)" "# database CHANGED:"
 
