@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../error_text.hpp"
 #include "sqlite.hpp"
 #include "sqlite_connection.hpp"
 
@@ -16,28 +17,7 @@ namespace {
 using schema::MetaData;
 using schema::Table;
 
-constexpr std::size_t max_param_display = 40;  // characters of one parameter in what()
-
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t j = text.find_first_not_of(" \t\r\n", i);
-    const std::size_t end = j == std::string_view::npos ? text.size() : j;
-    if (end == i) {
-      out += text[i++];
-      continue;
-    }
-    const std::string_view space = text.substr(i, end - i);
-    if (space.find_first_of("\r\n") == std::string_view::npos) {
-      out += space;
-    } else if (i != 0 && end != text.size()) {
-      out += ' ';
-    }
-    i = end;
-  }
-  return out;
-}
+using error_text::one_line;
 
 // The part of an SQLite message after "...failed: ", e.g. "user.email" or "ck_name".
 std::string_view detail(std::string_view message) {
@@ -110,18 +90,7 @@ ConstraintKind kind_of(int code, std::string_view message) {
 
 // " [SQL: ...] [parameters: ...]" for what().
 std::string context(const FailedCall& f) {
-  std::string out;
-  if (!f.sql.empty()) out += " [SQL: " + one_line(f.sql) + "]";
-  if (!f.params.empty()) {
-    out += " [parameters: ";
-    for (std::size_t i = 0; i < f.params.size(); ++i) {
-      if (i != 0) out += ", ";
-      const std::string& p = f.params[i];
-      out += p.size() <= max_param_display ? p : p.substr(0, max_param_display) + "...";
-    }
-    out += ']';
-  }
-  return out;
+  return error_text::statement_context(f.sql, f.params);
 }
 
 std::string default_message(const FailedCall& f) {

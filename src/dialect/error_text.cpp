@@ -1,0 +1,46 @@
+// The one-line wording of driver failures shared by the dialects (error_text.hpp).
+#include "error_text.hpp"
+
+namespace strata::dialect::error_text {
+
+namespace {
+constexpr std::size_t max_param_display = 40;  // characters of one parameter in what()
+}  // namespace
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t j = text.find_first_not_of(" \t\r\n", i);
+    const std::size_t end = j == std::string_view::npos ? text.size() : j;
+    if (end == i) {
+      out += text[i++];
+      continue;
+    }
+    const std::string_view space = text.substr(i, end - i);
+    if (space.find_first_of("\r\n") == std::string_view::npos) {
+      out += space;
+    } else if (i != 0 && end != text.size()) {
+      out += ' ';
+    }
+    i = end;
+  }
+  return out;
+}
+
+std::string statement_context(const std::string& sql, const std::vector<std::string>& params) {
+  std::string out;
+  if (!sql.empty()) out += " [SQL: " + one_line(sql) + "]";
+  if (!params.empty()) {
+    out += " [parameters: ";
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (i != 0) out += ", ";
+      const std::string& p = params[i];
+      out += p.size() <= max_param_display ? p : p.substr(0, max_param_display) + "...";
+    }
+    out += ']';
+  }
+  return out;
+}
+
+}  // namespace strata::dialect::error_text
