@@ -126,7 +126,11 @@ std::string url_label(const ::testing::TestParamInfo<std::string>& info) {
 
 void BackendTest::SetUp() {
   strata::DatabaseOptions options;
-  options.engine.echo = [this](std::string_view line) { captured_.push_back(parse_echo(line)); };
+  // Sessions of several threads may echo at once (threads_share_one_engine...).
+  options.engine.echo = [this](std::string_view line) {
+    std::lock_guard lock(capture_mutex_);
+    captured_.push_back(parse_echo(line));
+  };
   // A test that waits for the connection another session holds fails fast, not in 30 s.
   options.engine.pool_timeout = std::chrono::milliseconds(2000);
   db_ = std::make_unique<strata::Database>(url(), options);

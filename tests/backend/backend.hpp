@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,7 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   void end_connection(std::int64_t id);
 
  private:
+  std::mutex capture_mutex_;
   std::vector<Statement> captured_;
   std::unique_ptr<strata::Database> db_;
 };
