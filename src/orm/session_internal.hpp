@@ -71,7 +71,20 @@ class Flush {
   void emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape);
   // Takes the generated key and returned values into the object; it is persistent now.
   void finish_insert(InstanceState& s, const InsertShape& shape, const std::vector<Value>& returned);
-  void emit_update(InstanceState& s);
+  // Which columns of s differ from its snapshot.
+  struct UpdateShape {
+    std::vector<bool> changed;
+    bool any = false;
+    bool key_changed = false;
+  };
+  UpdateShape update_shape(InstanceState& s) const;
+  // The updates of one mapper: one statement each, or one statement per set of changed
+  // columns, for all the rows that changed them, where the dialect batches updates.
+  void emit_updates(const std::vector<InstanceState*>& states);
+  void emit_update(InstanceState& s, const UpdateShape& shape);
+  void emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape);
+  // After a row's UPDATE: its snapshot (and the transaction's, for rollback), its identity.
+  void updated(InstanceState& s, const UpdateShape& shape);
   void emit_delete(InstanceState& s);
   // Runs stmt to completion, turning an IntegrityError into one that names the constraint;
   // the first row's values go to *returned when given. Returns the rows affected.
