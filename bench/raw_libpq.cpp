@@ -119,6 +119,27 @@ class Pg {
   PGconn* c_;
 };
 
+// A prepared statement for the length of one workload (as the SQLite side prepares its
+// statements per workload): PQprepare now, DEALLOCATE when it goes.
+class Prepared {
+ public:
+  Prepared(Pg& db, const char* name, const char* sql) : db_(db), name_(name) {
+    db.prepare(name, sql);
+  }
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+  ~Prepared() {
+    try {
+      db_.exec(("DEALLOCATE " + name_).c_str());
+    } catch (...) {
+    }
+  }
+
+ private:
+  Pg& db_;
+  std::string name_;
+};
+
 // COPY's text format: backslash, tab, newline and carriage return escaped.
 void copy_field(std::string& out, std::string_view v) {
   for (char ch : v) {
@@ -160,6 +181,7 @@ void read_post(const Result& r, int row, Post& p) {
 }
 
 constexpr const char* select_users = R"(SELECT id, username, email, about_me FROM "user")";
+constexpr const char* get_user = R"(SELECT id, username, email, about_me FROM "user" WHERE id = $1)";
 
 class RawLibpq final : public Side {
  public:
@@ -183,22 +205,14 @@ class RawLibpq final : public Side {
       CREATE INDEX ix_post_timestamp ON post ("timestamp");
       CREATE INDEX ix_post_user_id ON post (user_id);)");
     // nextval of the sequence named once (pg_get_serial_sequence per row costs 6x more).
+    key_sql_.clear();
     for (auto [name, table] : {std::pair{"user_keys", R"('"user"')"}, std::pair{"post_keys", "'post'"}}) {
       const std::string seq = "SELECT pg_get_serial_sequence(" + std::string(table) + ", 'id')";
       Result r(PQexec_rows(seq.c_str()));
       const std::string sql = "SELECT nextval('" + r.text(0, 0) +
                               "'::regclass) FROM generate_series(1, $1::bigint)";
-      db_.prepare(name, sql.c_str());
+      key_sql_.emplace_back(name, sql);
     }
-    db_.prepare("all_users", select_users);
-    db_.prepare("get_user", R"(SELECT id, username, email, about_me FROM "user" WHERE id = $1)");
-    db_.prepare("set_emails",
-                R"(UPDATE "user" SET email = v.email FROM unnest($1::bigint[], $2::text[]) )"
-                R"(AS v(id, email) WHERE "user".id = v.id)");
-    db_.prepare("like_users", R"(SELECT id, username, email, about_me FROM "user" )"
-                              R"(WHERE username LIKE $1 ORDER BY username DESC LIMIT $2)");
-    db_.prepare("user_posts", R"(SELECT id, body, "timestamp", user_id FROM post )"
-                              R"(WHERE user_id = $1 ORDER BY id)");
   }
 
   Check w1_insert_users(const Dataset& d) override {
@@ -206,6 +220,7 @@ class RawLibpq final : public Side {
     std::vector<User> users = d.users;
     Check c;
     db_.exec("BEGIN");
+    Prepared next(db_, "user_keys", key_sql_[0].second.c_str());
     auto keys = db_.next_keys("user_keys", static_cast<std::int64_t>(users.size()));
     std::string data;
     data.reserve(users.size() * 64);
@@ -233,6 +248,7 @@ class RawLibpq final : public Side {
     std::vector<User> users;
     db_.exec("BEGIN");
     {
+      Prepared all(db_, "all_users", select_users);
       Result r(db_.run("all_users", 0, nullptr));
       for (int i = 0; i < r.rows(); ++i) read_user(r, i, users.emplace_back());
     }
@@ -249,6 +265,7 @@ class RawLibpq final : public Side {
     std::vector<User> users;
     Check c;
     db_.exec("BEGIN");
+    Prepared get(db_, "get_user", get_user);
     char key[24];
     for (auto k : d.get_keys) {
       *std::to_chars(key, key + sizeof key - 1, k).ptr = '\0';
@@ -269,6 +286,10 @@ class RawLibpq final : public Side {
     std::vector<User> users;
     Check c;
     db_.exec("BEGIN");
+    Prepared all(db_, "all_users", select_users);
+    Prepared set(db_, "set_emails",
+                 R"(UPDATE "user" SET email = v.email FROM unnest($1::bigint[], $2::text[]) )"
+                 R"(AS v(id, email) WHERE "user".id = v.id)");
     {
       Result r(db_.run("all_users", 0, nullptr));
       for (int i = 0; i < r.rows(); ++i) read_user(r, i, users.emplace_back());
@@ -301,6 +322,9 @@ class RawLibpq final : public Side {
   Check w5_like_queries(const Dataset& d) override {
     Check c;
     db_.exec("BEGIN");
+    Prepared like(db_, "like_users",
+                  R"(SELECT id, username, email, about_me FROM "user" )"
+                  R"(WHERE username LIKE $1 ORDER BY username DESC LIMIT $2)");
     const std::string limit = std::to_string(d.like_limit);
     const char* v[] = {d.like_pattern.c_str(), limit.c_str()};
     std::vector<User> page;
@@ -321,6 +345,7 @@ class RawLibpq final : public Side {
     Check c;
     const auto n = static_cast<std::int64_t>(d.users.size());
     db_.exec("BEGIN");
+    Prepared next(db_, "post_keys", key_sql_[1].second.c_str());
     auto keys = db_.next_keys("post_keys", n * d.posts_per_user);
     std::string data;
     data.reserve(keys.size() * 72);
@@ -355,6 +380,9 @@ class RawLibpq final : public Side {
     std::vector<User> users;
     std::vector<std::vector<Post>> posts;  // users[i]'s posts
     db_.exec("BEGIN");
+    Prepared get(db_, "get_user", get_user);
+    Prepared items(db_, "user_posts", R"(SELECT id, body, "timestamp", user_id FROM post )"
+                                      R"(WHERE user_id = $1 ORDER BY id)");
     char key[24];
     for (auto k : d.lazy_users) {
       *std::to_chars(key, key + sizeof key - 1, k).ptr = '\0';
@@ -386,6 +414,7 @@ class RawLibpq final : public Side {
   }
 
  private:
+  std::vector<std::pair<std::string, std::string>> key_sql_;  // name, SQL: next keys of user, post
   PGresult* PQexec_rows(const char* sql) {
     db_.prepare("", sql);  // the unnamed statement
     return db_.run("", 0, nullptr);
