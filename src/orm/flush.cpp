@@ -463,9 +463,9 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   for (const auto& c : m.columns)
     if (shape.changed[c->index]) st.snapshot[c->index] = c->get(obj);
   if (shape.key_changed) {
-    session_.identity_.erase(IdentityKey{&m, st.key});
+    session_.identity_.erase_if_is(&st);
     st.key = identity_of(m, obj);
-    session_.identity_[IdentityKey{&m, st.key}] = &st;
+    session_.identity_.put(&st);
   }
 }
 
@@ -481,12 +481,12 @@ void Flush::emit_delete(InstanceState& st) {
                          " matched no row: it was already deleted elsewhere");
   st.status = ObjectStatus::deleted;
   st.marked_for_delete = false;
-  session_.identity_.erase(IdentityKey{&m, st.key});
+  session_.identity_.erase_if_is(&st);
 }
 
 void Flush::finalize() {
   auto& s = session_;
-  for (auto* st : inserted_) s.identity_[IdentityKey{st->mapper, st->key}] = st;
+  for (auto* st : inserted_) s.identity_.put(st);
   for (auto* st : touched_) {
     if (!s.states_.count(st->obj.get())) continue;
     for (const auto& rel : st->mapper->relationships)

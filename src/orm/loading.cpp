@@ -71,15 +71,14 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
     for (const auto* k : m.primary_key) parts.push_back(s.get_value(static_cast<int>(k->index)));
     key = encode_key(parts);
   }
-  auto it = session.identity_.find(IdentityKey{&m, key});
-  if (it != session.identity_.end()) return it->second->obj;  // in-memory state wins
+  if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
 
   auto obj = m.create();
   for (const auto& c : m.columns) c->load(obj.get(), s, static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   st.key = std::move(key);
   st.snapshot = capture(m, obj.get());
-  session.identity_.emplace(IdentityKey{&m, st.key}, &st);
+  session.identity_.put(&st);
   return obj;
 }
 
@@ -101,8 +100,7 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
     throw ArgumentError("get(): " + m.class_name +
                         " has a composite primary key; use query().filter(...)");
   auto lookup = [&]() -> InstanceState* {
-    auto it = identity_.find(IdentityKey{&m, key});
-    return it == identity_.end() ? nullptr : it->second;
+    return identity_.find(&m, key);
   };
   if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
   // Autoflush, narrowed to what can change a SELECT by primary key: a flush that inserts or
@@ -129,14 +127,23 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
 }
 
 std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const QuerySpec& q) {
+  std::vector<std::shared_ptr<void>> out;
+  all(
+      m, q,
+      [](void* o, std::shared_ptr<void>&& obj) {
+        static_cast<std::vector<std::shared_ptr<void>>*>(o)->push_back(std::move(obj));
+      },
+      &out);
+  return out;
+}
+
+void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out) {
   do_autoflush();
   m.configure();
   auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
   auto stmt = connection().prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
-  std::vector<std::shared_ptr<void>> out;
-  while (stmt->step()) out.push_back(Loader::load_row(*this, m, *stmt));
-  return out;
+  while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt));
 }
 
 namespace {
@@ -235,14 +242,6 @@ void require_plain_filter(const QuerySpec& q, const char* what) {
 }  // namespace
 
 namespace {
-// Whether the session holds objects of m (then bulk statements must update them too).
-bool holds_objects_of(const std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash>& identity,
-                      const Mapper& m) {
-  for (const auto& [key, st] : identity)
-    if (key.mapper == &m) return true;
-  return false;
-}
-
 Value key_from_row(const Mapper& m, const engine::Statement& s) {
   if (m.primary_key.size() == 1) return s.get_value(0);
   std::vector<Value> parts;
@@ -296,12 +295,12 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   }
   u.where = q.where;
   std::vector<Value> keys;
-  const bool sync = holds_objects_of(identity_, m);
+  const bool sync = identity_.holds(&m);
   auto rows = run_bulk(connection(), *db_.dialect, m, std::move(u), sync ? &keys : nullptr);
   for (const auto& key : keys) {
-    auto it = identity_.find(IdentityKey{&m, key});
-    if (it == identity_.end()) continue;
-    auto& st = *it->second;
+    auto* found = identity_.find(&m, key);
+    if (!found) continue;
+    auto& st = *found;
     void* obj = st.obj.get();
     if (!st.txn_snapshot && !st.inserted_in_txn)
       st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
@@ -321,15 +320,15 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   d.table = m.table_name();
   d.where = q.where;
   std::vector<Value> keys;
-  const bool sync = holds_objects_of(identity_, m);
+  const bool sync = identity_.holds(&m);
   auto rows = run_bulk(connection(), *db_.dialect, m, std::move(d), sync ? &keys : nullptr);
   for (const auto& key : keys) {
-    auto it = identity_.find(IdentityKey{&m, key});
-    if (it == identity_.end()) continue;
-    auto& st = *it->second;
+    auto* found = identity_.find(&m, key);
+    if (!found) continue;
+    auto& st = *found;
+    identity_.erase_if_is(&st);
     st.status = ObjectStatus::deleted;  // leaves the session at commit; back on rollback
     st.marked_for_delete = false;
-    identity_.erase(it);
   }
   return rows;
 }
