@@ -143,7 +143,7 @@ void Flush::sync_foreign_keys(InstanceState& st) {
                        " that is not inserted yet (a dependency cycle between rows)");
     const ColumnInfo& ref = referenced_column(*rel->fk, target);
     Value v = ref.get(ts->obj.get());
-    if (!rel->fk->equal(obj, v)) rel->fk->set(obj, v);
+    if (!rel->fk->same_value(obj, v)) rel->fk->set(obj, v);
   }
 }
 
@@ -155,7 +155,7 @@ void Flush::push_keys_to_children(InstanceState& st) {
     if (!SessionAccess::changed(f)) continue;
     Value v = referenced_column(*rel->fk, *st.mapper).get(obj);
     for (auto& child : rel->current(obj))
-      if (!rel->fk->equal(child.get(), v)) rel->fk->set(child.get(), v);
+      if (!rel->fk->same_value(child.get(), v)) rel->fk->set(child.get(), v);
   }
 }
 
@@ -172,9 +172,11 @@ std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
     dialect::RowContext row;
     row.table = st.mapper->table_name();
     row.operation = op;
-    auto values = op == dialect::RowContext::Operation::delete_ ? st.snapshot
-                                                                : capture(*st.mapper, st.obj.get());
-    for (const auto& c : st.mapper->columns) row.values.emplace_back(c->column.name, values[c->index]);
+    const bool deleting = op == dialect::RowContext::Operation::delete_;
+    auto values = deleting ? st.snapshot : capture(*st.mapper, st.obj.get());
+    for (const auto& c : st.mapper->columns)
+      row.values.emplace_back(c->column.name,
+                              deleting ? c->from_snapshot(values[c->index]) : values[c->index]);
     throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
                                                         session_.db_.metadata());
   }
@@ -224,7 +226,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   st.status = ObjectStatus::persistent;
   st.inserted_in_txn = true;
   st.key = identity_of(m, obj);
-  st.snapshot = capture(m, obj);
+  st.snapshot = snapshot_of(m, obj);
   inserted_.push_back(&st);
   touched_.push_back(&st);
 }
@@ -417,7 +419,7 @@ void Flush::emit_update_batch(const std::vector<InstanceState*>& states, const U
   }
   for (const auto* k : m.primary_key) {
     values.clear();
-    for (auto* st : states) values.push_back(st->snapshot[k->index]);
+    for (auto* st : states) values.push_back(k->from_snapshot(st->snapshot[k->index]));
     stmt->bind_array(p++, values);
   }
   std::int64_t rows = 0;
@@ -447,7 +449,7 @@ void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
   int p = 0;
   for (const auto& c : m.columns)
     if (shape.changed[c->index]) c->bind(obj, *stmt, p++);
-  for (const auto* k : m.primary_key) stmt->bind(p++, st.snapshot[k->index]);
+  for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
   auto rows = execute(*stmt, st, dialect::RowContext::Operation::update, nullptr);
   if (rows != 1)
     throw StaleDataError("UPDATE of " + describe(m, obj) +
@@ -461,7 +463,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   if (!st.txn_snapshot && !st.inserted_in_txn)
     st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
   for (const auto& c : m.columns)
-    if (shape.changed[c->index]) st.snapshot[c->index] = c->get(obj);
+    if (shape.changed[c->index]) st.snapshot[c->index] = c->snapshot(obj);
   if (shape.key_changed) {
     session_.identity_.erase_if_is(&st);
     st.key = identity_of(m, obj);
@@ -474,7 +476,7 @@ void Flush::emit_delete(InstanceState& st) {
   const auto& sq = session_.db_.sql_for(m);
   auto stmt = session_.connection().prepare_cached(sq.delete_by_key);
   int p = 0;
-  for (const auto* k : m.primary_key) stmt->bind(p++, st.snapshot[k->index]);
+  for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
   auto rows = execute(*stmt, st, dialect::RowContext::Operation::delete_, nullptr);
   if (rows != 1)
     throw StaleDataError("DELETE of " + describe(m, st.obj.get()) +

@@ -29,9 +29,12 @@ Value identity_of(const Mapper& m, const void* obj) {
 }
 
 Value identity_of(const Mapper& m, const std::vector<Value>& snapshot) {
-  if (m.primary_key.size() == 1) return snapshot[m.primary_key.front()->index];
+  if (m.primary_key.size() == 1) {
+    const auto* k = m.primary_key.front();
+    return k->from_snapshot(snapshot[k->index]);
+  }
   std::vector<Value> parts;
-  for (const auto* k : m.primary_key) parts.push_back(snapshot[k->index]);
+  for (const auto* k : m.primary_key) parts.push_back(k->from_snapshot(snapshot[k->index]));
   return encode_key(parts);
 }
 
@@ -39,6 +42,13 @@ std::vector<Value> capture(const Mapper& m, const void* obj) {
   std::vector<Value> out;
   out.reserve(m.columns.size());
   for (const auto& c : m.columns) out.push_back(c->get(obj));
+  return out;
+}
+
+std::vector<Value> snapshot_of(const Mapper& m, const void* obj) {
+  std::vector<Value> out;
+  out.reserve(m.columns.size());
+  for (const auto& c : m.columns) out.push_back(c->snapshot(obj));
   return out;
 }
 
@@ -77,7 +87,7 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
   for (const auto& c : m.columns) c->load(obj.get(), s, static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   st.key = std::move(key);
-  st.snapshot = capture(m, obj.get());
+  st.snapshot = snapshot_of(m, obj.get());
   session.identity_.put(&st);
   return obj;
 }
@@ -306,7 +316,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
       st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
     for (std::size_t i = 0; i < set_columns.size(); ++i) {
       set_columns[i]->set(obj, assignments[i].second);
-      st.snapshot[set_columns[i]->index] = set_columns[i]->get(obj);
+      st.snapshot[set_columns[i]->index] = set_columns[i]->snapshot(obj);
     }
   }
   return rows;
@@ -391,7 +401,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
     throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
   auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
   int p = 0;
-  for (const auto* k : m.primary_key) stmt->bind(p++, st->snapshot[k->index]);
+  for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
   if (!stmt->step())
     throw InvalidRequestError("refresh(): " + describe(m, obj) + " no longer exists in the database");
   void* raw = st->obj.get();
@@ -401,7 +411,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   // What the transaction may have changed, rollback() must be able to put back.
   if (!st->txn_snapshot && !st->inserted_in_txn)
     st->txn_snapshot = std::make_unique<std::vector<Value>>(st->snapshot);
-  st->snapshot = capture(m, raw);
+  st->snapshot = snapshot_of(m, raw);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }
 

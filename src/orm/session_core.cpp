@@ -227,7 +227,7 @@ void SessionCore::rollback() {
     }
     void* raw = s.obj.get();
     for (const auto& c : s.mapper->columns)
-      if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, s.snapshot[c->index]);
+      if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, c->from_snapshot(s.snapshot[c->index]));
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
   }
   for (auto* s : drop) {

@@ -200,6 +200,50 @@ TEST_P(TypesTest, datetime_keeps_microseconds_and_orders_by_time) {
   (void)earlier;
 }
 
+TEST_P(TypesTest, dates_and_times_changed_by_a_microsecond_are_updated_and_restored_by_rollback) {
+  // Snapshots keep dates and times as numbers (ColumnInfo::snapshot): a change of one
+  // microsecond or one day is still a change, the UPDATE writes the value, and rollback()
+  // puts the loaded value back, for plain and optional members.
+  auto& s = session();
+  auto x = s.add(Sample{.day = std::chrono::year{2001} / 2 / 3, .at = strata::Time{5h + 1us},
+                        .stamp = kStamp, .opt_day = std::chrono::year{1999} / 12 / 31,
+                        .opt_stamp = kStamp});
+  s.commit();
+  EXPECT_FALSE(s.is_modified(x)) << "an object just committed looks modified";
+  x->stamp += 1us;
+  EXPECT_TRUE(s.is_modified(x)) << "a change of one microsecond went unseen";
+  x->stamp -= 1us;
+  EXPECT_FALSE(s.is_modified(x)) << "the original value back looks modified";
+
+  x->stamp = kStamp + 1us;
+  x->day = std::chrono::year{2001} / 2 / 4;
+  x->at = strata::Time{5h + 2us};
+  x->opt_stamp.reset();
+  x->opt_day = std::chrono::year{1970} / 1 / 1;
+  s.commit();
+  EXPECT_FALSE(s.is_modified(x));
+  {
+    auto other = open_another();
+    auto y = other->session().get<Sample>(x->id);
+    ASSERT_TRUE(y);
+    EXPECT_TRUE(y->stamp == kStamp + 1us);
+    EXPECT_TRUE(y->day == std::chrono::year{2001} / 2 / 4);
+    EXPECT_TRUE(y->at == strata::Time{5h + 2us});
+    EXPECT_FALSE(y->opt_stamp.has_value());
+    EXPECT_TRUE(y->opt_day == std::chrono::year{1970} / 1 / 1);
+  }
+
+  x->stamp = kStamp + 5us;
+  x->opt_stamp = kStamp;
+  x->opt_day.reset();
+  s.flush();
+  s.rollback();
+  EXPECT_TRUE(x->stamp == kStamp + 1us) << "rollback() did not restore the datetime";
+  EXPECT_FALSE(x->opt_stamp.has_value()) << "rollback() did not restore the null";
+  EXPECT_TRUE(x->opt_day == std::chrono::year{1970} / 1 / 1) << "rollback() did not restore the date";
+  EXPECT_FALSE(s.is_modified(x));
+}
+
 TEST_P(TypesTest, comparing_an_int32_column_with_a_wider_value_does_not_wrap) {
   auto& s = session();
   s.add(Sample{.i32 = 5});
