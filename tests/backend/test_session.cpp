@@ -105,7 +105,7 @@ TEST_P(SessionTest, changed_rows_go_in_one_update_per_set_of_changed_columns_whe
   ASSERT_EQ(w.size(), 3u) << dump();
   EXPECT_EQ(std::count_if(w.begin(), w.end(),
                           [&](const auto& t) { return t.starts_with(spelled("UPDATE {user} SET ")) &&
-                                                      t.find(" FROM (VALUES ") != std::string::npos; }),
+                                                      t.find(" FROM unnest(") != std::string::npos; }),
             2)
       << dump();
 
@@ -122,6 +122,7 @@ TEST_P(SessionTest, changed_rows_go_in_one_update_per_set_of_changed_columns_whe
 }
 
 TEST_P(SessionTest, batched_update_of_a_row_deleted_elsewhere_is_stale_data_and_changes_nothing) {
+  BACKEND_REQUIRE(shared_database());
   auto& s = session();
   std::vector<std::shared_ptr<User>> users;
   for (int i = 0; i < 5; ++i) {
