@@ -121,6 +121,28 @@ TEST_P(SessionTest, changed_rows_go_in_one_update_per_set_of_changed_columns_whe
   EXPECT_FALSE(s.is_modified(users[0])) << "the snapshot was not updated after a batched UPDATE";
 }
 
+TEST_P(SessionTest, batched_update_writes_nulls_quotes_backslashes_and_braces_as_they_are) {
+  auto& s = session();
+  std::vector<std::shared_ptr<User>> users;
+  for (int i = 0; i < 4; ++i) {
+    const auto name = "u" + std::to_string(i);
+    users.push_back(s.add(User{.username = name, .email = name + "@x", .bio = "old"}));
+  }
+  s.commit();
+  // Array literals (PostgreSQL's batched UPDATE) quote these; a NULL element is NULL.
+  const std::vector<std::optional<std::string>> bios{
+      std::nullopt, std::string("say \"hi\", {x}"), std::string("back\\slash, NULL"),
+      std::string("NULL")};
+  for (std::size_t i = 0; i < users.size(); ++i) users[i]->bio = bios[i];
+  s.commit();
+  s.expunge_all();
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    auto loaded = s.get<User>(users[i]->id);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->bio, bios[i]) << "row " << i << " was written differently";
+  }
+}
+
 TEST_P(SessionTest, batched_update_of_a_row_deleted_elsewhere_is_stale_data_and_changes_nothing) {
   BACKEND_REQUIRE(shared_database());
   auto& s = session();
