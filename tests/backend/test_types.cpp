@@ -250,7 +250,8 @@ TEST_P(TypesTest, every_builtin_type_survives_an_update_of_several_rows_at_once)
   auto& s = session();
   std::vector<std::shared_ptr<Sample>> rows;
   for (int i = 0; i < 3; ++i)
-    rows.push_back(s.add(Sample{.opt_i64 = 99, .opt_data = strata::Blob{std::byte{9}}}));
+    rows.push_back(
+        s.add(Sample{.flag = i == 1, .opt_i64 = 99, .opt_data = strata::Blob{std::byte{9}}}));
   s.commit();
   clear_sql();
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -260,7 +261,7 @@ TEST_P(TypesTest, every_builtin_type_survives_an_update_of_several_rows_at_once)
     r.i32 = 100000 + n;
     r.i64 = -(1LL << 40) - n;
     r.real = 0.25 + n;
-    r.flag = i % 2 == 0;
+    r.flag = !r.flag;  // every row changes every column: one statement
     r.name = "name \"" + std::to_string(i) + "\"";
     r.data = strata::Blob{std::byte{0}, std::byte{0x5c}, std::byte{static_cast<unsigned char>(i)}};
     r.day = std::chrono::year{2020} / 3 / static_cast<unsigned>(1 + i);
