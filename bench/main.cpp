@@ -6,6 +6,9 @@
 //   strata_bench                      N = 100,000 on fresh SQLite files in a temporary folder
 //   strata_bench -n 2000 --gets 500   smaller
 //   strata_bench --url sqlite:////tmp/b.db --repeat 3 --csv results.csv
+//   strata_bench --url 'postgresql:///strata_bench?host=/run/pg&port=5432&user=postgres'
+//                                     databases strata_bench and strata_bench_raw, created
+//                                     (dropped first) and dropped at the end
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -111,8 +114,9 @@ int main(int argc, char** argv) {
   app.add_option("-n,--users", n, "users to insert (N)")->check(CLI::Range(1, 100000000));
   app.add_option("--url", url,
                  "database URL for the strata side (the raw side uses a database of its own "
-                 "next to it: for SQLite the same path + '-raw'); default: fresh files in a "
-                 "temporary folder");
+                 "next to it: for SQLite the same path + '-raw'; for PostgreSQL the same name + "
+                 "'_raw' on the same server, both dropped, created, and dropped at the end "
+                 "unless --keep); default: fresh SQLite files in a temporary folder");
   app.add_option("--gets", gets, "W3: get-by-primary-key calls")->check(CLI::NonNegativeNumber);
   app.add_option("--queries", queries, "W5: LIKE queries")->check(CLI::NonNegativeNumber);
   app.add_option("--posts-per-user", posts, "W6: posts per user")->check(CLI::NonNegativeNumber);
@@ -123,7 +127,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   app.add_option("--seed", seed, "seed for the random keys");
   app.add_option("--csv", csv, "also write the table to this CSV file (for bench/plot.sh)");
-  app.add_flag("--keep", keep, "keep the temporary folder with the databases");
+  app.add_flag("--keep", keep, "keep the databases (the temporary folder, or the PostgreSQL ones)");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::path tmpdir;
@@ -140,13 +144,29 @@ int main(int argc, char** argv) {
   int status = 0;
   try {
     const Dataset d = Dataset::make(n, gets, queries, posts, lazy, seed);
-    auto raw = make_raw_side(url);
+    std::unique_ptr<PgDatabases> pg;
+    std::unique_ptr<Side> raw;
+    if (strata::engine::Url::parse(url).backend() == "postgresql") {
+      pg = std::make_unique<PgDatabases>(url, keep);
+      raw = make_raw_libpq_side(pg->raw_conninfo);
+    } else {
+      raw = make_raw_side(url);
+    }
     auto orm = make_strata_side(url);
+    // The sides close their connections before the databases are dropped.
+    struct Close {
+      std::unique_ptr<Side>& a;
+      std::unique_ptr<Side>& b;
+      ~Close() {
+        a.reset();
+        b.reset();
+      }
+    } close{raw, orm};
     raw->create_schema();
     orm->create_schema();
 
     std::printf("strata_bench: N = %d users, %d posts each; %s (raw side: %s)\n", n, posts,
-                url.c_str(), raw->name().c_str());
+                strata::engine::Url::parse(url).to_string().c_str(), raw->name().c_str());
     std::fflush(stdout);
 
     std::vector<Row> rows;

@@ -1,34 +1,52 @@
 #!/usr/bin/env bash
-# Draws the strata / raw ratio per workload from a strata_bench CSV as a PNG (gnuplot).
-#   bash bench/run.sh --csv /tmp/bench.csv
-#   bash bench/plot.sh /tmp/bench.csv docs/performance.png
+# Draws the strata / raw ratio per workload from strata_bench CSVs as a PNG (gnuplot): one bar
+# per workload, or two (SQLite, PostgreSQL) when given two CSVs.
+#   bash bench/run.sh --csv /tmp/sqlite.csv
+#   bash bench/run.sh --url 'postgresql:///strata_bench?host=...' --csv /tmp/pg.csv
+#   bash bench/plot.sh /tmp/sqlite.csv /tmp/pg.csv          # writes docs/performance.png
+#   bash bench/plot.sh -o out.png /tmp/sqlite.csv
 # gnuplot is not a build or test dependency: install it yourself (apt-get install gnuplot-nox).
 set -euo pipefail
-csv=${1:?usage: plot.sh results.csv [out.png]}
-out=${2:-docs/performance.png}
+out=docs/performance.png
+if [[ ${1:-} == -o ]]; then out=${2:?usage: plot.sh [-o out.png] sqlite.csv [postgresql.csv]}; shift 2; fi
+first=${1:?usage: plot.sh [-o out.png] sqlite.csv [postgresql.csv]}
+second=${2:-}
 command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot is not installed" >&2; exit 1; }
 
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-# workload id and ratio (W2's memory row included); the header and the labels are skipped.
-awk -F, 'NR > 1 { print $1, $NF }' "$csv" > "$data"
+# workload id and ratio (W2's memory row included) from each file, joined on the id; the
+# header and the labels are skipped. "-" where the second file lacks a workload.
+if [[ -n $second ]]; then
+  awk -F, 'NR == FNR { if (FNR > 1) r[$1] = $NF; next }
+           FNR > 1 { print $1, $NF, ($1 in r ? r[$1] : "-") }' "$second" "$first" > "$data"
+  plot='plot "'$data'" using 2:xtic(1) title "SQLite (raw: sqlite3 C API)" lc rgb "#4472c4", \
+             "'$data'" using 3 title "PostgreSQL (raw: libpq, COPY, unnest)" lc rgb "#ed7d31"'
+  title="strata / raw C API per workload (1 = as fast as hand-written code)"
+else
+  awk -F, 'NR > 1 { print $1, $NF }' "$first" > "$data"
+  plot='plot "'$data'" using 2:xtic(1) notitle lc rgb "#4472c4", \
+             "'$data'" using 0:2:(sprintf("%.2f", $2)) with labels offset 0,0.8 notitle'
+  title="strata / raw C API per workload (1 = as fast as hand-written code)"
+fi
 
 gnuplot <<GNUPLOT
-set terminal pngcairo size 900,480 font ",11"
+set terminal pngcairo size 960,480 font ",11"
 set output "$out"
-set title "strata / raw SQLite C API, per workload (1 = as fast as hand-written code)"
+set title "$title"
 set style data histograms
+set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set boxwidth 0.7
+set boxwidth 0.9
 set ylabel "ratio strata / raw (log scale)"
 set logscale y 2
-set yrange [0.5:*]
+set yrange [0.25:*]
 set grid ytics
-set key off
+set key top left
+set datafile missing "-"
 target = 1.3
 set arrow from graph 0, first target to graph 1, first target nohead dt 2 lc rgb "red"
-set label "target 1.3" at graph 0.86, first target*1.12 tc rgb "red"
-plot "$data" using 2:xtic(1) lc rgb "#4472c4", \
-     "$data" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.8
+set label "target 1.3" at graph 0.005, first target*0.88 tc rgb "red"
+$plot
 GNUPLOT
 echo "plot.sh: wrote $out"

@@ -11,7 +11,7 @@ using strata::col;
 
 class StrataSide final : public Side {
  public:
-  explicit StrataSide(const std::string& url) : db_(url, options()) {
+  explicit StrataSide(const std::string& url) : db_(url, options(url)) {
     db_.register_models<User, Post>();
   }
   std::string name() const override { return "strata"; }
@@ -126,11 +126,12 @@ class StrataSide final : public Side {
   }
 
  private:
-  static strata::DatabaseOptions options() {
+  static strata::DatabaseOptions options(const std::string& url) {
     strata::DatabaseOptions o;
-    o.engine.on_connect = [](strata::engine::Connection& c) {
-      for (auto pragma : sqlite_pragmas) c.execute(pragma);
-    };
+    if (strata::engine::Url::parse(url).backend() == "sqlite")
+      o.engine.on_connect = [](strata::engine::Connection& c) {
+        for (auto pragma : sqlite_pragmas) c.execute(pragma);
+      };
     return o;
   }
   strata::Database db_;
@@ -149,6 +150,8 @@ std::unique_ptr<Side> make_raw_side(const std::string& url) {
       throw std::runtime_error("the benchmark needs a file database (WAL), not sqlite://");
     return make_raw_sqlite_side(parsed.database + "-raw");
   }
+  if (parsed.backend() == "postgresql")
+    throw std::runtime_error("a PostgreSQL run takes its raw side from PgDatabases");
   throw std::runtime_error("no raw side for backend '" + std::string(parsed.backend()) +
                            "' yet; add one beside raw_sqlite.cpp");
 }

@@ -1,6 +1,6 @@
 // The workloads W1-W7 as an interface with one implementation per side: strata
 // (strata_side.cpp, any URL strata supports) and hand-written code on a backend's C API
-// (raw_sqlite.cpp; a libpq one can be added beside it). main.cpp times each call.
+// (raw_sqlite.cpp, raw_libpq.cpp). main.cpp times each call.
 #pragma once
 
 #include <cstdint>
@@ -61,8 +61,28 @@ inline constexpr std::string_view sqlite_pragmas[] = {"PRAGMA journal_mode = WAL
                                                       "PRAGMA synchronous = NORMAL"};
 
 std::unique_ptr<Side> make_strata_side(const std::string& url);
-// The raw side for a URL's backend, on a database of its own next to the strata one.
+// The raw side for a URL's backend, on a database of its own next to the strata one
+// (SQLite: the same path + "-raw"; PostgreSQL: PgDatabases::raw_conninfo).
 std::unique_ptr<Side> make_raw_side(const std::string& url);
 std::unique_ptr<Side> make_raw_sqlite_side(const std::string& path);
+std::unique_ptr<Side> make_raw_libpq_side(const std::string& conninfo);
+
+// The two databases of a run on a PostgreSQL server: the URL's database for the strata side
+// and the same name + "_raw" for the raw side, both dropped and created empty here (on the
+// server's `postgres` database) and dropped again by the destructor unless kept.
+class PgDatabases {
+ public:
+  PgDatabases(const std::string& url, bool keep);
+  PgDatabases(const PgDatabases&) = delete;
+  PgDatabases& operator=(const PgDatabases&) = delete;
+  ~PgDatabases();
+  std::string strata_url;
+  std::string raw_conninfo;
+
+ private:
+  std::string admin_;
+  std::vector<std::string> names_;
+  bool keep_;
+};
 
 }  // namespace bench

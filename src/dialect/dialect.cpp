@@ -119,6 +119,13 @@ std::vector<std::string> Dialect::drop_table_sql(const schema::Table& t) const {
   return {"DROP TABLE " + quote(t.name)};
 }
 
+std::string Dialect::update_rows_sql(const schema::Table& t,
+                                     const std::vector<const schema::Column*>&,
+                                     const std::vector<const schema::Column*>&) const {
+  throw CompileError("the " + std::string(name()) + " dialect has no multi-row UPDATE (table '" +
+                     t.name + "')");
+}
+
 std::string Dialect::column_sql(const schema::Table& t, const schema::Column& c) const {
   const bool in_primary_key = ddl::in_primary_key(t, c.name);
   if (c.autoincrement) {

@@ -50,6 +50,14 @@ std::string one_line(std::string_view sql) {
 
 // ---- Statement ---------------------------------------------------------------------------
 
+void Statement::bind_array(int index, const std::vector<Value>&) {
+  DatabaseErrorInfo info;
+  info.sql = sql();
+  throw ProgrammingError("parameter " + std::to_string(index) +
+                             ": this database driver cannot bind an array of values",
+                         std::move(info));
+}
+
 void Statement::bind(int index, const Value& v) {
   std::visit(
       [&](const auto& x) {

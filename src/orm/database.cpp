@@ -62,6 +62,19 @@ const std::string& MapperSql::update_for(const std::vector<bool>& changed) const
   return updates.emplace(changed, sql::compile(u, *dialect).sql).first->second;
 }
 
+const std::string& MapperSql::update_rows_for(const std::vector<bool>& changed) const {
+  std::lock_guard lock(mutex);
+  const auto& key = changed;
+  auto it = row_updates.find(key);
+  if (it != row_updates.end()) return it->second;
+  std::vector<const schema::Column*> set, keys;
+  for (std::size_t i = 0; i < changed.size(); ++i)
+    if (changed[i]) set.push_back(&mapper->columns[i]->column);
+  for (const auto* k : mapper->primary_key) keys.push_back(&k->column);
+  return row_updates.emplace(key, dialect->update_rows_sql(mapper->table(), set, keys))
+      .first->second;
+}
+
 const std::string& MapperSql::insert_for(const std::vector<bool>& included,
                                          const std::vector<bool>& returning) const {
   std::lock_guard lock(mutex);

@@ -29,6 +29,9 @@ struct MapperSql {
 
   // UPDATE ... SET <changed columns> WHERE key = ?, by which columns changed.
   const std::string& update_for(const std::vector<bool>& changed) const;
+  // One UPDATE of many rows that changed the same columns (Dialect::update_rows_sql): one
+  // array parameter per changed column, then one per key column.
+  const std::string& update_rows_for(const std::vector<bool>& changed) const;
   // INSERT of the included columns, RETURNING the `returning` ones (columns left to their
   // server default), for inserts that cannot use insert_all / insert_generated.
   const std::string& insert_for(const std::vector<bool>& included,
@@ -43,6 +46,7 @@ struct MapperSql {
   mutable std::mutex mutex;
   mutable std::map<const ColumnInfo*, std::string> selects_by;
   mutable std::map<std::vector<bool>, std::string> updates;
+  mutable std::map<std::vector<bool>, std::string> row_updates;
   mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::string> inserts;
 };
 

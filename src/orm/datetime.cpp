@@ -2,7 +2,9 @@
 // forms it accepts when reading.
 #include "strata/orm/datetime.hpp"
 
+#include <array>
 #include <cstdio>
+#include <cstring>
 
 namespace strata {
 
@@ -12,13 +14,35 @@ DateTime utc_now() { return floor<microseconds>(system_clock::now()); }
 
 namespace {
 
-// n as exactly `width` decimal digits (n < 10^width, n >= 0).
-char* put_digits(char* out, long long n, int width) {
-  for (int i = width - 1; i >= 0; --i) {
-    out[i] = static_cast<char>('0' + n % 10);
-    n /= 10;
+// "00" "01" ... "99": two digits per lookup.
+constexpr auto two_digits = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+    t[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
   }
-  return out + width;
+  return t;
+}();
+
+char* put2(char* out, unsigned n) {  // n < 100
+  std::memcpy(out, &two_digits[2 * n], 2);
+  return out + 2;
+}
+
+// n as exactly `width` decimal digits (n < 10^width, n >= 0; width 2, 4 or 6).
+char* put_digits(char* out, long long n, int width) {
+  const auto u = static_cast<unsigned>(n);
+  switch (width) {
+    case 2: return put2(out, u);
+    case 4: return put2(put2(out, u / 100), u % 100);
+    case 6: return put2(put2(put2(out, u / 10000), u / 100 % 100), u % 100);
+    default:
+      for (int i = width - 1; i >= 0; --i) {
+        out[i] = static_cast<char>('0' + n % 10);
+        n /= 10;
+      }
+      return out + width;
+  }
 }
 
 }  // namespace
@@ -59,10 +83,46 @@ std::size_t to_iso(Time t, char* out) {
 }
 
 std::size_t to_iso(DateTime t, char* out) {
-  const auto day = floor<days>(t);
-  std::size_t n = to_iso(Date{day}, out);
-  out[n++] = ' ';
-  return n + to_iso(Time{t - day}, out + n);
+  // The civil date from the day number in plain integer arithmetic (H. Hinnant's
+  // civil_from_days), as this runs for every dirty check of a DateTime column.
+  const long long us = t.time_since_epoch().count();
+  constexpr long long us_per_day = 86400000000LL;
+  long long z = us / us_per_day;
+  long long in_day = us % us_per_day;
+  if (in_day < 0) {
+    in_day += us_per_day;
+    --z;
+  }
+  z += 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const long long y = static_cast<long long>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) {
+    const auto day = floor<days>(t);
+    std::size_t n = to_iso(Date{day}, out);
+    out[n++] = ' ';
+    return n + to_iso(Time{t - day}, out + n);
+  }
+  char* p = put_digits(out, y, 4);
+  *p++ = '-';
+  p = put2(p, m);
+  *p++ = '-';
+  p = put2(p, d);
+  *p++ = ' ';
+  const auto secs = static_cast<unsigned>(in_day / 1000000);
+  p = put2(p, secs / 3600);
+  *p++ = ':';
+  p = put2(p, secs / 60 % 60);
+  *p++ = ':';
+  p = put2(p, secs % 60);
+  *p++ = '.';
+  p = put_digits(p, in_day % 1000000, 6);
+  return static_cast<std::size_t>(p - out);
 }
 
 std::string to_iso(Date d) {

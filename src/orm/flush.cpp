@@ -46,10 +46,7 @@ void Flush::run() {
     }
     for (auto& w : work) {
       emit_inserts(w.inserts);
-      for (auto* st : w.updates) {
-        sync_foreign_keys(*st);
-        emit_update(*st);
-      }
+      emit_updates(w.updates);
       for (auto* st : w.inserts) push_keys_to_children(*st);
       for (auto* st : w.updates) push_keys_to_children(*st);
     }
@@ -146,7 +143,7 @@ void Flush::sync_foreign_keys(InstanceState& st) {
                        " that is not inserted yet (a dependency cycle between rows)");
     const ColumnInfo& ref = referenced_column(*rel->fk, target);
     Value v = ref.get(ts->obj.get());
-    if (!rel->fk->equal(obj, v)) rel->fk->set(obj, v);
+    if (!rel->fk->same_value(obj, v)) rel->fk->set(obj, v);
   }
 }
 
@@ -158,7 +155,7 @@ void Flush::push_keys_to_children(InstanceState& st) {
     if (!SessionAccess::changed(f)) continue;
     Value v = referenced_column(*rel->fk, *st.mapper).get(obj);
     for (auto& child : rel->current(obj))
-      if (!rel->fk->equal(child.get(), v)) rel->fk->set(child.get(), v);
+      if (!rel->fk->same_value(child.get(), v)) rel->fk->set(child.get(), v);
   }
 }
 
@@ -175,9 +172,11 @@ std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
     dialect::RowContext row;
     row.table = st.mapper->table_name();
     row.operation = op;
-    auto values = op == dialect::RowContext::Operation::delete_ ? st.snapshot
-                                                                : capture(*st.mapper, st.obj.get());
-    for (const auto& c : st.mapper->columns) row.values.emplace_back(c->column.name, values[c->index]);
+    const bool deleting = op == dialect::RowContext::Operation::delete_;
+    auto values = deleting ? st.snapshot : capture(*st.mapper, st.obj.get());
+    for (const auto& c : st.mapper->columns)
+      row.values.emplace_back(c->column.name,
+                              deleting ? c->from_snapshot(values[c->index]) : values[c->index]);
     throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
                                                         session_.db_.metadata());
   }
@@ -227,7 +226,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   st.status = ObjectStatus::persistent;
   st.inserted_in_txn = true;
   st.key = identity_of(m, obj);
-  st.snapshot = capture(m, obj);
+  st.snapshot = snapshot_of(m, obj);
   inserted_.push_back(&st);
   touched_.push_back(&st);
 }
@@ -359,35 +358,116 @@ void Flush::emit_insert_batch(std::span<InstanceState* const> states, const Inse
     finish_insert(*states[r], shape, shape.use_returning ? rows[r] : none);
 }
 
-void Flush::emit_update(InstanceState& st) {
+Flush::UpdateShape Flush::update_shape(InstanceState& st) const {
   const Mapper& m = *st.mapper;
-  void* obj = st.obj.get();
-  std::vector<bool> changed(m.columns.size(), false);
-  bool any = false, key_changed = false;
+  const void* obj = st.obj.get();
+  UpdateShape shape;
+  shape.changed.assign(m.columns.size(), false);
   for (const auto& c : m.columns) {
     if (c->equal(obj, st.snapshot[c->index])) continue;
-    changed[c->index] = any = true;
-    if (c->column.primary_key) key_changed = true;
+    shape.changed[c->index] = shape.any = true;
+    if (c->column.primary_key) shape.key_changed = true;
   }
-  if (!any) return;
+  return shape;
+}
+
+void Flush::emit_updates(const std::vector<InstanceState*>& states) {
+  if (states.empty()) return;
+  std::vector<UpdateShape> shapes;
+  shapes.reserve(states.size());
+  for (auto* st : states) {
+    sync_foreign_keys(*st);
+    shapes.push_back(update_shape(*st));
+  }
+  if (!session_.db_.dialect->batches_updates() || states.size() == 1) {
+    for (std::size_t i = 0; i < states.size(); ++i) emit_update(*states[i], shapes[i]);
+    return;
+  }
+  // Rows that changed the same columns go in one statement (in their order among themselves);
+  // a row whose key changed goes alone, in its place, as its key is both set and matched.
+  std::map<std::vector<bool>, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    if (!shapes[i].any) continue;
+    if (shapes[i].key_changed) emit_update(*states[i], shapes[i]);
+    else groups[shapes[i].changed].push_back(i);
+  }
+  std::vector<InstanceState*> batch;
+  for (const auto& [changed, rows] : groups) {
+    if (rows.size() == 1) {
+      emit_update(*states[rows.front()], shapes[rows.front()]);
+      continue;
+    }
+    batch.clear();
+    for (std::size_t i : rows) batch.push_back(states[i]);
+    emit_update_batch(batch, shapes[rows.front()]);
+  }
+}
+
+void Flush::emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape) {
+  const Mapper& m = *states.front()->mapper;
   const auto& sq = session_.db_.sql_for(m);
-  auto stmt = session_.connection().prepare_cached(sq.update_for(changed));
+  auto stmt = session_.connection().prepare_cached(sq.update_rows_for(shape.changed));
+  // One array per changed column, then one per key column, each holding a value per row.
+  std::vector<Value> values;
+  values.reserve(states.size());
+  int p = 0;
+  for (const auto& c : m.columns) {
+    if (!shape.changed[c->index]) continue;
+    values.clear();
+    for (auto* st : states) values.push_back(c->get(st->obj.get()));
+    stmt->bind_array(p++, values);
+  }
+  for (const auto* k : m.primary_key) {
+    values.clear();
+    for (auto* st : states) values.push_back(k->from_snapshot(st->snapshot[k->index]));
+    stmt->bind_array(p++, values);
+  }
+  std::int64_t rows = 0;
+  try {
+    rows = stmt->execute();
+  } catch (const IntegrityError& e) {
+    // Which row failed is not known; the server names the constraint.
+    dialect::RowContext row;
+    row.table = m.table_name();
+    row.operation = dialect::RowContext::Operation::update;
+    throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
+                                                        session_.db_.metadata());
+  }
+  if (rows != static_cast<std::int64_t>(states.size()))
+    throw StaleDataError("UPDATE of " + std::to_string(states.size()) + " " + m.class_name +
+                         " rows matched " + std::to_string(rows) +
+                         ": some were deleted or their keys changed elsewhere");
+  for (auto* st : states) updated(*st, shape);
+}
+
+void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
+  if (!shape.any) return;
+  const Mapper& m = *st.mapper;
+  void* obj = st.obj.get();
+  const auto& sq = session_.db_.sql_for(m);
+  auto stmt = session_.connection().prepare_cached(sq.update_for(shape.changed));
   int p = 0;
   for (const auto& c : m.columns)
-    if (changed[c->index]) c->bind(obj, *stmt, p++);
-  for (const auto* k : m.primary_key) stmt->bind(p++, st.snapshot[k->index]);
+    if (shape.changed[c->index]) c->bind(obj, *stmt, p++);
+  for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
   auto rows = execute(*stmt, st, dialect::RowContext::Operation::update, nullptr);
   if (rows != 1)
     throw StaleDataError("UPDATE of " + describe(m, obj) +
                          " matched no row: it was deleted or its key changed elsewhere");
+  updated(st, shape);
+}
+
+void Flush::updated(InstanceState& st, const UpdateShape& shape) {
+  const Mapper& m = *st.mapper;
+  void* obj = st.obj.get();
   if (!st.txn_snapshot && !st.inserted_in_txn)
     st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
   for (const auto& c : m.columns)
-    if (changed[c->index]) st.snapshot[c->index] = c->get(obj);
-  if (key_changed) {
-    session_.identity_.erase(IdentityKey{&m, st.key});
+    if (shape.changed[c->index]) st.snapshot[c->index] = c->snapshot(obj);
+  if (shape.key_changed) {
+    session_.identity_.erase_if_is(&st);
     st.key = identity_of(m, obj);
-    session_.identity_[IdentityKey{&m, st.key}] = &st;
+    session_.identity_.put(&st);
   }
 }
 
@@ -396,19 +476,19 @@ void Flush::emit_delete(InstanceState& st) {
   const auto& sq = session_.db_.sql_for(m);
   auto stmt = session_.connection().prepare_cached(sq.delete_by_key);
   int p = 0;
-  for (const auto* k : m.primary_key) stmt->bind(p++, st.snapshot[k->index]);
+  for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
   auto rows = execute(*stmt, st, dialect::RowContext::Operation::delete_, nullptr);
   if (rows != 1)
     throw StaleDataError("DELETE of " + describe(m, st.obj.get()) +
                          " matched no row: it was already deleted elsewhere");
   st.status = ObjectStatus::deleted;
   st.marked_for_delete = false;
-  session_.identity_.erase(IdentityKey{&m, st.key});
+  session_.identity_.erase_if_is(&st);
 }
 
 void Flush::finalize() {
   auto& s = session_;
-  for (auto* st : inserted_) s.identity_[IdentityKey{st->mapper, st->key}] = st;
+  for (auto* st : inserted_) s.identity_.put(st);
   for (auto* st : touched_) {
     if (!s.states_.count(st->obj.get())) continue;
     for (const auto& rel : st->mapper->relationships)

@@ -29,9 +29,12 @@ Value identity_of(const Mapper& m, const void* obj) {
 }
 
 Value identity_of(const Mapper& m, const std::vector<Value>& snapshot) {
-  if (m.primary_key.size() == 1) return snapshot[m.primary_key.front()->index];
+  if (m.primary_key.size() == 1) {
+    const auto* k = m.primary_key.front();
+    return k->from_snapshot(snapshot[k->index]);
+  }
   std::vector<Value> parts;
-  for (const auto* k : m.primary_key) parts.push_back(snapshot[k->index]);
+  for (const auto* k : m.primary_key) parts.push_back(k->from_snapshot(snapshot[k->index]));
   return encode_key(parts);
 }
 
@@ -39,6 +42,13 @@ std::vector<Value> capture(const Mapper& m, const void* obj) {
   std::vector<Value> out;
   out.reserve(m.columns.size());
   for (const auto& c : m.columns) out.push_back(c->get(obj));
+  return out;
+}
+
+std::vector<Value> snapshot_of(const Mapper& m, const void* obj) {
+  std::vector<Value> out;
+  out.reserve(m.columns.size());
+  for (const auto& c : m.columns) out.push_back(c->snapshot(obj));
   return out;
 }
 
@@ -71,15 +81,14 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
     for (const auto* k : m.primary_key) parts.push_back(s.get_value(static_cast<int>(k->index)));
     key = encode_key(parts);
   }
-  auto it = session.identity_.find(IdentityKey{&m, key});
-  if (it != session.identity_.end()) return it->second->obj;  // in-memory state wins
+  if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
 
   auto obj = m.create();
   for (const auto& c : m.columns) c->load(obj.get(), s, static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   st.key = std::move(key);
-  st.snapshot = capture(m, obj.get());
-  session.identity_.emplace(IdentityKey{&m, st.key}, &st);
+  st.snapshot = snapshot_of(m, obj.get());
+  session.identity_.put(&st);
   return obj;
 }
 
@@ -101,8 +110,7 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
     throw ArgumentError("get(): " + m.class_name +
                         " has a composite primary key; use query().filter(...)");
   auto lookup = [&]() -> InstanceState* {
-    auto it = identity_.find(IdentityKey{&m, key});
-    return it == identity_.end() ? nullptr : it->second;
+    return identity_.find(&m, key);
   };
   if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
   // Autoflush, narrowed to what can change a SELECT by primary key: a flush that inserts or
@@ -129,14 +137,23 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
 }
 
 std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const QuerySpec& q) {
+  std::vector<std::shared_ptr<void>> out;
+  all(
+      m, q,
+      [](void* o, std::shared_ptr<void>&& obj) {
+        static_cast<std::vector<std::shared_ptr<void>>*>(o)->push_back(std::move(obj));
+      },
+      &out);
+  return out;
+}
+
+void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out) {
   do_autoflush();
   m.configure();
   auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
   auto stmt = connection().prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
-  std::vector<std::shared_ptr<void>> out;
-  while (stmt->step()) out.push_back(Loader::load_row(*this, m, *stmt));
-  return out;
+  while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt));
 }
 
 namespace {
@@ -235,14 +252,6 @@ void require_plain_filter(const QuerySpec& q, const char* what) {
 }  // namespace
 
 namespace {
-// Whether the session holds objects of m (then bulk statements must update them too).
-bool holds_objects_of(const std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash>& identity,
-                      const Mapper& m) {
-  for (const auto& [key, st] : identity)
-    if (key.mapper == &m) return true;
-  return false;
-}
-
 Value key_from_row(const Mapper& m, const engine::Statement& s) {
   if (m.primary_key.size() == 1) return s.get_value(0);
   std::vector<Value> parts;
@@ -296,18 +305,18 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   }
   u.where = q.where;
   std::vector<Value> keys;
-  const bool sync = holds_objects_of(identity_, m);
+  const bool sync = identity_.holds(&m);
   auto rows = run_bulk(connection(), *db_.dialect, m, std::move(u), sync ? &keys : nullptr);
   for (const auto& key : keys) {
-    auto it = identity_.find(IdentityKey{&m, key});
-    if (it == identity_.end()) continue;
-    auto& st = *it->second;
+    auto* found = identity_.find(&m, key);
+    if (!found) continue;
+    auto& st = *found;
     void* obj = st.obj.get();
     if (!st.txn_snapshot && !st.inserted_in_txn)
       st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
     for (std::size_t i = 0; i < set_columns.size(); ++i) {
       set_columns[i]->set(obj, assignments[i].second);
-      st.snapshot[set_columns[i]->index] = set_columns[i]->get(obj);
+      st.snapshot[set_columns[i]->index] = set_columns[i]->snapshot(obj);
     }
   }
   return rows;
@@ -321,15 +330,15 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   d.table = m.table_name();
   d.where = q.where;
   std::vector<Value> keys;
-  const bool sync = holds_objects_of(identity_, m);
+  const bool sync = identity_.holds(&m);
   auto rows = run_bulk(connection(), *db_.dialect, m, std::move(d), sync ? &keys : nullptr);
   for (const auto& key : keys) {
-    auto it = identity_.find(IdentityKey{&m, key});
-    if (it == identity_.end()) continue;
-    auto& st = *it->second;
+    auto* found = identity_.find(&m, key);
+    if (!found) continue;
+    auto& st = *found;
+    identity_.erase_if_is(&st);
     st.status = ObjectStatus::deleted;  // leaves the session at commit; back on rollback
     st.marked_for_delete = false;
-    identity_.erase(it);
   }
   return rows;
 }
@@ -392,7 +401,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
     throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
   auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
   int p = 0;
-  for (const auto* k : m.primary_key) stmt->bind(p++, st->snapshot[k->index]);
+  for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
   if (!stmt->step())
     throw InvalidRequestError("refresh(): " + describe(m, obj) + " no longer exists in the database");
   void* raw = st->obj.get();
@@ -402,7 +411,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   // What the transaction may have changed, rollback() must be able to put back.
   if (!st->txn_snapshot && !st->inserted_in_txn)
     st->txn_snapshot = std::make_unique<std::vector<Value>>(st->snapshot);
-  st->snapshot = capture(m, raw);
+  st->snapshot = snapshot_of(m, raw);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }
 

@@ -145,8 +145,7 @@ void SessionCore::detach(InstanceState& s) {
     SessionAccess::owner(rel->field(obj)) = nullptr;
   }
   if (s.status != ObjectStatus::pending) {
-    auto it = identity_.find(IdentityKey{s.mapper, s.key});
-    if (it != identity_.end() && it->second == &s) identity_.erase(it);
+    identity_.erase_if_is(&s);
   }
   std::erase(relation_changed_, &s);
   states_.erase(obj);  // destroys s
@@ -219,7 +218,7 @@ void SessionCore::rollback() {
     }
     if (s.status == ObjectStatus::deleted) {
       s.status = ObjectStatus::persistent;
-      identity_[IdentityKey{s.mapper, s.key}] = &s;
+      identity_.put(&s);
     }
     s.marked_for_delete = false;
     if (s.txn_snapshot) {
@@ -228,7 +227,7 @@ void SessionCore::rollback() {
     }
     void* raw = s.obj.get();
     for (const auto& c : s.mapper->columns)
-      if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, s.snapshot[c->index]);
+      if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, c->from_snapshot(s.snapshot[c->index]));
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
   }
   for (auto* s : drop) {

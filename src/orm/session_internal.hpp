@@ -16,10 +16,12 @@ namespace strata::detail {
 
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);
-// The identity from a snapshot (the key as last flushed or loaded).
+// The identity from a snapshot (the key as last flushed or loaded, in get()'s form).
 Value identity_of(const Mapper& m, const std::vector<Value>& snapshot);
 // The column values of obj, in mapper order.
 std::vector<Value> capture(const Mapper& m, const void* obj);
+// The snapshot of obj: each column's ColumnInfo::snapshot form, in mapper order.
+std::vector<Value> snapshot_of(const Mapper& m, const void* obj);
 // The column a foreign key points at, on the referred-to side.
 const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred);
 // "<User id=1>", for messages.
@@ -71,7 +73,20 @@ class Flush {
   void emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape);
   // Takes the generated key and returned values into the object; it is persistent now.
   void finish_insert(InstanceState& s, const InsertShape& shape, const std::vector<Value>& returned);
-  void emit_update(InstanceState& s);
+  // Which columns of s differ from its snapshot.
+  struct UpdateShape {
+    std::vector<bool> changed;
+    bool any = false;
+    bool key_changed = false;
+  };
+  UpdateShape update_shape(InstanceState& s) const;
+  // The updates of one mapper: one statement each, or one statement per set of changed
+  // columns, for all the rows that changed them, where the dialect batches updates.
+  void emit_updates(const std::vector<InstanceState*>& states);
+  void emit_update(InstanceState& s, const UpdateShape& shape);
+  void emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape);
+  // After a row's UPDATE: its snapshot (and the transaction's, for rollback), its identity.
+  void updated(InstanceState& s, const UpdateShape& shape);
   void emit_delete(InstanceState& s);
   // Runs stmt to completion, turning an IntegrityError into one that names the constraint;
   // the first row's values go to *returned when given. Returns the rows affected.

@@ -232,6 +232,8 @@ bool BackendTest::row_write_locks() const { return db_->dialect().name() == "pos
 
 bool BackendTest::batched_inserts() const { return db_->dialect().batches_inserts(); }
 
+bool BackendTest::batched_updates() const { return db_->dialect().batches_updates(); }
+
 bool BackendTest::server_connections() const { return db_->dialect().name() == "postgresql"; }
 
 std::int64_t BackendTest::connection_id(strata::Session& s) {

@@ -84,6 +84,7 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // New rows of one table go to the database in multi-row INSERTs (PostgreSQL), not one
   // statement each.
   bool batched_inserts() const;
+  bool batched_updates() const;
   // The database is a server whose connections can be ended from another connection, as an
   // administrator or a failover would (PostgreSQL).
   bool server_connections() const;

@@ -1,6 +1,7 @@
 // The Session's unit of work on a real database: pending -> persistent, the identity map,
 // dirty tracking (asserting the exact UPDATE), flush order by foreign key, rollback, refresh,
 // expunge, close, autoflush, and C++ / server defaults.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,121 @@ TEST_P(SessionTest, new_objects_of_one_table_go_in_multi_row_inserts_where_the_b
     ASSERT_TRUE(loaded) << i;
     EXPECT_EQ(loaded->username, users[i]->username) << "row and object out of step at " << i;
   }
+}
+
+TEST_P(SessionTest, changed_rows_go_in_one_update_per_set_of_changed_columns_where_the_backend_batches) {
+  BACKEND_REQUIRE(batched_updates());
+  auto& s = session();
+  std::vector<std::shared_ptr<User>> users;
+  for (int i = 0; i < 1203; ++i) {
+    const auto name = "u" + std::to_string(i);
+    users.push_back(s.add(User{.username = name, .email = name + "@x"}));
+  }
+  s.commit();
+  clear_sql();
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    users[i]->email = "new" + std::to_string(i) + "@x";
+    if (i % 2 == 0) users[i]->bio = "even";  // another set of changed columns
+  }
+  users[7]->bio = std::string(300, 'b');      // TEXT: no length to cut it to
+  users[8]->id = 100000;                      // a key change goes in a statement of its own
+  s.commit();
+  const auto w = writes();
+  // email+bio: 602 rows (1000 a statement would fit; one), email: 599 rows (one), the key (one).
+  ASSERT_EQ(w.size(), 3u) << dump();
+  EXPECT_EQ(std::count_if(w.begin(), w.end(),
+                          [&](const auto& t) { return t.starts_with(spelled("UPDATE {user} SET ")) &&
+                                                      t.find(" FROM unnest(") != std::string::npos; }),
+            2)
+      << dump();
+
+  auto other = open_another();
+  auto& o = other->session();
+  for (std::size_t i : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{1202}}) {
+    auto loaded = o.get<User>(users[i]->id);
+    ASSERT_TRUE(loaded) << i;
+    EXPECT_EQ(loaded->email, users[i]->email) << "row and object out of step at " << i;
+    EXPECT_EQ(loaded->bio, users[i]->bio) << "row and object out of step at " << i;
+    EXPECT_EQ(loaded->username, users[i]->username) << i;
+  }
+  EXPECT_FALSE(s.is_modified(users[0])) << "the snapshot was not updated after a batched UPDATE";
+}
+
+TEST_P(SessionTest, batched_update_writes_nulls_quotes_backslashes_and_braces_as_they_are) {
+  auto& s = session();
+  std::vector<std::shared_ptr<User>> users;
+  for (int i = 0; i < 4; ++i) {
+    const auto name = "u" + std::to_string(i);
+    users.push_back(s.add(User{.username = name, .email = name + "@x", .bio = "old"}));
+  }
+  s.commit();
+  // Array literals (PostgreSQL's batched UPDATE) quote these; a NULL element is NULL.
+  const std::vector<std::optional<std::string>> bios{
+      std::nullopt, std::string("say \"hi\", {x}"), std::string("back\\slash, NULL"),
+      std::string("NULL")};
+  for (std::size_t i = 0; i < users.size(); ++i) users[i]->bio = bios[i];
+  s.commit();
+  s.expunge_all();
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    auto loaded = s.get<User>(users[i]->id);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->bio, bios[i]) << "row " << i << " was written differently";
+  }
+}
+
+TEST_P(SessionTest, batched_update_of_a_row_deleted_elsewhere_is_stale_data_and_changes_nothing) {
+  BACKEND_REQUIRE(shared_database());
+  auto& s = session();
+  std::vector<std::shared_ptr<User>> users;
+  for (int i = 0; i < 5; ++i) {
+    const auto name = "u" + std::to_string(i);
+    users.push_back(s.add(User{.username = name, .email = name + "@x"}));
+  }
+  s.commit();
+  {
+    auto other = open_another();
+    auto& o = other->session();
+    o.delete_(o.get<User>(users[3]->id));
+    o.commit();
+  }
+  for (auto& u : users) u->email = "changed-" + u->username + "@x";
+  EXPECT_THROW(s.commit(), strata::StaleDataError);
+  s.rollback();
+  EXPECT_EQ(users[0]->email, "u0@x") << "rollback() did not restore the object";
+  auto other = open_another();
+  EXPECT_EQ(other->session().get<User>(users[0]->id)->email, "u0@x")
+      << "the failed flush's UPDATE is in the database";
+}
+
+TEST_P(SessionTest, batched_update_refuses_a_value_longer_than_its_column_instead_of_cutting_it) {
+  BACKEND_REQUIRE(batched_updates());
+  auto& s = session();
+  auto a = s.add(User{.username = "a", .email = "a@x"});
+  auto b = s.add(User{.username = "b", .email = "b@x"});
+  s.commit();
+  a->email = std::string(200, 'a');  // email is VARCHAR(120)
+  b->email = std::string(200, 'b');
+  EXPECT_THROW(s.commit(), strata::DataError);
+  s.rollback();
+}
+
+TEST_P(SessionTest, batched_update_that_breaks_a_unique_constraint_names_it) {
+  auto& s = session();
+  auto a = s.add(User{.username = "a", .email = "a@x"});
+  auto b = s.add(User{.username = "b", .email = "b@x"});
+  auto c = s.add(User{.username = "c", .email = "c@x"});
+  s.commit();
+  a->email = "same@x";
+  b->email = "same@x";
+  c->email = "c2@x";
+  try {
+    s.commit();
+    FAIL() << "two rows with one email were flushed";
+  } catch (const strata::IntegrityError& e) {
+    EXPECT_NE(std::string(e.what()).find("email"), std::string::npos) << e.what();
+  }
+  s.rollback();
+  EXPECT_EQ(c->email, "c@x");
 }
 
 TEST_P(SessionTest, get_twice_returns_the_same_object_and_queries_once) {

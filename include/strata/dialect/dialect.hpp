@@ -109,6 +109,19 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // statement is a round trip to a server) rather than one cached statement per row.
   virtual bool batches_inserts() const { return false; }
 
+  // Whether the ORM sends the UPDATEs of many rows of one table that changed the same
+  // columns as one statement (update_rows_sql) rather than one statement per row.
+  virtual bool batches_updates() const { return false; }
+  // Where batches_updates(): one UPDATE of any number of rows of t, each parameter an array
+  // holding one column's values for every row (Statement::bind_array) — the set columns, then
+  // the key columns. PostgreSQL:
+  //   UPDATE t SET c = v.c FROM unnest(CAST($1 AS type[]), ..., CAST($n AS keytype[]))
+  //     AS v (c, ..., k) WHERE t.k = v.k
+  // The rows must have distinct keys, and no key column may be among the set columns.
+  virtual std::string update_rows_sql(const schema::Table& t,
+                                      const std::vector<const schema::Column*>& set,
+                                      const std::vector<const schema::Column*>& key) const;
+
   // The SQL type for t, e.g. VARCHAR(64), INTEGER, DATETIME.
   virtual std::string type_sql(const schema::Type& t) const = 0;
 

@@ -39,6 +39,10 @@ class Statement {
   virtual void bind_double(int index, double v) = 0;
   virtual void bind_text(int index, std::string_view v) = 0;  // copied by the driver
   virtual void bind_blob(int index, std::span<const std::byte> v) = 0;
+  // An array of values as one parameter, for drivers whose database has array types
+  // (PostgreSQL; the ORM uses it where Dialect::batches_updates()). Others throw
+  // ProgrammingError.
+  virtual void bind_array(int index, const std::vector<Value>& values);
   void bind(int index, const Value& v);
   void bind_all(const std::vector<Value>& values);  // binds values[i] at index i
 

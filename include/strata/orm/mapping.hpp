@@ -152,13 +152,52 @@ class TypedColumn final : public ColumnInfo {
       detail::throw_load_error(*this, e);
     }
   }
+  // Whether Type<B> keeps snapshots in a form of its own (to_snapshot, from_snapshot,
+  // snapshot_equal; see Type<DateTime>).
+  static constexpr bool own_snapshot = requires(const B& b, const Value& v) {
+    { Type<B>::to_snapshot(b) } -> std::convertible_to<Value>;
+    { Type<B>::from_snapshot(v) } -> std::convertible_to<B>;
+    { Type<B>::snapshot_equal(b, v) } -> std::convertible_to<bool>;
+  };
+  Value snapshot(const void* obj) const override {
+    if constexpr (own_snapshot) {
+      const M& v = static_cast<const T*>(obj)->*member_;
+      if constexpr (optional) {
+        if (!v) return null;
+        return Type<B>::to_snapshot(*v);
+      } else {
+        return Type<B>::to_snapshot(v);
+      }
+    } else {
+      return get(obj);
+    }
+  }
+  Value from_snapshot(const Value& snapshot) const override {
+    if constexpr (own_snapshot) {
+      if (is_null(snapshot)) return null;
+      return Type<B>::to_value(Type<B>::from_snapshot(snapshot));
+    } else {
+      return snapshot;
+    }
+  }
   bool equal(const void* obj, const Value& snapshot) const override {
     const M& v = static_cast<const T*>(obj)->*member_;
     if constexpr (optional) {
       if (!v) return is_null(snapshot);
-      return Type<B>::equal(*v, snapshot);
+      if constexpr (own_snapshot) return Type<B>::snapshot_equal(*v, snapshot);
+      else return Type<B>::equal(*v, snapshot);
     } else {
-      return Type<B>::equal(v, snapshot);
+      if constexpr (own_snapshot) return Type<B>::snapshot_equal(v, snapshot);
+      else return Type<B>::equal(v, snapshot);
+    }
+  }
+  bool same_value(const void* obj, const Value& value) const override {
+    const M& v = static_cast<const T*>(obj)->*member_;
+    if constexpr (optional) {
+      if (!v) return is_null(value);
+      return Type<B>::equal(*v, value);
+    } else {
+      return Type<B>::equal(v, value);
     }
   }
   bool key_unset(const void* obj) const override {

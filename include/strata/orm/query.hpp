@@ -150,10 +150,14 @@ class Query {
   }
 
   std::vector<std::shared_ptr<T>> all() const {
-    auto rows = session_->all(mapper_of<T>(), spec_);
     std::vector<std::shared_ptr<T>> out;
-    out.reserve(rows.size());
-    for (auto& r : rows) out.push_back(std::static_pointer_cast<T>(std::move(r)));
+    session_->all(
+        mapper_of<T>(), spec_,
+        [](void* o, std::shared_ptr<void>&& obj) {
+          static_cast<std::vector<std::shared_ptr<T>>*>(o)->push_back(
+              std::static_pointer_cast<T>(std::move(obj)));
+        },
+        &out);
     return out;
   }
   // The first row, or null.

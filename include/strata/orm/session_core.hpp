@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "strata/engine/engine.hpp"
@@ -51,13 +52,40 @@ struct InstanceState {
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 };
 
-struct IdentityKey {
-  const Mapper* mapper;
-  Value key;
-  friend bool operator==(const IdentityKey&, const IdentityKey&) = default;
-};
-struct IdentityKeyHash {
-  std::size_t operator()(const IdentityKey& k) const noexcept;
+// The identity map: one state per (mapper, primary key). A set of state pointers hashed by
+// the key each state holds, so an entry costs one pointer rather than a copy of the key.
+// A state's mapper and key must not change while it is in the map (erase, change, put).
+class IdentityMap {
+ public:
+  InstanceState* find(const Mapper* m, const Value& key) const;
+  // Puts s in the map, replacing the state that held its identity, if any.
+  void put(InstanceState* s);
+  // Takes out the state of this identity, if any.
+  void erase(const Mapper* m, const Value& key);
+  // Takes out s, if it is the state of its identity.
+  void erase_if_is(InstanceState* s);
+  // Whether the map holds objects of m (a scan).
+  bool holds(const Mapper* m) const;
+  bool empty() const noexcept { return set_.empty(); }
+  void clear() noexcept { set_.clear(); }
+
+ private:
+  struct Ref {  // a lookup without a state
+    const Mapper* mapper;
+    const Value* key;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(const InstanceState* s) const noexcept;
+    std::size_t operator()(const Ref& r) const noexcept;
+  };
+  struct Eq {
+    using is_transparent = void;
+    bool operator()(const InstanceState* a, const InstanceState* b) const noexcept;
+    bool operator()(const Ref& a, const InstanceState* b) const noexcept;
+    bool operator()(const InstanceState* a, const Ref& b) const noexcept;
+  };
+  std::unordered_set<InstanceState*, Hash, Eq> set_;
 };
 
 // A query as the typed front describes it.
@@ -110,6 +138,10 @@ class SessionCore {
   // Loading.
   std::shared_ptr<void> get(const Mapper& m, const Value& key);
   std::vector<std::shared_ptr<void>> all(const Mapper& m, const QuerySpec& q);
+  // The same, each object handed to sink(out, object) as it is read: Query<T>::all fills its
+  // typed vector so, without a second vector of all the objects.
+  using Sink = void (*)(void* out, std::shared_ptr<void>&& obj);
+  void all(const Mapper& m, const QuerySpec& q, Sink sink, void* out);
   std::int64_t count(const Mapper& m, const QuerySpec& q);
   bool exists(const Mapper& m, const QuerySpec& q);
   Cursor stream(const Mapper& m, const QuerySpec& q);
@@ -151,7 +183,7 @@ class SessionCore {
   // Every object in the session, by address.
   std::unordered_map<const void*, std::unique_ptr<InstanceState>> states_;
   // The identity map: one object per primary key.
-  std::unordered_map<IdentityKey, InstanceState*, IdentityKeyHash> identity_;
+  IdentityMap identity_;
   std::vector<InstanceState*> relation_changed_;  // owners with changed relationship fields
   std::uint64_t next_seq_ = 0;
   std::string failed_flush_;  // set after a failed flush until rollback(): its message

@@ -235,6 +235,27 @@ struct IsoText {
     char buf[iso_max_chars];
     return std::string_view(*s) == std::string_view(buf, to_iso(v, buf));
   }
+  // Snapshots (dirty checks) keep the count of days or microseconds: compared as a number,
+  // without writing text, and no string to allocate.
+  static Value to_snapshot(const T& v) { return static_cast<std::int64_t>(ticks(v)); }
+  static T from_snapshot(const Value& v) {
+    if (auto* i = std::get_if<std::int64_t>(&v)) return from_ticks(*i);
+    return from_value(v);
+  }
+  static bool snapshot_equal(const T& v, const Value& snapshot) {
+    auto* i = std::get_if<std::int64_t>(&snapshot);
+    return i && *i == static_cast<std::int64_t>(ticks(v));
+  }
+
+ private:
+  static auto ticks(const DateTime& v) { return v.time_since_epoch().count(); }
+  static auto ticks(const Date& v) { return std::chrono::sys_days(v).time_since_epoch().count(); }
+  static auto ticks(const Time& v) { return v.since_midnight.count(); }
+  static T from_ticks(std::int64_t n) {
+    if constexpr (std::is_same_v<T, DateTime>) return DateTime{std::chrono::microseconds{n}};
+    else if constexpr (std::is_same_v<T, Date>) return Date{std::chrono::sys_days{std::chrono::days{n}}};
+    else return Time{std::chrono::microseconds{n}};
+  }
 };
 inline std::string_view datetime_name() { return "an ISO 8601 date and time"; }
 inline std::string_view date_name() { return "an ISO 8601 date"; }

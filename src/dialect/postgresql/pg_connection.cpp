@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <utility>
+#include <variant>
 
 #include "postgresql.hpp"
 
@@ -175,6 +176,51 @@ void PgStatement::bind_blob(int index, std::span<const std::byte> v) {
   Param& p = param(index);
   p.text.clear();
   p.value = Blob(v.begin(), v.end());
+  p.bound = true;
+}
+
+void PgStatement::bind_array(int index, const std::vector<Value>& values) {
+  Param& p = param(index);
+  std::string& out = p.text;
+  out.clear();
+  out += '{';
+  char buf[64];
+  auto quoted = [&out](std::string_view v) {
+    out += '"';
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  };
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, Null>) {
+            out += "NULL";
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            out.append(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+          } else if constexpr (std::is_same_v<T, double>) {
+            out += number_text(x);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            quoted(x);
+          } else {  // Blob: bytea's hex form
+            static constexpr char hex[] = "0123456789abcdef";
+            std::string h = "\\x";
+            for (std::byte b : x) {
+              h += hex[static_cast<unsigned>(b) >> 4];
+              h += hex[static_cast<unsigned>(b) & 15];
+            }
+            quoted(h);
+          }
+        },
+        values[i]);
+  }
+  out += '}';
+  // What echo and error messages show: the array's size, not its (possibly huge) text.
+  p.value = "ARRAY[" + std::to_string(values.size()) + " values]";
   p.bound = true;
 }
 

@@ -63,6 +63,8 @@ class PgStatement final : public engine::Statement {
   void bind_double(int index, double v) override;
   void bind_text(int index, std::string_view v) override;
   void bind_blob(int index, std::span<const std::byte> v) override;
+  // Sent as an array literal in text form: {1,NULL,"text \"quoted\""}.
+  void bind_array(int index, const std::vector<Value>& values) override;
 
   bool step() override;
   void reset() override;

@@ -84,6 +84,39 @@ std::string PgDialect::column_sql(const schema::Table& t, const schema::Column& 
   return out;
 }
 
+std::string PgDialect::update_rows_sql(const schema::Table& t,
+                                       const std::vector<const schema::Column*>& set,
+                                       const std::vector<const schema::Column*>& key) const {
+  std::string out = "UPDATE " + quote(t.name) + " SET ";
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += quote(set[i]->name) + " = v." + quote(set[i]->name);
+  }
+  out += " FROM unnest(";
+  std::string names;
+  std::size_t n = 0;
+  for (const auto* cols : {&set, &key}) {
+    for (const schema::Column* c : *cols) {
+      if (n > 0) {
+        out += ", ";
+        names += ", ";
+      }
+      // The element type without its length: a cast to VARCHAR(n)[] would cut a longer value
+      // short instead of letting the column refuse it.
+      schema::Type type = c->type;
+      type.length.reset();
+      out += "CAST(" + placeholder(++n) + " AS " + type_sql(type) + "[])";
+      names += quote(c->name);
+    }
+  }
+  out += ") AS v (" + names + ") WHERE ";
+  for (std::size_t k = 0; k < key.size(); ++k) {
+    if (k > 0) out += " AND ";
+    out += quote(t.name) + "." + quote(key[k]->name) + " = v." + quote(key[k]->name);
+  }
+  return out;
+}
+
 namespace {
 // The advisory lock key of the migration lock: "STRATA" and 1, as a 64-bit number. The server
 // shows it in pg_locks as classid (high 32 bits) and objid (low 32 bits).

@@ -41,3 +41,24 @@ TEST(DateTimeText, written_text_parses_back_to_the_same_value) {
   ASSERT_TRUE(back.has_value());
   EXPECT_TRUE(*back == t) << "round trip changed the value: " << strata::to_iso(*back);
 }
+
+TEST(DateTimeText, datetime_digits_agree_with_the_calendar_of_std_chrono) {
+  // The DateTime writer computes the civil date itself; every day of a few centuries (and
+  // instants before 1970 and around leap days) must read as std::chrono's calendar says.
+  auto expected = [](strata::DateTime t) {
+    const auto day = floor<days>(t);
+    return strata::to_iso(strata::Date{day}) + " " + strata::to_iso(strata::Time{t - day});
+  };
+  for (auto d = sys_days{1600y / 1 / 1}; d < sys_days{2401y / 1 / 1}; d += days{1}) {
+    const strata::DateTime t = d + 23h + 59min + 58s + 987654us;
+    ASSERT_EQ(strata::to_iso(t), expected(t)) << "day " << d.time_since_epoch().count();
+  }
+  for (strata::DateTime t : {strata::DateTime{sys_days{1969y / 12 / 31}} + 1us,
+                             strata::DateTime{sys_days{1970y / 1 / 1}} - 1us,
+                             strata::DateTime{sys_days{0y / 1 / 1}},
+                             strata::DateTime{sys_days{2000y / 2 / 29}} + 12h})
+    EXPECT_EQ(strata::to_iso(t), expected(t));
+  EXPECT_EQ(strata::to_iso(strata::DateTime{sys_days{year{-1} / 12 / 31}}),
+            expected(strata::DateTime{sys_days{year{-1} / 12 / 31}}))
+      << "years before 0 take the snprintf path";
+}
