@@ -295,6 +295,16 @@ void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
   }
 }
 
+IntegrityError Flush::explained_batch_error(const IntegrityError& e, const Mapper& m,
+                                           dialect::RowContext::Operation op) {
+  // Which row of the batch failed is not known; the server names the constraint.
+  dialect::RowContext row;
+  row.table = m.table_name();
+  row.operation = op;
+  return session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
+                                                       session_.db_.metadata());
+}
+
 void Flush::emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape) {
   const Mapper& m = *states.front()->mapper;
   sql::Insert ins;
@@ -330,12 +340,7 @@ void Flush::emit_insert_batch(std::span<InstanceState* const> states, const Inse
       }
     }
   } catch (const IntegrityError& e) {
-    // Which row failed is not known; the server names the constraint.
-    dialect::RowContext row;
-    row.table = m.table_name();
-    row.operation = dialect::RowContext::Operation::insert;
-    throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
-                                                        session_.db_.metadata());
+    throw explained_batch_error(e, m, dialect::RowContext::Operation::insert);
   }
   if (shape.use_returning && rows.size() != states.size()) {
     throw FlushError("INSERT of " + std::to_string(states.size()) + " rows into '" +
@@ -426,12 +431,7 @@ void Flush::emit_update_batch(const std::vector<InstanceState*>& states, const U
   try {
     rows = stmt->execute();
   } catch (const IntegrityError& e) {
-    // Which row failed is not known; the server names the constraint.
-    dialect::RowContext row;
-    row.table = m.table_name();
-    row.operation = dialect::RowContext::Operation::update;
-    throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
-                                                        session_.db_.metadata());
+    throw explained_batch_error(e, m, dialect::RowContext::Operation::update);
   }
   if (rows != static_cast<std::int64_t>(states.size()))
     throw StaleDataError("UPDATE of " + std::to_string(states.size()) + " " + m.class_name +

@@ -70,6 +70,9 @@ class Flush {
   // dialect batches them.
   void emit_inserts(const std::vector<InstanceState*>& states);
   void emit_insert(InstanceState& s, const InsertShape& shape);
+  // e of a multi-row statement into m's table, worded from the constraint the server names.
+  IntegrityError explained_batch_error(const IntegrityError& e, const Mapper& m,
+                                       dialect::RowContext::Operation op);
   void emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape);
   // Takes the generated key and returned values into the object; it is persistent now.
   void finish_insert(InstanceState& s, const InsertShape& shape, const std::vector<Value>& returned);

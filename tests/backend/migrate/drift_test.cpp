@@ -20,6 +20,7 @@
 #include "strata/strata.hpp"
 
 #include "backend.hpp"
+#include "unit/dialect/ddl_fixtures.hpp"
 
 namespace strata::migrate {
 namespace {
@@ -162,19 +163,9 @@ TEST_F(Drift, a_type_strata_does_not_write_is_reported_even_when_its_affinity_ma
 
 // A PostgreSQL-like dialect whose database rewrites check conditions and defaults: drift
 // compares those by name and presence only, as reflection_support() says.
-class RewritingDialect : public dialect::Dialect {
+class RewritingDialect : public dialect::testing::DriverlessDialect {
  public:
-  bool is_keyword(std::string_view) const override { return false; }
-  std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
-  bool supports_returning() const override { return true; }
-  bool supports_ilike() const override { return true; }
-  std::unique_ptr<engine::Connection> connect(const engine::Url&,
-                                              const engine::ConnectOptions&) override {
-    return nullptr;
-  }
-  bool single_connection(const engine::Url&) const override { return false; }
   std::string_view name() const override { return "rewriting"; }
-  bool names_violated_constraints() const override { return true; }
   std::string type_sql(const schema::Type& t) const override {
     return t.kind == schema::TypeKind::string ? "varchar" : "other";
   }

@@ -25,19 +25,10 @@ using Kind = TableChange::Kind;
 using Statements = std::vector<std::string>;
 
 // A PostgreSQL-like dialect: the base DDL with its own keywords and type names, no driver.
-class TestDialect : public Dialect {
+class TestDialect : public testing::DriverlessDialect {
  public:
   bool is_keyword(std::string_view w) const override { return w == "user" || w == "order"; }
-  std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
-  bool supports_returning() const override { return true; }
-  bool supports_ilike() const override { return true; }
-  std::unique_ptr<engine::Connection> connect(const engine::Url&,
-                                              const engine::ConnectOptions&) override {
-    return nullptr;
-  }
-  bool single_connection(const engine::Url&) const override { return false; }
   std::string_view name() const override { return "test"; }
-  bool names_violated_constraints() const override { return true; }
   std::string type_sql(const schema::Type& t) const override {
     switch (t.kind) {
       case schema::TypeKind::integer: return "INTEGER";

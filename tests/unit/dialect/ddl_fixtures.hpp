@@ -1,10 +1,32 @@
 // The user/post schema that the DDL tests create: every kind of constraint, an index, a
 // server default, a keyword column name and a cascading foreign key.
+// Also the base of the tests' own dialects: a Dialect without a driver.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "strata/dialect/dialect.hpp"
 #include "strata/schema/table.hpp"
 
 namespace strata::dialect::testing {
+
+// A PostgreSQL-like spelling ($n placeholders, RETURNING, ILIKE) and no driver: connect()
+// gives nothing. A test dialect derives from it and says its name, keywords and type names.
+class DriverlessDialect : public Dialect {
+ public:
+  bool is_keyword(std::string_view) const override { return false; }
+  std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
+  bool supports_returning() const override { return true; }
+  bool supports_ilike() const override { return true; }
+  std::unique_ptr<engine::Connection> connect(const engine::Url&,
+                                              const engine::ConnectOptions&) override {
+    return nullptr;
+  }
+  bool single_connection(const engine::Url&) const override { return false; }
+  bool names_violated_constraints() const override { return true; }
+};
 
 inline schema::Column column(const char* name, schema::Type type, bool nullable = false) {
   schema::Column c;
