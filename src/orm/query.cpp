@@ -72,16 +72,23 @@ void join_relationship(QueryState& q, const Mapper& owner, std::size_t offset,
     throw ArgumentError("join(): '" + from + "' (holding relationship " + rel->name +
                         ") is not part of this query; join it first");
   const std::string& to = alias.empty() ? target.table_name() : alias;
-  // parent.key = child.foreign_key, whichever side the query starts from.
+  // parent.key = child.foreign_key, whichever side the query starts from. A switch without
+  // default: a new relationship kind (an association table: two JOINs) must say here how it
+  // joins, or the build warns.
   sql::ExprPtr on;
-  if (rel->kind == RelationKind::many_to_one) {
-    const ColumnInfo& key = referenced_column(*rel->fk, target);
-    on = sql::binary(sql::BinaryOp::eq, sql::column(to, key.column.name),
-                     sql::column(from, rel->fk->column.name));
-  } else {
-    const ColumnInfo& key = referenced_column(*rel->fk, owner);
-    on = sql::binary(sql::BinaryOp::eq, sql::column(from, key.column.name),
-                     sql::column(to, rel->fk->column.name));
+  switch (rel->kind) {
+    case RelationKind::many_to_one: {
+      const ColumnInfo& key = referenced_column(*rel->fk, target);
+      on = sql::binary(sql::BinaryOp::eq, sql::column(to, key.column.name),
+                       sql::column(from, rel->fk->column.name));
+      break;
+    }
+    case RelationKind::one_to_many: {
+      const ColumnInfo& key = referenced_column(*rel->fk, owner);
+      on = sql::binary(sql::BinaryOp::eq, sql::column(from, key.column.name),
+                       sql::column(to, rel->fk->column.name));
+      break;
+    }
   }
   join_table(q, target.table_name(), alias, std::move(on), kind);
 }

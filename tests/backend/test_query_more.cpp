@@ -455,6 +455,26 @@ TEST_P(Blog, correlated_exists_tests_each_row_of_the_outer_query) {
   EXPECT_EQ(usernames(session().query<User>().filter(exists(titled))), (Names{"bob"}));
 }
 
+TEST_P(Blog, scalar_subqueries_compare_with_and_select_a_value) {
+  auto mean = session().query<Post>().select(avg(&Post::votes)).as_scalar();
+  EXPECT_EQ(titles(session().query<Post>().filter(col(&Post::votes) > mean).order_by(&Post::title)),
+            (Names{"a1", "a2", "c3"}))
+      << "the mean of the votes is 2.5";
+
+  // Each user with the number of their posts, by a correlated scalar subquery.
+  auto posts_of_user = session()
+                           .query<Post>()
+                           .correlate<User>()
+                           .filter(col(&Post::user_id) == col(&User::id))
+                           .select(count())
+                           .as_scalar();
+  auto rows = session().select(col(&User::username), posts_of_user).order_by(&User::username)
+                  .all();
+  using Row = std::tuple<std::string, std::optional<std::int64_t>>;
+  static_assert(std::is_same_v<decltype(rows), std::vector<Row>>);
+  EXPECT_EQ(rows, (std::vector<Row>{{"ann", 2}, {"bob", 1}, {"carl", 3}, {"dora", 0}}));
+}
+
 // ---- bulk statements ---------------------------------------------------------------------------
 
 TEST_P(Blog, bulk_statements_refuse_joins_and_take_subqueries_instead) {

@@ -466,6 +466,16 @@ class TupleQuery : public detail::QueryBase<TupleQuery<S, Need, C, R...>, S, C> 
     return one();
   }
 
+  // A one-column query as a value (a scalar subquery), for filters and select lists:
+  //   col(&Post::votes) > s.query<Post>().select(avg(&Post::votes)).as_scalar()
+  // It reads as std::optional (NULL when the subquery finds no row); its models are the
+  // ones it correlates.
+  auto as_scalar() const {
+    static_assert(sizeof...(R) == 1, "strata: as_scalar() needs a select() of one column");
+    using B = detail::base_t<row_type>;
+    return TypedExpression<C, B, std::optional<B>>(sql::subquery(subquery()));
+  }
+
   // The SELECT as a subquery (in_(), exists()).
   std::shared_ptr<const sql::Select> subquery() const {
     check();
