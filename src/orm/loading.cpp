@@ -96,7 +96,11 @@ sql::Select Loader::select_for(SessionCore& session, const Mapper& m, const Quer
   sql::Select s;
   s.columns = session.db_.sql_for(m).column_exprs;
   s.from = m.table_name();
+  s.joins = q.joins;
+  s.distinct = q.distinct;
   s.where = q.where;
+  s.group_by = q.group_by;
+  s.having = q.having;
   s.order_by = q.order_by;
   s.limit = q.limit;
   s.offset = q.offset;
@@ -173,15 +177,20 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
   m.configure();
   sql::Select s;
   s.columns = {sql::function("count", {sql::raw("*")})};
-  if (q.limit || q.offset) {
+  if (q.limit || q.offset || q.distinct || !q.group_by.empty() || q.having) {
+    // Count what all() returns: its rows (DISTINCT over whole objects, one per group).
     auto inner = std::make_shared<sql::Select>(Loader::select_for(*this, m, q));
-    inner->columns.clear();
-    for (const auto* k : m.primary_key)
-      inner->columns.push_back(sql::column(m.table_name(), k->column.name));
+    if (!q.distinct && q.group_by.empty() && !q.having) {
+      inner->columns.clear();
+      for (const auto* k : m.primary_key)
+        inner->columns.push_back(sql::column(m.table_name(), k->column.name));
+    }
+    inner->order_by.clear();
     s.from_subquery = std::move(inner);
     s.from_alias = "anon_1";
   } else {
     s.from = m.table_name();
+    s.joins = q.joins;
     s.where = q.where;
   }
   return scalar(connection(), sql::compile(s, *db_.dialect));
@@ -193,7 +202,10 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   auto inner = std::make_shared<sql::Select>();
   inner->columns = {sql::raw("1")};
   inner->from = m.table_name();
+  inner->joins = q.joins;
   inner->where = q.where;
+  inner->group_by = q.group_by;
+  inner->having = q.having;
   inner->limit = q.limit;  // users().offset(5).exists() asks about the rows past the fifth
   inner->offset = q.offset;
   sql::Select s;
@@ -248,6 +260,11 @@ void require_plain_filter(const QuerySpec& q, const char* what) {
     throw ArgumentError(std::string(what) +
                         "() runs one statement over the filtered rows; it cannot take "
                         "order_by, limit or offset");
+  if (!q.joins.empty() || q.distinct || !q.group_by.empty() || q.having)
+    throw ArgumentError(std::string(what) +
+                        "() runs one statement over one table; it cannot take joins, distinct, "
+                        "group_by or having: filter with in_(subquery) or exists(subquery) "
+                        "instead");
 }
 }  // namespace
 

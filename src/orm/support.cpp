@@ -105,12 +105,13 @@ bool IdentityMap::holds(const Mapper* m) const {
   return false;
 }
 
-sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* context) {
+sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* context,
+                         const std::string& table) {
   const ColumnInfo* c = m.column_at(offset);
   if (!c)
     throw ArgumentError(std::string(context) + "(): the member is not a mapped column of " +
                         m.class_name + "; add it to Model<...>::columns()");
-  return sql::column(m.table_name(), c->column.name);
+  return sql::column(table.empty() ? m.table_name() : table, c->column.name);
 }
 
 }  // namespace detail

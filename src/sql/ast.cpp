@@ -50,6 +50,10 @@ ExprPtr subquery(std::shared_ptr<const Select> select) {
   return make(SubqueryExpr{std::move(select)});
 }
 
+ExprPtr cast(ExprPtr expr, std::string type) {
+  return make(CastExpr{std::move(expr), std::move(type)});
+}
+
 ExprPtr label(ExprPtr expr, std::string alias) {
   return make(LabelExpr{std::move(expr), std::move(alias)});
 }

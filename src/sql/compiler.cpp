@@ -63,6 +63,26 @@ bool is_function_name(std::string_view name) {
   return !name.empty() && !at_part_start;
 }
 
+// A CAST type is written verbatim, so it must be a plain type: words of letters, digits and
+// underscores (DOUBLE PRECISION), optionally followed by (n) or (n, m).
+bool is_type_name(std::string_view type) {
+  std::size_t i = 0;
+  auto word_char = [](char c) {
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  while (i < type.size() && (word_char(type[i]) || (type[i] == ' ' && i > 0))) ++i;
+  if (i == 0 || type[i - 1] == ' ') return false;
+  if (i == type.size()) return true;
+  if (type[i] != '(' || type.back() != ')') return false;
+  const auto args = type.substr(i + 1, type.size() - i - 2);
+  bool digit_seen = false;
+  for (const char c : args) {
+    if (c >= '0' && c <= '9') digit_seen = true;
+    else if (c != ',' && c != ' ') return false;
+  }
+  return digit_seen;
+}
+
 int binary_precedence(BinaryOp op) {
   switch (op) {
     case BinaryOp::or_: return prec_or;
@@ -162,6 +182,7 @@ class Writer {
   void visit(const BetweenExpr& b);
   void visit(const FunctionExpr& f);
   void visit(const SubqueryExpr& s);
+  void visit(const CastExpr& c);
   void visit(const LabelExpr& l) { node(checked(l.expr)); }
 
  private:
@@ -381,6 +402,18 @@ void Writer::visit(const SubqueryExpr& s) {
   if (!s.select) throw CompileError("a subquery expression has no SELECT (null select)");
   out_.sql += '(';
   select(*s.select);
+  out_.sql += ')';
+}
+
+void Writer::visit(const CastExpr& c) {
+  if (!is_type_name(c.type)) {
+    throw CompileError("invalid type in CAST: '" + c.type +
+                       "'; expected a plain SQL type name such as BIGINT or NUMERIC(10, 2)");
+  }
+  out_.sql += "CAST(";
+  node(checked(c.expr));
+  out_.sql += " AS ";
+  out_.sql += c.type;
   out_.sql += ')';
 }
 

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -113,17 +114,17 @@ Value to_assigned(const V& v) {
   else return Type<B>::to_value(static_cast<B>(v));
 }
 
-// The sql column of a mapped member; throws ArgumentError when the member is not mapped.
-sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* context);
-
 }  // namespace detail
 
-// An expression over the models S with a value of C++ type R.
+// An expression over the models S with a value of C++ type R. Selected (TupleQuery), it
+// reads as result_type: R, unless a derived expression says otherwise (a column of a
+// std::optional member, an aggregate that is NULL over no rows).
 template <class S, class R>
 class Expression {
  public:
   using models_type = S;
   using value_type = R;
+  using result_type = R;
   explicit Expression(sql::ExprPtr node) : node_(std::move(node)) {}
   const sql::ExprPtr& node() const noexcept { return node_; }
 
@@ -131,9 +132,21 @@ class Expression {
   sql::ExprPtr node_;
 };
 
+// An expression whose selected value reads as Res rather than R (aggregates, nullable()).
+template <class S, class R, class Res>
+class TypedExpression : public Expression<S, R> {
+ public:
+  using result_type = Res;
+  using Expression<S, R>::Expression;
+};
+
 // A boolean expression: what filter() takes.
 template <class S>
 using Condition = Expression<S, bool>;
+
+// A one-column SELECT used as a subquery (in_(), exists()); see query.hpp.
+template <class S, class Need, class C, class... R>
+class TupleQuery;
 
 namespace detail {
 template <class X>
@@ -147,74 +160,101 @@ concept expression = requires {
 } && std::derived_from<std::remove_cvref_t<X>,
                        Expression<typename std::remove_cvref_t<X>::models_type,
                                   typename std::remove_cvref_t<X>::value_type>>;
+
+// The sql column of a mapped member, qualified by `table` (an alias) or else by the
+// mapper's table; throws ArgumentError when the member is not mapped.
+sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* context,
+                         const std::string& table);
 }  // namespace detail
 
-// A mapped column of model T held in a member of type M. Build with col(&T::member).
-template <class T, class M>
-class ColumnRef : public Expression<models<T>, detail::base_t<M>> {
+// A column holding a member of type M (std::optional<X> for a nullable one), over the
+// models S: a model's column (col()), an alias's (aliased()) or a table's (TableRef).
+template <class S, class M>
+class Column : public Expression<S, detail::base_t<M>> {
  public:
   using B = detail::base_t<M>;
-  using base = Expression<models<T>, B>;
+  using base = Expression<S, B>;
+  using result_type = M;
 
-  explicit ColumnRef(M T::*member)
-      : base(detail::column_expr(mapper_of<T>(), detail::offset_of(member), "col")),
-        member_(member) {}
-  M T::*member() const noexcept { return member_; }
+  explicit Column(sql::ExprPtr node) : base(std::move(node)) {}
 
-  Condition<models<T>> like(std::string_view pattern) const {
+  Condition<S> like(std::string_view pattern) const {
     static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
     return match(sql::BinaryOp::like, pattern);
   }
-  Condition<models<T>> not_like(std::string_view pattern) const {
+  Condition<S> not_like(std::string_view pattern) const {
     static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
     return match(sql::BinaryOp::not_like, pattern);
   }
   // Case-insensitive LIKE (lower() on both sides where the database has no ILIKE).
-  Condition<models<T>> ilike(std::string_view pattern) const {
+  Condition<S> ilike(std::string_view pattern) const {
     static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
     return match(sql::BinaryOp::ilike, pattern);
   }
-  Condition<models<T>> is_null() const {
-    return Condition<models<T>>(sql::unary(sql::UnaryOp::is_null, this->node()));
+  Condition<S> is_null() const {
+    return Condition<S>(sql::unary(sql::UnaryOp::is_null, this->node()));
   }
-  Condition<models<T>> is_not_null() const {
-    return Condition<models<T>>(sql::unary(sql::UnaryOp::is_not_null, this->node()));
+  Condition<S> is_not_null() const {
+    return Condition<S>(sql::unary(sql::UnaryOp::is_not_null, this->node()));
   }
   template <class V, class W>
-  Condition<models<T>> between(const V& low, const W& high) const {
+  Condition<S> between(const V& low, const W& high) const {
     static_assert(detail::comparable_value<B, V> && detail::comparable_value<B, W>,
                   "strata: between() bounds must have the column's type");
-    return Condition<models<T>>(sql::between(this->node(), detail::param_for<B>(low),
-                                             detail::param_for<B>(high)));
+    return Condition<S>(sql::between(this->node(), detail::param_for<B>(low),
+                                     detail::param_for<B>(high)));
   }
   // IN (values...): any range of values comparable with the column. Empty: always false.
   template <class Range>
-  Condition<models<T>> in_(const Range& values, bool negated = false) const {
+  Condition<S> in_(const Range& values, bool negated = false) const {
     using V = std::remove_cvref_t<decltype(*std::begin(values))>;
     static_assert(detail::comparable_value<B, V>,
                   "strata: in_() values must have the column's type");
     std::vector<sql::ExprPtr> items;
     for (const auto& v : values) items.push_back(detail::param_for<B>(v));
-    return Condition<models<T>>(sql::in(this->node(), std::move(items), negated));
+    return Condition<S>(sql::in(this->node(), std::move(items), negated));
   }
   template <class V>
-  Condition<models<T>> in_(std::initializer_list<V> values) const {
+  Condition<S> in_(std::initializer_list<V> values) const {
     return in_<std::initializer_list<V>>(values);
   }
+  // IN (SELECT ...): s.query<Post>().select(&Post::user_id), one column of the same type.
+  // A subquery that correlates models (correlate<...>()) needs them in the outer query.
+  template <class S2, class N2, class C2, class... R2>
+  Condition<detail::union_t<S, C2>> in_(const TupleQuery<S2, N2, C2, R2...>& sub,
+                                        bool negated = false) const {
+    static_assert(sizeof...(R2) == 1, "strata: in_(subquery) needs a subquery of one column");
+    static_assert((... && (std::same_as<B, detail::base_t<R2>> ||
+                           (detail::arithmetic<B> && detail::arithmetic<detail::base_t<R2>>))),
+                  "strata: in_(subquery) needs a subquery column of the column's type");
+    return Condition<detail::union_t<S, C2>>(sql::in(this->node(), sub.subquery(), negated));
+  }
   template <class Range>
-  Condition<models<T>> not_in(const Range& values) const {
+  auto not_in(const Range& values) const {
     return in_(values, true);
   }
   template <class V>
-  Condition<models<T>> not_in(std::initializer_list<V> values) const {
+  Condition<S> not_in(std::initializer_list<V> values) const {
     return in_<std::initializer_list<V>>(values, true);
   }
 
  private:
-  Condition<models<T>> match(sql::BinaryOp op, std::string_view pattern) const {
-    return Condition<models<T>>(
-        sql::binary(op, this->node(), sql::param(Value{std::string(pattern)})));
+  Condition<S> match(sql::BinaryOp op, std::string_view pattern) const {
+    return Condition<S>(sql::binary(op, this->node(), sql::param(Value{std::string(pattern)})));
   }
+};
+
+// A mapped column of model T held in a member of type M. Build with col(&T::member).
+template <class T, class M>
+class ColumnRef : public Column<models<T>, M> {
+ public:
+  explicit ColumnRef(M T::*member)
+      : Column<models<T>, M>(
+            detail::column_expr(mapper_of<T>(), detail::offset_of(member), "col", {})),
+        member_(member) {}
+  M T::*member() const noexcept { return member_; }
+
+ private:
   M T::*member_;
 };
 
@@ -222,6 +262,89 @@ class ColumnRef : public Expression<models<T>, detail::base_t<M>> {
 template <class T, class M>
 ColumnRef<T, M> col(M T::*member) {
   return ColumnRef<T, M>(member);
+}
+
+namespace detail {
+template <class F>
+concept relation_field = std::derived_from<F, RelationField>;
+}  // namespace detail
+
+// A relationship to join through, from a model or an alias of it (Src): see Query::join.
+template <class Src, class F>
+struct RelationPath {
+  using source_type = Src;
+  using target_type = typename detail::relation_target<F>::type;
+  const Mapper& (*owner)();  // the mapper of the model that holds the relationship
+  std::size_t offset;        // where the relationship member sits
+  std::string source;        // the owner's alias in the query; empty: its table name
+};
+
+// A model under another name, for joining one table twice (self-referential joins):
+//   auto boss = strata::aliased<Employee>("boss");
+//   s.query<Employee>().join(boss, &Employee::manager).filter(boss(&Employee::name) == "ann")
+// boss(&Employee::name) is a column of the alias; boss(&Employee::manager) a relationship
+// to join through from it. Every alias of T is the same type: the compile-time check tells
+// a T column from an alias column, not one alias from another.
+template <class T>
+class Aliased {
+ public:
+  using model_type = T;
+  explicit Aliased(std::string name) : name_(std::move(name)) {
+    if (name_.empty()) throw ArgumentError("aliased(): the alias needs a name");
+  }
+  const std::string& name() const noexcept { return name_; }
+
+  template <class M>
+    requires(!detail::relation_field<M>)
+  Column<models<Aliased>, M> operator()(M T::*member) const {
+    return Column<models<Aliased>, M>(
+        detail::column_expr(mapper_of<T>(), detail::offset_of(member), "aliased", name_));
+  }
+  template <class F>
+    requires detail::relation_field<F>
+  RelationPath<Aliased, F> operator()(F T::*member) const {
+    return {&mapper_of<T>, detail::offset_of(member), name_};
+  }
+
+ private:
+  std::string name_;
+};
+
+template <class T>
+Aliased<T> aliased(std::string name) {
+  return Aliased<T>(std::move(name));
+}
+
+// A table declared without a struct (an association table), for joins and filters:
+//   strata::TableRef followers("followers");
+//   auto follower_id = followers.column<std::int64_t>("follower_id");
+// Built from the schema::Table that Database::add_table returns, it checks column names.
+// Its columns belong to no model: the compile-time model check lets them into any query.
+class TableRef {
+ public:
+  explicit TableRef(std::string name);
+  explicit TableRef(const schema::Table& table);
+  const std::string& name() const noexcept { return name_; }
+
+  // The column `name`, holding V (std::optional<V> when it may be NULL).
+  template <class V>
+  Column<models<>, V> column(std::string_view name) const {
+    static_assert(detail::has_type_mapping<detail::base_t<V>>,
+                  "strata: TableRef::column<V>() needs a type V with a strata::Type<> mapping");
+    return Column<models<>, V>(column_expr(name));
+  }
+
+ private:
+  sql::ExprPtr column_expr(std::string_view name) const;  // checks the name when known
+  std::string name_;
+  std::vector<std::string> columns_;  // the table's columns; empty: not checked
+};
+
+// The expression e, read as std::optional when selected: a column of the inner side of an
+// outer join may be NULL even where its member is not optional.
+template <class S, class R>
+TypedExpression<S, R, std::optional<R>> nullable(const Expression<S, R>& e) {
+  return TypedExpression<S, R, std::optional<R>>(e.node());
 }
 
 namespace detail {

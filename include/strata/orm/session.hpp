@@ -76,6 +76,21 @@ class Session {
     return Query<T>(*core_);
   }
 
+  // Typed rows of values: s.select(col(&User::username), count(col(&Post::id)))
+  // .join(&User::posts).group_by(&User::username).all() gives
+  // std::vector<std::tuple<std::string, std::int64_t>>. The FROM table is the model of the
+  // first column; s.query<T>().select(...) selects from T whatever the columns.
+  template <class X, class... Xs>
+  auto select(const X& first, const Xs&... rest) {
+    using F = typename detail::first_model<typename detail::item_traits<X>::models_type>::type;
+    static_assert(!std::is_void_v<F> && !detail::is_aliased<F>::value,
+                  "strata: s.select(): the first column names no model to select FROM (an "
+                  "aggregate of *, a table's or an alias's column); write "
+                  "s.query<Model>().select(...)");
+    if constexpr (!std::is_void_v<F> && !detail::is_aliased<F>::value)
+      return Query<F>(*core_).select(first, rest...);
+  }
+
   void flush() { core_->flush(); }
   void commit() { core_->commit(); }
   void rollback() { core_->rollback(); }

@@ -88,12 +88,17 @@ class IdentityMap {
   std::unordered_set<InstanceState*, Hash, Eq> set_;
 };
 
-// A query as the typed front describes it.
+// A query as the typed front describes it (the FROM table is the mapper's, or the tuple
+// query's own).
 struct QuerySpec {
   sql::ExprPtr where;
   std::vector<sql::OrderBy> order_by;
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> offset;
+  std::vector<sql::Join> joins;
+  bool distinct = false;
+  std::vector<sql::ExprPtr> group_by;
+  sql::ExprPtr having;  // may be null
 };
 
 // A live SELECT over one mapper, yielding plain values one row at a time (no identity map).
@@ -145,6 +150,9 @@ class SessionCore {
   std::int64_t count(const Mapper& m, const QuerySpec& q);
   bool exists(const Mapper& m, const QuerySpec& q);
   Cursor stream(const Mapper& m, const QuerySpec& q);
+  // A SELECT of plain values (TupleQuery): each row handed to sink(out, row) as it is read.
+  using RowSink = void (*)(void* out, const engine::Statement& row);
+  void select_rows(const sql::Select& s, RowSink sink, void* out);
   std::int64_t bulk_update(const Mapper& m, const QuerySpec& q,
                            const std::vector<std::pair<std::size_t, Value>>& assignments);
   std::int64_t bulk_delete(const Mapper& m, const QuerySpec& q);

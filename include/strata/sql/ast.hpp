@@ -88,6 +88,13 @@ struct SubqueryExpr {
   std::shared_ptr<const Select> select;
 };
 
+// CAST(expr AS type): type is SQL text written verbatim (a plain type name such as BIGINT),
+// never built from user values.
+struct CastExpr {
+  ExprPtr expr;
+  std::string type;
+};
+
 // expr AS alias in a select list.
 struct LabelExpr {
   ExprPtr expr;
@@ -96,7 +103,7 @@ struct LabelExpr {
 
 struct Expr {
   std::variant<ColumnExpr, ParamExpr, PlaceholderExpr, RawExpr, BinaryExpr, UnaryExpr, InExpr,
-               BetweenExpr, FunctionExpr, SubqueryExpr, LabelExpr>
+               BetweenExpr, FunctionExpr, SubqueryExpr, CastExpr, LabelExpr>
       node;
 };
 
@@ -113,6 +120,7 @@ ExprPtr in(ExprPtr operand, std::shared_ptr<const Select> subquery, bool negated
 ExprPtr between(ExprPtr operand, ExprPtr low, ExprPtr high);
 ExprPtr function(std::string name, std::vector<ExprPtr> args, bool distinct = false);
 ExprPtr subquery(std::shared_ptr<const Select> select);
+ExprPtr cast(ExprPtr expr, std::string type);
 ExprPtr label(ExprPtr expr, std::string alias);
 // a AND b, where either side may be null (then the other is returned).
 ExprPtr and_(ExprPtr a, ExprPtr b);

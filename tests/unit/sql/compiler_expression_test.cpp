@@ -254,5 +254,13 @@ TEST(Compiler, default_limit_clause_follows_standard_sql) {
   EXPECT_EQ(d.limit_clause(std::nullopt, std::nullopt), "");
 }
 
+TEST(Compiler, cast_wraps_the_expression_and_rejects_a_type_that_is_not_a_plain_name) {
+  EXPECT_EQ(sql(cast(function("sum", {col("n")}), "BIGINT")), "CAST(sum(t.n) AS BIGINT)");
+  EXPECT_EQ(sql(cast(col("n"), "NUMERIC(10, 2)")), "CAST(t.n AS NUMERIC(10, 2))");
+  EXPECT_THROW(sql(cast(col("n"), "INT); DROP TABLE t; --")), CompileError)
+      << "a CAST type is written verbatim, so it must be a plain type name";
+  EXPECT_THROW(sql(cast(col("n"), "")), CompileError);
+}
+
 }  // namespace
 }  // namespace strata::sql

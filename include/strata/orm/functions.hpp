@@ -1,0 +1,107 @@
+// Aggregate functions for queries: count, count_distinct, sum, avg, min, max, and coalesce.
+// Each takes a column expression (col(&Post::votes), an alias's column) or a member pointer.
+//
+// Their values, when selected (TupleQuery), read as:
+//   count(), count(x), count_distinct(x)  std::int64_t
+//   sum(x)   std::optional<std::int64_t> for integer x, std::optional<double> for floating x
+//   avg(x)   std::optional<double>
+//   min(x), max(x)  std::optional<X>, X being the column's type
+// sum, avg, min and max are NULL (std::nullopt) over no rows; coalesce(sum(x), 0) reads as
+// the plain type. sum of integers is CAST to BIGINT, so every database returns an integer
+// (PostgreSQL's sum of a bigint is numeric); avg is read as a double on every database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+#include "strata/orm/expression.hpp"
+
+namespace strata {
+
+namespace detail {
+// col(&T::m) for a member pointer, the expression itself otherwise.
+template <class X>
+auto as_expression(const X& x) {
+  if constexpr (std::is_member_object_pointer_v<X>) {
+    return col(x);
+  } else {
+    static_assert(expression<X>,
+                  "strata: an aggregate takes a column: col(&Model::member), &Model::member or "
+                  "an alias's column");
+    return x;
+  }
+}
+template <class X>
+using expression_t = decltype(as_expression(std::declval<const X&>()));
+template <class X>
+using models_of = typename expression_t<X>::models_type;
+template <class X>
+using value_of = typename expression_t<X>::value_type;
+
+sql::ExprPtr aggregate(const char* name, const sql::ExprPtr& arg, bool distinct = false);
+}  // namespace detail
+
+// count(*): the number of rows.
+inline TypedExpression<models<>, std::int64_t, std::int64_t> count() {
+  return TypedExpression<models<>, std::int64_t, std::int64_t>(
+      sql::function("count", {sql::raw("*")}));
+}
+// count(x): the number of rows where x is not NULL.
+template <class X>
+auto count(const X& x) {
+  return TypedExpression<detail::models_of<X>, std::int64_t, std::int64_t>(
+      detail::aggregate("count", detail::as_expression(x).node()));
+}
+// count(DISTINCT x)
+template <class X>
+auto count_distinct(const X& x) {
+  return TypedExpression<detail::models_of<X>, std::int64_t, std::int64_t>(
+      detail::aggregate("count", detail::as_expression(x).node(), true));
+}
+
+template <class X>
+auto sum(const X& x) {
+  using R = detail::value_of<X>;
+  static_assert(detail::arithmetic<R>, "strata: sum() applies to numeric columns");
+  if constexpr (std::is_integral_v<R>) {
+    return TypedExpression<detail::models_of<X>, std::int64_t, std::optional<std::int64_t>>(
+        sql::cast(detail::aggregate("sum", detail::as_expression(x).node()), "BIGINT"));
+  } else {
+    return TypedExpression<detail::models_of<X>, double, std::optional<double>>(
+        detail::aggregate("sum", detail::as_expression(x).node()));
+  }
+}
+
+template <class X>
+auto avg(const X& x) {
+  static_assert(detail::arithmetic<detail::value_of<X>>,
+                "strata: avg() applies to numeric columns");
+  return TypedExpression<detail::models_of<X>, double, std::optional<double>>(
+      detail::aggregate("avg", detail::as_expression(x).node()));
+}
+
+template <class X>
+auto min(const X& x) {
+  using R = detail::value_of<X>;
+  return TypedExpression<detail::models_of<X>, R, std::optional<R>>(
+      detail::aggregate("min", detail::as_expression(x).node()));
+}
+
+template <class X>
+auto max(const X& x) {
+  using R = detail::value_of<X>;
+  return TypedExpression<detail::models_of<X>, R, std::optional<R>>(
+      detail::aggregate("max", detail::as_expression(x).node()));
+}
+
+// coalesce(e, fallback): e, or fallback where e is NULL; reads as the plain type.
+template <class S, class R, class V>
+TypedExpression<S, R, R> coalesce(const Expression<S, R>& e, const V& fallback) {
+  static_assert(detail::comparable_value<R, V>,
+                "strata: coalesce() fallback must have the expression's type");
+  return TypedExpression<S, R, R>(
+      sql::function("coalesce", {e.node(), detail::param_for<R>(fallback)}));
+}
+
+}  // namespace strata

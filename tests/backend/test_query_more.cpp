@@ -1,0 +1,491 @@
+// Queries beyond one model's rows, on a real database: joins (through relationships, on
+// explicit conditions, outer, over an association table without a struct, under aliases),
+// aggregates with group_by / having, distinct, subqueries in IN and EXISTS (correlated too),
+// and typed tuple results. The Mega-Tutorial timeline is one query.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "backend.hpp"
+
+namespace {
+
+using strata::aliased;
+using strata::avg;
+using strata::coalesce;
+using strata::col;
+using strata::count;
+using strata::count_distinct;
+using strata::desc;
+using strata::exists;
+using strata::max;
+using strata::min;
+using strata::sum;
+using Names = std::vector<std::string>;
+
+class QueryMoreTest : public ::backend::BackendTest {};
+
+// Four users and six posts, committed, then forgotten by the session:
+//   user   posts (title: votes, rating)
+//   ann    a1: 3, 1.5    a2: 5, 2.5
+//   bob    b1: 1, 4.0
+//   carl   c1: 0, 0.5    c2: 2, 1.0    c3: 4, 3.5
+//   dora   none
+// followers (an association table declared without a struct): ann follows bob and carl,
+// bob follows ann.
+class Blog : public QueryMoreTest {
+ protected:
+  void SetUp() override {
+    QueryMoreTest::SetUp();
+    followers_table_ = &db().add_table(strata::table(
+        "followers", strata::table_column<std::int64_t>("follower_id").primary_key(),
+        strata::table_column<std::int64_t>("followed_id").primary_key()));
+    db().drop_all();
+    db().create_all();
+    auto& s = session();
+    auto user = [&](const char* name) {
+      return s.add(User{.username = name, .email = std::string(name) + "@example.com"});
+    };
+    ann_ = user("ann");
+    bob_ = user("bob");
+    carl_ = user("carl");
+    dora_ = user("dora");
+    auto post = [&](const std::shared_ptr<User>& author, const char* title, int votes,
+                    double rating) {
+      s.add(Post{.title = title, .votes = votes, .rating = rating, .author = author});
+    };
+    post(ann_, "a1", 3, 1.5);
+    post(ann_, "a2", 5, 2.5);
+    post(bob_, "b1", 1, 4.0);
+    post(carl_, "c1", 0, 0.5);
+    post(carl_, "c2", 2, 1.0);
+    post(carl_, "c3", 4, 3.5);
+    s.commit();
+    follow(ann_, bob_);
+    follow(ann_, carl_);
+    follow(bob_, ann_);
+    s.commit();
+    s.expunge_all();
+    clear_sql();
+  }
+
+  void follow(const std::shared_ptr<User>& follower, const std::shared_ptr<User>& followed) {
+    session().execute("INSERT INTO followers (follower_id, followed_id) VALUES (" + ph(1) +
+                          ", " + ph(2) + ")",
+                      {follower->id, followed->id});
+  }
+
+  template <class Q>
+  static Names titles(const Q& q) {
+    Names out;
+    for (const auto& p : q.all()) out.push_back(p->title);
+    return out;
+  }
+  template <class Q>
+  static Names usernames(const Q& q) {
+    Names out;
+    for (const auto& u : q.all()) out.push_back(u->username);
+    return out;
+  }
+
+  const strata::schema::Table* followers_table_ = nullptr;
+  std::shared_ptr<User> ann_, bob_, carl_, dora_;
+};
+INSTANTIATE_TEST_SUITE_P(backends, Blog, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+// ---- joins ---------------------------------------------------------------------------------
+
+TEST_P(Blog, join_through_many_to_one_filters_on_the_joined_model) {
+  auto q = session()
+               .query<Post>()
+               .join(&Post::author)
+               .filter(col(&User::username) == "ann")
+               .order_by(&Post::title);
+  EXPECT_EQ(titles(q), (Names{"a1", "a2"}));
+  ASSERT_EQ(selects().size(), 1u) << dump();
+  EXPECT_NE(selects()[0].find(spelled(" FROM post JOIN {user} ON {user}.id = post.user_id WHERE "
+                                      "{user}.username = ?")),
+            std::string::npos)
+      << dump();
+}
+
+TEST_P(Blog, join_through_one_to_many_repeats_the_parent_per_child_unless_distinct) {
+  auto q = session()
+               .query<User>()
+               .join(&User::posts)
+               .filter(col(&Post::votes) >= 2)
+               .order_by(&User::username);
+  EXPECT_EQ(usernames(q), (Names{"ann", "ann", "carl", "carl"}));
+  EXPECT_EQ(q.count(), 4);
+  EXPECT_EQ(usernames(q.distinct()), (Names{"ann", "carl"}));
+  EXPECT_EQ(q.distinct().count(), 2) << "count() must count what all() returns";
+  EXPECT_TRUE(q.exists());
+  EXPECT_FALSE(q.filter(col(&Post::votes) > 100).exists());
+  auto page = session().query<User>().join(&User::posts).distinct().order_by(&User::username)
+                  .paginate(1, 2);
+  EXPECT_EQ(page.total, 3) << "ann, bob and carl have posts";
+  EXPECT_TRUE(page.has_next);
+}
+
+TEST_P(Blog, join_on_an_explicit_condition_and_order_by_the_joined_column) {
+  auto q = session()
+               .query<User>()
+               .join<Post>(col(&Post::user_id) == col(&User::id))
+               .filter(col(&Post::rating) > 2.0)
+               .order_by(desc(&Post::rating));
+  EXPECT_EQ(usernames(q), (Names{"bob", "carl", "ann"}));
+}
+
+TEST_P(Blog, joined_objects_come_from_the_identity_map) {
+  auto posts = session().query<Post>().join(&Post::author).filter(col(&User::username) == "bob")
+                   .all();
+  ASSERT_EQ(posts.size(), 1u);
+  auto bob = session().query<User>().filter_by(&User::username, "bob").one();
+  EXPECT_EQ(posts[0]->author.get(), bob) << "the joined user is not the session's object";
+}
+
+TEST_P(Blog, outerjoin_keeps_rows_without_a_match) {
+  auto without_posts = session()
+                           .query<User>()
+                           .outerjoin(&User::posts)
+                           .filter(col(&Post::id).is_null());
+  EXPECT_EQ(usernames(without_posts), (Names{"dora"}));
+  EXPECT_EQ(session().query<User>().outerjoin(&User::posts).count(), 7)
+      << "six posts, and dora once with none";
+  EXPECT_EQ(session().query<User>().join(&User::posts).count(), 6);
+}
+
+// The Flask Mega-Tutorial's timeline: posts of the users I follow, plus my own, newest
+// first, in ONE statement.
+TEST_P(Blog, timeline_of_followed_users_and_own_posts_is_one_query) {
+  strata::TableRef followers(*followers_table_);
+  auto follower_id = followers.column<std::int64_t>("follower_id");
+  auto followed_id = followers.column<std::int64_t>("followed_id");
+  auto timeline = [&](const std::shared_ptr<User>& me) {
+    return session()
+        .query<Post>()
+        .outerjoin(followers, followed_id == col(&Post::user_id) && follower_id == me->id)
+        .filter(follower_id == me->id || col(&Post::user_id) == me->id)
+        .order_by(desc(&Post::id));
+  };
+  EXPECT_EQ(titles(timeline(ann_)), (Names{"c3", "c2", "c1", "b1", "a2", "a1"}));
+  ASSERT_EQ(selects().size(), 1u) << dump();
+  EXPECT_EQ(selects()[0].substr(selects()[0].find(" FROM")),
+            spelled(" FROM post LEFT OUTER JOIN followers ON followers.followed_id = post.user_id "
+                    "AND followers.follower_id = ? WHERE followers.follower_id = ? OR "
+                    "post.user_id = ? ORDER BY post.id DESC"))
+      << dump();
+  EXPECT_EQ(titles(timeline(bob_)), (Names{"b1", "a2", "a1"}));
+  EXPECT_EQ(titles(timeline(carl_)), (Names{"c3", "c2", "c1"}));
+  EXPECT_EQ(titles(timeline(dora_)), Names{});
+  EXPECT_EQ(timeline(ann_).count(), 6);
+  EXPECT_EQ(timeline(ann_).paginate(2, 4).items.size(), 2u);
+
+  // The inner-join form over the same table: posts of the users ann follows.
+  auto followed = session()
+                      .query<Post>()
+                      .join(followers, followed_id == col(&Post::user_id))
+                      .filter(follower_id == ann_->id)
+                      .order_by(&Post::title);
+  EXPECT_EQ(titles(followed), (Names{"b1", "c1", "c2", "c3"}));
+}
+
+TEST_P(Blog, table_handles_check_their_column_names_and_join_once) {
+  strata::TableRef known(*followers_table_);
+  EXPECT_THROW(known.column<std::int64_t>("folower_id"), strata::ArgumentError)
+      << "a TableRef built from the table's schema must reject unknown columns";
+  try {
+    known.column<std::int64_t>("folower_id");
+  } catch (const strata::ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("follower_id, followed_id"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(strata::TableRef(""), strata::ArgumentError);
+  strata::TableRef by_name("followers");
+  auto followed_id = by_name.column<std::int64_t>("followed_id");
+  auto q = session().query<Post>().join(by_name, followed_id == col(&Post::user_id));
+  EXPECT_THROW(q.join(by_name, followed_id == col(&Post::user_id)), strata::ArgumentError)
+      << "joining one table twice under one name must be refused";
+}
+
+// ---- aliases (self-referential joins) -------------------------------------------------------
+
+class Staff : public QueryMoreTest {
+ protected:
+  void SetUp() override {
+    QueryMoreTest::SetUp();
+    auto& s = session();
+    auto ann = s.add(Employee{.name = "ann"});
+    auto bob = s.add(Employee{.name = "bob", .manager = ann});
+    s.add(Employee{.name = "carl", .manager = ann});
+    s.add(Employee{.name = "dora", .manager = bob});
+    s.commit();
+    s.expunge_all();
+    clear_sql();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(backends, Staff, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+TEST_P(Staff, an_alias_joins_the_same_table_twice) {
+  auto boss = aliased<Employee>("boss");
+  auto reports_of_ann = session()
+                            .query<Employee>()
+                            .join(boss, &Employee::manager)
+                            .filter(boss(&Employee::name) == "ann")
+                            .order_by(&Employee::name);
+  Names names;
+  for (const auto& e : reports_of_ann.all()) names.push_back(e->name);
+  EXPECT_EQ(names, (Names{"bob", "carl"}));
+  EXPECT_NE(selects().back().find(
+                " FROM employee JOIN employee AS boss ON boss.id = employee.manager_id"),
+            std::string::npos)
+      << dump();
+
+  // Each employee with their manager's name; ann has none (outer join, read as optional).
+  auto pairs = session()
+                   .select(col(&Employee::name), strata::nullable(boss(&Employee::name)))
+                   .outerjoin(boss, &Employee::manager)
+                   .order_by(&Employee::name)
+                   .all();
+  using Pair = std::tuple<std::string, std::optional<std::string>>;
+  static_assert(std::is_same_v<decltype(pairs), std::vector<Pair>>);
+  EXPECT_EQ(pairs, (std::vector<Pair>{{"ann", std::nullopt}, {"bob", "ann"}, {"carl", "ann"},
+                                      {"dora", "bob"}}));
+
+  // Two levels: employees whose manager's manager is ann, through the alias's relationship.
+  auto top = aliased<Employee>("top");
+  auto second_level = session()
+                          .select(&Employee::name)
+                          .join(boss, &Employee::manager)
+                          .join(top, boss(&Employee::manager))
+                          .filter(top(&Employee::name) == "ann")
+                          .all();
+  EXPECT_EQ(second_level, (Names{"dora"}));
+}
+
+TEST_P(Staff, an_alias_used_twice_in_one_query_is_refused) {
+  auto boss = aliased<Employee>("boss");
+  auto q = session().query<Employee>().join(boss, &Employee::manager);
+  EXPECT_THROW(q.join(boss, boss(&Employee::manager)), strata::ArgumentError);
+  EXPECT_THROW(aliased<Employee>(""), strata::ArgumentError);
+}
+
+// ---- aggregates, group_by, having -------------------------------------------------------------
+
+TEST_P(Blog, aggregates_read_as_their_documented_types) {
+  auto posts = session().query<Post>();
+  std::int64_t n = posts.select(count()).scalar();
+  EXPECT_EQ(n, 6);
+  std::optional<std::int64_t> votes = posts.select(sum(&Post::votes)).scalar();
+  EXPECT_EQ(votes, 15);
+  // user_id is a BIGINT: PostgreSQL's sum of it is numeric, read back as an integer.
+  std::optional<std::int64_t> ids = posts.select(sum(&Post::user_id)).scalar();
+  EXPECT_EQ(ids, 2 * ann_->id + bob_->id + 3 * carl_->id);
+  std::optional<double> ratings = posts.select(sum(&Post::rating)).scalar();
+  EXPECT_DOUBLE_EQ(ratings.value_or(0), 13.0);
+  // avg of an integer column: numeric on PostgreSQL, read as a double.
+  std::optional<double> mean = posts.filter(col(&Post::user_id) == carl_->id)
+                                   .select(avg(&Post::votes))
+                                   .scalar();
+  EXPECT_DOUBLE_EQ(mean.value_or(-1), 2.0);
+  std::optional<std::int32_t> most = posts.select(max(&Post::votes)).scalar();
+  EXPECT_EQ(most, 5);
+  std::optional<std::string> first_title = posts.select(min(col(&Post::title))).scalar();
+  EXPECT_EQ(first_title, "a1");
+  EXPECT_EQ(posts.select(count_distinct(&Post::user_id)).scalar(), 3);
+
+  auto row = posts.select(count(), sum(&Post::votes), avg(&Post::rating), min(&Post::votes),
+                          max(&Post::rating))
+                 .one();
+  using Row = std::tuple<std::int64_t, std::optional<std::int64_t>, std::optional<double>,
+                         std::optional<std::int32_t>, std::optional<double>>;
+  static_assert(std::is_same_v<decltype(row), Row>);
+  EXPECT_EQ(std::get<0>(row), 6);
+  EXPECT_EQ(std::get<1>(row), 15);
+  EXPECT_NEAR(std::get<2>(row).value_or(0), 13.0 / 6, 1e-9);
+  EXPECT_EQ(std::get<3>(row), 0);
+  EXPECT_EQ(std::get<4>(row), 4.0);
+}
+
+TEST_P(Blog, aggregates_over_no_rows_are_null_except_count) {
+  auto none = session().query<Post>().filter(col(&Post::votes) > 100);
+  EXPECT_EQ(none.select(count()).scalar(), 0);
+  EXPECT_EQ(none.select(sum(&Post::votes)).scalar(), std::nullopt);
+  EXPECT_EQ(none.select(avg(&Post::votes)).scalar(), std::nullopt);
+  EXPECT_EQ(none.select(min(&Post::title)).scalar(), std::nullopt);
+  EXPECT_EQ(none.select(max(&Post::rating)).scalar(), std::nullopt);
+  std::int64_t zero = none.select(coalesce(sum(&Post::votes), 0)).scalar();
+  EXPECT_EQ(zero, 0);
+}
+
+TEST_P(Blog, group_by_and_having_count_posts_per_user) {
+  auto per_user = session()
+                      .select(col(&User::username), count(col(&Post::id)))
+                      .join(&User::posts)
+                      .group_by(&User::username)
+                      .having(count(col(&Post::id)) >= 2)
+                      .order_by(desc(count(col(&Post::id))), &User::username)
+                      .all();
+  using Row = std::tuple<std::string, std::int64_t>;
+  static_assert(std::is_same_v<decltype(per_user), std::vector<Row>>);
+  EXPECT_EQ(per_user, (std::vector<Row>{{"carl", 3}, {"ann", 2}}));
+
+  // Every user with their post count, zero included: outer join, count of the post side.
+  auto all_users = session()
+                       .select(col(&User::username), count(col(&Post::id)),
+                               coalesce(sum(&Post::votes), 0))
+                       .outerjoin(&User::posts)
+                       .group_by(&User::username)
+                       .order_by(&User::username)
+                       .all();
+  using Row3 = std::tuple<std::string, std::int64_t, std::int64_t>;
+  EXPECT_EQ(all_users, (std::vector<Row3>{{"ann", 2, 8}, {"bob", 1, 1}, {"carl", 3, 6},
+                                          {"dora", 0, 0}}));
+}
+
+TEST_P(Blog, group_by_on_a_model_query_returns_objects_per_group) {
+  auto prolific = session()
+                      .query<User>()
+                      .join(&User::posts)
+                      .group_by(&User::id)
+                      .having(count(col(&Post::id)) >= 2)
+                      .order_by(&User::username);
+  EXPECT_EQ(usernames(prolific), (Names{"ann", "carl"}));
+  EXPECT_EQ(prolific.count(), 2);
+  EXPECT_TRUE(prolific.exists());
+  EXPECT_FALSE(prolific.having(count(col(&Post::id)) > 10).exists());
+}
+
+// ---- tuple results ---------------------------------------------------------------------------
+
+TEST_P(Blog, tuple_results_are_typed_and_one_column_is_a_plain_value) {
+  auto pairs = session()
+                   .select(col(&User::username), col(&Post::title))
+                   .join(&User::posts)
+                   .filter(col(&Post::votes) > 2)
+                   .order_by(&Post::title)
+                   .all();
+  using Pair = std::tuple<std::string, std::string>;
+  static_assert(std::is_same_v<decltype(pairs), std::vector<Pair>>);
+  EXPECT_EQ(pairs, (std::vector<Pair>{{"ann", "a1"}, {"ann", "a2"}, {"carl", "c3"}}));
+
+  auto names = session().select(&User::username).order_by(desc(&User::username)).all();
+  static_assert(std::is_same_v<decltype(names), Names>);
+  EXPECT_EQ(names, (Names{"dora", "carl", "bob", "ann"}));
+
+  auto bios = session().select(&User::bio).filter(col(&User::username) == "ann").all();
+  static_assert(std::is_same_v<decltype(bios), std::vector<std::optional<std::string>>>);
+  EXPECT_EQ(bios, (std::vector<std::optional<std::string>>{std::nullopt}));
+
+  auto users = session().select(&User::username).order_by(&User::username);
+  EXPECT_EQ(users.first(), std::optional<std::string>("ann"));
+  EXPECT_EQ(users.filter(col(&User::username) == "zed").first(), std::nullopt);
+  EXPECT_EQ(users.filter(col(&User::username) == "bob").one(), "bob");
+  EXPECT_THROW(users.one(), strata::MultipleResultsFound);
+  EXPECT_THROW(users.filter(col(&User::username) == "zed").one(), strata::NoResultFound);
+  EXPECT_EQ(users.filter(col(&User::username) == "zed").one_or_none(), std::nullopt);
+  EXPECT_EQ(users.limit(2).offset(1).all(), (Names{"bob", "carl"}));
+}
+
+TEST_P(Blog, a_null_read_as_a_plain_value_says_to_use_nullable) {
+  auto q = session()
+               .select(col(&User::username), col(&Post::title))
+               .outerjoin(&User::posts)
+               .filter(col(&User::username) == "dora");
+  try {
+    q.all();
+    ADD_FAILURE() << "dora has no posts: her post title is NULL and cannot be a std::string";
+  } catch (const strata::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("nullable"), std::string::npos) << e.what();
+  }
+  auto ok = session()
+                .select(col(&User::username), strata::nullable(col(&Post::title)))
+                .outerjoin(&User::posts)
+                .filter(col(&User::username) == "dora")
+                .one();
+  EXPECT_EQ(std::get<1>(ok), std::nullopt);
+}
+
+TEST_P(Blog, distinct_removes_duplicate_rows) {
+  auto authors = session().select(&Post::user_id).distinct().order_by(&Post::user_id).all();
+  EXPECT_EQ(authors, (std::vector<std::int64_t>{ann_->id, bob_->id, carl_->id}));
+  EXPECT_EQ(session().select(&Post::user_id).all().size(), 6u);
+}
+
+// ---- subqueries --------------------------------------------------------------------------------
+
+TEST_P(Blog, in_subquery_filters_by_the_rows_of_another_query) {
+  auto popular_authors = session().query<Post>().filter(col(&Post::votes) > 3).select(
+      &Post::user_id);
+  EXPECT_EQ(usernames(session()
+                          .query<User>()
+                          .filter(col(&User::id).in_(popular_authors))
+                          .order_by(&User::username)),
+            (Names{"ann", "carl"}));
+  EXPECT_EQ(usernames(session()
+                          .query<User>()
+                          .filter(col(&User::id).not_in(popular_authors))
+                          .order_by(&User::username)),
+            (Names{"bob", "dora"}));
+  ASSERT_FALSE(selects().empty());
+  EXPECT_NE(selects().back().find(" NOT IN (SELECT post.user_id FROM post WHERE post.votes > ?)"),
+            std::string::npos)
+      << dump();
+}
+
+TEST_P(Blog, correlated_exists_tests_each_row_of_the_outer_query) {
+  auto well_rated = session().query<Post>().correlate<User>().filter(
+      col(&Post::user_id) == col(&User::id) && col(&Post::rating) > 3.0);
+  EXPECT_EQ(usernames(session().query<User>().filter(exists(well_rated)).order_by(&User::username)),
+            (Names{"bob", "carl"}));
+  auto any_post = session().query<Post>().correlate<User>().filter(col(&Post::user_id) ==
+                                                                   col(&User::id));
+  EXPECT_EQ(usernames(session().query<User>().filter(!exists(any_post))), (Names{"dora"}));
+  EXPECT_NE(selects().back().find("WHERE NOT EXISTS (SELECT 1 FROM post WHERE post.user_id = "),
+            std::string::npos)
+      << dump();
+  // A tuple query works as the subquery too.
+  auto titled = session().query<Post>().correlate<User>().filter(
+      col(&Post::user_id) == col(&User::id) && col(&Post::title) == "b1").select(&Post::id);
+  EXPECT_EQ(usernames(session().query<User>().filter(exists(titled))), (Names{"bob"}));
+}
+
+TEST_P(Blog, scalar_subqueries_compare_with_and_select_a_value) {
+  auto mean = session().query<Post>().select(avg(&Post::votes)).as_scalar();
+  EXPECT_EQ(titles(session().query<Post>().filter(col(&Post::votes) > mean).order_by(&Post::title)),
+            (Names{"a1", "a2", "c3"}))
+      << "the mean of the votes is 2.5";
+
+  // Each user with the number of their posts, by a correlated scalar subquery.
+  auto posts_of_user = session()
+                           .query<Post>()
+                           .correlate<User>()
+                           .filter(col(&Post::user_id) == col(&User::id))
+                           .select(count())
+                           .as_scalar();
+  auto rows = session().select(col(&User::username), posts_of_user).order_by(&User::username)
+                  .all();
+  using Row = std::tuple<std::string, std::optional<std::int64_t>>;
+  static_assert(std::is_same_v<decltype(rows), std::vector<Row>>);
+  EXPECT_EQ(rows, (std::vector<Row>{{"ann", 2}, {"bob", 1}, {"carl", 3}, {"dora", 0}}));
+}
+
+// ---- bulk statements ---------------------------------------------------------------------------
+
+TEST_P(Blog, bulk_statements_refuse_joins_and_take_subqueries_instead) {
+  auto joined = session().query<Post>().join(&Post::author).filter(col(&User::username) == "carl");
+  EXPECT_THROW(joined.delete_(), strata::ArgumentError);
+  EXPECT_THROW(joined.update(strata::set(&Post::votes, 0)), strata::ArgumentError);
+  EXPECT_THROW(session().query<Post>().distinct().delete_(), strata::ArgumentError);
+
+  auto carls = session().query<User>().filter(col(&User::username) == "carl").select(&User::id);
+  EXPECT_EQ(session().query<Post>().filter(col(&Post::user_id).in_(carls)).delete_(), 3);
+  EXPECT_EQ(session().query<Post>().count(), 3);
+}
+
+}  // namespace
