@@ -56,13 +56,7 @@ void Flush::run() {
   } catch (const Error& e) {
     // The database goes back to where the transaction began; objects keep their in-memory
     // state until the user calls rollback(), which restores them.
-    if (s.txn_) {
-      try {
-        s.txn_->rollback();
-      } catch (const Error&) {
-      }
-      s.end_transaction();
-    }
+    s.roll_back_transactions();
     s.failed_flush_ = e.what();
     throw;
   }
