@@ -30,8 +30,11 @@ engine::Connection& SessionCore::connection() {
 }
 
 engine::Connection& SessionCore::connection(const Mapper& m) {
-  if (m.bind.empty()) return connection();
-  DatabaseCore& core = db_.core_for(m);
+  return m.bind.empty() ? connection() : connection(db_.core_for(m));
+}
+
+engine::Connection& SessionCore::connection(DatabaseCore& core) {
+  if (&core == &db_) return connection();
   auto it = std::find_if(bind_connections_.begin(), bind_connections_.end(),
                          [&](const BindConnection& b) { return b.core == &core; });
   if (it == bind_connections_.end()) {

@@ -152,7 +152,8 @@ class SessionCore {
   std::int64_t bulk_update(const Mapper& m, const QuerySpec& q,
                            const std::vector<std::pair<std::size_t, Value>>& assignments);
   std::int64_t bulk_delete(const Mapper& m, const QuerySpec& q);
-  Result execute(std::string_view sql, const std::vector<Value>& params);
+  // Raw SQL on the default database, or on the bind named `bind`.
+  Result execute(std::string_view sql, const std::vector<Value>& params, std::string_view bind = {});
 
   // Lazy loading, called through relationship fields.
   std::shared_ptr<void> load_target(InstanceState& owner, const RelationshipInfo& rel);
@@ -178,6 +179,7 @@ class SessionCore {
   friend class Cursor;
 
   engine::Connection& connection();  // the default database's: borrows one, BEGINs on first use
+  engine::Connection& connection(DatabaseCore& core);  // the same for one database of the app
   void check_usable() const;
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
