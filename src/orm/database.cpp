@@ -10,11 +10,25 @@ namespace strata {
 namespace detail {
 
 DatabaseCore::DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d,
-                           engine::EngineOptions eo, schema::NamingConvention naming)
+                           engine::EngineOptions eo, schema::NamingConvention naming,
+                           std::string name)
     : url(u), dialect(d), engine(std::move(u), std::move(d), std::move(eo)),
-      metadata_(std::move(naming)) {}
+      bind_name(std::move(name)), metadata_(std::move(naming)) {}
+
+DatabaseCore& DatabaseCore::for_bind(std::string_view name) {
+  if (name == bind_name) return *this;
+  if (name.empty() && parent) return *parent;
+  if (parent) return parent->for_bind(name);
+  auto it = binds.find(name);
+  if (it != binds.end()) return *it->second;
+  std::string known = "the default database";
+  for (const auto& [n, core] : binds) known += ", '" + n + "'";
+  throw ArgumentError("no database bind '" + std::string(name) +
+                      "' is configured (DatabaseOptions::binds); this database has " + known);
+}
 
 void DatabaseCore::ensure_registered(const Mapper& m) {
+  if (m.bind != bind_name) return for_bind(m.bind).ensure_registered(m);
   std::lock_guard lock(mutex_);
   for (auto* known : mappers_)
     if (known == &m) return;
@@ -37,6 +51,7 @@ void DatabaseCore::recompute_ranks() {
 }
 
 int DatabaseCore::rank_of(const Mapper& m) {
+  if (m.bind != bind_name) return for_bind(m.bind).rank_of(m);
   ensure_registered(m);
   std::lock_guard lock(mutex_);
   return ranks_.at(m.table_name());
@@ -111,6 +126,7 @@ const std::string& MapperSql::select_by(const ColumnInfo& c) const {
 }
 
 const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
+  if (m.bind != bind_name) return for_bind(m.bind).sql_for(m);
   ensure_registered(m);
   std::lock_guard lock(mutex_);
   auto& slot = sql_[&m];
@@ -169,8 +185,24 @@ engine::EngineOptions engine_options(const DatabaseOptions& o) {
 Database::Database(std::string_view url, DatabaseOptions options) {
   auto parsed = engine::Url::parse(url);
   auto d = dialect::for_url(parsed);
-  core_ = std::make_unique<detail::DatabaseCore>(std::move(parsed), std::move(d),
-                                                 engine_options(options), options.naming);
+  auto eo = engine_options(options);
+  core_ = std::make_unique<detail::DatabaseCore>(std::move(parsed), std::move(d), eo,
+                                                 options.naming);
+  for (const auto& [name, bind_url] : options.binds) {
+    if (name.empty() || name == "default")
+      throw ArgumentError("DatabaseOptions::binds: '" + name +
+                          "' cannot name a bind (the default database has no name)");
+    try {
+      auto bu = engine::Url::parse(bind_url);
+      auto bd = dialect::for_url(bu);
+      auto core = std::make_unique<detail::DatabaseCore>(std::move(bu), std::move(bd), eo,
+                                                         options.naming, name);
+      core->parent = core_.get();
+      core_->binds.emplace(name, std::move(core));
+    } catch (const ArgumentError& e) {
+      throw ArgumentError("bind '" + name + "': " + e.what());
+    }
+  }
 }
 
 Database::~Database() = default;
@@ -180,11 +212,19 @@ Database& Database::register_mapper(const Mapper& m) {
   return *this;
 }
 
-const schema::Table& Database::add_table(schema::Table t) { return core_->add_table(std::move(t)); }
+const schema::Table& Database::add_table(schema::Table t, std::string_view bind) {
+  return core_->for_bind(bind).add_table(std::move(t));
+}
 
-std::map<std::string, std::string> Database::rename_hints() const {
+std::vector<std::string> Database::binds() const {
+  std::vector<std::string> out;
+  for (const auto& [name, core] : core_->binds) out.push_back(name);
+  return out;
+}
+
+std::map<std::string, std::string> Database::rename_hints(std::string_view bind) const {
   std::map<std::string, std::string> out;
-  for (const Mapper* m : core_->mappers()) {
+  for (const Mapper* m : core_->for_bind(bind).mappers()) {
     for (const auto& c : m->columns) {
       if (!c->renamed_from.empty()) out[m->table_name() + "." + c->renamed_from] = c->column.name;
     }
@@ -210,25 +250,38 @@ bool table_exists(engine::Connection& c, const dialect::Dialect& d, const std::s
 }
 }  // namespace
 
+namespace {
+// Every database of the app: the default first, then the binds by name.
+std::vector<detail::DatabaseCore*> all_cores(detail::DatabaseCore& root) {
+  std::vector<detail::DatabaseCore*> out{&root};
+  for (auto& [name, core] : root.binds) out.push_back(core.get());
+  return out;
+}
+}  // namespace
+
 void Database::create_all() {
-  auto conn = core_->engine.connect();
-  engine::Transaction txn(*conn);
-  for (const auto* t : core_->metadata().sorted_tables()) {
-    if (table_exists(*conn, *core_->dialect, t->name)) continue;
-    for (const auto& stmt : core_->dialect->create_table_sql(*t)) conn->execute(stmt);
+  for (auto* core : all_cores(*core_)) {
+    auto conn = core->engine.connect();
+    engine::Transaction txn(*conn);
+    for (const auto* t : core->metadata().sorted_tables()) {
+      if (table_exists(*conn, *core->dialect, t->name)) continue;
+      for (const auto& stmt : core->dialect->create_table_sql(*t)) conn->execute(stmt);
+    }
+    txn.commit();
   }
-  txn.commit();
 }
 
 void Database::drop_all() {
-  auto conn = core_->engine.connect();
-  engine::Transaction txn(*conn);
-  auto tables = core_->metadata().sorted_tables();
-  for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
-    if (!table_exists(*conn, *core_->dialect, (*it)->name)) continue;
-    for (const auto& stmt : core_->dialect->drop_table_sql(**it)) conn->execute(stmt);
+  for (auto* core : all_cores(*core_)) {
+    auto conn = core->engine.connect();
+    engine::Transaction txn(*conn);
+    auto tables = core->metadata().sorted_tables();
+    for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
+      if (!table_exists(*conn, *core->dialect, (*it)->name)) continue;
+      for (const auto& stmt : core->dialect->drop_table_sql(**it)) conn->execute(stmt);
+    }
+    txn.commit();
   }
-  txn.commit();
 }
 
 Session& Database::session() {
@@ -240,17 +293,23 @@ void Database::remove_session() { session_.reset(); }
 
 Session Database::new_session() { return Session(*this); }
 
-engine::Engine& Database::engine() { return core_->engine; }
-const dialect::Dialect& Database::dialect() const { return *core_->dialect; }
-const schema::MetaData& Database::metadata() const { return core_->metadata(); }
+engine::Engine& Database::engine(std::string_view bind) { return core_->for_bind(bind).engine; }
+const dialect::Dialect& Database::dialect(std::string_view bind) const {
+  return *core_->for_bind(bind).dialect;
+}
+const schema::MetaData& Database::metadata(std::string_view bind) const {
+  return core_->for_bind(bind).metadata();
+}
 
 void Database::set_echo(bool on) {
-  if (on)
-    core_->engine.set_echo([](std::string_view line) {
-      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-    });
-  else
-    core_->engine.set_echo(nullptr);
+  for (auto* core : all_cores(*core_)) {
+    if (on)
+      core->engine.set_echo([](std::string_view line) {
+        std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+      });
+    else
+      core->engine.set_echo(nullptr);
+  }
 }
 
 std::string env(const char* name, std::string_view fallback) {

@@ -53,13 +53,27 @@ struct MapperSql {
 // key = ? AND key2 = ? for the mapper's primary key, with placeholders.
 sql::ExprPtr key_condition(const Mapper& m);
 
+// One database of the app: the default one, or a named bind (DatabaseOptions::binds). The
+// default core owns the binds' cores; a mapper whose Model<T>::bind names one is registered,
+// compiled and ordered there (ensure_registered, rank_of and sql_for route by the mapper).
 struct DatabaseCore {
   DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d, engine::EngineOptions eo,
-               schema::NamingConvention naming);
+               schema::NamingConvention naming, std::string bind_name = {});
 
   engine::Url url;
   std::shared_ptr<dialect::Dialect> dialect;
   engine::Engine engine;
+  const std::string bind_name;  // empty for the default database
+  // The named binds, by name (only the default core has any).
+  std::map<std::string, std::unique_ptr<DatabaseCore>, std::less<>> binds;
+  DatabaseCore* parent = nullptr;  // for a bind's core: the default core
+
+  // The core of the bind named `name` (empty: the default). ArgumentError for an unknown name.
+  DatabaseCore& for_bind(std::string_view name);
+  // The core where m's table lives.
+  DatabaseCore& core_for(const Mapper& m) {
+    return m.bind == bind_name ? *this : for_bind(m.bind);
+  }
 
   // Registers m (and its table) unless already there; safe from several threads.
   void ensure_registered(const Mapper& m);

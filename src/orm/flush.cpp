@@ -56,13 +56,7 @@ void Flush::run() {
   } catch (const Error& e) {
     // The database goes back to where the transaction began; objects keep their in-memory
     // state until the user calls rollback(), which restores them.
-    if (s.txn_) {
-      try {
-        s.txn_->rollback();
-      } catch (const Error&) {
-      }
-      s.end_transaction();
-    }
+    s.roll_back_transactions();
     s.failed_flush_ = e.what();
     throw;
   }
@@ -177,8 +171,9 @@ std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
     for (const auto& c : st.mapper->columns)
       row.values.emplace_back(c->column.name,
                               deleting ? c->from_snapshot(values[c->index]) : values[c->index]);
-    throw session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
-                                                        session_.db_.metadata());
+    const Mapper& m = *st.mapper;
+    throw session_.dialect_for(m).explain_integrity_error(e, row, session_.connection(m),
+                                                          session_.db_.core_for(m).metadata());
   }
 }
 
@@ -201,7 +196,7 @@ Flush::InsertShape Flush::insert_shape(InstanceState& st) {
       shape.any_server_default = true;
     }
   }
-  const dialect::Dialect& d = *session_.db_.dialect;
+  const dialect::Dialect& d = session_.dialect_for(m);
   // The generated key comes back with RETURNING where the dialect has no last-insert-id.
   shape.key_returned = shape.generated && d.generated_keys_by_returning();
   if (shape.key_returned) shape.returning[m.autoincrement->index] = true;
@@ -216,7 +211,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
   if (shape.generated) {
-    if (!shape.key_returned) m.autoincrement->set(obj, Value{session_.connection().last_insert_id()});
+    if (!shape.key_returned) m.autoincrement->set(obj, Value{session_.connection(m).last_insert_id()});
     st.key_assigned_by_db = true;
   }
   std::size_t r = 0;
@@ -238,7 +233,7 @@ void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
   const std::string& text =
       !shape.any_server_default ? (shape.generated ? sq.insert_generated : sq.insert_all)
                                 : sq.insert_for(shape.included, shape.returning);
-  auto stmt = session_.connection().prepare_cached(text);
+  auto stmt = session_.connection(m).prepare_cached(text);
   int p = 0;
   for (const auto& c : m.columns)
     if (shape.included[c->index]) c->bind(obj, *stmt, p++);
@@ -266,7 +261,7 @@ void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
   const Mapper& m = *states.front()->mapper;
   // One statement per row (cached) where that costs no round trip (SQLite), or where a row
   // may refer to another of the same flush (its key is needed first).
-  if (!session_.db_.dialect->batches_inserts() || states.size() == 1 || refers_to_itself(m)) {
+  if (!session_.dialect_for(m).batches_inserts() || states.size() == 1 || refers_to_itself(m)) {
     for (auto* st : states) {
       sync_foreign_keys(*st);
       emit_insert(*st, insert_shape(*st));
@@ -301,8 +296,8 @@ IntegrityError Flush::explained_batch_error(const IntegrityError& e, const Mappe
   dialect::RowContext row;
   row.table = m.table_name();
   row.operation = op;
-  return session_.db_.dialect->explain_integrity_error(e, row, session_.connection(),
-                                                       session_.db_.metadata());
+  return session_.dialect_for(m).explain_integrity_error(e, row, session_.connection(m),
+                                                         session_.db_.core_for(m).metadata());
 }
 
 void Flush::emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape) {
@@ -322,8 +317,8 @@ void Flush::emit_insert_batch(std::span<InstanceState* const> states, const Inse
     for (std::size_t k = 0; k < ins.columns.size(); ++k) row.push_back(sql::placeholder());
     ins.rows.push_back(std::move(row));
   }
-  const auto compiled = sql::compile(ins, *session_.db_.dialect);
-  auto stmt = session_.connection().prepare_cached(compiled.sql);
+  const auto compiled = sql::compile(ins, session_.dialect_for(m));
+  auto stmt = session_.connection(m).prepare_cached(compiled.sql);
   int p = 0;
   for (auto* st : states)
     for (const auto& c : m.columns)
@@ -384,7 +379,7 @@ void Flush::emit_updates(const std::vector<InstanceState*>& states) {
     sync_foreign_keys(*st);
     shapes.push_back(update_shape(*st));
   }
-  if (!session_.db_.dialect->batches_updates() || states.size() == 1) {
+  if (!session_.dialect_for(*states.front()->mapper).batches_updates() || states.size() == 1) {
     for (std::size_t i = 0; i < states.size(); ++i) emit_update(*states[i], shapes[i]);
     return;
   }
@@ -411,7 +406,7 @@ void Flush::emit_updates(const std::vector<InstanceState*>& states) {
 void Flush::emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape) {
   const Mapper& m = *states.front()->mapper;
   const auto& sq = session_.db_.sql_for(m);
-  auto stmt = session_.connection().prepare_cached(sq.update_rows_for(shape.changed));
+  auto stmt = session_.connection(m).prepare_cached(sq.update_rows_for(shape.changed));
   // One array per changed column, then one per key column, each holding a value per row.
   std::vector<Value> values;
   values.reserve(states.size());
@@ -445,7 +440,7 @@ void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
   const auto& sq = session_.db_.sql_for(m);
-  auto stmt = session_.connection().prepare_cached(sq.update_for(shape.changed));
+  auto stmt = session_.connection(m).prepare_cached(sq.update_for(shape.changed));
   int p = 0;
   for (const auto& c : m.columns)
     if (shape.changed[c->index]) c->bind(obj, *stmt, p++);
@@ -474,7 +469,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
 void Flush::emit_delete(InstanceState& st) {
   const Mapper& m = *st.mapper;
   const auto& sq = session_.db_.sql_for(m);
-  auto stmt = session_.connection().prepare_cached(sq.delete_by_key);
+  auto stmt = session_.connection(m).prepare_cached(sq.delete_by_key);
   int p = 0;
   for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
   auto rows = execute(*stmt, st, dialect::RowContext::Operation::delete_, nullptr);

@@ -125,7 +125,7 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   if (rows_to_add_or_remove_) do_autoflush();
   else check_usable();
   if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
-  auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
+  auto stmt = connection(m).prepare_cached(db_.sql_for(m).get_by_key);
   stmt->bind(0, key);
   if (!stmt->step()) {
     stmt = {};
@@ -154,8 +154,8 @@ std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const Query
 void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out) {
   do_autoflush();
   m.configure();
-  auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
-  auto stmt = connection().prepare_cached(compiled.sql);
+  auto compiled = sql::compile(Loader::select_for(*this, m, q), dialect_for(m));
+  auto stmt = connection(m).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
   while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt));
 }
@@ -193,7 +193,7 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
     s.joins = q.joins;
     s.where = q.where;
   }
-  return scalar(connection(), sql::compile(s, *db_.dialect));
+  return scalar(connection(m), sql::compile(s, dialect_for(m)));
 }
 
 bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
@@ -210,7 +210,7 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   inner->offset = q.offset;
   sql::Select s;
   s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
-  return scalar(connection(), sql::compile(s, *db_.dialect)) != 0;
+  return scalar(connection(m), sql::compile(s, dialect_for(m))) != 0;
 }
 
 struct Cursor::Impl {
@@ -242,9 +242,9 @@ bool Cursor::next(void* obj) {
 Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
   do_autoflush();
   m.configure();
-  auto compiled = sql::compile(Loader::select_for(*this, m, q), *db_.dialect);
+  auto compiled = sql::compile(Loader::select_for(*this, m, q), dialect_for(m));
   Cursor c;
-  auto stmt = connection().prepare_cached(compiled.sql);
+  auto stmt = connection(m).prepare_cached(compiled.sql);
   c.impl_ = std::make_unique<Cursor::Impl>();
   c.impl_->session = this;
   ++open_cursors_;
@@ -323,7 +323,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   u.where = q.where;
   std::vector<Value> keys;
   const bool sync = identity_.holds(&m);
-  auto rows = run_bulk(connection(), *db_.dialect, m, std::move(u), sync ? &keys : nullptr);
+  auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(u), sync ? &keys : nullptr);
   for (const auto& key : keys) {
     auto* found = identity_.find(&m, key);
     if (!found) continue;
@@ -348,7 +348,7 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   d.where = q.where;
   std::vector<Value> keys;
   const bool sync = identity_.holds(&m);
-  auto rows = run_bulk(connection(), *db_.dialect, m, std::move(d), sync ? &keys : nullptr);
+  auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(d), sync ? &keys : nullptr);
   for (const auto& key : keys) {
     auto* found = identity_.find(&m, key);
     if (!found) continue;
@@ -360,9 +360,10 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   return rows;
 }
 
-Result SessionCore::execute(std::string_view text, const std::vector<Value>& params) {
+Result SessionCore::execute(std::string_view text, const std::vector<Value>& params,
+                            std::string_view bind) {
   do_autoflush();
-  auto stmt = connection().prepare_cached(text);
+  auto stmt = connection(db_.for_bind(bind)).prepare_cached(text);
   stmt->bind_all(params);
   Result r;
   for (int i = 0; i < stmt->column_count(); ++i) r.columns.emplace_back(stmt->column_name(i));
@@ -400,7 +401,7 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   Value v = referenced_column(*rel.fk, *owner.mapper).get(owner.obj.get());
   do_autoflush();
   // The statement is compiled once per relationship (MapperSql::select_by), not per load.
-  auto stmt = connection().prepare_cached(db_.sql_for(target).select_by(*rel.fk));
+  auto stmt = connection(target).prepare_cached(db_.sql_for(target).select_by(*rel.fk));
   stmt->bind(0, v);
   std::vector<std::shared_ptr<void>> items;
   while (stmt->step()) items.push_back(Loader::load_row(*this, target, *stmt));
@@ -416,7 +417,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   auto* st = state_of(obj);
   if (!st || st->status != ObjectStatus::persistent)
     throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
-  auto stmt = connection().prepare_cached(db_.sql_for(m).get_by_key);
+  auto stmt = connection(m).prepare_cached(db_.sql_for(m).get_by_key);
   int p = 0;
   for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
   if (!stmt->step())

@@ -29,13 +29,57 @@ engine::Connection& SessionCore::connection() {
   return *conn_;
 }
 
+engine::Connection& SessionCore::connection(const Mapper& m) {
+  return m.bind.empty() ? connection() : connection(db_.core_for(m));
+}
+
+engine::Connection& SessionCore::connection(DatabaseCore& core) {
+  if (&core == &db_) return connection();
+  auto it = std::find_if(bind_connections_.begin(), bind_connections_.end(),
+                         [&](const BindConnection& b) { return b.core == &core; });
+  if (it == bind_connections_.end()) {
+    bind_connections_.push_back({&core, {}, {}});
+    it = std::prev(bind_connections_.end());
+  }
+  if (!it->conn) it->conn = core.engine.connect();
+  if (!it->txn) it->txn = std::make_unique<engine::Transaction>(*it->conn);
+  return *it->conn;
+}
+
+const dialect::Dialect& SessionCore::dialect_for(const Mapper& m) const {
+  return m.bind.empty() ? *db_.dialect : *db_.core_for(m).dialect;
+}
+
 void SessionCore::end_transaction() {
   txn_.reset();
-  if (open_cursors_ == 0) conn_.release();
+  for (auto& b : bind_connections_) b.txn.reset();
+  if (open_cursors_ == 0) {
+    conn_.release();
+    bind_connections_.clear();
+  }
+}
+
+void SessionCore::roll_back_transactions() {
+  auto roll_back = [](std::unique_ptr<engine::Transaction>& txn) {
+    if (!txn) return;
+    try {
+      txn->rollback();
+    } catch (const Error&) {
+      // A broken connection has lost the transaction anyway; the pool discards it.
+    }
+  };
+  roll_back(txn_);
+  for (auto& b : bind_connections_) roll_back(b.txn);
+  end_transaction();
 }
 
 void SessionCore::cursor_closed() {
-  if (--open_cursors_ == 0 && !txn_) conn_.release();
+  if (--open_cursors_ == 0 && !txn_ &&
+      std::none_of(bind_connections_.begin(), bind_connections_.end(),
+                   [](const BindConnection& b) { return b.txn != nullptr; })) {
+    conn_.release();
+    bind_connections_.clear();
+  }
 }
 
 void SessionCore::check_usable() const {
@@ -182,10 +226,12 @@ bool SessionCore::is_modified(const void* obj) const {
 void SessionCore::commit() {
   check_usable();
   flush();
-  if (txn_) {
-    txn_->commit();
-    end_transaction();
-  }
+  // One transaction per database, committed in turn (the default first): when a later COMMIT
+  // fails, the earlier ones stand, as with SQLAlchemy's binds without two-phase commit.
+  if (txn_) txn_->commit();
+  for (auto& b : bind_connections_)
+    if (b.txn) b.txn->commit();
+  end_transaction();
   std::vector<InstanceState*> gone;
   for (auto& [obj, s] : states_) {
     s->inserted_in_txn = false;
@@ -197,14 +243,7 @@ void SessionCore::commit() {
 }
 
 void SessionCore::rollback() {
-  if (txn_) {
-    try {
-      txn_->rollback();
-    } catch (const Error&) {
-      // A broken connection has lost the transaction anyway; the pool discards it.
-    }
-    end_transaction();
-  }
+  roll_back_transactions();
   failed_flush_.clear();
   relation_changed_.clear();
   rows_to_add_or_remove_ = false;

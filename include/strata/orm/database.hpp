@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/engine.hpp"
@@ -24,6 +25,10 @@ struct DatabaseOptions {
   bool echo = false;                 // print every statement with its parameters and timing
   engine::EngineOptions engine{};    // pool size and timeout, busy timeout, foreign keys
   schema::NamingConvention naming{};  // names of constraints and indexes
+  // Named databases besides the default one, name -> URL (Flask-SQLAlchemy's binds). A model
+  // lives in one when its Model<T> says `static constexpr auto bind = "name";`; the session
+  // sends each statement to its model's database. Engine options and naming apply to each.
+  std::map<std::string, std::string> binds{};
 };
 
 namespace detail {
@@ -45,12 +50,14 @@ class Database {
     return *this;
   }
   Database& register_mapper(const Mapper& m);
-  // A table without a model (an association table, say).
-  const schema::Table& add_table(schema::Table t);
+  // A table without a model (an association table, say), in the default database or the
+  // named bind.
+  const schema::Table& add_table(schema::Table t, std::string_view bind = {});
 
-  // CREATE TABLE (and indexes) for every table not yet in the database, parents first.
+  // CREATE TABLE (and indexes) for every table not yet in its database, parents first; in
+  // every database (the default and each bind).
   void create_all();
-  // DROP TABLE for every table in metadata() that exists, children first.
+  // DROP TABLE for every table of metadata() that exists, children first; in every database.
   void drop_all();
 
   // The app's default session, created on first use (Flask-SQLAlchemy's db.session).
@@ -60,11 +67,15 @@ class Database {
   // A session of its own, for another thread or task.
   Session new_session();
 
-  engine::Engine& engine();
-  const dialect::Dialect& dialect() const;
-  const schema::MetaData& metadata() const;
-  // The renamed_from("old") hints of the registered models: "table.old" -> "new".
-  std::map<std::string, std::string> rename_hints() const;
+  // The names of the binds (DatabaseOptions::binds), sorted; empty for one database.
+  std::vector<std::string> binds() const;
+  // The default database's engine, dialect and tables, or those of the bind named `bind`
+  // (ArgumentError for an unknown name).
+  engine::Engine& engine(std::string_view bind = {});
+  const dialect::Dialect& dialect(std::string_view bind = {}) const;
+  const schema::MetaData& metadata(std::string_view bind = {}) const;
+  // The renamed_from("old") hints of the models registered in that database: "table.old" -> "new".
+  std::map<std::string, std::string> rename_hints(std::string_view bind = {}) const;
   void set_echo(bool on);
 
   detail::DatabaseCore& core() noexcept { return *core_; }

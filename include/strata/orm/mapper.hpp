@@ -111,6 +111,7 @@ class Mapper {
   Mapper& operator=(const Mapper&) = delete;
 
   std::string class_name;  // for messages; the table name unless the model says otherwise
+  std::string bind;        // the named database it lives in (Model<T>::bind); empty: the default
   std::vector<std::unique_ptr<ColumnInfo>> columns;
   std::vector<std::unique_ptr<RelationshipInfo>> relationships;
   std::vector<const ColumnInfo*> primary_key;

@@ -574,6 +574,8 @@ class TypedMapper final : public Mapper {
                   "strata: Model<T>::columns() must return mapping(...) of T's own members");
     if constexpr (requires { Model<T>::name; }) class_name = std::string(Model<T>::name);
     else class_name = table_name();
+    // Model<T>::bind = "users": the model lives in that named database (DatabaseOptions::binds).
+    if constexpr (requires { Model<T>::bind; }) bind = std::string(std::string_view(Model<T>::bind));
     columns = std::move(m.columns);
     relationships = std::move(m.relationships);
     table_args = std::move(m.table_args);

@@ -114,9 +114,11 @@ class Session {
     return core_->is_modified(obj.get());
   }
 
-  // Raw SQL with bound parameters (write ? or the dialect's placeholder). Autoflushes first.
-  Result execute(std::string_view sql, const std::vector<Value>& params = {}) {
-    return core_->execute(sql, params);
+  // Raw SQL with bound parameters (write ? or the dialect's placeholder), in the session's
+  // transaction on the default database or on the bind named `bind`. Autoflushes first.
+  Result execute(std::string_view sql, const std::vector<Value>& params = {},
+                 std::string_view bind = {}) {
+    return core_->execute(sql, params, bind);
   }
 
   void set_autoflush(bool on) { core_->autoflush = on; }

@@ -21,6 +21,10 @@
 
 namespace strata {
 
+namespace dialect {
+class Dialect;
+}
+
 class Row;
 struct Result;
 
@@ -156,7 +160,8 @@ class SessionCore {
   std::int64_t bulk_update(const Mapper& m, const QuerySpec& q,
                            const std::vector<std::pair<std::size_t, Value>>& assignments);
   std::int64_t bulk_delete(const Mapper& m, const QuerySpec& q);
-  Result execute(std::string_view sql, const std::vector<Value>& params);
+  // Raw SQL on the default database, or on the bind named `bind`.
+  Result execute(std::string_view sql, const std::vector<Value>& params, std::string_view bind = {});
 
   // Lazy loading, called through relationship fields.
   std::shared_ptr<void> load_target(InstanceState& owner, const RelationshipInfo& rel);
@@ -170,24 +175,40 @@ class SessionCore {
 
   DatabaseCore& database() noexcept { return db_; }
 
+  // The connection (in the session's transaction) for statements about m's table: the
+  // default database's, or that of the bind m lives in (Model<T>::bind).
+  engine::Connection& connection(const Mapper& m);
+  // The dialect of the database m lives in.
+  const dialect::Dialect& dialect_for(const Mapper& m) const;
+
  private:
   friend class Flush;
   friend class Loader;
   friend class Cursor;
 
-  engine::Connection& connection();  // borrows one and BEGINs on first use
+  engine::Connection& connection();  // the default database's: borrows one, BEGINs on first use
+  engine::Connection& connection(DatabaseCore& core);  // the same for one database of the app
   void check_usable() const;
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
-  void end_transaction();  // after COMMIT or ROLLBACK: give the connection back
+  void end_transaction();  // after COMMIT or ROLLBACK: give the connections back
+  void roll_back_transactions();  // ROLLBACK on every database the session has used
   void cursor_closed();    // a stream ended: give the connection back if nothing holds it
 
   DatabaseCore& db_;
   engine::PooledConnection conn_;
   std::unique_ptr<engine::Transaction> txn_;
+  // The session's connections to other databases (binds), each in a transaction of its own
+  // from first use to commit or rollback, as conn_ and txn_ are for the default one.
+  struct BindConnection {
+    DatabaseCore* core = nullptr;
+    engine::PooledConnection conn;
+    std::unique_ptr<engine::Transaction> txn;
+  };
+  std::vector<BindConnection> bind_connections_;
   // Every object in the session, by address.
   std::unordered_map<const void*, std::unique_ptr<InstanceState>> states_;
   // The identity map: one object per primary key.
