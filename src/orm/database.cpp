@@ -27,6 +27,19 @@ DatabaseCore& DatabaseCore::for_bind(std::string_view name) {
                       "' is configured (DatabaseOptions::binds); this database has " + known);
 }
 
+DatabaseCore& DatabaseCore::core_for_table(std::string_view name) {
+  if (binds.empty()) return *this;
+  {
+    std::lock_guard lock(mutex_);
+    if (metadata_.find(name)) return *this;
+  }
+  for (auto& [n, core] : binds) {
+    std::lock_guard lock(core->mutex_);
+    if (core->metadata_.find(name)) return *core;
+  }
+  return *this;
+}
+
 void DatabaseCore::ensure_registered(const Mapper& m) {
   if (m.bind != bind_name) return for_bind(m.bind).ensure_registered(m);
   std::lock_guard lock(mutex_);

@@ -70,6 +70,8 @@ struct DatabaseCore {
 
   // The core of the bind named `name` (empty: the default). ArgumentError for an unknown name.
   DatabaseCore& for_bind(std::string_view name);
+  // The core whose metadata holds the table `name` (the default when none does).
+  DatabaseCore& core_for_table(std::string_view name);
   // The core where m's table lives.
   DatabaseCore& core_for(const Mapper& m) {
     return m.bind == bind_name ? *this : for_bind(m.bind);

@@ -124,8 +124,10 @@ void throw_null_result(const engine::Statement& s, int i) {
 
 void SessionCore::select_rows(const sql::Select& s, RowSink sink, void* out) {
   do_autoflush();
-  auto compiled = sql::compile(s, *db_.dialect);
-  auto stmt = connection().prepare_cached(compiled.sql);
+  // The database whose tables the query reads: the one holding its FROM table.
+  DatabaseCore& core = db_.core_for_table(s.from);
+  auto compiled = sql::compile(s, *core.dialect);
+  auto stmt = connection(core).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
   while (stmt->step()) sink(out, *stmt);
 }

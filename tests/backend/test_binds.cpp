@@ -191,6 +191,7 @@ TEST_P(Binds, TheSessionSendsEachModelToItsDatabase) {
   ASSERT_NE(account, nullptr);
   EXPECT_EQ(account->name, "alice");
   EXPECT_EQ(s2.query<Account>().filter(strata::col(&Account::name) == "alice").count(), 1);
+  EXPECT_EQ(s2.select(&Account::name).all(), std::vector<std::string>{"alice"});
 
   // Updates and deletes go to the right database too.
   account->name = "alice2";
