@@ -10,6 +10,7 @@
 
 #include "strata/error.hpp"
 #include "strata/orm/expression.hpp"
+#include "strata/orm/loader_options.hpp"
 #include "strata/orm/session_core.hpp"
 
 namespace strata {
@@ -146,6 +147,19 @@ class Query {
   Query offset(std::int64_t n) const {
     Query q = *this;
     q.spec_.offset = n;
+    return q;
+  }
+
+  // How relationships of T load for this query, overriding the mapping's .lazy(...):
+  // joinedload(&User::posts), selectinload(...), lazyload(...), raiseload(...).
+  template <class... Cs>
+  Query options(const LoadOption<Cs>&... opts) const {
+    static_assert((std::is_same_v<Cs, T> && ...),
+                  "strata: options() names a relationship of another model than the query's; "
+                  "name a relationship of the queried model, e.g. joinedload(&User::posts) in "
+                  "a Query<User>");
+    Query q = *this;
+    (q.spec_.load.push_back(detail::check_load_option(mapper_of<T>(), opts.load)), ...);
     return q;
   }
 

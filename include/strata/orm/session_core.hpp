@@ -94,6 +94,8 @@ struct QuerySpec {
   std::vector<sql::OrderBy> order_by;
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> offset;
+  std::vector<RelationshipLoad> load;  // loader options, in order (the last for a
+                                       // relationship wins)
 };
 
 // A live SELECT over one mapper, yielding plain values one row at a time (no identity map).
@@ -165,12 +167,15 @@ class SessionCore {
  private:
   friend class Flush;
   friend class Loader;
+  friend class EagerLoader;
   friend class Cursor;
 
   engine::Connection& connection();  // borrows one and BEGINs on first use
   void check_usable() const;
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
+  // Whether column c of a persistent object of m differs from its snapshot.
+  bool column_changed(const Mapper& m, const ColumnInfo& c) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
