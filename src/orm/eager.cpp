@@ -20,7 +20,13 @@ namespace strata::detail {
 
 namespace {
 
+// The two questions the loaders ask of a relationship's kind (a one-to-one would hold one
+// item with its foreign key on the target; a many-to-many is a collection reached through its
+// secondary table, in related_rows and related_joins):
+// whether it holds many items,
 bool is_collection(const RelationshipInfo& rel) { return rel.kind == RelationKind::one_to_many; }
+// and whether its foreign key sits in the target's table, referring to the owner.
+bool fk_on_target(const RelationshipInfo& rel) { return rel.kind == RelationKind::one_to_many; }
 
 // Values as keys of a map (Value itself has no order: Null has none).
 struct ValueLess {
@@ -91,8 +97,7 @@ RelatedRows related_rows(const RelationshipInfo& rel, std::span<const Value> key
   out.select.from = table;
   // one-to-many: the target's foreign key holds the owner's key; many-to-one: the owner's
   // foreign key holds the target's referenced column.
-  const ColumnInfo& link =
-      is_collection(rel) ? *rel.fk : referenced_column(*rel.fk, target);
+  const ColumnInfo& link = fk_on_target(rel) ? *rel.fk : referenced_column(*rel.fk, target);
   out.link_column = static_cast<int>(link.index);
   std::vector<sql::ExprPtr> items;
   items.reserve(keys.size());
@@ -105,7 +110,7 @@ RelatedRows related_rows(const RelationshipInfo& rel, std::span<const Value> key
 }
 
 Value owner_link_value(const RelationshipInfo& rel, const void* owner) {
-  if (is_collection(rel)) return referenced_column(*rel.fk, *rel.owner).get(owner);
+  if (fk_on_target(rel)) return referenced_column(*rel.fk, *rel.owner).get(owner);
   return rel.fk->get(owner);
 }
 
@@ -116,7 +121,7 @@ std::vector<sql::Join> related_joins(const RelationshipInfo& rel, const std::str
   j.kind = sql::JoinKind::left;
   j.table = target.table_name();
   j.alias = alias;
-  if (is_collection(rel)) {
+  if (fk_on_target(rel)) {
     const ColumnInfo& ref = referenced_column(*rel.fk, *rel.owner);
     j.on = sql::binary(sql::BinaryOp::eq, sql::column(owner, ref.column.name),
                        sql::column(alias, rel.fk->column.name));
@@ -286,7 +291,7 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
                                 const std::vector<std::shared_ptr<void>>& owners) {
   const Mapper& target = rel.target();
   const ColumnInfo* by_key = nullptr;  // many-to-one to the target's primary key
-  if (!is_collection(rel) && target.primary_key.size() == 1 &&
+  if (!fk_on_target(rel) && !is_collection(rel) && target.primary_key.size() == 1 &&
       &referenced_column(*rel.fk, target) == target.primary_key.front())
     by_key = target.primary_key.front();
 
@@ -332,7 +337,7 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
 
 void EagerLoader::fill(const RelationshipInfo& rel, const std::shared_ptr<void>& owner,
                        std::vector<std::shared_ptr<void>> items) {
-  if (is_collection(rel) && rel.back)
+  if (fk_on_target(rel) && rel.back)  // each item's many-to-one back to owner
     for (const auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner, false);
   rel.set_loaded(owner.get(), std::move(items));

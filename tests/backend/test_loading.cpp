@@ -479,6 +479,25 @@ TEST_P(Library, mapping_raise_refuses_implicit_loads_but_not_loaded_relationship
   EXPECT_EQ(note->book.get(), fresh);
 }
 
+TEST_P(Library, get_of_an_object_the_session_holds_runs_no_sql) {
+  auto& s = session();
+  auto shelf = s.get<Shelf>(fiction_id);
+  clear_sql();
+  EXPECT_EQ(s.get<Shelf>(fiction_id), shelf);
+  EXPECT_TRUE(selects().empty()) << dump();
+}
+
+TEST_P(Seeded, raiseload_of_a_many_to_one_refuses_and_lazyload_lifts_it) {
+  auto& s = session();
+  auto posts = s.query<Post>().options(strata::raiseload(&Post::author)).order_by(&Post::id).all();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_THROW((void)posts[0]->author.get(), strata::InvalidRequestError);
+  auto again = s.query<Post>().options(strata::lazyload(&Post::author)).order_by(&Post::id).all();
+  EXPECT_EQ(again[0], posts[0]);
+  EXPECT_EQ(posts[0]->author->username, "ann")
+      << "lazyload() of a later query did not lift raiseload() of an unloaded relationship";
+}
+
 // ---- misuse -------------------------------------------------------------------------------
 
 TEST_P(Library, loader_option_for_a_member_not_in_the_mapping_is_an_argument_error) {
