@@ -239,6 +239,29 @@ TEST_P(Seeded, joinedload_of_a_many_to_one_loads_null_where_the_foreign_key_is_n
       << dump();
 }
 
+TEST_P(Seeded, selectinload_of_a_many_to_one_loads_null_where_the_foreign_key_is_null) {
+  auto& s = session();
+  auto bob = s.get<User>(bob_id);
+  s.add(Address{.street = "2 Side St", .user = bob});
+  s.add(Address{.street = "nowhere"});
+  s.commit();
+  s.expunge_all();
+  clear_sql();
+  auto addresses = s.query<Address>()
+                       .options(strata::selectinload(&Address::user))
+                       .order_by(&Address::id)
+                       .all();
+  ASSERT_EQ(addresses.size(), 2u);
+  ASSERT_EQ(selects().size(), 2u) << dump();
+  EXPECT_EQ(statements().back().params, std::to_string(bob_id))
+      << "the NULL foreign key went into the IN list\n" << dump();
+  clear_sql();
+  EXPECT_TRUE(addresses[1]->user.loaded());
+  EXPECT_EQ(addresses[1]->user.get(), nullptr);
+  EXPECT_EQ(addresses[0]->user->username, "bob");
+  EXPECT_TRUE(selects().empty()) << dump();
+}
+
 TEST_P(Seeded, first_one_and_paginate_load_eagerly_too) {
   auto& s = session();
   auto q = s.query<User>().options(strata::joinedload(&User::posts)).order_by(&User::id);
