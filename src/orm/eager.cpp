@@ -10,11 +10,12 @@
 #include <unordered_set>
 #include <variant>
 
-#include "database_core.hpp"
-#include "session_internal.hpp"
 #include "strata/error.hpp"
 #include "strata/orm/loader_options.hpp"
 #include "strata/sql/compiler.hpp"
+
+#include "database_core.hpp"
+#include "session_internal.hpp"
 
 namespace strata::detail {
 
@@ -35,8 +36,10 @@ struct ValueLess {
     return std::visit(
         [&b](const auto& x) -> bool {
           using X = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<X, Null>) return false;
-          else return x < std::get<X>(b);
+          if constexpr (std::is_same_v<X, Null>)
+            return false;
+          else
+            return x < std::get<X>(b);
         },
         a);
   }
@@ -93,7 +96,8 @@ RelatedRows related_rows(const RelationshipInfo& rel, std::span<const Value> key
   const Mapper& target = rel.target();
   const std::string& table = target.table_name();
   RelatedRows out;
-  for (const auto& c : target.columns) out.select.columns.push_back(sql::column(table, c->column.name));
+  for (const auto& c : target.columns)
+    out.select.columns.push_back(sql::column(table, c->column.name));
   out.select.from = table;
   // one-to-many: the target's foreign key holds the owner's key; many-to-one: the owner's
   // foreign key holds the target's referenced column.
@@ -192,7 +196,8 @@ std::vector<std::shared_ptr<void>> EagerLoader::run() {
 }
 
 std::vector<std::shared_ptr<void>> EagerLoader::load_plain() {
-  auto compiled = sql::compile(Loader::select_for(session_, mapper_, query_), *session_.db_.dialect);
+  auto compiled =
+      sql::compile(Loader::select_for(session_, mapper_, query_), *session_.db_.dialect);
   auto stmt = session_.connection().prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
   std::vector<std::shared_ptr<void>> out;
@@ -230,7 +235,8 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
   int next = static_cast<int>(m.columns.size());
   for (const auto* rel : rels) {
     const Mapper& target = rel->target();
-    std::string alias = target.table_name() + "_" + std::to_string(++aliases_of[target.table_name()]);
+    std::string alias =
+        target.table_name() + "_" + std::to_string(++aliases_of[target.table_name()]);
     for (const auto& c : target.columns) s.columns.push_back(sql::column(alias, c->column.name));
     for (auto& j : related_joins(*rel, parent, alias)) s.joins.push_back(std::move(j));
     first_column.push_back(next);
@@ -239,7 +245,8 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
   }
   if (collections) {
     // Each parent's rows together, each collection in key order (as a lazy load has it).
-    for (const auto* k : m.primary_key) s.order_by.push_back({sql::column(parent, k->column.name), false});
+    for (const auto* k : m.primary_key)
+      s.order_by.push_back({sql::column(parent, k->column.name), false});
     for (std::size_t i = 0; i < rels.size(); ++i)
       if (is_collection(*rels[i]))
         for (const auto* k : rels[i]->target().primary_key)
@@ -265,7 +272,8 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
     auto [it, fresh] = position.try_emplace(obj.get(), parents.size());
     if (fresh) {
       for (const auto* rel : rels)
-        found.push_back({.wanted = !SessionAccess::loaded(rel->field(obj.get())), .items = {}, .seen = {}});
+        found.push_back(
+            {.wanted = !SessionAccess::loaded(rel->field(obj.get())), .items = {}, .seen = {}});
       parents.push_back(std::move(obj));
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -318,7 +326,8 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
 
   std::map<Value, std::vector<std::shared_ptr<void>>, ValueLess> related;
   for (std::size_t from = 0; from < keys.size(); from += selectin_chunk) {
-    auto chunk = std::span<const Value>(keys).subspan(from, std::min(selectin_chunk, keys.size() - from));
+    auto chunk =
+        std::span<const Value>(keys).subspan(from, std::min(selectin_chunk, keys.size() - from));
     auto rows = related_rows(rel, chunk);
     auto compiled = sql::compile(rows.select, *session_.db_.dialect);
     auto stmt = session_.connection().prepare_cached(compiled.sql);

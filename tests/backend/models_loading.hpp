@@ -52,14 +52,13 @@ struct strata::Model<Book> {
   static constexpr auto table = "book";
   static constexpr auto name = "Book";
   static auto columns() {
-    return mapping(column("id", &Book::id).primary_key(), column("title", &Book::title).length(80),
-                   column("shelf_id", &Book::shelf_id).references(&Shelf::id),
-                   belongs_to("shelf", &Book::shelf, &Book::shelf_id)
-                       .back_populates(&Shelf::books)
-                       .lazy(strata::Loading::joined),
-                   has_many("notes", &Book::notes)
-                       .back_populates(&Note::book)
-                       .lazy(strata::Loading::raise));
+    return mapping(
+        column("id", &Book::id).primary_key(), column("title", &Book::title).length(80),
+        column("shelf_id", &Book::shelf_id).references(&Shelf::id),
+        belongs_to("shelf", &Book::shelf, &Book::shelf_id)
+            .back_populates(&Shelf::books)
+            .lazy(strata::Loading::joined),
+        has_many("notes", &Book::notes).back_populates(&Note::book).lazy(strata::Loading::raise));
   }
 };
 

@@ -69,9 +69,9 @@ class Seeded : public LoadingTest {
     clear_sql();
   }
   std::string user_columns(std::string_view t) const {
-    return spelled(std::string("{") + std::string(t) + "}.id, {" + std::string(t) + "}.username, {" +
-                   std::string(t) + "}.email, {" + std::string(t) + "}.bio, {" + std::string(t) +
-                   "}.role, {" + std::string(t) + "}.active");
+    return spelled(std::string("{") + std::string(t) + "}.id, {" + std::string(t) +
+                   "}.username, {" + std::string(t) + "}.email, {" + std::string(t) + "}.bio, {" +
+                   std::string(t) + "}.role, {" + std::string(t) + "}.active");
   }
   std::string post_columns(std::string_view t) const {
     return spelled(std::string("{") + std::string(t) + "}.id, {" + std::string(t) + "}.title, {" +
@@ -152,9 +152,10 @@ TEST_P(HundredUsers, raiseload_catches_the_n_plus_one) {
 
 TEST_P(Seeded, joinedload_is_one_left_outer_join_with_each_parents_rows_together) {
   auto users = session().query<User>().options(strata::joinedload(&User::posts)).all();
-  EXPECT_EQ(selects(), (Sql{"SELECT " + user_columns("user") + ", " + post_columns("post_1") +
-                        spelled(" FROM {user} LEFT OUTER JOIN {post} AS {post_1} ON "
-                                "{user}.id = {post_1}.user_id ORDER BY {user}.id, {post_1}.id")}))
+  EXPECT_EQ(selects(),
+            (Sql{"SELECT " + user_columns("user") + ", " + post_columns("post_1") +
+                 spelled(" FROM {user} LEFT OUTER JOIN {post} AS {post_1} ON "
+                         "{user}.id = {post_1}.user_id ORDER BY {user}.id, {post_1}.id")}))
       << dump();
   ASSERT_EQ(users.size(), 2u);
   EXPECT_EQ(titles(users[0]->posts), (std::vector<std::string>{"one", "two"}));
@@ -189,19 +190,20 @@ TEST_P(Seeded, joinedload_with_limit_and_offset_counts_parents_not_joined_rows) 
   const std::string head = "SELECT " + user_columns("anon_1") + ", " + post_columns("post_1") +
                            " FROM (SELECT " + user_columns("user") +
                            spelled(" FROM {user} ORDER BY {user}.username DESC LIMIT ");
-  const std::string tail =
-      spelled(") AS {anon_1} LEFT OUTER JOIN {post} AS {post_1} ON {anon_1}.id = "
-              "{post_1}.user_id ORDER BY {anon_1}.username DESC, {anon_1}.id, {post_1}.id");
+  const std::string tail = spelled(
+      ") AS {anon_1} LEFT OUTER JOIN {post} AS {post_1} ON {anon_1}.id = "
+      "{post_1}.user_id ORDER BY {anon_1}.username DESC, {anon_1}.id, {post_1}.id");
   EXPECT_TRUE(run.starts_with(head) && run.ends_with(tail))
-      << "the parents' query is not wrapped in a subquery the joins hang off:\n  "
-      << run << "\nexpected:\n  " << head << "... " << tail;
+      << "the parents' query is not wrapped in a subquery the joins hang off:\n  " << run
+      << "\nexpected:\n  " << head << "... " << tail;
 }
 
 TEST_P(Seeded, joinedload_returns_each_parent_once_in_the_query_order) {
   auto& s = session();
   for (auto name : {"dan", "eve", "fay"}) {
     auto u = s.add(User{.username = name, .email = std::string(name) + "@x"});
-    for (int i = 0; i < 3; ++i) s.add(Post{.title = std::string(name) + std::to_string(i), .author = u});
+    for (int i = 0; i < 3; ++i)
+      s.add(Post{.title = std::string(name) + std::to_string(i), .author = u});
   }
   s.commit();
   s.expunge_all();
@@ -223,10 +225,8 @@ TEST_P(Seeded, joinedload_of_a_many_to_one_loads_null_where_the_foreign_key_is_n
   s.commit();
   s.expunge_all();
   clear_sql();
-  auto addresses = s.query<Address>()
-                       .options(strata::joinedload(&Address::user))
-                       .order_by(&Address::id)
-                       .all();
+  auto addresses =
+      s.query<Address>().options(strata::joinedload(&Address::user)).order_by(&Address::id).all();
   ASSERT_EQ(addresses.size(), 2u);
   EXPECT_TRUE(addresses[1]->user.loaded()) << "a null many-to-one was left unloaded";
   EXPECT_EQ(addresses[1]->user.get(), nullptr);
@@ -234,7 +234,7 @@ TEST_P(Seeded, joinedload_of_a_many_to_one_loads_null_where_the_foreign_key_is_n
   EXPECT_EQ(addresses[0]->user->username, "ann");
   EXPECT_EQ(selects().size(), 1u) << dump();
   EXPECT_NE(selects().front().find(spelled("LEFT OUTER JOIN {user} AS {user_1} ON {user_1}.id = "
-                                       "{address}.user_id")),
+                                           "{address}.user_id")),
             std::string::npos)
       << dump();
 }
@@ -247,14 +247,13 @@ TEST_P(Seeded, selectinload_of_a_many_to_one_loads_null_where_the_foreign_key_is
   s.commit();
   s.expunge_all();
   clear_sql();
-  auto addresses = s.query<Address>()
-                       .options(strata::selectinload(&Address::user))
-                       .order_by(&Address::id)
-                       .all();
+  auto addresses =
+      s.query<Address>().options(strata::selectinload(&Address::user)).order_by(&Address::id).all();
   ASSERT_EQ(addresses.size(), 2u);
   ASSERT_EQ(selects().size(), 2u) << dump();
   EXPECT_EQ(statements().back().params, std::to_string(bob_id))
-      << "the NULL foreign key went into the IN list\n" << dump();
+      << "the NULL foreign key went into the IN list\n"
+      << dump();
   clear_sql();
   EXPECT_TRUE(addresses[1]->user.loaded());
   EXPECT_EQ(addresses[1]->user.get(), nullptr);
@@ -278,7 +277,10 @@ TEST_P(Seeded, first_one_and_paginate_load_eagerly_too) {
   s.expunge_all();
   clear_sql();
 
-  auto page = s.query<User>().options(strata::selectinload(&User::posts)).order_by(&User::id).paginate(1, 1);
+  auto page = s.query<User>()
+                  .options(strata::selectinload(&User::posts))
+                  .order_by(&User::id)
+                  .paginate(1, 1);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0]->posts.size(), 2u);
   EXPECT_EQ(selects().size(), 3u) << "count, the page, its posts\n" << dump();
@@ -287,7 +289,8 @@ TEST_P(Seeded, first_one_and_paginate_load_eagerly_too) {
 // ---- selectin -----------------------------------------------------------------------------
 
 TEST_P(Seeded, selectinload_is_one_in_query_and_marks_empty_collections_loaded) {
-  auto users = session().query<User>().options(strata::selectinload(&User::posts)).order_by(&User::id).all();
+  auto users =
+      session().query<User>().options(strata::selectinload(&User::posts)).order_by(&User::id).all();
   ASSERT_EQ(users.size(), 2u);
   EXPECT_EQ(selects(),
             (Sql{"SELECT " + user_columns("user") + spelled(" FROM {user} ORDER BY {user}.id"),
@@ -306,19 +309,22 @@ TEST_P(LoadingTest, selectinload_sends_500_keys_a_statement) {
   auto& s = session();
   std::vector<std::shared_ptr<User>> made;
   for (int i = 0; i < 1001; ++i)
-    made.push_back(s.add(User{.username = "n" + std::to_string(i), .email = std::to_string(i) + "@x"}));
+    made.push_back(
+        s.add(User{.username = "n" + std::to_string(i), .email = std::to_string(i) + "@x"}));
   s.add(Post{.title = "first", .author = made.front()});
   s.add(Post{.title = "last", .author = made.back()});
   s.commit();
   s.expunge_all();
   clear_sql();
 
-  auto users = s.query<User>().options(strata::selectinload(&User::posts)).order_by(&User::id).all();
+  auto users =
+      s.query<User>().options(strata::selectinload(&User::posts)).order_by(&User::id).all();
   ASSERT_EQ(users.size(), 1001u);
   auto run = selects();
   ASSERT_EQ(run.size(), 4u) << "expected the users, then 500 + 500 + 1 keys";
   std::vector<long> keys;
-  for (std::size_t i = 1; i < run.size(); ++i) keys.push_back(std::count(run[i].begin(), run[i].end(), '?'));
+  for (std::size_t i = 1; i < run.size(); ++i)
+    keys.push_back(std::count(run[i].begin(), run[i].end(), '?'));
   EXPECT_EQ(keys, (std::vector<long>{500, 500, 1}));
   clear_sql();
   EXPECT_EQ(titles(users.front()->posts), (std::vector<std::string>{"first"}));
@@ -339,11 +345,13 @@ TEST_P(Seeded, selectinload_of_authors_skips_those_the_session_holds) {
   auto ann = s.get<User>(ann_id);
   clear_sql();
 
-  auto posts = s.query<Post>().options(strata::selectinload(&Post::author)).order_by(&Post::id).all();
+  auto posts =
+      s.query<Post>().options(strata::selectinload(&Post::author)).order_by(&Post::id).all();
   ASSERT_EQ(posts.size(), 3u);
   ASSERT_EQ(selects().size(), 2u) << dump();
   EXPECT_EQ(statements().back().params, std::to_string(carl_id))
-      << "the IN list asked for an author the identity map holds\n" << dump();
+      << "the IN list asked for an author the identity map holds\n"
+      << dump();
   EXPECT_EQ(posts[0]->author.get(), ann);
   EXPECT_EQ(posts[2]->author->username, "carl");
 }
@@ -355,10 +363,11 @@ TEST_P(Seeded, joined_and_selectin_in_one_query) {
   s.commit();
   s.expunge_all();
   clear_sql();
-  auto users = s.query<User>()
-                   .options(strata::joinedload(&User::posts), strata::selectinload(&User::addresses))
-                   .order_by(&User::id)
-                   .all();
+  auto users =
+      s.query<User>()
+          .options(strata::joinedload(&User::posts), strata::selectinload(&User::addresses))
+          .order_by(&User::id)
+          .all();
   ASSERT_EQ(users.size(), 2u);
   EXPECT_EQ(users[0]->posts.size(), 2u);
   EXPECT_EQ(users[0]->addresses.size(), 1u);
@@ -443,7 +452,7 @@ TEST_P(Library, mapping_joined_loads_a_many_to_one_in_the_same_statement) {
   ASSERT_EQ(books.size(), 3u);
   ASSERT_EQ(selects().size(), 1u) << dump();
   EXPECT_NE(selects().front().find(spelled("LEFT OUTER JOIN {shelf} AS {shelf_1} ON {shelf_1}.id = "
-                                       "{book}.shelf_id")),
+                                           "{book}.shelf_id")),
             std::string::npos)
       << dump();
   EXPECT_EQ(books[0]->shelf->name, "fiction");
@@ -470,7 +479,8 @@ TEST_P(Library, lazyload_overrides_the_mapping) {
                    .options(strata::lazyload(&Book::shelf), strata::lazyload(&Book::notes))
                    .order_by(&Book::id)
                    .all();
-  EXPECT_EQ(selects().front().find("JOIN"), std::string::npos) << "lazyload() still joined\n" << dump();
+  EXPECT_EQ(selects().front().find("JOIN"), std::string::npos) << "lazyload() still joined\n"
+                                                               << dump();
   EXPECT_FALSE(books[0]->shelf.loaded());
   EXPECT_EQ(books[0]->notes.size(), 1u) << "lazyload() did not lift the mapping's lazy='raise'";
   EXPECT_EQ(books[0]->shelf->name, "fiction");
@@ -549,7 +559,8 @@ TEST_P(Seeded, lazy_load_flushes_a_foreign_key_changed_by_hand_first) {
   ASSERT_EQ(bob->posts.size(), 1u) << "the lazy load did not see the changed foreign key\n"
                                    << dump();
   EXPECT_EQ(bob->posts[0], one);
-  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")})) << dump();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
+      << dump();
 }
 
 TEST_P(Seeded, lazy_load_flushes_a_new_related_object_first) {

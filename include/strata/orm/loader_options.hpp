@@ -23,7 +23,9 @@ namespace detail {
 RelationshipLoad check_load_option(const Mapper& m, RelationshipLoad option);
 
 template <class F>
-concept relation_field = requires { typename relation_target<F>::type; };
+concept relation_field = requires {
+  typename relation_target<F>::type;
+};
 
 template <class C, class F>
 LoadOption<C> load_option(F C::*member, Loading strategy) {
