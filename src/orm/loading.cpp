@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "database_core.hpp"
+#include "eager.hpp"
 #include "session_internal.hpp"
 #include "strata/error.hpp"
 #include "strata/orm/result.hpp"
@@ -72,19 +73,20 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
 }
 
 std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
-                                       const engine::Statement& s) {
+                                       const engine::Statement& s, int first_column) {
   Value key;
   if (m.primary_key.size() == 1) {
-    key = s.get_value(static_cast<int>(m.primary_key.front()->index));
+    key = s.get_value(first_column + static_cast<int>(m.primary_key.front()->index));
   } else {
     std::vector<Value> parts;
-    for (const auto* k : m.primary_key) parts.push_back(s.get_value(static_cast<int>(k->index)));
+    for (const auto* k : m.primary_key)
+      parts.push_back(s.get_value(first_column + static_cast<int>(k->index)));
     key = encode_key(parts);
   }
   if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
 
   auto obj = m.create();
-  for (const auto& c : m.columns) c->load(obj.get(), s, static_cast<int>(c->index));
+  for (const auto& c : m.columns) c->load(obj.get(), s, first_column + static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   st.key = std::move(key);
   st.snapshot = snapshot_of(m, obj.get());
@@ -125,14 +127,26 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   if (rows_to_add_or_remove_) do_autoflush();
   else check_usable();
   if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
-  auto stmt = connection(m).prepare_cached(db_.sql_for(m).get_by_key);
-  stmt->bind(0, key);
-  if (!stmt->step()) {
-    stmt = {};
+  auto not_found = [&]() -> std::shared_ptr<void> {
     if (!autoflush || identity_.empty()) return nullptr;
     do_autoflush();
     auto* st = lookup();
     return st && !st->marked_for_delete ? st->obj : nullptr;
+  };
+  if (EagerLoader::eager_by_default(m)) {
+    // The mapping loads some relationships eagerly: a query by key, with its strategies.
+    QuerySpec q;
+    const auto* k = m.primary_key.front();
+    q.where = sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),
+                          sql::param(key));
+    auto rows = EagerLoader(*this, m, q).run();
+    return rows.empty() ? not_found() : rows.front();
+  }
+  auto stmt = connection(m).prepare_cached(db_.sql_for(m).get_by_key);
+  stmt->bind(0, key);
+  if (!stmt->step()) {
+    stmt = {};
+    return not_found();
   }
   auto obj = Loader::load_row(*this, m, *stmt);
   while (stmt->step()) {
@@ -154,6 +168,10 @@ std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const Query
 void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out) {
   do_autoflush();
   m.configure();
+  if (EagerLoader::applies(m, q)) {
+    for (auto& obj : EagerLoader(*this, m, q).run()) sink(out, std::move(obj));
+    return;
+  }
   auto compiled = sql::compile(Loader::select_for(*this, m, q), dialect_for(m));
   auto stmt = connection(m).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
@@ -240,6 +258,10 @@ bool Cursor::next(void* obj) {
 }
 
 Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
+  if (!q.load.empty())
+    throw ArgumentError("stream() yields plain values whose relationships cannot load; loader "
+                        "options (joinedload, selectinload, lazyload, raiseload) do not apply "
+                        "to it: use all() or paginate()");
   do_autoflush();
   m.configure();
   auto compiled = sql::compile(Loader::select_for(*this, m, q), dialect_for(m));
@@ -378,7 +400,19 @@ Result SessionCore::execute(std::string_view text, const std::vector<Value>& par
   return r;
 }
 
+namespace {
+// Relationship fields with lazy='raise' (or raiseload()) refuse to load.
+void check_loadable(const InstanceState& owner, const RelationshipInfo& rel) {
+  if (!SessionAccess::raise(rel.field(owner.obj.get()))) return;
+  throw InvalidRequestError("relationship '" + rel.owner->class_name + "." + rel.name +
+                            "' is not loaded and is lazy='raise' (the mapping's .lazy(Loading::"
+                            "raise) or the query's raiseload()): load it with joinedload() or "
+                            "selectinload(), or assign it");
+}
+}  // namespace
+
 std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const RelationshipInfo& rel) {
+  check_loadable(owner, rel);
   Value v = rel.fk->get(owner.obj.get());
   if (is_null(v)) return nullptr;
   const Mapper& target = rel.target();
@@ -395,11 +429,22 @@ std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const Relat
 
 std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
                                                            const RelationshipInfo& rel) {
+  check_loadable(owner, rel);
   if (owner.status == ObjectStatus::pending) return {};
   const Mapper& target = rel.target();
   target.configure();
-  Value v = referenced_column(*rel.fk, *owner.mapper).get(owner.obj.get());
-  do_autoflush();
+  const ColumnInfo& ref = referenced_column(*rel.fk, *owner.mapper);
+  Value v = ref.get(owner.obj.get());
+  // Autoflush, narrowed (as in get()) to what can change the rows WHERE fk = v returns: rows
+  // added or removed and relationships changed (rows_to_add_or_remove_), a changed key of the
+  // owner, or a foreign key changed by hand in an object of the target. Other changed columns
+  // cannot, and are flushed by the next query or commit; comparing every object of the
+  // session with its snapshot before each lazy load made n lazy loads cost O(n^2).
+  if (rows_to_add_or_remove_ || !ref.equal(owner.obj.get(), owner.snapshot[ref.index]) ||
+      column_changed(target, *rel.fk))
+    do_autoflush();
+  else
+    check_usable();
   // The statement is compiled once per relationship (MapperSql::select_by), not per load.
   auto stmt = connection(target).prepare_cached(db_.sql_for(target).select_by(*rel.fk));
   stmt->bind(0, v);
@@ -410,6 +455,14 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
     for (auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner.obj, false);
   return items;
+}
+
+bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
+  for (const auto& [obj, st] : states_)
+    if (st->mapper == &m && st->status == ObjectStatus::persistent &&
+        !c.equal(obj, st->snapshot[c.index]))
+      return true;
+  return false;
 }
 
 void SessionCore::refresh(const Mapper& m, const void* obj) {

@@ -112,6 +112,7 @@ InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
     auto& f = rel->field(raw);
     SessionAccess::owner(f) = state.get();
     SessionAccess::rel(f) = rel.get();
+    SessionAccess::raise(f) = rel->lazy == Loading::raise;
     if (status == ObjectStatus::persistent) {
       SessionAccess::loaded(f) = false;
       SessionAccess::changed(f) = false;

@@ -30,9 +30,10 @@ std::string describe(const Mapper& m, const void* obj);
 // Turns result rows into session objects (columns in mapper order from column 0).
 class Loader {
  public:
-  // The object for the current row of s: the identity map's, or a new persistent one.
+  // The object for the current row of s: the identity map's, or a new persistent one. m's
+  // columns start at result column first_column (past a joined parent's, say).
   static std::shared_ptr<void> load_row(SessionCore& session, const Mapper& m,
-                                        const engine::Statement& s);
+                                        const engine::Statement& s, int first_column = 0);
   static sql::Select select_for(SessionCore& session, const Mapper& m, const QuerySpec& q);
 };
 

@@ -134,7 +134,7 @@ void BackendTest::SetUp() {
   // A test that waits for the connection another session holds fails fast, not in 30 s.
   options.engine.pool_timeout = std::chrono::milliseconds(2000);
   db_ = std::make_unique<strata::Database>(url(), options);
-  db_->register_models<User, Post, Address, Sample, Task, Employee>();
+  db_->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note>();
   db_->drop_all();
   db_->create_all();
   clear_sql();
@@ -144,7 +144,7 @@ void BackendTest::TearDown() { db_.reset(); }
 
 std::unique_ptr<strata::Database> BackendTest::open_another(strata::DatabaseOptions options) {
   auto other = std::make_unique<strata::Database>(url(), std::move(options));
-  other->register_models<User, Post, Address, Sample, Task, Employee>();
+  other->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note>();
   return other;
 }
 

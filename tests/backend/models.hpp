@@ -234,3 +234,5 @@ struct strata::Model<StrictSmall> {
                    column("small", &StrictSmall::small));
   }
 };
+
+#include "models_loading.hpp"  // Shelf, Book, Note: loading strategies

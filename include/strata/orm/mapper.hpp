@@ -73,6 +73,22 @@ class ColumnInfo {
 
 enum class RelationKind { many_to_one, one_to_many };
 
+// How a relationship is loaded (SQLAlchemy's lazy="select" | "joined" | "selectin" | "raise"):
+// chosen per relationship in the mapping (.lazy(...)), overridden per query (options(...)).
+enum class Loading : unsigned char {
+  select,    // lazily, one SELECT on first access (the default)
+  joined,    // with its owners, in the same SELECT (LEFT OUTER JOIN)
+  selectin,  // after its owners, one more SELECT for all of them (WHERE key IN (...))
+  raise,     // never implicitly: accessing it unloaded throws InvalidRequestError
+};
+
+// One loader option of a query: the strategy for the relationship whose field sits at
+// field_offset in the queried model.
+struct RelationshipLoad {
+  std::size_t field_offset = 0;
+  Loading strategy = Loading::select;
+};
+
 // One relationship field (BelongsTo / HasMany) of a mapped struct.
 class RelationshipInfo {
  public:
@@ -85,6 +101,7 @@ class RelationshipInfo {
   std::optional<std::size_t> fk_offset;  // declared foreign-key member: in the owner for
                                          // many_to_one, in the target for one_to_many
   std::optional<std::size_t> back_offset;  // back_populates member in the target
+  Loading lazy = Loading::select;          // the mapping's loading strategy
 
   // Resolved by Mapper::configure():
   const Mapper* owner = nullptr;
@@ -100,6 +117,9 @@ class RelationshipInfo {
   virtual void remove_item(void* obj, const void* item) const = 0;
   // The objects the field holds now, without loading (empty when not loaded).
   virtual std::vector<std::shared_ptr<void>> current(void* obj) const = 0;
+  // Fills the field with what a loader found, marking it loaded (not changed): the items of a
+  // collection, in order, or a many-to-one target as the only item (none: null).
+  virtual void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const = 0;
   // Forget what the field holds: it loads again on next access (after rollback, refresh).
   virtual void expire(void* obj) const = 0;
 };

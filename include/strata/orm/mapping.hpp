@@ -75,6 +75,7 @@ struct SessionAccess {
   static const RelationshipInfo*& rel(RelationField& f) { return f.rel_; }
   static bool& changed(RelationField& f) { return f.changed_; }
   static bool& loaded(RelationField& f) { return f.loaded_; }
+  static bool& raise(RelationField& f) { return f.raise_; }
   template <class U>
   static std::shared_ptr<U>& target(BelongsTo<U>& f) {
     return f.target_;
@@ -412,6 +413,19 @@ class TypedRelationship final : public RelationshipInfo {
       std::erase_if(items, [item](const auto& p) { return p.get() == item; });
     }
   }
+  void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
+    if constexpr (std::is_same_v<F, BelongsTo<U>>) {
+      detail::SessionAccess::target(f) =
+          items.empty() ? nullptr : std::static_pointer_cast<U>(std::move(items.front()));
+    } else {
+      auto& out = detail::SessionAccess::items(f);
+      out.clear();
+      out.reserve(items.size());
+      for (auto& p : items) out.push_back(std::static_pointer_cast<U>(std::move(p)));
+    }
+    detail::SessionAccess::loaded(f) = true;
+  }
   std::vector<std::shared_ptr<void>> current(void* obj) const override {
     auto& f = static_cast<T*>(obj)->*member_;
     std::vector<std::shared_ptr<void>> out;
@@ -443,6 +457,12 @@ class RelationshipDef {
     back_offset_ = detail::offset_of(other);
     return *this;
   }
+  // How the relationship loads unless a query says otherwise (options(...)):
+  // Loading::select (lazily, on first access; the default), joined, selectin or raise.
+  RelationshipDef& lazy(Loading strategy) {
+    lazy_ = strategy;
+    return *this;
+  }
   // The foreign-key column: for belongs_to a member of T, for has_many a member of U.
   template <class C, class N>
   RelationshipDef& foreign_key(N C::*fk) {
@@ -461,6 +481,7 @@ class RelationshipDef {
     r->field_offset = detail::offset_of(member_);
     r->fk_offset = fk_offset_;
     r->back_offset = back_offset_;
+    r->lazy = lazy_;
     m.relationships.push_back(std::move(r));
   }
 
@@ -469,6 +490,7 @@ class RelationshipDef {
   F T::*member_;
   std::optional<std::size_t> fk_offset_;
   std::optional<std::size_t> back_offset_;
+  Loading lazy_ = Loading::select;
 };
 
 template <class T, class U>

@@ -18,6 +18,7 @@
 #include "strata/error.hpp"
 #include "strata/orm/expression.hpp"
 #include "strata/orm/functions.hpp"
+#include "strata/orm/loader_options.hpp"
 #include "strata/orm/session_core.hpp"
 
 namespace strata {
@@ -509,6 +510,19 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   explicit Query(detail::SessionCore& session)
       : base(detail::QueryState{&session, mapper_of<T>().table_name(), {}, {}}) {}
   explicit Query(detail::QueryState state) : base(std::move(state)) {}
+
+  // How relationships of T load for this query, overriding the mapping's .lazy(...):
+  // joinedload(&User::posts), selectinload(...), lazyload(...), raiseload(...).
+  template <class... Cs>
+  Query options(const LoadOption<Cs>&... opts) const {
+    static_assert((std::is_same_v<Cs, T> && ...),
+                  "strata: options() names a relationship of another model than the query's; "
+                  "name a relationship of the queried model, e.g. joinedload(&User::posts) in "
+                  "a Query<User>");
+    auto st = this->state_;
+    (st.spec.load.push_back(detail::check_load_option(mapper_of<T>(), opts.load)), ...);
+    return Query(std::move(st));
+  }
 
   std::vector<std::shared_ptr<T>> all() const {
     std::vector<std::shared_ptr<T>> out;

@@ -48,6 +48,8 @@ class RelationField {
   bool changed_ = false;                 // assigned/appended since the last flush
   bool loaded_ = true;                   // false for objects loaded from the database until
                                          // first access
+  bool raise_ = false;                   // accessing it unloaded throws (lazy='raise',
+                                         // raiseload()) instead of loading
 
   friend struct SessionAccess;
 };

@@ -103,6 +103,8 @@ struct QuerySpec {
   bool distinct = false;
   std::vector<sql::ExprPtr> group_by;
   sql::ExprPtr having;  // may be null
+  std::vector<RelationshipLoad> load;  // loader options, in order (the last for a
+                                       // relationship wins)
 };
 
 // A live SELECT over one mapper, yielding plain values one row at a time (no identity map).
@@ -184,6 +186,7 @@ class SessionCore {
  private:
   friend class Flush;
   friend class Loader;
+  friend class EagerLoader;
   friend class Cursor;
 
   engine::Connection& connection();  // the default database's: borrows one, BEGINs on first use
@@ -191,6 +194,8 @@ class SessionCore {
   void check_usable() const;
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
+  // Whether column c of a persistent object of m differs from its snapshot.
+  bool column_changed(const Mapper& m, const ColumnInfo& c) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
