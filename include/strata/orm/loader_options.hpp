@@ -23,13 +23,13 @@ namespace detail {
 RelationshipLoad check_load_option(const Mapper& m, RelationshipLoad option);
 
 template <class F>
-concept relation_field = requires {
+concept loadable_relation = requires {
   typename relation_target<F>::type;
 };
 
 template <class C, class F>
 LoadOption<C> load_option(F C::*member, Loading strategy) {
-  static_assert(relation_field<F>,
+  static_assert(loadable_relation<F>,
                 "strata: a loader option (joinedload, selectinload, lazyload, raiseload) takes "
                 "a relationship member (HasMany<...> or BelongsTo<...>), e.g. "
                 "joinedload(&User::posts)");
