@@ -15,8 +15,8 @@
 
 namespace fs = std::filesystem;
 
-// A note lives in the default database, an account in the `users` bind.
-struct Note {
+// A memo lives in the default database, an account in the `users` bind.
+struct Memo {
   std::int64_t id = 0;
   std::string text{};
   std::int64_t account_id = 0;  // no foreign key: the account is in another database
@@ -31,11 +31,11 @@ struct Stray {
 };
 
 template <>
-struct strata::Model<Note> {
-  static constexpr auto table = "note";
+struct strata::Model<Memo> {
+  static constexpr auto table = "memo";
   static auto columns() {
-    return mapping(column("id", &Note::id).primary_key(), column("text", &Note::text),
-                   column("account_id", &Note::account_id));
+    return mapping(column("id", &Memo::id).primary_key(), column("text", &Memo::text),
+                   column("account_id", &Memo::account_id));
   }
 };
 template <>
@@ -122,7 +122,7 @@ class Binds : public ::testing::TestWithParam<std::string> {
     DatabaseOptions o;
     o.binds["users"] = users_url_;
     auto db = std::make_unique<Database>(default_url_, o);
-    db->register_models<Note, Account>();
+    db->register_models<Memo, Account>();
     return db;
   }
   // What one database holds, asked without the ORM: the rows of `table`, or -1 when the
@@ -159,16 +159,16 @@ TEST_P(Binds, CreateAllMakesEachTableInItsOwnDatabase) {
   auto db = open();
   EXPECT_EQ(db->binds(), std::vector<std::string>{"users"});
   db->create_all();
-  EXPECT_EQ(rows_in(default_url_, "note"), 0);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 0);
   EXPECT_EQ(rows_in(default_url_, "account"), -1);
   EXPECT_EQ(rows_in(users_url_, "account"), 0);
-  EXPECT_EQ(rows_in(users_url_, "note"), -1);
-  EXPECT_NE(db->metadata().find("note"), nullptr);
+  EXPECT_EQ(rows_in(users_url_, "memo"), -1);
+  EXPECT_NE(db->metadata().find("memo"), nullptr);
   EXPECT_EQ(db->metadata().find("account"), nullptr);
   EXPECT_NE(db->metadata("users").find("account"), nullptr);
 
   db->drop_all();
-  EXPECT_EQ(rows_in(default_url_, "note"), -1);
+  EXPECT_EQ(rows_in(default_url_, "memo"), -1);
   EXPECT_EQ(rows_in(users_url_, "account"), -1);
 }
 
@@ -178,16 +178,16 @@ TEST_P(Binds, TheSessionSendsEachModelToItsDatabase) {
   auto& s = db->session();
   auto alice = s.add(Account{.name = "alice"});
   s.flush();
-  s.add(Note{.text = "hello", .account_id = alice->id});
+  s.add(Memo{.text = "hello", .account_id = alice->id});
   s.commit();
-  EXPECT_EQ(rows_in(default_url_, "note"), 1);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 1);
   EXPECT_EQ(rows_in(users_url_, "account"), 1);
 
   // Another app object reads each back from where it lives: queries, get, count.
   auto other = open();
   auto& s2 = other->session();
-  auto note = s2.query<Note>().one();
-  auto account = s2.get<Account>(note->account_id);
+  auto memo = s2.query<Memo>().one();
+  auto account = s2.get<Account>(memo->account_id);
   ASSERT_NE(account, nullptr);
   EXPECT_EQ(account->name, "alice");
   EXPECT_EQ(s2.query<Account>().filter(strata::col(&Account::name) == "alice").count(), 1);
@@ -195,9 +195,9 @@ TEST_P(Binds, TheSessionSendsEachModelToItsDatabase) {
 
   // Updates and deletes go to the right database too.
   account->name = "alice2";
-  s2.delete_(note);
+  s2.delete_(memo);
   s2.commit();
-  EXPECT_EQ(rows_in(default_url_, "note"), 0);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 0);
   auto again = open();
   EXPECT_EQ(again->session().query<Account>().one()->name, "alice2");
 
@@ -211,10 +211,10 @@ TEST_P(Binds, RollbackUndoesEveryDatabase) {
   db->create_all();
   auto& s = db->session();
   s.add(Account{.name = "bob"});
-  s.add(Note{.text = "draft"});
+  s.add(Memo{.text = "draft"});
   s.flush();
   s.rollback();
-  EXPECT_EQ(rows_in(default_url_, "note"), 0);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 0);
   EXPECT_EQ(rows_in(users_url_, "account"), 0);
 }
 
@@ -225,17 +225,17 @@ TEST_P(Binds, AFailedFlushInOneDatabaseRollsBackTheOther) {
   s.add(Account{.name = "carol"});
   s.commit();
 
-  s.add(Note{.text = "kept only if the account is"});
+  s.add(Memo{.text = "kept only if the account is"});
   s.add(Account{.name = "carol"});  // unique name taken
   EXPECT_THROW(s.commit(), strata::IntegrityError);
   s.rollback();
-  EXPECT_EQ(rows_in(default_url_, "note"), 0);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 0);
   EXPECT_EQ(rows_in(users_url_, "account"), 1);
   // The session works again on both.
-  s.add(Note{.text = "after"});
+  s.add(Memo{.text = "after"});
   s.add(Account{.name = "dave"});
   s.commit();
-  EXPECT_EQ(rows_in(default_url_, "note"), 1);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 1);
   EXPECT_EQ(rows_in(users_url_, "account"), 2);
 }
 
@@ -286,7 +286,7 @@ TEST_P(Binds, DbCommandsWorkOnEveryDatabaseOrTheOneBindNames) {
   EXPECT_EQ(files(dir_ / "migrations" / "binds" / "users" / "versions"), 1);
 
   ASSERT_EQ(db_command(*db, {"-d", migrations, "upgrade"}), 0);
-  EXPECT_EQ(rows_in(default_url_, "note"), 0);
+  EXPECT_EQ(rows_in(default_url_, "memo"), 0);
   EXPECT_EQ(rows_in(users_url_, "account"), 0);
   EXPECT_EQ(rows_in(default_url_, "account"), -1);
   EXPECT_EQ(db_command(*db, {"-d", migrations, "check"}), 0);
@@ -305,11 +305,11 @@ TEST_P(Binds, DbCommandsWorkOnEveryDatabaseOrTheOneBindNames) {
 
   ASSERT_EQ(db_command(*db, {"-d", migrations, "--bind", "users", "downgrade", "base"}), 0);
   EXPECT_EQ(rows_in(users_url_, "account"), -1);
-  EXPECT_EQ(rows_in(default_url_, "note"), 0);  // the default database keeps its table
+  EXPECT_EQ(rows_in(default_url_, "memo"), 0);  // the default database keeps its table
   ASSERT_EQ(db_command(*db, {"-d", migrations, "--bind", "users", "upgrade"}), 0);
   EXPECT_EQ(rows_in(users_url_, "account"), 0);
   ASSERT_EQ(db_command(*db, {"-d", migrations, "--bind", "default", "downgrade", "base"}), 0);
-  EXPECT_EQ(rows_in(default_url_, "note"), -1);
+  EXPECT_EQ(rows_in(default_url_, "memo"), -1);
   EXPECT_EQ(rows_in(users_url_, "account"), 0);
 }
 
