@@ -10,9 +10,10 @@ namespace strata {
 namespace detail {
 
 DatabaseCore::DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d,
-                           engine::EngineOptions eo, schema::NamingConvention naming)
+                           engine::EngineOptions eo, schema::NamingConvention naming,
+                           bool track_modifications)
     : url(u), dialect(d), engine(std::move(u), std::move(d), std::move(eo)),
-      metadata_(std::move(naming)) {}
+      events(track_modifications), metadata_(std::move(naming)) {}
 
 void DatabaseCore::ensure_registered(const Mapper& m) {
   std::lock_guard lock(mutex_);
@@ -170,7 +171,8 @@ Database::Database(std::string_view url, DatabaseOptions options) {
   auto parsed = engine::Url::parse(url);
   auto d = dialect::for_url(parsed);
   core_ = std::make_unique<detail::DatabaseCore>(std::move(parsed), std::move(d),
-                                                 engine_options(options), options.naming);
+                                                 engine_options(options), options.naming,
+                                                 options.track_modifications);
 }
 
 Database::~Database() = default;
@@ -241,6 +243,7 @@ void Database::remove_session() { session_.reset(); }
 Session Database::new_session() { return Session(*this); }
 
 engine::Engine& Database::engine() { return core_->engine; }
+Events Database::events() { return Events(core_->events); }
 const dialect::Dialect& Database::dialect() const { return *core_->dialect; }
 const schema::MetaData& Database::metadata() const { return core_->metadata(); }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "events_internal.hpp"
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/engine.hpp"
 #include "strata/orm/mapper.hpp"
@@ -55,11 +56,12 @@ sql::ExprPtr key_condition(const Mapper& m);
 
 struct DatabaseCore {
   DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d, engine::EngineOptions eo,
-               schema::NamingConvention naming);
+               schema::NamingConvention naming, bool track_modifications = false);
 
   engine::Url url;
   std::shared_ptr<dialect::Dialect> dialect;
   engine::Engine engine;
+  EventRegistry events;  // Database::events()
 
   // Registers m (and its table) unless already there; safe from several threads.
   void ensure_registered(const Mapper& m);

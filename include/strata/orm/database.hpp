@@ -14,6 +14,7 @@
 
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/engine.hpp"
+#include "strata/orm/events.hpp"
 #include "strata/orm/mapping.hpp"
 #include "strata/orm/session.hpp"
 #include "strata/schema/table.hpp"
@@ -24,6 +25,10 @@ struct DatabaseOptions {
   bool echo = false;                 // print every statement with its parameters and timing
   engine::EngineOptions engine{};    // pool size and timeout, busy timeout, foreign keys
   schema::NamingConvention naming{};  // names of constraints and indexes
+  // Record the objects each transaction writes, for the signals before_models_committed and
+  // models_committed (Flask-SQLAlchemy's SQLALCHEMY_TRACK_MODIFICATIONS). Off: nothing is
+  // recorded, and connecting to those signals is an ArgumentError.
+  bool track_modifications = false;
 };
 
 namespace detail {
@@ -66,6 +71,10 @@ class Database {
   // The renamed_from("old") hints of the registered models: "table.old" -> "new".
   std::map<std::string, std::string> rename_hints() const;
   void set_echo(bool on);
+
+  // The event handlers of this database (see strata/orm/events.hpp):
+  //   db.events().listen<User>(strata::Event::before_insert, [](User& u, auto& conn) {...});
+  Events events();
 
   detail::DatabaseCore& core() noexcept { return *core_; }
 
