@@ -74,10 +74,11 @@ bool Flush::run() {
   return true;
 }
 
-const std::vector<Listener<ObjectHandler>>* Flush::handlers(const Mapper& m, Event e) const {
+const std::vector<Listener<ObjectHandler>>* Flush::handlers(const Mapper& m, Event e) {
   if (!events_) return nullptr;
   const auto* ml = events_->for_mapper(m);
   if (!ml || (*ml)[e].empty()) return nullptr;
+  handlers_ran_ = true;
   return &(*ml)[e];
 }
 
@@ -88,7 +89,9 @@ void Flush::fire(const std::vector<Listener<ObjectHandler>>* handlers,
 }
 
 void Flush::fire_session(SessionEvent e) {
-  if (session_.facade) detail::fire((*events_)[e], *session_.facade);
+  if (!session_.facade || (*events_)[e].empty()) return;
+  handlers_ran_ = true;
+  detail::fire((*events_)[e], *session_.facade);
 }
 
 void Flush::cascade() {

@@ -209,10 +209,13 @@ bool SessionCore::is_modified(const void* obj) const {
 
 void SessionCore::flush_until_clean() {
   // As SQLAlchemy's commit: handlers of a flush (after_insert, after_flush...) may change or
-  // add objects; they are written before COMMIT.
+  // add objects; they are written before COMMIT. A flush in which no handler ran leaves
+  // nothing behind.
   constexpr int max_flushes = 100;
-  for (int i = 0; i < max_flushes; ++i)
-    if (!Flush(*this).run()) return;
+  for (int i = 0; i < max_flushes; ++i) {
+    Flush f(*this);
+    if (!f.run() || !f.handlers_ran()) return;
+  }
   abort_transaction("event handlers changed objects in each of " +
                     std::to_string(max_flushes) + " flushes");
   throw FlushError("commit(): event handlers changed objects in each of " +

@@ -45,6 +45,8 @@ class Flush {
   explicit Flush(SessionCore& session) : session_(session) {}
   // Whether there was work to do.
   bool run();
+  // Whether event handlers ran in this flush (they may have left work for another).
+  bool handlers_ran() const noexcept { return handlers_ran_; }
 
  private:
   struct MapperWork {
@@ -104,13 +106,14 @@ class Flush {
   void finalize();
 
   // The handlers of m's event e, or null when it has none (the cost without handlers).
-  const std::vector<Listener<ObjectHandler>>* handlers(const Mapper& m, Event e) const;
+  const std::vector<Listener<ObjectHandler>>* handlers(const Mapper& m, Event e);
   void fire(const std::vector<Listener<ObjectHandler>>* handlers,
             const std::vector<InstanceState*>& states);
   void fire_session(SessionEvent e);
 
   SessionCore& session_;
   std::shared_ptr<const EventTable> events_;  // null when the database has no handlers
+  bool handlers_ran_ = false;
   std::vector<InstanceState*> inserted_;
   std::vector<InstanceState*> touched_;  // every state whose relationship flags to clear
 };
