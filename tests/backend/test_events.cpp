@@ -230,6 +230,30 @@ TEST_P(EventsTest, events_run_in_pipeline_order_and_handlers_in_the_order_regist
   EXPECT_TRUE(log.empty()) << "after_rollback ran without a transaction to roll back";
 }
 
+TEST_P(EventsTest, before_insert_sees_the_foreign_key_set_from_the_relationship) {
+  std::vector<std::int64_t> seen;
+  db().events().listen<Post>(Event::before_insert,
+                             [&](Post& p, Conn&) { seen.push_back(p.user_id); });
+  auto& s = session();
+  auto author = std::make_shared<User>(User{.username = "ann", .email = "ann@example.com"});
+  s.add(Post{.title = "hello", .author = author});
+  s.commit();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen.front(), author->id) << "before_insert ran before the foreign key was filled";
+}
+
+TEST_P(EventsTest, session_handlers_receive_the_session_even_after_it_moved) {
+  std::vector<const strata::Session*> seen;
+  db().events().listen(SessionEvent::before_commit,
+                       [&](strata::Session& s) { seen.push_back(&s); });
+  auto first = db().new_session();
+  strata::Session moved = std::move(first);
+  moved.add(Note{.text = "a"});
+  moved.commit();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen.front(), &moved) << "the handler got the moved-from Session";
+}
+
 TEST_P(EventsTest, a_models_handlers_do_not_run_for_other_models) {
   int calls = 0;
   db().events().listen<Note>(Event::before_insert, [&](Note&, Conn&) { ++calls; });
