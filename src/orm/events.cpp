@@ -41,11 +41,11 @@ std::string_view to_string(Signal s) noexcept {
   return "?";
 }
 
-std::string_view to_string(Operation op) noexcept {
+std::string_view to_string(ModelOperation op) noexcept {
   switch (op) {
-    case Operation::insert: return "insert";
-    case Operation::update: return "update";
-    case Operation::delete_: return "delete";
+    case ModelOperation::insert: return "insert";
+    case ModelOperation::update: return "update";
+    case ModelOperation::delete_: return "delete";
   }
   return "?";
 }
@@ -169,7 +169,7 @@ void EventRegistry::remove(ListenerId id) {
                         " is registered on this Database (already removed?)");
 }
 
-void ModelChanges::record(const InstanceState& s, Operation op) {
+void ModelChanges::record(const InstanceState& s, ModelOperation op) {
   auto [it, fresh] = index_.try_emplace(s.obj.get(), list_.size());
   if (fresh) {
     list_.push_back(ModelChange{s.obj, s.mapper, op});
@@ -177,7 +177,8 @@ void ModelChanges::record(const InstanceState& s, Operation op) {
   }
   auto& entry = list_[it->second];
   // New in this transaction stays an insert when updated; a delete ends every story.
-  if (op == Operation::delete_ || entry.operation == Operation::delete_) entry.operation = op;
+  if (op == ModelOperation::delete_ || entry.operation == ModelOperation::delete_)
+    entry.operation = op;
 }
 
 std::vector<ModelChange> ModelChanges::take() {

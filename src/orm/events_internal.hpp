@@ -85,7 +85,7 @@ class EventRegistry {
 // object (see ModelChange). Cleared by commit and rollback.
 class ModelChanges {
  public:
-  void record(const InstanceState& s, Operation op);
+  void record(const InstanceState& s, ModelOperation op);
   bool empty() const noexcept { return list_.empty(); }
   const std::vector<ModelChange>& list() const noexcept { return list_; }
   // Empties the log and hands its entries over.

@@ -255,7 +255,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   st.snapshot = snapshot_of(m, obj);
   inserted_.push_back(&st);
   touched_.push_back(&st);
-  if (auto* log = session_.model_changes_.get()) log->record(st, Operation::insert);
+  if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::insert);
 }
 
 void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
@@ -514,7 +514,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
     st.key = identity_of(m, obj);
     session_.identity_.put(&st);
   }
-  if (auto* log = session_.model_changes_.get()) log->record(st, Operation::update);
+  if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::update);
 }
 
 void Flush::emit_delete(InstanceState& st) {
@@ -530,7 +530,7 @@ void Flush::emit_delete(InstanceState& st) {
   st.status = ObjectStatus::deleted;
   st.marked_for_delete = false;
   session_.identity_.erase_if_is(&st);
-  if (auto* log = session_.model_changes_.get()) log->record(st, Operation::delete_);
+  if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::delete_);
 }
 
 void Flush::finalize() {

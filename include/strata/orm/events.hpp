@@ -58,9 +58,9 @@ std::string_view to_string(SessionEvent e) noexcept;
 std::string_view to_string(Signal s) noexcept;
 
 // What a commit did to an object.
-enum class Operation { insert, update, delete_ };
+enum class ModelOperation { insert, update, delete_ };
 // "insert", "update", "delete".
-std::string_view to_string(Operation op) noexcept;
+std::string_view to_string(ModelOperation op) noexcept;
 
 // One object a transaction wrote: what the signals deliver, one per object, in the order the
 // objects were first written. An object inserted and then updated in the same transaction is
@@ -68,7 +68,7 @@ std::string_view to_string(Operation op) noexcept;
 struct ModelChange {
   std::shared_ptr<void> object;
   const Mapper* mapper = nullptr;
-  Operation operation = Operation::insert;
+  ModelOperation operation = ModelOperation::insert;
 
   // The object as a T, or null when it is not a T.
   template <class T>
