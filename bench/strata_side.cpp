@@ -11,14 +11,22 @@ using strata::col;
 
 class StrataSide final : public Side {
  public:
-  explicit StrataSide(const std::string& url) : db_(url, options(url)) {
+  explicit StrataSide(const std::string& url)
+      : db_(url, options(url)), tracked_db_(url, options(url, true)) {
     db_.register_models<User, Post>();
+    tracked_db_.register_models<User, Post>();
+    tracked_db_.events().listen(strata::Signal::models_committed,
+                                [this](strata::Session&, const std::vector<strata::ModelChange>& c) {
+                                  committed_ += static_cast<std::int64_t>(c.size());
+                                });
   }
   std::string name() const override { return "strata"; }
 
   void create_schema() override {
     db_.drop_all();
     db_.create_all();
+    // W4tm's database connects now, so that W4tm does not time opening a connection.
+    tracked_db_.new_session().query<User>().count();
   }
 
   Check w1_insert_users(const Dataset& d) override {
@@ -63,6 +71,18 @@ class StrataSide final : public Side {
     auto users = s.query<User>().all();
     for (auto& u : users) u->email = d.new_emails[static_cast<std::size_t>(u->id - 1)];
     s.commit();
+    return Check{.rows = static_cast<std::int64_t>(users.size()), .sum = 0};
+  }
+
+  Check w4_update_emails_tracked(const Dataset& d) override {
+    auto s = tracked_db_.new_session();
+    auto users = s.query<User>().all();
+    for (auto& u : users) u->email = d.new_emails[static_cast<std::size_t>(u->id - 1)];
+    committed_ = 0;
+    s.commit();
+    if (committed_ != static_cast<std::int64_t>(users.size()))
+      throw std::runtime_error("W4tm: models_committed listed " + std::to_string(committed_) +
+                               " objects, not " + std::to_string(users.size()));
     return Check{.rows = static_cast<std::int64_t>(users.size()), .sum = 0};
   }
 
@@ -126,8 +146,9 @@ class StrataSide final : public Side {
   }
 
  private:
-  static strata::DatabaseOptions options(const std::string& url) {
+  static strata::DatabaseOptions options(const std::string& url, bool track = false) {
     strata::DatabaseOptions o;
+    o.track_modifications = track;
     if (strata::engine::Url::parse(url).backend() == "sqlite")
       o.engine.on_connect = [](strata::engine::Connection& c) {
         for (auto pragma : sqlite_pragmas) c.execute(pragma);
@@ -135,6 +156,8 @@ class StrataSide final : public Side {
     return o;
   }
   strata::Database db_;
+  strata::Database tracked_db_;  // W4tm: the same database, with track_modifications
+  std::int64_t committed_ = 0;   // objects the last models_committed listed
 };
 
 }  // namespace

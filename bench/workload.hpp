@@ -50,6 +50,9 @@ class Side {
   virtual Check w2_load_users(const Dataset& d) = 0;
   virtual Check w3_get_by_key(const Dataset& d) = 0;
   virtual Check w4_update_emails(const Dataset& d) = 0;
+  // W4tm: W4 again (main.cpp passes other new_emails), strata with track_modifications on and
+  // a models_committed receiver; the raw side has nothing to track and does W4's work.
+  virtual Check w4_update_emails_tracked(const Dataset& d) { return w4_update_emails(d); }
   virtual Check w5_like_queries(const Dataset& d) = 0;
   virtual Check w6a_insert_posts(const Dataset& d) = 0;
   virtual Check w6b_lazy_posts(const Dataset& d) = 0;

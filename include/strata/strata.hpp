@@ -4,6 +4,7 @@
 #include "strata/error.hpp"
 #include "strata/orm/database.hpp"
 #include "strata/orm/datetime.hpp"
+#include "strata/orm/events.hpp"
 #include "strata/orm/expression.hpp"
 #include "strata/orm/mapping.hpp"
 #include "strata/orm/query.hpp"

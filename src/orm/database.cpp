@@ -11,9 +11,9 @@ namespace detail {
 
 DatabaseCore::DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d,
                            engine::EngineOptions eo, schema::NamingConvention naming,
-                           std::string name)
+                           std::string name, bool track_modifications)
     : url(u), dialect(d), engine(std::move(u), std::move(d), std::move(eo)),
-      bind_name(std::move(name)), metadata_(std::move(naming)) {}
+      bind_name(std::move(name)), events(track_modifications), metadata_(std::move(naming)) {}
 
 DatabaseCore& DatabaseCore::for_bind(std::string_view name) {
   if (name == bind_name) return *this;
@@ -200,7 +200,8 @@ Database::Database(std::string_view url, DatabaseOptions options) {
   auto d = dialect::for_url(parsed);
   auto eo = engine_options(options);
   core_ = std::make_unique<detail::DatabaseCore>(std::move(parsed), std::move(d), eo,
-                                                 options.naming);
+                                                 options.naming, std::string(),
+                                                 options.track_modifications);
   for (const auto& [name, bind_url] : options.binds) {
     if (name.empty() || name == "default")
       throw ArgumentError("DatabaseOptions::binds: '" + name +
@@ -313,6 +314,7 @@ const dialect::Dialect& Database::dialect(std::string_view bind) const {
 const schema::MetaData& Database::metadata(std::string_view bind) const {
   return core_->for_bind(bind).metadata();
 }
+Events Database::events() { return Events(core_->events); }
 
 void Database::set_echo(bool on) {
   for (auto* core : all_cores(*core_)) {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "events_internal.hpp"
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/engine.hpp"
 #include "strata/orm/mapper.hpp"
@@ -58,7 +59,8 @@ sql::ExprPtr key_condition(const Mapper& m);
 // compiled and ordered there (ensure_registered, rank_of and sql_for route by the mapper).
 struct DatabaseCore {
   DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d, engine::EngineOptions eo,
-               schema::NamingConvention naming, std::string bind_name = {});
+               schema::NamingConvention naming, std::string bind_name = {},
+               bool track_modifications = false);
 
   engine::Url url;
   std::shared_ptr<dialect::Dialect> dialect;
@@ -76,6 +78,7 @@ struct DatabaseCore {
   DatabaseCore& core_for(const Mapper& m) {
     return m.bind == bind_name ? *this : for_bind(m.bind);
   }
+  EventRegistry events;  // Database::events()
 
   // Registers m (and its table) unless already there; safe from several threads.
   void ensure_registered(const Mapper& m);

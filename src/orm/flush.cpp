@@ -1,6 +1,7 @@
 // The flush: organize (cascade new objects in, collect work per mapper), emit (INSERT and
 // UPDATE parents-first in foreign-key order, DELETE children-first), finalize (identity map,
 // snapshots). A failure rolls the transaction back and leaves the session needing rollback().
+// Model and session event handlers run at their points of the pipeline.
 #include <algorithm>
 #include <map>
 #include <unordered_map>
@@ -26,40 +27,71 @@ bool is_dirty(const InstanceState& s) {
 
 }  // namespace
 
-void Flush::run() {
+bool Flush::run() {
   auto& s = session_;
   s.check_usable();
-  if (s.flushing_) return;
+  if (s.flushing_) return false;
   s.flushing_ = true;
   struct Reset {
     bool& flag;
     ~Reset() { flag = false; }
   } reset{s.flushing_};
+  events_ = s.db_.events.snapshot();
 
   try {
     cascade();
     auto work = collect();
+    if (!work.empty() && events_ && !(*events_)[SessionEvent::before_flush].empty()) {
+      // The handlers may add, change and delete objects: organize again.
+      fire_session(SessionEvent::before_flush);
+      touched_.clear();
+      cascade();
+      work = collect();
+    }
     if (work.empty()) {
       s.relation_changed_.clear();
       s.rows_to_add_or_remove_ = false;
-      return;
+      return false;
     }
     for (auto& w : work) {
       emit_inserts(w.inserts);
+      fire(handlers(*w.mapper, Event::after_insert), w.inserts);
       emit_updates(w.updates);
       for (auto* st : w.inserts) push_keys_to_children(*st);
       for (auto* st : w.updates) push_keys_to_children(*st);
     }
-    for (auto it = work.rbegin(); it != work.rend(); ++it)
+    for (auto it = work.rbegin(); it != work.rend(); ++it) {
+      fire(handlers(*it->mapper, Event::before_delete), it->deletes);
       for (auto* st : it->deletes) emit_delete(*st);
+      fire(handlers(*it->mapper, Event::after_delete), it->deletes);
+    }
     finalize();
-  } catch (const Error& e) {
-    // The database goes back to where the transaction began; objects keep their in-memory
-    // state until the user calls rollback(), which restores them.
-    s.roll_back_transactions();
-    s.failed_flush_ = e.what();
+    if (events_) fire_session(SessionEvent::after_flush);
+  } catch (...) {
+    s.abort_transaction(current_exception_message());
     throw;
   }
+  return true;
+}
+
+const std::vector<Listener<ObjectHandler>>* Flush::handlers(const Mapper& m, Event e) {
+  if (!events_) return nullptr;
+  const auto* ml = events_->for_mapper(m);
+  if (!ml || (*ml)[e].empty()) return nullptr;
+  handlers_ran_ = true;
+  return &(*ml)[e];
+}
+
+void Flush::fire(const std::vector<Listener<ObjectHandler>>* handlers,
+                 const std::vector<InstanceState*>& states) {
+  if (!handlers) return;
+  for (auto* st : states) detail::fire(*handlers, st->obj.get(), session_.connection(*st->mapper));
+}
+
+void Flush::fire_session(SessionEvent e) {
+  if (!session_.facade || (*events_)[e].empty()) return;
+  handlers_ran_ = true;
+  detail::fire((*events_)[e], *session_.facade);
 }
 
 void Flush::cascade() {
@@ -224,6 +256,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   st.snapshot = snapshot_of(m, obj);
   inserted_.push_back(&st);
   touched_.push_back(&st);
+  if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::insert);
 }
 
 void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
@@ -259,11 +292,13 @@ bool refers_to_itself(const Mapper& m) {
 void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
   if (states.empty()) return;
   const Mapper& m = *states.front()->mapper;
+  const auto* before = handlers(m, Event::before_insert);  // they see the foreign keys set
   // One statement per row (cached) where that costs no round trip (SQLite), or where a row
   // may refer to another of the same flush (its key is needed first).
   if (!session_.dialect_for(m).batches_inserts() || states.size() == 1 || refers_to_itself(m)) {
     for (auto* st : states) {
       sync_foreign_keys(*st);
+      if (before) detail::fire(*before, st->obj.get(), session_.connection(*st->mapper));
       emit_insert(*st, insert_shape(*st));
     }
     return;
@@ -272,6 +307,7 @@ void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
   shapes.reserve(states.size());
   for (auto* st : states) {
     sync_foreign_keys(*st);
+    if (before) detail::fire(*before, st->obj.get(), session_.connection(*st->mapper));
     shapes.push_back(insert_shape(*st));
   }
   // Runs of rows with the same columns go together.
@@ -373,12 +409,27 @@ Flush::UpdateShape Flush::update_shape(InstanceState& st) const {
 
 void Flush::emit_updates(const std::vector<InstanceState*>& states) {
   if (states.empty()) return;
+  const Mapper& m = *states.front()->mapper;
+  const auto* before = handlers(m, Event::before_update);
   std::vector<UpdateShape> shapes;
   shapes.reserve(states.size());
   for (auto* st : states) {
     sync_foreign_keys(*st);
     shapes.push_back(update_shape(*st));
+    // Only objects whose columns changed; what the handler changes is written too.
+    if (before && shapes.back().any) {
+      detail::fire(*before, st->obj.get(), session_.connection(*st->mapper));
+      shapes.back() = update_shape(*st);
+    }
   }
+  emit_update_statements(states, shapes);
+  if (const auto* after = handlers(m, Event::after_update))
+    for (std::size_t i = 0; i < states.size(); ++i)
+      if (shapes[i].any) detail::fire(*after, states[i]->obj.get(), session_.connection(*states[i]->mapper));
+}
+
+void Flush::emit_update_statements(const std::vector<InstanceState*>& states,
+                                   const std::vector<UpdateShape>& shapes) {
   if (!session_.dialect_for(*states.front()->mapper).batches_updates() || states.size() == 1) {
     for (std::size_t i = 0; i < states.size(); ++i) emit_update(*states[i], shapes[i]);
     return;
@@ -464,6 +515,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
     st.key = identity_of(m, obj);
     session_.identity_.put(&st);
   }
+  if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::update);
 }
 
 void Flush::emit_delete(InstanceState& st) {
@@ -479,6 +531,7 @@ void Flush::emit_delete(InstanceState& st) {
   st.status = ObjectStatus::deleted;
   st.marked_for_delete = false;
   session_.identity_.erase_if_is(&st);
+  if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::delete_);
 }
 
 void Flush::finalize() {

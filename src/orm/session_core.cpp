@@ -1,11 +1,13 @@
 // The session's bookkeeping: attaching objects, cascades on add, deletion marks, the
-// transaction, commit, and rollback (which puts every object back as the database has it).
-// The flush pipeline is in flush.cpp; loading and queries in loading.cpp.
+// transaction, commit, and rollback (which puts every object back as the database has it),
+// with the session events and signals around them. The flush pipeline is in flush.cpp;
+// loading and queries in loading.cpp.
 #include "strata/orm/session_core.hpp"
 
 #include <algorithm>
 
 #include "database_core.hpp"
+#include "events_internal.hpp"
 #include "session_internal.hpp"
 #include "strata/orm/mapping.hpp"
 #include "strata/orm/database.hpp"
@@ -13,7 +15,9 @@
 namespace strata {
 namespace detail {
 
-SessionCore::SessionCore(DatabaseCore& db) : db_(db) {}
+SessionCore::SessionCore(DatabaseCore& db) : db_(db) {
+  if (db_.events.track_modifications()) model_changes_ = std::make_unique<ModelChanges>();
+}
 
 SessionCore::~SessionCore() {
   try {
@@ -59,6 +63,11 @@ void SessionCore::end_transaction() {
   }
 }
 
+bool SessionCore::in_transaction() const {
+  return txn_ || std::any_of(bind_connections_.begin(), bind_connections_.end(),
+                             [](const BindConnection& b) { return b.txn != nullptr; });
+}
+
 void SessionCore::roll_back_transactions() {
   auto roll_back = [](std::unique_ptr<engine::Transaction>& txn) {
     if (!txn) return;
@@ -82,10 +91,28 @@ void SessionCore::cursor_closed() {
   }
 }
 
+void SessionCore::abort_transaction(std::string why) {
+  // The database goes back to where the transaction began; objects keep their in-memory
+  // state until the user calls rollback(), which restores them.
+  const bool had_transaction = in_transaction();
+  roll_back_transactions();
+  failed_flush_ = std::move(why);
+  if (model_changes_) model_changes_->clear();
+  if (!had_transaction || !facade) return;
+  if (auto events = db_.events.snapshot()) {
+    try {
+      fire((*events)[SessionEvent::after_rollback], *facade);
+    } catch (...) {
+      // The error that aborted the transaction is the one the caller sees.
+    }
+  }
+}
+
 void SessionCore::check_usable() const {
   if (!failed_flush_.empty())
     throw InvalidRequestError(
-        "this session's transaction was rolled back after a failed flush (" + failed_flush_ +
+        "this session's transaction was rolled back after a failed flush or commit (" +
+        failed_flush_ +
         "); call rollback() before using the session again");
 }
 
@@ -224,9 +251,51 @@ bool SessionCore::is_modified(const void* obj) const {
   return false;
 }
 
+void SessionCore::flush_until_clean() {
+  // As SQLAlchemy's commit: handlers of a flush (after_insert, after_flush...) may change or
+  // add objects; they are written before COMMIT. A flush in which no handler ran leaves
+  // nothing behind.
+  constexpr int max_flushes = 100;
+  for (int i = 0; i < max_flushes; ++i) {
+    Flush f(*this);
+    if (!f.run() || !f.handlers_ran()) return;
+  }
+  abort_transaction("event handlers changed objects in each of " +
+                    std::to_string(max_flushes) + " flushes");
+  throw FlushError("commit(): event handlers changed objects in each of " +
+                   std::to_string(max_flushes) +
+                   " flushes in a row; is an after_flush or after_insert handler adding or "
+                   "changing objects every time?");
+}
+
 void SessionCore::commit() {
   check_usable();
-  flush();
+  // Read once: the handlers of this commit, or null (then this costs nothing more).
+  const auto events = facade ? db_.events.snapshot() : nullptr;
+  if (events) {
+    try {
+      fire((*events)[SessionEvent::before_commit], *facade);
+    } catch (...) {
+      abort_transaction("a before_commit handler failed: " + current_exception_message());
+      throw;
+    }
+    flush_until_clean();
+    if (model_changes_ && !model_changes_->empty() &&
+        !(*events)[Signal::before_models_committed].empty()) {
+      try {
+        // A copy: a receiver that flushes adds to the log.
+        const auto pending = model_changes_->list();
+        fire((*events)[Signal::before_models_committed], *facade, pending);
+      } catch (...) {
+        abort_transaction("a before_models_committed receiver failed: " +
+                          current_exception_message());
+        throw;
+      }
+      flush_until_clean();
+    }
+  } else {
+    flush();
+  }
   // One transaction per database, committed in turn (the default first): when a later COMMIT
   // fails, the earlier ones stand, as with SQLAlchemy's binds without two-phase commit.
   if (txn_) txn_->commit();
@@ -241,13 +310,21 @@ void SessionCore::commit() {
     if (s->status == ObjectStatus::deleted) gone.push_back(s.get());
   }
   for (auto* s : gone) detach(*s);
+  std::vector<ModelChange> committed;
+  if (model_changes_) committed = model_changes_->take();
+  if (!events) return;
+  // The commit stands whatever the handlers do now: an exception reaches the caller.
+  if (!committed.empty()) fire((*events)[Signal::models_committed], *facade, committed);
+  fire((*events)[SessionEvent::after_commit], *facade);
 }
 
 void SessionCore::rollback() {
+  const bool had_transaction = in_transaction();
   roll_back_transactions();
   failed_flush_.clear();
   relation_changed_.clear();
   rows_to_add_or_remove_ = false;
+  if (model_changes_) model_changes_->clear();
 
   std::vector<InstanceState*> drop;
   for (auto& [obj, sp] : states_) {
@@ -275,10 +352,18 @@ void SessionCore::rollback() {
     if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
     detach(*s);
   }
+  // The rollback stands whatever the handlers do: an exception reaches the caller.
+  if (had_transaction && facade)
+    if (auto events = db_.events.snapshot()) fire((*events)[SessionEvent::after_rollback], *facade);
 }
 
 void SessionCore::close() {
-  rollback();
+  try {
+    rollback();
+  } catch (...) {
+    expunge_all();  // an after_rollback handler failed; the session still closes
+    throw;
+  }
   expunge_all();
 }
 
@@ -348,9 +433,38 @@ void RelationField::on_item_removed(const std::shared_ptr<void>& item) {
 
 }  // namespace detail
 
-Session::Session(Database& db) : core_(std::make_unique<detail::SessionCore>(db.core())) {}
-Session::Session(Session&&) noexcept = default;
-Session& Session::operator=(Session&&) noexcept = default;
-Session::~Session() = default;
+Session::Session(Database& db) : core_(std::make_unique<detail::SessionCore>(db.core())) {
+  core_->facade = this;
+}
+
+Session::Session(Session&& other) noexcept : core_(std::move(other.core_)) {
+  if (core_) core_->facade = this;
+}
+
+Session& Session::operator=(Session&& other) noexcept {
+  if (this == &other) return *this;
+  if (core_) {
+    try {
+      core_->close();
+    } catch (...) {
+    }
+    core_->facade = nullptr;
+  }
+  core_ = std::move(other.core_);
+  if (core_) core_->facade = this;
+  return *this;
+}
+
+Session::~Session() {
+  if (!core_) return;
+  // Closed here, while this Session is whole, so after_rollback handlers can receive it.
+  try {
+    core_->close();
+  } catch (...) {
+    // Destructors never throw; the connection's own guard rolls back.
+  }
+  core_->facade = nullptr;
+  core_.reset();
+}
 
 }  // namespace strata

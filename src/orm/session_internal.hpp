@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "events_internal.hpp"
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/connection.hpp"
 #include "strata/orm/mapping.hpp"
@@ -38,11 +39,15 @@ class Loader {
 };
 
 // The flush pipeline: organize (cascade, collect), emit (INSERT / UPDATE in dependency order,
-// DELETE in reverse), finalize (identity map, snapshots). On failure the caller rolls back.
+// DELETE in reverse), finalize (identity map, snapshots). On failure it rolls the transaction
+// back (SessionCore::abort_transaction). Event handlers run at their points of the pipeline.
 class Flush {
  public:
   explicit Flush(SessionCore& session) : session_(session) {}
-  void run();
+  // Whether there was work to do.
+  bool run();
+  // Whether event handlers ran in this flush (they may have left work for another).
+  bool handlers_ran() const noexcept { return handlers_ran_; }
 
  private:
   struct MapperWork {
@@ -86,7 +91,10 @@ class Flush {
   UpdateShape update_shape(InstanceState& s) const;
   // The updates of one mapper: one statement each, or one statement per set of changed
   // columns, for all the rows that changed them, where the dialect batches updates.
+  // Fires before_update / after_update around emit_update_statements.
   void emit_updates(const std::vector<InstanceState*>& states);
+  void emit_update_statements(const std::vector<InstanceState*>& states,
+                              const std::vector<UpdateShape>& shapes);
   void emit_update(InstanceState& s, const UpdateShape& shape);
   void emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape);
   // After a row's UPDATE: its snapshot (and the transaction's, for rollback), its identity.
@@ -98,7 +106,15 @@ class Flush {
                        dialect::RowContext::Operation op, std::vector<Value>* returned);
   void finalize();
 
+  // The handlers of m's event e, or null when it has none (the cost without handlers).
+  const std::vector<Listener<ObjectHandler>>* handlers(const Mapper& m, Event e);
+  void fire(const std::vector<Listener<ObjectHandler>>* handlers,
+            const std::vector<InstanceState*>& states);
+  void fire_session(SessionEvent e);
+
   SessionCore& session_;
+  std::shared_ptr<const EventTable> events_;  // null when the database has no handlers
+  bool handlers_ran_ = false;
   std::vector<InstanceState*> inserted_;
   std::vector<InstanceState*> touched_;  // every state whose relationship flags to clear
 };

@@ -125,6 +125,11 @@ std::string url_label(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 void BackendTest::SetUp() {
+  reopen([](strata::DatabaseOptions&) {});
+}
+
+void BackendTest::reopen(const std::function<void(strata::DatabaseOptions&)>& adjust) {
+  db_.reset();  // its connections close first (an in-memory database goes with them)
   strata::DatabaseOptions options;
   // Sessions of several threads may echo at once (threads_share_one_engine...).
   options.engine.echo = [this](std::string_view line) {
@@ -133,8 +138,9 @@ void BackendTest::SetUp() {
   };
   // A test that waits for the connection another session holds fails fast, not in 30 s.
   options.engine.pool_timeout = std::chrono::milliseconds(2000);
+  adjust(options);
   db_ = std::make_unique<strata::Database>(url(), options);
-  db_->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note>();
+  db_->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note, Draft, AuditEntry>();
   db_->drop_all();
   db_->create_all();
   clear_sql();
@@ -144,7 +150,7 @@ void BackendTest::TearDown() { db_.reset(); }
 
 std::unique_ptr<strata::Database> BackendTest::open_another(strata::DatabaseOptions options) {
   auto other = std::make_unique<strata::Database>(url(), std::move(options));
-  other->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note>();
+  other->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note, Draft, AuditEntry>();
   return other;
 }
 

@@ -8,6 +8,7 @@
 // a test states what it needs with BACKEND_REQUIRE(requirement()), never which backend.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +43,9 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   strata::Database& db() { return *db_; }
   // The app session of db() (Flask-SQLAlchemy's db.session).
   strata::Session& session() { return db_->session(); }
+  // Replaces db() with a Database on url() whose options are the fixture's (SQL capture)
+  // changed by adjust, with the tables created empty (e.g. track_modifications on).
+  void reopen(const std::function<void(strata::DatabaseOptions&)>& adjust);
   // A Database with the same options on url(): another process, in effect. Only a database
   // that outlives its connections can be shared so (see requirements below).
   std::unique_ptr<strata::Database> open_another(strata::DatabaseOptions options = {});

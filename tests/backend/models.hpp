@@ -15,6 +15,7 @@
 #include "strata/strata.hpp"
 
 #include "models_query.hpp"
+#include "models_events.hpp"
 
 // Stored by number.
 enum class Role : std::int16_t { reader = 0, writer = 1, admin = 2 };

@@ -15,6 +15,7 @@
 
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/engine.hpp"
+#include "strata/orm/events.hpp"
 #include "strata/orm/mapping.hpp"
 #include "strata/orm/session.hpp"
 #include "strata/schema/table.hpp"
@@ -29,6 +30,10 @@ struct DatabaseOptions {
   // lives in one when its Model<T> says `static constexpr auto bind = "name";`; the session
   // sends each statement to its model's database. Engine options and naming apply to each.
   std::map<std::string, std::string> binds{};
+  // Record the objects each transaction writes, for the signals before_models_committed and
+  // models_committed (Flask-SQLAlchemy's SQLALCHEMY_TRACK_MODIFICATIONS). Off: nothing is
+  // recorded, and connecting to those signals is an ArgumentError.
+  bool track_modifications = false;
 };
 
 namespace detail {
@@ -77,6 +82,10 @@ class Database {
   // The renamed_from("old") hints of the models registered in that database: "table.old" -> "new".
   std::map<std::string, std::string> rename_hints(std::string_view bind = {}) const;
   void set_echo(bool on);
+
+  // The event handlers of this database (see strata/orm/events.hpp):
+  //   db.events().listen<User>(strata::Event::before_insert, [](User& u, auto& conn) {...});
+  Events events();
 
   detail::DatabaseCore& core() noexcept { return *core_; }
 

@@ -27,11 +27,13 @@ class Dialect;
 
 class Row;
 struct Result;
+class Session;
 
 namespace detail {
 
 struct DatabaseCore;
 class SessionCore;
+class ModelChanges;
 
 enum class ObjectStatus {
   pending,     // added, not yet inserted
@@ -131,6 +133,9 @@ class SessionCore {
   ~SessionCore();
 
   bool autoflush = true;
+  // The Session in front of this core: what session event handlers receive (null while the
+  // Session is being destroyed, when they are not called).
+  Session* facade = nullptr;
 
   // Unit of work.
   void add(const Mapper& m, std::shared_ptr<void> obj);
@@ -201,6 +206,11 @@ class SessionCore {
   void detach(InstanceState& s);
   void end_transaction();  // after COMMIT or ROLLBACK: give the connections back
   void roll_back_transactions();  // ROLLBACK on every database the session has used
+  bool in_transaction() const;  // whether any database's transaction is open
+  // A flush or commit failed (why: its message): ROLLBACK, and refuse work until rollback().
+  void abort_transaction(std::string why);
+  // Flushes again while event handlers of the last flush left work (commit()).
+  void flush_until_clean();
   void cursor_closed();    // a stream ended: give the connection back if nothing holds it
 
   DatabaseCore& db_;
@@ -223,6 +233,8 @@ class SessionCore {
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
   int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end
   bool flushing_ = false;
+  // With DatabaseOptions::track_modifications: what this transaction wrote, for the signals.
+  std::unique_ptr<ModelChanges> model_changes_;
   // Objects were added or marked for deletion, or relationship fields changed, since the
   // last flush: work that inserts or deletes rows. get() autoflushes only for this (see get).
   bool rows_to_add_or_remove_ = false;

@@ -1,0 +1,601 @@
+// Events on a real database: model events around each row's INSERT / UPDATE / DELETE (changes
+// made by before_* handlers are written; handlers run SQL in the flush's transaction), session
+// events around flush, commit and rollback, handlers that throw (the transaction rolls back),
+// and Flask-SQLAlchemy's signals with track_modifications.
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+
+namespace {
+
+using strata::Event;
+using strata::SessionEvent;
+using strata::Signal;
+using Log = std::vector<std::string>;
+using Conn = strata::engine::Connection;
+
+class EventsTest : public ::backend::BackendTest {
+ protected:
+  // A handler that records (action, note id) in audit_entry through the flush's connection.
+  auto audit(std::string action) {
+    return [this, action](Draft& n, Conn& c) {
+      auto st = c.prepare_cached("INSERT INTO " + q("audit_entry") + " (action, note_id) VALUES (" +
+                                 ph(1) + ", " + ph(2) + ")");
+      st->bind(0, strata::Value{action});
+      st->bind(1, strata::Value{n.id});
+      st->execute();
+    };
+  }
+  std::int64_t count(const std::string& table) {
+    auto s = db().new_session();
+    return s.execute("SELECT count(*) FROM " + q(table)).rows.at(0).get<std::int64_t>(0);
+  }
+  // The audit rows, "action note_id" each, in order.
+  Log audit_rows() {
+    auto s = db().new_session();
+    Log out;
+    for (const auto& e : s.query<AuditEntry>().order_by(&AuditEntry::id).all())
+      out.push_back(e->action + " " + std::to_string(e->note_id));
+    return out;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(backends, EventsTest, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+const strata::DateTime stamp =
+    strata::DateTime{std::chrono::sys_days{std::chrono::year{2026} / 12 / 3}} +
+    std::chrono::hours{20};
+
+// The message of what fn throws as E, or a failure when it throws nothing.
+template <class E, class F>
+std::string thrown_message(F&& fn) {
+  try {
+    fn();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no exception of the expected type was thrown";
+  return {};
+}
+
+// ---- model events ---------------------------------------------------------------------------
+
+TEST_P(EventsTest, before_insert_changes_to_the_object_are_written) {
+  db().events().listen<Draft>(Event::before_insert, [](Draft& n, Conn&) {
+    n.revision = 1;
+    n.updated_at = stamp;
+  });
+  auto& s = session();
+  auto a = s.add(Draft{.text = "a"});
+  auto b = s.add(Draft{.text = "b"});
+  auto c = s.add(Draft{.text = "c"});  // three: PostgreSQL's multi-row INSERT path too
+  s.commit();
+  EXPECT_EQ(a->revision, 1) << "the handler's change to the object was lost";
+
+  auto other = db().new_session();
+  for (const auto& n : {a, b, c}) {
+    auto loaded = other.get<Draft>(n->id);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->revision, 1) << "the INSERT did not carry the before_insert change";
+    EXPECT_EQ(loaded->updated_at, stamp) << "the INSERT did not carry the before_insert change";
+  }
+  EXPECT_FALSE(s.is_modified(a)) << "the object looks changed after the flush that wrote it";
+}
+
+TEST_P(EventsTest, before_update_stamps_the_object_and_the_update_includes_that_column) {
+  auto& s = session();
+  auto n = s.add(Draft{.text = "draft"});
+  s.commit();
+  db().events().listen<Draft>(Event::before_update, [](Draft& note, Conn&) {
+    ++note.revision;
+    note.updated_at = stamp;
+  });
+  clear_sql();
+  n->text = "final";
+  s.commit();
+  EXPECT_EQ(writes(), (Log{spelled("UPDATE {draft} SET text = ?, revision = ?, updated_at = ? "
+                                   "WHERE {draft}.id = ?")}))
+      << "the UPDATE does not include the columns the handler set\n"
+      << dump();
+  auto other = db().new_session();
+  auto loaded = other.get<Draft>(n->id);
+  EXPECT_EQ(loaded->revision, 1);
+  EXPECT_EQ(loaded->updated_at, stamp);
+}
+
+TEST_P(EventsTest, before_update_runs_only_for_objects_whose_columns_changed) {
+  auto& s = session();
+  auto a = s.add(Draft{.text = "a"});
+  auto b = s.add(Draft{.text = "b"});
+  auto c = s.add(Draft{.text = "c"});
+  s.commit();
+  Log seen;
+  db().events().listen<Draft>(Event::before_update,
+                             [&](Draft& note, Conn&) { seen.push_back("before " + note.text); });
+  db().events().listen<Draft>(Event::after_update,
+                             [&](Draft& note, Conn&) { seen.push_back("after " + note.text); });
+  a->text = "a2";
+  c->text = "c2";
+  s.commit();
+  EXPECT_EQ(seen, (Log{"before a2", "before c2", "after a2", "after c2"}))
+      << "before_update / after_update ran for an unchanged object, or missed a changed one";
+  seen.clear();
+  b->text = "b";  // the same value: no change
+  s.commit();
+  EXPECT_TRUE(seen.empty()) << "before_update ran though no column changed";
+
+  // With several rows changed (PostgreSQL's one-statement UPDATE), every row gets the stamp.
+  db().events().listen<Draft>(Event::before_update,
+                             [](Draft& note, Conn&) { note.updated_at = stamp; });
+  a->text = "a3";
+  b->text = "b3";
+  s.commit();
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Draft>(a->id)->updated_at, stamp);
+  EXPECT_EQ(other.get<Draft>(b->id)->updated_at, stamp);
+  EXPECT_EQ(other.get<Draft>(c->id)->updated_at, std::nullopt) << "an unchanged row was stamped";
+}
+
+TEST_P(EventsTest, after_insert_handler_writes_an_audit_row_in_the_flushs_transaction) {
+  db().events().listen<Draft>(Event::after_insert, audit("created"));
+  auto& s = session();
+  auto kept = s.add(Draft{.text = "kept"});
+  s.commit();
+  EXPECT_EQ(audit_rows(), (Log{"created " + std::to_string(kept->id)}))
+      << "the audit row written by after_insert was not committed with the note";
+
+  // Rolled back with the flush that wrote it.
+  auto dropped = s.add(Draft{.text = "dropped"});
+  s.flush();
+  const auto dropped_id = dropped->id;
+  EXPECT_GT(dropped_id, 0) << "after_insert ran before the key was assigned";
+  s.rollback();
+  EXPECT_EQ(audit_rows(), (Log{"created " + std::to_string(kept->id)}))
+      << "the audit row of a rolled-back flush stayed in the database";
+  EXPECT_EQ(count("draft"), 1);
+}
+
+TEST_P(EventsTest, delete_events_surround_the_delete_and_see_the_row_before_and_after) {
+  auto& s = session();
+  auto n = s.add(Draft{.text = "gone"});
+  s.commit();
+  const auto id = n->id;
+  std::vector<std::int64_t> rows_seen;
+  auto rows_now = [&](Conn& c) {
+    auto st = c.prepare_cached("SELECT count(*) FROM " + q("draft") + " WHERE id = " + ph(1));
+    st->bind(0, strata::Value{id});
+    st->step();
+    rows_seen.push_back(st->get_int64(0));
+    st->reset();
+  };
+  db().events().listen<Draft>(Event::before_delete, [&](Draft&, Conn& c) { rows_now(c); });
+  db().events().listen<Draft>(Event::after_delete, [&](Draft&, Conn& c) { rows_now(c); });
+  db().events().listen<Draft>(Event::after_delete, audit("deleted"));
+  s.delete_(n);
+  s.commit();
+  EXPECT_EQ(rows_seen, (std::vector<std::int64_t>{1, 0}))
+      << "before_delete must see the row and after_delete must not";
+  EXPECT_EQ(audit_rows(), (Log{"deleted " + std::to_string(id)}));
+}
+
+TEST_P(EventsTest, events_run_in_pipeline_order_and_handlers_in_the_order_registered) {
+  Log log;
+  auto ev = db().events();
+  for (auto e : {Event::before_insert, Event::after_insert, Event::before_update,
+                 Event::after_update, Event::before_delete, Event::after_delete}) {
+    ev.listen<Draft>(e, [&log, e](Draft& n, Conn&) {
+      log.push_back(std::string(strata::to_string(e)) + " " + n.text);
+    });
+  }
+  ev.listen<Draft>(Event::before_insert,
+                  [&log](Draft& n, Conn&) { log.push_back("second " + n.text); });
+  for (auto e : {SessionEvent::before_flush, SessionEvent::after_flush, SessionEvent::before_commit,
+                 SessionEvent::after_commit, SessionEvent::after_rollback})
+    ev.listen(e, [&log, e](strata::Session&) { log.push_back(std::string(strata::to_string(e))); });
+
+  auto& s = session();
+  auto old = s.add(Draft{.text = "old"});
+  s.commit();
+  EXPECT_EQ(log, (Log{"before_commit", "before_flush", "before_insert old", "second old",
+                      "after_insert old", "after_flush", "after_commit"}));
+  log.clear();
+
+  old->text = "changed";
+  auto fresh = s.add(Draft{.text = "new"});
+  s.flush();
+  EXPECT_EQ(log, (Log{"before_flush", "before_insert new", "second new", "after_insert new",
+                      "before_update changed", "after_update changed", "after_flush"}));
+  log.clear();
+
+  s.delete_(old);
+  s.commit();
+  EXPECT_EQ(log, (Log{"before_commit", "before_flush", "before_delete changed",
+                      "after_delete changed", "after_flush", "after_commit"}));
+  log.clear();
+
+  s.commit();  // nothing to write: no flush events
+  EXPECT_EQ(log, (Log{"before_commit", "after_commit"}));
+  log.clear();
+
+  fresh->text = "newer";
+  s.flush();
+  s.rollback();
+  EXPECT_EQ(log, (Log{"before_flush", "before_update newer", "after_update newer", "after_flush",
+                      "after_rollback"}));
+  log.clear();
+  s.rollback();  // no transaction open: nothing rolled back
+  EXPECT_TRUE(log.empty()) << "after_rollback ran without a transaction to roll back";
+}
+
+TEST_P(EventsTest, before_insert_sees_the_foreign_key_set_from_the_relationship) {
+  std::vector<std::int64_t> seen;
+  db().events().listen<Post>(Event::before_insert,
+                             [&](Post& p, Conn&) { seen.push_back(p.user_id); });
+  auto& s = session();
+  auto author = std::make_shared<User>(User{.username = "ann", .email = "ann@example.com"});
+  s.add(Post{.title = "hello", .author = author});
+  s.commit();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen.front(), author->id) << "before_insert ran before the foreign key was filled";
+}
+
+TEST_P(EventsTest, session_handlers_receive_the_session_even_after_it_moved) {
+  std::vector<const strata::Session*> seen;
+  db().events().listen(SessionEvent::before_commit,
+                       [&](strata::Session& s) { seen.push_back(&s); });
+  auto first = db().new_session();
+  strata::Session moved = std::move(first);
+  moved.add(Draft{.text = "a"});
+  moved.commit();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen.front(), &moved) << "the handler got the moved-from Session";
+}
+
+TEST_P(EventsTest, a_models_handlers_do_not_run_for_other_models) {
+  int calls = 0;
+  db().events().listen<Draft>(Event::before_insert, [&](Draft&, Conn&) { ++calls; });
+  session().add(User{.username = "u", .email = "u@example.com"});
+  session().commit();
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_P(EventsTest, handlers_belong_to_their_database) {
+  strata::Database other("sqlite://");
+  other.register_models<Draft, AuditEntry>();
+  other.create_all();
+  int calls = 0;
+  other.events().listen<Draft>(Event::before_insert, [&](Draft&, Conn&) { ++calls; });
+  other.events().listen(SessionEvent::before_commit, [&](strata::Session&) { ++calls; });
+  session().add(Draft{.text = "here"});
+  session().commit();
+  EXPECT_EQ(calls, 0) << "a handler of another Database ran";
+  other.session().add(Draft{.text = "there"});
+  other.session().commit();
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_P(EventsTest, a_removed_handler_no_longer_runs_and_removing_it_twice_is_an_error) {
+  Log log;
+  auto ev = db().events();
+  auto first = ev.listen<Draft>(Event::before_insert, [&](Draft&, Conn&) { log.push_back("first"); });
+  auto second =
+      ev.listen<Draft>(Event::before_insert, [&](Draft&, Conn&) { log.push_back("second"); });
+  auto commit_id =
+      ev.listen(SessionEvent::before_commit, [&](strata::Session&) { log.push_back("commit"); });
+  EXPECT_NE(first, second);
+  EXPECT_NE(second, commit_id);
+  ev.remove(first);
+  ev.remove(commit_id);
+  session().add(Draft{.text = "x"});
+  session().commit();
+  EXPECT_EQ(log, (Log{"second"}));
+  auto message = thrown_message<strata::ArgumentError>([&] { ev.remove(first); });
+  EXPECT_NE(message.find("no handler with id " + std::to_string(first)), std::string::npos)
+      << message;
+  EXPECT_THROW(ev.remove(12345), strata::ArgumentError);
+  EXPECT_THROW(ev.listen<Draft>(Event::before_insert, std::function<void(Draft&, Conn&)>{}),
+               strata::ArgumentError)
+      << "an empty std::function was accepted as a handler";
+}
+
+TEST_P(EventsTest, a_handler_may_remove_itself_while_it_runs) {
+  int calls = 0;
+  auto ev = db().events();
+  strata::ListenerId id = 0;
+  id = ev.listen<Draft>(Event::before_insert, [&](Draft&, Conn&) {
+    if (++calls == 1) ev.remove(id);
+  });
+  session().add(Draft{.text = "a"});
+  session().add(Draft{.text = "b"});
+  session().commit();  // this flush runs with the handlers it started with: both notes
+  EXPECT_EQ(calls, 2);
+  session().add(Draft{.text = "c"});
+  session().commit();
+  EXPECT_EQ(calls, 2) << "a removed handler ran";
+}
+
+// ---- session events -------------------------------------------------------------------------
+
+TEST_P(EventsTest, before_flush_may_add_objects_that_the_same_flush_writes) {
+  db().events().listen(SessionEvent::before_flush, [](strata::Session& s) {
+    s.add(AuditEntry{.action = "flush", .note_id = 0});
+  });
+  auto& s = session();
+  s.add(Draft{.text = "a"});
+  s.flush();
+  EXPECT_EQ(writes().size(), 2u) << "the object added by before_flush was not written\n" << dump();
+  s.commit();
+  EXPECT_EQ(count("audit_entry"), 1);
+  EXPECT_EQ(count("draft"), 1);
+}
+
+TEST_P(EventsTest, session_handlers_run_sql_in_the_sessions_transaction) {
+  db().events().listen(SessionEvent::before_commit, [this](strata::Session& s) {
+    s.execute("INSERT INTO " + q("audit_entry") + " (action, note_id) VALUES ('commit', 0)");
+  });
+  auto& s = session();
+  s.add(Draft{.text = "a"});
+  s.commit();
+  EXPECT_EQ(count("audit_entry"), 1);
+}
+
+TEST_P(EventsTest, changes_made_by_after_flush_handlers_are_written_before_commit) {
+  auto& s = session();
+  auto n = s.add(Draft{.text = "a"});
+  bool done = false;
+  db().events().listen(SessionEvent::after_flush, [&](strata::Session&) {
+    if (!done) n->text = "changed after the flush";
+    done = true;
+  });
+  s.commit();
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Draft>(n->id)->text, "changed after the flush")
+      << "commit() did not flush what an after_flush handler changed";
+  EXPECT_FALSE(s.is_modified(n));
+}
+
+TEST_P(EventsTest, a_handler_that_changes_objects_in_every_flush_makes_commit_fail) {
+  auto& s = session();
+  auto n = s.add(Draft{.text = "a"});
+  db().events().listen(SessionEvent::after_flush, [&](strata::Session&) { ++n->revision; });
+  auto message = thrown_message<strata::FlushError>([&] { s.commit(); });
+  EXPECT_NE(message.find("100 flushes"), std::string::npos) << message;
+  s.rollback();
+  EXPECT_EQ(count("draft"), 0);
+}
+
+// ---- handlers that throw --------------------------------------------------------------------
+
+// After a handler threw: the session refuses work until rollback(), then works again.
+void expect_session_recovers(strata::Session& s) {
+  EXPECT_THROW(s.query<Draft>().all(), strata::InvalidRequestError)
+      << "the session went on as if the flush had not failed";
+  s.rollback();
+  EXPECT_NO_THROW(s.query<Draft>().all());
+  s.commit();  // gives the connection back (an in-memory database has one)
+}
+
+TEST_P(EventsTest, a_throwing_before_insert_handler_aborts_the_flush) {
+  auto& s = session();
+  s.add(Draft{.text = "earlier"});
+  s.flush();  // in the same transaction: rolled back too
+  auto id = db().events().listen<Draft>(Event::before_insert, [](Draft& n, Conn&) {
+    if (n.text == "bad") throw std::runtime_error("note 'bad' refused");
+  });
+  s.add(Draft{.text = "fine"});
+  s.add(Draft{.text = "bad"});
+  auto message = thrown_message<std::runtime_error>([&] { s.commit(); });
+  EXPECT_EQ(message, "note 'bad' refused")
+      << "the handler's own exception did not reach the caller";
+  expect_session_recovers(s);
+  EXPECT_EQ(count("draft"), 0) << "rows of the aborted transaction reached the database";
+  db().events().remove(id);
+  s.add(Draft{.text = "bad"});
+  s.commit();
+  EXPECT_EQ(count("draft"), 1);
+}
+
+TEST_P(EventsTest, a_throwing_after_update_handler_aborts_the_flush) {
+  auto& s = session();
+  auto n = s.add(Draft{.text = "v1"});
+  s.commit();
+  db().events().listen<Draft>(Event::after_update,
+                             [](Draft&, Conn&) { throw strata::ArgumentError("no updates today"); });
+  n->text = "v2";
+  s.add(Draft{.text = "new"});
+  auto message = thrown_message<strata::ArgumentError>([&] { s.commit(); });
+  EXPECT_EQ(message, "no updates today");
+  expect_session_recovers(s);
+  EXPECT_EQ(n->text, "v1") << "rollback() did not restore the object";
+  EXPECT_EQ(db().new_session().get<Draft>(n->id)->text, "v1")
+      << "the UPDATE of the aborted flush stayed";
+  EXPECT_EQ(count("draft"), 1) << "the INSERT of the aborted flush stayed";
+}
+
+TEST_P(EventsTest, a_throwing_before_flush_handler_aborts_the_flush) {
+  db().events().listen(SessionEvent::before_flush,
+                       [](strata::Session&) { throw std::runtime_error("flush refused"); });
+  auto& s = session();
+  s.add(Draft{.text = "a"});
+  auto message = thrown_message<std::runtime_error>([&] { s.flush(); });
+  EXPECT_EQ(message, "flush refused");
+  expect_session_recovers(s);
+  EXPECT_EQ(count("draft"), 0);
+}
+
+TEST_P(EventsTest, a_throwing_before_commit_handler_aborts_the_commit) {
+  auto& s = session();
+  s.add(Draft{.text = "flushed earlier"});
+  s.flush();
+  auto id = db().events().listen(SessionEvent::before_commit, [](strata::Session&) {
+    throw std::runtime_error("commit refused");
+  });
+  s.add(Draft{.text = "pending"});
+  auto message = thrown_message<std::runtime_error>([&] { s.commit(); });
+  EXPECT_EQ(message, "commit refused");
+  auto refused = thrown_message<strata::InvalidRequestError>([&] { s.flush(); });
+  EXPECT_NE(refused.find("a before_commit handler failed: commit refused"), std::string::npos)
+      << refused;
+  db().events().remove(id);
+  expect_session_recovers(s);
+  EXPECT_EQ(count("draft"), 0);
+}
+
+TEST_P(EventsTest, after_rollback_runs_once_when_a_failed_flush_rolls_back) {
+  int rollbacks = 0;
+  db().events().listen(SessionEvent::after_rollback, [&](strata::Session&) { ++rollbacks; });
+  db().events().listen(SessionEvent::after_rollback,
+                       [](strata::Session&) { throw std::runtime_error("ignored here"); });
+  db().events().listen<Draft>(Event::before_insert,
+                             [](Draft&, Conn&) { throw std::runtime_error("insert refused"); });
+  auto& s = session();
+  s.add(Draft{.text = "a"});
+  // The flush's error is what the caller sees, not the after_rollback handler's.
+  EXPECT_EQ(thrown_message<std::runtime_error>([&] { s.flush(); }), "insert refused");
+  EXPECT_EQ(rollbacks, 1);
+  s.rollback();  // the transaction is already gone
+  EXPECT_EQ(rollbacks, 1);
+}
+
+TEST_P(EventsTest, a_throwing_after_commit_handler_leaves_the_commit_in_place) {
+  Log log;
+  db().events().listen(SessionEvent::after_commit,
+                       [](strata::Session&) { throw std::runtime_error("after the fact"); });
+  db().events().listen(SessionEvent::after_commit,
+                       [&](strata::Session&) { log.push_back("second"); });
+  auto& s = session();
+  auto n = s.add(Draft{.text = "a"});
+  EXPECT_EQ(thrown_message<std::runtime_error>([&] { s.commit(); }), "after the fact");
+  EXPECT_TRUE(log.empty()) << "the handlers after the one that threw still ran";
+  EXPECT_EQ(count("draft"), 1) << "the commit did not stand";
+  // Usable at once, without rollback().
+  EXPECT_EQ(s.query<Draft>().count(), 1);
+  EXPECT_EQ(s.get<Draft>(n->id), n);
+}
+
+TEST_P(EventsTest, a_throwing_after_rollback_handler_leaves_the_rollback_in_place) {
+  db().events().listen(SessionEvent::after_rollback,
+                       [](strata::Session&) { throw std::runtime_error("after the rollback"); });
+  auto& s = session();
+  auto n = s.add(Draft{.text = "a"});
+  s.commit();
+  n->text = "b";
+  s.flush();
+  EXPECT_EQ(thrown_message<std::runtime_error>([&] { s.rollback(); }), "after the rollback");
+  EXPECT_EQ(n->text, "a") << "the object was not restored";
+  EXPECT_FALSE(s.is_modified(n));
+  n->text = "c";
+  s.commit();
+  EXPECT_EQ(db().new_session().get<Draft>(n->id)->text, "c");
+}
+
+// ---- signals (track_modifications) ----------------------------------------------------------
+
+TEST_P(EventsTest, signals_need_track_modifications) {
+  EXPECT_FALSE(db().events().track_modifications());
+  auto message = thrown_message<strata::ArgumentError>([&] {
+    db().events().listen(Signal::models_committed,
+                         [](strata::Session&, const std::vector<strata::ModelChange>&) {});
+  });
+  EXPECT_NE(message.find("models_committed"), std::string::npos) << message;
+  EXPECT_NE(message.find(".track_modifications = true"), std::string::npos) << message;
+  EXPECT_THROW(
+      db().events().listen(Signal::before_models_committed,
+                           [](strata::Session&, const std::vector<strata::ModelChange>&) {}),
+      strata::ArgumentError);
+}
+
+// "Draft:a insert, Draft:b update"
+std::string describe(const std::vector<strata::ModelChange>& changes) {
+  std::string out;
+  for (const auto& c : changes) {
+    if (!out.empty()) out += ", ";
+    out += c.model() + ":";
+    if (auto n = c.as<Draft>())
+      out += n->text;
+    else if (auto u = c.as<User>())
+      out += u->username;
+    out += " " + std::string(strata::to_string(c.operation));
+  }
+  return out;
+}
+
+TEST_P(EventsTest, models_committed_lists_what_the_transaction_wrote) {
+  reopen([](strata::DatabaseOptions& o) { o.track_modifications = true; });
+  EXPECT_TRUE(db().events().track_modifications());
+  Log before, after;
+  db().events().listen(Signal::before_models_committed,
+                       [&](strata::Session&, const std::vector<strata::ModelChange>& changes) {
+                         before.push_back(describe(changes));
+                       });
+  db().events().listen(Signal::models_committed,
+                       [&](strata::Session&, const std::vector<strata::ModelChange>& changes) {
+                         after.push_back(describe(changes));
+                         EXPECT_EQ(changes.front().as<User>(), nullptr);
+                       });
+  auto& s = session();
+  auto kept = s.add(Draft{.text = "kept"});
+  auto old = s.add(Draft{.text = "old"});
+  s.commit();
+  EXPECT_EQ(after, (Log{"Draft:kept insert, Draft:old insert"}));
+  EXPECT_EQ(before, after);
+  before.clear();
+  after.clear();
+
+  kept->text = "kept2";
+  s.flush();
+  auto fresh = s.add(Draft{.text = "fresh"});
+  s.flush();
+  fresh->text = "fresh2";  // inserted then updated in this transaction: an insert
+  s.delete_(old);
+  s.add(User{.username = "ann", .email = "ann@example.com"});
+  s.commit();
+  EXPECT_EQ(after,
+            (Log{"Draft:kept2 update, Draft:fresh2 insert, User:ann insert, Draft:old delete"}));
+  EXPECT_EQ(before, after);
+  after.clear();
+
+  s.commit();  // nothing written: no signal
+  EXPECT_TRUE(after.empty());
+}
+
+TEST_P(EventsTest, rollback_clears_the_recorded_changes) {
+  reopen([](strata::DatabaseOptions& o) { o.track_modifications = true; });
+  Log after;
+  db().events().listen(Signal::models_committed,
+                       [&](strata::Session&, const std::vector<strata::ModelChange>& changes) {
+                         after.push_back(describe(changes));
+                       });
+  auto& s = session();
+  s.add(Draft{.text = "undone"});
+  s.flush();
+  s.rollback();
+  auto n = s.add(Draft{.text = "done"});
+  s.flush();
+  s.delete_(n);  // inserted then deleted in one transaction: a delete
+  s.commit();
+  EXPECT_EQ(after, (Log{"Draft:done delete"}));
+}
+
+TEST_P(EventsTest, a_throwing_before_models_committed_receiver_aborts_the_commit) {
+  reopen([](strata::DatabaseOptions& o) { o.track_modifications = true; });
+  int committed = 0;
+  db().events().listen(Signal::before_models_committed,
+                       [](strata::Session&, const std::vector<strata::ModelChange>&) {
+                         throw std::runtime_error("not these");
+                       });
+  db().events().listen(
+      Signal::models_committed,
+      [&](strata::Session&, const std::vector<strata::ModelChange>&) { ++committed; });
+  auto& s = session();
+  s.add(Draft{.text = "a"});
+  EXPECT_EQ(thrown_message<std::runtime_error>([&] { s.commit(); }), "not these");
+  expect_session_recovers(s);
+  EXPECT_EQ(committed, 0);
+  EXPECT_EQ(count("draft"), 0);
+}
+
+}  // namespace
