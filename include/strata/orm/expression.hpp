@@ -371,29 +371,62 @@ auto compare(sql::BinaryOp op, const Expression<S, R>& left, const V& right) {
 }
 }  // namespace detail
 
+// Comparisons with a value, and of two expressions. The two-expression form takes both sides
+// as Expression so that C++20's reversed candidate of == (b == a) is never a better match
+// than a == b: without it, a == b between two columns is ambiguous to clang.
 template <class S, class R, class V>
+  requires(!detail::expression<V>)
 auto operator==(const Expression<S, R>& e, const V& v) {
   return detail::compare(sql::BinaryOp::eq, e, v);
 }
+template <class S, class R, class S2, class R2>
+auto operator==(const Expression<S, R>& a, const Expression<S2, R2>& b) {
+  return detail::compare(sql::BinaryOp::eq, a, b);
+}
 template <class S, class R, class V>
+  requires(!detail::expression<V>)
 auto operator!=(const Expression<S, R>& e, const V& v) {
   return detail::compare(sql::BinaryOp::ne, e, v);
 }
+template <class S, class R, class S2, class R2>
+auto operator!=(const Expression<S, R>& a, const Expression<S2, R2>& b) {
+  return detail::compare(sql::BinaryOp::ne, a, b);
+}
 template <class S, class R, class V>
+  requires(!detail::expression<V>)
 auto operator<(const Expression<S, R>& e, const V& v) {
   return detail::compare(sql::BinaryOp::lt, e, v);
 }
+template <class S, class R, class S2, class R2>
+auto operator<(const Expression<S, R>& a, const Expression<S2, R2>& b) {
+  return detail::compare(sql::BinaryOp::lt, a, b);
+}
 template <class S, class R, class V>
+  requires(!detail::expression<V>)
 auto operator<=(const Expression<S, R>& e, const V& v) {
   return detail::compare(sql::BinaryOp::le, e, v);
 }
+template <class S, class R, class S2, class R2>
+auto operator<=(const Expression<S, R>& a, const Expression<S2, R2>& b) {
+  return detail::compare(sql::BinaryOp::le, a, b);
+}
 template <class S, class R, class V>
+  requires(!detail::expression<V>)
 auto operator>(const Expression<S, R>& e, const V& v) {
   return detail::compare(sql::BinaryOp::gt, e, v);
 }
+template <class S, class R, class S2, class R2>
+auto operator>(const Expression<S, R>& a, const Expression<S2, R2>& b) {
+  return detail::compare(sql::BinaryOp::gt, a, b);
+}
 template <class S, class R, class V>
+  requires(!detail::expression<V>)
 auto operator>=(const Expression<S, R>& e, const V& v) {
   return detail::compare(sql::BinaryOp::ge, e, v);
+}
+template <class S, class R, class S2, class R2>
+auto operator>=(const Expression<S, R>& a, const Expression<S2, R2>& b) {
+  return detail::compare(sql::BinaryOp::ge, a, b);
 }
 
 template <class A, class B>
