@@ -380,18 +380,35 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   if (owner.status == ObjectStatus::pending) return {};
   const Mapper& target = rel.target();
   target.configure();
-  Value v = referenced_column(*rel.fk, *owner.mapper).get(owner.obj.get());
+  const bool through = rel.kind == RelationKind::many_to_many;
+  Value v = through ? rel.local_ref->get(owner.obj.get())
+                    : referenced_column(*rel.fk, *owner.mapper).get(owner.obj.get());
   do_autoflush();
-  // The statement is compiled once per relationship (MapperSql::select_by), not per load.
-  auto stmt = connection().prepare_cached(db_.sql_for(target).select_by(*rel.fk));
+  // The statement is compiled once per relationship (MapperSql::select_by / select_through),
+  // not per load.
+  const auto& sq = db_.sql_for(target);
+  auto stmt = connection().prepare_cached(through ? sq.select_through(rel) : sq.select_by(*rel.fk));
   stmt->bind(0, v);
   std::vector<std::shared_ptr<void>> items;
   while (stmt->step()) items.push_back(Loader::load_row(*this, target, *stmt));
   stmt = {};
+  if (through) return items;  // the other side's collections hold more than this owner
   if (rel.back)
     for (auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner.obj, false);
   return items;
+}
+
+std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {
+  auto items = load_items(owner, rel);
+  if (items.size() > 1)
+    throw MultipleResultsFound(rel.owner->class_name + "." + rel.name + " holds one " +
+                               rel.target().class_name + " (HasOne), but " +
+                               std::to_string(items.size()) + " rows of '" +
+                               rel.target().table_name() + "' refer to " +
+                               describe(*owner.mapper, owner.obj.get()) + "; make '" +
+                               rel.fk->qualified_name + "' unique, or map it as HasMany");
+  return items.empty() ? nullptr : items.front();
 }
 
 void SessionCore::refresh(const Mapper& m, const void* obj) {

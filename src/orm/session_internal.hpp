@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <span>
+#include <unordered_set>
 #include <vector>
 
 #include "strata/dialect/dialect.hpp"
@@ -51,7 +52,18 @@ class Flush {
     std::vector<InstanceState*> deletes;
   };
 
+  // Objects deleted by cascade (delete, delete-orphan) join the deletions; objects related to
+  // a deleted one without the delete cascade lose their foreign key (set NULL).
+  void cascade_deletes();
+  IntegrityError orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel);
   void cascade();
+  // INSERT / DELETE of association rows for the many-to-many links changed since the last
+  // flush; the DELETE of a deleted object's association rows.
+  void emit_links();
+  void emit_secondary_deletes(InstanceState& s);
+  // The mappers with deletions whose table no table refers to: their DELETEs run before
+  // their INSERTs rather than in the children-first pass at the end.
+  std::unordered_set<const Mapper*> deletable_first(const std::vector<MapperWork>& work);
   std::vector<MapperWork> collect();
   void sync_foreign_keys(InstanceState& s);
   void push_keys_to_children(InstanceState& s);

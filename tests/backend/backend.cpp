@@ -135,6 +135,7 @@ void BackendTest::SetUp() {
   options.engine.pool_timeout = std::chrono::milliseconds(2000);
   db_ = std::make_unique<strata::Database>(url(), options);
   db_->register_models<User, Post, Address, Sample, Task>();
+  register_relation_models(*db_);
   db_->drop_all();
   db_->create_all();
   clear_sql();
@@ -145,6 +146,7 @@ void BackendTest::TearDown() { db_.reset(); }
 std::unique_ptr<strata::Database> BackendTest::open_another(strata::DatabaseOptions options) {
   auto other = std::make_unique<strata::Database>(url(), std::move(options));
   other->register_models<User, Post, Address, Sample, Task>();
+  register_relation_models(*other);
   return other;
 }
 

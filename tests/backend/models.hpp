@@ -14,6 +14,8 @@
 
 #include "strata/strata.hpp"
 
+#include "models_relations.hpp"
+
 // Stored by number.
 enum class Role : std::int16_t { reader = 0, writer = 1, admin = 2 };
 
