@@ -245,16 +245,28 @@ void Flush::emit_links() {
 
 void Flush::emit_secondary_deletes(InstanceState& st) {
   auto& s = session_;
-  for (const auto& rel : st.mapper->relationships) {
-    if (rel->kind != RelationKind::many_to_many || rel->passive_deletes) continue;
+  auto run = [&](const RelationshipInfo& rel, const std::string& column, const ColumnInfo& ref) {
     sql::Delete del;
-    del.table = rel->secondary_table.name;
-    del.where = sql::binary(sql::BinaryOp::eq, sql::column(del.table, rel->local_column),
-                            sql::placeholder());
+    del.table = rel.secondary_table.name;
+    del.where = sql::binary(sql::BinaryOp::eq, sql::column(del.table, column), sql::placeholder());
     auto stmt = s.connection().prepare_cached(sql::compile(del, *s.db_.dialect).sql);
-    stmt->bind(0, rel->local_ref->from_snapshot(st.snapshot[rel->local_ref->index]));
+    stmt->bind(0, ref.from_snapshot(st.snapshot[ref.index]));
     stmt->execute();
+  };
+  for (const auto& rel : st.mapper->relationships)
+    if (rel->kind == RelationKind::many_to_many && !rel->passive_deletes)
+      run(*rel, rel->local_column, *rel->local_ref);
+  // A many-to-many relationship declared only on the other side (no back_populates): its
+  // rows that refer to this object go too.
+  if (!one_sided_) {
+    one_sided_.emplace();
+    for (const Mapper* m : s.db_.mappers())
+      for (const auto& rel : m->relationships)
+        if (rel->kind == RelationKind::many_to_many && !rel->back && !rel->passive_deletes)
+          one_sided_->push_back(rel.get());
   }
+  for (const RelationshipInfo* rel : *one_sided_)
+    if (&rel->target() == st.mapper) run(*rel, rel->remote_column, *rel->remote_ref);
 }
 
 void Flush::cascade() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <span>
 #include <unordered_set>
@@ -112,6 +113,9 @@ class Flush {
   SessionCore& session_;
   std::vector<InstanceState*> inserted_;
   std::vector<InstanceState*> touched_;  // every state whose relationship flags to clear
+  // Many-to-many relationships of the registered models without a back_populates, found
+  // on first need: deleting one of their targets deletes its rows of their tables.
+  std::optional<std::vector<const RelationshipInfo*>> one_sided_;
 };
 
 }  // namespace strata::detail

@@ -127,6 +127,26 @@ struct strata::Model<Tag> {
   }
 };
 
+// A many-to-many relationship declared on one side only: Tag has no readers member, yet
+// deleting a tag deletes its reader_favourite rows.
+inline const strata::AssociationTable reader_favourite{
+    "reader_favourite", {"reader_id", "reader.id"}, {"tag_id", "tag.id"}};
+struct Reader {
+  std::int64_t id = 0;
+  std::string name{};
+  strata::HasMany<Tag> favourites{};
+};
+template <>
+struct strata::Model<Reader> {
+  static constexpr auto table = "reader";
+  static constexpr auto name = "Reader";
+  static auto columns() {
+    return mapping(column("id", &Reader::id).primary_key(), column("name", &Reader::name),
+                   has_many("favourites", &Reader::favourites)
+                       .secondary(reader_favourite, "reader_id", "tag_id"));
+  }
+};
+
 // One-to-many with cascade("all, delete-orphan"): notes go with their folder.
 struct Note;
 struct Folder {
@@ -237,6 +257,6 @@ struct strata::Model<Player> {
 
 // Registers the models above with db (the fixture calls it beside its own models).
 inline void register_relation_models(strata::Database& db) {
-  db.register_models<Member, Profile, Card, Article, Tag, Folder, Note, Album, Photo, Team,
-                     Player>();
+  db.register_models<Member, Profile, Card, Article, Tag, Reader, Folder, Note, Album, Photo,
+                     Team, Player>();
 }

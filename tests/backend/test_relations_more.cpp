@@ -139,9 +139,10 @@ class Followers : public RelationsTest {
   void SetUp() override {
     RelationsTest::SetUp();
     auto& s = session();
-    for (auto name : {"john", "susan", "mary", "david"}) ids.push_back(s.add(Member{.name = name})->id);
+    std::vector<std::shared_ptr<Member>> added;
+    for (auto name : {"john", "susan", "mary", "david"}) added.push_back(s.add(Member{.name = name}));
     s.commit();
-    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = s.query<Member>().order_by(&Member::id).all()[i]->id;
+    for (const auto& m : added) ids.push_back(m->id);
     s.expunge_all();
     clear_sql();
   }
@@ -374,6 +375,26 @@ TEST_P(Followers, follow_then_unfollow_before_flush_writes_nothing) {
   EXPECT_TRUE(follow_rows(s).empty());
 }
 
+TEST_P(Followers, assigning_a_whole_list_replaces_the_links) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2), david = member(3);
+  follow(*john, susan);
+  follow(*john, mary);
+  s.commit();
+  (void)susan->followers.all();  // loaded now: counting them later must not autoflush
+  (void)david->followers.all();
+  john->followed = {mary, david};
+  EXPECT_EQ(followers_count(*susan), 0u) << "susan.followers kept john";
+  EXPECT_EQ(followers_count(*david), 1u) << "david.followers did not get john";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {followers} WHERE {followers}.follower_id = ? "
+                                   "AND {followers}.followed_id = ?"),
+                           spelled("INSERT INTO {followers} (follower_id, followed_id) VALUES (?, ?)")}))
+      << "mary, in both lists, must keep her row untouched\n" << dump();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, mary), link(john, david)}));
+}
+
 TEST_P(Followers, removing_from_the_other_side_deletes_the_same_row) {
   auto& s = session();
   auto john = member(0), susan = member(1);
@@ -459,6 +480,25 @@ TEST_P(RelationsTest, deleting_a_tag_deletes_its_links_and_keeps_the_articles) {
   EXPECT_EQ(s.execute("SELECT count(*) FROM article_tag").rows.at(0).get<std::int64_t>(0), 0);
 }
 
+TEST_P(RelationsTest, deleting_a_tag_deletes_rows_of_a_relationship_declared_on_the_other_side) {
+  auto& s = session();
+  auto tag = std::make_shared<Tag>(Tag{.label = "x"});
+  auto reader = s.add(Reader{.name = "r", .favourites = {tag}});
+  s.commit();
+  s.expunge_all();
+  tag = s.get<Tag>(tag->id);
+  clear_sql();
+  s.delete_(tag);
+  s.commit();
+  EXPECT_EQ(writes(),
+            (Sql{spelled("DELETE FROM {article_tag} WHERE {article_tag}.tag_id = ?"),
+                 spelled("DELETE FROM {reader_favourite} WHERE {reader_favourite}.tag_id = ?"),
+                 spelled("DELETE FROM {tag} WHERE {tag}.id = ?")}))
+      << dump();
+  s.expunge_all();
+  EXPECT_TRUE(s.get<Reader>(reader->id)->favourites.empty());
+}
+
 // ---- one-to-one ----------------------------------------------------------------------------
 
 TEST_P(RelationsTest, has_one_back_populates_and_fills_the_foreign_key) {
@@ -525,6 +565,18 @@ TEST_P(RelationsTest, setting_the_belongs_to_side_moves_a_has_one_in_memory) {
   s.commit();
   EXPECT_EQ(first->member_id, std::nullopt);
   EXPECT_EQ(second->member_id, ann->id);
+}
+
+TEST_P(RelationsTest, clearing_a_has_one_clears_the_other_side_and_the_foreign_key) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto p = s.add(Profile{.bio = "hi", .member = ann});
+  s.commit();
+  ann->profile = nullptr;
+  EXPECT_EQ(p->member.get(), nullptr) << "member.profile = nullptr left profile.member set";
+  s.commit();
+  EXPECT_EQ(p->member_id, std::nullopt);
+  EXPECT_TRUE(s.contains(p)) << "without delete-orphan the released profile must stay";
 }
 
 TEST_P(RelationsTest, replacing_a_card_deletes_the_old_one_with_delete_orphan) {
