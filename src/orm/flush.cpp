@@ -164,11 +164,11 @@ IntegrityError Flush::orphaned_not_null(const InstanceState& parent, const Relat
   for (const auto& fk : child.table().foreign_keys)
     if (fk.columns.size() == 1 && fk.columns.front() == rel.fk->column.name) constraint = fk.name;
   return IntegrityError(
-      "deleting " + describe(*parent.mapper, parent.obj.get()) + " would leave rows of '" +
-          child.table_name() + "' (" + parent.mapper->class_name + "." + rel.name +
-          ") referring to it through foreign key '" + constraint + "', and '" +
-          rel.fk->qualified_name + "' is NOT NULL so it cannot be set to NULL; delete them "
-          "first, or declare the relationship with cascade(\"all, delete-orphan\")",
+      "deleting " + describe(*parent.mapper, parent.obj.get()) + " would set '" +
+          rel.fk->qualified_name + "' to NULL in the rows that refer to it (" +
+          parent.mapper->class_name + "." + rel.name + ", foreign key '" + constraint +
+          "'), but it is NOT NULL; delete them first, or declare the relationship with "
+          "cascade(\"all, delete-orphan\")",
       DatabaseErrorInfo{}, ConstraintKind::foreign_key, child.table_name(), constraint);
 }
 
