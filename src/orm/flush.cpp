@@ -276,8 +276,9 @@ void Flush::cascade() {
     if (st->status == ObjectStatus::pending) work.push_back(st.get());
   auto changed = s.relation_changed_;  // cascade_add may append to it
   work.insert(work.end(), changed.begin(), changed.end());
+  // An object being deleted brings nothing new in: a new child appended to it stays out.
   for (auto* st : work)
-    if (s.states_.count(st->obj.get())) s.cascade_add(*st);
+    if (s.states_.count(st->obj.get()) && !st->marked_for_delete) s.cascade_add(*st);
   // Objects on the other end of a changed relationship may need their foreign key updated.
   for (auto* st : s.relation_changed_) {
     touched_.push_back(st);

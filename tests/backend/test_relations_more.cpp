@@ -395,6 +395,19 @@ TEST_P(Followers, assigning_a_whole_list_replaces_the_links) {
   EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, mary), link(john, david)}));
 }
 
+TEST_P(Followers, rollback_forgets_links_and_reloads_the_collections) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2);
+  follow(*john, susan);
+  s.flush();
+  follow(*john, mary);  // not flushed
+  s.rollback();
+  EXPECT_FALSE(john->followed.loaded()) << "rollback() kept the in-memory collection";
+  EXPECT_EQ(following_count(*john), 0u);
+  s.commit();
+  EXPECT_TRUE(follow_rows(s).empty()) << "a rolled-back link reached the database";
+}
+
 TEST_P(Followers, removing_from_the_other_side_deletes_the_same_row) {
   auto& s = session();
   auto john = member(0), susan = member(1);
@@ -677,6 +690,19 @@ TEST_P(RelationsTest, a_pending_note_removed_from_its_folder_is_never_inserted) 
   s.commit();
   EXPECT_TRUE(writes().empty()) << dump();
   EXPECT_FALSE(s.contains(a));
+}
+
+TEST_P(RelationsTest, deleting_a_folder_forgets_its_pending_notes) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  s.commit();
+  auto draft = std::make_shared<Note>(Note{.text = "draft"});
+  f->notes.append(draft);
+  s.delete_(f);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {folder} WHERE {folder}.id = ?")})) << dump();
+  EXPECT_FALSE(s.contains(draft)) << "a new note of a deleted folder stayed in the session";
 }
 
 TEST_P(RelationsTest, deleting_a_user_sets_the_foreign_key_of_its_addresses_null) {
