@@ -36,21 +36,22 @@ Cascade Cascade::parse(std::string_view text) {
 }
 
 namespace detail {
-void check_cascade(const RelationshipInfo& r) {
+void check_cascade(const RelationshipInfo& r, std::string_view owner) {
+  const std::string what = "relationship " + std::string(owner) + "." + r.name + ": ";
   const char* kind = r.kind == RelationKind::many_to_one ? "a many-to-one (belongs_to)"
                                                           : "a many-to-many";
   if (r.cascade.delete_orphan && !fk_in_target(r.kind))
-    throw ArgumentError("relationship '" + r.name + "': delete-orphan cascade on " + kind +
+    throw ArgumentError(what + "delete-orphan cascade on " + kind +
                         " relationship; declare it on the one-to-many or one-to-one side "
                         "(has_many / has_one)");
   if (r.cascade.delete_ && r.kind == RelationKind::many_to_one)
-    throw ArgumentError("relationship '" + r.name +
-                        "': delete cascade on a many-to-one (belongs_to) relationship would "
+    throw ArgumentError(what +
+                        "delete cascade on a many-to-one (belongs_to) relationship would "
                         "delete the parent with a child; declare it on the parent's "
                         "has_many / has_one");
   if (r.passive_deletes && r.kind == RelationKind::many_to_one)
-    throw ArgumentError("relationship '" + r.name +
-                        "': passive_deletes applies to has_many / has_one / many-to-many");
+    throw ArgumentError(what +
+                        "passive_deletes applies to has_many / has_one / many-to-many");
 }
 }  // namespace detail
 

@@ -75,7 +75,7 @@ struct relation_target<HasOne<U>> {
 [[noreturn]] void throw_null_error(const ColumnInfo& c);
 // Throws ArgumentError for a cascade the relationship's kind cannot have (delete-orphan on
 // a many-to-one or many-to-many relationship, delete on a many-to-one one).
-void check_cascade(const RelationshipInfo& r);
+void check_cascade(const RelationshipInfo& r, std::string_view owner);
 
 // Reaches the private parts of relationship fields for the session and the accessors.
 struct SessionAccess {
@@ -485,7 +485,11 @@ class RelationshipDef {
   // SQLAlchemy's cascade: "save-update" (the default), "delete", "delete-orphan", or "all"
   // (save-update and delete), separated by commas: cascade("all, delete-orphan").
   RelationshipDef& cascade(std::string_view text) {
-    cascade_ = Cascade::parse(text);
+    try {
+      cascade_ = Cascade::parse(text);
+    } catch (const ArgumentError& e) {
+      throw ArgumentError("relationship '" + name_ + "': " + e.what());
+    }
     return *this;
   }
   // Deleting the owner leaves its unloaded related rows to the database's ON DELETE
@@ -520,7 +524,10 @@ class RelationshipDef {
       r->local_column = local_column_;
       r->remote_column = remote_column_;
     }
-    detail::check_cascade(*r);
+    if constexpr (requires { Model<T>::name; })
+      detail::check_cascade(*r, std::string_view(Model<T>::name));
+    else
+      detail::check_cascade(*r, std::string_view(Model<T>::table));
     m.relationships.push_back(std::move(r));
   }
 
