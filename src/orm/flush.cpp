@@ -43,7 +43,9 @@ void Flush::run() {
   } reset{s.flushing_};
 
   try {
-    cascade_deletes();
+    // Deletions and orphans always come with rows_to_add_or_remove_: a flush of changed
+    // columns alone skips the scan for them.
+    if (s.rows_to_add_or_remove_) cascade_deletes();
     cascade();
     auto work = collect();
     if (work.empty() && s.links_.empty()) {
@@ -155,7 +157,6 @@ void Flush::cascade_deletes() {
       }
     }
   }
-  if (!work.empty()) s.rows_to_add_or_remove_ = true;
 }
 
 IntegrityError Flush::orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel) {
