@@ -46,6 +46,10 @@ void DatabaseCore::ensure_registered(const Mapper& m) {
   for (auto* known : mappers_)
     if (known == &m) return;
   metadata_.add(m.table());
+  // Association tables of many-to-many relationships come with the models that use them
+  // (adding the same table again, from the other side, is a no-op).
+  for (const auto& rel : m.relationships)
+    if (rel->kind == RelationKind::many_to_many) metadata_.add(rel->secondary_table);
   mappers_.push_back(&m);
   recompute_ranks();
 }
@@ -136,6 +140,24 @@ const std::string& MapperSql::select_by(const ColumnInfo& c) const {
   for (const auto* k : mapper->primary_key)
     s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
   return selects_by.emplace(&c, sql::compile(s, *dialect).sql).first->second;
+}
+
+const std::string& MapperSql::select_through(const RelationshipInfo& rel) const {
+  std::lock_guard lock(mutex);
+  auto it = selects_through.find(&rel);
+  if (it != selects_through.end()) return it->second;
+  const auto& sec = rel.secondary_table.name;
+  sql::Select s;
+  s.columns = column_exprs;
+  s.from = mapper->table_name();
+  s.joins.push_back({sql::JoinKind::inner, sec, "",
+                     sql::binary(sql::BinaryOp::eq,
+                                 sql::column(mapper->table_name(), rel.remote_ref->column.name),
+                                 sql::column(sec, rel.remote_column))});
+  s.where = sql::binary(sql::BinaryOp::eq, sql::column(sec, rel.local_column), sql::placeholder());
+  for (const auto* k : mapper->primary_key)
+    s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
+  return selects_through.emplace(&rel, sql::compile(s, *dialect).sql).first->second;
 }
 
 const MapperSql& DatabaseCore::sql_for(const Mapper& m) {

@@ -41,11 +41,15 @@ struct MapperSql {
   // SELECT <columns> ... WHERE <c> = ? ORDER BY <key>: a one-to-many lazy load through the
   // foreign-key column c of this mapper.
   const std::string& select_by(const ColumnInfo& c) const;
+  // SELECT <columns> ... JOIN <association table> ON ... WHERE <its local column> = ?
+  // ORDER BY <key>: a many-to-many lazy load of this (the target) mapper through rel.
+  const std::string& select_through(const RelationshipInfo& rel) const;
 
   const Mapper* mapper = nullptr;
   const dialect::Dialect* dialect = nullptr;
   mutable std::mutex mutex;
   mutable std::map<const ColumnInfo*, std::string> selects_by;
+  mutable std::map<const RelationshipInfo*, std::string> selects_through;
   mutable std::map<std::vector<bool>, std::string> updates;
   mutable std::map<std::vector<bool>, std::string> row_updates;
   mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::string> inserts;

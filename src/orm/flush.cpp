@@ -18,6 +18,12 @@ void SessionCore::flush() { Flush(*this).run(); }
 
 namespace {
 
+bool refers_to_itself(const Mapper& m) {
+  for (const auto& fk : m.table().foreign_keys)
+    if (fk.referred_table == m.table_name()) return true;
+  return false;
+}
+
 bool is_dirty(const InstanceState& s) {
   const void* obj = s.obj.get();
   for (const auto& c : s.mapper->columns)
@@ -39,32 +45,47 @@ bool Flush::run() {
   events_ = s.db_.events.snapshot();
 
   try {
+    // Deletions and orphans always come with rows_to_add_or_remove_: a flush of changed
+    // columns alone skips the scan for them.
+    if (s.rows_to_add_or_remove_) cascade_deletes();
     cascade();
     auto work = collect();
-    if (!work.empty() && events_ && !(*events_)[SessionEvent::before_flush].empty()) {
+    if ((!work.empty() || !s.links_.empty()) && events_ &&
+        !(*events_)[SessionEvent::before_flush].empty()) {
       // The handlers may add, change and delete objects: organize again.
       fire_session(SessionEvent::before_flush);
       touched_.clear();
+      if (s.rows_to_add_or_remove_) cascade_deletes();
       cascade();
       work = collect();
     }
-    if (work.empty()) {
+    if (work.empty() && s.links_.empty()) {
       s.relation_changed_.clear();
       s.rows_to_add_or_remove_ = false;
       return false;
     }
+    const auto early = deletable_first(work);
     for (auto& w : work) {
+      // Rows of a table that no table refers to can go first: nothing waits on them, and a
+      // unique value they hold (a replaced HasOne's) is free for the new rows.
+      if (early.count(w.mapper)) emit_deletes(w);
+      // UPDATEs before INSERTs, as SQLAlchemy does: a row that lets go of a unique value
+      // (a HasOne's previous object) does so before a new row takes it. A table that refers
+      // to itself keeps INSERTs first: its updated rows may refer to its new ones.
+      const bool self_ref = w.mapper && refers_to_itself(*w.mapper);
+      if (!self_ref) emit_updates(w.updates);
       emit_inserts(w.inserts);
       fire(handlers(*w.mapper, Event::after_insert), w.inserts);
-      emit_updates(w.updates);
+      if (self_ref) emit_updates(w.updates);
       for (auto* st : w.inserts) push_keys_to_children(*st);
       for (auto* st : w.updates) push_keys_to_children(*st);
     }
-    for (auto it = work.rbegin(); it != work.rend(); ++it) {
-      fire(handlers(*it->mapper, Event::before_delete), it->deletes);
-      for (auto* st : it->deletes) emit_delete(*st);
-      fire(handlers(*it->mapper, Event::after_delete), it->deletes);
-    }
+    // Association rows once both ends have their keys, before either end is deleted.
+    emit_links();
+    for (auto it = work.rbegin(); it != work.rend(); ++it)
+      for (auto* st : it->deletes) emit_secondary_deletes(*st);
+    for (auto it = work.rbegin(); it != work.rend(); ++it)
+      if (!early.count(it->mapper)) emit_deletes(*it);
     finalize();
     if (events_) fire_session(SessionEvent::after_flush);
   } catch (...) {
@@ -72,6 +93,12 @@ bool Flush::run() {
     throw;
   }
   return true;
+}
+
+void Flush::emit_deletes(const MapperWork& w) {
+  fire(handlers(*w.mapper, Event::before_delete), w.deletes);
+  for (auto* st : w.deletes) emit_delete(*st);
+  fire(handlers(*w.mapper, Event::after_delete), w.deletes);
 }
 
 const std::vector<Listener<ObjectHandler>>* Flush::handlers(const Mapper& m, Event e) {
@@ -94,6 +121,184 @@ void Flush::fire_session(SessionEvent e) {
   detail::fire((*events_)[e], *session_.facade);
 }
 
+std::unordered_set<const Mapper*> Flush::deletable_first(const std::vector<MapperWork>& work) {
+  std::unordered_set<const Mapper*> out;
+  for (const auto& w : work) {
+    if (w.deletes.empty()) continue;
+    const auto& tables = session_.db_.core_for(*w.mapper).metadata().tables();
+    const auto& name = w.mapper->table_name();
+    const bool referenced = std::any_of(tables.begin(), tables.end(), [&](const auto& t) {
+      return std::any_of(t.foreign_keys.begin(), t.foreign_keys.end(),
+                         [&](const auto& fk) { return fk.referred_table == name; });
+    });
+    if (!referenced) out.insert(w.mapper);
+  }
+  return out;
+}
+
+void Flush::cascade_deletes() {
+  auto& s = session_;
+  std::vector<InstanceState*> work;
+  for (auto& [obj, st] : s.states_)
+    if (st->marked_for_delete && st->status == ObjectStatus::persistent) work.push_back(st.get());
+  // delete-orphan: objects let go of and not taken back by a parent since.
+  auto orphans = std::move(s.orphans_);
+  s.orphans_.clear();
+  for (auto& c : orphans) {
+    auto* st = s.state_of(c.obj.get());
+    if (!st || st->status == ObjectStatus::deleted || st->marked_for_delete) continue;
+    if (c.rel->back && !c.rel->back->current(c.obj.get()).empty()) continue;
+    if (st->status == ObjectStatus::pending) {
+      s.detach(*st);
+      continue;
+    }
+    st->marked_for_delete = true;
+    work.push_back(st);
+  }
+  // What each deleted object's relationships do with the objects on their other side.
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    InstanceState& st = *work[i];
+    void* obj = st.obj.get();
+    for (const auto& rel : st.mapper->relationships) {
+      if (rel->kind == RelationKind::many_to_one) continue;
+      // Association rows are deleted by one statement per relationship (emit_secondary_deletes);
+      // the linked objects themselves only with the delete cascade.
+      if (rel->kind == RelationKind::many_to_many && !rel->cascade.delete_) continue;
+      const bool loaded = SessionAccess::loaded(rel->field(obj));
+      if (!loaded && rel->passive_deletes) continue;  // the database's ON DELETE does it
+      for (auto& other : loaded ? rel->current(obj) : rel->load(obj)) {
+        auto* os = s.state_of(other.get());
+        if (!os || os->status == ObjectStatus::deleted || os->marked_for_delete) continue;
+        if (rel->cascade.delete_) {
+          if (os->status == ObjectStatus::pending) {
+            s.detach(*os);
+            continue;
+          }
+          os->marked_for_delete = true;
+          work.push_back(os);
+          continue;
+        }
+        // No delete cascade: the related object stays, without a parent (SQLAlchemy's
+        // default), which a NOT NULL foreign key does not allow.
+        if (!rel->fk->column.nullable) throw orphaned_not_null(st, *rel);
+        rel->fk->set(other.get(), null);
+        if (rel->back) rel->back->set_target(other.get(), nullptr, true);
+      }
+    }
+  }
+}
+
+IntegrityError Flush::orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel) {
+  const Mapper& child = rel.target();
+  std::string constraint;
+  for (const auto& fk : child.table().foreign_keys)
+    if (fk.columns.size() == 1 && fk.columns.front() == rel.fk->column.name) constraint = fk.name;
+  return IntegrityError(
+      "deleting " + describe(*parent.mapper, parent.obj.get()) + " would set '" +
+          rel.fk->qualified_name + "' to NULL in the rows that refer to it (" +
+          parent.mapper->class_name + "." + rel.name + ", foreign key '" + constraint +
+          "'), but it is NOT NULL; delete them first, or declare the relationship with "
+          "cascade(\"all, delete-orphan\")",
+      DatabaseErrorInfo{}, ConstraintKind::foreign_key, child.table_name(), constraint);
+}
+
+void Flush::emit_links() {
+  auto& s = session_;
+  if (s.links_.empty()) return;
+  // The SQL of each association table's INSERT and DELETE, compiled once per flush.
+  std::map<std::pair<const schema::Table*, bool>, std::string> texts;
+  // Removed links first, then new ones (a link removed and added again is no change).
+  for (const bool inserting : {false, true}) {
+    for (const auto& l : s.links_) {
+      if (l.linked == l.was_linked || l.linked != inserting) continue;
+      const RelationshipInfo& rel = *l.rel;
+      const auto* ls = s.state_of(l.left.get());
+      const auto* rs = s.state_of(l.right.get());
+      auto gone = [](const InstanceState* st) {
+        return st && (st->status == ObjectStatus::deleted || st->marked_for_delete);
+      };
+      if (gone(ls) || gone(rs)) continue;  // its rows go with the object
+      const Mapper& left_mapper = rel.local_is_left ? *rel.owner : rel.target();
+      const Mapper& right_mapper = rel.local_is_left ? rel.target() : *rel.owner;
+      for (auto [st, m, obj] : {std::tuple{ls, &left_mapper, l.left.get()},
+                                std::tuple{rs, &right_mapper, l.right.get()}})
+        if (!st || st->status != ObjectStatus::persistent)
+          throw FlushError(rel.owner->class_name + "." + rel.name + " links " +
+                           describe(*m, obj) +
+                           ", which is not in the session; add it (the save-update cascade "
+                           "does so unless the relationship's cascade leaves it out)");
+      const ColumnInfo& left_ref = rel.local_is_left ? *rel.local_ref : *rel.remote_ref;
+      const ColumnInfo& right_ref = rel.local_is_left ? *rel.remote_ref : *rel.local_ref;
+      const auto& t = rel.secondary_table;
+      const auto& left_col = t.columns[0].name;
+      const auto& right_col = t.columns[1].name;
+      auto& text = texts[{&t, inserting}];
+      if (text.empty()) {
+        auto column = [&](const std::string& name) { return sql::column(t.name, name); };
+        if (inserting) {
+          sql::Insert ins;
+          ins.table = t.name;
+          ins.columns = {left_col, right_col};
+          ins.rows.push_back({sql::placeholder(), sql::placeholder()});
+          text = sql::compile(ins, *s.db_.dialect).sql;
+        } else {
+          sql::Delete del;
+          del.table = t.name;
+          del.where = sql::and_(sql::binary(sql::BinaryOp::eq, column(left_col), sql::placeholder()),
+                                sql::binary(sql::BinaryOp::eq, column(right_col), sql::placeholder()));
+          text = sql::compile(del, *s.db_.dialect).sql;
+        }
+      }
+      auto stmt = s.connection().prepare_cached(text);
+      stmt->bind(0, left_ref.get(l.left.get()));
+      stmt->bind(1, right_ref.get(l.right.get()));
+      std::int64_t rows = 0;
+      try {
+        rows = stmt->execute();
+      } catch (const IntegrityError& e) {
+        dialect::RowContext row;
+        row.table = t.name;
+        row.operation = inserting ? dialect::RowContext::Operation::insert
+                                  : dialect::RowContext::Operation::delete_;
+        row.values = {{left_col, left_ref.get(l.left.get())},
+                      {right_col, right_ref.get(l.right.get())}};
+        throw s.db_.dialect->explain_integrity_error(e, row, s.connection(), s.db_.metadata());
+      }
+      if (!inserting && rows != 1)
+        throw StaleDataError("DELETE of the '" + t.name + "' row linking " +
+                             describe(left_mapper, l.left.get()) + " and " +
+                             describe(right_mapper, l.right.get()) +
+                             " matched no row: it was already deleted elsewhere");
+    }
+  }
+}
+
+void Flush::emit_secondary_deletes(InstanceState& st) {
+  auto& s = session_;
+  auto run = [&](const RelationshipInfo& rel, const std::string& column, const ColumnInfo& ref) {
+    sql::Delete del;
+    del.table = rel.secondary_table.name;
+    del.where = sql::binary(sql::BinaryOp::eq, sql::column(del.table, column), sql::placeholder());
+    auto stmt = s.connection().prepare_cached(sql::compile(del, *s.db_.dialect).sql);
+    stmt->bind(0, ref.from_snapshot(st.snapshot[ref.index]));
+    stmt->execute();
+  };
+  for (const auto& rel : st.mapper->relationships)
+    if (rel->kind == RelationKind::many_to_many && !rel->passive_deletes)
+      run(*rel, rel->local_column, *rel->local_ref);
+  // A many-to-many relationship declared only on the other side (no back_populates): its
+  // rows that refer to this object go too.
+  if (!one_sided_) {
+    one_sided_.emplace();
+    for (const Mapper* m : s.db_.mappers())
+      for (const auto& rel : m->relationships)
+        if (rel->kind == RelationKind::many_to_many && !rel->back && !rel->passive_deletes)
+          one_sided_->push_back(rel.get());
+  }
+  for (const RelationshipInfo* rel : *one_sided_)
+    if (&rel->target() == st.mapper) run(*rel, rel->remote_column, *rel->remote_ref);
+}
+
 void Flush::cascade() {
   auto& s = session_;
   std::vector<InstanceState*> work;
@@ -101,8 +306,9 @@ void Flush::cascade() {
     if (st->status == ObjectStatus::pending) work.push_back(st.get());
   auto changed = s.relation_changed_;  // cascade_add may append to it
   work.insert(work.end(), changed.begin(), changed.end());
+  // An object being deleted brings nothing new in: a new child appended to it stays out.
   for (auto* st : work)
-    if (s.states_.count(st->obj.get())) s.cascade_add(*st);
+    if (s.states_.count(st->obj.get()) && !st->marked_for_delete) s.cascade_add(*st);
   // Objects on the other end of a changed relationship may need their foreign key updated.
   for (auto* st : s.relation_changed_) {
     touched_.push_back(st);
@@ -176,7 +382,7 @@ void Flush::sync_foreign_keys(InstanceState& st) {
 void Flush::push_keys_to_children(InstanceState& st) {
   void* obj = st.obj.get();
   for (const auto& rel : st.mapper->relationships) {
-    if (rel->kind != RelationKind::one_to_many) continue;
+    if (!fk_in_target(rel->kind)) continue;
     auto& f = rel->field(obj);
     if (!SessionAccess::changed(f)) continue;
     Value v = referenced_column(*rel->fk, *st.mapper).get(obj);
@@ -282,11 +488,6 @@ namespace {
 constexpr std::size_t max_batch_rows = 1000;
 constexpr std::size_t max_batch_params = 32767;
 
-bool refers_to_itself(const Mapper& m) {
-  for (const auto& fk : m.table().foreign_keys)
-    if (fk.referred_table == m.table_name()) return true;
-  return false;
-}
 }  // namespace
 
 void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
@@ -543,6 +744,9 @@ void Flush::finalize() {
       SessionAccess::changed(rel->field(st->obj.get())) = false;
   }
   s.relation_changed_.clear();
+  s.links_.clear();
+  s.link_index_.clear();
+  s.orphans_.clear();
   s.rows_to_add_or_remove_ = false;
 }
 

@@ -433,24 +433,30 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   if (owner.status == ObjectStatus::pending) return {};
   const Mapper& target = rel.target();
   target.configure();
-  const ColumnInfo& ref = referenced_column(*rel.fk, *owner.mapper);
+  const bool through = rel.kind == RelationKind::many_to_many;
+  const ColumnInfo& ref = through ? *rel.local_ref : referenced_column(*rel.fk, *owner.mapper);
   Value v = ref.get(owner.obj.get());
   // Autoflush, narrowed (as in get()) to what can change the rows WHERE fk = v returns: rows
   // added or removed and relationships changed (rows_to_add_or_remove_), a changed key of the
   // owner, or a foreign key changed by hand in an object of the target. Other changed columns
   // cannot, and are flushed by the next query or commit; comparing every object of the
-  // session with its snapshot before each lazy load made n lazy loads cost O(n^2).
-  if (rows_to_add_or_remove_ || !ref.equal(owner.obj.get(), owner.snapshot[ref.index]) ||
+  // session with its snapshot before each lazy load made n lazy loads cost O(n^2). A
+  // many-to-many load reads the association table too: it autoflushes whole.
+  if (through || rows_to_add_or_remove_ || !ref.equal(owner.obj.get(), owner.snapshot[ref.index]) ||
       column_changed(target, *rel.fk))
     do_autoflush();
   else
     check_usable();
-  // The statement is compiled once per relationship (MapperSql::select_by), not per load.
-  auto stmt = connection(target).prepare_cached(db_.sql_for(target).select_by(*rel.fk));
+  // The statement is compiled once per relationship (MapperSql::select_by / select_through),
+  // not per load.
+  const auto& sq = db_.sql_for(target);
+  auto stmt =
+      connection(target).prepare_cached(through ? sq.select_through(rel) : sq.select_by(*rel.fk));
   stmt->bind(0, v);
   std::vector<std::shared_ptr<void>> items;
   while (stmt->step()) items.push_back(Loader::load_row(*this, target, *stmt));
   stmt = {};
+  if (through) return items;  // the other side's collections hold more than this owner
   if (rel.back)
     for (auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner.obj, false);
@@ -463,6 +469,18 @@ bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
         !c.equal(obj, st->snapshot[c.index]))
       return true;
   return false;
+}
+
+std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {
+  auto items = load_items(owner, rel);
+  if (items.size() > 1)
+    throw MultipleResultsFound(rel.owner->class_name + "." + rel.name + " holds one " +
+                               rel.target().class_name + " (HasOne), but " +
+                               std::to_string(items.size()) + " rows of '" +
+                               rel.target().table_name() + "' refer to " +
+                               describe(*owner.mapper, owner.obj.get()) + "; make '" +
+                               rel.fk->qualified_name + "' unique, or map it as HasMany");
+  return items.empty() ? nullptr : items.front();
 }
 
 void SessionCore::refresh(const Mapper& m, const void* obj) {

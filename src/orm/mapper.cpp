@@ -5,8 +5,55 @@
 #include <set>
 
 #include "strata/error.hpp"
+#include "strata/orm/mapping.hpp"
 
 namespace strata {
+
+Cascade Cascade::parse(std::string_view text) {
+  Cascade c;
+  c.save_update = false;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto word = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    if (word == "save-update") {
+      c.save_update = true;
+    } else if (word == "delete") {
+      c.delete_ = true;
+    } else if (word == "delete-orphan") {
+      c.delete_orphan = true;
+    } else if (word == "all") {
+      c.save_update = c.delete_ = true;
+    } else if (!word.empty()) {
+      throw ArgumentError("cascade(\"" + std::string(word) +
+                          "\"): unknown cascade; use save-update, delete, delete-orphan or all, "
+                          "separated by commas");
+    }
+  }
+  return c;
+}
+
+namespace detail {
+void check_cascade(const RelationshipInfo& r, std::string_view owner) {
+  const std::string what = "relationship " + std::string(owner) + "." + r.name + ": ";
+  const char* kind = r.kind == RelationKind::many_to_one ? "a many-to-one (belongs_to)"
+                                                          : "a many-to-many";
+  if (r.cascade.delete_orphan && !fk_in_target(r.kind))
+    throw ArgumentError(what + "delete-orphan cascade on " + kind +
+                        " relationship; declare it on the one-to-many or one-to-one side "
+                        "(has_many / has_one)");
+  if (r.cascade.delete_ && r.kind == RelationKind::many_to_one)
+    throw ArgumentError(what +
+                        "delete cascade on a many-to-one (belongs_to) relationship would "
+                        "delete the parent with a child; declare it on the parent's "
+                        "has_many / has_one");
+  if (r.passive_deletes && r.kind == RelationKind::many_to_one)
+    throw ArgumentError(what +
+                        "passive_deletes applies to has_many / has_one / many-to-many");
+}
+}  // namespace detail
 
 namespace {
 bool is_integer(schema::TypeKind k) {
@@ -24,6 +71,73 @@ std::vector<const ColumnInfo*> columns_referencing(const Mapper& from, const Map
       out.push_back(c.get());
   }
   return out;
+}
+
+// "table.column" -> {table, column}; empty when malformed.
+std::pair<std::string, std::string> split_reference(const std::string& text) {
+  auto dot = text.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) return {};
+  return {text.substr(0, dot), text.substr(dot + 1)};
+}
+
+// Resolves a many-to-many relationship's association table: which column refers to which
+// side, the columns they refer to, and the table's schema.
+void configure_secondary(const Mapper& owner, RelationshipInfo& rel) {
+  const Mapper& target = rel.target();
+  const AssociationTable& a = *rel.secondary;
+  const std::string what = "relationship " + owner.class_name + "." + rel.name + ": ";
+  if (a.name.empty()) throw ArgumentError(what + "the association table has no name");
+  if (a.left.name == a.right.name)
+    throw ArgumentError(what + "association table '" + a.name + "' names column '" +
+                        a.left.name + "' twice");
+  const bool left_local = rel.local_column == a.left.name && rel.remote_column == a.right.name;
+  const bool right_local = rel.local_column == a.right.name && rel.remote_column == a.left.name;
+  if (!left_local && !right_local)
+    throw ArgumentError(what + "secondary(" + a.name + ", \"" + rel.local_column + "\", \"" +
+                        rel.remote_column + "\") must name the two columns of '" + a.name +
+                        "' ('" + a.left.name + "', '" + a.right.name +
+                        "'), the one referring to " + owner.class_name + " first");
+  rel.local_is_left = left_local;
+  const auto& local = left_local ? a.left : a.right;
+  const auto& remote = left_local ? a.right : a.left;
+  auto resolve = [&](const AssociationTable::Column& c, const Mapper& side) -> const ColumnInfo* {
+    auto [table, column] = split_reference(c.references);
+    if (table.empty())
+      throw ArgumentError(what + "column '" + a.name + "." + c.name + "' references \"" +
+                          c.references + "\"; expected \"table.column\"");
+    if (table != side.table_name())
+      throw ArgumentError(what + "column '" + a.name + "." + c.name + "' references '" + table +
+                          "', but it must refer to " + side.class_name + " ('" +
+                          side.table_name() + "')");
+    const ColumnInfo* ref = side.find_column(column);
+    if (!ref)
+      throw ArgumentError(what + "column '" + a.name + "." + c.name + "' references '" +
+                          c.references + "', which is not a mapped column of " + side.class_name);
+    return ref;
+  };
+  rel.local_ref = resolve(local, owner);
+  rel.remote_ref = resolve(remote, target);
+
+  schema::Table t;
+  t.name = a.name;
+  for (const auto* c : {&a.left, &a.right}) {
+    const ColumnInfo* ref = c == &local ? rel.local_ref : rel.remote_ref;
+    schema::Column col;
+    col.name = c->name;
+    col.type = ref->column.type;
+    col.nullable = false;
+    col.primary_key = true;
+    t.columns.push_back(col);
+    t.primary_key.columns.push_back(c->name);
+    schema::ForeignKey fk;
+    fk.columns = {c->name};
+    auto [table, column] = split_reference(c->references);
+    fk.referred_table = table;
+    fk.referred_columns = {column};
+    fk.on_delete = c->on_delete;
+    t.foreign_keys.push_back(std::move(fk));
+  }
+  rel.secondary_table = std::move(t);
 }
 
 // The foreign key behind a many-to-one relationship of `owner`, without configuring anything.
@@ -156,6 +270,8 @@ void Mapper::do_configure() {
     const Mapper& target = rel->target();
     if (rel->kind == RelationKind::many_to_one) {
       rel->fk = many_to_one_fk(*this, *rel);
+    } else if (rel->kind == RelationKind::many_to_many) {
+      configure_secondary(*this, *rel);
     } else if (rel->fk_offset) {
       rel->fk = target.column_at(*rel->fk_offset);
       if (!rel->fk)
@@ -183,6 +299,28 @@ void Mapper::do_configure() {
         throw ArgumentError("relationship " + class_name + "." + rel->name +
                             ": back_populates names a member that is not a relationship of " +
                             target.class_name);
+      const auto bk = rel->back->kind;
+      const bool fits = rel->kind == RelationKind::many_to_many
+                            ? bk == RelationKind::many_to_many
+                            : rel->kind == RelationKind::many_to_one ? fk_in_target(bk)
+                                                                     : bk == RelationKind::many_to_one;
+      if (!fits)
+        throw ArgumentError("relationship " + class_name + "." + rel->name +
+                            ": back_populates must name " +
+                            (rel->kind == RelationKind::many_to_many
+                                 ? "a many-to-many relationship (has_many(...).secondary(...))"
+                                 : rel->kind == RelationKind::many_to_one
+                                       ? "a HasMany or HasOne member"
+                                       : "a BelongsTo member") +
+                            " of " + target.class_name);
+      if (rel->kind == RelationKind::many_to_many &&
+          (!rel->back->secondary || rel->back->secondary->name != rel->secondary->name ||
+           rel->back->local_column != rel->remote_column ||
+           rel->back->remote_column != rel->local_column))
+        throw ArgumentError("relationship " + class_name + "." + rel->name + ": " +
+                            target.class_name + "." + rel->back->name +
+                            " must go through the same association table '" +
+                            rel->secondary->name + "' with its columns the other way round");
     }
   }
 }

@@ -165,7 +165,8 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj) {
 }
 
 // save-update cascade: objects reachable through relationship fields join the session, and
-// both sides of each relationship are put in step in memory.
+// both sides of each relationship are put in step in memory. A new object's many-to-many
+// collection gives the links to insert.
 void SessionCore::cascade_add(InstanceState& s) {
   void* obj = s.obj.get();
   for (const auto& rel : s.mapper->relationships) {
@@ -173,16 +174,78 @@ void SessionCore::cascade_add(InstanceState& s) {
     if (!SessionAccess::changed(f) && s.status != ObjectStatus::pending) continue;
     const Mapper& target = rel->target();
     for (auto& other : rel->current(obj)) {
-      if (!state_of(other.get())) add(target, other);
+      if (!state_of(other.get()) && rel->cascade.save_update) add(target, other);
+      if (rel->kind == RelationKind::many_to_many) {
+        if (s.status == ObjectStatus::pending) note_link(*rel, s.obj, other, true);
+        if (rel->back) rel->back->add_item(other.get(), s.obj);
+        continue;
+      }
       if (!rel->back) continue;
       if (rel->kind == RelationKind::many_to_one) {
-        rel->back->add_item(other.get(), s.obj);
+        back_add(*rel->back, other, s.obj);
       } else {
         rel->back->set_target(other.get(), s.obj, true);
         if (auto* os = state_of(other.get())) note_relation_change(*os);
       }
     }
   }
+}
+
+void SessionCore::back_add(const RelationshipInfo& back, const std::shared_ptr<void>& parent,
+                           const std::shared_ptr<void>& child) {
+  if (back.kind == RelationKind::one_to_one) {
+    // The parent's one object is replaced: the one it held loses its parent.
+    for (auto& old : back.current(parent.get())) {
+      if (old == child) continue;
+      release(back, old);
+    }
+  }
+  back.add_item(parent.get(), child);
+}
+
+void SessionCore::release(const RelationshipInfo& rel, const std::shared_ptr<void>& item) {
+  if (rel.cascade.delete_orphan) note_orphan(rel, item);
+  if (rel.back) {
+    rel.back->set_target(item.get(), nullptr, true);
+    // The item is no longer among the owner's, where the flush looks for changed foreign
+    // keys: note it itself, so its foreign key becomes NULL.
+    note_relation_change(item.get());
+  } else if (rel.fk->column.nullable) {
+    rel.fk->set(item.get(), null);
+  } else if (!rel.cascade.delete_orphan) {
+    throw InvalidRequestError("removing a " + rel.target().class_name + " from " +
+                              rel.owner->class_name + "." + rel.name + " would set '" +
+                              rel.fk->qualified_name +
+                              "' to NULL, but it is NOT NULL; delete the object instead, or "
+                              "declare the relationship with cascade(\"all, delete-orphan\")");
+  }
+}
+
+void SessionCore::note_link(const RelationshipInfo& rel, const std::shared_ptr<void>& owner,
+                            const std::shared_ptr<void>& item, bool linked) {
+  const auto& left = rel.local_is_left ? owner : item;
+  const auto& right = rel.local_is_left ? item : owner;
+  auto key = std::make_tuple(rel.secondary_table.name, static_cast<const void*>(left.get()),
+                             static_cast<const void*>(right.get()));
+  auto [it, fresh] = link_index_.emplace(std::move(key), links_.size());
+  if (fresh) {
+    // A first change: an append found the item missing from the loaded collection (no row),
+    // a remove found it there (a row).
+    links_.push_back({&rel, left, right, !linked, linked});
+  } else {
+    links_[it->second].linked = linked;
+  }
+  rows_to_add_or_remove_ = true;
+}
+
+void SessionCore::note_orphan(const RelationshipInfo& rel, const std::shared_ptr<void>& obj) {
+  orphans_.push_back({&rel, obj});
+  rows_to_add_or_remove_ = true;
+}
+
+void SessionCore::note_parented(const void* obj) {
+  if (!orphans_.empty())
+    std::erase_if(orphans_, [obj](const OrphanCandidate& c) { return c.obj.get() == obj; });
 }
 
 void SessionCore::note_relation_change(InstanceState& owner) {
@@ -220,7 +283,24 @@ void SessionCore::detach(InstanceState& s) {
     identity_.erase_if_is(&s);
   }
   std::erase(relation_changed_, &s);
+  forget_changes_of(obj);
   states_.erase(obj);  // destroys s
+}
+
+void SessionCore::forget_changes_of(const void* obj) {
+  note_parented(obj);
+  if (links_.empty()) return;
+  auto before = links_.size();
+  std::erase_if(links_, [obj](const LinkChange& l) {
+    return l.left.get() == obj || l.right.get() == obj;
+  });
+  if (links_.size() == before) return;
+  link_index_.clear();
+  for (std::size_t i = 0; i < links_.size(); ++i)
+    link_index_.emplace(std::make_tuple(links_[i].rel->secondary_table.name,
+                                        static_cast<const void*>(links_[i].left.get()),
+                                        static_cast<const void*>(links_[i].right.get())),
+                        i);
 }
 
 void SessionCore::expunge(const void* obj) {
@@ -239,6 +319,9 @@ void SessionCore::expunge_all() {
   }
   identity_.clear();
   relation_changed_.clear();
+  links_.clear();
+  link_index_.clear();
+  orphans_.clear();
   states_.clear();
 }
 
@@ -323,6 +406,9 @@ void SessionCore::rollback() {
   roll_back_transactions();
   failed_flush_.clear();
   relation_changed_.clear();
+  links_.clear();
+  link_index_.clear();
+  orphans_.clear();
   rows_to_add_or_remove_ = false;
   if (model_changes_) model_changes_->clear();
 
@@ -393,19 +479,31 @@ void RelationField::throw_not_loaded() const {
                               "streamed, expunged, or its session closed)");
 }
 
+std::shared_ptr<void> RelationField::load_one() const {
+  return owner_->session->load_one(*owner_, *rel_);
+}
+
 void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
                                       const std::shared_ptr<void>& new_target) {
   if (!owner_) return;
-  owner_->session->note_relation_change(*owner_);
+  auto& session = *owner_->session;
+  session.note_relation_change(*owner_);
+  if (new_target) session.note_parented(owner_->obj.get());
   if (!rel_->back) return;
   if (old_target) rel_->back->remove_item(old_target.get(), owner_->obj.get());
-  if (new_target) rel_->back->add_item(new_target.get(), owner_->obj);
+  if (new_target) session.back_add(*rel_->back, new_target, owner_->obj);
 }
 
 void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   if (!owner_) return;
   auto& session = *owner_->session;
   session.note_relation_change(*owner_);
+  if (rel_->kind == RelationKind::many_to_many) {
+    if (rel_->back) rel_->back->add_item(item.get(), owner_->obj);
+    session.note_link(*rel_, owner_->obj, item, true);
+    return;
+  }
+  session.note_parented(item.get());
   if (!rel_->back) return;
   // The item leaves its previous parent's collection, if that is loaded.
   for (auto& old_parent : rel_->back->current(item.get()))
@@ -415,20 +513,14 @@ void RelationField::on_item_added(const std::shared_ptr<void>& item) {
 
 void RelationField::on_item_removed(const std::shared_ptr<void>& item) {
   if (!owner_) return;
-  owner_->session->note_relation_change(*owner_);
-  if (rel_->back) {
-    rel_->back->set_target(item.get(), nullptr, true);
-    // The item is no longer among the owner's, where the flush looks for changed foreign
-    // keys: note it itself, so its foreign key becomes NULL.
-    owner_->session->note_relation_change(item.get());
-  } else if (rel_->fk->column.nullable) {
-    rel_->fk->set(item.get(), null);
-  } else {
-    throw InvalidRequestError("removing a " + rel_->target().class_name + " from " +
-                              rel_->owner->class_name + "." + rel_->name + " would set '" +
-                              rel_->fk->qualified_name +
-                              "' to NULL, but it is NOT NULL; delete the object instead");
+  auto& session = *owner_->session;
+  session.note_relation_change(*owner_);
+  if (rel_->kind == RelationKind::many_to_many) {
+    if (rel_->back) rel_->back->remove_item(item.get(), owner_->obj.get());
+    session.note_link(*rel_, owner_->obj, item, false);
+    return;
   }
+  session.release(*rel_, item);
 }
 
 }  // namespace detail

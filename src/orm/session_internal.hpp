@@ -3,8 +3,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <span>
+#include <unordered_set>
 #include <vector>
 
 #include "events_internal.hpp"
@@ -57,7 +59,18 @@ class Flush {
     std::vector<InstanceState*> deletes;
   };
 
+  // Objects deleted by cascade (delete, delete-orphan) join the deletions; objects related to
+  // a deleted one without the delete cascade lose their foreign key (set NULL).
+  void cascade_deletes();
+  IntegrityError orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel);
   void cascade();
+  // INSERT / DELETE of association rows for the many-to-many links changed since the last
+  // flush; the DELETE of a deleted object's association rows.
+  void emit_links();
+  void emit_secondary_deletes(InstanceState& s);
+  // The mappers with deletions whose table no table refers to: their DELETEs run before
+  // their INSERTs rather than in the children-first pass at the end.
+  std::unordered_set<const Mapper*> deletable_first(const std::vector<MapperWork>& work);
   std::vector<MapperWork> collect();
   void sync_foreign_keys(InstanceState& s);
   void push_keys_to_children(InstanceState& s);
@@ -100,6 +113,8 @@ class Flush {
   // After a row's UPDATE: its snapshot (and the transaction's, for rollback), its identity.
   void updated(InstanceState& s, const UpdateShape& shape);
   void emit_delete(InstanceState& s);
+  // The DELETEs of one mapper's deleted objects, between its before/after_delete handlers.
+  void emit_deletes(const MapperWork& w);
   // Runs stmt to completion, turning an IntegrityError into one that names the constraint;
   // the first row's values go to *returned when given. Returns the rows affected.
   std::int64_t execute(engine::Statement& stmt, const InstanceState& s,
@@ -117,6 +132,9 @@ class Flush {
   bool handlers_ran_ = false;
   std::vector<InstanceState*> inserted_;
   std::vector<InstanceState*> touched_;  // every state whose relationship flags to clear
+  // Many-to-many relationships of the registered models without a back_populates, found
+  // on first need: deleting one of their targets deletes its rows of their tables.
+  std::optional<std::vector<const RelationshipInfo*>> one_sided_;
 };
 
 }  // namespace strata::detail

@@ -141,6 +141,7 @@ void BackendTest::reopen(const std::function<void(strata::DatabaseOptions&)>& ad
   adjust(options);
   db_ = std::make_unique<strata::Database>(url(), options);
   db_->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note, Draft, AuditEntry>();
+  register_relation_models(*db_);
   db_->drop_all();
   db_->create_all();
   clear_sql();
@@ -151,6 +152,7 @@ void BackendTest::TearDown() { db_.reset(); }
 std::unique_ptr<strata::Database> BackendTest::open_another(strata::DatabaseOptions options) {
   auto other = std::make_unique<strata::Database>(url(), std::move(options));
   other->register_models<User, Post, Address, Sample, Task, Employee, Shelf, Book, Note, Draft, AuditEntry>();
+  register_relation_models(*other);
   return other;
 }
 

@@ -16,6 +16,7 @@
 
 #include "models_query.hpp"
 #include "models_events.hpp"
+#include "models_relations.hpp"
 
 // Stored by number.
 enum class Role : std::int16_t { reader = 0, writer = 1, admin = 2 };

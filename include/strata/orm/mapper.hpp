@@ -71,7 +71,12 @@ class ColumnInfo {
   virtual void apply_default(void* /*obj*/) const {}
 };
 
-enum class RelationKind { many_to_one, one_to_many };
+enum class RelationKind {
+  many_to_one,   // BelongsTo: the foreign key is in the owner
+  one_to_many,   // HasMany: the foreign key is in the target
+  one_to_one,    // HasOne: the foreign key is in the target, at most one row refers
+  many_to_many,  // HasMany with secondary(...): rows of an association table link them
+};
 
 // How a relationship is loaded (SQLAlchemy's lazy="select" | "joined" | "selectin" | "raise"):
 // chosen per relationship in the mapping (.lazy(...)), overridden per query (options(...)).
@@ -89,7 +94,40 @@ struct RelationshipLoad {
   Loading strategy = Loading::select;
 };
 
-// One relationship field (BelongsTo / HasMany) of a mapped struct.
+// Whether the foreign key of a relationship of this kind sits in the target's table.
+constexpr bool fk_in_target(RelationKind k) noexcept {
+  return k == RelationKind::one_to_many || k == RelationKind::one_to_one;
+}
+
+// A table that links two models in a many-to-many relationship and maps to no struct: two
+// columns, each a foreign key to one side ("table.column"), together its primary key. Their
+// types are those of the columns they refer to. Declare it once and name it in the
+// relationships of both sides; it joins a Database's metadata with the models that use it.
+//
+//   inline const strata::AssociationTable followers{
+//       "followers", {"follower_id", "user.id"}, {"followed_id", "user.id"}};
+struct AssociationTable {
+  struct Column {
+    std::string name;
+    std::string references;  // "table.column"
+    schema::ReferentialAction on_delete = schema::ReferentialAction::no_action;
+  };
+  std::string name;
+  Column left;
+  Column right;
+};
+
+// SQLAlchemy's cascade="...": what happens to related objects when the owner is added,
+// deleted, or lets go of them. Parsed from "save-update, delete, delete-orphan" or "all".
+struct Cascade {
+  bool save_update = true;     // adding the owner adds the related objects
+  bool delete_ = false;        // deleting the owner deletes them
+  bool delete_orphan = false;  // an object removed from the relationship is deleted
+  // Throws ArgumentError naming an unknown word.
+  static Cascade parse(std::string_view text);
+};
+
+// One relationship field (BelongsTo / HasMany / HasOne) of a mapped struct.
 class RelationshipInfo {
  public:
   virtual ~RelationshipInfo() = default;
@@ -97,21 +135,37 @@ class RelationshipInfo {
   std::string name;
   RelationKind kind = RelationKind::many_to_one;
   const Mapper& (*target)() = nullptr;  // the mapper of the other side
-  std::size_t field_offset = 0;          // where the BelongsTo / HasMany member sits
+  std::size_t field_offset = 0;          // where the BelongsTo / HasMany / HasOne member sits
   std::optional<std::size_t> fk_offset;  // declared foreign-key member: in the owner for
-                                         // many_to_one, in the target for one_to_many
+                                         // many_to_one, in the target for one_to_many/one
   std::optional<std::size_t> back_offset;  // back_populates member in the target
   Loading lazy = Loading::select;          // the mapping's loading strategy
+  Cascade cascade;
+  // Deleting the owner does not load its unloaded related objects (nor delete its
+  // association rows): the database's ON DELETE does that.
+  bool passive_deletes = false;
+  // many_to_many: the association table and which of its columns refers to the owner.
+  std::optional<AssociationTable> secondary;
+  std::string local_column;
+  std::string remote_column;
 
   // Resolved by Mapper::configure():
   const Mapper* owner = nullptr;
   const ColumnInfo* fk = nullptr;  // the foreign-key column (owner's or target's, as above)
   const RelationshipInfo* back = nullptr;
+  // many_to_many: the association table's schema, the owner's column its local column
+  // refers to and the target's column its remote column refers to, and whether the local
+  // column is the table's left one.
+  schema::Table secondary_table;
+  const ColumnInfo* local_ref = nullptr;
+  const ColumnInfo* remote_ref = nullptr;
+  bool local_is_left = true;
 
   virtual detail::RelationField& field(void* obj) const = 0;
   // In-memory back-population, without touching the other side's back reference again.
   // many_to_one field: point it at other (may be null); `changed` marks it for the foreign
-  // key sync at flush. one_to_many field: add or remove (only when loaded).
+  // key sync at flush. one_to_many / many_to_many field: add or remove (only when loaded).
+  // one_to_one field: add_item sets it (when loaded), remove_item clears it if it holds item.
   virtual void set_target(void* obj, std::shared_ptr<void> other, bool changed) const = 0;
   virtual void add_item(void* obj, std::shared_ptr<void> item) const = 0;
   virtual void remove_item(void* obj, const void* item) const = 0;
@@ -120,6 +174,8 @@ class RelationshipInfo {
   // Fills the field with what a loader found, marking it loaded (not changed): the items of a
   // collection, in order, or a many-to-one target as the only item (none: null).
   virtual void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const = 0;
+  // The objects the field holds, loading them through the session first if needed.
+  virtual std::vector<std::shared_ptr<void>> load(void* obj) const = 0;
   // Forget what the field holds: it loads again on next access (after rollback, refresh).
   virtual void expire(void* obj) const = 0;
 };

@@ -63,11 +63,19 @@ struct relation_target<BelongsTo<U>> {
 template <class U>
 struct relation_target<HasMany<U>> {
   using type = U;
-  static constexpr RelationKind kind = RelationKind::one_to_many;
+  static constexpr RelationKind kind = RelationKind::one_to_many;  // many_to_many with secondary
+};
+template <class U>
+struct relation_target<HasOne<U>> {
+  using type = U;
+  static constexpr RelationKind kind = RelationKind::one_to_one;
 };
 
 [[noreturn]] void throw_load_error(const ColumnInfo& c, const std::exception& e);
 [[noreturn]] void throw_null_error(const ColumnInfo& c);
+// Throws ArgumentError for a cascade the relationship's kind cannot have (delete-orphan on
+// a many-to-one or many-to-many relationship, delete on a many-to-one one).
+void check_cascade(const RelationshipInfo& r, std::string_view owner);
 
 // Reaches the private parts of relationship fields for the session and the accessors.
 struct SessionAccess {
@@ -78,6 +86,10 @@ struct SessionAccess {
   static bool& raise(RelationField& f) { return f.raise_; }
   template <class U>
   static std::shared_ptr<U>& target(BelongsTo<U>& f) {
+    return f.target_;
+  }
+  template <class U>
+  static std::shared_ptr<U>& target(HasOne<U>& f) {
     return f.target_;
   }
   template <class U>
@@ -374,11 +386,12 @@ ColumnDef<T, M> column(std::string name, M T::*member) {
   return ColumnDef<T, M>(std::move(name), member);
 }
 
-// The accessor behind a BelongsTo / HasMany member.
+// The accessor behind a BelongsTo / HasMany / HasOne member.
 template <class T, class F>
 class TypedRelationship final : public RelationshipInfo {
  public:
   using U = typename detail::relation_target<F>::type;
+  static constexpr bool scalar = !std::is_same_v<F, HasMany<U>>;  // BelongsTo or HasOne
   explicit TypedRelationship(F T::*member) : member_(member) {}
 
   detail::RelationField& field(void* obj) const override { return static_cast<T*>(obj)->*member_; }
@@ -392,25 +405,32 @@ class TypedRelationship final : public RelationshipInfo {
   }
   void expire(void* obj) const override {
     auto& f = static_cast<T*>(obj)->*member_;
-    if constexpr (std::is_same_v<F, BelongsTo<U>>) detail::SessionAccess::target(f).reset();
+    if constexpr (scalar) detail::SessionAccess::target(f).reset();
     else detail::SessionAccess::items(f).clear();
     detail::SessionAccess::loaded(f) = false;
     detail::SessionAccess::changed(f) = false;
   }
   void add_item(void* obj, std::shared_ptr<void> item) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
     if constexpr (std::is_same_v<F, HasMany<U>>) {
-      auto& f = static_cast<T*>(obj)->*member_;
       if (!detail::SessionAccess::loaded(f)) return;  // loads with the item when accessed
       auto& items = detail::SessionAccess::items(f);
       auto p = std::static_pointer_cast<U>(std::move(item));
       if (std::find(items.begin(), items.end(), p) == items.end()) items.push_back(std::move(p));
+    } else if constexpr (std::is_same_v<F, HasOne<U>>) {
+      if (!detail::SessionAccess::loaded(f)) return;
+      detail::SessionAccess::target(f) = std::static_pointer_cast<U>(std::move(item));
+      detail::SessionAccess::changed(f) = true;
     }
   }
   void remove_item(void* obj, const void* item) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
     if constexpr (std::is_same_v<F, HasMany<U>>) {
-      auto& f = static_cast<T*>(obj)->*member_;
       auto& items = detail::SessionAccess::items(f);
       std::erase_if(items, [item](const auto& p) { return p.get() == item; });
+    } else if constexpr (std::is_same_v<F, HasOne<U>>) {
+      auto& t = detail::SessionAccess::target(f);
+      if (t.get() == item) t.reset();
     }
   }
   void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const override {
@@ -430,12 +450,18 @@ class TypedRelationship final : public RelationshipInfo {
     auto& f = static_cast<T*>(obj)->*member_;
     std::vector<std::shared_ptr<void>> out;
     if (!detail::SessionAccess::loaded(f)) return out;
-    if constexpr (std::is_same_v<F, BelongsTo<U>>) {
+    if constexpr (scalar) {
       if (auto& t = detail::SessionAccess::target(f)) out.push_back(t);
     } else {
       for (auto& p : detail::SessionAccess::items(f)) out.push_back(p);
     }
     return out;
+  }
+  std::vector<std::shared_ptr<void>> load(void* obj) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
+    if constexpr (scalar) (void)f.get();
+    else (void)f.all();
+    return current(obj);
   }
 
  private:
@@ -463,7 +489,36 @@ class RelationshipDef {
     lazy_ = strategy;
     return *this;
   }
-  // The foreign-key column: for belongs_to a member of T, for has_many a member of U.
+  // Many-to-many: has_many("followed", &User::followed).secondary(followers, "follower_id",
+  // "followed_id"): the association table, its column that refers to T (local) and the one
+  // that refers to U (remote).
+  RelationshipDef& secondary(const AssociationTable& table, std::string local_column,
+                             std::string remote_column) {
+    static_assert(std::is_same_v<F, HasMany<U>>,
+                  "strata: secondary(...) makes a many-to-many relationship; declare the member "
+                  "as strata::HasMany<T> and map it with has_many(...)");
+    secondary_ = table;
+    local_column_ = std::move(local_column);
+    remote_column_ = std::move(remote_column);
+    return *this;
+  }
+  // SQLAlchemy's cascade: "save-update" (the default), "delete", "delete-orphan", or "all"
+  // (save-update and delete), separated by commas: cascade("all, delete-orphan").
+  RelationshipDef& cascade(std::string_view text) {
+    try {
+      cascade_ = Cascade::parse(text);
+    } catch (const ArgumentError& e) {
+      throw ArgumentError("relationship '" + name_ + "': " + e.what());
+    }
+    return *this;
+  }
+  // Deleting the owner leaves its unloaded related rows to the database's ON DELETE
+  // (column(...).references(...).on_delete(...)) instead of loading them.
+  RelationshipDef& passive_deletes(bool on = true) {
+    passive_deletes_ = on;
+    return *this;
+  }
+  // The foreign-key column: for belongs_to a member of T, for has_many/has_one a member of U.
   template <class C, class N>
   RelationshipDef& foreign_key(N C::*fk) {
     static_assert(std::is_same_v<C, T> || std::is_same_v<C, U>,
@@ -482,6 +537,18 @@ class RelationshipDef {
     r->fk_offset = fk_offset_;
     r->back_offset = back_offset_;
     r->lazy = lazy_;
+    r->cascade = cascade_;
+    r->passive_deletes = passive_deletes_;
+    if (secondary_) {
+      r->kind = RelationKind::many_to_many;
+      r->secondary = secondary_;
+      r->local_column = local_column_;
+      r->remote_column = remote_column_;
+    }
+    if constexpr (requires { Model<T>::name; })
+      detail::check_cascade(*r, std::string_view(Model<T>::name));
+    else
+      detail::check_cascade(*r, std::string_view(Model<T>::table));
     m.relationships.push_back(std::move(r));
   }
 
@@ -491,11 +558,20 @@ class RelationshipDef {
   std::optional<std::size_t> fk_offset_;
   std::optional<std::size_t> back_offset_;
   Loading lazy_ = Loading::select;
+  Cascade cascade_;
+  bool passive_deletes_ = false;
+  std::optional<AssociationTable> secondary_;
+  std::string local_column_;
+  std::string remote_column_;
 };
 
 template <class T, class U>
 RelationshipDef<T, HasMany<U>> has_many(std::string name, HasMany<U> T::*member) {
   return RelationshipDef<T, HasMany<U>>(std::move(name), member);
+}
+template <class T, class U>
+RelationshipDef<T, HasOne<U>> has_one(std::string name, HasOne<U> T::*member) {
+  return RelationshipDef<T, HasOne<U>>(std::move(name), member);
 }
 template <class T, class U>
 RelationshipDef<T, BelongsTo<U>> belongs_to(std::string name, BelongsTo<U> T::*member) {

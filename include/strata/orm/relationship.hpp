@@ -1,6 +1,7 @@
-// Relationship fields that model structs hold: BelongsTo<T> (many-to-one) and HasMany<T>
-// (one-to-many). They work on plain objects; once the owner is in a session they load
-// lazily through it and keep the other side in step in memory (back-populates).
+// Relationship fields that model structs hold: BelongsTo<T> (many-to-one), HasMany<T>
+// (one-to-many, or many-to-many through an association table) and HasOne<T> (one-to-one).
+// They work on plain objects; once the owner is in a session they load lazily through it and
+// keep the other side in step in memory (back-populates).
 #pragma once
 
 #include <algorithm>
@@ -36,6 +37,8 @@ class RelationField {
   // DetachedInstanceError when the owner is in no session.
   std::shared_ptr<void> load_target() const;
   std::vector<std::shared_ptr<void>> load_items() const;
+  // HasOne: the one object, or null; MultipleResultsFound when several rows refer to the owner.
+  std::shared_ptr<void> load_one() const;
   // Back-population hooks (no-ops when not attached).
   void on_target_changed(const std::shared_ptr<void>& old_target,
                          const std::shared_ptr<void>& new_target);
@@ -183,6 +186,67 @@ class HasMany : public detail::RelationField {
  private:
   friend struct detail::SessionAccess;
   std::vector<std::shared_ptr<T>> items_;
+};
+
+// One-to-one: the single object that refers to this one through a foreign key on its side,
+// e.g. User::profile (SQLAlchemy's uselist=False). Assigning another object releases the
+// previous one: its foreign key becomes NULL at flush (or it is deleted, with the
+// delete-orphan cascade).
+template <class T>
+class HasOne : public detail::RelationField {
+ public:
+  HasOne() = default;
+  HasOne(std::nullptr_t) {}  // NOLINT: implicit, like a pointer
+  HasOne(std::shared_ptr<T> target)  // NOLINT: implicit, so User{.profile = p} reads well
+      : target_(std::move(target)) {
+    changed_ = target_ != nullptr;
+  }
+  HasOne(const HasOne& o) : RelationField(o), target_(o.target_) {
+    loaded_ = o.loaded_;
+    changed_ = o.changed_;
+  }
+  HasOne& operator=(const HasOne& o) {
+    if (this != &o) assign(o.target_);
+    return *this;
+  }
+  HasOne& operator=(std::shared_ptr<T> target) {
+    assign(std::move(target));
+    return *this;
+  }
+  HasOne& operator=(std::nullptr_t) {
+    assign(nullptr);
+    return *this;
+  }
+
+  // The object, loading it through the session on first access (null when none refers to
+  // the owner).
+  const std::shared_ptr<T>& get() const {
+    if (!loaded_) {
+      if (!owner_) throw_not_loaded();
+      auto* self = const_cast<HasOne*>(this);
+      self->target_ = std::static_pointer_cast<T>(load_one());
+      self->loaded_ = true;
+    }
+    return target_;
+  }
+  T* operator->() const { return get().get(); }
+  T& operator*() const { return *get(); }
+  explicit operator bool() const { return get() != nullptr; }
+  bool loaded() const noexcept { return loaded_; }
+
+ private:
+  void assign(std::shared_ptr<T> target) {
+    // The previous object must be known to be released: load it first.
+    std::shared_ptr<T> old = (loaded_ || owner_) ? get() : nullptr;
+    target_ = std::move(target);
+    loaded_ = true;
+    changed_ = true;
+    if (old == target_) return;
+    if (old) on_item_removed(old);
+    if (target_) on_item_added(target_);
+  }
+  friend struct detail::SessionAccess;
+  std::shared_ptr<T> target_;
 };
 
 }  // namespace strata

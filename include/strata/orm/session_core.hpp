@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -94,6 +96,23 @@ class IdentityMap {
   std::unordered_set<InstanceState*, Hash, Eq> set_;
 };
 
+// A many-to-many link changed since the last flush: the association row between `left` and
+// `right` (the objects its left and right columns refer to).
+struct LinkChange {
+  const RelationshipInfo* rel = nullptr;  // the relationship it was changed through
+  std::shared_ptr<void> left;
+  std::shared_ptr<void> right;
+  bool was_linked = false;  // the row was in the database before the first change
+  bool linked = false;      // the row must be there after the flush
+};
+
+// An object let go of by a relationship with the delete-orphan cascade: deleted at the next
+// flush unless something took it back since.
+struct OrphanCandidate {
+  const RelationshipInfo* rel = nullptr;
+  std::shared_ptr<void> obj;
+};
+
 // A query as the typed front describes it (the FROM table is the mapper's, or the tuple
 // query's own).
 struct QuerySpec {
@@ -174,6 +193,22 @@ class SessionCore {
   std::shared_ptr<void> load_target(InstanceState& owner, const RelationshipInfo& rel);
   std::vector<std::shared_ptr<void>> load_items(InstanceState& owner,
                                                 const RelationshipInfo& rel);
+  // HasOne: the object referring to owner, or null; MultipleResultsFound when several do.
+  std::shared_ptr<void> load_one(InstanceState& owner, const RelationshipInfo& rel);
+  // A many-to-many collection of owner gained (linked) or lost item: the association row
+  // is inserted or deleted at flush.
+  void note_link(const RelationshipInfo& rel, const std::shared_ptr<void>& owner,
+                 const std::shared_ptr<void>& item, bool linked);
+  // obj was let go of by a delete-orphan relationship; or it was given a parent again.
+  void note_orphan(const RelationshipInfo& rel, const std::shared_ptr<void>& obj);
+  void note_parented(const void* obj);
+  // In memory: back (a HasMany or HasOne of parent) now holds child; a HasOne's previous
+  // object is released.
+  void back_add(const RelationshipInfo& back, const std::shared_ptr<void>& parent,
+                const std::shared_ptr<void>& child);
+  // item left rel (a HasMany or HasOne of its owner): its back reference becomes null and its
+  // foreign key NULL at flush, or it is deleted at flush with the delete-orphan cascade.
+  void release(const RelationshipInfo& rel, const std::shared_ptr<void>& item);
   // A relationship field changed: remember its owner for the next flush.
   void note_relation_change(InstanceState& owner);
   // The same for the object at obj when it is in this session (the other side of a change,
@@ -211,6 +246,7 @@ class SessionCore {
   void abort_transaction(std::string why);
   // Flushes again while event handlers of the last flush left work (commit()).
   void flush_until_clean();
+  void forget_changes_of(const void* obj);  // pending link and orphan notes about obj
   void cursor_closed();    // a stream ended: give the connection back if nothing holds it
 
   DatabaseCore& db_;
@@ -229,6 +265,11 @@ class SessionCore {
   // The identity map: one object per primary key.
   IdentityMap identity_;
   std::vector<InstanceState*> relation_changed_;  // owners with changed relationship fields
+  // Many-to-many links changed since the last flush, in order, and where each one is by
+  // (association table, left object, right object).
+  std::vector<LinkChange> links_;
+  std::map<std::tuple<std::string, const void*, const void*>, std::size_t> link_index_;
+  std::vector<OrphanCandidate> orphans_;  // delete-orphan candidates since the last flush
   std::uint64_t next_seq_ = 0;
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
   int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end

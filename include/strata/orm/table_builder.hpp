@@ -1,8 +1,11 @@
-// Tables declared without a struct, e.g. a many-to-many association table:
+// Tables declared without a struct, e.g. an audit table that raw SQL writes:
 //
-//   db.add_table(strata::table("followers",
-//       strata::table_column<std::int64_t>("follower_id").primary_key().references("user.id"),
-//       strata::table_column<std::int64_t>("followed_id").primary_key().references("user.id")));
+//   db.add_table(strata::table("audit",
+//       strata::table_column<std::int64_t>("user_id").references("user.id"),
+//       strata::table_column<std::string>("action")));
+//
+// The association table of a many-to-many relationship is a strata::AssociationTable
+// (mapper.hpp) instead: it joins the metadata with the models that use it.
 #pragma once
 
 #include <optional>

@@ -1,0 +1,846 @@
+// Relationships beyond many-to-one / one-to-many, on a real database: many-to-many through an
+// association table without a struct (the Mega-Tutorial's self-referential followers, and
+// articles <-> tags), one-to-one (HasOne), back-populates of every kind, the cascades
+// (save-update, delete, delete-orphan, passive_deletes), the default of nulling the foreign
+// key of a deleted parent's children, and ON DELETE CASCADE / SET NULL done by the database.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "backend.hpp"
+#include "strata/cli/db_command.hpp"
+#include "strata/migrate/commands.hpp"
+
+// ---- mappings that cannot work -------------------------------------------------------------
+
+struct BadLinks {  // secondary() names a column the association table does not have
+  std::int64_t id = 0;
+  strata::HasMany<BadLinks> linked{};
+};
+inline const strata::AssociationTable bad_links{
+    "bad_links", {"a_id", "bad_links_owner.id"}, {"b_id", "bad_links_owner.id"}};
+template <>
+struct strata::Model<BadLinks> {
+  static constexpr auto table = "bad_links_owner";
+  static constexpr auto name = "BadLinks";
+  static auto columns() {
+    return mapping(column("id", &BadLinks::id).primary_key(),
+                   has_many("linked", &BadLinks::linked).secondary(bad_links, "x_id", "b_id"));
+  }
+};
+
+struct WrongSide {  // the association table's local column refers to another model's table
+  std::int64_t id = 0;
+  strata::HasMany<Member> members{};
+};
+inline const strata::AssociationTable wrong_side{
+    "wrong_side", {"a_id", "member.id"}, {"b_id", "member.id"}};
+template <>
+struct strata::Model<WrongSide> {
+  static constexpr auto table = "wrong_side_owner";
+  static constexpr auto name = "WrongSide";
+  static auto columns() {
+    return mapping(column("id", &WrongSide::id).primary_key(),
+                   has_many("members", &WrongSide::members).secondary(wrong_side, "a_id", "b_id"));
+  }
+};
+
+struct UnknownCascade {
+  std::int64_t id = 0;
+  strata::HasMany<Sheet> notes{};
+};
+template <>
+struct strata::Model<UnknownCascade> {
+  static constexpr auto table = "unknown_cascade";
+  static auto columns() {
+    return mapping(column("id", &UnknownCascade::id).primary_key(),
+                   has_many("notes", &UnknownCascade::notes).cascade("all, merge-orphan"));
+  }
+};
+
+struct OrphanedLinks {  // delete-orphan on a many-to-many relationship
+  std::int64_t id = 0;
+  strata::HasMany<Member> members{};
+};
+inline const strata::AssociationTable orphaned_links{
+    "orphaned_links", {"o_id", "orphaned_links_owner.id"}, {"m_id", "member.id"}};
+template <>
+struct strata::Model<OrphanedLinks> {
+  static constexpr auto table = "orphaned_links_owner";
+  static auto columns() {
+    return mapping(column("id", &OrphanedLinks::id).primary_key(),
+                   has_many("members", &OrphanedLinks::members)
+                       .secondary(orphaned_links, "o_id", "m_id")
+                       .cascade("all, delete-orphan"));
+  }
+};
+
+struct HalfLinked {  // back_populates names a one-to-many-less member: Member::profile
+  std::int64_t id = 0;
+  strata::HasMany<Member> members{};
+};
+inline const strata::AssociationTable half_linked{
+    "half_linked", {"h_id", "half_linked_owner.id"}, {"m_id", "member.id"}};
+template <>
+struct strata::Model<HalfLinked> {
+  static constexpr auto table = "half_linked_owner";
+  static constexpr auto name = "HalfLinked";
+  static auto columns() {
+    return mapping(column("id", &HalfLinked::id).primary_key(),
+                   has_many("members", &HalfLinked::members)
+                       .secondary(half_linked, "h_id", "m_id")
+                       .back_populates(&Member::followers));
+  }
+};
+
+namespace {
+
+using strata::col;
+using Sql = std::vector<std::string>;
+
+BACKEND_SUITE(RelationsTest);
+
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+// ---- the Mega-Tutorial's helpers, written with the ORM -------------------------------------
+
+void follow(Member& self, const std::shared_ptr<Member>& other) { self.followed.append(other); }
+void unfollow(Member& self, const std::shared_ptr<Member>& other) { self.followed.remove(other); }
+bool is_following(const Member& self, const std::shared_ptr<Member>& other) {
+  return std::find(self.followed.begin(), self.followed.end(), other) != self.followed.end();
+}
+std::size_t followers_count(const Member& self) { return self.followers.size(); }
+std::size_t following_count(const Member& self) { return self.followed.size(); }
+
+// The rows of followers as "follower->followed", in order.
+std::vector<std::string> follow_rows(strata::Session& s) {
+  std::vector<std::string> out;
+  for (const auto& row : s.execute("SELECT follower_id, followed_id FROM followers "
+                                   "ORDER BY follower_id, followed_id"))
+    out.push_back(std::to_string(row.get<std::int64_t>(0)) + "->" +
+                  std::to_string(row.get<std::int64_t>(1)));
+  return out;
+}
+
+std::string link(const std::shared_ptr<Member>& a, const std::shared_ptr<Member>& b) {
+  return std::to_string(a->id) + "->" + std::to_string(b->id);
+}
+
+class Followers : public RelationsTest {
+ protected:
+  // john, susan, mary, david, committed; the session is then emptied.
+  void SetUp() override {
+    RelationsTest::SetUp();
+    auto& s = session();
+    std::vector<std::shared_ptr<Member>> added;
+    for (auto name : {"john", "susan", "mary", "david"}) added.push_back(s.add(Member{.name = name}));
+    s.commit();
+    for (const auto& m : added) ids.push_back(m->id);
+    s.expunge_all();
+    clear_sql();
+  }
+  std::shared_ptr<Member> member(std::size_t i) { return session().get<Member>(ids.at(i)); }
+  std::vector<std::int64_t> ids;
+};
+INSTANTIATE_TEST_SUITE_P(backends, Followers, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+// ---- many-to-many: the association table --------------------------------------------------
+
+TEST_P(RelationsTest, association_table_joins_the_metadata_with_a_composite_primary_key) {
+  const auto* t = db().metadata().find("followers");
+  ASSERT_NE(t, nullptr) << "registering Member did not add its association table";
+  EXPECT_EQ(t->primary_key.columns, (std::vector<std::string>{"follower_id", "followed_id"}));
+  ASSERT_EQ(t->columns.size(), 2u);
+  EXPECT_EQ(t->columns[0].type.kind, strata::schema::TypeKind::big_integer)
+      << "the column does not take the type of member.id";
+  EXPECT_FALSE(t->columns[0].nullable);
+  ASSERT_EQ(t->foreign_keys.size(), 2u);
+  EXPECT_EQ(t->foreign_keys[0].referred_table, "member");
+  EXPECT_EQ(t->foreign_keys[1].columns, (std::vector<std::string>{"followed_id"}));
+  EXPECT_FALSE(t->foreign_keys[0].name.empty()) << "the foreign key was left unnamed";
+  const auto* at = db().metadata().find("article_tag");
+  ASSERT_NE(at, nullptr);
+  EXPECT_EQ(at->foreign_keys[0].on_delete, strata::schema::ReferentialAction::cascade);
+}
+
+TEST_P(RelationsTest, create_all_creates_the_association_table_and_drop_all_drops_it) {
+  auto& s = session();
+  auto a = s.add(Member{.name = "a"});
+  s.commit();
+  s.execute("INSERT INTO followers (follower_id, followed_id) VALUES (" + ph(1) + ", " + ph(2) + ")",
+            {strata::Value{a->id}, strata::Value{a->id}});
+  s.commit();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(a, a)}));
+  // The composite primary key refuses the same link twice.
+  EXPECT_THROW(s.execute("INSERT INTO followers (follower_id, followed_id) VALUES (" + ph(1) +
+                             ", " + ph(2) + ")",
+                         {strata::Value{a->id}, strata::Value{a->id}}),
+               strata::IntegrityError);
+  s.rollback();
+  s.close();
+  db().drop_all();
+  EXPECT_THROW(session().execute("SELECT count(*) FROM followers"), strata::DatabaseError)
+      << "drop_all() left the association table";
+  session().rollback();
+  db().create_all();
+}
+
+TEST_P(RelationsTest, db_migrate_autogenerate_writes_the_association_tables) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("strata_m2m_" + std::to_string(::getpid()) + "_" +
+                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+  fs::remove_all(dir);
+  const std::string folder = (dir / "migrations").string();
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return strata::cli::run(static_cast<int>(argv.size()), argv.data(), &db());
+  };
+  ASSERT_EQ(run({"db", "-d", folder, "init"}), 0);
+  testing::internal::CaptureStdout();
+  const int rc = run({"db", "-d", folder, "migrate", "-m", "initial"});
+  testing::internal::GetCapturedStdout();
+  ASSERT_EQ(rc, 0) << "db migrate failed";
+  auto scripts = strata::migrate::ScriptDirectory::load(folder);
+  auto m = scripts.get(scripts.graph().heads().front());
+  const strata::schema::Table* followers_table = nullptr;
+  const strata::schema::Table* photo_table = nullptr;
+  for (const auto& op : m.upgrade)
+    if (auto* c = std::get_if<strata::migrate::CreateTableOp>(&op)) {
+      if (c->table.name == "followers") followers_table = &c->table;
+      if (c->table.name == "photo") photo_table = &c->table;
+    }
+  ASSERT_NE(followers_table, nullptr) << "autogenerate did not see the association table";
+  EXPECT_EQ(followers_table->primary_key.columns,
+            (std::vector<std::string>{"follower_id", "followed_id"}));
+  EXPECT_EQ(followers_table->foreign_keys.size(), 2u);
+  ASSERT_NE(photo_table, nullptr);
+  ASSERT_EQ(photo_table->foreign_keys.size(), 1u);
+  EXPECT_EQ(photo_table->foreign_keys[0].on_delete, strata::schema::ReferentialAction::cascade)
+      << "ON DELETE CASCADE did not reach the migration";
+  fs::remove_all(dir);
+}
+
+TEST_P(RelationsTest, on_delete_reaches_create_table) {
+  auto ddl = [&](const char* table) {
+    std::string all;
+    for (const auto& stmt : db().dialect().create_table_sql(*db().metadata().find(table))) all += stmt;
+    return all;
+  };
+  EXPECT_TRUE(contains(ddl("photo"), "ON DELETE CASCADE")) << ddl("photo");
+  EXPECT_TRUE(contains(ddl("player"), "ON DELETE SET NULL")) << ddl("player");
+  EXPECT_TRUE(contains(ddl("article_tag"), "ON DELETE CASCADE")) << ddl("article_tag");
+}
+
+// ---- many-to-many: flush -------------------------------------------------------------------
+
+TEST_P(RelationsTest, follow_inserts_the_link_after_both_new_members) {
+  auto& s = session();
+  auto john = s.add(Member{.name = "john"});
+  auto susan = s.add(Member{.name = "susan"});
+  follow(*john, susan);
+  clear_sql();
+  s.commit();
+  auto w = writes();
+  ASSERT_FALSE(w.empty());
+  EXPECT_EQ(w.back(), spelled("INSERT INTO {followers} (follower_id, followed_id) VALUES (?, ?)"))
+      << dump();
+  EXPECT_EQ(w.size(), batched_inserts() ? 2u : 3u) << dump();
+  std::string params;
+  for (const auto& st : statements())
+    if (st.sql.starts_with(spelled("INSERT INTO {followers}"))) params = st.params;
+  EXPECT_EQ(params, std::to_string(john->id) + ", " + std::to_string(susan->id))
+      << "the association row was written before the members had their keys\n" << dump();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, susan)}));
+}
+
+TEST_P(RelationsTest, members_built_with_followed_insert_the_links) {
+  auto& s = session();
+  auto susan = std::make_shared<Member>(Member{.name = "susan"});
+  auto mary = std::make_shared<Member>(Member{.name = "mary"});
+  auto john = s.add(Member{.name = "john", .followed = {susan, mary}});
+  EXPECT_TRUE(s.contains(susan)) << "the save-update cascade did not add the followed members";
+  ASSERT_EQ(susan->followers.size(), 1u) << "back_populates did not fill susan.followers";
+  EXPECT_EQ(susan->followers[0], john);
+  s.commit();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, susan), link(john, mary)}));
+}
+
+TEST_P(Followers, mega_tutorial_follow_unfollow_and_counts) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2), david = member(3);
+  EXPECT_FALSE(is_following(*john, susan));
+  EXPECT_EQ(following_count(*john), 0u);
+  follow(*john, susan);
+  follow(*john, david);
+  follow(*susan, mary);
+  follow(*mary, david);
+  EXPECT_TRUE(is_following(*john, susan));
+  EXPECT_FALSE(is_following(*susan, john));
+  EXPECT_EQ(following_count(*john), 2u);
+  EXPECT_EQ(followers_count(*david), 2u) << "back_populates missed a follower of david";
+  EXPECT_EQ(followers_count(*john), 0u);
+  s.commit();
+
+  // What the database holds, seen from a fresh session.
+  s.expunge_all();
+  john = member(0), susan = member(1), mary = member(2), david = member(3);
+  EXPECT_TRUE(is_following(*john, susan));
+  EXPECT_EQ(following_count(*john), 2u);
+  EXPECT_EQ(followers_count(*david), 2u);
+  EXPECT_EQ(followers_count(*mary), 1u);
+  EXPECT_EQ(david->followers[0], john) << "loaded followers are not the identity map's objects";
+  EXPECT_EQ(david->followers[1], mary);
+
+  unfollow(*john, susan);
+  EXPECT_FALSE(is_following(*john, susan));
+  EXPECT_EQ(followers_count(*susan), 0u) << "unfollow did not update susan.followers in memory";
+  s.commit();
+  s.expunge_all();
+  john = member(0);
+  susan = member(1);
+  EXPECT_FALSE(is_following(*john, susan));
+  EXPECT_EQ(following_count(*john), 1u);
+  EXPECT_EQ(followers_count(*susan), 0u);
+}
+
+TEST_P(Followers, lazy_load_is_one_select_joined_with_the_association_table) {
+  auto& s = session();
+  auto john = member(0), susan = member(1);
+  follow(*john, susan);
+  s.commit();
+  s.expunge_all();
+  john = member(0);
+  clear_sql();
+  EXPECT_FALSE(john->followed.loaded());
+  ASSERT_EQ(john->followed.size(), 1u);
+  EXPECT_EQ(selects(), (Sql{spelled("SELECT {member}.id, {member}.name FROM {member} JOIN "
+                                    "{followers} ON {member}.id = {followers}.followed_id WHERE "
+                                    "{followers}.follower_id = ? ORDER BY {member}.id")}))
+      << dump();
+  (void)john->followed.all();
+  EXPECT_EQ(selects().size(), 1u) << "a loaded collection was queried again\n" << dump();
+}
+
+TEST_P(Followers, appending_twice_or_an_already_linked_member_writes_one_row) {
+  auto& s = session();
+  auto john = member(0), susan = member(1);
+  follow(*john, susan);
+  follow(*john, susan);
+  EXPECT_EQ(following_count(*john), 1u);
+  s.commit();
+  s.expunge_all();
+  john = member(0);
+  susan = member(1);
+  clear_sql();
+  follow(*john, susan);  // loads john.followed first: susan is there
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << "an existing link was inserted again\n" << dump();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, susan)}));
+}
+
+TEST_P(Followers, unfollow_deletes_the_association_row) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2);
+  follow(*john, susan);
+  follow(*john, mary);
+  s.commit();
+  clear_sql();
+  unfollow(*john, susan);
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {followers} WHERE {followers}.follower_id = ? "
+                                   "AND {followers}.followed_id = ?")}))
+      << dump();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, mary)}));
+}
+
+TEST_P(Followers, follow_then_unfollow_before_flush_writes_nothing) {
+  auto& s = session();
+  auto john = member(0), susan = member(1);
+  (void)john->followed.all();
+  clear_sql();
+  follow(*john, susan);
+  unfollow(*john, susan);
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << dump();
+  EXPECT_TRUE(follow_rows(s).empty());
+}
+
+TEST_P(Followers, assigning_a_whole_list_replaces_the_links) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2), david = member(3);
+  follow(*john, susan);
+  follow(*john, mary);
+  s.commit();
+  (void)susan->followers.all();  // loaded now: counting them later must not autoflush
+  (void)david->followers.all();
+  john->followed = {mary, david};
+  EXPECT_EQ(followers_count(*susan), 0u) << "susan.followers kept john";
+  EXPECT_EQ(followers_count(*david), 1u) << "david.followers did not get john";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {followers} WHERE {followers}.follower_id = ? "
+                                   "AND {followers}.followed_id = ?"),
+                           spelled("INSERT INTO {followers} (follower_id, followed_id) VALUES (?, ?)")}))
+      << "mary, in both lists, must keep her row untouched\n" << dump();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(john, mary), link(john, david)}));
+}
+
+TEST_P(Followers, rollback_forgets_links_and_reloads_the_collections) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2);
+  follow(*john, susan);
+  s.flush();
+  follow(*john, mary);  // not flushed
+  s.rollback();
+  EXPECT_FALSE(john->followed.loaded()) << "rollback() kept the in-memory collection";
+  EXPECT_EQ(following_count(*john), 0u);
+  s.commit();
+  EXPECT_TRUE(follow_rows(s).empty()) << "a rolled-back link reached the database";
+}
+
+TEST_P(Followers, removing_from_the_other_side_deletes_the_same_row) {
+  auto& s = session();
+  auto john = member(0), susan = member(1);
+  follow(*john, susan);
+  s.commit();
+  susan->followers.remove(john);
+  EXPECT_FALSE(is_following(*john, susan)) << "back_populates did not remove susan from john.followed";
+  s.commit();
+  EXPECT_TRUE(follow_rows(s).empty());
+}
+
+TEST_P(Followers, deleting_a_member_deletes_its_links_both_ways_before_the_member) {
+  auto& s = session();
+  auto john = member(0), susan = member(1), mary = member(2);
+  follow(*john, susan);
+  follow(*susan, mary);
+  follow(*mary, susan);
+  s.commit();
+  s.expunge_all();
+  susan = member(1);
+  clear_sql();
+  s.delete_(susan);
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {followers} WHERE {followers}.follower_id = ?"),
+                           spelled("DELETE FROM {followers} WHERE {followers}.followed_id = ?"),
+                           spelled("DELETE FROM {member} WHERE {member}.id = ?")}))
+      << dump();
+  EXPECT_TRUE(follow_rows(s).empty()) << "links of a deleted member are left";
+}
+
+TEST_P(Followers, following_a_new_member_and_deleting_in_one_flush_orders_the_rows) {
+  auto& s = session();
+  auto john = member(0), susan = member(1);
+  follow(*john, susan);
+  s.commit();
+  auto eve = std::make_shared<Member>(Member{.name = "eve"});
+  follow(*susan, eve);  // eve is new: inserted, then linked
+  s.delete_(john);      // john's link goes before john
+  clear_sql();
+  s.commit();
+  auto w = writes();
+  ASSERT_EQ(w.size(), 5u) << dump();
+  EXPECT_TRUE(w[0].starts_with(spelled("INSERT INTO {member}"))) << dump();
+  EXPECT_TRUE(w[1].starts_with(spelled("INSERT INTO {followers}"))) << dump();
+  EXPECT_TRUE(w[2].starts_with(spelled("DELETE FROM {followers}"))) << dump();
+  EXPECT_TRUE(w[3].starts_with(spelled("DELETE FROM {followers}"))) << dump();
+  EXPECT_EQ(w[4], spelled("DELETE FROM {member} WHERE {member}.id = ?")) << dump();
+  EXPECT_EQ(follow_rows(s), (std::vector<std::string>{link(susan, eve)}));
+}
+
+TEST_P(RelationsTest, articles_and_tags_link_both_ways) {
+  auto& s = session();
+  auto cpp = std::make_shared<Tag>(Tag{.label = "c++"});
+  auto db_tag = std::make_shared<Tag>(Tag{.label = "databases"});
+  auto a1 = s.add(Article{.title = "orm", .tags = {cpp, db_tag}});
+  auto a2 = s.add(Article{.title = "templates"});
+  a2->tags.append(cpp);
+  EXPECT_EQ(cpp->articles.size(), 2u) << "back_populates did not fill tag.articles";
+  s.commit();
+  s.expunge_all();
+
+  auto tag = s.query<Tag>().filter_by(&Tag::label, "c++").one();
+  ASSERT_EQ(tag->articles.size(), 2u);
+  EXPECT_EQ(tag->articles[0]->title, "orm");
+  EXPECT_EQ(tag->articles[1]->title, "templates");
+  auto orm = tag->articles[0];
+  EXPECT_EQ(orm->tags.size(), 2u);
+  tag->articles.remove(orm);
+  EXPECT_EQ(orm->tags.size(), 1u) << "removing from tag.articles left the tag in article.tags";
+  s.commit();
+  auto count = s.execute("SELECT count(*) FROM article_tag");
+  EXPECT_EQ(count.rows.at(0).get<std::int64_t>(0), 2);
+}
+
+TEST_P(RelationsTest, deleting_a_tag_deletes_its_links_and_keeps_the_articles) {
+  auto& s = session();
+  auto cpp = std::make_shared<Tag>(Tag{.label = "c++"});
+  auto a1 = s.add(Article{.title = "orm", .tags = {cpp}});
+  s.commit();
+  s.delete_(cpp);
+  s.commit();
+  EXPECT_EQ(s.query<Article>().count(), 1);
+  EXPECT_EQ(s.execute("SELECT count(*) FROM article_tag").rows.at(0).get<std::int64_t>(0), 0);
+}
+
+TEST_P(RelationsTest, deleting_a_tag_deletes_rows_of_a_relationship_declared_on_the_other_side) {
+  auto& s = session();
+  auto tag = std::make_shared<Tag>(Tag{.label = "x"});
+  auto reader = s.add(Reader{.name = "r", .favourites = {tag}});
+  s.commit();
+  s.expunge_all();
+  tag = s.get<Tag>(tag->id);
+  clear_sql();
+  s.delete_(tag);
+  s.commit();
+  EXPECT_EQ(writes(),
+            (Sql{spelled("DELETE FROM {article_tag} WHERE {article_tag}.tag_id = ?"),
+                 spelled("DELETE FROM {reader_favourite} WHERE {reader_favourite}.tag_id = ?"),
+                 spelled("DELETE FROM {tag} WHERE {tag}.id = ?")}))
+      << dump();
+  s.expunge_all();
+  EXPECT_TRUE(s.get<Reader>(reader->id)->favourites.empty());
+}
+
+// ---- one-to-one ----------------------------------------------------------------------------
+
+TEST_P(RelationsTest, has_one_back_populates_and_fills_the_foreign_key) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto p = std::make_shared<Profile>(Profile{.bio = "hi"});
+  ann->profile = p;
+  EXPECT_EQ(p->member.get(), ann) << "assigning member.profile did not set profile.member";
+  s.commit();
+  EXPECT_EQ(p->member_id, ann->id);
+  EXPECT_TRUE(s.contains(p)) << "the save-update cascade did not add the profile";
+
+  s.expunge_all();
+  auto again = s.get<Member>(ann->id);
+  clear_sql();
+  EXPECT_FALSE(again->profile.loaded());
+  ASSERT_TRUE(again->profile);
+  EXPECT_EQ(again->profile->bio, "hi");
+  EXPECT_EQ(selects().size(), 1u) << dump();
+  EXPECT_EQ(again->profile->member.get(), again) << "the loaded profile's member is not its owner";
+}
+
+TEST_P(RelationsTest, has_one_of_a_member_without_one_is_null) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  s.commit();
+  s.expunge_all();
+  EXPECT_FALSE(s.get<Member>(ann->id)->profile);
+}
+
+TEST_P(RelationsTest, assigning_a_new_profile_releases_the_old_one) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto old_profile = s.add(Profile{.bio = "old", .member = ann});
+  EXPECT_EQ(ann->profile.get(), old_profile) << "profile.member did not set member.profile";
+  s.commit();
+  s.expunge_all();
+  ann = s.get<Member>(ann->id);
+  auto fresh = std::make_shared<Profile>(Profile{.bio = "new"});
+  ann->profile = fresh;  // loads the old one, to release it
+  clear_sql();
+  s.commit();
+  auto w = writes();
+  ASSERT_EQ(w.size(), 2u) << dump();
+  EXPECT_EQ(w[0], spelled("UPDATE {profile} SET member_id = ? WHERE {profile}.id = ?"))
+      << "the old profile must let go of the unique member_id before the new one takes it\n"
+      << dump();
+  EXPECT_TRUE(w[1].starts_with(spelled("INSERT INTO {profile}"))) << dump();
+  auto other = db().new_session();
+  auto rows = other.query<Profile>().order_by(&Profile::id).all();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]->member_id, std::nullopt) << "the released profile kept its member";
+  EXPECT_EQ(rows[1]->member_id, ann->id);
+}
+
+TEST_P(RelationsTest, setting_the_belongs_to_side_moves_a_has_one_in_memory) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto first = s.add(Profile{.bio = "first", .member = ann});
+  auto second = s.add(Profile{.bio = "second"});
+  second->member = ann;
+  EXPECT_EQ(ann->profile.get(), second);
+  EXPECT_EQ(first->member.get(), nullptr) << "the displaced profile still points at ann";
+  s.commit();
+  EXPECT_EQ(first->member_id, std::nullopt);
+  EXPECT_EQ(second->member_id, ann->id);
+}
+
+TEST_P(RelationsTest, clearing_a_has_one_clears_the_other_side_and_the_foreign_key) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto p = s.add(Profile{.bio = "hi", .member = ann});
+  s.commit();
+  ann->profile = nullptr;
+  EXPECT_EQ(p->member.get(), nullptr) << "member.profile = nullptr left profile.member set";
+  s.commit();
+  EXPECT_EQ(p->member_id, std::nullopt);
+  EXPECT_TRUE(s.contains(p)) << "without delete-orphan the released profile must stay";
+}
+
+TEST_P(RelationsTest, replacing_a_card_deletes_the_old_one_with_delete_orphan) {
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann", .card = std::make_shared<Card>(Card{.number = "1"})});
+  s.commit();
+  auto old_card = ann->card.get();
+  ann->card = std::make_shared<Card>(Card{.number = "2"});
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {card} WHERE {card}.id = ?"),
+                           insert_sql("INSERT INTO {card} (number, member_id) VALUES (?, ?)")}))
+      << "the replaced card must be deleted before the new one takes the unique member_id\n"
+      << dump();
+  EXPECT_FALSE(s.contains(old_card));
+  auto other = db().new_session();
+  EXPECT_EQ(other.query<Card>().count(), 1) << "the replaced card was not deleted";
+  EXPECT_EQ(other.query<Card>().one()->number, "2");
+}
+
+TEST_P(RelationsTest, has_one_with_two_rows_is_multiple_results_found) {
+  auto& s = session();
+  auto reds = s.add(Team{.name = "reds"});
+  s.commit();
+  for (auto name : {"a", "b"})
+    s.execute("INSERT INTO player (name, team_id) VALUES (" + ph(1) + ", " + ph(2) + ")",
+              {strata::Value{std::string(name)}, strata::Value{reds->id}});
+  s.commit();
+  s.expunge_all();
+  auto team = s.get<Team>(reds->id);
+  try {
+    (void)team->captain.get();
+    FAIL() << "a HasOne loaded one of two rows";
+  } catch (const strata::MultipleResultsFound& e) {
+    EXPECT_TRUE(contains(e.what(), "Team.captain")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "player.team_id")) << e.what();
+  }
+}
+
+// ---- cascades ------------------------------------------------------------------------------
+
+TEST_P(RelationsTest, deleting_a_folder_loads_and_deletes_its_notes_first) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  s.add(Sheet{.text = "a", .folder = f});
+  s.add(Sheet{.text = "b", .folder = f});
+  s.commit();
+  s.expunge_all();
+  f = s.get<Folder>(f->id);
+  clear_sql();
+  s.delete_(f);
+  s.commit();
+  EXPECT_EQ(selects().size(), 1u) << "the notes were not loaded to be deleted\n" << dump();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?"),
+                           spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?"),
+                           spelled("DELETE FROM {folder} WHERE {folder}.id = ?")}))
+      << dump();
+  EXPECT_EQ(s.query<Sheet>().count(), 0);
+}
+
+TEST_P(RelationsTest, removing_a_note_from_its_folder_deletes_it) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  auto b = s.add(Sheet{.text = "b", .folder = f});
+  s.commit();
+  f->notes.remove(a);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?")})) << dump();
+  EXPECT_FALSE(s.contains(a));
+  EXPECT_EQ(s.query<Sheet>().count(), 1);
+}
+
+TEST_P(RelationsTest, moving_a_note_to_another_folder_does_not_delete_it) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.commit();
+  f->notes.remove(a);
+  g->notes.append(a);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {sheet} SET folder_id = ? WHERE {sheet}.id = ?")}))
+      << dump();
+  EXPECT_EQ(a->folder_id, g->id);
+}
+
+TEST_P(RelationsTest, a_pending_note_removed_from_its_folder_is_never_inserted) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  s.commit();
+  auto a = std::make_shared<Sheet>(Sheet{.text = "a"});
+  f->notes.append(a);
+  f->notes.remove(a);
+  clear_sql();
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << dump();
+  EXPECT_FALSE(s.contains(a));
+}
+
+TEST_P(RelationsTest, deleting_a_folder_forgets_its_pending_notes) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  s.commit();
+  auto draft = std::make_shared<Sheet>(Sheet{.text = "draft"});
+  f->notes.append(draft);
+  s.delete_(f);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {folder} WHERE {folder}.id = ?")})) << dump();
+  EXPECT_FALSE(s.contains(draft)) << "a new note of a deleted folder stayed in the session";
+}
+
+TEST_P(RelationsTest, deleting_a_user_sets_the_foreign_key_of_its_addresses_null) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  auto home = s.add(Address{.street = "1 Main St", .user = ann});
+  s.commit();
+  s.expunge_all();
+  ann = s.get<User>(ann->id);
+  clear_sql();
+  s.delete_(ann);
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {address} SET user_id = ? WHERE {address}.id = ?"),
+                           spelled("DELETE FROM {user} WHERE {user}.id = ?")}))
+      << "without a delete cascade the children stay, their foreign key NULL\n"
+      << dump();
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Address>(home->id)->user_id, std::nullopt);
+}
+
+TEST_P(RelationsTest, deleting_a_user_with_posts_is_an_integrity_error_naming_the_foreign_key) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  s.add(Post{.title = "p", .author = ann});
+  s.commit();
+  s.expunge_all();
+  ann = s.get<User>(ann->id);
+  s.delete_(ann);
+  try {
+    s.commit();
+    FAIL() << "a user whose posts cannot lose their NOT NULL user_id was deleted";
+  } catch (const strata::IntegrityError& e) {
+    EXPECT_EQ(e.kind(), strata::ConstraintKind::foreign_key);
+    EXPECT_EQ(e.constraint(), "fk_post_user_id_user") << e.what();
+    EXPECT_TRUE(contains(e.what(), "post.user_id")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "cascade")) << "the remedy is not named: " << e.what();
+  }
+  s.rollback();
+  EXPECT_EQ(s.query<Post>().count(), 1);
+}
+
+TEST_P(RelationsTest, database_deletes_photos_of_a_deleted_album_with_passive_deletes) {
+  auto& s = session();
+  auto album = s.add(Album{.title = "trip"});
+  s.commit();
+  s.add(Photo{.file = "a.jpg", .album_id = album->id});
+  s.add(Photo{.file = "b.jpg", .album_id = album->id});
+  s.commit();
+  s.expunge_all();
+  album = s.get<Album>(album->id);
+  clear_sql();
+  s.delete_(album);
+  s.commit();
+  EXPECT_TRUE(selects().empty()) << "passive_deletes loaded the photos\n" << dump();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {album} WHERE {album}.id = ?")})) << dump();
+  EXPECT_EQ(s.query<Photo>().count(), 0) << "ON DELETE CASCADE did not delete the photos";
+}
+
+TEST_P(RelationsTest, database_sets_null_the_team_of_players_of_a_deleted_team) {
+  auto& s = session();
+  auto team = s.add(Team{.name = "reds"});
+  s.commit();
+  auto p = s.add(Player{.name = "p", .team_id = team->id});
+  s.commit();
+  s.expunge_all();
+  team = s.get<Team>(team->id);
+  clear_sql();
+  s.delete_(team);
+  s.commit();
+  EXPECT_TRUE(selects().empty()) << dump();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {team} WHERE {team}.id = ?")})) << dump();
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Player>(p->id)->team_id, std::nullopt)
+      << "ON DELETE SET NULL did not clear player.team_id";
+}
+
+TEST_P(RelationsTest, deleting_an_article_by_the_database_deletes_its_links) {
+  auto& s = session();
+  auto a = s.add(Article{.title = "orm", .tags = {std::make_shared<Tag>(Tag{.label = "x"})}});
+  s.commit();
+  // Deleted behind the ORM's back: the association table's ON DELETE CASCADE removes the link.
+  s.execute("DELETE FROM article WHERE id = " + ph(1), {strata::Value{a->id}});
+  s.commit();
+  EXPECT_EQ(s.execute("SELECT count(*) FROM article_tag").rows.at(0).get<std::int64_t>(0), 0);
+}
+
+// ---- misuse ---------------------------------------------------------------------------------
+
+template <class F>
+std::string argument_error(F&& f) {
+  try {
+    f();
+  } catch (const strata::ArgumentError& e) {
+    return e.what();
+  }
+  return "(no ArgumentError)";
+}
+
+TEST_P(RelationsTest, secondary_naming_a_missing_column_is_an_argument_error) {
+  auto what = argument_error([&] { db().register_models<BadLinks>(); });
+  EXPECT_TRUE(contains(what, "BadLinks.linked")) << what;
+  EXPECT_TRUE(contains(what, "'a_id', 'b_id'")) << "the table's columns are not listed: " << what;
+}
+
+TEST_P(RelationsTest, association_column_referring_to_another_table_is_an_argument_error) {
+  auto what = argument_error([&] { db().register_models<WrongSide>(); });
+  EXPECT_TRUE(contains(what, "wrong_side.a_id")) << what;
+  EXPECT_TRUE(contains(what, "must refer to WrongSide")) << what;
+}
+
+TEST_P(RelationsTest, unknown_cascade_is_an_argument_error) {
+  auto what = argument_error([] { (void)strata::mapper_of<UnknownCascade>(); });
+  EXPECT_TRUE(contains(what, "'notes'")) << what;
+  EXPECT_TRUE(contains(what, "merge-orphan")) << what;
+  EXPECT_TRUE(contains(what, "save-update, delete, delete-orphan")) << what;
+}
+
+TEST_P(RelationsTest, delete_orphan_on_many_to_many_is_an_argument_error) {
+  auto what = argument_error([] { (void)strata::mapper_of<OrphanedLinks>(); });
+  EXPECT_TRUE(contains(what, "orphaned_links_owner.members")) << what;
+  EXPECT_TRUE(contains(what, "delete-orphan")) << what;
+  EXPECT_TRUE(contains(what, "many-to-many")) << what;
+}
+
+TEST_P(RelationsTest, back_populates_through_another_association_table_is_an_argument_error) {
+  auto what = argument_error([&] { db().register_models<HalfLinked>(); });
+  EXPECT_TRUE(contains(what, "HalfLinked.members")) << what;
+  EXPECT_TRUE(contains(what, "same association table 'half_linked'")) << what;
+}
+
+TEST_P(RelationsTest, collections_of_objects_outside_a_session_are_plain_lists) {
+  // Plain objects outside a session: the collections are plain lists.
+  Member a{.name = "a"};
+  auto b = std::make_shared<Member>(Member{.name = "b"});
+  a.followed.append(b);
+  EXPECT_EQ(a.followed.size(), 1u);
+  a.followed.remove(b);
+  EXPECT_TRUE(a.followed.empty());
+}
+
+}  // namespace
