@@ -21,13 +21,14 @@ namespace strata::detail {
 
 namespace {
 
-// The two questions the loaders ask of a relationship's kind (a one-to-one would hold one
-// item with its foreign key on the target; a many-to-many is a collection reached through its
-// secondary table, in related_rows and related_joins):
+// The two questions the loaders ask of a relationship's kind (a many-to-many is a collection
+// reached through its secondary table, in related_rows and related_joins):
 // whether it holds many items,
-bool is_collection(const RelationshipInfo& rel) { return rel.kind == RelationKind::one_to_many; }
+bool is_collection(const RelationshipInfo& rel) {
+  return rel.kind == RelationKind::one_to_many || rel.kind == RelationKind::many_to_many;
+}
 // and whether its foreign key sits in the target's table, referring to the owner.
-bool fk_on_target(const RelationshipInfo& rel) { return rel.kind == RelationKind::one_to_many; }
+bool fk_on_target(const RelationshipInfo& rel) { return fk_in_target(rel.kind); }
 
 // Values as keys of a map (Value itself has no order: Null has none).
 struct ValueLess {
@@ -99,13 +100,28 @@ RelatedRows related_rows(const RelationshipInfo& rel, std::span<const Value> key
   for (const auto& c : target.columns)
     out.select.columns.push_back(sql::column(table, c->column.name));
   out.select.from = table;
+  std::vector<sql::ExprPtr> items;
+  items.reserve(keys.size());
+  for (const auto& k : keys) items.push_back(sql::param(k));
+  if (rel.kind == RelationKind::many_to_many) {
+    // Through the association table: its owner-side column is the link, read after the
+    // target's columns.
+    const std::string& link = rel.secondary->name;
+    out.select.joins.push_back(sql::Join{
+        sql::JoinKind::inner, link, {},
+        sql::binary(sql::BinaryOp::eq, sql::column(table, rel.remote_ref->column.name),
+                    sql::column(link, rel.remote_column))});
+    out.select.columns.push_back(sql::column(link, rel.local_column));
+    out.link_column = static_cast<int>(target.columns.size());
+    out.select.where = sql::in(sql::column(link, rel.local_column), std::move(items));
+    for (const auto* k : target.primary_key)
+      out.select.order_by.push_back({sql::column(table, k->column.name), false});
+    return out;
+  }
   // one-to-many: the target's foreign key holds the owner's key; many-to-one: the owner's
   // foreign key holds the target's referenced column.
   const ColumnInfo& link = fk_on_target(rel) ? *rel.fk : referenced_column(*rel.fk, target);
   out.link_column = static_cast<int>(link.index);
-  std::vector<sql::ExprPtr> items;
-  items.reserve(keys.size());
-  for (const auto& k : keys) items.push_back(sql::param(k));
   out.select.where = sql::in(sql::column(table, link.column.name), std::move(items));
   if (is_collection(rel))  // the order of a lazy load (MapperSql::select_by)
     for (const auto* k : target.primary_key)
@@ -114,6 +130,7 @@ RelatedRows related_rows(const RelationshipInfo& rel, std::span<const Value> key
 }
 
 Value owner_link_value(const RelationshipInfo& rel, const void* owner) {
+  if (rel.kind == RelationKind::many_to_many) return rel.local_ref->get(owner);
   if (fk_on_target(rel)) return referenced_column(*rel.fk, *rel.owner).get(owner);
   return rel.fk->get(owner);
 }
@@ -125,6 +142,18 @@ std::vector<sql::Join> related_joins(const RelationshipInfo& rel, const std::str
   j.kind = sql::JoinKind::left;
   j.table = target.table_name();
   j.alias = alias;
+  if (rel.kind == RelationKind::many_to_many) {
+    // owner -> association row (under <alias>_<table>) -> target.
+    sql::Join link;
+    link.kind = sql::JoinKind::left;
+    link.table = rel.secondary->name;
+    link.alias = alias + "_" + rel.secondary->name;
+    link.on = sql::binary(sql::BinaryOp::eq, sql::column(link.alias, rel.local_column),
+                          sql::column(owner, rel.local_ref->column.name));
+    j.on = sql::binary(sql::BinaryOp::eq, sql::column(alias, rel.remote_ref->column.name),
+                       sql::column(link.alias, rel.remote_column));
+    return {std::move(link), std::move(j)};
+  }
   if (fk_on_target(rel)) {
     const ColumnInfo& ref = referenced_column(*rel.fk, *rel.owner);
     j.on = sql::binary(sql::BinaryOp::eq, sql::column(owner, ref.column.name),

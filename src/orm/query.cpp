@@ -83,10 +83,26 @@ void join_relationship(QueryState& q, const Mapper& owner, std::size_t offset,
                        sql::column(from, rel->fk->column.name));
       break;
     }
-    case RelationKind::one_to_many: {
+    case RelationKind::one_to_many:
+    case RelationKind::one_to_one: {
       const ColumnInfo& key = referenced_column(*rel->fk, owner);
       on = sql::binary(sql::BinaryOp::eq, sql::column(from, key.column.name),
                        sql::column(to, rel->fk->column.name));
+      break;
+    }
+    case RelationKind::many_to_many: {
+      // Through the association table: owner -> link row -> target. Under an alias of the
+      // target, the association table takes the name <alias>_<table>, so that a query may
+      // go through the same table twice (followers and followed).
+      const std::string& link_table = rel->secondary->name;
+      const std::string link_alias = alias.empty() ? std::string() : alias + "_" + link_table;
+      const std::string& link = link_alias.empty() ? link_table : link_alias;
+      join_table(q, link_table, link_alias,
+                 sql::binary(sql::BinaryOp::eq, sql::column(link, rel->local_column),
+                             sql::column(from, rel->local_ref->column.name)),
+                 kind);
+      on = sql::binary(sql::BinaryOp::eq, sql::column(to, rel->remote_ref->column.name),
+                       sql::column(link, rel->remote_column));
       break;
     }
   }

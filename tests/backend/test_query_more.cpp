@@ -34,14 +34,14 @@ class QueryMoreTest : public ::backend::BackendTest {};
 //   bob    b1: 1, 4.0
 //   carl   c1: 0, 0.5    c2: 2, 1.0    c3: 4, 3.5
 //   dora   none
-// followers (an association table declared without a struct): ann follows bob and carl,
+// fans (an association table declared without a struct): ann follows bob and carl,
 // bob follows ann.
 class Blog : public QueryMoreTest {
  protected:
   void SetUp() override {
     QueryMoreTest::SetUp();
-    followers_table_ = &db().add_table(strata::table(
-        "followers", strata::table_column<std::int64_t>("follower_id").primary_key(),
+    fans_table_ = &db().add_table(strata::table(
+        "fans", strata::table_column<std::int64_t>("follower_id").primary_key(),
         strata::table_column<std::int64_t>("followed_id").primary_key()));
     db().drop_all();
     db().create_all();
@@ -73,7 +73,7 @@ class Blog : public QueryMoreTest {
   }
 
   void follow(const std::shared_ptr<User>& follower, const std::shared_ptr<User>& followed) {
-    session().execute("INSERT INTO followers (follower_id, followed_id) VALUES (" + ph(1) +
+    session().execute("INSERT INTO fans (follower_id, followed_id) VALUES (" + ph(1) +
                           ", " + ph(2) + ")",
                       {follower->id, followed->id});
   }
@@ -91,7 +91,7 @@ class Blog : public QueryMoreTest {
     return out;
   }
 
-  const strata::schema::Table* followers_table_ = nullptr;
+  const strata::schema::Table* fans_table_ = nullptr;
   std::shared_ptr<User> ann_, bob_, carl_, dora_;
 };
 INSTANTIATE_TEST_SUITE_P(backends, Blog, ::testing::ValuesIn(::backend::test_urls()),
@@ -162,21 +162,21 @@ TEST_P(Blog, outerjoin_keeps_rows_without_a_match) {
 // The Flask Mega-Tutorial's timeline: posts of the users I follow, plus my own, newest
 // first, in ONE statement.
 TEST_P(Blog, timeline_of_followed_users_and_own_posts_is_one_query) {
-  strata::TableRef followers(*followers_table_);
-  auto follower_id = followers.column<std::int64_t>("follower_id");
-  auto followed_id = followers.column<std::int64_t>("followed_id");
+  strata::TableRef fans(*fans_table_);
+  auto follower_id = fans.column<std::int64_t>("follower_id");
+  auto followed_id = fans.column<std::int64_t>("followed_id");
   auto timeline = [&](const std::shared_ptr<User>& me) {
     return session()
         .query<Post>()
-        .outerjoin(followers, followed_id == col(&Post::user_id) && follower_id == me->id)
+        .outerjoin(fans, followed_id == col(&Post::user_id) && follower_id == me->id)
         .filter(follower_id == me->id || col(&Post::user_id) == me->id)
         .order_by(desc(&Post::id));
   };
   EXPECT_EQ(titles(timeline(ann_)), (Names{"c3", "c2", "c1", "b1", "a2", "a1"}));
   ASSERT_EQ(selects().size(), 1u) << dump();
   EXPECT_EQ(selects()[0].substr(selects()[0].find(" FROM")),
-            spelled(" FROM post LEFT OUTER JOIN followers ON followers.followed_id = post.user_id "
-                    "AND followers.follower_id = ? WHERE followers.follower_id = ? OR "
+            spelled(" FROM post LEFT OUTER JOIN fans ON fans.followed_id = post.user_id "
+                    "AND fans.follower_id = ? WHERE fans.follower_id = ? OR "
                     "post.user_id = ? ORDER BY post.id DESC"))
       << dump();
   EXPECT_EQ(titles(timeline(bob_)), (Names{"b1", "a2", "a1"}));
@@ -188,14 +188,14 @@ TEST_P(Blog, timeline_of_followed_users_and_own_posts_is_one_query) {
   // The inner-join form over the same table: posts of the users ann follows.
   auto followed = session()
                       .query<Post>()
-                      .join(followers, followed_id == col(&Post::user_id))
+                      .join(fans, followed_id == col(&Post::user_id))
                       .filter(follower_id == ann_->id)
                       .order_by(&Post::title);
   EXPECT_EQ(titles(followed), (Names{"b1", "c1", "c2", "c3"}));
 }
 
 TEST_P(Blog, table_handles_check_their_column_names_and_join_once) {
-  strata::TableRef known(*followers_table_);
+  strata::TableRef known(*fans_table_);
   EXPECT_THROW(known.column<std::int64_t>("folower_id"), strata::ArgumentError)
       << "a TableRef built from the table's schema must reject unknown columns";
   try {
@@ -205,7 +205,7 @@ TEST_P(Blog, table_handles_check_their_column_names_and_join_once) {
         << e.what();
   }
   EXPECT_THROW(strata::TableRef(""), strata::ArgumentError);
-  strata::TableRef by_name("followers");
+  strata::TableRef by_name("fans");
   auto followed_id = by_name.column<std::int64_t>("followed_id");
   auto q = session().query<Post>().join(by_name, followed_id == col(&Post::user_id));
   EXPECT_THROW(q.join(by_name, followed_id == col(&Post::user_id)), strata::ArgumentError)

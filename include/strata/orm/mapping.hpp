@@ -435,7 +435,7 @@ class TypedRelationship final : public RelationshipInfo {
   }
   void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const override {
     auto& f = static_cast<T*>(obj)->*member_;
-    if constexpr (std::is_same_v<F, BelongsTo<U>>) {
+    if constexpr (scalar) {
       detail::SessionAccess::target(f) =
           items.empty() ? nullptr : std::static_pointer_cast<U>(std::move(items.front()));
     } else {
