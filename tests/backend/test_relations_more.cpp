@@ -844,3 +844,93 @@ TEST_P(RelationsTest, collections_of_objects_outside_a_session_are_plain_lists) 
 }
 
 }  // namespace
+
+// ---- many-to-many and one-to-one in queries and eager loads ---------------------------------
+
+namespace {
+
+// john follows susan and mary; susan follows mary; each has a profile but david.
+void follow_graph(strata::Session& s, const std::vector<std::int64_t>& ids) {
+  auto john = s.get<Member>(ids[0]), susan = s.get<Member>(ids[1]), mary = s.get<Member>(ids[2]);
+  john->followed.append(susan);
+  john->followed.append(mary);
+  susan->followed.append(mary);
+  for (std::size_t i = 0; i < 3; ++i)
+    s.add(Profile{.bio = "bio " + std::to_string(i), .member = s.get<Member>(ids[i])});
+  s.commit();
+  s.expunge_all();
+}
+
+std::vector<std::string> names(const std::vector<std::shared_ptr<Member>>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) out.push_back(m->name);
+  return out;
+}
+
+}  // namespace
+
+TEST_P(Followers, a_query_joins_through_a_self_referential_association_table) {
+  follow_graph(session(), ids);
+  clear_sql();
+  // Who follows mary: members joined to their followed members, under an alias.
+  auto target = strata::aliased<Member>("target");
+  auto fans = session()
+                  .query<Member>()
+                  .join(target, &Member::followed)
+                  .filter(target(&Member::name) == "mary")
+                  .order_by(&Member::name)
+                  .all();
+  EXPECT_EQ(names(fans), (std::vector<std::string>{"john", "susan"}));
+  ASSERT_EQ(selects().size(), 1u) << dump();
+  EXPECT_TRUE(contains(selects()[0], "JOIN followers AS target_followers ON "
+                                     "target_followers.follower_id = member.id"))
+      << selects()[0];
+  // Counting through the association table: how many each member follows.
+  auto counts = session()
+                    .select(col(&Member::name), strata::count(target(&Member::id)))
+                    .outerjoin(target, &Member::followed)
+                    .group_by(&Member::name)
+                    .order_by(&Member::name)
+                    .all();
+  EXPECT_EQ(counts, (std::vector<std::tuple<std::string, std::int64_t>>{
+                        {"david", 0}, {"john", 2}, {"mary", 0}, {"susan", 1}}));
+}
+
+TEST_P(Followers, selectin_and_joined_loads_fill_many_to_many_collections) {
+  follow_graph(session(), ids);
+  for (auto strategy : {strata::Loading::selectin, strata::Loading::joined}) {
+    session().expunge_all();
+    clear_sql();
+    auto option = strategy == strata::Loading::joined ? strata::joinedload(&Member::followed)
+                                                      : strata::selectinload(&Member::followed);
+    auto members = session().query<Member>().options(option).order_by(&Member::id).all();
+    const std::size_t loading = selects().size();
+    EXPECT_EQ(loading, strategy == strata::Loading::joined ? 1u : 2u) << dump();
+    ASSERT_EQ(members.size(), 4u);
+    EXPECT_EQ(names(std::vector<std::shared_ptr<Member>>(members[0]->followed.begin(),
+                                                         members[0]->followed.end())),
+              (std::vector<std::string>{"susan", "mary"}));
+    EXPECT_EQ(members[1]->followed.size(), 1u);
+    EXPECT_TRUE(members[2]->followed.empty());
+    EXPECT_TRUE(members[3]->followed.empty());
+    EXPECT_EQ(selects().size(), loading) << "a collection was loaded lazily after all\n" << dump();
+  }
+}
+
+TEST_P(Followers, eager_loads_fill_one_to_one_relationships) {
+  follow_graph(session(), ids);
+  for (auto strategy : {strata::Loading::selectin, strata::Loading::joined}) {
+    session().expunge_all();
+    clear_sql();
+    auto option = strategy == strata::Loading::joined ? strata::joinedload(&Member::profile)
+                                                      : strata::selectinload(&Member::profile);
+    auto members = session().query<Member>().options(option).order_by(&Member::id).all();
+    const std::size_t loading = selects().size();
+    ASSERT_EQ(members.size(), 4u);
+    ASSERT_TRUE(members[0]->profile);
+    EXPECT_EQ(members[0]->profile->bio, "bio 0");
+    EXPECT_EQ(members[2]->profile->bio, "bio 2");
+    EXPECT_FALSE(members[3]->profile) << "david has no profile";
+    EXPECT_EQ(selects().size(), loading) << dump();
+  }
+}
