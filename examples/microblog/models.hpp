@@ -15,6 +15,12 @@
 
 struct Post;
 
+#if MICROBLOG_VERSION >= 4
+// v4: who follows whom, a table without a struct (the Mega-Tutorial's followers).
+inline const strata::AssociationTable followers{
+    "followers", {"follower_id", "user.id"}, {"followed_id", "user.id"}};
+#endif
+
 struct User {
   std::int64_t id = 0;
   std::string username{};
@@ -35,6 +41,10 @@ struct User {
 #endif
 #if MICROBLOG_VERSION >= 2
   strata::HasMany<Post> posts{};
+#endif
+#if MICROBLOG_VERSION >= 4
+  strata::HasMany<User> followed{};   // the users this one follows
+  strata::HasMany<User> followers{};  // the users who follow this one
 #endif
 };
 
@@ -68,6 +78,14 @@ struct strata::Model<User> {
 #endif
 #if MICROBLOG_VERSION >= 2
                    , has_many("posts", &User::posts).back_populates(&Post::author)
+#endif
+#if MICROBLOG_VERSION >= 4
+                   , has_many("followed", &User::followed)
+                         .secondary(followers, "follower_id", "followed_id")
+                         .back_populates(&User::followers),
+                   has_many("followers", &User::followers)
+                         .secondary(followers, "followed_id", "follower_id")
+                         .back_populates(&User::followed)
 #endif
     );
   }
@@ -105,10 +123,5 @@ inline void register_microblog(strata::Database& db) {
 #if MICROBLOG_VERSION >= 2
   db.register_models<Post>();
 #endif
-#if MICROBLOG_VERSION >= 4
-  db.add_table(strata::table(
-      "followers",
-      strata::table_column<std::int64_t>("follower_id").primary_key().references("user.id"),
-      strata::table_column<std::int64_t>("followed_id").primary_key().references("user.id")));
-#endif
+  // From v4, registering User brings its association table, followers.
 }
