@@ -59,41 +59,43 @@ class RelationField {
 
 }  // namespace detail
 
-// Many-to-one: the object this one refers to through a foreign key, e.g. Post::author.
-// Assigning an object (even a new one) fills the foreign key at flush, inserting it first.
-template <class T>
-class BelongsTo : public detail::RelationField {
+namespace detail {
+
+// What BelongsTo and HasOne share: a field that holds at most one object, read like a
+// pointer, loaded through the session on first access. D supplies fetch() (the load) and
+// assign() (what setting another object does to both sides).
+template <class T, class D>
+class SingleRelation : public RelationField {
  public:
-  BelongsTo() = default;
-  BelongsTo(std::nullptr_t) {}  // NOLINT: implicit, like a pointer
-  BelongsTo(std::shared_ptr<T> target)  // NOLINT: implicit, so Post{.author = user} reads well
+  SingleRelation() = default;
+  SingleRelation(std::nullptr_t) {}  // NOLINT: implicit, like a pointer
+  SingleRelation(std::shared_ptr<T> target)  // NOLINT: implicit, so Post{.author = user} reads well
       : target_(std::move(target)) {
     changed_ = target_ != nullptr;
   }
-  BelongsTo(const BelongsTo& o) : RelationField(o), target_(o.target_) {
+  SingleRelation(const SingleRelation& o) : RelationField(o), target_(o.target_) {
     loaded_ = o.loaded_;
     changed_ = o.changed_;
   }
-  BelongsTo& operator=(const BelongsTo& o) {
-    if (this != &o) assign(o.target_);
+  SingleRelation& operator=(const SingleRelation& o) {
+    if (this != &o) static_cast<D*>(this)->assign(o.target_);
     return *this;
   }
-  BelongsTo& operator=(std::shared_ptr<T> target) {
-    assign(std::move(target));
-    return *this;
+  D& operator=(std::shared_ptr<T> target) {
+    static_cast<D*>(this)->assign(std::move(target));
+    return static_cast<D&>(*this);
   }
-  BelongsTo& operator=(std::nullptr_t) {
-    assign(nullptr);
-    return *this;
+  D& operator=(std::nullptr_t) {
+    static_cast<D*>(this)->assign(nullptr);
+    return static_cast<D&>(*this);
   }
 
-  // The target, loading it through the session on first access (null when the foreign key
-  // is NULL).
+  // The object, loaded through the session on first access (null when there is none).
   const std::shared_ptr<T>& get() const {
     if (!loaded_) {
       if (!owner_) throw_not_loaded();
-      auto* self = const_cast<BelongsTo*>(this);
-      self->target_ = std::static_pointer_cast<T>(load_target());
+      auto* self = const_cast<SingleRelation*>(this);
+      self->target_ = std::static_pointer_cast<T>(static_cast<const D*>(this)->fetch());
       self->loaded_ = true;
     }
     return target_;
@@ -103,16 +105,33 @@ class BelongsTo : public detail::RelationField {
   explicit operator bool() const { return get() != nullptr; }
   bool loaded() const noexcept { return loaded_; }
 
- private:
-  void assign(std::shared_ptr<T> target) {
-    std::shared_ptr<void> old = loaded_ ? std::shared_ptr<void>(target_) : nullptr;
-    target_ = std::move(target);
-    loaded_ = true;
-    changed_ = true;
-    on_target_changed(old, target_);
-  }
-  friend struct detail::SessionAccess;
+ protected:
   std::shared_ptr<T> target_;
+};
+
+}  // namespace detail
+
+// Many-to-one: the object this one refers to through a foreign key, e.g. Post::author.
+// Assigning an object (even a new one) fills the foreign key at flush, inserting it first.
+template <class T>
+class BelongsTo : public detail::SingleRelation<T, BelongsTo<T>> {
+  using Base = detail::SingleRelation<T, BelongsTo<T>>;
+
+ public:
+  using Base::Base;
+  using Base::operator=;
+
+ private:
+  friend Base;
+  friend struct detail::SessionAccess;
+  std::shared_ptr<void> fetch() const { return this->load_target(); }
+  void assign(std::shared_ptr<T> target) {
+    std::shared_ptr<void> old = this->loaded_ ? std::shared_ptr<void>(this->target_) : nullptr;
+    this->target_ = std::move(target);
+    this->loaded_ = true;
+    this->changed_ = true;
+    this->on_target_changed(old, this->target_);
+  }
 };
 
 // One-to-many: the objects that refer to this one, e.g. User::posts. Loaded lazily on first
@@ -193,60 +212,27 @@ class HasMany : public detail::RelationField {
 // previous one: its foreign key becomes NULL at flush (or it is deleted, with the
 // delete-orphan cascade).
 template <class T>
-class HasOne : public detail::RelationField {
- public:
-  HasOne() = default;
-  HasOne(std::nullptr_t) {}  // NOLINT: implicit, like a pointer
-  HasOne(std::shared_ptr<T> target)  // NOLINT: implicit, so User{.profile = p} reads well
-      : target_(std::move(target)) {
-    changed_ = target_ != nullptr;
-  }
-  HasOne(const HasOne& o) : RelationField(o), target_(o.target_) {
-    loaded_ = o.loaded_;
-    changed_ = o.changed_;
-  }
-  HasOne& operator=(const HasOne& o) {
-    if (this != &o) assign(o.target_);
-    return *this;
-  }
-  HasOne& operator=(std::shared_ptr<T> target) {
-    assign(std::move(target));
-    return *this;
-  }
-  HasOne& operator=(std::nullptr_t) {
-    assign(nullptr);
-    return *this;
-  }
+class HasOne : public detail::SingleRelation<T, HasOne<T>> {
+  using Base = detail::SingleRelation<T, HasOne<T>>;
 
-  // The object, loading it through the session on first access (null when none refers to
-  // the owner).
-  const std::shared_ptr<T>& get() const {
-    if (!loaded_) {
-      if (!owner_) throw_not_loaded();
-      auto* self = const_cast<HasOne*>(this);
-      self->target_ = std::static_pointer_cast<T>(load_one());
-      self->loaded_ = true;
-    }
-    return target_;
-  }
-  T* operator->() const { return get().get(); }
-  T& operator*() const { return *get(); }
-  explicit operator bool() const { return get() != nullptr; }
-  bool loaded() const noexcept { return loaded_; }
+ public:
+  using Base::Base;
+  using Base::operator=;
 
  private:
+  friend Base;
+  friend struct detail::SessionAccess;
+  std::shared_ptr<void> fetch() const { return this->load_one(); }
   void assign(std::shared_ptr<T> target) {
     // The previous object must be known to be released: load it first.
-    std::shared_ptr<T> old = (loaded_ || owner_) ? get() : nullptr;
-    target_ = std::move(target);
-    loaded_ = true;
-    changed_ = true;
-    if (old == target_) return;
-    if (old) on_item_removed(old);
-    if (target_) on_item_added(target_);
+    std::shared_ptr<T> old = (this->loaded_ || this->owner_) ? this->get() : nullptr;
+    this->target_ = std::move(target);
+    this->loaded_ = true;
+    this->changed_ = true;
+    if (old == this->target_) return;
+    if (old) this->on_item_removed(old);
+    if (this->target_) this->on_item_added(this->target_);
   }
-  friend struct detail::SessionAccess;
-  std::shared_ptr<T> target_;
 };
 
 }  // namespace strata
