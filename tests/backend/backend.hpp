@@ -112,6 +112,31 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   INSTANTIATE_TEST_SUITE_P(backends, name, ::testing::ValuesIn(::backend::test_urls()), \
                            ::backend::url_label)
 
+// A fixture on top of Base (a BackendTest) with ann (posts "one" and "two") and bob (no posts)
+// committed, and the session then emptied: the relationship and loading tests start so.
+namespace backend {
+template <class Base>
+class WithAnnAndBob : public Base {
+ protected:
+  void SetUp() override {
+    Base::SetUp();
+    auto& s = this->session();
+    auto ann = s.add(User{.username = "ann", .email = "ann@x"});
+    auto bob = s.add(User{.username = "bob", .email = "bob@x"});
+    auto one = s.add(Post{.title = "one", .author = ann});
+    auto two = s.add(Post{.title = "two", .author = ann});
+    s.commit();
+    ann_id = ann->id;
+    bob_id = bob->id;
+    one_id = one->id;
+    two_id = two->id;
+    s.expunge_all();
+    this->clear_sql();
+  }
+  std::int64_t ann_id = 0, bob_id = 0, one_id = 0, two_id = 0;
+};
+}  // namespace backend
+
 // Skips the rest of the test unless the backend meets the requirement.
 #define BACKEND_REQUIRE(requirement)                                                         \
   do {                                                                                       \

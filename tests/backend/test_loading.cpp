@@ -51,23 +51,8 @@ INSTANTIATE_TEST_SUITE_P(backends, HundredUsers, ::testing::ValuesIn(::backend::
                          ::backend::url_label);
 
 // ann with posts "one" and "two", bob with none; the session is then emptied.
-class Seeded : public LoadingTest {
+class Seeded : public ::backend::WithAnnAndBob<LoadingTest> {
  protected:
-  void SetUp() override {
-    LoadingTest::SetUp();
-    auto& s = session();
-    auto ann = s.add(User{.username = "ann", .email = "ann@x"});
-    auto bob = s.add(User{.username = "bob", .email = "bob@x"});
-    auto one = s.add(Post{.title = "one", .author = ann});
-    auto two = s.add(Post{.title = "two", .author = ann});
-    s.commit();
-    ann_id = ann->id;
-    bob_id = bob->id;
-    one_id = one->id;
-    two_id = two->id;
-    s.expunge_all();
-    clear_sql();
-  }
   std::string user_columns(std::string_view t) const {
     return spelled(std::string("{") + std::string(t) + "}.id, {" + std::string(t) +
                    "}.username, {" + std::string(t) + "}.email, {" + std::string(t) + "}.bio, {" +
@@ -78,7 +63,6 @@ class Seeded : public LoadingTest {
                    std::string(t) + "}.body, {" + std::string(t) + "}.votes, {" + std::string(t) +
                    "}.rating, {" + std::string(t) + "}.user_id");
   }
-  std::int64_t ann_id = 0, bob_id = 0, one_id = 0, two_id = 0;
 };
 INSTANTIATE_TEST_SUITE_P(backends, Seeded, ::testing::ValuesIn(::backend::test_urls()),
                          ::backend::url_label);

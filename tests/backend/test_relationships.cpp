@@ -13,26 +13,8 @@ using Sql = std::vector<std::string>;
 
 BACKEND_SUITE(RelationshipsTest);
 
-class Seeded : public RelationshipsTest {
- protected:
-  // ann with posts "one" and "two", bob with none; the session is then emptied.
-  void SetUp() override {
-    RelationshipsTest::SetUp();
-    auto& s = session();
-    auto ann = s.add(User{.username = "ann", .email = "ann@x"});
-    auto bob = s.add(User{.username = "bob", .email = "bob@x"});
-    auto one = s.add(Post{.title = "one", .author = ann});
-    auto two = s.add(Post{.title = "two", .author = ann});
-    s.commit();
-    ann_id = ann->id;
-    bob_id = bob->id;
-    one_id = one->id;
-    two_id = two->id;
-    s.expunge_all();
-    clear_sql();
-  }
-  std::int64_t ann_id = 0, bob_id = 0, one_id = 0, two_id = 0;
-};
+// ann with posts "one" and "two", bob with none; the session is then emptied.
+class Seeded : public ::backend::WithAnnAndBob<RelationshipsTest> {};
 INSTANTIATE_TEST_SUITE_P(backends, Seeded, ::testing::ValuesIn(::backend::test_urls()),
                          ::backend::url_label);
 
