@@ -240,16 +240,16 @@ void Flush::emit_links() {
           ins.table = t.name;
           ins.columns = {left_col, right_col};
           ins.rows.push_back({sql::placeholder(), sql::placeholder()});
-          text = sql::compile(ins, *s.db_.dialect).sql;
+          text = sql::compile(ins, s.dialect_for(*rel.owner)).sql;
         } else {
           sql::Delete del;
           del.table = t.name;
           del.where = sql::and_(sql::binary(sql::BinaryOp::eq, column(left_col), sql::placeholder()),
                                 sql::binary(sql::BinaryOp::eq, column(right_col), sql::placeholder()));
-          text = sql::compile(del, *s.db_.dialect).sql;
+          text = sql::compile(del, s.dialect_for(*rel.owner)).sql;
         }
       }
-      auto stmt = s.connection().prepare_cached(text);
+      auto stmt = s.connection(*rel.owner).prepare_cached(text);
       stmt->bind(0, left_ref.get(l.left.get()));
       stmt->bind(1, right_ref.get(l.right.get()));
       std::int64_t rows = 0;
@@ -262,7 +262,8 @@ void Flush::emit_links() {
                                   : dialect::RowContext::Operation::delete_;
         row.values = {{left_col, left_ref.get(l.left.get())},
                       {right_col, right_ref.get(l.right.get())}};
-        throw s.db_.dialect->explain_integrity_error(e, row, s.connection(), s.db_.metadata());
+        throw s.dialect_for(*rel.owner).explain_integrity_error(
+            e, row, s.connection(*rel.owner), s.db_.core_for(*rel.owner).metadata());
       }
       if (!inserting && rows != 1)
         throw StaleDataError("DELETE of the '" + t.name + "' row linking " +
@@ -279,7 +280,8 @@ void Flush::emit_secondary_deletes(InstanceState& st) {
     sql::Delete del;
     del.table = rel.secondary_table.name;
     del.where = sql::binary(sql::BinaryOp::eq, sql::column(del.table, column), sql::placeholder());
-    auto stmt = s.connection().prepare_cached(sql::compile(del, *s.db_.dialect).sql);
+    auto stmt =
+        s.connection(*st.mapper).prepare_cached(sql::compile(del, s.dialect_for(*st.mapper)).sql);
     stmt->bind(0, ref.from_snapshot(st.snapshot[ref.index]));
     stmt->execute();
   };
