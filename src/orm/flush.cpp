@@ -621,14 +621,14 @@ void Flush::emit_updates(const std::vector<InstanceState*>& states) {
     shapes.push_back(update_shape(*st));
     // Only objects whose columns changed; what the handler changes is written too.
     if (before && shapes.back().any) {
-      detail::fire(*before, st->obj.get(), session_.connection(*st->mapper));
+      detail::fire(*before, st->obj.get(), session_.connection(m));
       shapes.back() = update_shape(*st);
     }
   }
   emit_update_statements(states, shapes);
   if (const auto* after = handlers(m, Event::after_update))
     for (std::size_t i = 0; i < states.size(); ++i)
-      if (shapes[i].any) detail::fire(*after, states[i]->obj.get(), session_.connection(*states[i]->mapper));
+      if (shapes[i].any) detail::fire(*after, states[i]->obj.get(), session_.connection(m));
 }
 
 void Flush::emit_update_statements(const std::vector<InstanceState*>& states,
