@@ -139,8 +139,8 @@ std::unordered_set<const Mapper*> Flush::deletable_first(const std::vector<Mappe
 void Flush::cascade_deletes() {
   auto& s = session_;
   std::vector<InstanceState*> work;
-  for (auto& [obj, st] : s.states_)
-    if (st->marked_for_delete && st->status == ObjectStatus::persistent) work.push_back(st.get());
+  for (auto& st : s.states_)
+    if (st.marked_for_delete && st.status == ObjectStatus::persistent) work.push_back(&st);
   // delete-orphan: objects let go of and not taken back by a parent since.
   auto orphans = std::move(s.orphans_);
   s.orphans_.clear();
@@ -304,13 +304,13 @@ void Flush::emit_secondary_deletes(InstanceState& st) {
 void Flush::cascade() {
   auto& s = session_;
   std::vector<InstanceState*> work;
-  for (auto& [obj, st] : s.states_)
-    if (st->status == ObjectStatus::pending) work.push_back(st.get());
+  for (auto& st : s.states_)
+    if (st.status == ObjectStatus::pending) work.push_back(&st);
   auto changed = s.relation_changed_;  // cascade_add may append to it
   work.insert(work.end(), changed.begin(), changed.end());
   // An object being deleted brings nothing new in: a new child appended to it stays out.
   for (auto* st : work)
-    if (s.states_.count(st->obj.get()) && !st->marked_for_delete) s.cascade_add(*st);
+    if (s.states_.contains(st->obj.get()) && !st->marked_for_delete) s.cascade_add(*st);
   // Objects on the other end of a changed relationship may need their foreign key updated.
   for (auto* st : s.relation_changed_) {
     touched_.push_back(st);
@@ -332,8 +332,8 @@ std::vector<Flush::MapperWork> Flush::collect() {
     w.mapper = st->mapper;
     return w;
   };
-  for (auto& [obj, sp] : s.states_) {
-    auto* st = sp.get();
+  for (auto& state : s.states_) {
+    auto* st = &state;
     switch (st->status) {
       case ObjectStatus::deleted: break;
       case ObjectStatus::pending: work_for(st).inserts.push_back(st); break;
@@ -741,7 +741,7 @@ void Flush::finalize() {
   auto& s = session_;
   for (auto* st : inserted_) s.identity_.put(st);
   for (auto* st : touched_) {
-    if (!s.states_.count(st->obj.get())) continue;
+    if (!s.states_.contains(st->obj.get())) continue;
     for (const auto& rel : st->mapper->relationships)
       SessionAccess::changed(rel->field(st->obj.get())) = false;
   }

@@ -464,9 +464,9 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
 }
 
 bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
-  for (const auto& [obj, st] : states_)
-    if (st->mapper == &m && st->status == ObjectStatus::persistent &&
-        !c.equal(obj, st->snapshot[c.index]))
+  for (const auto& st : states_)
+    if (st.mapper == &m && st.status == ObjectStatus::persistent &&
+        !c.equal(st.obj.get(), st.snapshot[c.index]))
       return true;
   return false;
 }

@@ -116,10 +116,7 @@ void SessionCore::check_usable() const {
         "); call rollback() before using the session again");
 }
 
-InstanceState* SessionCore::state_of(const void* obj) const {
-  auto it = states_.find(obj);
-  return it == states_.end() ? nullptr : it->second.get();
-}
+InstanceState* SessionCore::state_of(const void* obj) const { return states_.find(obj); }
 
 bool SessionCore::contains(const void* obj) const {
   auto* s = state_of(obj);
@@ -128,16 +125,15 @@ bool SessionCore::contains(const void* obj) const {
 
 InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
                                    ObjectStatus status) {
-  auto state = std::make_unique<InstanceState>();
-  state->session = this;
-  state->mapper = &m;
-  state->status = status;
-  state->seq = next_seq_++;
   void* raw = obj.get();
-  state->obj = std::move(obj);
+  auto& state = states_.add(std::move(obj));
+  state.session = this;
+  state.mapper = &m;
+  state.status = status;
+  state.seq = next_seq_++;
   for (const auto& rel : m.relationships) {
     auto& f = rel->field(raw);
-    SessionAccess::owner(f) = state.get();
+    SessionAccess::owner(f) = &state;
     SessionAccess::rel(f) = rel.get();
     SessionAccess::raise(f) = rel->lazy == Loading::raise;
     if (status == ObjectStatus::persistent) {
@@ -145,9 +141,7 @@ InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
       SessionAccess::changed(f) = false;
     }
   }
-  auto& ref = *state;
-  states_.emplace(raw, std::move(state));
-  return ref;
+  return state;
 }
 
 void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj) {
@@ -284,7 +278,7 @@ void SessionCore::detach(InstanceState& s) {
   }
   std::erase(relation_changed_, &s);
   forget_changes_of(obj);
-  states_.erase(obj);  // destroys s
+  states_.erase(s);  // destroys s
 }
 
 void SessionCore::forget_changes_of(const void* obj) {
@@ -310,9 +304,9 @@ void SessionCore::expunge(const void* obj) {
 void SessionCore::expunge_all() {
   // detach() for every object, without looking each one up in the identity map and the
   // relationship list: both are emptied whole.
-  for (auto& [obj, s] : states_) {
-    void* raw = s->obj.get();
-    for (const auto& rel : s->mapper->relationships) {
+  for (auto& s : states_) {
+    void* raw = s.obj.get();
+    for (const auto& rel : s.mapper->relationships) {
       rel->expire(raw);
       SessionAccess::owner(rel->field(raw)) = nullptr;
     }
@@ -386,11 +380,11 @@ void SessionCore::commit() {
     if (b.txn) b.txn->commit();
   end_transaction();
   std::vector<InstanceState*> gone;
-  for (auto& [obj, s] : states_) {
-    s->inserted_in_txn = false;
-    s->key_assigned_by_db = false;
-    s->txn_snapshot.reset();
-    if (s->status == ObjectStatus::deleted) gone.push_back(s.get());
+  for (auto& s : states_) {
+    s.inserted_in_txn = false;
+    s.key_assigned_by_db = false;
+    s.txn_snapshot.reset();
+    if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   for (auto* s : gone) detach(*s);
   std::vector<ModelChange> committed;
@@ -413,8 +407,7 @@ void SessionCore::rollback() {
   if (model_changes_) model_changes_->clear();
 
   std::vector<InstanceState*> drop;
-  for (auto& [obj, sp] : states_) {
-    auto& s = *sp;
+  for (auto& s : states_) {
     if (s.status == ObjectStatus::pending || s.inserted_in_txn) {
       drop.push_back(&s);
       continue;
@@ -444,10 +437,23 @@ void SessionCore::rollback() {
 }
 
 void SessionCore::close() {
+  // rollback() without restoring objects from their snapshots: they leave the session with
+  // the values they have in memory (SQLAlchemy's close() expunges them before its ROLLBACK),
+  // and a session that read many objects closes without comparing each one. Objects whose
+  // INSERT the ROLLBACK undoes lose their database-assigned key, as with rollback().
+  const bool had_transaction = in_transaction();
+  roll_back_transactions();
+  failed_flush_.clear();
+  rows_to_add_or_remove_ = false;
+  if (model_changes_) model_changes_->clear();
+  for (auto& s : states_)
+    if (s.key_assigned_by_db) s.mapper->autoincrement->clear_key(s.obj.get());
   try {
-    rollback();
+    if (had_transaction && facade)
+      if (auto events = db_.events.snapshot())
+        fire((*events)[SessionEvent::after_rollback], *facade);
   } catch (...) {
-    expunge_all();  // an after_rollback handler failed; the session still closes
+    expunge_all();  // a handler failed; the session still closes
     throw;
   }
   expunge_all();

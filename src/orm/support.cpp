@@ -49,62 +49,6 @@ void throw_null_error(const ColumnInfo& c) {
                   {});
 }
 
-namespace {
-std::size_t identity_hash(const Mapper* m, const Value& key) noexcept {
-  std::size_t h = std::hash<const void*>()(m);
-  std::size_t v = 0;
-  if (auto* i = std::get_if<std::int64_t>(&key)) v = std::hash<std::int64_t>()(*i);
-  else if (auto* s = std::get_if<std::string>(&key)) v = std::hash<std::string>()(*s);
-  else if (auto* d = std::get_if<double>(&key)) v = std::hash<double>()(*d);
-  return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-}
-}  // namespace
-
-std::size_t IdentityMap::Hash::operator()(const InstanceState* s) const noexcept {
-  return identity_hash(s->mapper, s->key);
-}
-std::size_t IdentityMap::Hash::operator()(const Ref& r) const noexcept {
-  return identity_hash(r.mapper, *r.key);
-}
-bool IdentityMap::Eq::operator()(const InstanceState* a, const InstanceState* b) const noexcept {
-  return a->mapper == b->mapper && a->key == b->key;
-}
-bool IdentityMap::Eq::operator()(const Ref& a, const InstanceState* b) const noexcept {
-  return a.mapper == b->mapper && *a.key == b->key;
-}
-bool IdentityMap::Eq::operator()(const InstanceState* a, const Ref& b) const noexcept {
-  return a->mapper == b.mapper && a->key == *b.key;
-}
-
-InstanceState* IdentityMap::find(const Mapper* m, const Value& key) const {
-  auto it = set_.find(Ref{m, &key});
-  return it == set_.end() ? nullptr : *it;
-}
-
-void IdentityMap::put(InstanceState* s) {
-  auto [it, inserted] = set_.insert(s);
-  if (!inserted && *it != s) {
-    set_.erase(it);
-    set_.insert(s);
-  }
-}
-
-void IdentityMap::erase(const Mapper* m, const Value& key) {
-  auto it = set_.find(Ref{m, &key});
-  if (it != set_.end()) set_.erase(it);
-}
-
-void IdentityMap::erase_if_is(InstanceState* s) {
-  auto it = set_.find(s);
-  if (it != set_.end() && *it == s) set_.erase(it);
-}
-
-bool IdentityMap::holds(const Mapper* m) const {
-  for (const auto* s : set_)
-    if (s->mapper == m) return true;
-  return false;
-}
-
 sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* context,
                          const std::string& table) {
   const ColumnInfo* c = m.column_at(offset);

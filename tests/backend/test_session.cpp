@@ -515,6 +515,46 @@ TEST_P(SessionTest, close_rolls_back_and_forgets_everything) {
   EXPECT_EQ(s.get<User>(u->id)->email, "a@x") << "close() did not roll back the UPDATE";
 }
 
+TEST_P(SessionTest, close_leaves_objects_with_their_in_memory_values) {
+  // As SQLAlchemy's close(): the objects are expunged, not restored from their snapshots;
+  // one whose INSERT the ROLLBACK undid loses its database-assigned key.
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  u->email = "changed@x";
+  auto flushed = s.add(User{.username = "bob", .email = "b@x"});
+  s.flush();
+  ASSERT_NE(flushed->id, 0);
+  s.close();
+  EXPECT_EQ(u->email, "changed@x");
+  EXPECT_EQ(flushed->id, 0) << "the INSERT was rolled back, the key is not the row's";
+  EXPECT_EQ(s.get<User>(u->id)->email, "a@x");
+}
+
+TEST_P(SessionTest, objects_expunged_and_loaded_again_reuse_the_session_table) {
+  auto& s = session();
+  for (int i = 0; i < 600; ++i)
+    s.add(User{.username = "u" + std::to_string(i), .email = std::to_string(i) + "@x"});
+  s.commit();
+  auto all = s.query<User>().order_by(&User::id).all();
+  ASSERT_EQ(all.size(), 600u);
+  for (std::size_t i = 0; i < all.size(); i += 2) s.expunge(all[i]);
+  for (std::size_t i = 0; i < all.size(); ++i)
+    EXPECT_EQ(s.contains(all[i]), i % 2 == 1) << i;
+  auto again = s.query<User>().order_by(&User::id).all();
+  ASSERT_EQ(again.size(), 600u);
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    if (i % 2 == 1) EXPECT_EQ(again[i], all[i]) << "a kept object was loaded twice";
+    else EXPECT_NE(again[i], all[i]) << "an expunged object came back";
+    EXPECT_TRUE(s.contains(again[i]));
+  }
+  again[0]->email = "first@x";
+  again[599]->email = "last@x";
+  s.commit();
+  EXPECT_EQ(s.query<User>().filter(col(&User::email) == "first@x").count(), 1);
+  EXPECT_EQ(s.query<User>().filter(col(&User::email) == "last@x").count(), 1);
+}
+
 // ---- autoflush -----------------------------------------------------------------------------
 
 TEST_P(SessionTest, autoflush_makes_pending_objects_visible_to_queries) {

@@ -60,11 +60,17 @@ struct InstanceState {
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 };
 
-// The identity map: one state per (mapper, primary key). A set of state pointers hashed by
-// the key each state holds, so an entry costs one pointer rather than a copy of the key.
-// A state's mapper and key must not change while it is in the map (erase, change, put).
+// The identity map: one state per (mapper, primary key). An open-addressing set of state
+// pointers hashed by the key each state holds, so an entry costs one pointer rather than a
+// copy of the key and no allocation of its own. A state's mapper and key must not change
+// while it is in the map (erase, change, put).
 class IdentityMap {
  public:
+  IdentityMap();
+  IdentityMap(const IdentityMap&) = delete;
+  IdentityMap& operator=(const IdentityMap&) = delete;
+  ~IdentityMap();
+
   InstanceState* find(const Mapper* m, const Value& key) const;
   // Puts s in the map, replacing the state that held its identity, if any.
   void put(InstanceState* s);
@@ -74,26 +80,92 @@ class IdentityMap {
   void erase_if_is(InstanceState* s);
   // Whether the map holds objects of m (a scan).
   bool holds(const Mapper* m) const;
-  bool empty() const noexcept { return set_.empty(); }
-  void clear() noexcept { set_.clear(); }
+  bool empty() const noexcept;
+  void clear() noexcept;
 
  private:
-  struct Ref {  // a lookup without a state
-    const Mapper* mapper;
-    const Value* key;
+  struct Set;
+  std::unique_ptr<Set> set_;
+};
+
+// Every object in a session, and its state. States live in chunks of the table (a load of
+// many rows allocates one chunk per few hundred objects, not one block per object, and a
+// closing session frees them so), found by the object's address through an open-addressing
+// index. A state's address is stable until it is erased. Iteration visits the live states
+// in no particular order; erasing the current state while iterating is allowed, adding
+// states is not.
+class StateTable {
+  static constexpr std::size_t chunk_size = 256;
+  struct Chunk {
+    std::unique_ptr<InstanceState[]> slots = std::make_unique<InstanceState[]>(chunk_size);
+    std::size_t used = 0;  // slots handed out so far (live or erased)
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(const InstanceState* s) const noexcept;
-    std::size_t operator()(const Ref& r) const noexcept;
+
+ public:
+  StateTable();
+  StateTable(const StateTable&) = delete;
+  StateTable& operator=(const StateTable&) = delete;
+  ~StateTable();
+
+  InstanceState* find(const void* obj) const;
+  bool contains(const void* obj) const { return find(obj) != nullptr; }
+  // A new state owning obj (not null, not yet in the table); its other fields are default.
+  InstanceState& add(std::shared_ptr<void> obj);
+  // Destroys s (a state of this table), which releases its object.
+  void erase(InstanceState& s);
+  void clear() noexcept;
+  std::size_t size() const noexcept { return live_; }
+
+  class iterator {
+   public:
+    using value_type = InstanceState;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    InstanceState& operator*() const { return (*chunks_)[chunk_]->slots[slot_]; }
+    InstanceState* operator->() const { return &**this; }
+    iterator& operator++() {
+      ++slot_;
+      skip();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) {
+      return a.chunk_ == b.chunk_ && a.slot_ == b.slot_;
+    }
+
+   private:
+    friend class StateTable;
+    iterator(const std::vector<std::unique_ptr<Chunk>>* chunks, std::size_t chunk)
+        : chunks_(chunks), chunk_(chunk) {
+      skip();
+    }
+    void skip() {  // to the next live state, or to the end
+      while (chunk_ < chunks_->size()) {
+        const auto& c = *(*chunks_)[chunk_];
+        if (slot_ >= c.used) {
+          ++chunk_;
+          slot_ = 0;
+        } else if (!c.slots[slot_].obj) {
+          ++slot_;
+        } else {
+          return;
+        }
+      }
+      slot_ = 0;
+    }
+    const std::vector<std::unique_ptr<Chunk>>* chunks_ = nullptr;
+    std::size_t chunk_ = 0;
+    std::size_t slot_ = 0;
   };
-  struct Eq {
-    using is_transparent = void;
-    bool operator()(const InstanceState* a, const InstanceState* b) const noexcept;
-    bool operator()(const Ref& a, const InstanceState* b) const noexcept;
-    bool operator()(const InstanceState* a, const Ref& b) const noexcept;
-  };
-  std::unordered_set<InstanceState*, Hash, Eq> set_;
+  iterator begin() const { return iterator(&chunks_, 0); }
+  iterator end() const { return iterator(&chunks_, chunks_.size()); }
+
+ private:
+  struct Index;
+  std::vector<std::unique_ptr<Chunk>> chunks_;
+  std::vector<InstanceState*> free_;  // erased slots, for reuse
+  std::size_t live_ = 0;
+  std::unique_ptr<Index> index_;
 };
 
 // A many-to-many link changed since the last flush: the association row between `left` and
@@ -261,7 +333,7 @@ class SessionCore {
   };
   std::vector<BindConnection> bind_connections_;
   // Every object in the session, by address.
-  std::unordered_map<const void*, std::unique_ptr<InstanceState>> states_;
+  StateTable states_;
   // The identity map: one object per primary key.
   IdentityMap identity_;
   std::vector<InstanceState*> relation_changed_;  // owners with changed relationship fields
