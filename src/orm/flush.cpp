@@ -346,9 +346,9 @@ std::vector<Flush::MapperWork> Flush::collect() {
   std::vector<MapperWork> out;
   auto by_seq = [](const InstanceState* a, const InstanceState* b) { return a->seq < b->seq; };
   for (auto& [r, w] : by_rank) {
-    std::sort(w.inserts.begin(), w.inserts.end(), by_seq);
-    std::sort(w.updates.begin(), w.updates.end(), by_seq);
-    std::sort(w.deletes.begin(), w.deletes.end(), by_seq);
+    // The table holds states mostly in add() order already: sort only when it does not.
+    for (auto* v : {&w.inserts, &w.updates, &w.deletes})
+      if (!std::is_sorted(v->begin(), v->end(), by_seq)) std::sort(v->begin(), v->end(), by_seq);
     out.push_back(std::move(w));
   }
   return out;
@@ -417,13 +417,31 @@ std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
   }
 }
 
-Flush::InsertShape Flush::insert_shape(InstanceState& st) {
+const Flush::InsertShape& Flush::insert_shape(InstanceState& st) {
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
   for (const auto& c : m.columns) c->apply_default(obj);
+  const bool generated = m.autoincrement && m.autoincrement->key_unset(obj);
+  // The kind of row: bit 0 the key unset, then one bit per nullable server-default column
+  // (left out of the INSERT when NULL).
+  std::uint64_t kind = generated ? 1 : 0;
+  int bit = 1;
+  for (const auto& c : m.columns) {
+    if (!c->column.server_default || !c->column.nullable) continue;
+    if (bit == 64) return odd_insert_shapes_.emplace_back(make_insert_shape(m, obj, generated));
+    if (is_null(c->get(obj))) kind |= std::uint64_t{1} << bit;
+    ++bit;
+  }
+  auto it = insert_shapes_.find({&m, kind});
+  if (it == insert_shapes_.end())
+    it = insert_shapes_.emplace(std::pair{&m, kind}, make_insert_shape(m, obj, generated)).first;
+  return it->second;
+}
 
+Flush::InsertShape Flush::make_insert_shape(const Mapper& m, const void* obj,
+                                            bool generated) const {
   InsertShape shape;
-  shape.generated = m.autoincrement && m.autoincrement->key_unset(obj);
+  shape.generated = generated;
   // Columns left NULL that have a server default are left out, so the default applies, and
   // read back.
   shape.included.assign(m.columns.size(), true);
@@ -506,24 +524,26 @@ void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
     }
     return;
   }
-  std::vector<InsertShape> shapes;
+  std::vector<const InsertShape*> shapes;  // rows alike share one shape (see insert_shape)
   shapes.reserve(states.size());
   for (auto* st : states) {
     sync_foreign_keys(*st);
     if (before) detail::fire(*before, st->obj.get(), session_.connection(*st->mapper));
-    shapes.push_back(insert_shape(*st));
+    shapes.push_back(&insert_shape(*st));
   }
   // Runs of rows with the same columns go together.
   for (std::size_t i = 0; i < states.size();) {
     const std::size_t columns =
-        static_cast<std::size_t>(std::count(shapes[i].included.begin(), shapes[i].included.end(), true));
+        static_cast<std::size_t>(std::count(shapes[i]->included.begin(), shapes[i]->included.end(), true));
     const std::size_t cap = std::min(max_batch_rows, std::max<std::size_t>(1, max_batch_params / std::max<std::size_t>(columns, 1)));
     std::size_t j = i + 1;
-    while (j < states.size() && j - i < cap && shapes[j] == shapes[i]) ++j;
+    while (j < states.size() && j - i < cap &&
+           (shapes[j] == shapes[i] || *shapes[j] == *shapes[i]))
+      ++j;
     if (j - i == 1) {
-      emit_insert(*states[i], shapes[i]);
+      emit_insert(*states[i], *shapes[i]);
     } else {
-      emit_insert_batch(std::span(states).subspan(i, j - i), shapes[i]);
+      emit_insert_batch(std::span(states).subspan(i, j - i), *shapes[i]);
     }
     i = j;
   }

@@ -464,11 +464,10 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
 }
 
 bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
-  for (const auto& st : states_)
-    if (st.mapper == &m && st.status == ObjectStatus::persistent &&
-        !c.equal(st.obj.get(), st.snapshot[c.index]))
-      return true;
-  return false;
+  const std::size_t i = c.index;
+  return states_.any_of(m, [&c, i](const InstanceState& st) {
+    return st.status == ObjectStatus::persistent && !c.equal(st.obj.get(), st.snapshot[i]);
+  });
 }
 
 std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {

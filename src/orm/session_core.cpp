@@ -126,9 +126,8 @@ bool SessionCore::contains(const void* obj) const {
 InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
                                    ObjectStatus status) {
   void* raw = obj.get();
-  auto& state = states_.add(std::move(obj));
+  auto& state = states_.add(m, std::move(obj));
   state.session = this;
-  state.mapper = &m;
   state.status = status;
   state.seq = next_seq_++;
   for (const auto& rel : m.relationships) {

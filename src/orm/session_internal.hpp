@@ -2,6 +2,9 @@
 // loading.cpp — identity keys, row loading, and the flush pipeline.
 #pragma once
 
+#include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,7 +87,11 @@ class Flush {
     bool use_returning = false;
     bool operator==(const InsertShape&) const = default;
   };
-  InsertShape insert_shape(InstanceState& s);
+  // The shape of s's INSERT (after applying its column defaults). Rows of a mapper alike
+  // (the key unset or set, the same nullable server-default columns NULL) share one shape,
+  // made once per flush; the reference lives as long as this Flush.
+  const InsertShape& insert_shape(InstanceState& s);
+  InsertShape make_insert_shape(const Mapper& m, const void* obj, bool generated) const;
   // The inserts of one mapper, in order: one statement each, or multi-row INSERTs where the
   // dialect batches them.
   void emit_inserts(const std::vector<InstanceState*>& states);
@@ -131,7 +138,10 @@ class Flush {
   std::shared_ptr<const EventTable> events_;  // null when the database has no handlers
   bool handlers_ran_ = false;
   std::vector<InstanceState*> inserted_;
-  std::vector<InstanceState*> touched_;  // every state whose relationship flags to clear
+  std::vector<InstanceState*> touched_;
+  // Insert shapes made in this flush, by mapper and kind of row (see insert_shape).
+  std::map<std::pair<const Mapper*, std::uint64_t>, InsertShape> insert_shapes_;
+  std::deque<InsertShape> odd_insert_shapes_;  // of mappers too wide for that key  // every state whose relationship flags to clear
   // Many-to-many relationships of the registered models without a back_populates, found
   // on first need: deleting one of their targets deletes its rows of their tables.
   std::optional<std::vector<const RelationshipInfo*>> one_sided_;

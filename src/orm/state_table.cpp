@@ -108,18 +108,33 @@ InstanceState* StateTable::find(const void* obj) const {
   return it == index_->by_object.end() ? nullptr : it->second;
 }
 
-InstanceState& StateTable::add(std::shared_ptr<void> obj) {
+StateTable::Pool& StateTable::pool_of(const Mapper& m) {
+  for (auto& p : pools_)
+    if (p.mapper == &m) return p;
+  pools_.emplace_back().mapper = &m;
+  return pools_.back();
+}
+
+StateTable::Range StateTable::of(const Mapper& m) const {
+  for (std::size_t i = 0; i < pools_.size(); ++i)
+    if (pools_[i].mapper == &m) return {iterator(&pools_, i, i + 1), iterator(&pools_, i + 1, i + 1)};
+  return {end(), end()};
+}
+
+InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
+  auto& pool = pool_of(m);
   InstanceState* s = nullptr;
-  if (!free_.empty()) {
-    s = free_.back();
-    free_.pop_back();
+  if (!pool.free.empty()) {
+    s = pool.free.back();
+    pool.free.pop_back();
   } else {
-    if (chunks_.empty() || chunks_.back()->used == chunk_size)
-      chunks_.push_back(std::make_unique<Chunk>());
-    auto& c = *chunks_.back();
+    if (pool.chunks.empty() || pool.chunks.back()->used == chunk_size)
+      pool.chunks.push_back(std::make_unique<Chunk>());
+    auto& c = *pool.chunks.back();
     s = &c.slots[c.used++];
   }
   const void* raw = obj.get();
+  s->mapper = &m;
   s->obj = std::move(obj);
   index_->by_object.emplace(raw, s);
   ++live_;
@@ -128,15 +143,15 @@ InstanceState& StateTable::add(std::shared_ptr<void> obj) {
 
 void StateTable::erase(InstanceState& s) {
   index_->by_object.erase(s.obj.get());
+  auto& pool = pool_of(*s.mapper);
   s = InstanceState{};  // releases the object, the snapshots; an empty obj marks the slot free
-  free_.push_back(&s);
+  pool.free.push_back(&s);
   --live_;
 }
 
 void StateTable::clear() noexcept {
   index_->by_object.clear();
-  free_.clear();
-  chunks_.clear();
+  pools_.clear();
   live_ = 0;
 }
 

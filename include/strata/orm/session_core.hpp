@@ -88,9 +88,10 @@ class IdentityMap {
   std::unique_ptr<Set> set_;
 };
 
-// Every object in a session, and its state. States live in chunks of the table (a load of
-// many rows allocates one chunk per few hundred objects, not one block per object, and a
-// closing session frees them so), found by the object's address through an open-addressing
+// Every object in a session, and its state. States live in chunks of the table, one set of
+// chunks per mapper (a load of many rows allocates one chunk per few hundred objects, not one
+// block per object, a closing session frees them so, and the states of one model can be
+// visited without the others), found by the object's address through an open-addressing
 // index. A state's address is stable until it is erased. Iteration visits the live states
 // in no particular order; erasing the current state while iterating is allowed, adding
 // states is not.
@@ -99,6 +100,11 @@ class StateTable {
   struct Chunk {
     std::unique_ptr<InstanceState[]> slots = std::make_unique<InstanceState[]>(chunk_size);
     std::size_t used = 0;  // slots handed out so far (live or erased)
+  };
+  struct Pool {  // the states of one mapper
+    const Mapper* mapper = nullptr;
+    std::vector<std::unique_ptr<Chunk>> chunks;
+    std::vector<InstanceState*> free;  // erased slots, for reuse
   };
 
  public:
@@ -109,8 +115,9 @@ class StateTable {
 
   InstanceState* find(const void* obj) const;
   bool contains(const void* obj) const { return find(obj) != nullptr; }
-  // A new state owning obj (not null, not yet in the table); its other fields are default.
-  InstanceState& add(std::shared_ptr<void> obj);
+  // A new state of m owning obj (not null, not yet in the table); its mapper is m, its other
+  // fields are default.
+  InstanceState& add(const Mapper& m, std::shared_ptr<void> obj);
   // Destroys s (a state of this table), which releases its object.
   void erase(InstanceState& s);
   void clear() noexcept;
@@ -121,7 +128,7 @@ class StateTable {
     using value_type = InstanceState;
     using difference_type = std::ptrdiff_t;
     iterator() = default;
-    InstanceState& operator*() const { return (*chunks_)[chunk_]->slots[slot_]; }
+    InstanceState& operator*() const { return (*pools_)[pool_].chunks[chunk_]->slots[slot_]; }
     InstanceState* operator->() const { return &**this; }
     iterator& operator++() {
       ++slot_;
@@ -130,40 +137,65 @@ class StateTable {
     }
     void operator++(int) { ++*this; }
     friend bool operator==(const iterator& a, const iterator& b) {
-      return a.chunk_ == b.chunk_ && a.slot_ == b.slot_;
+      return a.pool_ == b.pool_ && a.chunk_ == b.chunk_ && a.slot_ == b.slot_;
     }
 
    private:
     friend class StateTable;
-    iterator(const std::vector<std::unique_ptr<Chunk>>* chunks, std::size_t chunk)
-        : chunks_(chunks), chunk_(chunk) {
+    iterator(const std::vector<Pool>* pools, std::size_t pool, std::size_t pool_end)
+        : pools_(pools), pool_(pool), pool_end_(pool_end) {
       skip();
     }
     void skip() {  // to the next live state, or to the end
-      while (chunk_ < chunks_->size()) {
-        const auto& c = *(*chunks_)[chunk_];
-        if (slot_ >= c.used) {
+      while (pool_ < pool_end_) {
+        const auto& chunks = (*pools_)[pool_].chunks;
+        if (chunk_ >= chunks.size()) {
+          ++pool_;
+          chunk_ = 0;
+          slot_ = 0;
+        } else if (slot_ >= chunks[chunk_]->used) {
           ++chunk_;
           slot_ = 0;
-        } else if (!c.slots[slot_].obj) {
+        } else if (!chunks[chunk_]->slots[slot_].obj) {
           ++slot_;
         } else {
           return;
         }
       }
-      slot_ = 0;
     }
-    const std::vector<std::unique_ptr<Chunk>>* chunks_ = nullptr;
+    const std::vector<Pool>* pools_ = nullptr;
+    std::size_t pool_ = 0;
+    std::size_t pool_end_ = 0;
     std::size_t chunk_ = 0;
     std::size_t slot_ = 0;
   };
-  iterator begin() const { return iterator(&chunks_, 0); }
-  iterator end() const { return iterator(&chunks_, chunks_.size()); }
+  struct Range {
+    iterator first, last;
+    iterator begin() const { return first; }
+    iterator end() const { return last; }
+  };
+  iterator begin() const { return iterator(&pools_, 0, pools_.size()); }
+  iterator end() const { return iterator(&pools_, pools_.size(), pools_.size()); }
+  // The live states of m.
+  Range of(const Mapper& m) const;
+  // Whether pred(state) holds for a live state of m: of(m) in a tighter loop, for scans run
+  // often (before lazy loads).
+  template <class Pred>
+  bool any_of(const Mapper& m, Pred pred) const {
+    for (const auto& p : pools_) {
+      if (p.mapper != &m) continue;
+      for (const auto& c : p.chunks)
+        for (std::size_t i = 0, n = c->used; i < n; ++i)
+          if (c->slots[i].obj && pred(c->slots[i])) return true;
+      return false;
+    }
+    return false;
+  }
 
  private:
   struct Index;
-  std::vector<std::unique_ptr<Chunk>> chunks_;
-  std::vector<InstanceState*> free_;  // erased slots, for reuse
+  Pool& pool_of(const Mapper& m);
+  std::vector<Pool> pools_;
   std::size_t live_ = 0;
   std::unique_ptr<Index> index_;
 };
