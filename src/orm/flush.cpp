@@ -86,13 +86,33 @@ bool Flush::run() {
       for (auto* st : it->deletes) emit_secondary_deletes(*st);
     for (auto it = work.rbegin(); it != work.rend(); ++it)
       if (!early.count(it->mapper)) emit_deletes(*it);
+    release_statements();
     finalize();
     if (events_) fire_session(SessionEvent::after_flush);
   } catch (...) {
+    release_statements();  // before the ROLLBACK gives the connection back
     s.abort_transaction(current_exception_message());
     throw;
   }
   return true;
+}
+
+void Flush::release_statements() noexcept {
+  insert_stmt_ = {};
+  insert_stmt_shape_ = nullptr;
+  update_stmt_ = {};
+  update_stmt_mapper_ = nullptr;
+}
+
+engine::Statement& Flush::statement(engine::CachedStatement& held, bool same, const Mapper& m,
+                                    const std::string& text) {
+  if (held && same) {
+    held->reset();
+    return *held;
+  }
+  held = {};
+  held = session_.connection(m).prepare_cached(text);
+  return *held;
 }
 
 void Flush::emit_deletes(const MapperWork& w) {
@@ -488,11 +508,17 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
 void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
-  const auto& sq = session_.db_.sql_for(m);
-  const std::string& text =
-      !shape.any_server_default ? (shape.generated ? sq.insert_generated : sq.insert_all)
-                                : sq.insert_for(shape.included, shape.returning);
-  auto stmt = session_.connection(m).prepare_cached(text);
+  engine::Statement* stmt = nullptr;
+  if (insert_stmt_ && insert_stmt_shape_ == &shape) {
+    stmt = &statement(insert_stmt_, true, m, {});
+  } else {
+    const auto& sq = session_.db_.sql_for(m);
+    const std::string& text =
+        !shape.any_server_default ? (shape.generated ? sq.insert_generated : sq.insert_all)
+                                  : sq.insert_for(shape.included, shape.returning);
+    stmt = &statement(insert_stmt_, false, m, text);
+    insert_stmt_shape_ = &shape;
+  }
   int p = 0;
   for (const auto& c : m.columns)
     if (shape.included[c->index]) c->bind(obj, *stmt, p++);
@@ -713,8 +739,14 @@ void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
   if (!shape.any) return;
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
-  const auto& sq = session_.db_.sql_for(m);
-  auto stmt = session_.connection(m).prepare_cached(sq.update_for(shape.changed));
+  engine::Statement* stmt = nullptr;
+  if (update_stmt_ && update_stmt_mapper_ == &m && update_stmt_changed_ == shape.changed) {
+    stmt = &statement(update_stmt_, true, m, {});
+  } else {
+    stmt = &statement(update_stmt_, false, m, session_.db_.sql_for(m).update_for(shape.changed));
+    update_stmt_mapper_ = &m;
+    update_stmt_changed_ = shape.changed;
+  }
   int p = 0;
   for (const auto& c : m.columns)
     if (shape.changed[c->index]) c->bind(obj, *stmt, p++);
@@ -729,10 +761,11 @@ void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
 void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   const Mapper& m = *st.mapper;
   void* obj = st.obj.get();
-  if (!st.txn_snapshot && !st.inserted_in_txn)
-    st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
-  for (const auto& c : m.columns)
-    if (shape.changed[c->index]) st.snapshot[c->index] = c->snapshot(obj);
+  for (const auto& c : m.columns) {
+    if (!shape.changed[c->index]) continue;
+    st.keep_for_rollback(c->index);
+    st.snapshot[c->index] = c->snapshot(obj);
+  }
   if (shape.key_changed) {
     session_.identity_.erase_if_is(&st);
     st.key = identity_of(m, obj);

@@ -351,9 +351,8 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
     if (!found) continue;
     auto& st = *found;
     void* obj = st.obj.get();
-    if (!st.txn_snapshot && !st.inserted_in_txn)
-      st.txn_snapshot = std::make_unique<std::vector<Value>>(st.snapshot);
     for (std::size_t i = 0; i < set_columns.size(); ++i) {
+      st.keep_for_rollback(set_columns[i]->index);
       set_columns[i]->set(obj, assignments[i].second);
       st.snapshot[set_columns[i]->index] = set_columns[i]->snapshot(obj);
     }
@@ -497,8 +496,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   while (stmt->step()) {
   }
   // What the transaction may have changed, rollback() must be able to put back.
-  if (!st->txn_snapshot && !st->inserted_in_txn)
-    st->txn_snapshot = std::make_unique<std::vector<Value>>(st->snapshot);
+  for (const auto& c : m.columns) st->keep_for_rollback(c->index);
   st->snapshot = snapshot_of(m, raw);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }

@@ -382,7 +382,7 @@ void SessionCore::commit() {
   for (auto& s : states_) {
     s.inserted_in_txn = false;
     s.key_assigned_by_db = false;
-    s.txn_snapshot.reset();
+    s.txn_saved.clear();
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   for (auto* s : gone) detach(*s);
@@ -416,10 +416,8 @@ void SessionCore::rollback() {
       identity_.put(&s);
     }
     s.marked_for_delete = false;
-    if (s.txn_snapshot) {
-      s.snapshot = std::move(*s.txn_snapshot);
-      s.txn_snapshot.reset();
-    }
+    for (auto& [i, v] : s.txn_saved) s.snapshot[i] = std::move(v);
+    s.txn_saved.clear();
     void* raw = s.obj.get();
     for (const auto& c : s.mapper->columns)
       if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, c->from_snapshot(s.snapshot[c->index]));

@@ -141,7 +141,19 @@ class Flush {
   std::vector<InstanceState*> touched_;
   // Insert shapes made in this flush, by mapper and kind of row (see insert_shape).
   std::map<std::pair<const Mapper*, std::uint64_t>, InsertShape> insert_shapes_;
-  std::deque<InsertShape> odd_insert_shapes_;  // of mappers too wide for that key  // every state whose relationship flags to clear
+  std::deque<InsertShape> odd_insert_shapes_;  // of mappers too wide for that key
+  // The statement of the last single-row INSERT / UPDATE, kept for the next row of the same
+  // shape (one cache lookup for a run of rows); released before the flush ends or fails.
+  engine::CachedStatement insert_stmt_;
+  const InsertShape* insert_stmt_shape_ = nullptr;
+  engine::CachedStatement update_stmt_;
+  const Mapper* update_stmt_mapper_ = nullptr;
+  std::vector<bool> update_stmt_changed_;
+  void release_statements() noexcept;
+  // The statement for text, reused from held (and reset) when it was made for the same
+  // thing; otherwise taken from the connection's cache into held.
+  engine::Statement& statement(engine::CachedStatement& held, bool same, const Mapper& m,
+                               const std::string& text);  // every state whose relationship flags to clear
   // Many-to-many relationships of the registered models without a back_populates, found
   // on first need: deleting one of their targets deletes its rows of their tables.
   std::optional<std::vector<const RelationshipInfo*>> one_sided_;

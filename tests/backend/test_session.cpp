@@ -422,6 +422,38 @@ TEST_P(SessionTest, rollback_restores_modified_fields_of_persistent_objects) {
   EXPECT_EQ(other.get<User>(u->id)->email, "a@x") << "the rolled-back UPDATE was committed";
 }
 
+TEST_P(SessionTest, rollback_after_several_flushes_restores_the_values_the_transaction_began_with) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x", .bio = "old"});
+  s.commit();
+
+  u->email = "first@x";
+  s.flush();
+  u->email = "second@x";
+  u->bio = "new";
+  s.flush();
+  u->username = "ann2";
+  s.flush();
+  s.rollback();
+  EXPECT_EQ(u->email, "a@x");
+  EXPECT_EQ(u->bio, "old");
+  EXPECT_EQ(u->username, "ann");
+  EXPECT_FALSE(s.is_modified(u));
+  // The next transaction starts from the committed values again.
+  u->bio = "newer";
+  s.commit();
+  u->email = "third@x";
+  s.flush();
+  s.rollback();
+  EXPECT_EQ(u->email, "a@x");
+  EXPECT_EQ(u->bio, "newer");
+  auto other = db().new_session();
+  auto row = other.get<User>(u->id);
+  EXPECT_EQ(row->email, "a@x");
+  EXPECT_EQ(row->bio, "newer");
+  EXPECT_EQ(row->username, "ann");
+}
+
 TEST_P(SessionTest, rollback_undeletes_deleted_objects) {
   auto& s = session();
   auto u = s.add(User{.username = "ann", .email = "a@x"});

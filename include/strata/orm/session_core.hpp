@@ -14,6 +14,7 @@
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "strata/engine/engine.hpp"
@@ -54,9 +55,19 @@ struct InstanceState {
   bool key_assigned_by_db = false; // the INSERT filled an autoincrement key
   Value key;                       // identity: the primary key (composite keys encoded)
   std::vector<Value> snapshot;     // column values as last flushed or loaded, by index
-  // The snapshot as of the transaction's start, kept once an UPDATE of this object is
-  // flushed, so rollback() can restore it.
-  std::unique_ptr<std::vector<Value>> txn_snapshot;
+  // Snapshot values as of the transaction's start that an UPDATE, a bulk update or refresh()
+  // in it replaced, by column index (each column once), so rollback() can put them back.
+  std::vector<std::pair<std::size_t, Value>> txn_saved;
+
+  // Column i of the snapshot is about to be replaced within the transaction (the caller
+  // assigns it next): keeps the value it had when the transaction began, moved out, unless
+  // this object's row was inserted in the transaction.
+  void keep_for_rollback(std::size_t i) {
+    if (inserted_in_txn) return;
+    for (const auto& saved : txn_saved)
+      if (saved.first == i) return;
+    txn_saved.emplace_back(i, std::move(snapshot[i]));
+  }
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 };
 
