@@ -483,7 +483,7 @@ void Writer::select(const Select& s) {
   }
   // Bound like every other value, in text order (a subquery's come before the outer
   // statement's later parameters): one statement text, so one prepared statement, serves
-  // every page, and PostgreSQL's generic plan does not hinge on one literal row count.
+  // every page.
   if (s.limit) {
     out_.sql += " LIMIT ";
     next_placeholder(*s.limit);
