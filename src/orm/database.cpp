@@ -277,7 +277,10 @@ bool table_exists(engine::Connection& c, const dialect::Dialect& d, const std::s
     probe.from = name;
     probe.limit = 0;
     engine::Transaction sp(c);  // a savepoint inside an open transaction keeps it usable
-    c.prepare(sql::compile(probe, d).sql)->execute();
+    const auto compiled = sql::compile(probe, d);
+    auto stmt = c.prepare(compiled.sql);
+    stmt->bind_all(compiled.params);  // LIMIT 0 is a parameter
+    stmt->execute();
     sp.commit();
     return true;
   } catch (const DatabaseError&) {

@@ -1,5 +1,5 @@
 // Compiles the tree of sql/ast.hpp to SQL text and bound parameters for one SqlDialect, and
-// holds the standard-SQL defaults of SqlDialect (quoting rule, LIMIT/OFFSET form).
+// holds the standard-SQL default of SqlDialect's quoting rule.
 //
 // Parentheses follow precedence, lowest first: OR, AND, NOT, comparisons (= != < LIKE IN
 // BETWEEN IS), ||, + -, * /, unary minus, primaries. A child is wrapped only when its level
@@ -481,7 +481,20 @@ void Writer::select(const Select& s) {
                        (s.limit ? std::to_string(*s.limit) : std::string("none")) + " and " +
                        (s.offset ? std::to_string(*s.offset) : std::string("none")) + ")");
   }
-  if (s.limit || s.offset) out_.sql += d_.limit_clause(s.limit, s.offset);
+  // Bound like every other value, in text order (a subquery's come before the outer
+  // statement's later parameters): one statement text, so one prepared statement, serves
+  // every page.
+  if (s.limit) {
+    out_.sql += " LIMIT ";
+    next_placeholder(*s.limit);
+  } else if (s.offset && !d_.no_limit().empty()) {
+    out_.sql += " LIMIT ";
+    out_.sql += d_.no_limit();
+  }
+  if (s.offset) {
+    out_.sql += " OFFSET ";
+    next_placeholder(*s.offset);
+  }
 }
 
 void Writer::insert(const Insert& s) {
@@ -562,14 +575,6 @@ std::string SqlDialect::quote(std::string_view name) const {
     out += c;
   }
   out += '"';
-  return out;
-}
-
-std::string SqlDialect::limit_clause(const std::optional<std::int64_t>& limit,
-                                     const std::optional<std::int64_t>& offset) const {
-  std::string out;
-  if (limit) out += " LIMIT " + std::to_string(*limit);
-  if (offset) out += " OFFSET " + std::to_string(*offset);
   return out;
 }
 

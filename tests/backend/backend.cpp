@@ -244,6 +244,18 @@ bool BackendTest::batched_updates() const { return db_->dialect().batches_update
 
 bool BackendTest::server_connections() const { return db_->dialect().name() == "postgresql"; }
 
+bool BackendTest::server_prepared_statements() const {
+  return db_->dialect().name() == "postgresql";
+}
+
+std::int64_t BackendTest::prepared_statements_containing(strata::Session& s,
+                                                         std::string_view fragment) {
+  auto r = s.execute("SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, " +
+                         ph(1) + ") > 0",
+                     {std::string(fragment)});
+  return r.rows.at(0).get<std::int64_t>(0);
+}
+
 std::int64_t BackendTest::connection_id(strata::Session& s) {
   auto r = s.execute("SELECT pg_backend_pid()");
   return r.rows.at(0).get<std::int64_t>(0);

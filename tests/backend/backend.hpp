@@ -92,11 +92,17 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // The database is a server whose connections can be ended from another connection, as an
   // administrator or a failover would (PostgreSQL).
   bool server_connections() const;
+  // The server lists the statements a connection holds prepared (PostgreSQL's
+  // pg_prepared_statements), so a test can count them.
+  bool server_prepared_statements() const;
 
   // With server_connections(): the server's id of the connection session s holds (it begins
   // a transaction to hold one), and ending that connection from another one.
   std::int64_t connection_id(strata::Session& s);
   void end_connection(std::int64_t id);
+  // With server_prepared_statements(): how many statements the connection of session s holds
+  // prepared whose text contains fragment (as the dialect writes it, "$n" placeholders).
+  std::int64_t prepared_statements_containing(strata::Session& s, std::string_view fragment);
 
  private:
   std::mutex capture_mutex_;

@@ -148,6 +148,41 @@ TEST_P(Users, limit_and_offset_select_a_window) {
       << "queries are not generative: limit() changed the original";
 }
 
+TEST_P(Users, limit_and_offset_are_bound_parameters_an_offset_alone_and_limit_zero_included) {
+  // The SELECTs run since the last clear_sql(), with their parameters.
+  auto run = [&] {
+    std::vector<backend::Statement> out;
+    for (const auto& st : statements())
+      if (st.sql.starts_with("SELECT")) out.push_back(st);
+    return out;
+  };
+  auto ordered = users().order_by(&User::username);
+  EXPECT_EQ(names(ordered.offset(3), false), (Names{"dora", "eve"}));
+  auto selects = run();
+  ASSERT_EQ(selects.size(), 1u) << dump();
+  EXPECT_EQ(selects[0].params, "3") << "OFFSET alone is not one bound parameter\n" << dump();
+  EXPECT_TRUE(selects[0].sql.ends_with(" OFFSET ?")) << dump();
+  clear_sql();
+  EXPECT_EQ(names(ordered.limit(0), false), Names{}) << "limit(0) must return no rows";
+  EXPECT_EQ(names(ordered.limit(0).offset(1), false), Names{});
+  selects = run();
+  ASSERT_EQ(selects.size(), 2u) << dump();
+  EXPECT_EQ(selects[0].params, "0") << dump();
+  EXPECT_TRUE(selects[0].sql.ends_with(" LIMIT ?")) << dump();
+  EXPECT_EQ(selects[1].params, "0, 1") << dump();
+  clear_sql();
+  EXPECT_EQ(users().filter_by(&User::username, "eve").first()->username, "eve");
+  EXPECT_EQ(users().filter_by(&User::username, "eve").one()->username, "eve");
+  selects = run();
+  ASSERT_EQ(selects.size(), 2u) << dump();
+  EXPECT_EQ(selects[0].params, "'eve', 1") << "first(): the filter's value, then LIMIT 1\n"
+                                           << dump();
+  EXPECT_EQ(selects[1].params, "'eve', 2") << "one(): the filter's value, then LIMIT 2\n"
+                                           << dump();
+  EXPECT_EQ(selects[0].sql, selects[1].sql)
+      << "first() and one() differ only in their limit, yet run two statement texts";
+}
+
 // ---- first, one, one_or_none, count, exists ------------------------------------------------
 
 TEST_P(Users, first_returns_the_first_row_or_null) {
@@ -213,6 +248,37 @@ TEST_P(Users, paginate_returns_pages_with_their_numbers) {
   auto filtered = users().filter_by(&User::role, Role::writer).paginate(1, 20);
   EXPECT_EQ(filtered.total, 2) << "paginate() total ignored the filter";
   EXPECT_EQ(filtered.pages, 1);
+}
+
+TEST_P(Users, paginate_runs_every_page_as_one_statement_with_its_limit_and_offset_bound) {
+  auto q = users().order_by(&User::username);
+  Names seen;
+  for (int page = 1; page <= 3; ++page)
+    for (const auto& u : q.paginate(page, 2).items) seen.push_back(u->username);
+  EXPECT_EQ(seen, (Names{"ann", "bob", "carl", "dora", "eve"}));
+  std::vector<backend::Statement> pages;
+  for (const auto& st : statements())
+    if (st.sql.find(" LIMIT ") != std::string::npos) pages.push_back(st);
+  ASSERT_EQ(pages.size(), 3u) << dump();
+  const std::string expected =
+      spelled(" FROM {user} ORDER BY {user}.username LIMIT ? OFFSET ?");
+  EXPECT_TRUE(pages[0].sql.ends_with(expected)) << dump();
+  EXPECT_EQ(pages[1].sql, pages[0].sql) << "page 2 is a statement of its own\n" << dump();
+  EXPECT_EQ(pages[2].sql, pages[0].sql) << "page 3 is a statement of its own\n" << dump();
+  EXPECT_EQ(pages[0].params, "2, 0");
+  EXPECT_EQ(pages[1].params, "2, 2");
+  EXPECT_EQ(pages[2].params, "2, 4");
+}
+
+TEST_P(Users, paginate_prepares_one_statement_for_every_page) {
+  BACKEND_REQUIRE(server_prepared_statements());
+  auto q = users().order_by(&User::username);
+  for (int page = 1; page <= 3; ++page) EXPECT_FALSE(q.paginate(page, 2).items.empty());
+  EXPECT_EQ(prepared_statements_containing(
+                session(), spelled(" FROM {user} ORDER BY {user}.username LIMIT ") + ph(1) +
+                               " OFFSET " + ph(2)),
+            1)
+      << "the three pages were not served by one prepared statement";
 }
 
 TEST_P(Users, paginate_rejects_a_page_below_one) {

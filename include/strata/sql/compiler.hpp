@@ -1,6 +1,6 @@
 // Turns the expression tree of sql/ast.hpp into SQL text plus the list of bound parameters,
 // for one dialect. A dialect overrides the hooks of SqlDialect (quoting, placeholders, ILIKE,
-// LIMIT/OFFSET forms, RETURNING); the walk itself is shared.
+// OFFSET without LIMIT, RETURNING); the walk itself is shared.
 #pragma once
 
 #include <cstdint>
@@ -39,10 +39,10 @@ class SqlDialect {
   // Whether the backend has ILIKE; when not, a ILIKE b compiles to lower(a) LIKE lower(b).
   virtual bool supports_ilike() const = 0;
 
-  // LIMIT/OFFSET clause (with leading space), or "" when neither is set. The default writes
-  // " LIMIT n OFFSET m"; SQLite needs " LIMIT -1 OFFSET m" for an offset without a limit.
-  virtual std::string limit_clause(const std::optional<std::int64_t>& limit,
-                                   const std::optional<std::int64_t>& offset) const;
+  // LIMIT and OFFSET are bound parameters (" LIMIT ? OFFSET ?"). What an OFFSET without a
+  // LIMIT needs before it: "" when OFFSET may stand alone (standard SQL, PostgreSQL; the
+  // default), else the LIMIT that means none, written as it is (SQLite: "-1").
+  virtual std::string_view no_limit() const { return {}; }
 };
 
 // The result of compiling: text with placeholders, and one entry in params for every

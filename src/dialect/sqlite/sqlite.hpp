@@ -17,8 +17,8 @@ class SqliteDialect final : public Dialect {
   std::string placeholder(std::size_t n) const override;
   bool supports_returning() const override { return true; }  // SQLite >= 3.35
   bool supports_ilike() const override { return false; }
-  std::string limit_clause(const std::optional<std::int64_t>& limit,
-                           const std::optional<std::int64_t>& offset) const override;
+  // SQLite has no OFFSET without LIMIT; a negative limit means none.
+  std::string_view no_limit() const override { return "-1"; }
 
   // engine::Driver
   std::unique_ptr<engine::Connection> connect(const engine::Url& url,

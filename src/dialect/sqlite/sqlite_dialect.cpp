@@ -19,13 +19,6 @@ bool SqliteDialect::is_keyword(std::string_view lower_name) const {
 
 std::string SqliteDialect::placeholder(std::size_t) const { return "?"; }
 
-std::string SqliteDialect::limit_clause(const std::optional<std::int64_t>& limit,
-                                        const std::optional<std::int64_t>& offset) const {
-  // SQLite has no OFFSET without LIMIT; a negative limit means no limit.
-  if (offset && !limit) return " LIMIT -1 OFFSET " + std::to_string(*offset);
-  return SqlDialect::limit_clause(limit, offset);
-}
-
 std::unique_ptr<engine::Connection> SqliteDialect::connect(const engine::Url& url,
                                                            const engine::ConnectOptions& options) {
   return open_connection(url, options);

@@ -10,6 +10,8 @@
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/url.hpp"
 #include "strata/error.hpp"
+#include "strata/sql/ast.hpp"
+#include "strata/sql/compiler.hpp"
 
 #include "unit/dialect/ddl_fixtures.hpp"
 
@@ -46,6 +48,25 @@ TEST(PostgresqlDialect, placeholders_are_numbered_and_numbers_of_another_type_ke
   EXPECT_EQ(d->typed_placeholder(2, Value{std::int64_t{3}}), "$2::bigint");
   EXPECT_EQ(d->typed_placeholder(3, Value{5.5}), "$3::double precision");
   EXPECT_EQ(d->typed_placeholder(4, Value{std::string("x")}), "$4");
+}
+
+// The server infers bigint for a LIMIT or OFFSET parameter, so they need no cast.
+TEST(PostgresqlDialect, limit_and_offset_are_numbered_parameters_and_offset_stands_alone) {
+  const auto d = pg();
+  sql::Select s;
+  s.columns = {sql::column("user", "name")};
+  s.from = "user";
+  s.where = sql::binary(sql::BinaryOp::like, sql::column("user", "name"),
+                        sql::param(Value{std::string("a%")}));
+  s.offset = 10;
+  auto c = sql::compile(s, *d);
+  EXPECT_EQ(c.sql, R"(SELECT "user".name FROM "user" WHERE "user".name LIKE $1 OFFSET $2)")
+      << "PostgreSQL takes OFFSET without LIMIT";
+  EXPECT_EQ(c.params, (std::vector<Value>{std::string("a%"), std::int64_t{10}}));
+  s.limit = 20;
+  c = sql::compile(s, *d);
+  EXPECT_EQ(c.sql, R"(SELECT "user".name FROM "user" WHERE "user".name LIKE $1 LIMIT $2 OFFSET $3)");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::string("a%"), std::int64_t{20}, std::int64_t{10}}));
 }
 
 TEST(PostgresqlDialect, type_names) {

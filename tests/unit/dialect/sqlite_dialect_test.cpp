@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -42,12 +43,23 @@ TEST(SqliteDialect, placeholders_are_question_marks) {
   EXPECT_EQ(d.placeholder(12), "?");
 }
 
-TEST(SqliteDialect, offset_without_limit_gets_limit_minus_one) {
-  EXPECT_EQ(d.limit_clause(std::nullopt, 5), " LIMIT -1 OFFSET 5")
-      << "SQLite rejects OFFSET without LIMIT";
-  EXPECT_EQ(d.limit_clause(10, std::nullopt), " LIMIT 10");
-  EXPECT_EQ(d.limit_clause(10, 5), " LIMIT 10 OFFSET 5");
-  EXPECT_EQ(d.limit_clause(std::nullopt, std::nullopt), "");
+TEST(SqliteDialect, offset_without_limit_gets_limit_minus_one_and_both_stay_parameters) {
+  sql::Select s;
+  s.columns = {sql::column("t", "a")};
+  s.from = "t";
+  s.offset = 5;
+  auto c = sql::compile(s, d);
+  EXPECT_EQ(c.sql, "SELECT t.a FROM t LIMIT -1 OFFSET ?") << "SQLite rejects OFFSET without LIMIT";
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{5}}))
+      << "the literal -1 took a parameter's place";
+  s.limit = 10;
+  c = sql::compile(s, d);
+  EXPECT_EQ(c.sql, "SELECT t.a FROM t LIMIT ? OFFSET ?");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{10}, std::int64_t{5}}));
+  s.offset.reset();
+  c = sql::compile(s, d);
+  EXPECT_EQ(c.sql, "SELECT t.a FROM t LIMIT ?");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{10}}));
 }
 
 TEST(SqliteDialect, type_names) {
@@ -90,9 +102,11 @@ TEST(SqliteDialect, compiles_a_select_with_sqlite_spelling) {
                         sql::param(Value{std::string("a%")}));
   s.order_by = {{sql::column("user", "order"), false}};
   s.offset = 10;
-  EXPECT_EQ(sql::compile(s, d).sql,
+  const auto c = sql::compile(s, d);
+  EXPECT_EQ(c.sql,
             "SELECT user.name FROM user WHERE lower(user.name) LIKE lower(?) "
-            "ORDER BY user.\"order\" LIMIT -1 OFFSET 10");
+            "ORDER BY user.\"order\" LIMIT -1 OFFSET ?");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::string("a%"), std::int64_t{10}}));
 }
 
 TEST(ForUrl, sqlite_urls_get_the_sqlite_dialect) {

@@ -246,12 +246,8 @@ TEST(Compiler, null_expression_is_a_compile_error_not_a_crash) {
   EXPECT_THROW(compile(*column("", ""), QmarkDialect{}), CompileError);
 }
 
-TEST(Compiler, default_limit_clause_follows_standard_sql) {
-  const QmarkDialect d;
-  EXPECT_EQ(d.limit_clause(10, std::nullopt), " LIMIT 10");
-  EXPECT_EQ(d.limit_clause(10, 20), " LIMIT 10 OFFSET 20");
-  EXPECT_EQ(d.limit_clause(std::nullopt, 20), " OFFSET 20");
-  EXPECT_EQ(d.limit_clause(std::nullopt, std::nullopt), "");
+TEST(Compiler, by_default_an_offset_stands_without_a_limit) {
+  EXPECT_EQ(QmarkDialect{}.no_limit(), "") << "standard SQL writes OFFSET alone";
 }
 
 TEST(Compiler, cast_wraps_the_expression_and_rejects_a_type_that_is_not_a_plain_name) {

@@ -53,8 +53,9 @@ TEST(CompileSelect, every_clause_appears_in_sql_order) {
                    "JOIN post AS p ON p.user_id = u.id "
                    "LEFT OUTER JOIN tag ON tag.post_id = p.id "
                    "WHERE u.active = $1 GROUP BY u.name HAVING count(p.id) > $2 "
-                   "ORDER BY u.name DESC LIMIT 10 OFFSET 20");
-  EXPECT_EQ(c.params.size(), 2u);
+                   "ORDER BY u.name DESC LIMIT $3 OFFSET $4");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{1}, std::int64_t{2}, std::int64_t{10},
+                                          std::int64_t{20}}));
 }
 
 TEST(CompileSelect, top_level_where_has_no_outer_parentheses) {
@@ -102,15 +103,59 @@ TEST(CompileSelect, select_without_from_is_allowed) {
   EXPECT_EQ(compile(s, QmarkDialect{}).sql, "SELECT 1");
 }
 
-TEST(CompileSelect, limit_and_offset_go_through_the_dialect) {
+TEST(CompileSelect, limit_and_offset_are_bound_parameters) {
   Select s;
   s.columns = {column("t", "a")};
   s.from = "t";
   s.offset = 5;
-  EXPECT_EQ(compile(s, QmarkDialect{}).sql, "SELECT t.a FROM t OFFSET 5");
+  Compiled c = compile(s, QmarkDialect{});
+  EXPECT_EQ(c.sql, "SELECT t.a FROM t OFFSET ?");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{5}}));
   s.limit = 3;
   s.offset.reset();
-  EXPECT_EQ(compile(s, QmarkDialect{}).sql, "SELECT t.a FROM t LIMIT 3");
+  c = compile(s, DollarDialect{});
+  EXPECT_EQ(c.sql, "SELECT t.a FROM t LIMIT $1");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{3}}));
+  s.limit = 0;
+  c = compile(s, DollarDialect{});
+  EXPECT_EQ(c.sql, "SELECT t.a FROM t LIMIT $1") << "limit(0) must still be written";
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{0}}));
+}
+
+TEST(CompileSelect, two_limits_of_one_shape_compile_to_the_same_text) {
+  Select s;
+  s.columns = {column("t", "a")};
+  s.from = "t";
+  s.limit = 20;
+  s.offset = 0;
+  const Compiled first = compile(s, DollarDialect{});
+  s.offset = 20;
+  const Compiled second = compile(s, DollarDialect{});
+  EXPECT_EQ(first.sql, second.sql) << "each page would prepare a statement of its own";
+  EXPECT_NE(first.params, second.params);
+}
+
+TEST(CompileSelect, a_subquerys_limit_and_offset_are_numbered_where_they_stand) {
+  auto inner = std::make_shared<Select>();
+  inner->columns = {column("t", "a")};
+  inner->from = "t";
+  inner->where = binary(BinaryOp::gt, column("t", "b"), num(1));
+  inner->order_by = {{column("t", "a"), true}};
+  inner->limit = 2;
+  inner->offset = 3;
+  Select s;
+  s.columns = {column("c", "a")};
+  s.from_subquery = inner;
+  s.from_alias = "c";
+  s.where = binary(BinaryOp::lt, column("c", "a"), num(4));
+  s.limit = 5;
+  const Compiled c = compile(s, DollarDialect{});
+  EXPECT_EQ(c.sql,
+            "SELECT c.a FROM (SELECT t.a FROM t WHERE t.b > $1 ORDER BY t.a DESC LIMIT $2 "
+            "OFFSET $3) AS c WHERE c.a < $4 LIMIT $5");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{1}, std::int64_t{2}, std::int64_t{3},
+                                          std::int64_t{4}, std::int64_t{5}}))
+      << "the parameters are not in the order of their placeholders";
 }
 
 TEST(CompileSelect, malformed_selects_are_compile_errors) {
@@ -135,7 +180,12 @@ TEST(CompileSelect, malformed_selects_are_compile_errors) {
   negative.columns = {raw("1")};
   negative.from = "t";
   negative.limit = -1;
-  EXPECT_FALSE(compile_error([&] { compile(negative, QmarkDialect{}); }).empty());
+  EXPECT_NE(compile_error([&] { compile(negative, QmarkDialect{}); }).find("must not be negative"),
+            std::string::npos);
+  negative.limit.reset();
+  negative.offset = -3;
+  EXPECT_NE(compile_error([&] { compile(negative, QmarkDialect{}); }).find("must not be negative"),
+            std::string::npos);
 }
 
 TEST(CompileInsert, single_row_with_returning) {
