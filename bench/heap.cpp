@@ -1,33 +1,63 @@
 // Counting allocators for bench::heap (see heap.hpp). Blocks are sized with
 // malloc_usable_size, so the figures include malloc's rounding but not its per-block header.
+// The benchmark is single-threaded: the window's state is plain data.
 #include "heap.hpp"
 
 #include <malloc.h>
 #include <sqlite3.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <new>
+#include <unordered_set>
 
 namespace bench::heap {
 namespace {
 
-std::atomic<std::int64_t> g_current{0};
-std::atomic<std::int64_t> g_peak{0};
+// The blocks allocated in the open window, by address: their sizes are counted, and their
+// frees; other frees are not. The set allocates with malloc directly, not through the
+// counted operator new.
+template <class T>
+struct MallocAllocator {
+  using value_type = T;
+  MallocAllocator() = default;
+  template <class U>
+  MallocAllocator(const MallocAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    if (void* p = std::malloc(n * sizeof(T))) return static_cast<T*>(p);
+    throw std::bad_alloc();
+  }
+  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+  friend bool operator==(const MallocAllocator&, const MallocAllocator&) { return true; }
+};
+
+using BlockSet =
+    std::unordered_set<void*, std::hash<void*>, std::equal_to<void*>, MallocAllocator<void*>>;
+
+bool g_open = false;        // a window is open
+BlockSet* g_blocks = nullptr;
+std::int64_t g_current = 0;  // bytes of the window's blocks held now
+std::int64_t g_peak = 0;
 
 void count_alloc(void* p) {
-  if (p == nullptr) return;
-  const auto n = static_cast<std::int64_t>(malloc_usable_size(p));
-  const auto now = g_current.fetch_add(n, std::memory_order_relaxed) + n;
-  auto peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
+  if (!g_open || p == nullptr) return;
+  g_open = false;  // the set's own allocations are not counted
+  const bool added = g_blocks->insert(p).second;
+  g_open = true;
+  if (!added) return;
+  g_current += static_cast<std::int64_t>(malloc_usable_size(p));
+  if (g_current > g_peak) g_peak = g_current;
 }
 
 void count_free(void* p) {
-  if (p == nullptr) return;
-  g_current.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+  if (!g_open || p == nullptr) return;
+  auto it = g_blocks->find(p);
+  if (it == g_blocks->end()) return;  // allocated before the window
+  g_current -= static_cast<std::int64_t>(malloc_usable_size(p));
+  g_open = false;
+  g_blocks->erase(it);
+  g_open = true;
 }
 
 void* counted_malloc(std::size_t n) {
@@ -49,14 +79,14 @@ void counted_free(void* p) noexcept {
   std::free(p);
 }
 
-// SQLite's allocator (SQLITE_CONFIG_MALLOC): the same counter.
+// SQLite's allocator (SQLITE_CONFIG_MALLOC): the same accounting.
 void* sq_malloc(int n) { return counted_malloc(static_cast<std::size_t>(n)); }
 void sq_free(void* p) { counted_free(p); }
 void* sq_realloc(void* p, int n) {
   count_free(p);
   void* q = std::realloc(p, static_cast<std::size_t>(n));
   if (q == nullptr) {
-    count_alloc(p);  // realloc failed: p is still ours
+    count_alloc(p);  // realloc failed: p is still held (counted from now on)
     return nullptr;
   }
   count_alloc(q);
@@ -79,9 +109,24 @@ void install() {
   }
 }
 
-std::int64_t current() { return g_current.load(std::memory_order_relaxed); }
-std::int64_t peak() { return g_peak.load(std::memory_order_relaxed); }
-void reset_peak() { g_peak.store(current(), std::memory_order_relaxed); }
+Window::Window() {
+  g_blocks = static_cast<BlockSet*>(std::malloc(sizeof(BlockSet)));
+  if (g_blocks == nullptr) throw std::bad_alloc();
+  new (g_blocks) BlockSet();
+  g_blocks->reserve(1 << 20);
+  g_current = 0;
+  g_peak = 0;
+  g_open = true;
+}
+
+Window::~Window() {
+  g_open = false;
+  g_blocks->~BlockSet();
+  std::free(g_blocks);
+  g_blocks = nullptr;
+}
+
+std::int64_t Window::peak() const { return g_peak; }
 
 }  // namespace bench::heap
 

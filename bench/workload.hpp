@@ -57,6 +57,12 @@ class Side {
   virtual Check w6a_insert_posts(const Dataset& d) = 0;
   virtual Check w6b_lazy_posts(const Dataset& d) = 0;
   virtual Check w7_bulk_delete(const Dataset& d) = 0;
+  // Untimed, after the bulk writes and before the reads that follow them (W5, W6b): brings
+  // the planner's view of the tables up to date, so that both sides read tables in the same
+  // state. PostgreSQL: VACUUM ANALYZE (otherwise autovacuum reaches one side's table and not
+  // the other's, and W4's dead rows make W5 up to six times slower on the side it has not
+  // reached); SQLite: nothing.
+  virtual void settle() {}
 };
 
 // The connection set-up both sides use on SQLite (strata adds it through on_connect).
