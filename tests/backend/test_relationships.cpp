@@ -1,7 +1,9 @@
 // Relationships on a real database: lazy loading of HasMany and BelongsTo (SQL on first access
 // only), back-populates in memory, foreign keys filled at flush, remove(), the save-update
 // cascade, and DetachedInstanceError for objects outside a session.
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backend.hpp"
@@ -17,6 +19,34 @@ BACKEND_SUITE(RelationshipsTest);
 class Seeded : public ::backend::WithAnnAndBob<RelationshipsTest> {};
 INSTANTIATE_TEST_SUITE_P(backends, Seeded, ::testing::ValuesIn(::backend::test_urls()),
                          ::backend::url_label);
+
+// Models with relationship fields move without throwing, so a std::vector of them moves its
+// elements when it grows rather than copying every string.
+static_assert(std::is_nothrow_move_constructible_v<strata::HasMany<Post>>);
+static_assert(std::is_nothrow_move_constructible_v<strata::BelongsTo<User>>);
+static_assert(std::is_nothrow_move_constructible_v<User>);
+static_assert(std::is_nothrow_move_constructible_v<Post>);
+
+TEST_P(Seeded, moving_models_takes_their_related_objects_along) {
+  auto author = std::make_shared<User>(User{.username = "cy", .email = "c@x"});
+  std::vector<User> users;
+  users.push_back(User{.username = "dee", .email = "d@x",
+                       .posts = {std::make_shared<Post>(Post{.title = "kept"})}});
+  for (int i = 0; i < 100; ++i)  // grows the vector: its elements move
+    users.push_back(User{.username = "u" + std::to_string(i), .email = std::to_string(i)});
+  ASSERT_EQ(users.front().posts.size(), 1u);
+  EXPECT_EQ(users.front().posts.all().front()->title, "kept");
+
+  Post p{.title = "t", .author = author};
+  Post moved = std::move(p);
+  EXPECT_EQ(moved.author.get(), author);
+
+  // A moved model is added and written like any other.
+  auto& s = session();
+  auto added = s.add(std::move(users.front()));
+  s.commit();
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id) == added->id).count(), 1);
+}
 
 // ---- lazy loading --------------------------------------------------------------------------
 

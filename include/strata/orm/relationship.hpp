@@ -77,6 +77,12 @@ class SingleRelation : public RelationField {
     loaded_ = o.loaded_;
     changed_ = o.changed_;
   }
+  // Moving takes the object and the flags, never the session wiring (as copying); it does not
+  // throw, so that a std::vector of models moves them when it grows.
+  SingleRelation(SingleRelation&& o) noexcept : RelationField(o), target_(std::move(o.target_)) {
+    loaded_ = o.loaded_;
+    changed_ = o.changed_;
+  }
   SingleRelation& operator=(const SingleRelation& o) {
     if (this != &o) static_cast<D*>(this)->assign(o.target_);
     return *this;
@@ -147,6 +153,12 @@ class HasMany : public detail::RelationField {
     changed_ = !items_.empty();
   }
   HasMany(const HasMany& o) : RelationField(o), items_(o.items_) {
+    loaded_ = o.loaded_;
+    changed_ = o.changed_;
+  }
+  // Moving takes the items and the flags, never the session wiring (as copying); it does not
+  // throw, so that a std::vector of models moves them when it grows instead of copying.
+  HasMany(HasMany&& o) noexcept : RelationField(o), items_(std::move(o.items_)) {
     loaded_ = o.loaded_;
     changed_ = o.changed_;
   }
