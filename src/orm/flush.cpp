@@ -427,7 +427,7 @@ std::int64_t Flush::execute(engine::Statement& stmt, const InstanceState& st,
     row.table = st.mapper->table_name();
     row.operation = op;
     const bool deleting = op == dialect::RowContext::Operation::delete_;
-    auto values = deleting ? st.snapshot : capture(*st.mapper, st.obj.get());
+    auto values = deleting ? st.snapshot.values() : capture(*st.mapper, st.obj.get());
     for (const auto& c : st.mapper->columns)
       row.values.emplace_back(c->column.name,
                               deleting ? c->from_snapshot(values[c->index]) : values[c->index]);
@@ -499,7 +499,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   st.status = ObjectStatus::persistent;
   st.inserted_in_txn = true;
   st.key = identity_of(m, obj);
-  st.snapshot = snapshot_of(m, obj);
+  take_snapshot(m, obj, st.snapshot);
   inserted_.push_back(&st);
   touched_.push_back(&st);
   if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::insert);

@@ -29,16 +29,6 @@ Value identity_of(const Mapper& m, const void* obj) {
   return encode_key(parts);
 }
 
-Value identity_of(const Mapper& m, const std::vector<Value>& snapshot) {
-  if (m.primary_key.size() == 1) {
-    const auto* k = m.primary_key.front();
-    return k->from_snapshot(snapshot[k->index]);
-  }
-  std::vector<Value> parts;
-  for (const auto* k : m.primary_key) parts.push_back(k->from_snapshot(snapshot[k->index]));
-  return encode_key(parts);
-}
-
 std::vector<Value> capture(const Mapper& m, const void* obj) {
   std::vector<Value> out;
   out.reserve(m.columns.size());
@@ -46,11 +36,8 @@ std::vector<Value> capture(const Mapper& m, const void* obj) {
   return out;
 }
 
-std::vector<Value> snapshot_of(const Mapper& m, const void* obj) {
-  std::vector<Value> out;
-  out.reserve(m.columns.size());
-  for (const auto& c : m.columns) out.push_back(c->snapshot(obj));
-  return out;
+void take_snapshot(const Mapper& m, const void* obj, const Snapshot& out) {
+  for (const auto& c : m.columns) out[c->index] = c->snapshot(obj);
 }
 
 std::string describe(const Mapper& m, const void* obj) {
@@ -89,7 +76,7 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
   for (const auto& c : m.columns) c->load(obj.get(), s, first_column + static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   st.key = std::move(key);
-  st.snapshot = snapshot_of(m, obj.get());
+  take_snapshot(m, obj.get(), st.snapshot);
   session.identity_.put(&st);
   return obj;
 }
@@ -497,7 +484,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   }
   // What the transaction may have changed, rollback() must be able to put back.
   for (const auto& c : m.columns) st->keep_for_rollback(c->index);
-  st->snapshot = snapshot_of(m, raw);
+  take_snapshot(m, raw, st->snapshot);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }
 

@@ -22,12 +22,10 @@ namespace strata::detail {
 
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);
-// The identity from a snapshot (the key as last flushed or loaded, in get()'s form).
-Value identity_of(const Mapper& m, const std::vector<Value>& snapshot);
 // The column values of obj, in mapper order.
 std::vector<Value> capture(const Mapper& m, const void* obj);
-// The snapshot of obj: each column's ColumnInfo::snapshot form, in mapper order.
-std::vector<Value> snapshot_of(const Mapper& m, const void* obj);
+// Takes the snapshot of obj into out: each column's ColumnInfo::snapshot form, by index.
+void take_snapshot(const Mapper& m, const void* obj, const Snapshot& out);
 // The column a foreign key points at, on the referred-to side.
 const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred);
 // "<User id=1>", for messages.

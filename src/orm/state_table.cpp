@@ -111,8 +111,10 @@ InstanceState* StateTable::find(const void* obj) const {
 StateTable::Pool& StateTable::pool_of(const Mapper& m) {
   for (auto& p : pools_)
     if (p.mapper == &m) return p;
-  pools_.emplace_back().mapper = &m;
-  return pools_.back();
+  auto& p = pools_.emplace_back();
+  p.mapper = &m;
+  p.width = m.columns.size();
+  return p;
 }
 
 StateTable::Range StateTable::of(const Mapper& m) const {
@@ -129,9 +131,11 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
     pool.free.pop_back();
   } else {
     if (pool.chunks.empty() || pool.chunks.back()->used == chunk_size)
-      pool.chunks.push_back(std::make_unique<Chunk>());
+      pool.chunks.push_back(std::make_unique<Chunk>(pool.width));
     auto& c = *pool.chunks.back();
-    s = &c.slots[c.used++];
+    s = &c.slots[c.used];
+    s->snapshot = Snapshot(c.values.get() + c.used * pool.width, pool.width);
+    ++c.used;
   }
   const void* raw = obj.get();
   s->mapper = &m;
@@ -144,7 +148,10 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
 void StateTable::erase(InstanceState& s) {
   index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
-  s = InstanceState{};  // releases the object, the snapshots; an empty obj marks the slot free
+  const Snapshot storage = s.snapshot;
+  for (auto& v : storage) v = Value{};  // releases the snapshot's strings
+  s = InstanceState{};  // releases the object; an empty obj marks the slot free
+  s.snapshot = storage;  // the slot keeps its snapshot storage for the next state
   pool.free.push_back(&s);
   --live_;
 }

@@ -44,6 +44,26 @@ enum class ObjectStatus {
   deleted,     // its DELETE was flushed; gone from the identity map at commit
 };
 
+// An object's snapshot: one value per column of its mapper (in ColumnInfo::snapshot()'s
+// form), by column index, held in storage of the session's state table (no allocation of its
+// own). Copying a Snapshot copies the reference, not the values.
+class Snapshot {
+ public:
+  Snapshot() = default;
+  Value& operator[](std::size_t i) const { return data_[i]; }
+  std::size_t size() const noexcept { return size_; }
+  Value* begin() const noexcept { return data_; }
+  Value* end() const noexcept { return data_ + size_; }
+  // A copy of the values.
+  std::vector<Value> values() const { return {begin(), end()}; }
+
+ private:
+  friend class StateTable;
+  Snapshot(Value* data, std::size_t size) noexcept : data_(data), size_(size) {}
+  Value* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 // What the session knows of one object.
 struct InstanceState {
   SessionCore* session = nullptr;
@@ -54,7 +74,7 @@ struct InstanceState {
   bool inserted_in_txn = false;    // its INSERT was flushed in the current transaction
   bool key_assigned_by_db = false; // the INSERT filled an autoincrement key
   Value key;                       // identity: the primary key (composite keys encoded)
-  std::vector<Value> snapshot;     // column values as last flushed or loaded, by index
+  Snapshot snapshot;               // column values as last flushed or loaded, by index
   // Snapshot values as of the transaction's start that an UPDATE, a bulk update or refresh()
   // in it replaced, by column index (each column once), so rollback() can put them back.
   std::vector<std::pair<std::size_t, Value>> txn_saved;
@@ -109,13 +129,18 @@ class IdentityMap {
 class StateTable {
   static constexpr std::size_t chunk_size = 256;
   struct Chunk {
-    std::unique_ptr<InstanceState[]> slots = std::make_unique<InstanceState[]>(chunk_size);
+    explicit Chunk(std::size_t width)
+        : slots(std::make_unique<InstanceState[]>(chunk_size)),
+          values(std::make_unique<Value[]>(chunk_size * width)) {}
+    std::unique_ptr<InstanceState[]> slots;
+    std::unique_ptr<Value[]> values;  // the slots' snapshots, `width` values each
     std::size_t used = 0;  // slots handed out so far (live or erased)
   };
   struct Pool {  // the states of one mapper
     const Mapper* mapper = nullptr;
+    std::size_t width = 0;  // values in a snapshot: the mapper's columns
     std::vector<std::unique_ptr<Chunk>> chunks;
-    std::vector<InstanceState*> free;  // erased slots, for reuse
+    std::vector<InstanceState*> free;  // erased slots, for reuse (their snapshot storage kept)
   };
 
  public:
@@ -126,8 +151,8 @@ class StateTable {
 
   InstanceState* find(const void* obj) const;
   bool contains(const void* obj) const { return find(obj) != nullptr; }
-  // A new state of m owning obj (not null, not yet in the table); its mapper is m, its other
-  // fields are default.
+  // A new state of m owning obj (not null, not yet in the table); its mapper is m, its
+  // snapshot has one Null value per column, its other fields are default.
   InstanceState& add(const Mapper& m, std::shared_ptr<void> obj);
   // Destroys s (a state of this table), which releases its object.
   void erase(InstanceState& s);
