@@ -42,10 +42,7 @@ std::int64_t g_peak = 0;
 
 void count_alloc(void* p) {
   if (!g_open || p == nullptr) return;
-  g_open = false;  // the set's own allocations are not counted
-  const bool added = g_blocks->insert(p).second;
-  g_open = true;
-  if (!added) return;
+  if (!g_blocks->insert(p).second) return;
   g_current += static_cast<std::int64_t>(malloc_usable_size(p));
   if (g_current > g_peak) g_peak = g_current;
 }
@@ -55,9 +52,7 @@ void count_free(void* p) {
   auto it = g_blocks->find(p);
   if (it == g_blocks->end()) return;  // allocated before the window
   g_current -= static_cast<std::int64_t>(malloc_usable_size(p));
-  g_open = false;
   g_blocks->erase(it);
-  g_open = true;
 }
 
 void* counted_malloc(std::size_t n) {

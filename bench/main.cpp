@@ -205,6 +205,10 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       rows.push_back(std::move(r));
     };
+    auto settle = [&] {  // untimed, between the bulk writes and the reads after them
+      raw->settle();
+      orm->settle();
+    };
     const std::string sn = std::to_string(n);
     run("W1", "insert " + sn + " users, one commit", &Side::w1_insert_users, false);
     run("W2", "load all " + sn + " users", &Side::w2_load_users, true, nullptr, true);
@@ -218,14 +222,12 @@ int main(int argc, char** argv) {
       run("W4tm", "W4 with track_modifications + models_committed",
           &Side::w4_update_emails_tracked, false, &again);
     }
-    raw->settle();
-    orm->settle();
+    settle();
     run("W5", std::to_string(queries) + "x LIKE 'user1%' ORDER BY DESC LIMIT 20",
         &Side::w5_like_queries, true);
     run("W6a", "insert " + std::to_string(posts) + " posts per user, one commit",
         &Side::w6a_insert_posts, false);
-    raw->settle();
-    orm->settle();
+    settle();
     run("W6b", std::to_string(lazy) + " users: get, then posts lazily", &Side::w6b_lazy_posts,
         false);
     run("W7", "bulk delete posts, then users", &Side::w7_bulk_delete, false);

@@ -12,7 +12,9 @@ using strata::col;
 class StrataSide final : public Side {
  public:
   explicit StrataSide(const std::string& url)
-      : url_(url), db_(url, options(url)), tracked_db_(url, options(url, true)) {
+      : on_postgresql_(strata::engine::Url::parse(url).backend() == "postgresql"),
+        db_(url, options(url)),
+        tracked_db_(url, options(url, true)) {
     db_.register_models<User, Post>();
     tracked_db_.register_models<User, Post>();
     tracked_db_.events().listen(strata::Signal::models_committed,
@@ -23,7 +25,7 @@ class StrataSide final : public Side {
   std::string name() const override { return "strata"; }
   void settle() override {
     // Outside a session: VACUUM cannot run in a transaction.
-    if (strata::engine::Url::parse(url_).backend() != "postgresql") return;
+    if (!on_postgresql_) return;
     auto c = db_.engine().connect();
     c->execute(R"(VACUUM ANALYZE "user")");  // one statement each, as for the raw side
     c->execute("VACUUM ANALYZE post");
@@ -162,7 +164,7 @@ class StrataSide final : public Side {
       };
     return o;
   }
-  std::string url_;
+  bool on_postgresql_;
   strata::Database db_;
   strata::Database tracked_db_;  // W4tm: the same database, with track_modifications
   std::int64_t committed_ = 0;   // objects the last models_committed listed

@@ -104,14 +104,14 @@ void Flush::release_statements() noexcept {
   update_stmt_mapper_ = nullptr;
 }
 
-engine::Statement& Flush::statement(engine::CachedStatement& held, bool same, const Mapper& m,
-                                    const std::string& text) {
-  if (held && same) {
+engine::Statement& Flush::statement(engine::CachedStatement& held, const Mapper& m,
+                                    const std::string* text) {
+  if (!text) {
     held->reset();
     return *held;
   }
-  held = {};
-  held = session_.connection(m).prepare_cached(text);
+  held = {};  // given back before the cache is asked, so that the same text finds it free
+  held = session_.connection(m).prepare_cached(*text);
   return *held;
 }
 
@@ -510,13 +510,13 @@ void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
   void* obj = st.obj.get();
   engine::Statement* stmt = nullptr;
   if (insert_stmt_ && insert_stmt_shape_ == &shape) {
-    stmt = &statement(insert_stmt_, true, m, {});
+    stmt = &statement(insert_stmt_, m, nullptr);
   } else {
     const auto& sq = session_.db_.sql_for(m);
     const std::string& text =
         !shape.any_server_default ? (shape.generated ? sq.insert_generated : sq.insert_all)
                                   : sq.insert_for(shape.included, shape.returning);
-    stmt = &statement(insert_stmt_, false, m, text);
+    stmt = &statement(insert_stmt_, m, &text);
     insert_stmt_shape_ = &shape;
   }
   int p = 0;
@@ -741,9 +741,9 @@ void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
   void* obj = st.obj.get();
   engine::Statement* stmt = nullptr;
   if (update_stmt_ && update_stmt_mapper_ == &m && update_stmt_changed_ == shape.changed) {
-    stmt = &statement(update_stmt_, true, m, {});
+    stmt = &statement(update_stmt_, m, nullptr);
   } else {
-    stmt = &statement(update_stmt_, false, m, session_.db_.sql_for(m).update_for(shape.changed));
+    stmt = &statement(update_stmt_, m, &session_.db_.sql_for(m).update_for(shape.changed));
     update_stmt_mapper_ = &m;
     update_stmt_changed_ = shape.changed;
   }

@@ -398,7 +398,7 @@ void SessionCore::commit() {
   fire((*events)[SessionEvent::after_commit], *facade);
 }
 
-void SessionCore::rollback() {
+bool SessionCore::roll_back_and_forget_changes() {
   const bool had_transaction = in_transaction();
   roll_back_transactions();
   failed_flush_.clear();
@@ -408,7 +408,16 @@ void SessionCore::rollback() {
   orphans_.clear();
   rows_to_add_or_remove_ = false;
   if (model_changes_) model_changes_->clear();
+  return had_transaction;
+}
 
+void SessionCore::fire_after_rollback(bool had_transaction) {
+  if (had_transaction && facade)
+    if (auto events = db_.events.snapshot()) fire((*events)[SessionEvent::after_rollback], *facade);
+}
+
+void SessionCore::rollback() {
+  const bool had_transaction = roll_back_and_forget_changes();
   std::vector<InstanceState*> drop;
   for (auto& s : states_) {
     if (s.status == ObjectStatus::pending || s.inserted_in_txn) {
@@ -433,8 +442,7 @@ void SessionCore::rollback() {
     detach(*s);
   }
   // The rollback stands whatever the handlers do: an exception reaches the caller.
-  if (had_transaction && facade)
-    if (auto events = db_.events.snapshot()) fire((*events)[SessionEvent::after_rollback], *facade);
+  fire_after_rollback(had_transaction);
 }
 
 void SessionCore::close() {
@@ -442,17 +450,11 @@ void SessionCore::close() {
   // the values they have in memory (SQLAlchemy's close() expunges them before its ROLLBACK),
   // and a session that read many objects closes without comparing each one. Objects whose
   // INSERT the ROLLBACK undoes lose their database-assigned key, as with rollback().
-  const bool had_transaction = in_transaction();
-  roll_back_transactions();
-  failed_flush_.clear();
-  rows_to_add_or_remove_ = false;
-  if (model_changes_) model_changes_->clear();
+  const bool had_transaction = roll_back_and_forget_changes();
   for (auto& s : states_)
     if (s.key_assigned_by_db) s.mapper->autoincrement->clear_key(s.obj.get());
   try {
-    if (had_transaction && facade)
-      if (auto events = db_.events.snapshot())
-        fire((*events)[SessionEvent::after_rollback], *facade);
+    fire_after_rollback(had_transaction);
   } catch (...) {
     expunge_all();  // a handler failed; the session still closes
     throw;

@@ -148,10 +148,10 @@ class Flush {
   const Mapper* update_stmt_mapper_ = nullptr;
   std::vector<bool> update_stmt_changed_;
   void release_statements() noexcept;
-  // The statement for text, reused from held (and reset) when it was made for the same
-  // thing; otherwise taken from the connection's cache into held.
-  engine::Statement& statement(engine::CachedStatement& held, bool same, const Mapper& m,
-                               const std::string& text);  // every state whose relationship flags to clear
+  // held, reset for another row; or, when text is given, text's statement from the
+  // connection's cache, now held.
+  engine::Statement& statement(engine::CachedStatement& held, const Mapper& m,
+                               const std::string* text);  // every state whose relationship flags to clear
   // Many-to-many relationships of the registered models without a back_populates, found
   // on first need: deleting one of their targets deletes its rows of their tables.
   std::optional<std::vector<const RelationshipInfo*>> one_sided_;

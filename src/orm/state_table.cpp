@@ -117,12 +117,6 @@ StateTable::Pool& StateTable::pool_of(const Mapper& m) {
   return p;
 }
 
-StateTable::Range StateTable::of(const Mapper& m) const {
-  for (std::size_t i = 0; i < pools_.size(); ++i)
-    if (pools_[i].mapper == &m) return {iterator(&pools_, i, i + 1), iterator(&pools_, i + 1, i + 1)};
-  return {end(), end()};
-}
-
 InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
   auto& pool = pool_of(m);
   InstanceState* s = nullptr;

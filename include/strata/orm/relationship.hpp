@@ -21,11 +21,12 @@ struct InstanceState;
 struct SessionAccess;
 
 // What both field kinds share: which object and relationship they belong to once the
-// object is in a session. Copying a field never copies that wiring.
+// object is in a session. Copying a field copies whether it is loaded and changed, never
+// that wiring.
 class RelationField {
  public:
   RelationField() = default;
-  RelationField(const RelationField&) noexcept {}
+  RelationField(const RelationField& o) noexcept : changed_(o.changed_), loaded_(o.loaded_) {}
   RelationField& operator=(const RelationField&) noexcept { return *this; }
   ~RelationField() = default;
 
@@ -73,16 +74,10 @@ class SingleRelation : public RelationField {
       : target_(std::move(target)) {
     changed_ = target_ != nullptr;
   }
-  SingleRelation(const SingleRelation& o) : RelationField(o), target_(o.target_) {
-    loaded_ = o.loaded_;
-    changed_ = o.changed_;
-  }
+  SingleRelation(const SingleRelation& o) : RelationField(o), target_(o.target_) {}
   // Moving takes the object and the flags, never the session wiring (as copying); it does not
   // throw, so that a std::vector of models moves them when it grows.
-  SingleRelation(SingleRelation&& o) noexcept : RelationField(o), target_(std::move(o.target_)) {
-    loaded_ = o.loaded_;
-    changed_ = o.changed_;
-  }
+  SingleRelation(SingleRelation&& o) noexcept : RelationField(o), target_(std::move(o.target_)) {}
   SingleRelation& operator=(const SingleRelation& o) {
     if (this != &o) static_cast<D*>(this)->assign(o.target_);
     return *this;
@@ -152,16 +147,10 @@ class HasMany : public detail::RelationField {
   HasMany(std::initializer_list<std::shared_ptr<T>> items) : items_(items) {
     changed_ = !items_.empty();
   }
-  HasMany(const HasMany& o) : RelationField(o), items_(o.items_) {
-    loaded_ = o.loaded_;
-    changed_ = o.changed_;
-  }
+  HasMany(const HasMany& o) : RelationField(o), items_(o.items_) {}
   // Moving takes the items and the flags, never the session wiring (as copying); it does not
   // throw, so that a std::vector of models moves them when it grows instead of copying.
-  HasMany(HasMany&& o) noexcept : RelationField(o), items_(std::move(o.items_)) {
-    loaded_ = o.loaded_;
-    changed_ = o.changed_;
-  }
+  HasMany(HasMany&& o) noexcept : RelationField(o), items_(std::move(o.items_)) {}
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
       // Unloaded and outside a session (a streamed object): no old items to let go of.

@@ -178,12 +178,11 @@ class StateTable {
 
    private:
     friend class StateTable;
-    iterator(const std::vector<Pool>* pools, std::size_t pool, std::size_t pool_end)
-        : pools_(pools), pool_(pool), pool_end_(pool_end) {
+    iterator(const std::vector<Pool>* pools, std::size_t pool) : pools_(pools), pool_(pool) {
       skip();
     }
     void skip() {  // to the next live state, or to the end
-      while (pool_ < pool_end_) {
+      while (pool_ < pools_->size()) {
         const auto& chunks = (*pools_)[pool_].chunks;
         if (chunk_ >= chunks.size()) {
           ++pool_;
@@ -201,21 +200,13 @@ class StateTable {
     }
     const std::vector<Pool>* pools_ = nullptr;
     std::size_t pool_ = 0;
-    std::size_t pool_end_ = 0;
     std::size_t chunk_ = 0;
     std::size_t slot_ = 0;
   };
-  struct Range {
-    iterator first, last;
-    iterator begin() const { return first; }
-    iterator end() const { return last; }
-  };
-  iterator begin() const { return iterator(&pools_, 0, pools_.size()); }
-  iterator end() const { return iterator(&pools_, pools_.size(), pools_.size()); }
-  // The live states of m.
-  Range of(const Mapper& m) const;
-  // Whether pred(state) holds for a live state of m: of(m) in a tighter loop, for scans run
-  // often (before lazy loads).
+  iterator begin() const { return iterator(&pools_, 0); }
+  iterator end() const { return iterator(&pools_, pools_.size()); }
+  // Whether pred(state) holds for a live state of m (a plain loop over m's chunks, for scans
+  // run often: before lazy loads).
   template <class Pred>
   bool any_of(const Mapper& m, Pred pred) const {
     for (const auto& p : pools_) {
@@ -381,6 +372,10 @@ class SessionCore {
   void detach(InstanceState& s);
   void end_transaction();  // after COMMIT or ROLLBACK: give the connections back
   void roll_back_transactions();  // ROLLBACK on every database the session has used
+  // rollback() and close(): ROLLBACK, and forget the pending links, orphans, relationship
+  // changes, failed flush and recorded changes. Returns whether a transaction was open.
+  bool roll_back_and_forget_changes();
+  void fire_after_rollback(bool had_transaction);  // when one was open
   bool in_transaction() const;  // whether any database's transaction is open
   // A flush or commit failed (why: its message): ROLLBACK, and refuse work until rollback().
   void abort_transaction(std::string why);
