@@ -238,6 +238,8 @@ bool BackendTest::whole_database_write_lock() const {
 
 bool BackendTest::row_write_locks() const { return db_->dialect().name() == "postgresql"; }
 
+bool BackendTest::text_holds_nul() const { return db_->dialect().name() == "sqlite"; }
+
 bool BackendTest::batched_inserts() const { return db_->dialect().batches_inserts(); }
 
 bool BackendTest::batched_updates() const { return db_->dialect().batches_updates(); }

@@ -85,6 +85,8 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // A writer locks the rows it changes until it commits; another writer of those rows waits
   // up to its busy timeout (PostgreSQL).
   bool row_write_locks() const;
+  // Text values may hold NUL bytes (SQLite); PostgreSQL's text cannot.
+  bool text_holds_nul() const;
   // New rows of one table go to the database in multi-row INSERTs (PostgreSQL), not one
   // statement each.
   bool batched_inserts() const;

@@ -244,6 +244,32 @@ TEST_P(TypesTest, dates_and_times_changed_by_a_microsecond_are_updated_and_resto
   EXPECT_FALSE(s.is_modified(x));
 }
 
+TEST_P(TypesTest, text_with_a_nul_byte_is_kept_whole_or_refused_never_cut_short) {
+  auto& s = session();
+  const std::string with_nul("with\0nul", 8);
+  auto x = s.add(Sample{.text = with_nul});
+  if (text_holds_nul()) {
+    s.commit();
+    s.expunge_all();
+    auto y = s.get<Sample>(x->id);
+    ASSERT_TRUE(y);
+    EXPECT_EQ(y->text, with_nul);
+    return;
+  }
+  try {
+    s.commit();
+    FAIL() << "text with a NUL byte was accepted";
+  } catch (const strata::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("NUL byte"), std::string::npos) << e.what();
+  }
+  s.rollback();
+  EXPECT_EQ(s.query<Sample>().count(), 0) << "a row was written";
+  x->text = "without";
+  s.add(x);
+  s.commit();
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::text) == std::string("without")).count(), 1);
+}
+
 TEST_P(TypesTest, every_builtin_type_survives_an_update_of_several_rows_at_once) {
   // Several rows changing the same columns: one batched UPDATE where the backend has it
   // (PostgreSQL: one array per column), so every type goes through the array form too.

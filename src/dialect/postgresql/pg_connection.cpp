@@ -165,7 +165,19 @@ void PgStatement::bind_double(int index, double v) {
   p.bound = true;
 }
 
+void PgStatement::refuse_nul(int index, std::string_view v) {
+  // libpq sends text parameters as C strings: a NUL byte would cut the value short, silently.
+  if (v.find('\0') == std::string_view::npos) return;
+  raise_error({.kind = FailedCall::Kind::data,
+               .summary = "parameter " + std::to_string(index) +
+                          " is text containing a NUL byte, which PostgreSQL text cannot hold; "
+                          "map binary data as strata::Blob (bytea)",
+               .sql = sql_,
+               .params = rendered_params()});
+}
+
 void PgStatement::bind_text(int index, std::string_view v) {
+  refuse_nul(index, v);
   Param& p = param(index);
   p.text.assign(v);
   p.value = std::string(v);
@@ -180,6 +192,8 @@ void PgStatement::bind_blob(int index, std::span<const std::byte> v) {
 }
 
 void PgStatement::bind_array(int index, const std::vector<Value>& values) {
+  for (const auto& v : values)
+    if (const auto* text = std::get_if<std::string>(&v)) refuse_nul(index, *text);
   Param& p = param(index);
   std::string& out = p.text;
   out.clear();

@@ -89,6 +89,8 @@ class PgStatement final : public engine::Statement {
   };
   Param& param(int index);  // throws DataError naming the valid range
   std::vector<std::string> rendered_params() const;
+  // Throws DataError when text bound to parameter `index` holds a NUL byte.
+  void refuse_nul(int index, std::string_view v);
   void execute_prepared();
   const PGresult* shape() const;  // the result, or the statement's description before one
 
