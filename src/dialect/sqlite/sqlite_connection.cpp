@@ -163,6 +163,7 @@ std::vector<std::string> SqliteStatement::rendered_params() const {
 
 bool SqliteStatement::step() {
   sqlite3* db = conn_.handle();
+  typed_column_ = -1;
   int rc = 0;
   if (fresh_) {
     fresh_ = false;
@@ -203,6 +204,7 @@ void SqliteStatement::fail(int rc) {
 }
 
 void SqliteStatement::reset() {
+  typed_column_ = -1;
   sqlite3_reset(stmt_);  // returns the last step's error, already reported
   sqlite3_clear_bindings(stmt_);
   for (Param& p : params_) p.bound = false;
@@ -216,12 +218,18 @@ std::string_view SqliteStatement::column_name(int index) const {
   return name != nullptr ? std::string_view(name) : std::string_view();
 }
 
-bool SqliteStatement::is_null(int index) const {
-  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+int SqliteStatement::column_type(int index) const {
+  if (index != typed_column_) {
+    column_type_ = sqlite3_column_type(stmt_, index);
+    typed_column_ = index;
+  }
+  return column_type_;
 }
 
+bool SqliteStatement::is_null(int index) const { return column_type(index) == SQLITE_NULL; }
+
 engine::StorageClass SqliteStatement::storage_class(int index) const {
-  switch (sqlite3_column_type(stmt_, index)) {
+  switch (column_type(index)) {
     case SQLITE_INTEGER: return engine::StorageClass::integer;
     case SQLITE_FLOAT: return engine::StorageClass::real;
     case SQLITE_TEXT: return engine::StorageClass::text;

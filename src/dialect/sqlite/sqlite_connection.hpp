@@ -59,6 +59,11 @@ class SqliteStatement final : public engine::Statement {
   void check_bind(int rc, int index);
   std::vector<std::string> rendered_params() const;
   [[noreturn]] void fail(int rc);
+  // sqlite3_column_type of a column of the current row. The last column asked about is
+  // remembered until the next step() or reset(): a load asks whether a value is NULL and
+  // then which storage class it has, and the type is only meaningful before the value is
+  // read (which may convert it).
+  int column_type(int index) const;
 
   SqliteConnection& conn_;
   sqlite3_stmt* stmt_;
@@ -68,6 +73,8 @@ class SqliteStatement final : public engine::Statement {
   bool fresh_ = true;               // the next step() starts a new execution
   std::int64_t total_changes_ = 0;  // sqlite3_total_changes64 when the execution started
   std::int64_t rows_affected_ = 0;
+  mutable int typed_column_ = -1;  // the column column_type_ belongs to, -1: none
+  mutable int column_type_ = 0;
 };
 
 class SqliteConnection final : public engine::Connection {
