@@ -27,7 +27,7 @@ bool refers_to_itself(const Mapper& m) {
 bool is_dirty(const InstanceState& s) {
   const void* obj = s.obj.get();
   for (const auto& c : s.mapper->columns)
-    if (!c->equal(obj, s.snapshot[c->index])) return true;
+    if (!c->equal(obj, s.snapshot.cell(c->index))) return true;
   return false;
 }
 
@@ -649,7 +649,7 @@ Flush::UpdateShape Flush::update_shape(InstanceState& st) const {
   UpdateShape shape;
   shape.changed.assign(m.columns.size(), false);
   for (const auto& c : m.columns) {
-    if (c->equal(obj, st.snapshot[c->index])) continue;
+    if (c->equal(obj, st.snapshot.cell(c->index))) continue;
     shape.changed[c->index] = shape.any = true;
     if (c->column.primary_key) shape.key_changed = true;
   }
@@ -764,7 +764,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   for (const auto& c : m.columns) {
     if (!shape.changed[c->index]) continue;
     st.keep_for_rollback(c->index);
-    st.snapshot[c->index] = c->snapshot(obj);
+    st.snapshot.take(*c, obj);
   }
   if (shape.key_changed) {
     session_.identity_.erase_if_is(&st);

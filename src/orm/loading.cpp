@@ -37,7 +37,7 @@ std::vector<Value> capture(const Mapper& m, const void* obj) {
 }
 
 void take_snapshot(const Mapper& m, const void* obj, const Snapshot& out) {
-  for (const auto& c : m.columns) out[c->index] = c->snapshot(obj);
+  for (const auto& c : m.columns) out.take(*c, obj);
 }
 
 std::string describe(const Mapper& m, const void* obj) {
@@ -341,7 +341,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
     for (std::size_t i = 0; i < set_columns.size(); ++i) {
       st.keep_for_rollback(set_columns[i]->index);
       set_columns[i]->set(obj, assignments[i].second);
-      st.snapshot[set_columns[i]->index] = set_columns[i]->snapshot(obj);
+      st.snapshot.take(*set_columns[i], obj);
     }
   }
   return rows;
@@ -428,7 +428,8 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   // cannot, and are flushed by the next query or commit; comparing every object of the
   // session with its snapshot before each lazy load made n lazy loads cost O(n^2). A
   // many-to-many load reads the association table too: it autoflushes whole.
-  if (through || rows_to_add_or_remove_ || !ref.equal(owner.obj.get(), owner.snapshot[ref.index]) ||
+  if (through || rows_to_add_or_remove_ ||
+      !ref.equal(owner.obj.get(), owner.snapshot.cell(ref.index)) ||
       column_changed(target, *rel.fk))
     do_autoflush();
   else
@@ -452,7 +453,7 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
 bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
   const std::size_t i = c.index;
   return states_.any_of(m, [&c, i](const InstanceState& st) {
-    return st.status == ObjectStatus::persistent && !c.equal(st.obj.get(), st.snapshot[i]);
+    return st.status == ObjectStatus::persistent && !c.equal(st.obj.get(), st.snapshot.cell(i));
   });
 }
 

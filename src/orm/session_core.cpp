@@ -327,7 +327,7 @@ bool SessionCore::is_modified(const void* obj) const {
   if (!s) return false;
   if (s->status == ObjectStatus::pending) return true;
   for (const auto& c : s->mapper->columns)
-    if (!c->equal(obj, s->snapshot[c->index])) return true;
+    if (!c->equal(obj, s->snapshot.cell(c->index))) return true;
   return false;
 }
 
@@ -386,10 +386,11 @@ void SessionCore::commit() {
   for (auto& s : states_) {
     s.inserted_in_txn = false;
     s.key_assigned_by_db = false;
-    s.txn_saved.clear();
+    s.txn_saved.reset();
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   for (auto* s : gone) detach(*s);
+  states_.compact_snapshots();
   std::vector<ModelChange> committed;
   if (model_changes_) committed = model_changes_->take();
   if (!events) return;
@@ -429,11 +430,11 @@ void SessionCore::rollback() {
       identity_.put(&s);
     }
     s.marked_for_delete = false;
-    for (auto& [i, v] : s.txn_saved) s.snapshot[i] = std::move(v);
-    s.txn_saved.clear();
+    s.restore_saved();
     void* raw = s.obj.get();
     for (const auto& c : s.mapper->columns)
-      if (!c->equal(raw, s.snapshot[c->index])) c->set(raw, c->from_snapshot(s.snapshot[c->index]));
+      if (!c->equal(raw, s.snapshot.cell(c->index)))
+        c->set(raw, c->from_snapshot(s.snapshot[c->index]));
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
   }
   for (auto* s : drop) {
@@ -441,6 +442,7 @@ void SessionCore::rollback() {
     if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
     detach(*s);
   }
+  states_.compact_snapshots();
   // The rollback stands whatever the handlers do: an exception reaches the caller.
   fire_after_rollback(had_transaction);
 }

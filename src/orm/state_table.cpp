@@ -5,6 +5,11 @@
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
 
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <stdexcept>
 #include <string_view>
 #include <tuple>
 
@@ -18,37 +23,40 @@ namespace {
 
 struct KeyRef {  // a lookup without a state
   const Mapper* mapper;
-  const Value* key;
+  ValueRef key;
 };
 
-std::size_t identity_hash(const Mapper* m, const Value& key) noexcept {
-  if (auto* i = std::get_if<std::int64_t>(&key))
-    return absl::Hash<std::tuple<const void*, std::int64_t>>()({m, *i});
-  if (auto* s = std::get_if<std::string>(&key))
-    return absl::Hash<std::tuple<const void*, std::string_view>>()({m, *s});
-  if (auto* d = std::get_if<double>(&key))
-    return absl::Hash<std::tuple<const void*, double>>()({m, *d});
-  return absl::Hash<const void*>()(m);
+std::size_t identity_hash(const Mapper* m, const ValueRef& key) noexcept {
+  switch (key.kind()) {
+    case ValueRef::Kind::integer:
+      return absl::Hash<std::tuple<const void*, std::int64_t>>()({m, key.as_integer()});
+    case ValueRef::Kind::text:
+      return absl::Hash<std::tuple<const void*, std::string_view>>()({m, key.bytes()});
+    case ValueRef::Kind::real:
+      return absl::Hash<std::tuple<const void*, double>>()({m, key.as_real()});
+    default:
+      return absl::Hash<const void*>()(m);
+  }
 }
 
 struct IdentityHash {
   using is_transparent = void;
   std::size_t operator()(const InstanceState* s) const noexcept {
-    return identity_hash(s->mapper, s->key);
+    return identity_hash(s->mapper, s->key.ref());
   }
-  std::size_t operator()(const KeyRef& r) const noexcept { return identity_hash(r.mapper, *r.key); }
+  std::size_t operator()(const KeyRef& r) const noexcept { return identity_hash(r.mapper, r.key); }
 };
 
 struct IdentityEq {
   using is_transparent = void;
   bool operator()(const InstanceState* a, const InstanceState* b) const noexcept {
-    return a->mapper == b->mapper && a->key == b->key;
+    return a->mapper == b->mapper && a->key.ref() == b->key.ref();
   }
   bool operator()(const KeyRef& a, const InstanceState* b) const noexcept {
-    return a.mapper == b->mapper && *a.key == b->key;
+    return a.mapper == b->mapper && a.key == b->key.ref();
   }
   bool operator()(const InstanceState* a, const KeyRef& b) const noexcept {
-    return a->mapper == b.mapper && a->key == *b.key;
+    return a->mapper == b.mapper && a->key.ref() == b.key;
   }
 };
 
@@ -62,7 +70,7 @@ IdentityMap::IdentityMap() : set_(std::make_unique<Set>()) {}
 IdentityMap::~IdentityMap() = default;
 
 InstanceState* IdentityMap::find(const Mapper* m, const Value& key) const {
-  auto it = set_->set.find(KeyRef{m, &key});
+  auto it = set_->set.find(KeyRef{m, ValueRef(key)});
   return it == set_->set.end() ? nullptr : *it;
 }
 
@@ -75,7 +83,7 @@ void IdentityMap::put(InstanceState* s) {
 }
 
 void IdentityMap::erase(const Mapper* m, const Value& key) {
-  auto it = set_->set.find(KeyRef{m, &key});
+  auto it = set_->set.find(KeyRef{m, ValueRef(key)});
   if (it != set_->set.end()) set_->set.erase(it);
 }
 
@@ -93,6 +101,36 @@ bool IdentityMap::holds(const Mapper* m) const {
 bool IdentityMap::empty() const noexcept { return set_->set.empty(); }
 
 void IdentityMap::clear() noexcept { set_->set.clear(); }
+
+// ---- Snapshots -----------------------------------------------------------------------------
+
+const char* SnapshotArena::store_in_new_block(std::string_view bytes) {
+  // Blocks filled in turn double from 1 KiB to 64 KiB. A value larger than a quarter of that
+  // gets a block of its own, and the block being filled stays current.
+  constexpr std::size_t first = 1024, largest = 64 * 1024;
+  const std::size_t n = bytes.size();
+  if (n > largest / 4) {
+    auto& own = blocks_.emplace_back(std::make_unique_for_overwrite<char[]>(n));
+    std::memcpy(own.get(), bytes.data(), n);
+    return own.get();
+  }
+  block_size_ = block_size_ == 0 ? first : std::min(block_size_ * 2, largest);
+  while (block_size_ < n) block_size_ *= 2;  // n <= largest / 4: stays within largest
+  auto& block = blocks_.emplace_back(std::make_unique_for_overwrite<char[]>(block_size_));
+  std::memcpy(block.get(), bytes.data(), n);
+  next_ = block.get() + n;
+  left_ = block_size_ - n;
+  return block.get();
+}
+
+void SnapshotCell::store_in(SnapshotArena& arena, std::string_view bytes) {
+  if (bytes.size() > std::numeric_limits<std::uint32_t>::max())
+    throw std::length_error("strata: a snapshot value is larger than 4 GiB");
+  const char* p = arena.store(bytes);
+  const auto n = static_cast<std::uint32_t>(bytes.size());
+  std::memcpy(raw_, &p, sizeof p);
+  std::memcpy(raw_ + 8, &n, sizeof n);
+}
 
 // ---- StateTable ----------------------------------------------------------------------------
 
@@ -128,7 +166,7 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
       pool.chunks.push_back(std::make_unique<Chunk>(pool.width));
     auto& c = *pool.chunks.back();
     s = &c.slots[c.used];
-    s->snapshot = Snapshot(c.values.get() + c.used * pool.width, pool.width);
+    s->snapshot = Snapshot(c.cells.get() + c.used * pool.width, &c.arena);
     ++c.used;
   }
   const void* raw = obj.get();
@@ -143,11 +181,22 @@ void StateTable::erase(InstanceState& s) {
   index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
   const Snapshot storage = s.snapshot;
-  for (auto& v : storage) v = Value{};  // releases the snapshot's strings
+  storage.clear();
   s = InstanceState{};  // releases the object; an empty obj marks the slot free
   s.snapshot = storage;  // the slot keeps its snapshot storage for the next state
   pool.free.push_back(&s);
   --live_;
+}
+
+void StateTable::compact_snapshots() {
+  for (auto& p : pools_) {
+    for (auto& c : p.chunks) {
+      if (!c->arena.worth_compacting()) continue;
+      SnapshotArena fresh(p.width);
+      for (std::size_t i = 0, n = c->used * p.width; i < n; ++i) c->cells[i].move_bytes_to(fresh);
+      c->arena = std::move(fresh);
+    }
+  }
 }
 
 void StateTable::clear() noexcept {

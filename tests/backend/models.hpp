@@ -43,6 +43,18 @@ struct strata::Type<Money> : strata::Convert<Money, std::int64_t> {
   static Money from_db(std::int64_t cents) { return Money{cents}; }
 };
 
+// A user-defined type stored as text: a snapshot keeps its text (to_db's result, copied).
+struct Label {
+  std::string text;
+  friend bool operator==(const Label&, const Label&) = default;
+};
+
+template <>
+struct strata::Type<Label> : strata::Convert<Label, std::string> {
+  static std::string to_db(const Label& l) { return l.text; }
+  static Label from_db(std::string text) { return Label{std::move(text)}; }
+};
+
 struct Post;
 struct Address;
 
@@ -134,6 +146,7 @@ struct Sample {
   Role role = Role::reader;
   Mood mood = Mood::calm;
   Money price{};
+  Label label{};
 
   std::optional<std::int16_t> opt_i16{};
   std::optional<std::int32_t> opt_i32{};
@@ -165,6 +178,7 @@ struct strata::Model<Sample> {
         column("data", &Sample::data), column("day", &Sample::day), column("at", &Sample::at),
         column("stamp", &Sample::stamp), column("role", &Sample::role),
         column("mood", &Sample::mood), column("price", &Sample::price),
+        column("label", &Sample::label),
         column("opt_i16", &Sample::opt_i16), column("opt_i32", &Sample::opt_i32),
         column("opt_i64", &Sample::opt_i64), column("opt_real", &Sample::opt_real),
         column("opt_real32", &Sample::opt_real32), column("opt_flag", &Sample::opt_flag),

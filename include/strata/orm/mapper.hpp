@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "strata/engine/connection.hpp"
+#include "strata/orm/snapshot.hpp"
 #include "strata/schema/table.hpp"
 #include "strata/sql/value.hpp"
 
@@ -55,13 +56,15 @@ class ColumnInfo {
   virtual void load(void* obj, const engine::Statement& s, int i) const = 0;
   virtual Value get(const void* obj) const = 0;
   virtual void set(void* obj, const Value& v) const = 0;  // same checks as load
-  // The form a snapshot keeps of the member (what equal() compares with): get()'s value,
-  // unless the type has a cheaper one to compare (Date, Time, DateTime: a number rather than
-  // their text). from_snapshot() turns it back into get()'s form, for SQL and messages.
-  virtual Value snapshot(const void* obj) const = 0;
-  virtual Value from_snapshot(const Value& snapshot) const = 0;
-  // Whether the member still holds the value its snapshot(...) was taken from.
-  virtual bool equal(const void* obj, const Value& snapshot) const = 0;
+  // The member's value in the form a snapshot keeps (what equal() compares with): get()'s
+  // value, unless the type has a cheaper one to compare (Date, Time, DateTime: a number
+  // rather than their text). A view of the member itself where it can be (a string's bytes),
+  // else of a value built in scratch; valid while both are unchanged. from_snapshot() turns
+  // it back into get()'s form, for SQL and messages.
+  virtual ValueRef snapshot(const void* obj, Value& scratch) const = 0;
+  virtual Value from_snapshot(ValueRef snapshot) const = 0;
+  // Whether the member still holds the value its snapshot cell was taken from.
+  virtual bool equal(const void* obj, const detail::SnapshotCell& snapshot) const = 0;
   // Whether the member holds v, a value in get()'s form.
   virtual bool same_value(const void* obj, const Value& v) const = 0;
   // For a database-assigned key: whether it is still unassigned (0 or nullopt), and reset it.

@@ -165,44 +165,26 @@ class TypedColumn final : public ColumnInfo {
       detail::throw_load_error(*this, e);
     }
   }
-  // Whether Type<B> keeps snapshots in a form of its own (to_snapshot, from_snapshot,
-  // snapshot_equal; see Type<DateTime>).
-  static constexpr bool own_snapshot = requires(const B& b, const Value& v) {
-    { Type<B>::to_snapshot(b) } -> std::convertible_to<Value>;
-    { Type<B>::from_snapshot(v) } -> std::convertible_to<B>;
-    { Type<B>::snapshot_equal(b, v) } -> std::convertible_to<bool>;
-  };
-  Value snapshot(const void* obj) const override {
-    if constexpr (own_snapshot) {
-      const M& v = static_cast<const T*>(obj)->*member_;
-      if constexpr (optional) {
-        if (!v) return null;
-        return Type<B>::to_snapshot(*v);
-      } else {
-        return Type<B>::to_snapshot(v);
-      }
-    } else {
-      return get(obj);
-    }
-  }
-  Value from_snapshot(const Value& snapshot) const override {
-    if constexpr (own_snapshot) {
-      if (is_null(snapshot)) return null;
-      return Type<B>::to_value(Type<B>::from_snapshot(snapshot));
-    } else {
-      return snapshot;
-    }
-  }
-  bool equal(const void* obj, const Value& snapshot) const override {
+  ValueRef snapshot(const void* obj, Value& scratch) const override {
     const M& v = static_cast<const T*>(obj)->*member_;
     if constexpr (optional) {
-      if (!v) return is_null(snapshot);
-      if constexpr (own_snapshot) return Type<B>::snapshot_equal(*v, snapshot);
-      else return Type<B>::equal(*v, snapshot);
+      if (!v) return {};
+      return detail::snapshot_of<B>(*v, scratch);
     } else {
-      if constexpr (own_snapshot) return Type<B>::snapshot_equal(v, snapshot);
-      else return Type<B>::equal(v, snapshot);
+      return detail::snapshot_of<B>(v, scratch);
     }
+  }
+  Value from_snapshot(ValueRef snapshot) const override {
+    if constexpr (detail::own_snapshot_form<B>) {
+      if (snapshot.is_null()) return null;
+      return Type<B>::to_value(Type<B>::from_snapshot(snapshot.to_value()));
+    } else {
+      return snapshot.to_value();
+    }
+  }
+  bool equal(const void* obj, const detail::SnapshotCell& snapshot) const override {
+    Value scratch;
+    return snapshot.holds(this->snapshot(obj, scratch));
   }
   bool same_value(const void* obj, const Value& value) const override {
     const M& v = static_cast<const T*>(obj)->*member_;

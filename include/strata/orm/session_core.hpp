@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "strata/engine/engine.hpp"
 #include "strata/orm/mapper.hpp"
+#include "strata/orm/snapshot.hpp"
 #include "strata/sql/ast.hpp"
 #include "strata/sql/value.hpp"
 
@@ -44,24 +46,112 @@ enum class ObjectStatus {
   deleted,     // its DELETE was flushed; gone from the identity map at commit
 };
 
-// An object's snapshot: one value per column of its mapper (in ColumnInfo::snapshot()'s
-// form), by column index, held in storage of the session's state table (no allocation of its
-// own). Copying a Snapshot copies the reference, not the values.
+// An object's snapshot: one cell per column of its mapper (in ColumnInfo::snapshot()'s form),
+// by column index, held in a chunk of the session's state table (no allocation of its own).
+// Copying a Snapshot copies the reference, not the values.
 class Snapshot {
  public:
   Snapshot() = default;
-  Value& operator[](std::size_t i) const { return data_[i]; }
-  std::size_t size() const noexcept { return size_; }
-  Value* begin() const noexcept { return data_; }
-  Value* end() const noexcept { return data_ + size_; }
+  // Column i's value: a view, valid until column i is set again.
+  ValueRef operator[](std::size_t i) const noexcept { return cells_[i].get(); }
+  std::size_t size() const noexcept { return arena_->width(); }
   // A copy of the values.
-  std::vector<Value> values() const { return {begin(), end()}; }
+  std::vector<Value> values() const {
+    std::vector<Value> out;
+    out.reserve(size());
+    for (std::size_t i = 0, n = size(); i < n; ++i) out.push_back(cells_[i].get().to_value());
+    return out;
+  }
+
+  void set(std::size_t i, ValueRef v) const {
+    SnapshotCell& c = cells_[i];
+    const std::size_t old = c.arena_bytes();
+    c.assign(v, *arena_);
+    arena_->release(old);
+  }
+  // Column c of obj, as it is now.
+  void take(const ColumnInfo& c, const void* obj) const {
+    Value scratch;
+    set(c.index, c.snapshot(obj, scratch));
+  }
+  const SnapshotCell& cell(std::size_t i) const noexcept { return cells_[i]; }
+  // Where its long text and blobs are kept (shared with the other snapshots of its chunk).
+  const SnapshotArena& arena() const noexcept { return *arena_; }
+  // Puts back a cell copied by cell(i) before column i was set again.
+  void restore(std::size_t i, const SnapshotCell& saved) const noexcept {
+    arena_->release(cells_[i].arena_bytes());
+    arena_->reclaim(saved.arena_bytes());
+    cells_[i] = saved;
+  }
+  // Every column NULL.
+  void clear() const noexcept {
+    for (std::size_t i = 0, n = size(); i < n; ++i) {
+      arena_->release(cells_[i].arena_bytes());
+      cells_[i] = SnapshotCell{};
+    }
+  }
 
  private:
   friend class StateTable;
-  Snapshot(Value* data, std::size_t size) noexcept : data_(data), size_(size) {}
-  Value* data_ = nullptr;
-  std::size_t size_ = 0;
+  Snapshot(SnapshotCell* cells, SnapshotArena* arena) noexcept : cells_(cells), arena_(arena) {}
+  SnapshotCell* cells_ = nullptr;
+  SnapshotArena* arena_ = nullptr;  // also says how many cells
+};
+
+// An object's identity key (its primary key; composite keys encoded as text) in 16 bytes: an
+// integer in place, any other value on the heap.
+class IdentityKey {
+ public:
+  IdentityKey() noexcept = default;  // NULL
+  IdentityKey(IdentityKey&& o) noexcept { take(o); }
+  IdentityKey& operator=(IdentityKey&& o) noexcept {
+    if (this != &o) {
+      reset();
+      take(o);
+    }
+    return *this;
+  }
+  IdentityKey(const IdentityKey&) = delete;
+  IdentityKey& operator=(const IdentityKey&) = delete;
+  ~IdentityKey() { reset(); }
+
+  IdentityKey& operator=(Value v) {
+    reset();
+    if (auto* i = std::get_if<std::int64_t>(&v)) {
+      int_ = *i;
+      kind_ = Kind::integer;
+    } else if (!is_null(v)) {
+      other_ = new Value(std::move(v));
+      kind_ = Kind::other;
+    }
+    return *this;
+  }
+  ValueRef ref() const noexcept {
+    switch (kind_) {
+      case Kind::integer: return ValueRef::integer(int_);
+      case Kind::other: return ValueRef(*other_);
+      case Kind::none: break;
+    }
+    return {};
+  }
+
+ private:
+  enum class Kind : unsigned char { none, integer, other };
+  void reset() noexcept {
+    if (kind_ == Kind::other) delete other_;
+    kind_ = Kind::none;
+  }
+  void take(IdentityKey& o) noexcept {  // this holds nothing
+    if (o.kind_ == Kind::other) other_ = o.other_;
+    else int_ = o.int_;
+    kind_ = o.kind_;
+    o.kind_ = Kind::none;
+  }
+  union {
+    std::int64_t int_ = 0;
+    Value* other_;
+  };
+  Kind kind_ = Kind::none;
 };
 
 // What the session knows of one object.
@@ -73,22 +163,33 @@ struct InstanceState {
   bool marked_for_delete = false;  // delete_() called, DELETE not yet flushed
   bool inserted_in_txn = false;    // its INSERT was flushed in the current transaction
   bool key_assigned_by_db = false; // the INSERT filled an autoincrement key
-  Value key;                       // identity: the primary key (composite keys encoded)
+  IdentityKey key;                 // identity: the primary key (composite keys encoded)
   Snapshot snapshot;               // column values as last flushed or loaded, by index
-  // Snapshot values as of the transaction's start that an UPDATE, a bulk update or refresh()
-  // in it replaced, by column index (each column once), so rollback() can put them back.
-  std::vector<std::pair<std::size_t, Value>> txn_saved;
+  // The snapshot's cells as of the transaction's start, for columns that an UPDATE, a bulk
+  // update or refresh() replaced in it (the others unset), so that rollback() can put them
+  // back; null until then. Their arena bytes stay put: the state table compacts arenas only
+  // between transactions.
+  std::unique_ptr<SnapshotCell[]> txn_saved;
+  std::uint64_t seq = 0;           // order of add(), to insert in that order
 
   // Column i of the snapshot is about to be replaced within the transaction (the caller
-  // assigns it next): keeps the value it had when the transaction began, moved out, unless
-  // this object's row was inserted in the transaction.
+  // sets it next): keeps the cell it had when the transaction began, unless this object's
+  // row was inserted in the transaction.
   void keep_for_rollback(std::size_t i) {
     if (inserted_in_txn) return;
-    for (const auto& saved : txn_saved)
-      if (saved.first == i) return;
-    txn_saved.emplace_back(i, std::move(snapshot[i]));
+    if (!txn_saved) {
+      txn_saved = std::make_unique_for_overwrite<SnapshotCell[]>(snapshot.size());
+      for (std::size_t k = 0, n = snapshot.size(); k < n; ++k) txn_saved[k] = SnapshotCell::unset();
+    }
+    if (txn_saved[i].is_unset()) txn_saved[i] = snapshot.cell(i);
   }
-  std::uint64_t seq = 0;           // order of add(), to insert in that order
+  // rollback(): the snapshot as it was when the transaction began.
+  void restore_saved() noexcept {
+    if (!txn_saved) return;
+    for (std::size_t k = 0, n = snapshot.size(); k < n; ++k)
+      if (!txn_saved[k].is_unset()) snapshot.restore(k, txn_saved[k]);
+    txn_saved.reset();
+  }
 };
 
 // The identity map: one state per (mapper, primary key). An open-addressing set of state
@@ -131,9 +232,11 @@ class StateTable {
   struct Chunk {
     explicit Chunk(std::size_t width)
         : slots(std::make_unique<InstanceState[]>(chunk_size)),
-          values(std::make_unique<Value[]>(chunk_size * width)) {}
+          cells(std::make_unique<SnapshotCell[]>(chunk_size * width)),
+          arena(width) {}
     std::unique_ptr<InstanceState[]> slots;
-    std::unique_ptr<Value[]> values;  // the slots' snapshots, `width` values each
+    std::unique_ptr<SnapshotCell[]> cells;  // the slots' snapshots, `width` cells each
+    SnapshotArena arena;                    // their long text and blobs
     std::size_t used = 0;  // slots handed out so far (live or erased)
   };
   struct Pool {  // the states of one mapper
@@ -158,6 +261,10 @@ class StateTable {
   void erase(InstanceState& s);
   void clear() noexcept;
   std::size_t size() const noexcept { return live_; }
+  // Copies the snapshot bytes still referred to out of arenas that are mostly garbage (bytes of
+  // replaced values), and frees the old blocks. Only between transactions: no state may hold
+  // txn_saved cells.
+  void compact_snapshots();
 
   class iterator {
    public:

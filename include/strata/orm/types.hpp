@@ -8,6 +8,12 @@
 //   };
 //
 // A specialization provides: kind, to_value, from_value, bind, read, equal (see Convert).
+// Optionally, the form a session's snapshot (dirty check) keeps of a value:
+//   static ValueRef snapshot_ref(const T&, Value& scratch)   a view of the value, in the
+//       snapshot's form (built in scratch when it is not a view of the object), or
+//   static Value to_snapshot(const T&) and static T from_snapshot(const Value&)
+//       a form of its own, cheaper to compare than to_value's (see Date / Time / DateTime).
+// Without either, a snapshot keeps to_value()'s form.
 #pragma once
 
 #include <array>
@@ -73,6 +79,30 @@ void expect_storage(const engine::Statement& s, int i, engine::StorageClass want
 [[noreturn]] void throw_range_error(std::string_view type_name, std::int64_t got);
 std::string_view storage_name(const Value& v);
 
+// Whether Type<B> keeps snapshots in a form of its own (to_snapshot / from_snapshot).
+template <class B>
+concept own_snapshot_form = requires(const B& b, const Value& v) {
+  { Type<B>::to_snapshot(b) } -> std::convertible_to<Value>;
+  { Type<B>::from_snapshot(v) } -> std::convertible_to<B>;
+};
+
+// v in its snapshot's form: Type<B>::snapshot_ref when the type has one, else to_snapshot's
+// or to_value's form built in scratch.
+template <class B>
+ValueRef snapshot_of(const B& v, Value& scratch) {
+  if constexpr (requires {
+                  { Type<B>::snapshot_ref(v, scratch) } -> std::same_as<ValueRef>;
+                }) {
+    return Type<B>::snapshot_ref(v, scratch);
+  } else if constexpr (own_snapshot_form<B>) {
+    scratch = Type<B>::to_snapshot(v);
+    return ValueRef(scratch);
+  } else {
+    scratch = Type<B>::to_value(v);
+    return ValueRef(scratch);
+  }
+}
+
 }  // namespace detail
 
 // Base for user-defined mappings: T is stored as Stored, which must itself be mapped.
@@ -90,6 +120,22 @@ struct Convert {
   }
   static bool equal(const T& v, const Value& snapshot) {
     return Type<Stored>::equal(Type<T>::to_db(v), snapshot);
+  }
+  // Stored's snapshot form, unless Stored has a form of its own (which would not be
+  // to_value's form of T): then to_value's. Text is copied into scratch, since to_db's
+  // result is gone when this returns.
+  static ValueRef snapshot_ref(const T& v, Value& scratch) {
+    if constexpr (detail::own_snapshot_form<Stored>) {
+      scratch = to_value(v);
+      return ValueRef(scratch);
+    } else {
+      const Stored stored = Type<T>::to_db(v);
+      const ValueRef r = detail::snapshot_of<Stored>(stored, scratch);
+      if (!r.holds_bytes()) return r;
+      Value owned = r.to_value();
+      scratch = std::move(owned);
+      return ValueRef(scratch);
+    }
   }
 };
 
@@ -121,6 +167,9 @@ struct Type<I> {
     auto* i = std::get_if<std::int64_t>(&snapshot);
     return i && *i == static_cast<std::int64_t>(v);
   }
+  static ValueRef snapshot_ref(I v, Value&) noexcept {
+    return ValueRef::integer(static_cast<std::int64_t>(v));
+  }
   static constexpr std::string_view kind_name() {
     return sizeof(I) <= 2 ? "a 16-bit integer" : sizeof(I) <= 4 ? "a 32-bit integer"
                                                                 : "a 64-bit integer";
@@ -146,6 +195,9 @@ struct Type<F> {
     auto* d = std::get_if<double>(&snapshot);
     return d && *d == static_cast<double>(v);
   }
+  static ValueRef snapshot_ref(F v, Value&) noexcept {
+    return ValueRef::real(static_cast<double>(v));
+  }
 };
 
 template <>
@@ -165,6 +217,7 @@ struct Type<bool> {
     auto* i = std::get_if<std::int64_t>(&snapshot);
     return i && (*i != 0) == v;
   }
+  static ValueRef snapshot_ref(bool v, Value&) noexcept { return ValueRef::integer(v ? 1 : 0); }
 };
 
 template <>
@@ -183,6 +236,9 @@ struct Type<std::string> {
   static bool equal(const std::string& v, const Value& snapshot) {
     auto* s = std::get_if<std::string>(&snapshot);
     return s && *s == v;
+  }
+  static ValueRef snapshot_ref(const std::string& v, Value&) noexcept {
+    return ValueRef::text(v);
   }
 };
 
@@ -204,6 +260,7 @@ struct Type<Blob> {
     auto* b = std::get_if<Blob>(&snapshot);
     return b && *b == v;
   }
+  static ValueRef snapshot_ref(const Blob& v, Value&) noexcept { return ValueRef::blob(v); }
 };
 
 namespace detail {
@@ -242,9 +299,8 @@ struct IsoText {
     if (auto* i = std::get_if<std::int64_t>(&v)) return from_ticks(*i);
     return from_value(v);
   }
-  static bool snapshot_equal(const T& v, const Value& snapshot) {
-    auto* i = std::get_if<std::int64_t>(&snapshot);
-    return i && *i == static_cast<std::int64_t>(ticks(v));
+  static ValueRef snapshot_ref(const T& v, Value&) noexcept {
+    return ValueRef::integer(static_cast<std::int64_t>(ticks(v)));
   }
 
  private:
@@ -321,6 +377,10 @@ struct Type<E> {
     } else {
       return Type<U>::equal(static_cast<U>(v), snapshot);
     }
+  }
+  static ValueRef snapshot_ref(E v, Value& scratch) {
+    if constexpr (labelled) return ValueRef::text(label(v));  // static storage
+    else return Type<U>::snapshot_ref(static_cast<U>(v), scratch);
   }
 };
 

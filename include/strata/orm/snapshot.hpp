@@ -1,0 +1,181 @@
+// How a session's snapshot keeps one column of an object: SnapshotCell, 16 bytes, with text
+// and blobs too long for the cell in a SnapshotArena shared by the snapshots of a chunk of the
+// session's state table (session_core.hpp). ColumnInfo::equal compares a member with a cell.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "strata/sql/value.hpp"
+
+namespace strata::detail {
+
+// Storage for the text and blob bytes of snapshot cells too long to sit in the cell: blocks
+// that never move, filled in turn. Bytes a cell lets go of stay until compact() copies the
+// cells' bytes into fresh blocks (the state table does that between transactions).
+class SnapshotArena {
+ public:
+  // The arena of a chunk of snapshots of `width` cells each.
+  explicit SnapshotArena(std::size_t width) noexcept : width_(width) {}
+  SnapshotArena(SnapshotArena&&) noexcept = default;
+  SnapshotArena& operator=(SnapshotArena&&) noexcept = default;
+  SnapshotArena(const SnapshotArena&) = delete;
+  SnapshotArena& operator=(const SnapshotArena&) = delete;
+
+  // A copy of the bytes, valid until this arena is destroyed or replaced.
+  const char* store(std::string_view bytes) {
+    used_ += bytes.size();
+    if (bytes.size() > left_) return store_in_new_block(bytes);
+    char* p = next_;
+    std::memcpy(p, bytes.data(), bytes.size());
+    next_ += bytes.size();
+    left_ -= bytes.size();
+    return p;
+  }
+  // n stored bytes are no longer referred to (or, reclaim: referred to again).
+  void release(std::size_t n) noexcept { garbage_ += n; }
+  void reclaim(std::size_t n) noexcept { garbage_ -= n; }
+  // Whether most of the stored bytes are garbage, and enough of them to be worth a copy.
+  bool worth_compacting() const noexcept {
+    return garbage_ >= 4096 && garbage_ * 2 >= used_;
+  }
+  std::size_t width() const noexcept { return width_; }
+  std::size_t stored_bytes() const noexcept { return used_; }
+  std::size_t garbage_bytes() const noexcept { return garbage_; }
+
+ private:
+  const char* store_in_new_block(std::string_view bytes);
+  std::size_t width_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  std::size_t left_ = 0;       // free bytes after next_ in the current block
+  std::size_t block_size_ = 0; // size of the last block filled in turn
+  std::size_t used_ = 0;       // bytes stored
+  std::size_t garbage_ = 0;    // stored bytes no cell refers to
+};
+
+// One column of a snapshot in 16 bytes: NULL, an integer, a real, or text / blob bytes, up to
+// 14 of them inside the cell and longer ones in the arena of the cell's chunk. Zeroed: NULL.
+class SnapshotCell {
+ public:
+  static constexpr std::size_t inline_max = 14;
+
+  ValueRef get() const noexcept {
+    const unsigned tag = raw_[15];
+    const auto kind = static_cast<ValueRef::Kind>(tag & 0x7f);
+    switch (kind) {
+      case ValueRef::Kind::integer: {
+        std::int64_t i;
+        std::memcpy(&i, raw_, sizeof i);
+        return ValueRef::integer(i);
+      }
+      case ValueRef::Kind::real: {
+        double d;
+        std::memcpy(&d, raw_, sizeof d);
+        return ValueRef::real(d);
+      }
+      case ValueRef::Kind::text:
+      case ValueRef::Kind::blob:
+        if (tag & arena_bit) return ValueRef::bytes(kind, arena_data(), arena_size());
+        return ValueRef::bytes(kind, reinterpret_cast<const char*>(raw_), raw_[14]);
+      case ValueRef::Kind::none: break;
+    }
+    return {};
+  }
+  // Whether the cell holds v (same kind, same content; as ValueRef's ==).
+  bool holds(ValueRef v) const noexcept {
+    const unsigned tag = raw_[15];
+    if (static_cast<ValueRef::Kind>(tag & 0x7f) != v.kind()) return false;
+    switch (v.kind()) {
+      case ValueRef::Kind::integer: {
+        std::int64_t i;
+        std::memcpy(&i, raw_, sizeof i);
+        return i == v.as_integer();
+      }
+      case ValueRef::Kind::real: {
+        double d;
+        std::memcpy(&d, raw_, sizeof d);
+        return d == v.as_real();
+      }
+      case ValueRef::Kind::text:
+      case ValueRef::Kind::blob: {
+        const auto bytes = v.bytes();
+        if (tag & arena_bit)
+          return arena_size() == bytes.size() &&
+                 std::memcmp(arena_data(), bytes.data(), bytes.size()) == 0;
+        return raw_[14] == bytes.size() &&
+               (bytes.empty() || std::memcmp(raw_, bytes.data(), bytes.size()) == 0);
+      }
+      case ValueRef::Kind::none: break;
+    }
+    return true;
+  }
+  // A cell that holds nothing, not even NULL (a column not saved; see InstanceState).
+  static SnapshotCell unset() noexcept {
+    SnapshotCell c;
+    c.raw_[15] = unset_tag;
+    return c;
+  }
+  bool is_unset() const noexcept { return raw_[15] == unset_tag; }
+  // How many of the arena's bytes this cell refers to.
+  std::size_t arena_bytes() const noexcept { return (raw_[15] & arena_bit) ? arena_size() : 0; }
+
+  // Holds v from now on (its bytes copied: into the cell, or into arena when too long).
+  void assign(ValueRef v, SnapshotArena& arena) {
+    unsigned char tag = static_cast<unsigned char>(v.kind());
+    switch (v.kind()) {
+      case ValueRef::Kind::integer: {
+        const std::int64_t i = v.as_integer();
+        std::memcpy(raw_, &i, sizeof i);
+        break;
+      }
+      case ValueRef::Kind::real: {
+        const double d = v.as_real();
+        std::memcpy(raw_, &d, sizeof d);
+        break;
+      }
+      case ValueRef::Kind::text:
+      case ValueRef::Kind::blob: {
+        const auto bytes = v.bytes();
+        if (bytes.size() <= inline_max) {
+          if (!bytes.empty())  // (an empty view may have no data at all)
+            std::memmove(raw_, bytes.data(), bytes.size());  // v may be this cell's own bytes
+          raw_[14] = static_cast<unsigned char>(bytes.size());
+        } else {
+          store_in(arena, bytes);
+          tag |= arena_bit;
+        }
+        break;
+      }
+      case ValueRef::Kind::none: break;
+    }
+    raw_[15] = tag;
+  }
+  // Puts this cell's arena bytes, if any, into another arena.
+  void move_bytes_to(SnapshotArena& arena) {
+    if (raw_[15] & arena_bit) store_in(arena, std::string_view(arena_data(), arena_size()));
+  }
+
+ private:
+  static constexpr unsigned char arena_bit = 0x80;
+  static constexpr unsigned char unset_tag = 0x7f;
+  const char* arena_data() const noexcept {
+    const char* p;
+    std::memcpy(&p, raw_, sizeof p);
+    return p;
+  }
+  std::size_t arena_size() const noexcept {
+    std::uint32_t n;
+    std::memcpy(&n, raw_ + 8, sizeof n);
+    return n;
+  }
+  void store_in(SnapshotArena& arena, std::string_view bytes);
+
+  alignas(8) unsigned char raw_[16] = {};
+};
+
+}  // namespace strata::detail

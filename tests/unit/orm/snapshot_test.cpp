@@ -1,0 +1,207 @@
+// Snapshots as the session keeps them: 16-byte cells (short text and blobs inside the cell,
+// longer ones in their chunk's arena), ValueRef's comparisons, and the arena's bookkeeping:
+// bytes of replaced values are garbage until the state table compacts the arena, and
+// rollback's saved cells keep theirs alive until then.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "strata/strata.hpp"
+
+namespace {
+
+struct Memo {
+  std::int64_t id = 0;
+  std::string text{};
+  std::optional<strata::Blob> data{};
+};
+
+}  // namespace
+
+template <>
+struct strata::Model<Memo> {
+  static constexpr auto table = "memo";
+  static auto columns() {
+    return mapping(column("id", &Memo::id).primary_key(), column("text", &Memo::text),
+                   column("data", &Memo::data));
+  }
+};
+
+namespace {
+
+using strata::Blob;
+using strata::Value;
+using strata::ValueRef;
+using strata::detail::InstanceState;
+using strata::detail::SnapshotArena;
+using strata::detail::SnapshotCell;
+using strata::detail::StateTable;
+
+Blob blob_of(std::string_view s) {
+  Blob b;
+  for (char c : s) b.push_back(static_cast<std::byte>(c));
+  return b;
+}
+
+// v, put in a cell and read back.
+Value round_trip(const Value& v, SnapshotArena& arena) {
+  SnapshotCell c;
+  c.assign(ValueRef(v), arena);
+  return c.get().to_value();
+}
+
+TEST(SnapshotCell, every_kind_of_value_reads_back_as_it_was_stored) {
+  SnapshotArena arena(1);
+  const std::string fourteen(14, 'x'), fifteen(15, 'y');
+  const std::string with_nul("ab\0cd-long-enough-for-the-arena", 31);
+  for (const Value& v : {Value{}, Value{std::int64_t{0}},
+                         Value{std::numeric_limits<std::int64_t>::min()},
+                         Value{std::numeric_limits<std::int64_t>::max()}, Value{-0.5},
+                         Value{1e300}, Value{std::string{}}, Value{fourteen}, Value{fifteen},
+                         Value{with_nul}, Value{Blob{}}, Value{blob_of("short")},
+                         Value{blob_of(with_nul)}})
+    EXPECT_EQ(round_trip(v, arena), v) << strata::to_display(v);
+  EXPECT_EQ(arena.stored_bytes(), 15u + 31u + 31u)
+      << "only text and blobs longer than 14 bytes go to the arena";
+}
+
+TEST(SnapshotCell, a_cell_compares_by_kind_and_content) {
+  SnapshotArena arena(1);
+  SnapshotCell text, blob, number;
+  const std::string long_text = "the same bytes, twenty-nine!";
+  text.assign(ValueRef::text(long_text), arena);
+  blob.assign(ValueRef(Value{blob_of(long_text)}), arena);
+  number.assign(ValueRef::integer(7), arena);
+  EXPECT_TRUE(text.get() == ValueRef::text(long_text));
+  EXPECT_FALSE(text.get() == blob.get()) << "text and a blob of the same bytes are equal";
+  std::string changed = long_text;
+  changed.back() = '?';
+  EXPECT_FALSE(text.get() == ValueRef::text(changed)) << "a change in the last byte went unseen";
+  EXPECT_FALSE(number.get() == ValueRef::real(7.0)) << "an integer equals a real";
+  EXPECT_FALSE(number.get() == ValueRef{}) << "a value equals NULL";
+  EXPECT_TRUE(ValueRef{} == ValueRef{});
+  // holds(): the same answers without reading the cell into a ValueRef first.
+  EXPECT_TRUE(text.holds(ValueRef::text(long_text)));
+  EXPECT_FALSE(text.holds(ValueRef::text(changed)));
+  EXPECT_FALSE(text.holds(blob.get()));
+  EXPECT_TRUE(number.holds(ValueRef::integer(7)));
+  EXPECT_FALSE(number.holds(ValueRef::integer(8)));
+  EXPECT_FALSE(number.holds(ValueRef::real(7.0)));
+  EXPECT_FALSE(number.holds(ValueRef{}));
+  SnapshotCell short_text, empty, null;
+  short_text.assign(ValueRef::text("abc"), arena);
+  empty.assign(ValueRef::text(""), arena);
+  EXPECT_TRUE(short_text.holds(ValueRef::text("abc")));
+  EXPECT_FALSE(short_text.holds(ValueRef::text("abd")));
+  EXPECT_FALSE(short_text.holds(ValueRef::text("ab")));
+  EXPECT_TRUE(empty.holds(ValueRef::text("")));
+  EXPECT_FALSE(empty.holds(ValueRef{})) << "empty text holds NULL";
+  EXPECT_TRUE(null.holds(ValueRef{}));
+  EXPECT_FALSE(null.holds(ValueRef::text(""))) << "NULL holds empty text";
+  const double nan = std::nan("");
+  EXPECT_FALSE(ValueRef::real(nan) == ValueRef::real(nan)) << "NaN must never look unchanged";
+}
+
+TEST(SnapshotCell, a_cell_can_take_its_own_value) {
+  SnapshotArena arena(1);
+  SnapshotCell c;
+  c.assign(ValueRef::text("inline text"), arena);
+  c.assign(c.get(), arena);
+  EXPECT_EQ(c.get().to_value(), Value{std::string("inline text")});
+}
+
+class SnapshotTable : public ::testing::Test {
+ protected:
+  const strata::Mapper& m = strata::mapper_of<Memo>();
+  StateTable table;
+
+  InstanceState& add(Memo memo) {
+    auto& st = table.add(m, std::make_shared<Memo>(std::move(memo)));
+    take(st);
+    return st;
+  }
+  void take(InstanceState& st) {
+    for (const auto& c : m.columns) st.snapshot.take(*c, st.obj.get());
+  }
+  static Memo& memo(InstanceState& st) { return *static_cast<Memo*>(st.obj.get()); }
+  bool unchanged(InstanceState& st) {
+    for (const auto& c : m.columns)
+      if (!c->equal(st.obj.get(), st.snapshot.cell(c->index))) return false;
+    return true;
+  }
+};
+
+TEST_F(SnapshotTable, a_snapshot_sees_every_change_to_long_text_and_blobs) {
+  auto& st = add(Memo{.id = 1, .text = std::string(100, 'a'), .data = blob_of(std::string(40, 'b'))});
+  EXPECT_TRUE(unchanged(st));
+  memo(st).text[99] = 'z';
+  EXPECT_FALSE(unchanged(st)) << "the last byte of a long text changed unseen";
+  memo(st).text[99] = 'a';
+  EXPECT_TRUE(unchanged(st));
+  (*memo(st).data)[0] = std::byte{0};
+  EXPECT_FALSE(unchanged(st)) << "a blob's first byte changed unseen";
+  memo(st).data.reset();
+  EXPECT_FALSE(unchanged(st)) << "a blob set to NULL went unseen";
+  take(st);
+  EXPECT_TRUE(unchanged(st));
+  EXPECT_EQ(st.snapshot[2].kind(), ValueRef::Kind::none);
+}
+
+TEST_F(SnapshotTable, replaced_bytes_are_garbage_until_the_table_compacts_the_arena) {
+  auto& st = add(Memo{.id = 1, .text = std::string(200, 'a')});
+  const auto& arena = st.snapshot.arena();
+  for (char c = 'b'; c <= 'z'; ++c) {
+    memo(st).text.assign(200, c);
+    take(st);
+  }
+  EXPECT_EQ(arena.stored_bytes(), 26u * 200u);
+  EXPECT_EQ(arena.garbage_bytes(), 25u * 200u);
+  ASSERT_TRUE(arena.worth_compacting());
+  table.compact_snapshots();
+  const auto& fresh = st.snapshot.arena();
+  EXPECT_EQ(fresh.stored_bytes(), 200u) << "compaction kept replaced values";
+  EXPECT_EQ(fresh.garbage_bytes(), 0u);
+  EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(200, 'z')});
+  EXPECT_TRUE(unchanged(st));
+}
+
+TEST_F(SnapshotTable, rollback_puts_back_saved_cells_and_their_bytes_count_as_live_again) {
+  auto& st = add(Memo{.id = 1, .text = std::string(2000, 'a')});
+  const auto& arena = st.snapshot.arena();
+  for (char c : {'b', 'c', 'd'}) {  // three UPDATEs of one transaction
+    memo(st).text.assign(2000, c);
+    st.keep_for_rollback(1);
+    st.snapshot.take(*m.columns[1], st.obj.get());
+  }
+  EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'd')});
+  st.restore_saved();
+  EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'a')})
+      << "rollback did not restore the value the transaction began with";
+  EXPECT_FALSE(st.txn_saved);
+  EXPECT_EQ(arena.stored_bytes() - arena.garbage_bytes(), 2000u)
+      << "the live bytes are not the restored value's";
+  table.compact_snapshots();
+  EXPECT_EQ(st.snapshot.arena().stored_bytes(), 2000u);
+  EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'a')});
+}
+
+TEST_F(SnapshotTable, an_erased_state_lets_go_of_its_bytes_and_its_slot_starts_empty) {
+  auto& a = add(Memo{.id = 1, .text = std::string(30, 'a')});
+  add(Memo{.id = 2, .text = std::string(40, 'b')});
+  const auto& arena = a.snapshot.arena();
+  InstanceState* slot = &a;
+  table.erase(a);
+  EXPECT_EQ(arena.garbage_bytes(), 30u);
+  auto& reused = table.add(m, std::make_shared<Memo>());
+  EXPECT_EQ(&reused, slot) << "the erased slot was not reused";
+  for (std::size_t i = 0; i < m.columns.size(); ++i)
+    EXPECT_EQ(reused.snapshot[i].kind(), ValueRef::Kind::none) << i;
+  EXPECT_EQ(table.size(), 2u);
+}
+
+}  // namespace
