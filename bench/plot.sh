@@ -41,6 +41,7 @@ set boxwidth 0.9
 set ylabel "ratio strata / raw (log scale)"
 set logscale y 2
 set yrange [0.25:*]
+set offsets 0, 0, graph 0.35, 0  # headroom for the key above the tallest bar
 set grid ytics
 set key top left
 set datafile missing "-"
