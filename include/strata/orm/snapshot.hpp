@@ -15,8 +15,8 @@
 namespace strata::detail {
 
 // Storage for the text and blob bytes of snapshot cells too long to sit in the cell: blocks
-// that never move, filled in turn. Bytes a cell lets go of stay until compact() copies the
-// cells' bytes into fresh blocks (the state table does that between transactions).
+// that never move, filled in turn. Bytes a cell lets go of stay until the state table copies
+// the live ones into a fresh arena (StateTable::compact_snapshots, between transactions).
 class SnapshotArena {
  public:
   // The arena of a chunk of snapshots of `width` cells each.
