@@ -430,11 +430,20 @@ void SessionCore::rollback() {
       identity_.put(&s);
     }
     s.marked_for_delete = false;
+    const bool updated = s.txn_saved != nullptr;
     s.restore_saved();
     void* raw = s.obj.get();
     for (const auto& c : s.mapper->columns)
       if (!c->equal(raw, s.snapshot.cell(c->index)))
         c->set(raw, c->from_snapshot(s.snapshot[c->index]));
+    if (updated) {  // an UPDATE in the transaction may have changed its primary key
+      Value key = identity_of(*s.mapper, raw);
+      if (!(ValueRef(key) == s.key.ref())) {
+        identity_.erase_if_is(&s);
+        s.key = std::move(key);
+        identity_.put(&s);
+      }
+    }
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
   }
   for (auto* s : drop) {

@@ -2,10 +2,43 @@
 // dirty tracking (asserting the exact UPDATE), flush order by foreign key, rollback, refresh,
 // expunge, close, autoflush, and C++ / server defaults.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backend.hpp"
+
+// Models keyed by what they are rather than by a generated number: a country by its code
+// (text), an enrollment by student and course together.
+struct Country {
+  std::string code{};
+  std::string name{};
+};
+
+template <>
+struct strata::Model<Country> {
+  static constexpr auto table = "country";
+  static auto columns() {
+    return mapping(column("code", &Country::code).primary_key(), column("name", &Country::name));
+  }
+};
+
+struct Enrollment {
+  std::int64_t student_id = 0;
+  std::string course{};
+  std::optional<std::string> grade{};
+};
+
+template <>
+struct strata::Model<Enrollment> {
+  static constexpr auto table = "enrollment";
+  static auto columns() {
+    return mapping(column("student_id", &Enrollment::student_id).primary_key(),
+                   column("course", &Enrollment::course).primary_key(),
+                   column("grade", &Enrollment::grade));
+  }
+};
 
 namespace {
 
@@ -669,6 +702,102 @@ TEST_P(SessionTest, cpp_default_applies_when_an_optional_member_is_unset) {
   EXPECT_EQ(given->note, "mine");
   auto other = db().new_session();
   EXPECT_EQ(other.get<Task>(t->id)->priority, 3) << "the default did not reach the row";
+}
+
+// ---- natural and composite keys -------------------------------------------------------------
+
+class NaturalKeys : public ::backend::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    db().register_models<Country, Enrollment>();
+    db().create_all();
+  }
+  void TearDown() override {
+    session().close();  // a failed test may leave its transaction open
+    db().drop_all();    // the tables must not outlive the test in a shared database
+    BackendTest::TearDown();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(backends, NaturalKeys, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+TEST_P(NaturalKeys, a_text_key_identifies_one_object_through_changes_of_the_key_and_rollback) {
+  auto& s = session();
+  auto nz = s.add(Country{.code = "NZ", .name = "New Zealand"});
+  // Longer than a snapshot cell holds in place: kept in the arena.
+  const std::string long_code = "a-code-longer-than-fourteen-bytes";
+  auto far = s.add(Country{.code = long_code, .name = "Far Away"});
+  s.commit();
+  clear_sql();
+  EXPECT_EQ(s.get<Country>("NZ"), nz) << "get() by a text key is not the object added";
+  EXPECT_EQ(s.get<Country>(long_code), far);
+  EXPECT_TRUE(selects().empty()) << "get() of objects in the identity map queried\n" << dump();
+
+  s.expunge_all();
+  auto loaded = s.get<Country>(long_code);
+  ASSERT_TRUE(loaded);
+  EXPECT_NE(loaded, far);
+  EXPECT_EQ(s.get<Country>(long_code), loaded) << "a second get() made a second object";
+  auto listed = s.query<Country>().order_by(&Country::code).all();  // "NZ" < "a-code..."
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[1], loaded) << "a query made a second object for a loaded key";
+
+  auto nz2 = listed[0];
+  ASSERT_EQ(nz2->code, "NZ");
+  nz2->code = "NZL";  // a new key: UPDATE ... WHERE code = the old one
+  s.commit();
+  EXPECT_EQ(s.get<Country>("NZL"), nz2) << "the identity map did not follow the key change";
+  EXPECT_FALSE(s.get<Country>("NZ")) << "the old key still finds a row";
+
+  nz2->code = "XX";
+  nz2->name = "Nowhere";
+  s.flush();
+  s.rollback();
+  EXPECT_EQ(nz2->code, "NZL") << "rollback() did not restore the key";
+  EXPECT_EQ(nz2->name, "New Zealand");
+  EXPECT_FALSE(s.is_modified(nz2));
+  EXPECT_EQ(s.get<Country>("NZL"), nz2) << "after rollback() the key finds another object";
+
+  s.delete_(loaded);
+  s.commit();
+  EXPECT_FALSE(s.get<Country>(long_code));
+  s.expunge_all();
+  auto left = s.query<Country>().all();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]->code, "NZL");
+  EXPECT_EQ(left[0]->name, "New Zealand");
+}
+
+TEST_P(NaturalKeys, a_composite_key_identifies_one_object_per_pair) {
+  auto& s = session();
+  s.add(Enrollment{.student_id = 1, .course = "maths"});
+  s.add(Enrollment{.student_id = 1, .course = "history of the twentieth century"});
+  s.add(Enrollment{.student_id = 2, .course = "maths"});
+  s.commit();
+  s.expunge_all();
+
+  auto first = s.query<Enrollment>().order_by(&Enrollment::student_id, &Enrollment::course).all();
+  auto second = s.query<Enrollment>().order_by(&Enrollment::student_id, &Enrollment::course).all();
+  ASSERT_EQ(first.size(), 3u);
+  for (std::size_t i = 0; i < first.size(); ++i)
+    EXPECT_EQ(first[i], second[i]) << "row " << i << " loaded as two objects";
+  EXPECT_NE(first[1], first[2]) << "(1, maths) and (2, maths) share an object";
+
+  first[1]->grade = "A";  // (1, maths)
+  s.commit();
+  s.expunge_all();
+  auto graded = s.query<Enrollment>().filter(col(&Enrollment::grade) == std::string("A")).all();
+  ASSERT_EQ(graded.size(), 1u);
+  EXPECT_EQ(graded[0]->student_id, 1);
+  EXPECT_EQ(graded[0]->course, "maths");
+
+  auto rows = s.query<Enrollment>().order_by(&Enrollment::student_id, &Enrollment::course).all();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1], graded[0]);
+  s.delete_(rows[0]);  // (1, history...)
+  s.commit();
+  EXPECT_EQ(s.query<Enrollment>().count(), 2);
 }
 
 }  // namespace
