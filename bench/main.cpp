@@ -11,6 +11,8 @@
 //                                     (dropped first) and dropped at the end
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -109,6 +111,13 @@ struct Row {
 int main(int argc, char** argv) {
   using namespace bench;
   heap::install();
+  // glibc adjusts its mmap and trim thresholds as blocks are freed, so one side's frees
+  // changed how the other side's next run was served: the raw side's W2 took 25 ms right
+  // after W1 and 43-68 ms right after strata's W2 in the same process. Fixed thresholds
+  // (the largest mmap threshold glibc takes; no trimming) keep the heap as a long-running
+  // program's, the same for both sides and every run.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 
   CLI::App app{"strata_bench: the workloads W1-W7 through strata and through the raw C API"};
   int n = 100000, gets = 10000, queries = 1000, lazy = 1000, posts = 5, repeat = 1;
