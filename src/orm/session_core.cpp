@@ -430,13 +430,17 @@ void SessionCore::rollback() {
       identity_.put(&s);
     }
     s.marked_for_delete = false;
-    const bool updated = s.txn_saved != nullptr;
+    // When an UPDATE of the transaction changed the primary key, the identity map follows it
+    // back to the restored one.
+    const bool key_restored = std::any_of(s.mapper->primary_key.begin(),
+                                          s.mapper->primary_key.end(),
+                                          [&s](const ColumnInfo* k) { return s.saved(k->index); });
     s.restore_saved();
     void* raw = s.obj.get();
     for (const auto& c : s.mapper->columns)
       if (!c->equal(raw, s.snapshot.cell(c->index)))
         c->set(raw, c->from_snapshot(s.snapshot[c->index]));
-    if (updated) {  // an UPDATE in the transaction may have changed its primary key
+    if (key_restored) {
       Value key = identity_of(*s.mapper, raw);
       if (!(ValueRef(key) == s.key.ref())) {
         identity_.erase_if_is(&s);

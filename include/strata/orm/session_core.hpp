@@ -182,6 +182,8 @@ struct InstanceState {
     }
     if (txn_saved[i].is_unset()) txn_saved[i] = snapshot.cell(i);
   }
+  // Whether column i's cell was kept for rollback in this transaction.
+  bool saved(std::size_t i) const noexcept { return txn_saved && !txn_saved[i].is_unset(); }
   // rollback(): the snapshot as it was when the transaction began.
   void restore_saved() noexcept {
     if (!txn_saved) return;

@@ -86,34 +86,8 @@ class SnapshotCell {
     }
     return {};
   }
-  // Whether the cell holds v (same kind, same content; as ValueRef's ==).
-  bool holds(ValueRef v) const noexcept {
-    const unsigned tag = raw_[15];
-    if (static_cast<ValueRef::Kind>(tag & 0x7f) != v.kind()) return false;
-    switch (v.kind()) {
-      case ValueRef::Kind::integer: {
-        std::int64_t i;
-        std::memcpy(&i, raw_, sizeof i);
-        return i == v.as_integer();
-      }
-      case ValueRef::Kind::real: {
-        double d;
-        std::memcpy(&d, raw_, sizeof d);
-        return d == v.as_real();
-      }
-      case ValueRef::Kind::text:
-      case ValueRef::Kind::blob: {
-        const auto bytes = v.bytes();
-        if (tag & arena_bit)
-          return arena_size() == bytes.size() &&
-                 std::memcmp(arena_data(), bytes.data(), bytes.size()) == 0;
-        return raw_[14] == bytes.size() &&
-               (bytes.empty() || std::memcmp(raw_, bytes.data(), bytes.size()) == 0);
-      }
-      case ValueRef::Kind::none: break;
-    }
-    return true;
-  }
+  // Whether the cell holds v (same kind, same content).
+  bool holds(ValueRef v) const noexcept { return get() == v; }
   // A cell that holds nothing, not even NULL (a column not saved; see InstanceState).
   static SnapshotCell unset() noexcept {
     SnapshotCell c;
