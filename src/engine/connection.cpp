@@ -109,8 +109,7 @@ CachedStatement::~CachedStatement() {
 
 // Slots below cache_capacity index cache_; slot cache_capacity + i is overflow_[i], a fresh
 // statement handed out because the cached one for that SQL was already borrowed.
-CachedStatement Connection::prepare_cached(std::string_view sql) {
-  const std::size_t hash = std::hash<std::string_view>{}(sql);
+CachedStatement Connection::prepare_cached(std::string_view sql, std::size_t hash) {
   bool busy = false;
   for (std::size_t i = 0; i < cache_.size(); ++i) {
     if (cache_hash_[i] != hash || cache_[i].sql != sql) continue;

@@ -82,7 +82,7 @@ sql::ExprPtr key_condition(const Mapper& m) {
   return where;
 }
 
-const std::string& MapperSql::update_for(const std::vector<bool>& changed) const {
+const engine::SqlText& MapperSql::update_for(const std::vector<bool>& changed) const {
   std::lock_guard lock(mutex);
   auto it = updates.find(changed);
   if (it != updates.end()) return it->second;
@@ -91,10 +91,10 @@ const std::string& MapperSql::update_for(const std::vector<bool>& changed) const
   for (std::size_t i = 0; i < changed.size(); ++i)
     if (changed[i]) u.set.push_back({mapper->columns[i]->column.name, sql::placeholder()});
   u.where = key_condition(*mapper);
-  return updates.emplace(changed, sql::compile(u, *dialect).sql).first->second;
+  return updates.emplace(changed, engine::SqlText(sql::compile(u, *dialect).sql)).first->second;
 }
 
-const std::string& MapperSql::update_rows_for(const std::vector<bool>& changed) const {
+const engine::SqlText& MapperSql::update_rows_for(const std::vector<bool>& changed) const {
   std::lock_guard lock(mutex);
   const auto& key = changed;
   auto it = row_updates.find(key);
@@ -103,11 +103,12 @@ const std::string& MapperSql::update_rows_for(const std::vector<bool>& changed) 
   for (std::size_t i = 0; i < changed.size(); ++i)
     if (changed[i]) set.push_back(&mapper->columns[i]->column);
   for (const auto* k : mapper->primary_key) keys.push_back(&k->column);
-  return row_updates.emplace(key, dialect->update_rows_sql(mapper->table(), set, keys))
+  return row_updates
+      .emplace(key, engine::SqlText(dialect->update_rows_sql(mapper->table(), set, keys)))
       .first->second;
 }
 
-const std::string& MapperSql::insert_for(const std::vector<bool>& included,
+const engine::SqlText& MapperSql::insert_for(const std::vector<bool>& included,
                                          const std::vector<bool>& returning) const {
   std::lock_guard lock(mutex);
   auto key = std::make_pair(included, returning);
@@ -125,10 +126,10 @@ const std::string& MapperSql::insert_for(const std::vector<bool>& included,
   }
   ins.default_values = ins.columns.empty();
   if (!ins.default_values) ins.rows.push_back(std::move(row));
-  return inserts.emplace(key, sql::compile(ins, *dialect).sql).first->second;
+  return inserts.emplace(key, engine::SqlText(sql::compile(ins, *dialect).sql)).first->second;
 }
 
-const std::string& MapperSql::select_by(const ColumnInfo& c) const {
+const engine::SqlText& MapperSql::select_by(const ColumnInfo& c) const {
   std::lock_guard lock(mutex);
   auto it = selects_by.find(&c);
   if (it != selects_by.end()) return it->second;
@@ -139,10 +140,10 @@ const std::string& MapperSql::select_by(const ColumnInfo& c) const {
                         sql::placeholder());
   for (const auto* k : mapper->primary_key)
     s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
-  return selects_by.emplace(&c, sql::compile(s, *dialect).sql).first->second;
+  return selects_by.emplace(&c, engine::SqlText(sql::compile(s, *dialect).sql)).first->second;
 }
 
-const std::string& MapperSql::select_through(const RelationshipInfo& rel) const {
+const engine::SqlText& MapperSql::select_through(const RelationshipInfo& rel) const {
   std::lock_guard lock(mutex);
   auto it = selects_through.find(&rel);
   if (it != selects_through.end()) return it->second;
@@ -157,7 +158,8 @@ const std::string& MapperSql::select_through(const RelationshipInfo& rel) const 
   s.where = sql::binary(sql::BinaryOp::eq, sql::column(sec, rel.local_column), sql::placeholder());
   for (const auto* k : mapper->primary_key)
     s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
-  return selects_through.emplace(&rel, sql::compile(s, *dialect).sql).first->second;
+  return selects_through.emplace(&rel, engine::SqlText(sql::compile(s, *dialect).sql))
+      .first->second;
 }
 
 const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
@@ -188,19 +190,19 @@ const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
     if (!ins.default_values) ins.rows.push_back(std::move(row));
     return sql::compile(ins, *dialect).sql;
   };
-  s->insert_all = insert(false);
-  s->insert_generated = insert(true);
+  s->insert_all = engine::SqlText(insert(false));
+  s->insert_generated = engine::SqlText(insert(true));
 
   sql::Select get;
   get.columns = s->column_exprs;
   get.from = table;
   get.where = key_condition(m);
-  s->get_by_key = sql::compile(get, *dialect).sql;
+  s->get_by_key = engine::SqlText(sql::compile(get, *dialect).sql);
 
   sql::Delete del;
   del.table = table;
   del.where = key_condition(m);
-  s->delete_by_key = sql::compile(del, *dialect).sql;
+  s->delete_by_key = engine::SqlText(sql::compile(del, *dialect).sql);
 
   slot = std::move(s);
   return *slot;

@@ -22,37 +22,37 @@ namespace strata::detail {
 // positional: column values in mapper order, then key columns.
 struct MapperSql {
   std::vector<sql::ExprPtr> column_exprs;  // table.column for every mapped column, in order
-  std::string insert_all;                  // every column
-  std::string insert_generated;            // every column but the autoincrement key (RETURNING
+  engine::SqlText insert_all;              // every column
+  engine::SqlText insert_generated;        // every column but the autoincrement key (RETURNING
                                            // it where the dialect reads keys so)
-  std::string get_by_key;                  // SELECT <columns> ... WHERE key = ?
-  std::string delete_by_key;               // DELETE ... WHERE key = ?
+  engine::SqlText get_by_key;              // SELECT <columns> ... WHERE key = ?
+  engine::SqlText delete_by_key;           // DELETE ... WHERE key = ?
 
   // UPDATE ... SET <changed columns> WHERE key = ?, by which columns changed.
-  const std::string& update_for(const std::vector<bool>& changed) const;
+  const engine::SqlText& update_for(const std::vector<bool>& changed) const;
   // One UPDATE of many rows that changed the same columns (Dialect::update_rows_sql): one
   // array parameter per changed column, then one per key column.
-  const std::string& update_rows_for(const std::vector<bool>& changed) const;
+  const engine::SqlText& update_rows_for(const std::vector<bool>& changed) const;
   // INSERT of the included columns, RETURNING the `returning` ones (columns left to their
   // server default), for inserts that cannot use insert_all / insert_generated.
-  const std::string& insert_for(const std::vector<bool>& included,
+  const engine::SqlText& insert_for(const std::vector<bool>& included,
                                 const std::vector<bool>& returning) const;
 
   // SELECT <columns> ... WHERE <c> = ? ORDER BY <key>: a one-to-many lazy load through the
   // foreign-key column c of this mapper.
-  const std::string& select_by(const ColumnInfo& c) const;
+  const engine::SqlText& select_by(const ColumnInfo& c) const;
   // SELECT <columns> ... JOIN <association table> ON ... WHERE <its local column> = ?
   // ORDER BY <key>: a many-to-many lazy load of this (the target) mapper through rel.
-  const std::string& select_through(const RelationshipInfo& rel) const;
+  const engine::SqlText& select_through(const RelationshipInfo& rel) const;
 
   const Mapper* mapper = nullptr;
   const dialect::Dialect* dialect = nullptr;
   mutable std::mutex mutex;
-  mutable std::map<const ColumnInfo*, std::string> selects_by;
-  mutable std::map<const RelationshipInfo*, std::string> selects_through;
-  mutable std::map<std::vector<bool>, std::string> updates;
-  mutable std::map<std::vector<bool>, std::string> row_updates;
-  mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::string> inserts;
+  mutable std::map<const ColumnInfo*, engine::SqlText> selects_by;
+  mutable std::map<const RelationshipInfo*, engine::SqlText> selects_through;
+  mutable std::map<std::vector<bool>, engine::SqlText> updates;
+  mutable std::map<std::vector<bool>, engine::SqlText> row_updates;
+  mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, engine::SqlText> inserts;
 };
 
 // key = ? AND key2 = ? for the mapper's primary key, with placeholders.

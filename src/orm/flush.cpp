@@ -105,7 +105,7 @@ void Flush::release_statements() noexcept {
 }
 
 engine::Statement& Flush::statement(engine::CachedStatement& held, const Mapper& m,
-                                    const std::string* text) {
+                                    const engine::SqlText* text) {
   if (!text) {
     held->reset();
     return *held;
@@ -512,8 +512,8 @@ void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
   if (insert_stmt_ && insert_stmt_shape_ == &shape) {
     stmt = &statement(insert_stmt_, m, nullptr);
   } else {
-    const auto& sq = session_.db_.sql_for(m);
-    const std::string& text =
+    const auto& sq = session_.sql_for(m);
+    const engine::SqlText& text =
         !shape.any_server_default ? (shape.generated ? sq.insert_generated : sq.insert_all)
                                   : sq.insert_for(shape.included, shape.returning);
     stmt = &statement(insert_stmt_, m, &text);
@@ -705,7 +705,7 @@ void Flush::emit_update_statements(const std::vector<InstanceState*>& states,
 
 void Flush::emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape) {
   const Mapper& m = *states.front()->mapper;
-  const auto& sq = session_.db_.sql_for(m);
+  const auto& sq = session_.sql_for(m);
   auto stmt = session_.connection(m).prepare_cached(sq.update_rows_for(shape.changed));
   // One array per changed column, then one per key column, each holding a value per row.
   std::vector<Value> values;
@@ -743,7 +743,7 @@ void Flush::emit_update(InstanceState& st, const UpdateShape& shape) {
   if (update_stmt_ && update_stmt_mapper_ == &m && update_stmt_changed_ == shape.changed) {
     stmt = &statement(update_stmt_, m, nullptr);
   } else {
-    stmt = &statement(update_stmt_, m, &session_.db_.sql_for(m).update_for(shape.changed));
+    stmt = &statement(update_stmt_, m, &session_.sql_for(m).update_for(shape.changed));
     update_stmt_mapper_ = &m;
     update_stmt_changed_ = shape.changed;
   }
@@ -776,7 +776,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
 
 void Flush::emit_delete(InstanceState& st) {
   const Mapper& m = *st.mapper;
-  const auto& sq = session_.db_.sql_for(m);
+  const auto& sq = session_.sql_for(m);
   auto stmt = session_.connection(m).prepare_cached(sq.delete_by_key);
   int p = 0;
   for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));

@@ -71,7 +71,12 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
     key = encode_key(parts);
   }
   if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
+  return load_new_row(session, m, s, std::move(key), first_column);
+}
 
+std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m,
+                                           const engine::Statement& s, Value key,
+                                           int first_column) {
   auto obj = m.create();
   for (const auto& c : m.columns) c->load(obj.get(), s, first_column + static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
@@ -83,7 +88,7 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
 
 sql::Select Loader::select_for(SessionCore& session, const Mapper& m, const QuerySpec& q) {
   sql::Select s;
-  s.columns = session.db_.sql_for(m).column_exprs;
+  s.columns = session.sql_for(m).column_exprs;
   s.from = m.table_name();
   s.joins = q.joins;
   s.distinct = q.distinct;
@@ -111,9 +116,10 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   // the session holds cannot, unless one of them changed its key to this one; then the row
   // is missing from the database, and the full autoflush below finds it. Checking every
   // object for changes on each get() made n gets cost O(n^2).
-  if (rows_to_add_or_remove_) do_autoflush();
-  else check_usable();
-  if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
+  if (rows_to_add_or_remove_) {
+    do_autoflush();
+    if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
+  }
   auto not_found = [&]() -> std::shared_ptr<void> {
     if (!autoflush || identity_.empty()) return nullptr;
     do_autoflush();
@@ -129,13 +135,17 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
     auto rows = EagerLoader(*this, m, q).run();
     return rows.empty() ? not_found() : rows.front();
   }
-  auto stmt = connection(m).prepare_cached(db_.sql_for(m).get_by_key);
+  auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
   stmt->bind(0, key);
   if (!stmt->step()) {
     stmt = {};
     return not_found();
   }
-  auto obj = Loader::load_row(*this, m, *stmt);
+  // The row's key, as the database spells it: the identity map was just searched for `key`,
+  // which may be spelled otherwise (5 for '5', another case where a collation ignores it).
+  Value row_key = stmt->get_value(static_cast<int>(m.primary_key.front()->index));
+  auto obj = row_key == key ? Loader::load_new_row(*this, m, *stmt, std::move(row_key))
+                            : Loader::load_row(*this, m, *stmt);
   while (stmt->step()) {
   }
   return obj;
@@ -436,7 +446,7 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
     check_usable();
   // The statement is compiled once per relationship (MapperSql::select_by / select_through),
   // not per load.
-  const auto& sq = db_.sql_for(target);
+  const auto& sq = sql_for(target);
   auto stmt =
       connection(target).prepare_cached(through ? sq.select_through(rel) : sq.select_by(*rel.fk));
   stmt->bind(0, v);
@@ -451,10 +461,7 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
 }
 
 bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
-  const std::size_t i = c.index;
-  return states_.any_of(m, [&c, i](const InstanceState& st) {
-    return st.status == ObjectStatus::persistent && !c.equal(st.obj.get(), st.snapshot.cell(i));
-  });
+  return states_.any_persistent_changed(m, c);
 }
 
 std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {
@@ -474,7 +481,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   auto* st = state_of(obj);
   if (!st || st->status != ObjectStatus::persistent)
     throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
-  auto stmt = connection(m).prepare_cached(db_.sql_for(m).get_by_key);
+  auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
   int p = 0;
   for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
   if (!stmt->step())

@@ -33,6 +33,15 @@ engine::Connection& SessionCore::connection() {
   return *conn_;
 }
 
+const MapperSql& SessionCore::sql_for(const Mapper& m) {
+  for (const auto& [mapper, sql] : sql_seen_)
+    if (mapper == &m) return *sql;
+  const MapperSql& sql = db_.sql_for(m);  // lives as long as the database
+  sql_seen_[sql_seen_next_] = {&m, &sql};
+  sql_seen_next_ = (sql_seen_next_ + 1) % sql_seen_.size();
+  return sql;
+}
+
 engine::Connection& SessionCore::connection(const Mapper& m) {
   return m.bind.empty() ? connection() : connection(db_.core_for(m));
 }

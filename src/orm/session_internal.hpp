@@ -38,6 +38,11 @@ class Loader {
   // columns start at result column first_column (past a joined parent's, say).
   static std::shared_ptr<void> load_row(SessionCore& session, const Mapper& m,
                                         const engine::Statement& s, int first_column = 0);
+  // A new persistent object for the current row of s, whose key (m's single primary key
+  // column) is `key` and not in the identity map: get() has just looked.
+  static std::shared_ptr<void> load_new_row(SessionCore& session, const Mapper& m,
+                                            const engine::Statement& s, Value key,
+                                            int first_column = 0);
   static sql::Select select_for(SessionCore& session, const Mapper& m, const QuerySpec& q);
 };
 
@@ -151,7 +156,7 @@ class Flush {
   // held, reset for another row; or, when text is given, text's statement from the
   // connection's cache, now held.
   engine::Statement& statement(engine::CachedStatement& held, const Mapper& m,
-                               const std::string* text);  // every state whose relationship flags to clear
+                               const engine::SqlText* text);
   // Many-to-many relationships of the registered models without a back_populates, found
   // on first need: deleting one of their targets deletes its rows of their tables.
   std::optional<std::vector<const RelationshipInfo*>> one_sided_;

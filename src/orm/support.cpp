@@ -33,9 +33,8 @@ void throw_range_error(std::string_view type_name, std::int64_t got) {
   throw DataError("value " + std::to_string(got) + " does not fit " + std::string(type_name), {});
 }
 
-void expect_storage(const engine::Statement& s, int i, engine::StorageClass want,
-                    std::string_view expected) {
-  if (s.storage_class(i) != want) throw_value_error(expected, s.get_value(i));
+void throw_storage_error(const engine::Statement& s, int i, std::string_view expected) {
+  throw_value_error(expected, s.get_value(i));
 }
 
 void throw_load_error(const ColumnInfo& c, const std::exception& e) {

@@ -578,6 +578,35 @@ TEST_P(Seeded, lazy_load_flushes_a_foreign_key_changed_by_hand_first) {
       << dump();
 }
 
+// The scan for hand-changed foreign keys goes through the session's posts chunk by chunk (256
+// objects a chunk), past slots freed by expunge(): a change in the last chunk is seen.
+TEST_P(Seeded, lazy_load_sees_a_foreign_key_changed_by_hand_among_many_objects) {
+  auto& s = session();
+  {
+    auto ann = s.get<User>(ann_id);
+    for (int i = 0; i < 700; ++i) s.add(Post{.title = "p" + std::to_string(i), .author = ann});
+    s.commit();
+    s.expunge_all();
+  }
+  auto posts = s.query<Post>().order_by(strata::asc(&Post::id)).all();
+  ASSERT_EQ(posts.size(), 702u);
+  for (int i = 0; i < 20; ++i) s.expunge(posts[static_cast<std::size_t>(i) * 30]);
+  auto bob = s.get<User>(bob_id);
+  auto moved = posts.back();
+  moved->user_id = bob_id;
+  clear_sql();
+  ASSERT_EQ(bob->posts.size(), 1u) << "the lazy load did not see the changed foreign key\n"
+                                   << dump();
+  EXPECT_EQ(bob->posts[0], moved);
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
+      << dump();
+  // Nothing changed since: the next lazy load writes nothing.
+  auto ann = s.get<User>(ann_id);
+  clear_sql();
+  EXPECT_EQ(ann->posts.size(), 701u);
+  EXPECT_TRUE(writes().empty()) << dump();
+}
+
 TEST_P(Seeded, lazy_load_flushes_a_new_related_object_first) {
   auto& s = session();
   auto bob = s.get<User>(bob_id);

@@ -105,6 +105,17 @@ class CachedStatement {
   std::size_t slot_ = 0;
 };
 
+// SQL text with its hash, computed once: for statements the library prepares again and again
+// (a mapper's INSERT, get() by key, lazy loads), so that prepare_cached() does not hash the
+// text on every call.
+struct SqlText {
+  SqlText() = default;
+  explicit SqlText(std::string text)
+      : sql(std::move(text)), hash(std::hash<std::string_view>{}(sql)) {}
+  std::string sql;
+  std::size_t hash = 0;  // std::hash<std::string_view> of sql, as prepare_cached computes it
+};
+
 // One open connection. Not thread-safe: one thread uses it at a time.
 class Connection {
  public:
@@ -117,7 +128,10 @@ class Connection {
   virtual std::unique_ptr<Statement> prepare(std::string_view sql) = 0;
 
   // A statement from the per-connection cache (prepared once per distinct SQL text).
-  CachedStatement prepare_cached(std::string_view sql);
+  CachedStatement prepare_cached(std::string_view sql) {
+    return prepare_cached(sql, std::hash<std::string_view>{}(sql));
+  }
+  CachedStatement prepare_cached(const SqlText& sql) { return prepare_cached(sql.sql, sql.hash); }
 
   // Runs SQL without parameters or results; several statements separated by ';' allowed.
   virtual void execute(std::string_view sql) = 0;
@@ -150,6 +164,7 @@ class Connection {
  private:
   friend class CachedStatement;
   friend class Transaction;
+  CachedStatement prepare_cached(std::string_view sql, std::size_t hash);
   void give_back(std::size_t slot) noexcept;
 
   struct CacheEntry {

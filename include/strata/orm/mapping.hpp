@@ -166,13 +166,7 @@ class TypedColumn final : public ColumnInfo {
     }
   }
   ValueRef snapshot(const void* obj, Value& scratch) const override {
-    const M& v = static_cast<const T*>(obj)->*member_;
-    if constexpr (optional) {
-      if (!v) return {};
-      return detail::snapshot_of<B>(*v, scratch);
-    } else {
-      return detail::snapshot_of<B>(v, scratch);
-    }
+    return snapshot_inline(obj, scratch);
   }
   Value from_snapshot(ValueRef snapshot) const override {
     if constexpr (detail::own_snapshot_form<B>) {
@@ -184,7 +178,14 @@ class TypedColumn final : public ColumnInfo {
   }
   bool equal(const void* obj, const detail::SnapshotCell& snapshot) const override {
     Value scratch;
-    return snapshot.holds(this->snapshot(obj, scratch));
+    return snapshot.holds(snapshot_inline(obj, scratch));
+  }
+  bool any_changed(std::span<const void* const> objs, const detail::SnapshotCell* cells,
+                   std::size_t stride) const override {
+    Value scratch;
+    for (std::size_t k = 0; k < objs.size(); ++k)
+      if (objs[k] && !cells[k * stride].holds(this->snapshot_inline(objs[k], scratch))) return true;
+    return false;
   }
   bool same_value(const void* obj, const Value& value) const override {
     const M& v = static_cast<const T*>(obj)->*member_;
@@ -219,6 +220,16 @@ class TypedColumn final : public ColumnInfo {
   std::function<B()> default_;
 
  private:
+  ValueRef snapshot_inline(const void* obj, Value& scratch) const {
+    const M& v = static_cast<const T*>(obj)->*member_;
+    if constexpr (optional) {
+      if (!v) return {};
+      return detail::snapshot_of<B>(*v, scratch);
+    } else {
+      return detail::snapshot_of<B>(v, scratch);
+    }
+  }
+
   M T::*member_;
 };
 

@@ -3,6 +3,7 @@
 // thin typed front over this class; its code lives in src/orm/.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,7 @@ class Session;
 namespace detail {
 
 struct DatabaseCore;
+struct MapperSql;
 class SessionCore;
 class ModelChanges;
 
@@ -313,19 +315,9 @@ class StateTable {
   };
   iterator begin() const { return iterator(&pools_, 0); }
   iterator end() const { return iterator(&pools_, pools_.size()); }
-  // Whether pred(state) holds for a live state of m (a plain loop over m's chunks, for scans
-  // run often: before lazy loads).
-  template <class Pred>
-  bool any_of(const Mapper& m, Pred pred) const {
-    for (const auto& p : pools_) {
-      if (p.mapper != &m) continue;
-      for (const auto& c : p.chunks)
-        for (std::size_t i = 0, n = c->used; i < n; ++i)
-          if (c->slots[i].obj && pred(c->slots[i])) return true;
-      return false;
-    }
-    return false;
-  }
+  // Whether ColumnInfo::any_changed finds column c of a persistent object of m changed since
+  // its snapshot: one call per chunk (for the scans run before lazy loads).
+  bool any_persistent_changed(const Mapper& m, const ColumnInfo& c) const;
 
  private:
   struct Index;
@@ -470,6 +462,9 @@ class SessionCore {
 
   engine::Connection& connection();  // the default database's: borrows one, BEGINs on first use
   engine::Connection& connection(DatabaseCore& core);  // the same for one database of the app
+  // The database's compiled SQL of m (DatabaseCore::sql_for, which takes the database's lock),
+  // remembered for the last few mappers this session used.
+  const MapperSql& sql_for(const Mapper& m);
   void check_usable() const;
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
@@ -493,6 +488,8 @@ class SessionCore {
   void cursor_closed();    // a stream ended: give the connection back if nothing holds it
 
   DatabaseCore& db_;
+  std::array<std::pair<const Mapper*, const MapperSql*>, 4> sql_seen_{};  // see sql_for
+  std::size_t sql_seen_next_ = 0;
   engine::PooledConnection conn_;
   std::unique_ptr<engine::Transaction> txn_;
   // The session's connections to other databases (binds), each in a transaction of its own

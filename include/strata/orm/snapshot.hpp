@@ -86,8 +86,38 @@ class SnapshotCell {
     }
     return {};
   }
-  // Whether the cell holds v (same kind, same content).
-  bool holds(ValueRef v) const noexcept { return get() == v; }
+  // Whether the cell holds v (same kind, same content; reals as doubles: NaN holds nothing).
+  // Switches on v's kind, which is known where a member's snapshot form is (inlined
+  // TypedColumn code), rather than on the cell's.
+  bool holds(ValueRef v) const noexcept {
+    const unsigned tag = raw_[15];
+    if ((tag & 0x7f) != static_cast<unsigned>(v.kind())) return false;  // (unset: no kind)
+    switch (v.kind()) {
+      case ValueRef::Kind::integer: {
+        std::int64_t i;
+        std::memcpy(&i, raw_, sizeof i);
+        return i == v.as_integer();
+      }
+      case ValueRef::Kind::real: {
+        double d;
+        std::memcpy(&d, raw_, sizeof d);
+        return d == v.as_real();
+      }
+      case ValueRef::Kind::text:
+      case ValueRef::Kind::blob: {
+        const auto b = v.bytes();
+        const char* data = reinterpret_cast<const char*>(raw_);
+        std::size_t size = raw_[14];
+        if (tag & arena_bit) {
+          data = arena_data();
+          size = arena_size();
+        }
+        return size == b.size() && (size == 0 || std::memcmp(data, b.data(), size) == 0);
+      }
+      case ValueRef::Kind::none: break;
+    }
+    return true;
+  }
   // A cell that holds nothing, not even NULL (a column not saved; see InstanceState).
   static SnapshotCell unset() noexcept {
     SnapshotCell c;

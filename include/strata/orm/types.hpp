@@ -73,9 +73,15 @@ concept labelled_enum = std::is_enum_v<E> && requires { EnumLabels<E>::values; }
 
 // A value of the wrong storage class or range was read; the caller adds the column name.
 [[noreturn]] void throw_value_error(std::string_view expected, const Value& got);
+// throw_value_error for column i of s, which is not stored as `expected` says.
+[[noreturn]] void throw_storage_error(const engine::Statement& s, int i,
+                                      std::string_view expected);
 // Throws the same error as throw_value_error when column i of s is not stored as `want`.
-void expect_storage(const engine::Statement& s, int i, engine::StorageClass want,
-                    std::string_view expected);
+inline void expect_storage(const engine::Statement& s, int i, engine::StorageClass want,
+                           std::string_view expected) {
+  if (s.storage_class(i) != want) [[unlikely]]
+    throw_storage_error(s, i, expected);
+}
 [[noreturn]] void throw_range_error(std::string_view type_name, std::int64_t got);
 std::string_view storage_name(const Value& v);
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "strata/strata.hpp"
 
@@ -105,6 +106,21 @@ TEST(SnapshotCell, a_cell_compares_by_kind_and_content) {
   EXPECT_FALSE(null.holds(ValueRef::text(""))) << "NULL holds empty text";
   const double nan = std::nan("");
   EXPECT_FALSE(ValueRef::real(nan) == ValueRef::real(nan)) << "NaN must never look unchanged";
+  SnapshotCell real, not_a_number, short_blob;
+  real.assign(ValueRef::real(-0.5), arena);
+  not_a_number.assign(ValueRef::real(nan), arena);
+  short_blob.assign(ValueRef(Value{blob_of("abc")}), arena);
+  EXPECT_TRUE(real.holds(ValueRef::real(-0.5)));
+  EXPECT_FALSE(real.holds(ValueRef::real(0.5)));
+  EXPECT_FALSE(real.holds(ValueRef::integer(0)));
+  EXPECT_FALSE(not_a_number.holds(ValueRef::real(nan))) << "NaN must never look unchanged";
+  EXPECT_FALSE(short_blob.holds(ValueRef::text("abc"))) << "a blob holds text of its bytes";
+  EXPECT_TRUE(short_blob.holds(short_blob.get()));
+  // A cell not saved (SnapshotCell::unset) holds nothing, not even NULL.
+  const SnapshotCell unset = SnapshotCell::unset();
+  for (const ValueRef v : {ValueRef{}, ValueRef::integer(0), ValueRef::real(0.0),
+                           ValueRef::text(""), short_blob.get()})
+    EXPECT_FALSE(unset.holds(v));
 }
 
 TEST(SnapshotCell, a_cell_can_take_its_own_value) {
@@ -202,6 +218,32 @@ TEST_F(SnapshotTable, an_erased_state_lets_go_of_its_bytes_and_its_slot_starts_e
   for (std::size_t i = 0; i < m.columns.size(); ++i)
     EXPECT_EQ(reused.snapshot[i].kind(), ValueRef::Kind::none) << i;
   EXPECT_EQ(table.size(), 2u);
+}
+
+// The scan before lazy loads: every chunk (256 states), persistent objects only, erased slots
+// skipped, long text compared with its arena bytes.
+TEST_F(SnapshotTable, the_scan_for_a_changed_column_visits_persistent_objects_of_every_chunk) {
+  const auto& text = *m.columns[1];
+  std::vector<InstanceState*> states;
+  for (int i = 0; i < 600; ++i) {
+    states.push_back(&add(Memo{.id = i + 1, .text = "memo " + std::string(20, 'x')}));
+    states.back()->status = strata::detail::ObjectStatus::persistent;
+  }
+  EXPECT_FALSE(table.any_persistent_changed(m, text));
+  for (int i = 0; i < 600; i += 7) table.erase(*states[static_cast<std::size_t>(i)]);
+  EXPECT_FALSE(table.any_persistent_changed(m, text));
+
+  InstanceState& last = *states[599];  // the third chunk
+  memo(last).text.back() = 'y';
+  EXPECT_TRUE(table.any_persistent_changed(m, text)) << "a change in the last chunk went unseen";
+  EXPECT_FALSE(table.any_persistent_changed(m, *m.columns[2])) << "another column looks changed";
+  last.status = strata::detail::ObjectStatus::pending;
+  EXPECT_FALSE(table.any_persistent_changed(m, text)) << "a pending object was scanned";
+  last.status = strata::detail::ObjectStatus::persistent;
+  take(last);
+  EXPECT_FALSE(table.any_persistent_changed(m, text));
+  memo(*states[1]).text.clear();  // the first chunk
+  EXPECT_TRUE(table.any_persistent_changed(m, text));
 }
 
 }  // namespace
