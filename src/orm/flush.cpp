@@ -328,9 +328,11 @@ void Flush::cascade() {
     if (st.status == ObjectStatus::pending) work.push_back(&st);
   auto changed = s.relation_changed_;  // cascade_add may append to it
   work.insert(work.end(), changed.begin(), changed.end());
-  // An object being deleted brings nothing new in: a new child appended to it stays out.
+  // An object being deleted brings nothing new in: a new child appended to it stays out. A
+  // state erased meanwhile has no object (StateTable::erase); checking that rather than
+  // looking the object up spares a probe of the address index per object.
   for (auto* st : work)
-    if (s.states_.contains(st->obj.get()) && !st->marked_for_delete) s.cascade_add(*st);
+    if (st->obj && !st->marked_for_delete) s.cascade_add(*st);
   // Objects on the other end of a changed relationship may need their foreign key updated.
   for (auto* st : s.relation_changed_) {
     touched_.push_back(st);
@@ -792,9 +794,10 @@ void Flush::emit_delete(InstanceState& st) {
 
 void Flush::finalize() {
   auto& s = session_;
+  if (inserted_.size() > 1) s.identity_.reserve(s.identity_.size() + inserted_.size());
   for (auto* st : inserted_) s.identity_.put(st);
   for (auto* st : touched_) {
-    if (!s.states_.contains(st->obj.get())) continue;
+    if (!st->obj) continue;  // erased meanwhile (see cascade())
     for (const auto& rel : st->mapper->relationships)
       SessionAccess::changed(rel->field(st->obj.get())) = false;
   }

@@ -438,9 +438,11 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   // cannot, and are flushed by the next query or commit; comparing every object of the
   // session with its snapshot before each lazy load made n lazy loads cost O(n^2). A
   // many-to-many load reads the association table too: it autoflushes whole.
-  if (through || rows_to_add_or_remove_ ||
-      !ref.equal(owner.obj.get(), owner.snapshot.cell(ref.index)) ||
-      column_changed(target, *rel.fk))
+  // Without autoflush (set_autoflush(false), or within a flush) there is nothing to look for.
+  if (autoflush && !flushing_ &&
+      (through || rows_to_add_or_remove_ ||
+       !ref.equal(owner.obj.get(), owner.snapshot.cell(ref.index)) ||
+       column_changed(target, *rel.fk)))
     do_autoflush();
   else
     check_usable();

@@ -152,10 +152,10 @@ InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
   return state;
 }
 
-void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj) {
+void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj, bool fresh) {
   if (!obj) throw ArgumentError("add(): null object");
   m.configure();
-  if (auto* s = state_of(obj.get())) {
+  if (auto* s = fresh ? nullptr : state_of(obj.get())) {
     if (s->mapper != &m)
       throw ArgumentError("add(): the object is already in the session as another model");
     s->marked_for_delete = false;  // add() after delete_() keeps the object

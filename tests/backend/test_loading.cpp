@@ -607,6 +607,21 @@ TEST_P(Seeded, lazy_load_sees_a_foreign_key_changed_by_hand_among_many_objects) 
   EXPECT_TRUE(writes().empty()) << dump();
 }
 
+TEST_P(Seeded, without_autoflush_a_lazy_load_flushes_nothing) {
+  auto& s = session();
+  s.set_autoflush(false);
+  auto one = s.get<Post>(one_id);
+  auto bob = s.get<User>(bob_id);
+  one->user_id = bob_id;
+  clear_sql();
+  EXPECT_TRUE(bob->posts.empty()) << "the lazy load flushed although autoflush is off\n"
+                                  << dump();
+  EXPECT_TRUE(writes().empty()) << dump();
+  s.commit();  // the change is still written, by the commit's flush
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Post>(one_id)->user_id, bob_id);
+}
+
 TEST_P(Seeded, lazy_load_flushes_a_new_related_object_first) {
   auto& s = session();
   auto bob = s.get<User>(bob_id);

@@ -46,7 +46,7 @@ class Session {
   std::shared_ptr<std::remove_cvref_t<T>> add(T&& obj) {
     using U = std::remove_cvref_t<T>;
     auto p = std::make_shared<U>(std::forward<T>(obj));
-    core_->add(mapper_of<U>(), p);
+    core_->add(mapper_of<U>(), p, /*fresh=*/true);
     return p;
   }
   template <class T>

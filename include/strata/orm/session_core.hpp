@@ -216,6 +216,9 @@ class IdentityMap {
   // Whether the map holds objects of m (a scan).
   bool holds(const Mapper* m) const;
   bool empty() const noexcept;
+  std::size_t size() const noexcept;
+  // Room for n states in all, so that putting many at once grows the table once.
+  void reserve(std::size_t n);
   void clear() noexcept;
 
  private:
@@ -388,7 +391,8 @@ class SessionCore {
   Session* facade = nullptr;
 
   // Unit of work.
-  void add(const Mapper& m, std::shared_ptr<void> obj);
+  // fresh: obj was just made (Session::add of a value), so it cannot be in the session yet.
+  void add(const Mapper& m, std::shared_ptr<void> obj, bool fresh = false);
   void delete_(const Mapper& m, const void* obj);
   void flush();
   void commit();

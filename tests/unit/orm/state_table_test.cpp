@@ -1,0 +1,118 @@
+// The session's two indexes: the identity map (one state per mapper and primary key) and the
+// state table's index by object address. Their hashes keep neighbouring keys and addresses in
+// neighbouring slots (state_table.cpp); these tests put in keys that such hashes could pile
+// up (multiples of the windows and of powers of two, negative, extreme) and check that every
+// state is found, replaced and erased as it should be.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/strata.hpp"
+
+namespace {
+
+struct Tag {
+  std::int64_t id = 0;
+};
+struct Other {
+  std::int64_t id = 0;
+};
+
+}  // namespace
+
+template <>
+struct strata::Model<Tag> {
+  static constexpr auto table = "tag";
+  static auto columns() { return mapping(column("id", &Tag::id).primary_key()); }
+};
+template <>
+struct strata::Model<Other> {
+  static constexpr auto table = "other";
+  static auto columns() { return mapping(column("id", &Other::id).primary_key()); }
+};
+
+namespace {
+
+using strata::Value;
+using strata::detail::IdentityMap;
+using strata::detail::InstanceState;
+using strata::detail::StateTable;
+
+std::vector<std::int64_t> awkward_keys() {
+  std::vector<std::int64_t> keys;
+  for (std::int64_t i = 0; i < 3000; ++i) {
+    keys.push_back(i + 1);             // consecutive
+    keys.push_back((i + 1) * 4096);    // one per hash window
+    keys.push_back((i + 1) * 1024 + 7);
+    keys.push_back(-(i + 1) * 65536);  // negative, far apart
+    keys.push_back(std::int64_t{1} << (i % 62));
+  }
+  keys.push_back(std::numeric_limits<std::int64_t>::max());
+  keys.push_back(std::numeric_limits<std::int64_t>::min());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+TEST(IdentityMap, finds_every_key_even_keys_a_neighbourly_hash_could_pile_up) {
+  const auto& tag = strata::mapper_of<Tag>();
+  const auto& other = strata::mapper_of<Other>();
+  const auto keys = awkward_keys();
+  StateTable table;
+  IdentityMap map;
+  std::vector<InstanceState*> tags, others;
+  for (auto k : keys) {
+    auto& t = table.add(tag, std::make_shared<Tag>(Tag{k}));
+    t.key = Value{k};
+    map.put(&t);
+    tags.push_back(&t);
+    auto& o = table.add(other, std::make_shared<Other>(Other{k}));
+    o.key = Value{k};
+    map.put(&o);
+    others.push_back(&o);
+  }
+  EXPECT_EQ(map.size(), 2 * keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_EQ(map.find(&tag, Value{keys[i]}), tags[i]) << keys[i];
+    ASSERT_EQ(map.find(&other, Value{keys[i]}), others[i]) << "another mapper's key " << keys[i];
+  }
+  EXPECT_EQ(map.find(&tag, Value{std::string("1")}), nullptr) << "text found an integer key";
+
+  // Every other key erased: the rest still found, the erased ones not.
+  for (std::size_t i = 0; i < keys.size(); i += 2) map.erase(&tag, Value{keys[i]});
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    ASSERT_EQ(map.find(&tag, Value{keys[i]}), i % 2 ? tags[i] : nullptr) << keys[i];
+  // put() of another state with a held key replaces it.
+  auto& again = table.add(tag, std::make_shared<Tag>(Tag{keys[1]}));
+  again.key = Value{keys[1]};
+  map.put(&again);
+  EXPECT_EQ(map.find(&tag, Value{keys[1]}), &again);
+  map.erase_if_is(tags[1]);  // no longer the state of its key: nothing happens
+  EXPECT_EQ(map.find(&tag, Value{keys[1]}), &again);
+}
+
+TEST(StateTable, finds_every_object_by_address_across_chunks_and_erased_slots) {
+  const auto& tag = strata::mapper_of<Tag>();
+  StateTable table;
+  std::vector<std::shared_ptr<Tag>> objects;
+  std::vector<InstanceState*> states;
+  for (std::int64_t i = 0; i < 5000; ++i) {
+    objects.push_back(std::make_shared<Tag>(Tag{i}));
+    states.push_back(&table.add(tag, objects.back()));
+  }
+  for (std::size_t i = 0; i < objects.size(); ++i)
+    ASSERT_EQ(table.find(objects[i].get()), states[i]) << i;
+  for (std::size_t i = 0; i < objects.size(); i += 3) table.erase(*states[i]);
+  for (std::size_t i = 0; i < objects.size(); ++i)
+    ASSERT_EQ(table.find(objects[i].get()), i % 3 ? states[i] : nullptr) << i;
+  EXPECT_EQ(table.size(), objects.size() - (objects.size() + 2) / 3);
+  Tag not_held;
+  EXPECT_EQ(table.find(&not_held), nullptr);
+}
+
+}  // namespace
