@@ -6,7 +6,6 @@
 #include <absl/hash/hash.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -223,14 +222,9 @@ void StateTable::erase(InstanceState& s) {
 bool StateTable::any_persistent_changed(const Mapper& m, const ColumnInfo& c) const {
   for (const auto& p : pools_) {
     if (p.mapper != &m) continue;
-    std::array<const void*, chunk_size> objs;
-    for (const auto& ch : p.chunks) {
-      const std::size_t n = ch->used;
-      const InstanceState* slots = ch->slots.get();
-      for (std::size_t i = 0; i < n; ++i)
-        objs[i] = slots[i].status == ObjectStatus::persistent ? slots[i].obj.get() : nullptr;
-      if (c.any_changed({objs.data(), n}, ch->cells.get() + c.index, p.width)) return true;
-    }
+    for (const auto& ch : p.chunks)
+      if (c.any_changed(ch->slots.get(), ch->used, ch->cells.get() + c.index, p.width))
+        return true;
     return false;
   }
   return false;

@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +23,7 @@ class Mapper;
 
 namespace detail {
 class RelationField;
+struct InstanceState;
 }  // namespace detail
 
 // Where a foreign-key column points: a mapped member (resolved when the mapper is
@@ -66,11 +66,11 @@ class ColumnInfo {
   virtual Value from_snapshot(ValueRef snapshot) const = 0;
   // Whether the member still holds the value its snapshot cell was taken from.
   virtual bool equal(const void* obj, const detail::SnapshotCell& snapshot) const = 0;
-  // Whether equal() fails for some k < objs.size() with objs[k] not null, against the cell
-  // cells[k * stride]: one call for a chunk of a session's objects (the scans before lazy
+  // Whether equal() fails for a persistent state among states[0, n), against its cell
+  // cells[k * stride]: one call for a chunk of a session's state table (the scans before lazy
   // loads), so that the comparison is inlined rather than a call per object.
-  virtual bool any_changed(std::span<const void* const> objs, const detail::SnapshotCell* cells,
-                           std::size_t stride) const = 0;
+  virtual bool any_changed(const detail::InstanceState* states, std::size_t n,
+                           const detail::SnapshotCell* cells, std::size_t stride) const = 0;
   // Whether the member holds v, a value in get()'s form.
   virtual bool same_value(const void* obj, const Value& v) const = 0;
   // For a database-assigned key: whether it is still unassigned (0 or nullopt), and reset it.

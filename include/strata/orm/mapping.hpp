@@ -28,6 +28,7 @@
 #include "strata/error.hpp"
 #include "strata/orm/mapper.hpp"
 #include "strata/orm/relationship.hpp"
+#include "strata/orm/session_core.hpp"
 #include "strata/orm/types.hpp"
 
 namespace strata {
@@ -180,11 +181,17 @@ class TypedColumn final : public ColumnInfo {
     Value scratch;
     return snapshot.holds(snapshot_inline(obj, scratch));
   }
-  bool any_changed(std::span<const void* const> objs, const detail::SnapshotCell* cells,
-                   std::size_t stride) const override {
+  bool any_changed(const detail::InstanceState* states, std::size_t n,
+                   const detail::SnapshotCell* cells, std::size_t stride) const override {
     Value scratch;
-    for (std::size_t k = 0; k < objs.size(); ++k)
-      if (objs[k] && !cells[k * stride].holds(this->snapshot_inline(objs[k], scratch))) return true;
+    const auto member = member_;  // in a register: the loop's stores could alias member_
+    for (std::size_t k = 0; k < n; ++k, cells += stride) {
+      // An erased slot is pending (InstanceState{}), and has no object.
+      if (states[k].status != detail::ObjectStatus::persistent) continue;
+      if (!cells->holds(snapshot_of_member(static_cast<const T*>(states[k].obj.get())->*member,
+                                           scratch)))
+        return true;
+    }
     return false;
   }
   bool same_value(const void* obj, const Value& value) const override {
@@ -221,7 +228,9 @@ class TypedColumn final : public ColumnInfo {
 
  private:
   ValueRef snapshot_inline(const void* obj, Value& scratch) const {
-    const M& v = static_cast<const T*>(obj)->*member_;
+    return snapshot_of_member(static_cast<const T*>(obj)->*member_, scratch);
+  }
+  static ValueRef snapshot_of_member(const M& v, Value& scratch) {
     if constexpr (optional) {
       if (!v) return {};
       return detail::snapshot_of<B>(*v, scratch);

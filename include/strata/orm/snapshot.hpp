@@ -91,20 +91,22 @@ class SnapshotCell {
   // TypedColumn code), rather than on the cell's.
   bool holds(ValueRef v) const noexcept {
     const unsigned tag = raw_[15];
-    if ((tag & 0x7f) != static_cast<unsigned>(v.kind())) return false;  // (unset: no kind)
-    switch (v.kind()) {
-      case ValueRef::Kind::integer: {
+    switch (v.kind()) {  // (an unset cell's tag is no kind's)
+      case ValueRef::Kind::integer: {  // numbers never have the arena bit
+        if (tag != static_cast<unsigned>(ValueRef::Kind::integer)) return false;
         std::int64_t i;
         std::memcpy(&i, raw_, sizeof i);
         return i == v.as_integer();
       }
       case ValueRef::Kind::real: {
+        if (tag != static_cast<unsigned>(ValueRef::Kind::real)) return false;
         double d;
         std::memcpy(&d, raw_, sizeof d);
         return d == v.as_real();
       }
       case ValueRef::Kind::text:
       case ValueRef::Kind::blob: {
+        if ((tag & 0x7f) != static_cast<unsigned>(v.kind())) return false;
         const auto b = v.bytes();
         const char* data = reinterpret_cast<const char*>(raw_);
         std::size_t size = raw_[14];
@@ -114,9 +116,9 @@ class SnapshotCell {
         }
         return size == b.size() && (size == 0 || std::memcmp(data, b.data(), size) == 0);
       }
-      case ValueRef::Kind::none: break;
+      case ValueRef::Kind::none: return tag == static_cast<unsigned>(ValueRef::Kind::none);
     }
-    return true;
+    return false;
   }
   // A cell that holds nothing, not even NULL (a column not saved; see InstanceState).
   static SnapshotCell unset() noexcept {
