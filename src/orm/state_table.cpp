@@ -6,14 +6,12 @@
 #include <absl/hash/hash.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
-#include <utility>
 
 #include "strata/orm/session_core.hpp"
 
@@ -23,23 +21,6 @@ namespace strata::detail {
 
 namespace {
 
-// Hashes for the session's two big tables that keep neighbours together. absl's tables take
-// a slot from the hash's high bits (hash >> 7) and match the low 7 bits in their control bytes.
-// A hash that scatters everything makes each insert and lookup of a large session a cache
-// miss: objects loaded or added one after another have neighbouring addresses, and rows
-// neighbouring keys. These hashes give neighbours neighbouring slots within a window of
-// `window_bits`, and put each window at a pseudo-random place of the table, so that
-// regularly spaced values (keys that are multiples of 1024, blocks a page apart) still spread.
-template <int window_bits>
-std::size_t neighbourly_hash(std::uint64_t v, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t low = (std::uint64_t{1} << window_bits) - 1;
-  constexpr std::uint64_t golden = 0x9E3779B97F4A7C15ULL;  // 2^64 / phi, odd
-  std::uint64_t place = ((v >> window_bits) ^ seed) * golden;  // the window's place
-  place ^= place >> 29;
-  const std::uint64_t tag = (v * golden) >> 57;  // 7 bits for the control bytes
-  return static_cast<std::size_t>(((place + (v & low)) << 7) | tag);
-}
-
 struct KeyRef {  // a lookup without a state
   const Mapper* mapper;
   ValueRef key;
@@ -47,9 +28,8 @@ struct KeyRef {  // a lookup without a state
 
 std::size_t identity_hash(const Mapper* m, const ValueRef& key) noexcept {
   switch (key.kind()) {
-    case ValueRef::Kind::integer:  // neighbouring keys, neighbouring slots
-      return neighbourly_hash<12>(static_cast<std::uint64_t>(key.as_integer()),
-                                  reinterpret_cast<std::uintptr_t>(m));
+    case ValueRef::Kind::integer:
+      return absl::Hash<std::tuple<const void*, std::int64_t>>()({m, key.as_integer()});
     case ValueRef::Kind::text:
       return absl::Hash<std::tuple<const void*, std::string_view>>()({m, key.bytes()});
     case ValueRef::Kind::real:
@@ -158,15 +138,8 @@ void SnapshotCell::store_in(SnapshotArena& arena, std::string_view bytes) {
 
 // ---- StateTable ----------------------------------------------------------------------------
 
-// Objects by address, 64-byte units in 64 KiB windows (see neighbourly_hash).
-struct AddressHash {
-  std::size_t operator()(const void* p) const noexcept {
-    return neighbourly_hash<10>(reinterpret_cast<std::uintptr_t>(p) >> 6, 0);
-  }
-};
-
 struct StateTable::Index {
-  absl::flat_hash_map<const void*, InstanceState*, AddressHash> by_object;
+  absl::flat_hash_map<const void*, InstanceState*> by_object;
 };
 
 StateTable::StateTable() : index_(std::make_unique<Index>()) {}

@@ -1,8 +1,7 @@
 // The session's two indexes: the identity map (one state per mapper and primary key) and the
-// state table's index by object address. Their hashes keep neighbouring keys and addresses in
-// neighbouring slots (state_table.cpp); these tests put in keys that such hashes could pile
-// up (multiples of the windows and of powers of two, negative, extreme) and check that every
-// state is found, replaced and erased as it should be.
+// state table's index by object address. Keys of every shape a hash could pile up (consecutive,
+// multiples of powers of two, negative, extreme) and two mappers sharing keys: every state is
+// found, replaced and erased as it should be.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -47,7 +46,7 @@ std::vector<std::int64_t> awkward_keys() {
   std::vector<std::int64_t> keys;
   for (std::int64_t i = 0; i < 3000; ++i) {
     keys.push_back(i + 1);             // consecutive
-    keys.push_back((i + 1) * 4096);    // one per hash window
+    keys.push_back((i + 1) * 4096);
     keys.push_back((i + 1) * 1024 + 7);
     keys.push_back(-(i + 1) * 65536);  // negative, far apart
     keys.push_back(std::int64_t{1} << (i % 62));
@@ -59,7 +58,7 @@ std::vector<std::int64_t> awkward_keys() {
   return keys;
 }
 
-TEST(IdentityMap, finds_every_key_even_keys_a_neighbourly_hash_could_pile_up) {
+TEST(IdentityMap, finds_every_key_of_every_shape_per_mapper) {
   const auto& tag = strata::mapper_of<Tag>();
   const auto& other = strata::mapper_of<Other>();
   const auto keys = awkward_keys();
