@@ -107,7 +107,7 @@ void SqliteStatement::check_bind(int rc, int index) {
 void SqliteStatement::bind_null(int index) {
   Param& p = param(index);
   check_bind(sqlite3_bind_null(stmt_, index + 1), index);
-  p.value = null;
+  p.null = true;
   p.bound = true;
 }
 
@@ -115,6 +115,7 @@ void SqliteStatement::bind_int64(int index, std::int64_t v) {
   Param& p = param(index);
   check_bind(sqlite3_bind_int64(stmt_, index + 1, v), index);
   p.value = v;
+  p.null = false;
   p.bound = true;
 }
 
@@ -122,6 +123,7 @@ void SqliteStatement::bind_double(int index, double v) {
   Param& p = param(index);
   check_bind(sqlite3_bind_double(stmt_, index + 1, v), index);
   p.value = v;
+  p.null = false;
   p.bound = true;
 }
 
@@ -132,6 +134,7 @@ void SqliteStatement::bind_text(int index, std::string_view v) {
   } else {
     p.value.emplace<std::string>(v);
   }
+  p.null = false;
   p.bound = true;
   const auto& s = std::get<std::string>(p.value);
   check_bind(sqlite3_bind_text64(stmt_, index + 1, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8),
@@ -145,6 +148,7 @@ void SqliteStatement::bind_blob(int index, std::span<const std::byte> v) {
   } else {
     p.value.emplace<Blob>(v.begin(), v.end());
   }
+  p.null = false;
   p.bound = true;
   const auto& b = std::get<Blob>(p.value);
   // An empty blob has no data pointer, which sqlite3_bind_blob would take for NULL.
@@ -157,7 +161,8 @@ void SqliteStatement::bind_blob(int index, std::span<const std::byte> v) {
 std::vector<std::string> SqliteStatement::rendered_params() const {
   std::vector<std::string> out;
   out.reserve(params_.size());
-  for (const Param& p : params_) out.push_back(p.bound ? to_display(p.value) : "NULL");
+  for (const Param& p : params_)
+    out.push_back(p.bound && !p.null ? to_display(p.value) : "NULL");
   return out;
 }
 
@@ -167,6 +172,8 @@ bool SqliteStatement::step() {
   int rc = 0;
   if (fresh_) {
     fresh_ = false;
+    for (std::size_t i = 0; i < params_.size(); ++i)
+      if (!params_[i].bound) sqlite3_bind_null(stmt_, static_cast<int>(i) + 1);
     total_changes_ = sqlite3_total_changes64(db);
     if (conn_.echoing()) {
       const auto start = Clock::now();
@@ -206,8 +213,7 @@ void SqliteStatement::fail(int rc) {
 void SqliteStatement::reset() {
   typed_column_ = -1;
   sqlite3_reset(stmt_);  // returns the last step's error, already reported
-  sqlite3_clear_bindings(stmt_);
-  for (Param& p : params_) p.bound = false;
+  for (Param& p : params_) p.bound = false;  // NULL unless bound again (see Param)
   fresh_ = true;
 }
 

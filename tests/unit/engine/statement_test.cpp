@@ -87,6 +87,33 @@ TEST(SqliteStatement, reset_clears_bindings_and_rebinding_reuses_the_statement) 
   EXPECT_EQ(s->get_text(0), "short");
 }
 
+TEST(SqliteStatement, a_parameter_goes_from_text_to_null_and_back_and_an_unbound_one_is_null) {
+  auto c = open_memory();
+  auto s = c->prepare("SELECT ?, ?");
+  const std::string text = "long enough to need the heap, and kept between executions";
+  s->bind_text(0, text);
+  s->bind_int64(1, 7);
+  ASSERT_TRUE(s->step());
+  EXPECT_EQ(s->get_text(0), text);
+  s->reset();
+  s->bind_null(0);  // the second parameter is not bound again: NULL
+  ASSERT_TRUE(s->step());
+  EXPECT_TRUE(s->is_null(0));
+  EXPECT_TRUE(s->is_null(1)) << "a parameter not bound since reset() kept its old value";
+  s->reset();
+  s->bind_text(0, "short");
+  s->bind_null(1);
+  ASSERT_TRUE(s->step());
+  EXPECT_EQ(s->get_text(0), "short");
+  EXPECT_TRUE(s->is_null(1));
+  s->reset();
+  s->bind_text(0, text);
+  s->bind_double(1, 1.5);
+  ASSERT_TRUE(s->step());
+  EXPECT_EQ(s->get_text(0), text);
+  EXPECT_EQ(s->get_double(1), 1.5);
+}
+
 TEST(SqliteStatement, binding_while_running_is_refused_and_leaves_the_row_intact) {
   auto c = open_memory();
   auto s = c->prepare("SELECT ?");
