@@ -144,11 +144,10 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   // The row's key, as the database spells it: the identity map was just searched for `key`,
   // which may be spelled otherwise (5 for '5', another case where a collation ignores it).
   Value row_key = stmt->get_value(static_cast<int>(m.primary_key.front()->index));
-  auto obj = row_key == key ? Loader::load_new_row(*this, m, *stmt, std::move(row_key))
-                            : Loader::load_row(*this, m, *stmt);
-  while (stmt->step()) {
-  }
-  return obj;
+  // One row at most (the key is the primary key): the statement goes back to the cache,
+  // which resets it, without stepping to its end.
+  return row_key == key ? Loader::load_new_row(*this, m, *stmt, std::move(row_key))
+                        : Loader::load_row(*this, m, *stmt);
 }
 
 std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const QuerySpec& q) {
