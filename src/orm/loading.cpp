@@ -441,7 +441,7 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   if (autoflush && !flushing_ &&
       (through || rows_to_add_or_remove_ ||
        !ref.equal(owner.obj.get(), owner.snapshot.cell(ref.index)) ||
-       column_changed(target, *rel.fk)))
+       states_.any_persistent_changed(target, *rel.fk)))
     do_autoflush();
   else
     check_usable();
@@ -459,10 +459,6 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
     for (auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner.obj, false);
   return items;
-}
-
-bool SessionCore::column_changed(const Mapper& m, const ColumnInfo& c) const {
-  return states_.any_persistent_changed(m, c);
 }
 
 std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {

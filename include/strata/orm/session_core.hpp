@@ -259,7 +259,6 @@ class StateTable {
   ~StateTable();
 
   InstanceState* find(const void* obj) const;
-  bool contains(const void* obj) const { return find(obj) != nullptr; }
   // A new state of m owning obj (not null, not yet in the table); its mapper is m, its
   // snapshot has one Null value per column, its other fields are default.
   InstanceState& add(const Mapper& m, std::shared_ptr<void> obj);
@@ -472,8 +471,6 @@ class SessionCore {
   void check_usable() const;
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
-  // Whether column c of a persistent object of m differs from its snapshot.
-  bool column_changed(const Mapper& m, const ColumnInfo& c) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
