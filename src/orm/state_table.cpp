@@ -138,16 +138,28 @@ void SnapshotCell::store_in(SnapshotArena& arena, std::string_view bytes) {
 
 // ---- StateTable ----------------------------------------------------------------------------
 
+// The index by object address is built on the first find() and kept from then on: a session
+// that only loads or inserts objects (and never looks one up by address) spends nothing on it,
+// and one that does builds it in one pass into a table sized for it.
 struct StateTable::Index {
   absl::flat_hash_map<const void*, InstanceState*> by_object;
+  bool built = false;
 };
 
 StateTable::StateTable() : index_(std::make_unique<Index>()) {}
 StateTable::~StateTable() = default;
 
 InstanceState* StateTable::find(const void* obj) const {
+  if (!index_->built) build_index();
   auto it = index_->by_object.find(obj);
   return it == index_->by_object.end() ? nullptr : it->second;
+}
+
+void StateTable::build_index() const {
+  auto& by_object = index_->by_object;
+  by_object.reserve(live_);
+  for (auto& st : *this) by_object.emplace(st.obj.get(), &st);
+  index_->built = true;
 }
 
 StateTable::Pool& StateTable::pool_of(const Mapper& m) {
@@ -176,13 +188,13 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
   const void* raw = obj.get();
   s->mapper = &m;
   s->obj = std::move(obj);
-  index_->by_object.emplace(raw, s);
+  if (index_->built) index_->by_object.emplace(raw, s);
   ++live_;
   return *s;
 }
 
 void StateTable::erase(InstanceState& s) {
-  index_->by_object.erase(s.obj.get());
+  if (index_->built) index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
   const Snapshot storage = s.snapshot;
   storage.clear();
@@ -216,6 +228,7 @@ void StateTable::compact_snapshots() {
 
 void StateTable::clear() noexcept {
   index_->by_object.clear();
+  index_->built = false;
   pools_.clear();
   live_ = 0;
 }

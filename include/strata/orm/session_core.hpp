@@ -324,6 +324,7 @@ class StateTable {
  private:
   struct Index;
   Pool& pool_of(const Mapper& m);
+  void build_index() const;
   std::vector<Pool> pools_;
   std::size_t live_ = 0;
   std::unique_ptr<Index> index_;

@@ -114,4 +114,46 @@ TEST(StateTable, finds_every_object_by_address_across_chunks_and_erased_slots) {
   EXPECT_EQ(table.find(&not_held), nullptr);
 }
 
+// The index by address is built by the first find(): states added, erased and put in reused
+// slots before it must all be right, and so must those changed after it and after a clear().
+TEST(StateTable, index_by_address_built_late_agrees_with_the_states) {
+  const auto& tag = strata::mapper_of<Tag>();
+  const auto& other = strata::mapper_of<Other>();
+  StateTable table;
+  std::vector<std::shared_ptr<void>> objects;  // kept alive: no address is reused
+  std::vector<InstanceState*> states;
+  auto add = [&](std::int64_t i) {
+    if (i % 2) objects.push_back(std::make_shared<Tag>(Tag{i}));
+    else objects.push_back(std::make_shared<Other>(Other{i}));
+    states.push_back(&table.add(i % 2 ? tag : other, objects.back()));
+  };
+  auto expect_all = [&](const char* when) {
+    std::size_t live = 0;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      ASSERT_EQ(table.find(objects[i].get()), states[i]) << when << ", object " << i;
+      if (states[i]) ++live;
+    }
+    EXPECT_EQ(table.size(), live) << when;
+  };
+  for (std::int64_t i = 0; i < 1500; ++i) add(i);
+  for (std::size_t i = 0; i < objects.size(); i += 4) {  // before any find()
+    table.erase(*states[i]);
+    states[i] = nullptr;
+  }
+  for (std::int64_t i = 1500; i < 2000; ++i) add(i);  // into the erased slots, then new chunks
+  expect_all("first find");
+  for (std::size_t i = 1; i < objects.size(); i += 5) {  // the index is kept from now on
+    if (!states[i]) continue;
+    table.erase(*states[i]);
+    states[i] = nullptr;
+  }
+  for (std::int64_t i = 2000; i < 2600; ++i) add(i);
+  expect_all("after the first find");
+  table.clear();
+  std::fill(states.begin(), states.end(), nullptr);
+  expect_all("after clear()");
+  for (std::int64_t i = 2600; i < 2700; ++i) add(i);
+  expect_all("filled again after clear()");
+}
+
 }  // namespace
