@@ -82,7 +82,7 @@ sql::ExprPtr key_condition(const Mapper& m) {
   return where;
 }
 
-const engine::SqlText& MapperSql::update_for(const std::vector<bool>& changed) const {
+const engine::SqlText& MapperSql::update_for(const ColumnSet& changed) const {
   std::lock_guard lock(mutex);
   auto it = updates.find(changed);
   if (it != updates.end()) return it->second;
@@ -94,7 +94,7 @@ const engine::SqlText& MapperSql::update_for(const std::vector<bool>& changed) c
   return updates.emplace(changed, engine::SqlText(sql::compile(u, *dialect).sql)).first->second;
 }
 
-const engine::SqlText& MapperSql::update_rows_for(const std::vector<bool>& changed) const {
+const engine::SqlText& MapperSql::update_rows_for(const ColumnSet& changed) const {
   std::lock_guard lock(mutex);
   const auto& key = changed;
   auto it = row_updates.find(key);

@@ -2,6 +2,9 @@
 // the metadata, flush order, and the SQL of each mapper compiled once for this dialect.
 #pragma once
 
+#include <absl/container/inlined_vector.h>
+
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +21,34 @@
 
 namespace strata::detail {
 
+// A set of a mapper's columns by index (which columns an UPDATE sets): one bit each, in place
+// for up to 128 columns, so that working out a row's changed columns allocates nothing.
+class ColumnSet {
+ public:
+  ColumnSet() = default;
+  explicit ColumnSet(std::size_t columns) : size_(columns), words_((columns + 63) / 64, 0) {}
+  std::size_t size() const noexcept { return size_; }
+  bool operator[](std::size_t i) const noexcept { return (words_[i / 64] >> (i % 64)) & 1; }
+  void insert(std::size_t i) noexcept { words_[i / 64] |= std::uint64_t{1} << (i % 64); }
+  friend bool operator==(const ColumnSet& a, const ColumnSet& b) noexcept {
+    return a.size_ == b.size_ && a.words_ == b.words_;
+  }
+  // Ordered as the column flags would be compared one by one from the first column (a set
+  // without column i before one with it, when they agree on the columns before i).
+  friend bool operator<(const ColumnSet& a, const ColumnSet& b) noexcept {
+    if (a.size_ != b.size_) return a.size_ < b.size_;
+    for (std::size_t w = 0; w < a.words_.size(); ++w) {
+      const std::uint64_t differ = a.words_[w] ^ b.words_[w];
+      if (differ) return (a.words_[w] & (differ & (~differ + 1))) == 0;
+    }
+    return false;
+  }
+
+ private:
+  std::size_t size_ = 0;
+  absl::InlinedVector<std::uint64_t, 2> words_;
+};
+
 // The statements of one mapper, compiled for the database's dialect. Parameters are
 // positional: column values in mapper order, then key columns.
 struct MapperSql {
@@ -29,10 +60,10 @@ struct MapperSql {
   engine::SqlText delete_by_key;           // DELETE ... WHERE key = ?
 
   // UPDATE ... SET <changed columns> WHERE key = ?, by which columns changed.
-  const engine::SqlText& update_for(const std::vector<bool>& changed) const;
+  const engine::SqlText& update_for(const ColumnSet& changed) const;
   // One UPDATE of many rows that changed the same columns (Dialect::update_rows_sql): one
   // array parameter per changed column, then one per key column.
-  const engine::SqlText& update_rows_for(const std::vector<bool>& changed) const;
+  const engine::SqlText& update_rows_for(const ColumnSet& changed) const;
   // INSERT of the included columns, RETURNING the `returning` ones (columns left to their
   // server default), for inserts that cannot use insert_all / insert_generated.
   const engine::SqlText& insert_for(const std::vector<bool>& included,
@@ -50,8 +81,8 @@ struct MapperSql {
   mutable std::mutex mutex;
   mutable std::map<const ColumnInfo*, engine::SqlText> selects_by;
   mutable std::map<const RelationshipInfo*, engine::SqlText> selects_through;
-  mutable std::map<std::vector<bool>, engine::SqlText> updates;
-  mutable std::map<std::vector<bool>, engine::SqlText> row_updates;
+  mutable std::map<ColumnSet, engine::SqlText> updates;
+  mutable std::map<ColumnSet, engine::SqlText> row_updates;
   mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, engine::SqlText> inserts;
 };
 

@@ -649,10 +649,11 @@ Flush::UpdateShape Flush::update_shape(InstanceState& st) const {
   const Mapper& m = *st.mapper;
   const void* obj = st.obj.get();
   UpdateShape shape;
-  shape.changed.assign(m.columns.size(), false);
+  shape.changed = ColumnSet(m.columns.size());
   for (const auto& c : m.columns) {
     if (c->equal(obj, st.snapshot.cell(c->index))) continue;
-    shape.changed[c->index] = shape.any = true;
+    shape.changed.insert(c->index);
+    shape.any = true;
     if (c->column.primary_key) shape.key_changed = true;
   }
   return shape;
@@ -687,7 +688,7 @@ void Flush::emit_update_statements(const std::vector<InstanceState*>& states,
   }
   // Rows that changed the same columns go in one statement (in their order among themselves);
   // a row whose key changed goes alone, in its place, as its key is both set and matched.
-  std::map<std::vector<bool>, std::vector<std::size_t>> groups;
+  std::map<ColumnSet, std::vector<std::size_t>> groups;
   for (std::size_t i = 0; i < states.size(); ++i) {
     if (!shapes[i].any) continue;
     if (shapes[i].key_changed) emit_update(*states[i], shapes[i]);

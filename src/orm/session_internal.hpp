@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "database_core.hpp"
 #include "events_internal.hpp"
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/connection.hpp"
@@ -107,7 +108,7 @@ class Flush {
   void finish_insert(InstanceState& s, const InsertShape& shape, const std::vector<Value>& returned);
   // Which columns of s differ from its snapshot.
   struct UpdateShape {
-    std::vector<bool> changed;
+    ColumnSet changed;
     bool any = false;
     bool key_changed = false;
   };
@@ -151,7 +152,7 @@ class Flush {
   const InsertShape* insert_stmt_shape_ = nullptr;
   engine::CachedStatement update_stmt_;
   const Mapper* update_stmt_mapper_ = nullptr;
-  std::vector<bool> update_stmt_changed_;
+  ColumnSet update_stmt_changed_;
   void release_statements() noexcept;
   // held, reset for another row; or, when text is given, text's statement from the
   // connection's cache, now held.
