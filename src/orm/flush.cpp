@@ -766,7 +766,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   void* obj = st.obj.get();
   for (const auto& c : m.columns) {
     if (!shape.changed[c->index]) continue;
-    st.keep_for_rollback(c->index);
+    session_.states_.keep_for_rollback(st, c->index);
     st.snapshot.take(*c, obj);
   }
   if (shape.key_changed) {

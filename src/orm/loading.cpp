@@ -348,7 +348,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
     auto& st = *found;
     void* obj = st.obj.get();
     for (std::size_t i = 0; i < set_columns.size(); ++i) {
-      st.keep_for_rollback(set_columns[i]->index);
+      states_.keep_for_rollback(st, set_columns[i]->index);
       set_columns[i]->set(obj, assignments[i].second);
       st.snapshot.take(*set_columns[i], obj);
     }
@@ -488,7 +488,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   while (stmt->step()) {
   }
   // What the transaction may have changed, rollback() must be able to put back.
-  for (const auto& c : m.columns) st->keep_for_rollback(c->index);
+  for (const auto& c : m.columns) states_.keep_for_rollback(*st, c->index);
   take_snapshot(m, raw, st->snapshot);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }

@@ -395,9 +395,10 @@ void SessionCore::commit() {
   for (auto& s : states_) {
     s.inserted_in_txn = false;
     s.key_assigned_by_db = false;
-    s.txn_saved.reset();
+    s.txn_saved = nullptr;
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
+  states_.release_saved();
   for (auto* s : gone) detach(*s);
   states_.compact_snapshots();
   std::vector<ModelChange> committed;
@@ -464,6 +465,7 @@ void SessionCore::rollback() {
     if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
     detach(*s);
   }
+  states_.release_saved();
   states_.compact_snapshots();
   // The rollback stands whatever the handlers do: an exception reaches the caller.
   fire_after_rollback(had_transaction);

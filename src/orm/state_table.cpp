@@ -215,6 +215,28 @@ bool StateTable::any_persistent_changed(const Mapper& m, const ColumnInfo& c) co
   return false;
 }
 
+SnapshotCell* StateTable::saved_cells(std::size_t n) {
+  if (n > saved_left_) {
+    // Blocks of 256 cells, doubling to 64 Ki (1 MiB); a wider snapshot gets one its size.
+    const std::size_t size =
+        std::max(n, std::size_t{256} << std::min<std::size_t>(saved_blocks_.size(), 8));
+    saved_next_ =
+        saved_blocks_.emplace_back(std::make_unique_for_overwrite<SnapshotCell[]>(size)).get();
+    saved_left_ = size;
+  }
+  SnapshotCell* cells = saved_next_;
+  saved_next_ += n;
+  saved_left_ -= n;
+  std::fill(cells, cells + n, SnapshotCell::unset());
+  return cells;
+}
+
+void StateTable::release_saved() noexcept {
+  saved_blocks_.clear();
+  saved_next_ = nullptr;
+  saved_left_ = 0;
+}
+
 void StateTable::compact_snapshots() {
   for (auto& p : pools_) {
     for (auto& c : p.chunks) {
@@ -230,6 +252,7 @@ void StateTable::clear() noexcept {
   index_->by_object.clear();
   index_->built = false;
   pools_.clear();
+  release_saved();
   live_ = 0;
 }
 

@@ -168,22 +168,12 @@ struct InstanceState {
   Snapshot snapshot;               // column values as last flushed or loaded, by index
   // The snapshot's cells as of the transaction's start, for columns that an UPDATE, a bulk
   // update or refresh() replaced in it (the others unset), so that rollback() can put them
-  // back; null until then. Their arena bytes stay put: the state table compacts arenas only
-  // between transactions.
-  std::unique_ptr<SnapshotCell[]> txn_saved;
+  // back; null until then. The cells belong to the state table (StateTable::keep_for_rollback),
+  // which frees them all when the transaction ends. Their arena bytes stay put: the state
+  // table compacts arenas only between transactions.
+  SnapshotCell* txn_saved = nullptr;
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 
-  // Column i of the snapshot is about to be replaced within the transaction (the caller
-  // sets it next): keeps the cell it had when the transaction began, unless this object's
-  // row was inserted in the transaction.
-  void keep_for_rollback(std::size_t i) {
-    if (inserted_in_txn) return;
-    if (!txn_saved) {
-      txn_saved = std::make_unique_for_overwrite<SnapshotCell[]>(snapshot.size());
-      for (std::size_t k = 0, n = snapshot.size(); k < n; ++k) txn_saved[k] = SnapshotCell::unset();
-    }
-    if (txn_saved[i].is_unset()) txn_saved[i] = snapshot.cell(i);
-  }
   // Whether column i's cell was kept for rollback in this transaction.
   bool saved(std::size_t i) const noexcept { return txn_saved && !txn_saved[i].is_unset(); }
   // rollback(): the snapshot as it was when the transaction began.
@@ -191,7 +181,7 @@ struct InstanceState {
     if (!txn_saved) return;
     for (std::size_t k = 0, n = snapshot.size(); k < n; ++k)
       if (!txn_saved[k].is_unset()) snapshot.restore(k, txn_saved[k]);
-    txn_saved.reset();
+    txn_saved = nullptr;
   }
 };
 
@@ -321,11 +311,27 @@ class StateTable {
   // its snapshot: one call per chunk (for the scans run before lazy loads).
   bool any_persistent_changed(const Mapper& m, const ColumnInfo& c) const;
 
+  // Column i of s's snapshot is about to be replaced within the transaction (the caller sets
+  // it next): keeps the cell it had when the transaction began in s.txn_saved, unless s's row
+  // was inserted in the transaction. The saved cells of all states come from a few blocks.
+  void keep_for_rollback(InstanceState& s, std::size_t i) {
+    if (s.inserted_in_txn) return;
+    if (!s.txn_saved) s.txn_saved = saved_cells(s.snapshot.size());
+    if (s.txn_saved[i].is_unset()) s.txn_saved[i] = s.snapshot.cell(i);
+  }
+  // The transaction ended: no state holds saved cells any more (each has restored or dropped
+  // them); frees their blocks.
+  void release_saved() noexcept;
+
  private:
   struct Index;
   Pool& pool_of(const Mapper& m);
   void build_index() const;
+  SnapshotCell* saved_cells(std::size_t n);  // n unset cells, until release_saved()
   std::vector<Pool> pools_;
+  std::vector<std::unique_ptr<SnapshotCell[]>> saved_blocks_;
+  SnapshotCell* saved_next_ = nullptr;
+  std::size_t saved_left_ = 0;
   std::size_t live_ = 0;
   std::unique_ptr<Index> index_;
 };

@@ -191,11 +191,12 @@ TEST_F(SnapshotTable, rollback_puts_back_saved_cells_and_their_bytes_count_as_li
   const auto& arena = st.snapshot.arena();
   for (char c : {'b', 'c', 'd'}) {  // three UPDATEs of one transaction
     memo(st).text.assign(2000, c);
-    st.keep_for_rollback(1);
+    table.keep_for_rollback(st, 1);
     st.snapshot.take(*m.columns[1], st.obj.get());
   }
   EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'd')});
   st.restore_saved();
+  table.release_saved();
   EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'a')})
       << "rollback did not restore the value the transaction began with";
   EXPECT_FALSE(st.txn_saved);
@@ -204,6 +205,52 @@ TEST_F(SnapshotTable, rollback_puts_back_saved_cells_and_their_bytes_count_as_li
   table.compact_snapshots();
   EXPECT_EQ(st.snapshot.arena().stored_bytes(), 2000u);
   EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'a')});
+}
+
+// Saved cells of many states come from blocks shared between them: each state gets back its
+// own cells, columns not saved stay as they are, and a later transaction starts clean.
+TEST_F(SnapshotTable, saved_cells_of_many_states_are_kept_apart_across_transactions) {
+  std::vector<InstanceState*> states;
+  for (std::int64_t i = 0; i < 1000; ++i)  // 3 cells each: several blocks
+    states.push_back(&add(Memo{.id = i, .text = "before " + std::to_string(i)}));
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      auto& st = *states[i];
+      if (i % 7 == 3) continue;  // not updated in this transaction
+      memo(st).text = "round " + std::to_string(round) + " of " + std::to_string(i);
+      table.keep_for_rollback(st, 1);
+      st.snapshot.take(*m.columns[1], st.obj.get());
+      table.keep_for_rollback(st, 1);  // a second UPDATE keeps the first saved cell
+      memo(st).text += " again";
+      st.snapshot.take(*m.columns[1], st.obj.get());
+    }
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      auto& st = *states[i];
+      ASSERT_EQ(st.txn_saved != nullptr, i % 7 != 3) << i;
+      if (!st.txn_saved) continue;
+      EXPECT_FALSE(st.saved(0)) << i;
+      EXPECT_TRUE(st.saved(1)) << i;
+      EXPECT_FALSE(st.saved(2)) << i;
+    }
+    if (round == 0) {  // commit: the new values stand, the saved cells go
+      for (auto* st : states) st->txn_saved = nullptr;
+      table.release_saved();
+      for (std::size_t i = 0; i < states.size(); ++i) {
+        if (i % 7 == 3) continue;
+        ASSERT_EQ(states[i]->snapshot[1].to_value(),
+                  Value{"round 0 of " + std::to_string(i) + " again"}) << i;
+      }
+    } else {  // rollback: back to what the commit left
+      for (auto* st : states) st->restore_saved();
+      table.release_saved();
+      for (std::size_t i = 0; i < states.size(); ++i) {
+        const std::string expected =
+            i % 7 == 3 ? "before " + std::to_string(i) : "round 0 of " + std::to_string(i) + " again";
+        ASSERT_EQ(states[i]->snapshot[1].to_value(), Value{expected}) << i;
+        ASSERT_FALSE(states[i]->txn_saved) << i;
+      }
+    }
+  }
 }
 
 TEST_F(SnapshotTable, an_erased_state_lets_go_of_its_bytes_and_its_slot_starts_empty) {
