@@ -485,8 +485,7 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
     throw InvalidRequestError("refresh(): " + describe(m, obj) + " no longer exists in the database");
   void* raw = st->obj.get();
   for (const auto& c : m.columns) c->load(raw, *stmt, static_cast<int>(c->index));
-  while (stmt->step()) {
-  }
+  // The one row by key is read; the statement goes back to the cache, which resets it.
   // What the transaction may have changed, rollback() must be able to put back.
   for (const auto& c : m.columns) states_.keep_for_rollback(*st, c->index);
   take_snapshot(m, raw, st->snapshot);

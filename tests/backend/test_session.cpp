@@ -515,6 +515,34 @@ TEST_P(SessionTest, refresh_reloads_the_object_from_the_database) {
   EXPECT_FALSE(s.is_modified(u)) << "after refresh() the snapshot is stale";
 }
 
+// refresh() reads its one row and hands the statement back unfinished: the next refresh(),
+// of the same object or another, must run it afresh and see the rows as they are now, and
+// see a row deleted meanwhile gone.
+TEST_P(SessionTest, refresh_again_and_of_other_objects_reads_the_rows_as_they_are_now) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  auto bob = s.add(User{.username = "bob", .email = "b@x"});
+  s.commit();
+  const std::string set_email =
+      "UPDATE " + q("user") + " SET email = " + ph(1) + " WHERE id = " + ph(2);
+  for (int round = 0; round < 3; ++round) {
+    const std::string n = std::to_string(round);
+    s.execute(set_email, {"ann" + n + "@x", ann->id});
+    s.execute(set_email, {"bob" + n + "@x", bob->id});
+    s.refresh(ann);
+    s.refresh(bob);
+    s.refresh(ann);
+    EXPECT_EQ(ann->email, "ann" + n + "@x") << "round " << round;
+    EXPECT_EQ(bob->email, "bob" + n + "@x") << "round " << round;
+  }
+  EXPECT_EQ(s.execute("DELETE FROM " + q("user") + " WHERE id = " + ph(1), {bob->id}).rows_affected,
+            1);
+  EXPECT_THROW(s.refresh(bob), strata::InvalidRequestError);
+  s.refresh(ann);
+  EXPECT_EQ(ann->email, "ann2@x");
+  s.commit();
+}
+
 TEST_P(SessionTest, rollback_after_refresh_restores_the_committed_values) {
   auto& s = session();
   auto u = s.add(User{.username = "ann", .email = "a@x"});
