@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "strata/orm/session_core.hpp"
 
@@ -62,49 +63,118 @@ struct IdentityEq {
 
 }  // namespace
 
+// Integer keys, the common case, go in runs of 8 consecutive keys of one mapper, found by
+// key >> 3 in a hash table: rows read in key order (a table's autoincrement keys) fill one run
+// after another, so a load of n rows makes n / 8 random accesses into the table rather than n,
+// and a run of 8 states is one cache line. Keys of any other kind (text, composite) go in a
+// set of state pointers hashed by the key each state holds.
 struct IdentityMap::Set {
-  absl::flat_hash_set<InstanceState*, IdentityHash, IdentityEq> set;
+  static constexpr int run_bits = 3;
+  static constexpr std::int64_t run_mask = (1 << run_bits) - 1;
+  struct Run {
+    InstanceState* states[1 << run_bits] = {};
+    bool empty() const noexcept {
+      for (const auto* s : states)
+        if (s) return false;
+      return true;
+    }
+  };
+  using RunKey = std::pair<const Mapper*, std::int64_t>;  // (mapper, key >> run_bits)
+  static RunKey run_of(const Mapper* m, std::int64_t key) noexcept { return {m, key >> run_bits}; }
+  static std::size_t at(std::int64_t key) noexcept {
+    return static_cast<std::size_t>(key & run_mask);
+  }
+
+  absl::flat_hash_map<RunKey, Run> runs;
+  absl::flat_hash_set<InstanceState*, IdentityHash, IdentityEq> others;
+  std::size_t size = 0;
+
+  // The slot of an integer key, or null when its run is not in the table.
+  InstanceState** slot(const Mapper* m, std::int64_t key) {
+    auto it = runs.find(run_of(m, key));
+    return it == runs.end() ? nullptr : &it->second.states[at(key)];
+  }
+  // Empties an integer key's slot that holds a state; drops the run when it is left empty.
+  void take_out(const Mapper* m, std::int64_t key, const InstanceState* only) {
+    auto it = runs.find(run_of(m, key));
+    if (it == runs.end()) return;
+    auto& held = it->second.states[at(key)];
+    if (!held || (only && held != only)) return;
+    held = nullptr;
+    --size;
+    if (it->second.empty()) runs.erase(it);
+  }
 };
 
 IdentityMap::IdentityMap() : set_(std::make_unique<Set>()) {}
 IdentityMap::~IdentityMap() = default;
 
 InstanceState* IdentityMap::find(const Mapper* m, const Value& key) const {
-  auto it = set_->set.find(KeyRef{m, ValueRef(key)});
-  return it == set_->set.end() ? nullptr : *it;
+  if (const auto* i = std::get_if<std::int64_t>(&key)) {
+    auto** slot = set_->slot(m, *i);
+    return slot ? *slot : nullptr;
+  }
+  auto it = set_->others.find(KeyRef{m, ValueRef(key)});
+  return it == set_->others.end() ? nullptr : *it;
 }
 
 void IdentityMap::put(InstanceState* s) {
-  auto [it, inserted] = set_->set.insert(s);
-  if (!inserted && *it != s) {
-    set_->set.erase(it);
-    set_->set.insert(s);
+  const ValueRef key = s->key.ref();
+  if (key.kind() == ValueRef::Kind::integer) {
+    auto& held =
+        set_->runs[Set::run_of(s->mapper, key.as_integer())].states[Set::at(key.as_integer())];
+    if (!held) ++set_->size;
+    held = s;
+    return;
+  }
+  auto [it, inserted] = set_->others.insert(s);
+  if (inserted) {
+    ++set_->size;
+  } else if (*it != s) {
+    set_->others.erase(it);
+    set_->others.insert(s);
   }
 }
 
 void IdentityMap::erase(const Mapper* m, const Value& key) {
-  auto it = set_->set.find(KeyRef{m, ValueRef(key)});
-  if (it != set_->set.end()) set_->set.erase(it);
+  if (const auto* i = std::get_if<std::int64_t>(&key)) return set_->take_out(m, *i, nullptr);
+  auto it = set_->others.find(KeyRef{m, ValueRef(key)});
+  if (it == set_->others.end()) return;
+  set_->others.erase(it);
+  --set_->size;
 }
 
 void IdentityMap::erase_if_is(InstanceState* s) {
-  auto it = set_->set.find(s);
-  if (it != set_->set.end() && *it == s) set_->set.erase(it);
+  const ValueRef key = s->key.ref();
+  if (key.kind() == ValueRef::Kind::integer) return set_->take_out(s->mapper, key.as_integer(), s);
+  auto it = set_->others.find(s);
+  if (it == set_->others.end() || *it != s) return;
+  set_->others.erase(it);
+  --set_->size;
 }
 
 bool IdentityMap::holds(const Mapper* m) const {
-  for (const auto* s : set_->set)
+  for (const auto& [run, states] : set_->runs)
+    if (run.first == m) return true;
+  for (const auto* s : set_->others)
     if (s->mapper == m) return true;
   return false;
 }
 
-bool IdentityMap::empty() const noexcept { return set_->set.empty(); }
+bool IdentityMap::empty() const noexcept { return set_->size == 0; }
 
-std::size_t IdentityMap::size() const noexcept { return set_->set.size(); }
+std::size_t IdentityMap::size() const noexcept { return set_->size; }
 
-void IdentityMap::reserve(std::size_t n) { set_->set.reserve(n); }
+void IdentityMap::reserve(std::size_t n) {
+  // Room for n integer keys in runs of consecutive keys; other keys grow their set as needed.
+  set_->runs.reserve(n >> Set::run_bits);
+}
 
-void IdentityMap::clear() noexcept { set_->set.clear(); }
+void IdentityMap::clear() noexcept {
+  set_->runs.clear();
+  set_->others.clear();
+  set_->size = 0;
+}
 
 // ---- Snapshots -----------------------------------------------------------------------------
 

@@ -185,10 +185,11 @@ struct InstanceState {
   }
 };
 
-// The identity map: one state per (mapper, primary key). An open-addressing set of state
-// pointers hashed by the key each state holds, so an entry costs one pointer rather than a
-// copy of the key and no allocation of its own. A state's mapper and key must not change
-// while it is in the map (erase, change, put).
+// The identity map: one state per (mapper, primary key). Integer keys go in runs of 8
+// consecutive keys (a cache line of state pointers) in an open-addressing table, so that rows
+// read in key order touch a new run only every 8 rows; other keys go in a set of state pointers
+// hashed by the key each state holds. Neither copies a key or allocates per entry. A state's
+// mapper and key must not change while it is in the map (erase, change, put).
 class IdentityMap {
  public:
   IdentityMap();

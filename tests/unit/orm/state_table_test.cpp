@@ -95,6 +95,81 @@ TEST(IdentityMap, finds_every_key_of_every_shape_per_mapper) {
   EXPECT_EQ(map.find(&tag, Value{keys[1]}), &again);
 }
 
+// Integer keys are held in runs of consecutive keys: keys on both sides of run boundaries
+// (around 0 and the extremes too), runs emptied and filled again, text keys of the same mapper
+// beside them, and size(), empty() and holds() kept right throughout.
+TEST(IdentityMap, runs_of_integer_keys_fill_empty_and_refill) {
+  const auto& tag = strata::mapper_of<Tag>();
+  const auto& other = strata::mapper_of<Other>();
+  constexpr auto lowest = std::numeric_limits<std::int64_t>::min();
+  constexpr auto highest = std::numeric_limits<std::int64_t>::max();
+  const std::vector<std::int64_t> keys = {-17, -16, -9, -8, -7, -1, 0, 1, 7, 8, 9, 15, 16,
+                                          lowest, lowest + 7, lowest + 8, highest - 8,
+                                          highest - 7, highest};
+  StateTable table;
+  IdentityMap map;
+  std::vector<InstanceState*> states;
+  for (auto k : keys) {
+    auto& st = table.add(tag, std::make_shared<Tag>(Tag{k}));
+    st.key = Value{k};
+    map.put(&st);
+    states.push_back(&st);
+  }
+  auto& named = table.add(tag, std::make_shared<Tag>(Tag{0}));
+  named.key = Value{std::string("8")};  // a text key beside the integer 8
+  map.put(&named);
+  EXPECT_EQ(map.size(), keys.size() + 1);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_EQ(map.find(&tag, Value{keys[i]}), states[i]) << keys[i];
+    ASSERT_EQ(map.find(&other, Value{keys[i]}), nullptr) << keys[i];
+  }
+  for (std::int64_t k : {-15, -10, -2, 2, 6, 10, 14, 17})
+    EXPECT_EQ(map.find(&tag, Value{k}), nullptr) << k;
+  EXPECT_EQ(map.find(&tag, Value{std::string("8")}), &named);
+  EXPECT_TRUE(map.holds(&tag));
+  EXPECT_FALSE(map.holds(&other));
+
+  // put() of a state already held changes nothing; of another state for a held key, replaces.
+  map.put(states[0]);
+  EXPECT_EQ(map.size(), keys.size() + 1);
+  auto& again = table.add(tag, std::make_shared<Tag>(Tag{8}));
+  again.key = Value{std::int64_t{8}};
+  map.put(&again);
+  EXPECT_EQ(map.size(), keys.size() + 1);
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{8}}), &again);
+  map.erase_if_is(states[9]);  // the replaced state of 8: nothing happens
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{8}}), &again);
+  EXPECT_EQ(map.size(), keys.size() + 1);
+
+  // Every integer key taken out, half by key and half by state: their runs go, the text key stays.
+  states[9] = &again;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i % 2) map.erase(&tag, Value{keys[i]});
+    else map.erase_if_is(states[i]);
+    map.erase(&tag, Value{keys[i]});  // a second time: nothing to take out
+  }
+  EXPECT_EQ(map.size(), 1u);
+  for (auto k : keys) ASSERT_EQ(map.find(&tag, Value{k}), nullptr) << k;
+  EXPECT_TRUE(map.holds(&tag)) << "the text key's state";
+  map.erase_if_is(&named);
+  EXPECT_TRUE(map.empty());
+  EXPECT_FALSE(map.holds(&tag));
+
+  // Filled again, from another mapper too, after reserve().
+  map.reserve(64);
+  for (std::size_t i = 0; i < keys.size(); ++i) map.put(states[i]);
+  auto& o = table.add(other, std::make_shared<Other>(Other{-8}));
+  o.key = Value{std::int64_t{-8}};
+  map.put(&o);
+  EXPECT_EQ(map.size(), keys.size() + 1);
+  EXPECT_EQ(map.find(&other, Value{std::int64_t{-8}}), &o);
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{-8}}), states[3]);
+  EXPECT_TRUE(map.holds(&other));
+  map.clear();
+  EXPECT_TRUE(map.empty());
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{0}}), nullptr);
+}
+
 TEST(StateTable, finds_every_object_by_address_across_chunks_and_erased_slots) {
   const auto& tag = strata::mapper_of<Tag>();
   StateTable table;
