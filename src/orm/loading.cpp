@@ -70,19 +70,24 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
       parts.push_back(s.get_value(first_column + static_cast<int>(k->index)));
     key = encode_key(parts);
   }
+  if (auto** slot = session.identity_.slot_for(&m, key)) {  // an integer key: one probe
+    if (*slot) return (*slot)->obj;  // in-memory state wins
+    return load_new_row(session, m, s, std::move(key), first_column, slot);
+  }
   if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
   return load_new_row(session, m, s, std::move(key), first_column);
 }
 
 std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m,
                                            const engine::Statement& s, Value key,
-                                           int first_column) {
+                                           int first_column, InstanceState** slot) {
   auto obj = m.create();
   for (const auto& c : m.columns) c->load(obj.get(), s, first_column + static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   st.key = std::move(key);
   take_snapshot(m, obj.get(), st.snapshot);
-  session.identity_.put(&st);
+  if (slot) session.identity_.fill(slot, &st);  // nothing since slot_for() changed the map
+  else session.identity_.put(&st);
   return obj;
 }
 

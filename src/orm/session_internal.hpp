@@ -39,11 +39,12 @@ class Loader {
   // columns start at result column first_column (past a joined parent's, say).
   static std::shared_ptr<void> load_row(SessionCore& session, const Mapper& m,
                                         const engine::Statement& s, int first_column = 0);
-  // A new persistent object for the current row of s, whose key (m's single primary key
-  // column) is `key` and not in the identity map: get() has just looked.
+  // A new persistent object for the current row of s, whose key is `key` and not in the
+  // identity map: the caller has just looked. It goes into the map at `slot` when given (from
+  // IdentityMap::slot_for, with nothing put or erased since), else with put().
   static std::shared_ptr<void> load_new_row(SessionCore& session, const Mapper& m,
                                             const engine::Statement& s, Value key,
-                                            int first_column = 0);
+                                            int first_column = 0, InstanceState** slot = nullptr);
   static sql::Select select_for(SessionCore& session, const Mapper& m, const QuerySpec& q);
 };
 

@@ -137,6 +137,17 @@ void IdentityMap::put(InstanceState* s) {
   }
 }
 
+InstanceState** IdentityMap::slot_for(const Mapper* m, const Value& key) {
+  const auto* i = std::get_if<std::int64_t>(&key);
+  if (!i) return nullptr;
+  return &set_->runs[Set::run_of(m, *i)].states[Set::at(*i)];
+}
+
+void IdentityMap::fill(InstanceState** slot, InstanceState* s) noexcept {
+  *slot = s;
+  ++set_->size;
+}
+
 void IdentityMap::erase(const Mapper* m, const Value& key) {
   if (const auto* i = std::get_if<std::int64_t>(&key)) return set_->take_out(m, *i, nullptr);
   auto it = set_->others.find(KeyRef{m, ValueRef(key)});
@@ -155,8 +166,8 @@ void IdentityMap::erase_if_is(InstanceState* s) {
 }
 
 bool IdentityMap::holds(const Mapper* m) const {
-  for (const auto& [run, states] : set_->runs)
-    if (run.first == m) return true;
+  for (const auto& [run, states] : set_->runs)  // (a load that failed may leave a run empty)
+    if (run.first == m && !states.empty()) return true;
   for (const auto* s : set_->others)
     if (s->mapper == m) return true;
   return false;

@@ -482,6 +482,22 @@ TEST_P(LooseTablesTest, null_in_a_non_optional_member_is_a_data_error_naming_the
   EXPECT_NE(error.find("NULL"), std::string::npos) << error;
 }
 
+// A row that fails to load leaves nothing of itself in the session: once the row is fixed,
+// its key loads as one object, which get() and the next query return again.
+TEST_P(LooseTablesTest, after_a_row_failed_to_load_its_key_loads_as_one_object_once_fixed) {
+  insert("loose_name", "name", strata::null);
+  auto& s = session();
+  EXPECT_THROW(s.query<StrictName>().all(), strata::DataError);
+  s.rollback();
+  s.execute("UPDATE loose_name SET name = 'fixed' WHERE id = 1");
+  s.commit();
+  auto all = s.query<StrictName>().all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]->name, "fixed");
+  EXPECT_EQ(s.get<StrictName>(1), all[0]) << "get() made a second object for the key";
+  EXPECT_EQ(s.query<StrictName>().one(), all[0]) << "a query made a second object for the key";
+}
+
 TEST_P(LooseTablesTest, text_in_an_integer_member_is_a_data_error_naming_the_column) {
   insert("loose_amount", "amount", std::string("not a number"));
   auto error = load_error<StrictAmount>();

@@ -200,6 +200,11 @@ class IdentityMap {
   InstanceState* find(const Mapper* m, const Value& key) const;
   // Puts s in the map, replacing the state that held its identity, if any.
   void put(InstanceState* s);
+  // For a load: where the state of (m, key) is, or would go, found with one probe. Null when
+  // the key is not an integer (then find() and put()); else *slot is the state, or null, and a
+  // new state of that mapper and key goes in with fill(). Valid until the map next changes.
+  InstanceState** slot_for(const Mapper* m, const Value& key);
+  void fill(InstanceState** slot, InstanceState* s) noexcept;
   // Takes out the state of this identity, if any.
   void erase(const Mapper* m, const Value& key);
   // Takes out s, if it is the state of its identity.

@@ -170,6 +170,32 @@ TEST(IdentityMap, runs_of_integer_keys_fill_empty_and_refill) {
   EXPECT_EQ(map.find(&tag, Value{std::int64_t{0}}), nullptr);
 }
 
+// A load looks a key up and puts its new state with one probe (slot_for, then fill); a load
+// that fails in between leaves an empty slot that nothing counts or finds.
+TEST(IdentityMap, a_slot_found_for_a_load_is_filled_or_left_empty) {
+  const auto& tag = strata::mapper_of<Tag>();
+  StateTable table;
+  IdentityMap map;
+  EXPECT_EQ(map.slot_for(&tag, Value{std::string("text")}), nullptr) << "text keys use put()";
+  auto** slot = map.slot_for(&tag, Value{std::int64_t{42}});
+  ASSERT_NE(slot, nullptr);
+  EXPECT_EQ(*slot, nullptr);
+  EXPECT_TRUE(map.empty()) << "a slot found is not a state held";
+  EXPECT_FALSE(map.holds(&tag));
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{42}}), nullptr);
+  slot = map.slot_for(&tag, Value{std::int64_t{42}});  // the load ran again
+  auto& st = table.add(tag, std::make_shared<Tag>(Tag{42}));
+  st.key = Value{std::int64_t{42}};
+  map.fill(slot, &st);
+  EXPECT_EQ(map.size(), 1u);
+  EXPECT_TRUE(map.holds(&tag));
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{42}}), &st);
+  EXPECT_EQ(*map.slot_for(&tag, Value{std::int64_t{42}}), &st);
+  EXPECT_EQ(*map.slot_for(&tag, Value{std::int64_t{43}}), nullptr) << "its neighbour in the run";
+  map.erase_if_is(&st);
+  EXPECT_TRUE(map.empty());
+}
+
 TEST(StateTable, finds_every_object_by_address_across_chunks_and_erased_slots) {
   const auto& tag = strata::mapper_of<Tag>();
   StateTable table;
