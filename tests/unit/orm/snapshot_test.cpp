@@ -244,8 +244,8 @@ TEST_F(SnapshotTable, saved_cells_of_many_states_are_kept_apart_across_transacti
       for (auto* st : states) st->restore_saved();
       table.release_saved();
       for (std::size_t i = 0; i < states.size(); ++i) {
-        const std::string expected =
-            i % 7 == 3 ? "before " + std::to_string(i) : "round 0 of " + std::to_string(i) + " again";
+        const std::string expected = i % 7 == 3 ? "before " + std::to_string(i)
+                                                : "round 0 of " + std::to_string(i) + " again";
         ASSERT_EQ(states[i]->snapshot[1].to_value(), Value{expected}) << i;
         ASSERT_FALSE(states[i]->txn_saved) << i;
       }
