@@ -95,6 +95,14 @@ struct IdentityMap::Set {
     auto it = runs.find(run_of(m, key));
     return it == runs.end() ? nullptr : &it->second.states[at(key)];
   }
+  // The slot of an integer key, its run added (empty) when it was not in the table.
+  InstanceState*& slot_added(const Mapper* m, std::int64_t key) {
+    return runs[run_of(m, key)].states[at(key)];
+  }
+  void erase_other(decltype(others)::iterator it) {
+    others.erase(it);
+    --size;
+  }
   // Empties an integer key's slot that holds a state; drops the run when it is left empty.
   void take_out(const Mapper* m, std::int64_t key, const InstanceState* only) {
     auto it = runs.find(run_of(m, key));
@@ -122,8 +130,7 @@ InstanceState* IdentityMap::find(const Mapper* m, const Value& key) const {
 void IdentityMap::put(InstanceState* s) {
   const ValueRef key = s->key.ref();
   if (key.kind() == ValueRef::Kind::integer) {
-    auto& held =
-        set_->runs[Set::run_of(s->mapper, key.as_integer())].states[Set::at(key.as_integer())];
+    auto& held = set_->slot_added(s->mapper, key.as_integer());
     if (!held) ++set_->size;
     held = s;
     return;
@@ -139,8 +146,7 @@ void IdentityMap::put(InstanceState* s) {
 
 InstanceState** IdentityMap::slot_for(const Mapper* m, const Value& key) {
   const auto* i = std::get_if<std::int64_t>(&key);
-  if (!i) return nullptr;
-  return &set_->runs[Set::run_of(m, *i)].states[Set::at(*i)];
+  return i ? &set_->slot_added(m, *i) : nullptr;
 }
 
 void IdentityMap::fill(InstanceState** slot, InstanceState* s) noexcept {
@@ -151,18 +157,14 @@ void IdentityMap::fill(InstanceState** slot, InstanceState* s) noexcept {
 void IdentityMap::erase(const Mapper* m, const Value& key) {
   if (const auto* i = std::get_if<std::int64_t>(&key)) return set_->take_out(m, *i, nullptr);
   auto it = set_->others.find(KeyRef{m, ValueRef(key)});
-  if (it == set_->others.end()) return;
-  set_->others.erase(it);
-  --set_->size;
+  if (it != set_->others.end()) set_->erase_other(it);
 }
 
 void IdentityMap::erase_if_is(InstanceState* s) {
   const ValueRef key = s->key.ref();
   if (key.kind() == ValueRef::Kind::integer) return set_->take_out(s->mapper, key.as_integer(), s);
   auto it = set_->others.find(s);
-  if (it == set_->others.end() || *it != s) return;
-  set_->others.erase(it);
-  --set_->size;
+  if (it != set_->others.end() && *it == s) set_->erase_other(it);
 }
 
 bool IdentityMap::holds(const Mapper* m) const {

@@ -226,9 +226,9 @@ class IdentityMap {
 // chunks per mapper (a load of many rows allocates one chunk per few hundred objects, not one
 // block per object, a closing session frees them so, and the states of one model can be
 // visited without the others), found by the object's address through an open-addressing
-// index. A state's address is stable until it is erased. Iteration visits the live states
-// in no particular order; erasing the current state while iterating is allowed, adding
-// states is not.
+// index built on the first lookup. A state's address is stable until it is erased. Iteration
+// visits the live states in no particular order; erasing the current state while iterating is
+// allowed, adding states is not.
 class StateTable {
   static constexpr std::size_t chunk_size = 256;
   struct Chunk {
@@ -254,6 +254,7 @@ class StateTable {
   StateTable& operator=(const StateTable&) = delete;
   ~StateTable();
 
+  // The state of obj, or null. The first call builds the index by address, kept from then on.
   InstanceState* find(const void* obj) const;
   // A new state of m owning obj (not null, not yet in the table); its mapper is m, its
   // snapshot has one Null value per column, its other fields are default.
