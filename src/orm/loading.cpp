@@ -61,6 +61,15 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
 
 std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
                                        const engine::Statement& s, int first_column) {
+  if (m.primary_key.size() == 1) {
+    const int k = first_column + static_cast<int>(m.primary_key.front()->index);
+    if (s.storage_class(k) == engine::StorageClass::integer) {  // one probe, no Value
+      const std::int64_t key = s.get_int64(k);
+      InstanceState** slot = session.identity_.slot_for(&m, key);
+      if (*slot) return (*slot)->obj;  // in-memory state wins
+      return load_new_row(session, m, s, IdentityKey(key), first_column, slot);
+    }
+  }
   Value key;
   if (m.primary_key.size() == 1) {
     key = s.get_value(first_column + static_cast<int>(m.primary_key.front()->index));
@@ -70,22 +79,24 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
       parts.push_back(s.get_value(first_column + static_cast<int>(k->index)));
     key = encode_key(parts);
   }
-  if (auto** slot = session.identity_.slot_for(&m, key)) {  // an integer key: one probe
-    if (*slot) return (*slot)->obj;  // in-memory state wins
-    return load_new_row(session, m, s, std::move(key), first_column, slot);
-  }
   if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
-  return load_new_row(session, m, s, std::move(key), first_column);
+  return load_new_row(session, m, s, IdentityKey(std::move(key)), first_column);
 }
 
 std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m,
-                                           const engine::Statement& s, Value key,
+                                           const engine::Statement& s, IdentityKey key,
                                            int first_column, InstanceState** slot) {
   auto obj = m.create();
-  for (const auto& c : m.columns) c->load(obj.get(), s, first_column + static_cast<int>(c->index));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
+  try {
+    for (const auto& c : m.columns)
+      c->load_with_snapshot(obj.get(), s, first_column + static_cast<int>(c->index),
+                            st.snapshot);
+  } catch (...) {
+    session.states_.erase(st);  // a row that does not load leaves nothing in the session
+    throw;
+  }
   st.key = std::move(key);
-  take_snapshot(m, obj.get(), st.snapshot);
   if (slot) session.identity_.fill(slot, &st);  // nothing since slot_for() changed the map
   else session.identity_.put(&st);
   return obj;
@@ -151,7 +162,7 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   Value row_key = stmt->get_value(static_cast<int>(m.primary_key.front()->index));
   // One row at most (the key is the primary key): the statement goes back to the cache,
   // which resets it, without stepping to its end.
-  return row_key == key ? Loader::load_new_row(*this, m, *stmt, std::move(row_key))
+  return row_key == key ? Loader::load_new_row(*this, m, *stmt, IdentityKey(std::move(row_key)))
                         : Loader::load_row(*this, m, *stmt);
 }
 

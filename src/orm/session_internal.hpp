@@ -43,7 +43,7 @@ class Loader {
   // identity map: the caller has just looked. It goes into the map at `slot` when given (from
   // IdentityMap::slot_for, with nothing put or erased since), else with put().
   static std::shared_ptr<void> load_new_row(SessionCore& session, const Mapper& m,
-                                            const engine::Statement& s, Value key,
+                                            const engine::Statement& s, IdentityKey key,
                                             int first_column = 0, InstanceState** slot = nullptr);
   static sql::Select select_for(SessionCore& session, const Mapper& m, const QuerySpec& q);
 };

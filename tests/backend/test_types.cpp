@@ -498,6 +498,19 @@ TEST_P(LooseTablesTest, after_a_row_failed_to_load_its_key_loads_as_one_object_o
   EXPECT_EQ(s.query<StrictName>().one(), all[0]) << "a query made a second object for the key";
 }
 
+// A row that fails to load on a column after its key leaves no half-loaded object to flush:
+// the commit that follows writes nothing to it.
+TEST_P(LooseTablesTest, a_row_that_failed_to_load_is_not_written_by_the_next_commit) {
+  insert("loose_name", "name", strata::null);
+  auto& s = session();
+  EXPECT_THROW(s.query<StrictName>().all(), strata::DataError);
+  s.commit();
+  auto r = s.execute("SELECT name FROM loose_name WHERE id = 1");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(strata::is_null(r.rows[0][0])) << "the commit wrote the object that did not load";
+  EXPECT_THROW(s.get<StrictName>(1), strata::DataError) << "get() found an object that did not load";
+}
+
 TEST_P(LooseTablesTest, text_in_an_integer_member_is_a_data_error_naming_the_column) {
   insert("loose_amount", "amount", std::string("not a number"));
   auto error = load_error<StrictAmount>();

@@ -24,6 +24,7 @@ class Mapper;
 namespace detail {
 class RelationField;
 struct InstanceState;
+class Snapshot;
 }  // namespace detail
 
 // Where a foreign-key column points: a mapped member (resolved when the mapper is
@@ -55,6 +56,10 @@ class ColumnInfo {
   // Reads result column i into the member. NULL into a non-optional member and values of
   // the wrong kind throw DataError naming this column.
   virtual void load(void* obj, const engine::Statement& s, int i) const = 0;
+  // load(), then the member as loaded into the snapshot's cell `index`: one call per column
+  // of a row that becomes a new object.
+  virtual void load_with_snapshot(void* obj, const engine::Statement& s, int i,
+                                  const detail::Snapshot& snapshot) const = 0;
   virtual Value get(const void* obj) const = 0;
   virtual void set(void* obj, const Value& v) const = 0;  // same checks as load
   // The member's value in the form a snapshot keeps (what equal() compares with): get()'s

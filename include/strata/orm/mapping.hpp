@@ -141,6 +141,12 @@ class TypedColumn final : public ColumnInfo {
       detail::throw_load_error(*this, e);
     }
   }
+  void load_with_snapshot(void* obj, const engine::Statement& s, int i,
+                          const detail::Snapshot& snapshot) const override {
+    TypedColumn::load(obj, s, i);
+    Value scratch;
+    snapshot.set(index, snapshot_inline(obj, scratch));
+  }
   Value get(const void* obj) const override {
     const M& v = static_cast<const T*>(obj)->*member_;
     if constexpr (optional) {

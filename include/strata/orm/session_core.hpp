@@ -116,6 +116,9 @@ class IdentityKey {
   IdentityKey& operator=(const IdentityKey&) = delete;
   ~IdentityKey() { reset(); }
 
+  explicit IdentityKey(std::int64_t key) noexcept : int_(key), kind_(Kind::integer) {}
+  explicit IdentityKey(Value v) { *this = std::move(v); }
+
   IdentityKey& operator=(Value v) {
     reset();
     if (auto* i = std::get_if<std::int64_t>(&v)) {
@@ -204,6 +207,7 @@ class IdentityMap {
   // the key is not an integer (then find() and put()); else *slot is the state, or null, and a
   // new state of that mapper and key goes in with fill(). Valid until the map next changes.
   InstanceState** slot_for(const Mapper* m, const Value& key);
+  InstanceState** slot_for(const Mapper* m, std::int64_t key);
   void fill(InstanceState** slot, InstanceState* s) noexcept;
   // Takes out the state of this identity, if any.
   void erase(const Mapper* m, const Value& key);
