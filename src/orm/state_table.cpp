@@ -270,10 +270,12 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
       pool.chunks.push_back(std::make_unique<Chunk>(pool.width));
     auto& c = *pool.chunks.back();
     s = &c.slots[c.used];
-    s->snapshot = Snapshot(c.cells.get() + c.used * pool.width, &c.arena);
+    s->snapshot = Snapshot(c.cells.get() + c.used, &c.arena());
     ++c.used;
   }
   const void* raw = obj.get();
+  Chunk& chunk = chunk_of(*s);
+  chunk.objects[static_cast<std::size_t>(s - chunk.slots.get())] = raw;
   s->mapper = &m;
   s->obj = std::move(obj);
   if (index_->built) index_->by_object.emplace(raw, s);
@@ -284,6 +286,8 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
 void StateTable::erase(InstanceState& s) {
   if (index_->built) index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
+  Chunk& chunk = chunk_of(s);
+  chunk.objects[static_cast<std::size_t>(&s - chunk.slots.get())] = nullptr;
   const Snapshot storage = s.snapshot;
   storage.clear();
   s = InstanceState{};  // releases the object; an empty obj marks the slot free
@@ -296,7 +300,8 @@ bool StateTable::any_persistent_changed(const Mapper& m, const ColumnInfo& c) co
   for (const auto& p : pools_) {
     if (p.mapper != &m) continue;
     for (const auto& ch : p.chunks)
-      if (c.any_changed(ch->slots.get(), ch->used, ch->cells.get() + c.index, p.width))
+      if (c.any_changed(ch->objects.get(), ch->slots.get(), ch->used,
+                        ch->cells.get() + c.index * chunk_size, 1))
         return true;
     return false;
   }
@@ -328,10 +333,11 @@ void StateTable::release_saved() noexcept {
 void StateTable::compact_snapshots() {
   for (auto& p : pools_) {
     for (auto& c : p.chunks) {
-      if (!c->arena.worth_compacting()) continue;
+      if (!c->arena().worth_compacting()) continue;
       SnapshotArena fresh(p.width);
-      for (std::size_t i = 0, n = c->used * p.width; i < n; ++i) c->cells[i].move_bytes_to(fresh);
-      c->arena = std::move(fresh);
+      for (std::size_t j = 0; j < p.width; ++j)
+        for (std::size_t k = 0; k < c->used; ++k) c->cells[j * chunk_size + k].move_bytes_to(fresh);
+      c->arena() = std::move(fresh);
     }
   }
 }

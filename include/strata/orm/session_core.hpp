@@ -52,20 +52,24 @@ enum class ObjectStatus {
 // Copying a Snapshot copies the reference, not the values.
 class Snapshot {
  public:
+  // The cells of a chunk's snapshots are held column by column: a scan of one column reads
+  // 16 bytes an object.
+  static constexpr std::size_t column_stride = 256;
+
   Snapshot() = default;
   // Column i's value: a view, valid until column i is set again.
-  ValueRef operator[](std::size_t i) const noexcept { return cells_[i].get(); }
+  ValueRef operator[](std::size_t i) const noexcept { return at(i).get(); }
   std::size_t size() const noexcept { return arena_->width(); }
   // A copy of the values.
   std::vector<Value> values() const {
     std::vector<Value> out;
     out.reserve(size());
-    for (std::size_t i = 0, n = size(); i < n; ++i) out.push_back(cells_[i].get().to_value());
+    for (std::size_t i = 0, n = size(); i < n; ++i) out.push_back(at(i).get().to_value());
     return out;
   }
 
   void set(std::size_t i, ValueRef v) const {
-    SnapshotCell& c = cells_[i];
+    SnapshotCell& c = at(i);
     const std::size_t old = c.arena_bytes();
     c.assign(v, *arena_);
     arena_->release(old);
@@ -75,27 +79,28 @@ class Snapshot {
     Value scratch;
     set(c.index, c.snapshot(obj, scratch));
   }
-  const SnapshotCell& cell(std::size_t i) const noexcept { return cells_[i]; }
+  const SnapshotCell& cell(std::size_t i) const noexcept { return at(i); }
   // Where its long text and blobs are kept (shared with the other snapshots of its chunk).
   const SnapshotArena& arena() const noexcept { return *arena_; }
   // Puts back a cell copied by cell(i) before column i was set again.
   void restore(std::size_t i, const SnapshotCell& saved) const noexcept {
-    arena_->release(cells_[i].arena_bytes());
+    arena_->release(at(i).arena_bytes());
     arena_->reclaim(saved.arena_bytes());
-    cells_[i] = saved;
+    at(i) = saved;
   }
   // Every column NULL.
   void clear() const noexcept {
     for (std::size_t i = 0, n = size(); i < n; ++i) {
-      arena_->release(cells_[i].arena_bytes());
-      cells_[i] = SnapshotCell{};
+      arena_->release(at(i).arena_bytes());
+      at(i) = SnapshotCell{};
     }
   }
 
  private:
   friend class StateTable;
   Snapshot(SnapshotCell* cells, SnapshotArena* arena) noexcept : cells_(cells), arena_(arena) {}
-  SnapshotCell* cells_ = nullptr;
+  SnapshotCell& at(std::size_t i) const noexcept { return cells_[i * column_stride]; }
+  SnapshotCell* cells_ = nullptr;  // column 0's cell; column i's is column_stride * i further
   SnapshotArena* arena_ = nullptr;  // also says how many cells
 };
 
@@ -234,15 +239,21 @@ class IdentityMap {
 // visits the live states in no particular order; erasing the current state while iterating is
 // allowed, adding states is not.
 class StateTable {
-  static constexpr std::size_t chunk_size = 256;
-  struct Chunk {
+  static constexpr std::size_t chunk_size = Snapshot::column_stride;
+  // A chunk is the arena of its snapshots' long text and blobs (a base, so that a state's
+  // snapshot, which points at its arena, leads to the chunk: chunk_of()), its slots and cells,
+  // and each slot's object address apart from the slots: the scans before lazy loads read the
+  // addresses, 8 bytes a slot, rather than the 88-byte states.
+  struct Chunk : SnapshotArena {
     explicit Chunk(std::size_t width)
-        : slots(std::make_unique<InstanceState[]>(chunk_size)),
-          cells(std::make_unique<SnapshotCell[]>(chunk_size * width)),
-          arena(width) {}
+        : SnapshotArena(width),
+          slots(std::make_unique<InstanceState[]>(chunk_size)),
+          objects(std::make_unique<const void*[]>(chunk_size)),
+          cells(std::make_unique<SnapshotCell[]>(chunk_size * width)) {}
+    SnapshotArena& arena() noexcept { return *this; }
     std::unique_ptr<InstanceState[]> slots;
-    std::unique_ptr<SnapshotCell[]> cells;  // the slots' snapshots, `width` cells each
-    SnapshotArena arena;                    // their long text and blobs
+    std::unique_ptr<const void*[]> objects;  // slots[k].obj.get(), null for a free slot
+    std::unique_ptr<SnapshotCell[]> cells;   // the slots' snapshots, column by column
     std::size_t used = 0;  // slots handed out so far (live or erased)
   };
   struct Pool {  // the states of one mapper
@@ -251,6 +262,10 @@ class StateTable {
     std::vector<std::unique_ptr<Chunk>> chunks;
     std::vector<InstanceState*> free;  // erased slots, for reuse (their snapshot storage kept)
   };
+  // The chunk that holds s (a state of this table).
+  static Chunk& chunk_of(const InstanceState& s) noexcept {
+    return static_cast<Chunk&>(*s.snapshot.arena_);
+  }
 
  public:
   StateTable();

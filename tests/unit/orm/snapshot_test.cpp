@@ -294,3 +294,58 @@ TEST_F(SnapshotTable, the_scan_for_a_changed_column_visits_persistent_objects_of
 }
 
 }  // namespace
+
+namespace {
+
+// A chunk holds its snapshots column by column: the cells of 600 states over three chunks read
+// back as each state's own, before and after their arenas are compacted.
+TEST_F(SnapshotTable, the_snapshots_of_many_states_keep_their_columns_apart) {
+  std::vector<InstanceState*> states;
+  auto text_of = [](int i, char c) { return std::string(30 + i % 7, c) + std::to_string(i); };
+  for (int i = 0; i < 600; ++i)
+    states.push_back(&add(Memo{.id = i + 1, .text = text_of(i, 'a'),
+                               .data = blob_of("blob " + std::to_string(i))}));
+  for (int round = 0; round < 3; ++round)  // garbage in every arena
+    for (int i = 0; i < 600; ++i) {
+      memo(*states[static_cast<std::size_t>(i)]).text = text_of(i, static_cast<char>('b' + round));
+      take(*states[static_cast<std::size_t>(i)]);
+    }
+  auto expect_own_cells = [&](const char* when) {
+    for (int i = 0; i < 600; ++i) {
+      const auto& snapshot = states[static_cast<std::size_t>(i)]->snapshot;
+      ASSERT_EQ(snapshot[0].to_value(), Value{std::int64_t{i + 1}}) << when << ", state " << i;
+      ASSERT_EQ(snapshot[1].to_value(), Value{text_of(i, 'd')}) << when << ", state " << i;
+      ASSERT_EQ(snapshot[2].to_value(), Value{blob_of("blob " + std::to_string(i))})
+          << when << ", state " << i;
+      ASSERT_TRUE(unchanged(*states[static_cast<std::size_t>(i)])) << when << ", state " << i;
+    }
+  };
+  expect_own_cells("before compaction");
+  ASSERT_TRUE(states[0]->snapshot.arena().worth_compacting());
+  table.compact_snapshots();
+  EXPECT_EQ(states[599]->snapshot.arena().garbage_bytes(), 0u);
+  expect_own_cells("after compaction");
+}
+
+// An erased slot's next object is the one the scan reads: a change to it is seen, and the
+// erased object is not read again.
+TEST_F(SnapshotTable, the_scan_reads_the_object_that_reuses_an_erased_slot) {
+  const auto& text = *m.columns[1];
+  std::vector<InstanceState*> states;
+  for (int i = 0; i < 300; ++i) {
+    states.push_back(&add(Memo{.id = i + 1, .text = "memo"}));
+    states.back()->status = strata::detail::ObjectStatus::persistent;
+  }
+  InstanceState* slot = states[260];  // in the second chunk
+  table.erase(*slot);
+  auto& reused = add(Memo{.id = 1000, .text = "new"});
+  ASSERT_EQ(&reused, slot) << "the erased slot was not reused";
+  reused.status = strata::detail::ObjectStatus::persistent;
+  EXPECT_FALSE(table.any_persistent_changed(m, text));
+  memo(reused).text = "changed";
+  EXPECT_TRUE(table.any_persistent_changed(m, text)) << "the slot's new object went unread";
+  table.erase(reused);
+  EXPECT_FALSE(table.any_persistent_changed(m, text)) << "an erased object was read";
+}
+
+}  // namespace
