@@ -15,7 +15,7 @@
 namespace strata {
 namespace detail {
 
-SessionCore::SessionCore(DatabaseCore& db) : db_(db) {
+SessionCore::SessionCore(DatabaseCore& db) : db_(db), states_(this) {
   if (db_.events.track_modifications()) model_changes_ = std::make_unique<ModelChanges>();
 }
 
@@ -136,7 +136,6 @@ InstanceState& SessionCore::attach(const Mapper& m, std::shared_ptr<void> obj,
                                    ObjectStatus status) {
   void* raw = obj.get();
   auto& state = states_.add(m, std::move(obj));
-  state.session = this;
   state.status = status;
   state.seq = next_seq_++;
   for (const auto& rel : m.relationships) {
@@ -499,11 +498,11 @@ void SessionCore::do_autoflush() {
 namespace detail {
 
 std::shared_ptr<void> RelationField::load_target() const {
-  return owner_->session->load_target(*owner_, *rel_);
+  return owner_->session().load_target(*owner_, *rel_);
 }
 
 std::vector<std::shared_ptr<void>> RelationField::load_items() const {
-  return owner_->session->load_items(*owner_, *rel_);
+  return owner_->session().load_items(*owner_, *rel_);
 }
 
 void RelationField::throw_not_loaded() const {
@@ -515,13 +514,13 @@ void RelationField::throw_not_loaded() const {
 }
 
 std::shared_ptr<void> RelationField::load_one() const {
-  return owner_->session->load_one(*owner_, *rel_);
+  return owner_->session().load_one(*owner_, *rel_);
 }
 
 void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
                                       const std::shared_ptr<void>& new_target) {
   if (!owner_) return;
-  auto& session = *owner_->session;
+  auto& session = owner_->session();
   session.note_relation_change(*owner_);
   if (new_target) session.note_parented(owner_->obj.get());
   if (!rel_->back) return;
@@ -531,7 +530,7 @@ void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
 
 void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   if (!owner_) return;
-  auto& session = *owner_->session;
+  auto& session = owner_->session();
   session.note_relation_change(*owner_);
   if (rel_->kind == RelationKind::many_to_many) {
     if (rel_->back) rel_->back->add_item(item.get(), owner_->obj);
@@ -548,7 +547,7 @@ void RelationField::on_item_added(const std::shared_ptr<void>& item) {
 
 void RelationField::on_item_removed(const std::shared_ptr<void>& item) {
   if (!owner_) return;
-  auto& session = *owner_->session;
+  auto& session = owner_->session();
   session.note_relation_change(*owner_);
   if (rel_->kind == RelationKind::many_to_many) {
     if (rel_->back) rel_->back->remove_item(item.get(), owner_->obj.get());

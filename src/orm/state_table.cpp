@@ -234,7 +234,8 @@ struct StateTable::Index {
   bool built = false;
 };
 
-StateTable::StateTable() : index_(std::make_unique<Index>()) {}
+StateTable::StateTable(SessionCore* session)
+    : index_(std::make_unique<Index>()), session_(session) {}
 StateTable::~StateTable() = default;
 
 InstanceState* StateTable::find(const void* obj) const {
@@ -267,7 +268,7 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
     pool.free.pop_back();
   } else {
     if (pool.chunks.empty() || pool.chunks.back()->used == chunk_size)
-      pool.chunks.push_back(std::make_unique<Chunk>(pool.width));
+      pool.chunks.push_back(std::make_unique<Chunk>(pool.width, session_));
     auto& c = *pool.chunks.back();
     s = &c.slots[c.used];
     s->snapshot = Snapshot(c.cells.get() + c.used, &c.arena());

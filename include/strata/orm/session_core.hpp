@@ -165,7 +165,6 @@ class IdentityKey {
 
 // What the session knows of one object.
 struct InstanceState {
-  SessionCore* session = nullptr;
   const Mapper* mapper = nullptr;
   std::shared_ptr<void> obj;
   ObjectStatus status = ObjectStatus::pending;
@@ -182,6 +181,8 @@ struct InstanceState {
   SnapshotCell* txn_saved = nullptr;
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 
+  // The session that holds this state (kept by its chunk of the state table, not per state).
+  SessionCore& session() const noexcept;
   // Whether column i's cell was kept for rollback in this transaction.
   bool saved(std::size_t i) const noexcept { return txn_saved && !txn_saved[i].is_unset(); }
   // rollback(): the snapshot as it was when the transaction began.
@@ -243,14 +244,16 @@ class StateTable {
   // A chunk is the arena of its snapshots' long text and blobs (a base, so that a state's
   // snapshot, which points at its arena, leads to the chunk: chunk_of()), its slots and cells,
   // and each slot's object address apart from the slots: the scans before lazy loads read the
-  // addresses, 8 bytes a slot, rather than the 88-byte states.
+  // addresses, 8 bytes a slot, rather than the 80-byte states.
   struct Chunk : SnapshotArena {
-    explicit Chunk(std::size_t width)
+    Chunk(std::size_t width, SessionCore* owner)
         : SnapshotArena(width),
+          session(owner),
           slots(std::make_unique<InstanceState[]>(chunk_size)),
           objects(std::make_unique<const void*[]>(chunk_size)),
           cells(std::make_unique<SnapshotCell[]>(chunk_size * width)) {}
     SnapshotArena& arena() noexcept { return *this; }
+    SessionCore* session;  // the session of the table: its states' session()
     std::unique_ptr<InstanceState[]> slots;
     std::unique_ptr<const void*[]> objects;  // slots[k].obj.get(), null for a free slot
     std::unique_ptr<SnapshotCell[]> cells;   // the slots' snapshots, column by column
@@ -262,13 +265,15 @@ class StateTable {
     std::vector<std::unique_ptr<Chunk>> chunks;
     std::vector<InstanceState*> free;  // erased slots, for reuse (their snapshot storage kept)
   };
-  // The chunk that holds s (a state of this table).
+  // The chunk that holds s (a state of a table).
   static Chunk& chunk_of(const InstanceState& s) noexcept {
     return static_cast<Chunk&>(*s.snapshot.arena_);
   }
+  friend struct InstanceState;
 
  public:
-  StateTable();
+  // The state table of `session` (null for a table of its own, in tests).
+  explicit StateTable(SessionCore* session = nullptr);
   StateTable(const StateTable&) = delete;
   StateTable& operator=(const StateTable&) = delete;
   ~StateTable();
@@ -360,7 +365,12 @@ class StateTable {
   std::size_t saved_left_ = 0;
   std::size_t live_ = 0;
   std::unique_ptr<Index> index_;
+  SessionCore* session_ = nullptr;
 };
+
+inline SessionCore& InstanceState::session() const noexcept {
+  return *StateTable::chunk_of(*this).session;
+}
 
 // A many-to-many link changed since the last flush: the association row between `left` and
 // `right` (the objects its left and right columns refer to).

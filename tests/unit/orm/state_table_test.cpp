@@ -196,6 +196,12 @@ TEST(IdentityMap, a_slot_found_for_a_load_is_filled_or_left_empty) {
   EXPECT_TRUE(map.empty());
 }
 
+// A state is what the session keeps per object beside the object itself: its size is part of
+// every loaded object's cost (the session is kept per chunk of states, not per state).
+TEST(StateTable, a_state_takes_80_bytes) {
+  EXPECT_LE(sizeof(InstanceState), 80u);
+}
+
 TEST(StateTable, finds_every_object_by_address_across_chunks_and_erased_slots) {
   const auto& tag = strata::mapper_of<Tag>();
   StateTable table;
