@@ -144,11 +144,6 @@ void IdentityMap::put(InstanceState* s) {
   }
 }
 
-InstanceState** IdentityMap::slot_for(const Mapper* m, const Value& key) {
-  const auto* i = std::get_if<std::int64_t>(&key);
-  return i ? slot_for(m, *i) : nullptr;
-}
-
 InstanceState** IdentityMap::slot_for(const Mapper* m, std::int64_t key) {
   return &set_->slot_added(m, key);
 }

@@ -209,10 +209,9 @@ class IdentityMap {
   InstanceState* find(const Mapper* m, const Value& key) const;
   // Puts s in the map, replacing the state that held its identity, if any.
   void put(InstanceState* s);
-  // For a load: where the state of (m, key) is, or would go, found with one probe. Null when
-  // the key is not an integer (then find() and put()); else *slot is the state, or null, and a
-  // new state of that mapper and key goes in with fill(). Valid until the map next changes.
-  InstanceState** slot_for(const Mapper* m, const Value& key);
+  // For a load with an integer key (other keys: find() and put()): where the state of
+  // (m, key) is, or would go, found with one probe. *slot is the state, or null, and a new
+  // state of that mapper and key goes in with fill(). Valid until the map next changes.
   InstanceState** slot_for(const Mapper* m, std::int64_t key);
   void fill(InstanceState** slot, InstanceState* s) noexcept;
   // Takes out the state of this identity, if any.
