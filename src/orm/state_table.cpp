@@ -270,8 +270,7 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
     ++c.used;
   }
   const void* raw = obj.get();
-  Chunk& chunk = chunk_of(*s);
-  chunk.objects[static_cast<std::size_t>(s - chunk.slots.get())] = raw;
+  object_of_slot(*s) = raw;
   s->mapper = &m;
   s->obj = std::move(obj);
   if (index_->built) index_->by_object.emplace(raw, s);
@@ -282,8 +281,7 @@ InstanceState& StateTable::add(const Mapper& m, std::shared_ptr<void> obj) {
 void StateTable::erase(InstanceState& s) {
   if (index_->built) index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
-  Chunk& chunk = chunk_of(s);
-  chunk.objects[static_cast<std::size_t>(&s - chunk.slots.get())] = nullptr;
+  object_of_slot(s) = nullptr;
   const Snapshot storage = s.snapshot;
   storage.clear();
   s = InstanceState{};  // releases the object; an empty obj marks the slot free
@@ -297,7 +295,7 @@ bool StateTable::any_persistent_changed(const Mapper& m, const ColumnInfo& c) co
     if (p.mapper != &m) continue;
     for (const auto& ch : p.chunks)
       if (c.any_changed(ch->objects.get(), ch->slots.get(), ch->used,
-                        ch->cells.get() + c.index * chunk_size, 1))
+                        ch->cells.get() + c.index * chunk_size))
         return true;
     return false;
   }

@@ -72,12 +72,11 @@ class ColumnInfo {
   // Whether the member still holds the value its snapshot cell was taken from.
   virtual bool equal(const void* obj, const detail::SnapshotCell& snapshot) const = 0;
   // Whether equal() fails for a persistent state among states[0, n), whose objects are
-  // objects[0, n) (null for a free slot), against its cell cells[k * stride]: one call for a
-  // chunk of a session's state table (the scans before lazy loads), so that the comparison is
-  // inlined rather than a call per object. A state is read only when its object differs.
+  // objects[0, n) (null for a free slot), against its cell cells[k]: one call for a chunk of a
+  // session's state table (the scans before lazy loads), so that the comparison is inlined
+  // rather than a call per object. A state is read only when its object differs.
   virtual bool any_changed(const void* const* objects, const detail::InstanceState* states,
-                           std::size_t n, const detail::SnapshotCell* cells,
-                           std::size_t stride) const = 0;
+                           std::size_t n, const detail::SnapshotCell* cells) const = 0;
   // Whether the member holds v, a value in get()'s form.
   virtual bool same_value(const void* obj, const Value& v) const = 0;
   // For a database-assigned key: whether it is still unassigned (0 or nullopt), and reset it.

@@ -188,14 +188,13 @@ class TypedColumn final : public ColumnInfo {
     return snapshot.holds(snapshot_inline(obj, scratch));
   }
   bool any_changed(const void* const* objects, const detail::InstanceState* states,
-                   std::size_t n, const detail::SnapshotCell* cells,
-                   std::size_t stride) const override {
+                   std::size_t n, const detail::SnapshotCell* cells) const override {
     Value scratch;
     const auto member = member_;  // in a register: the loop's stores could alias member_
-    for (std::size_t k = 0; k < n; ++k, cells += stride) {
+    for (std::size_t k = 0; k < n; ++k) {
       const void* obj = objects[k];
       if (obj == nullptr) continue;  // an erased slot
-      if (!cells->holds(snapshot_of_member(static_cast<const T*>(obj)->*member, scratch)) &&
+      if (!cells[k].holds(snapshot_of_member(static_cast<const T*>(obj)->*member, scratch)) &&
           states[k].status == detail::ObjectStatus::persistent)
         return true;
     }

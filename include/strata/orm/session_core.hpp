@@ -268,6 +268,11 @@ class StateTable {
   static Chunk& chunk_of(const InstanceState& s) noexcept {
     return static_cast<Chunk&>(*s.snapshot.arena_);
   }
+  // s's entry in its chunk's array of object addresses.
+  static const void*& object_of_slot(const InstanceState& s) noexcept {
+    Chunk& chunk = chunk_of(s);
+    return chunk.objects[static_cast<std::size_t>(&s - chunk.slots.get())];
+  }
   friend struct InstanceState;
 
  public:
