@@ -224,12 +224,13 @@ std::string_view SqliteStatement::column_name(int index) const {
   return name != nullptr ? std::string_view(name) : std::string_view();
 }
 
-int SqliteStatement::column_type(int index) const {
+sqlite3_value* SqliteStatement::column_value(int index) const {
   if (index != typed_column_) {
-    column_type_ = sqlite3_column_type(stmt_, index);
+    value_ = sqlite3_column_value(stmt_, index);
+    column_type_ = sqlite3_value_type(value_);
     typed_column_ = index;
   }
-  return column_type_;
+  return value_;
 }
 
 bool SqliteStatement::is_null(int index) const { return column_type(index) == SQLITE_NULL; }
@@ -245,22 +246,25 @@ engine::StorageClass SqliteStatement::storage_class(int index) const {
 }
 
 std::int64_t SqliteStatement::get_int64(int index) const {
-  return sqlite3_column_int64(stmt_, index);
+  return sqlite3_value_int64(column_value(index));
 }
 
-double SqliteStatement::get_double(int index) const { return sqlite3_column_double(stmt_, index); }
+double SqliteStatement::get_double(int index) const {
+  return sqlite3_value_double(column_value(index));
+}
 
 std::string_view SqliteStatement::get_text(int index) const {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  sqlite3_value* v = column_value(index);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
   if (text == nullptr) return {};
-  return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))};
+  return {text, static_cast<std::size_t>(sqlite3_value_bytes(v))};
 }
 
 std::span<const std::byte> SqliteStatement::get_blob(int index) const {
-  const void* data = sqlite3_column_blob(stmt_, index);
+  sqlite3_value* v = column_value(index);
+  const void* data = sqlite3_value_blob(v);
   if (data == nullptr) return {};
-  return {static_cast<const std::byte*>(data),
-          static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index))};
+  return {static_cast<const std::byte*>(data), static_cast<std::size_t>(sqlite3_value_bytes(v))};
 }
 
 // ---- SqliteConnection -------------------------------------------------------------------

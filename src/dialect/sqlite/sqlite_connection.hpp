@@ -64,11 +64,18 @@ class SqliteStatement final : public engine::Statement {
   void check_bind(int rc, int index);
   std::vector<std::string> rendered_params() const;
   [[noreturn]] void fail(int rc);
-  // sqlite3_column_type of a column of the current row. The last column asked about is
-  // remembered until the next step() or reset(): a load asks whether a value is NULL and
-  // then which storage class it has, and the type is only meaningful before the value is
-  // read (which may convert it).
-  int column_type(int index) const;
+  // A column of the current row, as sqlite3_column_value gives it, and its sqlite3_value_type.
+  // The last column asked about is remembered until the next step() or reset(): a load asks
+  // whether a value is NULL, then which storage class it has, then reads it, and each call
+  // through sqlite3_column_* would look the column up again. The type is the one the column
+  // had before it was read (reading may convert it). Reading a value returned by
+  // sqlite3_column_value is thread-safe only without the connection's mutex, which a
+  // SqliteConnection never has (SQLITE_OPEN_NOMUTEX): it is used by one thread at a time.
+  sqlite3_value* column_value(int index) const;
+  int column_type(int index) const {
+    column_value(index);
+    return column_type_;
+  }
 
   SqliteConnection& conn_;
   sqlite3_stmt* stmt_;
@@ -78,8 +85,9 @@ class SqliteStatement final : public engine::Statement {
   bool fresh_ = true;               // the next step() starts a new execution
   std::int64_t total_changes_ = 0;  // sqlite3_total_changes64 when the execution started
   std::int64_t rows_affected_ = 0;
-  mutable int typed_column_ = -1;  // the column column_type_ belongs to, -1: none
+  mutable int typed_column_ = -1;  // the column value_ and column_type_ belong to, -1: none
   mutable int column_type_ = 0;
+  mutable sqlite3_value* value_ = nullptr;
 };
 
 class SqliteConnection final : public engine::Connection {
