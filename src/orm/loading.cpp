@@ -86,7 +86,7 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
 std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m,
                                            const engine::Statement& s, IdentityKey key,
                                            int first_column, InstanceState** slot) {
-  auto obj = m.create();
+  auto obj = m.create(session.states_.object_blocks(m));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
   try {
     for (const auto& c : m.columns)

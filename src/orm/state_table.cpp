@@ -219,6 +219,44 @@ void SnapshotCell::store_in(SnapshotArena& arena, std::string_view bytes) {
   std::memcpy(raw_ + 8, &n, sizeof n);
 }
 
+// ---- Object blocks -------------------------------------------------------------------------
+
+ObjectBlock::ObjectBlock() noexcept
+    : next_(reinterpret_cast<unsigned char*>(this) + sizeof(ObjectBlock)),
+      left_(bytes - sizeof(ObjectBlock)) {}
+
+ObjectBlock* ObjectBlock::open() {
+  static_assert(sizeof(ObjectBlock) + max_object <= bytes);
+  return ::new (::operator new(bytes)) ObjectBlock();
+}
+
+void* ObjectBlock::take(std::size_t n, std::size_t align) {
+  void* p = next_;
+  std::size_t space = left_;
+  if (!std::align(align, n, p, space)) throw std::bad_alloc();
+  next_ = static_cast<unsigned char*>(p) + n;
+  left_ = space - n;
+  last_ = n + align - 1;  // what the next piece of this size needs, with padding at worst
+  ++taken_;
+  return p;
+}
+
+void ObjectBlock::close() noexcept {
+  const std::int64_t drop = held_bias - taken_;
+  if (refs_.fetch_sub(drop, std::memory_order_acq_rel) == drop) destroy();
+}
+
+void ObjectBlock::destroy() noexcept {
+  this->~ObjectBlock();
+  ::operator delete(this);
+}
+
+void ObjectBlocks::refill() {
+  ObjectBlock* fresh = ObjectBlock::open();
+  if (current_) current_->close();
+  current_ = fresh;
+}
+
 // ---- StateTable ----------------------------------------------------------------------------
 
 // The index by object address is built on the first find() and kept from then on: a session

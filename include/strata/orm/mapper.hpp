@@ -22,6 +22,7 @@ namespace strata {
 class Mapper;
 
 namespace detail {
+class ObjectBlocks;
 class RelationField;
 struct InstanceState;
 class Snapshot;
@@ -224,8 +225,8 @@ class Mapper {
   // (e.g. has_many without a foreign key on the other side).
   void configure() const;
 
-  // A new value-initialized object of the mapped type.
-  virtual std::shared_ptr<void> create() const = 0;
+  // A new value-initialized object of the mapped type, its memory from blocks.
+  virtual std::shared_ptr<void> create(detail::ObjectBlocks& blocks) const = 0;
 
   // Table-level constraints declared in the mapping (unique(...), index(...), check(...)),
   // with member offsets still unresolved.

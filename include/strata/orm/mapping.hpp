@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "strata/error.hpp"
+#include "strata/orm/object_block.hpp"
 #include "strata/orm/mapper.hpp"
 #include "strata/orm/relationship.hpp"
 #include "strata/orm/session_core.hpp"
@@ -689,7 +690,12 @@ class TypedMapper final : public Mapper {
       requested_autoincrement_.push_back(m.autoincrement_requested[i]);
     finish_columns(requested_autoincrement_);
   }
-  std::shared_ptr<void> create() const override { return std::make_shared<T>(); }
+  std::shared_ptr<void> create(ObjectBlocks& blocks) const override {
+    if constexpr (sizeof(T) <= ObjectBlock::max_object)
+      return std::allocate_shared<T>(BlockAllocator<T>(blocks.next()));
+    else
+      return std::make_shared<T>();
+  }
 
  private:
   std::vector<std::optional<bool>> requested_autoincrement_;

@@ -20,6 +20,7 @@
 
 #include "strata/engine/engine.hpp"
 #include "strata/orm/mapper.hpp"
+#include "strata/orm/object_block.hpp"
 #include "strata/orm/snapshot.hpp"
 #include "strata/sql/ast.hpp"
 #include "strata/sql/value.hpp"
@@ -261,6 +262,7 @@ class StateTable {
   struct Pool {  // the states of one mapper
     const Mapper* mapper = nullptr;
     std::size_t width = 0;  // values in a snapshot: the mapper's columns
+    ObjectBlocks objects;   // where the objects it loads are allocated (Mapper::create)
     std::vector<std::unique_ptr<Chunk>> chunks;
     std::vector<InstanceState*> free;  // erased slots, for reuse (their snapshot storage kept)
   };
@@ -287,6 +289,8 @@ class StateTable {
   // A new state of m owning obj (not null, not yet in the table); its mapper is m, its
   // snapshot has one Null value per column, its other fields are default.
   InstanceState& add(const Mapper& m, std::shared_ptr<void> obj);
+  // Where the session's new objects of m are allocated (see object_block.hpp).
+  ObjectBlocks& object_blocks(const Mapper& m) { return pool_of(m).objects; }
   // Destroys s (a state of this table), which releases its object.
   void erase(InstanceState& s);
   void clear() noexcept;
