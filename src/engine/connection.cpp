@@ -101,6 +101,17 @@ Value Statement::get_value(int index) const {
   return null;
 }
 
+ValueRef Statement::get_ref(int index) const {
+  switch (storage_class(index)) {
+    case StorageClass::null: break;
+    case StorageClass::integer: return ValueRef::integer(get_int64(index));
+    case StorageClass::real: return ValueRef::real(get_double(index));
+    case StorageClass::text: return ValueRef::text(get_text(index));
+    case StorageClass::blob: return ValueRef::blob(get_blob(index));
+  }
+  return {};
+}
+
 // ---- CachedStatement and the statement cache ---------------------------------------------
 
 CachedStatement::~CachedStatement() {

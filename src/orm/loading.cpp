@@ -63,8 +63,8 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
                                        const engine::Statement& s, int first_column) {
   if (m.primary_key.size() == 1) {
     const int k = first_column + static_cast<int>(m.primary_key.front()->index);
-    if (s.storage_class(k) == engine::StorageClass::integer) {  // one probe, no Value
-      const std::int64_t key = s.get_int64(k);
+    if (const ValueRef r = s.get_ref(k); r.kind() == ValueRef::Kind::integer) {  // one probe
+      const std::int64_t key = r.as_integer();
       InstanceState** slot = session.identity_.slot_for(&m, key);
       if (*slot) return (*slot)->obj;  // in-memory state wins
       return load_new_row(session, m, s, IdentityKey(key), first_column, slot);

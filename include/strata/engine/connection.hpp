@@ -66,6 +66,10 @@ class Statement {
   virtual std::string_view get_text(int index) const = 0;  // valid until the next step()
   virtual std::span<const std::byte> get_blob(int index) const = 0;
   Value get_value(int index) const;  // by the column's storage class in this row
+  // The column's value in this row as a view, in one call: NULL, an integer, a real, or the
+  // bytes of a text or blob (valid as get_text's or get_blob's are). For loaders that would
+  // otherwise ask is_null(), storage_class() and then for the value.
+  virtual ValueRef get_ref(int index) const;
 
   // Rows changed by the last completed INSERT/UPDATE/DELETE run through this statement.
   virtual std::int64_t rows_affected() const = 0;

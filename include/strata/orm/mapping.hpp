@@ -128,7 +128,14 @@ class TypedColumn final : public ColumnInfo {
   }
   void load(void* obj, const engine::Statement& s, int i) const override {
     M& v = static_cast<T*>(obj)->*member_;
-    if (s.is_null(i)) {
+    // A type that reads from a ValueRef gets the value, its storage class and whether it is
+    // NULL from one call to the statement; the others ask for each.
+    constexpr bool by_ref = requires(ValueRef r, const engine::Statement& st, int k) {
+      Type<B>::from_ref(r, st, k);
+    };
+    ValueRef r;
+    if constexpr (by_ref) r = s.get_ref(i);
+    if (by_ref ? r.is_null() : s.is_null(i)) {
       if constexpr (optional) {
         v.reset();
         return;
@@ -137,7 +144,8 @@ class TypedColumn final : public ColumnInfo {
       }
     }
     try {
-      v = Type<B>::read(s, i);
+      if constexpr (by_ref) v = Type<B>::from_ref(r, s, i);
+      else v = Type<B>::read(s, i);
     } catch (const DataError& e) {
       detail::throw_load_error(*this, e);
     }

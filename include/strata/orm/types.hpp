@@ -169,6 +169,12 @@ struct Type<I> {
     detail::expect_storage(s, i, engine::StorageClass::integer, "an integer");
     return checked(s.get_int64(i));
   }
+  // read() from a value already fetched (Statement::get_ref), not NULL.
+  static I from_ref(ValueRef r, const engine::Statement& s, int i) {
+    if (r.kind() != ValueRef::Kind::integer) [[unlikely]]
+      detail::throw_storage_error(s, i, "an integer");
+    return checked(r.as_integer());
+  }
   static bool equal(I v, const Value& snapshot) {
     auto* i = std::get_if<std::int64_t>(&snapshot);
     return i && *i == static_cast<std::int64_t>(v);
@@ -238,6 +244,11 @@ struct Type<std::string> {
   static std::string read(const engine::Statement& s, int i) {
     detail::expect_storage(s, i, engine::StorageClass::text, "text");
     return std::string(s.get_text(i));
+  }
+  static std::string from_ref(ValueRef r, const engine::Statement& s, int i) {
+    if (r.kind() != ValueRef::Kind::text) [[unlikely]]
+      detail::throw_storage_error(s, i, "text");
+    return std::string(r.bytes());
   }
   static bool equal(const std::string& v, const Value& snapshot) {
     auto* s = std::get_if<std::string>(&snapshot);

@@ -260,6 +260,26 @@ std::string_view SqliteStatement::get_text(int index) const {
   return {text, static_cast<std::size_t>(sqlite3_value_bytes(v))};
 }
 
+ValueRef SqliteStatement::get_ref(int index) const {
+  sqlite3_value* v = column_value(index);
+  switch (column_type_) {
+    case SQLITE_INTEGER: return ValueRef::integer(sqlite3_value_int64(v));
+    case SQLITE_FLOAT: return ValueRef::real(sqlite3_value_double(v));
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
+      if (text == nullptr) return ValueRef::text({});
+      return ValueRef::text({text, static_cast<std::size_t>(sqlite3_value_bytes(v))});
+    }
+    case SQLITE_BLOB: {
+      const void* data = sqlite3_value_blob(v);
+      if (data == nullptr) return ValueRef::blob({});
+      return ValueRef::blob({static_cast<const std::byte*>(data),
+                             static_cast<std::size_t>(sqlite3_value_bytes(v))});
+    }
+    default: return {};
+  }
+}
+
 std::span<const std::byte> SqliteStatement::get_blob(int index) const {
   sqlite3_value* v = column_value(index);
   const void* data = sqlite3_value_blob(v);

@@ -40,6 +40,7 @@ class SqliteStatement final : public engine::Statement {
   std::int64_t get_int64(int index) const override;
   double get_double(int index) const override;
   std::string_view get_text(int index) const override;
+  ValueRef get_ref(int index) const override;
   std::span<const std::byte> get_blob(int index) const override;
 
   std::int64_t rows_affected() const override { return rows_affected_; }
