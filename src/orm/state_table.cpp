@@ -1,6 +1,7 @@
 // The session's object table and identity map (session_core.hpp): states in chunks, found
 // through open-addressing hash tables (Abseil's), so that loading n rows allocates no
-// per-object index nodes and closing the session frees a few hundred states at a time.
+// per-object index nodes and closing the session frees a few hundred states at a time; and the
+// blocks the session's loaded objects are allocated from (object_block.hpp).
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "strata/error.hpp"
-#include "strata/orm/object_block.hpp"
 #include "strata/orm/mapper.hpp"
+#include "strata/orm/object_block.hpp"
 #include "strata/orm/relationship.hpp"
 #include "strata/orm/session_core.hpp"
 #include "strata/orm/types.hpp"
