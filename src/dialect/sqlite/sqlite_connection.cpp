@@ -253,11 +253,23 @@ double SqliteStatement::get_double(int index) const {
   return sqlite3_value_double(column_value(index));
 }
 
-std::string_view SqliteStatement::get_text(int index) const {
-  sqlite3_value* v = column_value(index);
+namespace {
+// A value's bytes as text or as a blob (converting it if it is of another type), valid as
+// SQLite's own pointer is: until the value is read otherwise or the statement moves on.
+std::string_view text_of(sqlite3_value* v) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
   if (text == nullptr) return {};
   return {text, static_cast<std::size_t>(sqlite3_value_bytes(v))};
+}
+std::span<const std::byte> blob_of(sqlite3_value* v) {
+  const void* data = sqlite3_value_blob(v);
+  if (data == nullptr) return {};
+  return {static_cast<const std::byte*>(data), static_cast<std::size_t>(sqlite3_value_bytes(v))};
+}
+}  // namespace
+
+std::string_view SqliteStatement::get_text(int index) const {
+  return text_of(column_value(index));
 }
 
 ValueRef SqliteStatement::get_ref(int index) const {
@@ -265,26 +277,14 @@ ValueRef SqliteStatement::get_ref(int index) const {
   switch (column_type_) {
     case SQLITE_INTEGER: return ValueRef::integer(sqlite3_value_int64(v));
     case SQLITE_FLOAT: return ValueRef::real(sqlite3_value_double(v));
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
-      if (text == nullptr) return ValueRef::text({});
-      return ValueRef::text({text, static_cast<std::size_t>(sqlite3_value_bytes(v))});
-    }
-    case SQLITE_BLOB: {
-      const void* data = sqlite3_value_blob(v);
-      if (data == nullptr) return ValueRef::blob({});
-      return ValueRef::blob({static_cast<const std::byte*>(data),
-                             static_cast<std::size_t>(sqlite3_value_bytes(v))});
-    }
+    case SQLITE_TEXT: return ValueRef::text(text_of(v));
+    case SQLITE_BLOB: return ValueRef::blob(blob_of(v));
     default: return {};
   }
 }
 
 std::span<const std::byte> SqliteStatement::get_blob(int index) const {
-  sqlite3_value* v = column_value(index);
-  const void* data = sqlite3_value_blob(v);
-  if (data == nullptr) return {};
-  return {static_cast<const std::byte*>(data), static_cast<std::size_t>(sqlite3_value_bytes(v))};
+  return blob_of(column_value(index));
 }
 
 // ---- SqliteConnection -------------------------------------------------------------------
