@@ -363,9 +363,10 @@ bool PgStatement::is_null(int index) const {
   return PQgetisnull(result_.get(), row_, index) != 0;
 }
 
-engine::StorageClass PgStatement::storage_class(int index) const {
-  if (is_null(index)) return engine::StorageClass::null;
-  switch (PQftype(result_.get(), index)) {
+namespace {
+// The storage class of a column of this type, as SQLite would report it.
+engine::StorageClass storage_class_of(Oid type) {
+  switch (type) {
     case bool_oid:
     case int2_oid:
     case int4_oid:
@@ -379,23 +380,36 @@ engine::StorageClass PgStatement::storage_class(int index) const {
   }
 }
 
-std::int64_t PgStatement::get_int64(int index) const {
-  const std::string_view text = get_text(index);
+// A value's text read as a number. A real number (numeric, float) read as an integer is
+// truncated, as SQLite does; a boolean is 1 or 0; empty text (NULL) is 0.
+std::int64_t integer_of(std::string_view text, Oid type) {
   if (text.empty()) return 0;
-  if (PQftype(result_.get(), index) == bool_oid) return text[0] == 't' ? 1 : 0;
+  if (type == bool_oid) return text[0] == 't' ? 1 : 0;
   std::int64_t v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
   if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return v;
-  // A real number (numeric, float) read as an integer: truncated, as SQLite does.
   return static_cast<std::int64_t>(std::strtod(std::string(text).c_str(), nullptr));
 }
 
-double PgStatement::get_double(int index) const {
-  const std::string_view text = get_text(index);
+double real_of(std::string_view text, Oid type) {
   if (text.empty()) return 0.0;
-  if (PQftype(result_.get(), index) == bool_oid) return text[0] == 't' ? 1.0 : 0.0;
+  if (type == bool_oid) return text[0] == 't' ? 1.0 : 0.0;
   // strtod reads "NaN", "Infinity" and "-Infinity" as PostgreSQL writes them.
   return std::strtod(std::string(text).c_str(), nullptr);
+}
+}  // namespace
+
+engine::StorageClass PgStatement::storage_class(int index) const {
+  if (is_null(index)) return engine::StorageClass::null;
+  return storage_class_of(PQftype(result_.get(), index));
+}
+
+std::int64_t PgStatement::get_int64(int index) const {
+  return integer_of(get_text(index), PQftype(result_.get(), index));
+}
+
+double PgStatement::get_double(int index) const {
+  return real_of(get_text(index), PQftype(result_.get(), index));
 }
 
 std::string_view PgStatement::get_text(int index) const {
@@ -404,13 +418,33 @@ std::string_view PgStatement::get_text(int index) const {
           static_cast<std::size_t>(PQgetlength(result_.get(), row_, index))};
 }
 
-std::span<const std::byte> PgStatement::get_blob(int index) const {
-  const std::string_view text = get_text(index);
-  if (PQftype(result_.get(), index) == bytea_oid) {
+std::span<const std::byte> PgStatement::blob_of(std::string_view text, Oid type) const {
+  if (type == bytea_oid) {
     decode_bytea(text, blob_);
     return {blob_.data(), blob_.size()};
   }
   return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+std::span<const std::byte> PgStatement::get_blob(int index) const {
+  return blob_of(get_text(index), PQftype(result_.get(), index));
+}
+
+// The same answers as the getters, with the row and the column looked up once.
+ValueRef PgStatement::get_ref(int index) const {
+  const PGresult* r = result_.get();
+  if (r == nullptr || row_ < 0 || row_ >= rows_) return {};
+  const auto size = static_cast<std::size_t>(PQgetlength(r, row_, index));
+  // Only an empty value may be NULL.
+  if (size == 0 && PQgetisnull(r, row_, index) != 0) return {};
+  const std::string_view text(PQgetvalue(r, row_, index), size);
+  const Oid type = PQftype(r, index);
+  switch (storage_class_of(type)) {
+    case engine::StorageClass::integer: return ValueRef::integer(integer_of(text, type));
+    case engine::StorageClass::real: return ValueRef::real(real_of(text, type));
+    case engine::StorageClass::blob: return ValueRef::blob(blob_of(text, type));
+    default: return ValueRef::text(text);
+  }
 }
 
 // ---- PgConnection ----------------------------------------------------------------------------

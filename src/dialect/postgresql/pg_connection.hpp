@@ -77,6 +77,7 @@ class PgStatement final : public engine::Statement {
   double get_double(int index) const override;
   std::string_view get_text(int index) const override;
   std::span<const std::byte> get_blob(int index) const override;
+  ValueRef get_ref(int index) const override;
 
   std::int64_t rows_affected() const override { return rows_affected_; }
   const std::string& sql() const override { return sql_; }
@@ -92,7 +93,9 @@ class PgStatement final : public engine::Statement {
   // Throws DataError when text bound to parameter `index` holds a NUL byte.
   void refuse_nul(int index, std::string_view v);
   void execute_prepared();
-  const PGresult* shape() const;  // the result, or the statement's description before one
+  const PGresult* shape() const;
+  // A column's bytes as a blob: bytea decoded into blob_, other types as their text.
+  std::span<const std::byte> blob_of(std::string_view text, Oid type) const;  // the result, or the statement's description before one
 
   std::shared_ptr<Link> link_;
   PgConnection& conn_;
