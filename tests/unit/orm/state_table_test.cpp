@@ -195,6 +195,64 @@ TEST(IdentityMap, a_slot_found_for_a_load_is_filled_or_left_empty) {
   EXPECT_TRUE(map.empty());
 }
 
+// The map remembers the run it last found or added. Each way the table of runs changes (a run
+// emptied and dropped, room reserved, the table grown, cleared) must not leave a state put
+// through the remembered run where a lookup of another run, then of this one, misses it.
+TEST(IdentityMap, the_run_last_used_is_forgotten_when_the_runs_change) {
+  const auto& tag = strata::mapper_of<Tag>();
+  const auto& other = strata::mapper_of<Other>();
+  StateTable table;
+  IdentityMap map;
+  auto state = [&](std::int64_t k) -> InstanceState* {
+    auto& st = table.add(tag, std::make_shared<Tag>(Tag{k}));
+    st.key = Value{k};
+    return &st;
+  };
+  // A state far from the others: finding it makes its run the one remembered.
+  const std::int64_t far = std::int64_t{1} << 40;
+  auto* far_state = state(far);
+  auto found_after_another_run = [&](std::int64_t k) {
+    EXPECT_EQ(map.find(&tag, Value{far}), far_state);
+    EXPECT_EQ(map.find(&other, Value{k}), nullptr) << "another mapper's key " << k;
+    return map.find(&tag, Value{k});
+  };
+  map.put(far_state);
+
+  // The run of 1 is dropped when 1 goes; 2 goes into a new run of the same keys.
+  map.put(state(1));
+  map.erase(&tag, Value{std::int64_t{1}});
+  auto* two = state(2);
+  map.put(two);
+  EXPECT_EQ(found_after_another_run(2), two);
+
+  // reserve() moves the runs.
+  map.reserve(100000);
+  auto* three = state(3);
+  map.put(three);
+  EXPECT_EQ(found_after_another_run(3), three);
+  EXPECT_EQ(found_after_another_run(2), two);
+
+  // Growing the table moves them too: many runs added between uses of the first one.
+  std::vector<InstanceState*> many;
+  for (std::int64_t k = 8; k < 8 * 5000; k += 8) {
+    many.push_back(state(k));
+    map.put(many.back());
+    auto* near = state(k + 1);  // the same run, through the remembered run
+    map.fill(map.slot_for(&tag, k + 1), near);
+    ASSERT_EQ(found_after_another_run(k + 1), near) << k + 1;
+  }
+  for (auto* st : many) ASSERT_EQ(found_after_another_run(st->key.ref().as_integer()), st);
+
+  // clear() drops every run.
+  map.clear();
+  auto* four = state(4);
+  map.put(four);
+  map.put(far_state);
+  EXPECT_EQ(found_after_another_run(4), four);
+  EXPECT_EQ(map.find(&tag, Value{std::int64_t{2}}), nullptr);
+  EXPECT_EQ(map.size(), 2u);
+}
+
 // A state is what the session keeps per object beside the object itself: its size is part of
 // every loaded object's cost (the session is kept per chunk of states, not per state).
 TEST(StateTable, a_state_takes_80_bytes) {
