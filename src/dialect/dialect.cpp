@@ -119,6 +119,13 @@ std::vector<std::string> Dialect::drop_table_sql(const schema::Table& t) const {
   return {"DROP TABLE " + quote(t.name)};
 }
 
+std::string Dialect::insert_rows_sql(const schema::Table& t,
+                                     const std::vector<const schema::Column*>&,
+                                     const std::vector<const schema::Column*>&) const {
+  throw CompileError("the " + std::string(name()) + " dialect has no multi-row INSERT (table '" +
+                     t.name + "')");
+}
+
 std::string Dialect::update_rows_sql(const schema::Table& t,
                                      const std::vector<const schema::Column*>&,
                                      const std::vector<const schema::Column*>&) const {

@@ -129,6 +129,22 @@ const engine::SqlText& MapperSql::insert_for(const std::vector<bool>& included,
   return inserts.emplace(key, engine::SqlText(sql::compile(ins, *dialect).sql)).first->second;
 }
 
+const engine::SqlText& MapperSql::insert_rows_for(const std::vector<bool>& included,
+                                              const std::vector<bool>& returning) const {
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(included, returning);
+  auto it = row_inserts.find(key);
+  if (it != row_inserts.end()) return it->second;
+  std::vector<const schema::Column*> columns, returned;
+  for (std::size_t i = 0; i < included.size(); ++i) {
+    if (included[i]) columns.push_back(&mapper->columns[i]->column);
+    if (returning[i]) returned.push_back(&mapper->columns[i]->column);
+  }
+  return row_inserts
+      .emplace(key, engine::SqlText(dialect->insert_rows_sql(mapper->table(), columns, returned)))
+      .first->second;
+}
+
 const engine::SqlText& MapperSql::select_by(const ColumnInfo& c) const {
   std::lock_guard lock(mutex);
   auto it = selects_by.find(&c);

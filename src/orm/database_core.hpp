@@ -68,6 +68,10 @@ struct MapperSql {
   // server default), for inserts that cannot use insert_all / insert_generated.
   const engine::SqlText& insert_for(const std::vector<bool>& included,
                                 const std::vector<bool>& returning) const;
+  // One INSERT of many rows that set the same columns (Dialect::insert_rows_sql): one array
+  // parameter per included column.
+  const engine::SqlText& insert_rows_for(const std::vector<bool>& included,
+                                     const std::vector<bool>& returning) const;
 
   // SELECT <columns> ... WHERE <c> = ? ORDER BY <key>: a one-to-many lazy load through the
   // foreign-key column c of this mapper.
@@ -84,6 +88,7 @@ struct MapperSql {
   mutable std::map<ColumnSet, engine::SqlText> updates;
   mutable std::map<ColumnSet, engine::SqlText> row_updates;
   mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, engine::SqlText> inserts;
+  mutable std::map<std::pair<std::vector<bool>, std::vector<bool>>, engine::SqlText> row_inserts;
 };
 
 // key = ? AND key2 = ? for the mapper's primary key, with placeholders.

@@ -531,11 +531,8 @@ void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
 }
 
 namespace {
-// A multi-row INSERT holds at most this many rows, and at most this many parameters (the
-// PostgreSQL protocol counts them in 16 bits).
+// A multi-row INSERT holds at most this many rows (in one array per column).
 constexpr std::size_t max_batch_rows = 1000;
-constexpr std::size_t max_batch_params = 32767;
-
 }  // namespace
 
 void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
@@ -561,11 +558,8 @@ void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
   }
   // Runs of rows with the same columns go together.
   for (std::size_t i = 0; i < states.size();) {
-    const std::size_t columns =
-        static_cast<std::size_t>(std::count(shapes[i]->included.begin(), shapes[i]->included.end(), true));
-    const std::size_t cap = std::min(max_batch_rows, std::max<std::size_t>(1, max_batch_params / std::max<std::size_t>(columns, 1)));
     std::size_t j = i + 1;
-    while (j < states.size() && j - i < cap &&
+    while (j < states.size() && j - i < max_batch_rows &&
            (shapes[j] == shapes[i] || *shapes[j] == *shapes[i]))
       ++j;
     if (j - i == 1) {
@@ -589,27 +583,22 @@ IntegrityError Flush::explained_batch_error(const IntegrityError& e, const Mappe
 
 void Flush::emit_insert_batch(std::span<InstanceState* const> states, const InsertShape& shape) {
   const Mapper& m = *states.front()->mapper;
-  sql::Insert ins;
-  ins.table = m.table_name();
-  for (const auto& c : m.columns) {
-    if (shape.included[c->index]) ins.columns.push_back(c->column.name);
-    if (shape.returning[c->index]) ins.returning.push_back(c->column.name);
-  }
-  if (ins.columns.empty()) {  // DEFAULT VALUES takes one row: no batch
-    for (auto* st : states) emit_insert(*st, shape);
+  if (std::find(shape.included.begin(), shape.included.end(), true) == shape.included.end()) {
+    for (auto* st : states) emit_insert(*st, shape);  // DEFAULT VALUES takes one row: no batch
     return;
   }
-  for (std::size_t r = 0; r < states.size(); ++r) {
-    std::vector<sql::ExprPtr> row;
-    for (std::size_t k = 0; k < ins.columns.size(); ++k) row.push_back(sql::placeholder());
-    ins.rows.push_back(std::move(row));
-  }
-  const auto compiled = sql::compile(ins, session_.dialect_for(m));
-  auto stmt = session_.connection(m).prepare_cached(compiled.sql);
+  auto stmt = session_.connection(m).prepare_cached(
+      session_.sql_for(m).insert_rows_for(shape.included, shape.returning));
+  // One array per included column, each holding a value per row.
+  std::vector<Value> values;
+  values.reserve(states.size());
   int p = 0;
-  for (auto* st : states)
-    for (const auto& c : m.columns)
-      if (shape.included[c->index]) c->bind(st->obj.get(), *stmt, p++);
+  for (const auto& c : m.columns) {
+    if (!shape.included[c->index]) continue;
+    values.clear();
+    for (auto* st : states) values.push_back(c->get(st->obj.get()));
+    stmt->bind_array(p++, values);
+  }
 
   std::vector<std::vector<Value>> rows;
   try {
@@ -629,7 +618,7 @@ void Flush::emit_insert_batch(std::span<InstanceState* const> states, const Inse
                      m.table_name() + "' returned " + std::to_string(rows.size()) + " rows");
   }
   if (shape.key_returned) {
-    // The rows are inserted in the order of the VALUES list and the key's sequence counts
+    // The rows are inserted in the order of the arrays and the key's sequence counts
     // up, so sorted by key the returned rows are in the objects' order.
     std::size_t key_at = 0;
     for (const auto& c : m.columns) {

@@ -358,6 +358,87 @@ TEST_P(TypesTest, long_values_updated_over_many_transactions_stay_right) {
   }
 }
 
+TEST_P(TypesTest, every_builtin_type_survives_an_insert_of_several_rows_at_once) {
+  // Rows added together: one batched INSERT where the backend has it (PostgreSQL: one array
+  // per column), so every type, set or NULL, goes through the array form on the way in.
+  auto& s = session();
+  clear_sql();
+  std::vector<std::shared_ptr<Sample>> rows;
+  for (int i = 0; i < 3; ++i) {
+    Sample x = every_type_set();
+    const auto n = static_cast<int>(i);
+    x.i16 = static_cast<std::int16_t>(x.i16 + n);
+    x.i64 = x.i64 + n;
+    x.real = -0.5 - n;
+    x.flag = i != 1;
+    x.name = "name \"" + std::to_string(i) + "\", {braces}, back\\slash, NULL";
+    x.data = strata::Blob{std::byte{0}, std::byte{0x5c}, std::byte{static_cast<unsigned char>(i)}};
+    x.day = std::chrono::year{2021} / 12 / static_cast<unsigned>(29 + i);
+    x.at = strata::Time{2h + std::chrono::microseconds{n}};
+    x.stamp = kStamp + std::chrono::microseconds{n};
+    if (i == 1) {  // every optional member set in one row, NULL in the others
+      x.opt_i16 = std::int16_t{-1};
+      x.opt_i32 = 7;
+      x.opt_i64 = std::int64_t{1} << 50;
+      x.opt_real = 0.125;
+      x.opt_real32 = 2.5f;
+      x.opt_flag = false;
+      x.opt_name = "";
+      x.opt_text = "NULL";
+      x.opt_data = strata::Blob{};
+      x.opt_day = std::chrono::year{1999} / 12 / 31;
+      x.opt_at = strata::Time{std::chrono::microseconds{1}};
+      x.opt_stamp = kStamp;
+      x.opt_role = Role::admin;
+      x.opt_mood = Mood::grumpy;
+      x.opt_price = Money{5};
+    }
+    rows.push_back(s.add(std::move(x)));
+  }
+  s.commit();
+  if (batched_inserts()) {
+    EXPECT_EQ(writes().size(), 1u) << "not one batched INSERT\n" << dump();
+  }
+  for (std::size_t i = 1; i < rows.size(); ++i)
+    EXPECT_LT(rows[i - 1]->id, rows[i]->id) << "keys not in add() order at " << i;
+  s.expunge_all();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto y = s.get<Sample>(rows[i]->id);
+    ASSERT_TRUE(y);
+    const auto& r = *rows[i];
+    EXPECT_EQ(y->i16, r.i16) << i;
+    EXPECT_EQ(y->i32, r.i32) << i;
+    EXPECT_EQ(y->i64, r.i64) << i;
+    EXPECT_EQ(y->real, r.real) << i;
+    EXPECT_EQ(y->real32, r.real32) << i;
+    EXPECT_EQ(y->flag, r.flag) << i;
+    EXPECT_EQ(y->name, r.name) << i;
+    EXPECT_EQ(y->text, r.text) << i;
+    EXPECT_EQ(y->data, r.data) << i;
+    EXPECT_TRUE(y->day == r.day) << i;
+    EXPECT_TRUE(y->at == r.at) << i;
+    EXPECT_TRUE(y->stamp == r.stamp) << i;
+    EXPECT_EQ(y->role, r.role) << i;
+    EXPECT_EQ(y->mood, r.mood) << i;
+    EXPECT_EQ(y->price, r.price) << i;
+    EXPECT_EQ(y->opt_i16, r.opt_i16) << i;
+    EXPECT_EQ(y->opt_i32, r.opt_i32) << i;
+    EXPECT_EQ(y->opt_i64, r.opt_i64) << i;
+    EXPECT_EQ(y->opt_real, r.opt_real) << i;
+    EXPECT_EQ(y->opt_real32, r.opt_real32) << i;
+    EXPECT_EQ(y->opt_flag, r.opt_flag) << i;
+    EXPECT_EQ(y->opt_name, r.opt_name) << i << ": an empty string and NULL differ";
+    EXPECT_EQ(y->opt_text, r.opt_text) << i << ": the text NULL and NULL differ";
+    EXPECT_EQ(y->opt_data, r.opt_data) << i << ": an empty blob and NULL differ";
+    EXPECT_TRUE(y->opt_day == r.opt_day) << i;
+    EXPECT_TRUE(y->opt_at == r.opt_at) << i;
+    EXPECT_TRUE(y->opt_stamp == r.opt_stamp) << i;
+    EXPECT_EQ(y->opt_role, r.opt_role) << i;
+    EXPECT_EQ(y->opt_mood, r.opt_mood) << i;
+    EXPECT_EQ(y->opt_price, r.opt_price) << i;
+  }
+}
+
 TEST_P(TypesTest, every_builtin_type_survives_an_update_of_several_rows_at_once) {
   // Several rows changing the same columns: one batched UPDATE where the backend has it
   // (PostgreSQL: one array per column), so every type goes through the array form too.

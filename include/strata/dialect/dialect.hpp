@@ -105,9 +105,18 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // database has no cheap last-insert-id), rather than Connection::last_insert_id().
   virtual bool generated_keys_by_returning() const { return false; }
 
-  // Whether the ORM sends the pending rows of one table as multi-row INSERTs (where every
-  // statement is a round trip to a server) rather than one cached statement per row.
+  // Whether the ORM sends the pending rows of one table that set the same columns as one
+  // INSERT (insert_rows_sql; where every statement is a round trip to a server) rather than one
+  // cached statement per row.
   virtual bool batches_inserts() const { return false; }
+  // Where batches_inserts(): one INSERT of any number of rows into t, each parameter an array
+  // holding one column's values for every row (Statement::bind_array), the rows inserted in
+  // the arrays' order. PostgreSQL:
+  //   INSERT INTO t (c, ...) SELECT * FROM unnest(CAST($1 AS type[]), ...) RETURNING r, ...
+  // `columns` must not be empty; `returning` may be.
+  virtual std::string insert_rows_sql(const schema::Table& t,
+                                      const std::vector<const schema::Column*>& columns,
+                                      const std::vector<const schema::Column*>& returning) const;
 
   // Whether the ORM sends the UPDATEs of many rows of one table that changed the same
   // columns as one statement (update_rows_sql) rather than one statement per row.

@@ -84,6 +84,35 @@ std::string PgDialect::column_sql(const schema::Table& t, const schema::Column& 
   return out;
 }
 
+std::string PgDialect::array_param(std::size_t n, const schema::Column& c) const {
+  // The element type without its length: a cast to VARCHAR(n)[] would cut a longer value
+  // short instead of letting the column refuse it.
+  schema::Type type = c.type;
+  type.length.reset();
+  return "CAST(" + placeholder(n) + " AS " + type_sql(type) + "[])";
+}
+
+std::string PgDialect::insert_rows_sql(const schema::Table& t,
+                                       const std::vector<const schema::Column*>& columns,
+                                       const std::vector<const schema::Column*>& returning) const {
+  std::string names, arrays;
+  std::size_t n = 0;
+  for (const schema::Column* c : columns) {
+    if (n > 0) {
+      names += ", ";
+      arrays += ", ";
+    }
+    names += quote(c->name);
+    arrays += array_param(++n, *c);
+  }
+  // unnest() yields the rows in the arrays' order, and they are inserted so.
+  std::string out = "INSERT INTO " + quote(t.name) + " (" + names + ") SELECT * FROM unnest(" +
+                    arrays + ")";
+  for (std::size_t i = 0; i < returning.size(); ++i)
+    out += (i == 0 ? " RETURNING " : ", ") + quote(returning[i]->name);
+  return out;
+}
+
 std::string PgDialect::update_rows_sql(const schema::Table& t,
                                        const std::vector<const schema::Column*>& set,
                                        const std::vector<const schema::Column*>& key) const {
@@ -101,11 +130,7 @@ std::string PgDialect::update_rows_sql(const schema::Table& t,
         out += ", ";
         names += ", ";
       }
-      // The element type without its length: a cast to VARCHAR(n)[] would cut a longer value
-      // short instead of letting the column refuse it.
-      schema::Type type = c->type;
-      type.length.reset();
-      out += "CAST(" + placeholder(++n) + " AS " + type_sql(type) + "[])";
+      out += array_param(++n, *c);
       names += quote(c->name);
     }
   }

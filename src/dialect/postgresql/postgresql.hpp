@@ -33,6 +33,9 @@ class PgDialect final : public Dialect {
   bool generated_keys_by_returning() const override { return true; }
   bool batches_inserts() const override { return true; }
   bool batches_updates() const override { return true; }
+  std::string insert_rows_sql(const schema::Table& t,
+                              const std::vector<const schema::Column*>& columns,
+                              const std::vector<const schema::Column*>& returning) const override;
   std::string update_rows_sql(const schema::Table& t, const std::vector<const schema::Column*>& set,
                               const std::vector<const schema::Column*>& key) const override;
   std::string type_sql(const schema::Type& t) const override;
@@ -59,6 +62,8 @@ class PgDialect final : public Dialect {
                                          const schema::MetaData& metadata) const override;
 
  private:
+  // CAST($n AS type[]): parameter n as an array of c's values (insert_rows_sql, update_rows_sql).
+  std::string array_param(std::size_t n, const schema::Column& c) const;
   std::optional<schema::Type> type_of_sql(std::string_view format_type) const;
   schema::Type reflected_form_type(const schema::Type& t) const;
 };
