@@ -47,6 +47,17 @@ using Sql = std::vector<std::string>;
 
 BACKEND_SUITE(SessionTest);
 
+// Commits s, which must be refused with an IntegrityError that names `column`.
+void expect_commit_refused_naming(strata::Session& s, const std::string& column) {
+  try {
+    s.commit();
+    ADD_FAILURE() << "the commit was not refused: rows breaking a constraint on " << column
+                  << " were flushed";
+  } catch (const strata::IntegrityError& e) {
+    EXPECT_NE(std::string(e.what()).find(column), std::string::npos) << e.what();
+  }
+}
+
 // ---- pending, insert, identity map ---------------------------------------------------------
 
 TEST_P(SessionTest, add_makes_an_object_pending_and_commit_inserts_it_with_a_new_id) {
@@ -181,12 +192,7 @@ TEST_P(SessionTest, batched_insert_that_breaks_a_unique_constraint_names_it_and_
   s.add(User{.username = "a", .email = "same@x"});
   s.add(User{.username = "b", .email = "b@x"});
   s.add(User{.username = "c", .email = "same@x"});
-  try {
-    s.commit();
-    FAIL() << "two rows with one email were flushed";
-  } catch (const strata::IntegrityError& e) {
-    EXPECT_NE(std::string(e.what()).find("email"), std::string::npos) << e.what();
-  }
+  expect_commit_refused_naming(s, "email");
   s.rollback();
   EXPECT_EQ(s.query<User>().count(), 0) << "a row of the failed INSERT was written";
 }
@@ -258,12 +264,7 @@ TEST_P(SessionTest, batched_update_that_breaks_a_unique_constraint_names_it) {
   a->email = "same@x";
   b->email = "same@x";
   c->email = "c2@x";
-  try {
-    s.commit();
-    FAIL() << "two rows with one email were flushed";
-  } catch (const strata::IntegrityError& e) {
-    EXPECT_NE(std::string(e.what()).find("email"), std::string::npos) << e.what();
-  }
+  expect_commit_refused_naming(s, "email");
   s.rollback();
   EXPECT_EQ(c->email, "c@x");
 }

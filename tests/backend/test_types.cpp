@@ -44,6 +44,40 @@ Sample every_type_set() {
   return x;
 }
 
+// Every member of got equals want's (row i of a test, for the failure message).
+void expect_same_sample(const Sample& got, const Sample& want, std::size_t i) {
+  EXPECT_EQ(got.i16, want.i16) << i;
+  EXPECT_EQ(got.i32, want.i32) << i;
+  EXPECT_EQ(got.i64, want.i64) << i;
+  EXPECT_EQ(got.real, want.real) << i;
+  EXPECT_EQ(got.real32, want.real32) << i;
+  EXPECT_EQ(got.flag, want.flag) << i;
+  EXPECT_EQ(got.name, want.name) << i;
+  EXPECT_EQ(got.text, want.text) << i;
+  EXPECT_EQ(got.data, want.data) << i;
+  EXPECT_TRUE(got.day == want.day) << i;
+  EXPECT_TRUE(got.at == want.at) << i;
+  EXPECT_TRUE(got.stamp == want.stamp) << i;
+  EXPECT_EQ(got.role, want.role) << i;
+  EXPECT_EQ(got.mood, want.mood) << i;
+  EXPECT_EQ(got.price, want.price) << i;
+  EXPECT_EQ(got.opt_i16, want.opt_i16) << i;
+  EXPECT_EQ(got.opt_i32, want.opt_i32) << i;
+  EXPECT_EQ(got.opt_i64, want.opt_i64) << i;
+  EXPECT_EQ(got.opt_real, want.opt_real) << i;
+  EXPECT_EQ(got.opt_real32, want.opt_real32) << i;
+  EXPECT_EQ(got.opt_flag, want.opt_flag) << i;
+  EXPECT_EQ(got.opt_name, want.opt_name) << i << ": an empty string and NULL differ";
+  EXPECT_EQ(got.opt_text, want.opt_text) << i << ": the text NULL and NULL differ";
+  EXPECT_EQ(got.opt_data, want.opt_data) << i << ": an empty blob and NULL differ";
+  EXPECT_TRUE(got.opt_day == want.opt_day) << i;
+  EXPECT_TRUE(got.opt_at == want.opt_at) << i;
+  EXPECT_TRUE(got.opt_stamp == want.opt_stamp) << i;
+  EXPECT_EQ(got.opt_role, want.opt_role) << i;
+  EXPECT_EQ(got.opt_mood, want.opt_mood) << i;
+  EXPECT_EQ(got.opt_price, want.opt_price) << i;
+}
+
 // ---- round trips ---------------------------------------------------------------------------
 
 TEST_P(TypesTest, every_builtin_type_round_trips) {
@@ -405,37 +439,7 @@ TEST_P(TypesTest, every_builtin_type_survives_an_insert_of_several_rows_at_once)
   for (std::size_t i = 0; i < rows.size(); ++i) {
     auto y = s.get<Sample>(rows[i]->id);
     ASSERT_TRUE(y);
-    const auto& r = *rows[i];
-    EXPECT_EQ(y->i16, r.i16) << i;
-    EXPECT_EQ(y->i32, r.i32) << i;
-    EXPECT_EQ(y->i64, r.i64) << i;
-    EXPECT_EQ(y->real, r.real) << i;
-    EXPECT_EQ(y->real32, r.real32) << i;
-    EXPECT_EQ(y->flag, r.flag) << i;
-    EXPECT_EQ(y->name, r.name) << i;
-    EXPECT_EQ(y->text, r.text) << i;
-    EXPECT_EQ(y->data, r.data) << i;
-    EXPECT_TRUE(y->day == r.day) << i;
-    EXPECT_TRUE(y->at == r.at) << i;
-    EXPECT_TRUE(y->stamp == r.stamp) << i;
-    EXPECT_EQ(y->role, r.role) << i;
-    EXPECT_EQ(y->mood, r.mood) << i;
-    EXPECT_EQ(y->price, r.price) << i;
-    EXPECT_EQ(y->opt_i16, r.opt_i16) << i;
-    EXPECT_EQ(y->opt_i32, r.opt_i32) << i;
-    EXPECT_EQ(y->opt_i64, r.opt_i64) << i;
-    EXPECT_EQ(y->opt_real, r.opt_real) << i;
-    EXPECT_EQ(y->opt_real32, r.opt_real32) << i;
-    EXPECT_EQ(y->opt_flag, r.opt_flag) << i;
-    EXPECT_EQ(y->opt_name, r.opt_name) << i << ": an empty string and NULL differ";
-    EXPECT_EQ(y->opt_text, r.opt_text) << i << ": the text NULL and NULL differ";
-    EXPECT_EQ(y->opt_data, r.opt_data) << i << ": an empty blob and NULL differ";
-    EXPECT_TRUE(y->opt_day == r.opt_day) << i;
-    EXPECT_TRUE(y->opt_at == r.opt_at) << i;
-    EXPECT_TRUE(y->opt_stamp == r.opt_stamp) << i;
-    EXPECT_EQ(y->opt_role, r.opt_role) << i;
-    EXPECT_EQ(y->opt_mood, r.opt_mood) << i;
-    EXPECT_EQ(y->opt_price, r.opt_price) << i;
+    expect_same_sample(*y, *rows[i], i);
   }
 }
 
@@ -474,20 +478,7 @@ TEST_P(TypesTest, every_builtin_type_survives_an_update_of_several_rows_at_once)
   for (std::size_t i = 0; i < rows.size(); ++i) {
     auto y = s.get<Sample>(rows[i]->id);
     ASSERT_TRUE(y);
-    const auto& r = *rows[i];
-    EXPECT_EQ(y->i16, r.i16) << i;
-    EXPECT_EQ(y->i32, r.i32) << i;
-    EXPECT_EQ(y->i64, r.i64) << i;
-    EXPECT_EQ(y->real, r.real) << i;
-    EXPECT_EQ(y->flag, r.flag) << i;
-    EXPECT_EQ(y->name, r.name) << i;
-    EXPECT_EQ(y->data, r.data) << i;
-    EXPECT_TRUE(y->day == r.day) << i;
-    EXPECT_TRUE(y->at == r.at) << i;
-    EXPECT_TRUE(y->stamp == r.stamp) << i;
-    EXPECT_EQ(y->role, r.role) << i;
-    EXPECT_EQ(y->opt_i64, r.opt_i64) << i;
-    EXPECT_EQ(y->opt_data, r.opt_data) << i;
+    expect_same_sample(*y, *rows[i], i);
   }
 }
 
