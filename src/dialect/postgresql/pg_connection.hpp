@@ -93,9 +93,9 @@ class PgStatement final : public engine::Statement {
   // Throws DataError when text bound to parameter `index` holds a NUL byte.
   void refuse_nul(int index, std::string_view v);
   void execute_prepared();
-  const PGresult* shape() const;
+  const PGresult* shape() const;  // the result, or the statement's description before one
   // A column's bytes as a blob: bytea decoded into blob_, other types as their text.
-  std::span<const std::byte> blob_of(std::string_view text, Oid type) const;  // the result, or the statement's description before one
+  std::span<const std::byte> blob_of(std::string_view text, Oid type) const;
 
   std::shared_ptr<Link> link_;
   PgConnection& conn_;
