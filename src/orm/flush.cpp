@@ -493,6 +493,7 @@ void Flush::finish_insert(InstanceState& st, const InsertShape& shape,
   if (shape.generated) {
     if (!shape.key_returned) m.autoincrement->set(obj, Value{session_.connection(m).last_insert_id()});
     st.key_assigned_by_db = true;
+    session_.keys_assigned_in_txn_ = true;
   }
   std::size_t r = 0;
   for (const auto& c : m.columns)

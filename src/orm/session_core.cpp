@@ -312,16 +312,21 @@ void SessionCore::expunge_all() {
   // detach() for every object, without looking each one up in the identity map and the
   // relationship list: both are emptied whole.
   for (auto& s : states_) {
-    // An object that only the session holds is destroyed below with its state: nothing can
-    // reach its fields afterwards, and it is in no cycle (an object referring to it would hold
-    // it too). Skipping it spares a closing session a visit to every object it loaded.
-    if (s.mapper->relationships.empty() || s.obj.use_count() == 1) continue;
-    void* raw = s.obj.get();
-    for (const auto& rel : s.mapper->relationships) {
-      rel->expire(raw);
-      SessionAccess::owner(rel->field(raw)) = nullptr;
+    // An object that only the session holds is destroyed here: nothing can reach its fields
+    // afterwards. An object held elsewhere leaves with its relationships expired and detached.
+    // Each object is released in the same pass, while its counts are in cache, rather than in
+    // a second pass over every object when the states are freed below. (No object of the
+    // session dies with another: each is held by its own state until its turn.)
+    if (!s.mapper->relationships.empty() && s.obj.use_count() != 1) {
+      void* raw = s.obj.get();
+      for (const auto& rel : s.mapper->relationships) {
+        rel->expire(raw);
+        SessionAccess::owner(rel->field(raw)) = nullptr;
+      }
     }
+    s.obj.reset();
   }
+  keys_assigned_in_txn_ = false;
   identity_.clear();
   relation_changed_.clear();
   links_.clear();
@@ -391,6 +396,7 @@ void SessionCore::commit() {
     if (b.txn) b.txn->commit();
   end_transaction();
   std::vector<InstanceState*> gone;
+  keys_assigned_in_txn_ = false;
   for (auto& s : states_) {
     s.inserted_in_txn = false;
     s.key_assigned_by_db = false;
@@ -464,6 +470,7 @@ void SessionCore::rollback() {
     if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
     detach(*s);
   }
+  keys_assigned_in_txn_ = false;  // only states inserted in this transaction had them
   states_.release_saved();
   states_.compact_snapshots();
   // The rollback stands whatever the handlers do: an exception reaches the caller.
@@ -476,8 +483,10 @@ void SessionCore::close() {
   // and a session that read many objects closes without comparing each one. Objects whose
   // INSERT the ROLLBACK undoes lose their database-assigned key, as with rollback().
   const bool had_transaction = roll_back_and_forget_changes();
-  for (auto& s : states_)
-    if (s.key_assigned_by_db) s.mapper->autoincrement->clear_key(s.obj.get());
+  if (keys_assigned_in_txn_) {
+    for (auto& s : states_)
+      if (s.key_assigned_by_db) s.mapper->autoincrement->clear_key(s.obj.get());
+  }
   try {
     fire_after_rollback(had_transaction);
   } catch (...) {

@@ -571,6 +571,9 @@ class SessionCore {
   // Objects were added or marked for deletion, or relationship fields changed, since the
   // last flush: work that inserts or deletes rows. get() autoflushes only for this (see get).
   bool rows_to_add_or_remove_ = false;
+  // Whether some state may hold a key the database assigned in this transaction
+  // (InstanceState::key_assigned_by_db): close() looks for them only then.
+  bool keys_assigned_in_txn_ = false;
 };
 
 }  // namespace detail
