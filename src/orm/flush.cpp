@@ -4,6 +4,7 @@
 // Model and session event handlers run at their points of the pipeline.
 #include <algorithm>
 #include <map>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -534,6 +535,15 @@ void Flush::emit_insert(InstanceState& st, const InsertShape& shape) {
 namespace {
 // A multi-row INSERT holds at most this many rows (in one array per column).
 constexpr std::size_t max_batch_rows = 1000;
+
+// Binds parameter p to the array of column c's values in the states' objects, one a row
+// (the multi-row INSERT and UPDATE); `values` is scratch space, reused across columns.
+void bind_member_array(engine::Statement& stmt, int p, const ColumnInfo& c,
+                       std::span<InstanceState* const> states, std::vector<Value>& values) {
+  values.clear();
+  for (auto* st : states) values.push_back(c.get(st->obj.get()));
+  stmt.bind_array(p, values);
+}
 }  // namespace
 
 void Flush::emit_inserts(const std::vector<InstanceState*>& states) {
@@ -594,12 +604,8 @@ void Flush::emit_insert_batch(std::span<InstanceState* const> states, const Inse
   std::vector<Value> values;
   values.reserve(states.size());
   int p = 0;
-  for (const auto& c : m.columns) {
-    if (!shape.included[c->index]) continue;
-    values.clear();
-    for (auto* st : states) values.push_back(c->get(st->obj.get()));
-    stmt->bind_array(p++, values);
-  }
+  for (const auto& c : m.columns)
+    if (shape.included[c->index]) bind_member_array(*stmt, p++, *c, states, values);
 
   std::vector<std::vector<Value>> rows;
   try {
@@ -704,12 +710,8 @@ void Flush::emit_update_batch(const std::vector<InstanceState*>& states, const U
   std::vector<Value> values;
   values.reserve(states.size());
   int p = 0;
-  for (const auto& c : m.columns) {
-    if (!shape.changed[c->index]) continue;
-    values.clear();
-    for (auto* st : states) values.push_back(c->get(st->obj.get()));
-    stmt->bind_array(p++, values);
-  }
+  for (const auto& c : m.columns)
+    if (shape.changed[c->index]) bind_member_array(*stmt, p++, *c, states, values);
   for (const auto* k : m.primary_key) {
     values.clear();
     for (auto* st : states) values.push_back(k->from_snapshot(st->snapshot[k->index]));
