@@ -224,15 +224,6 @@ std::string_view SqliteStatement::column_name(int index) const {
   return name != nullptr ? std::string_view(name) : std::string_view();
 }
 
-sqlite3_value* SqliteStatement::column_value(int index) const {
-  if (index != typed_column_) {
-    value_ = sqlite3_column_value(stmt_, index);
-    column_type_ = sqlite3_value_type(value_);
-    typed_column_ = index;
-  }
-  return value_;
-}
-
 bool SqliteStatement::is_null(int index) const { return column_type(index) == SQLITE_NULL; }
 
 engine::StorageClass SqliteStatement::storage_class(int index) const {

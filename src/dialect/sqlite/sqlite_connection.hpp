@@ -72,7 +72,14 @@ class SqliteStatement final : public engine::Statement {
   // had before it was read (reading may convert it). Reading a value returned by
   // sqlite3_column_value is thread-safe only without the connection's mutex, which a
   // SqliteConnection never has (SQLITE_OPEN_NOMUTEX): it is used by one thread at a time.
-  sqlite3_value* column_value(int index) const;
+  sqlite3_value* column_value(int index) const {
+    if (index != typed_column_) {
+      value_ = sqlite3_column_value(stmt_, index);
+      column_type_ = sqlite3_value_type(value_);
+      typed_column_ = index;
+    }
+    return value_;
+  }
   int column_type(int index) const {
     column_value(index);
     return column_type_;
