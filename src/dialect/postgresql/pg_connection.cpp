@@ -281,6 +281,7 @@ void PgStatement::execute_prepared() {
     }
   }
   const auto start = Clock::now();
+  types_.clear();
   result_ = ResultPtr(PQexecPrepared(pg, name_.c_str(), static_cast<int>(n), values, lengths,
                                      formats, 0));
   const auto elapsed = Clock::now() - start;
@@ -288,6 +289,9 @@ void PgStatement::execute_prepared() {
   if (status == PGRES_TUPLES_OK) {
     rows_ = PQntuples(result_.get());
     rows_affected_ = 0;
+    types_.resize(static_cast<std::size_t>(PQnfields(result_.get())));
+    for (std::size_t i = 0; i < types_.size(); ++i)
+      types_[i] = PQftype(result_.get(), static_cast<int>(i));
   } else if (status == PGRES_COMMAND_OK) {
     rows_ = 0;
     const char* count = PQcmdTuples(result_.get());
@@ -329,6 +333,7 @@ bool PgStatement::step() {
 
 void PgStatement::reset() {
   result_ = ResultPtr();
+  types_.clear();
   rows_ = 0;
   row_ = -1;
   fresh_ = true;
@@ -401,15 +406,15 @@ double real_of(std::string_view text, Oid type) {
 
 engine::StorageClass PgStatement::storage_class(int index) const {
   if (is_null(index)) return engine::StorageClass::null;
-  return storage_class_of(PQftype(result_.get(), index));
+  return storage_class_of(type_of(index));
 }
 
 std::int64_t PgStatement::get_int64(int index) const {
-  return integer_of(get_text(index), PQftype(result_.get(), index));
+  return integer_of(get_text(index), type_of(index));
 }
 
 double PgStatement::get_double(int index) const {
-  return real_of(get_text(index), PQftype(result_.get(), index));
+  return real_of(get_text(index), type_of(index));
 }
 
 std::string_view PgStatement::get_text(int index) const {
@@ -427,7 +432,7 @@ std::span<const std::byte> PgStatement::blob_of(std::string_view text, Oid type)
 }
 
 std::span<const std::byte> PgStatement::get_blob(int index) const {
-  return blob_of(get_text(index), PQftype(result_.get(), index));
+  return blob_of(get_text(index), type_of(index));
 }
 
 // The same answers as the getters, with the row and the column looked up once.
@@ -438,7 +443,7 @@ ValueRef PgStatement::get_ref(int index) const {
   // Only an empty value may be NULL.
   if (size == 0 && PQgetisnull(r, row_, index) != 0) return {};
   const std::string_view text(PQgetvalue(r, row_, index), size);
-  const Oid type = PQftype(r, index);
+  const Oid type = type_of(index);
   switch (storage_class_of(type)) {
     case engine::StorageClass::integer: return ValueRef::integer(integer_of(text, type));
     case engine::StorageClass::real: return ValueRef::real(real_of(text, type));

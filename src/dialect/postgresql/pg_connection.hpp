@@ -94,6 +94,11 @@ class PgStatement final : public engine::Statement {
   void refuse_nul(int index, std::string_view v);
   void execute_prepared();
   const PGresult* shape() const;  // the result, or the statement's description before one
+  // The type of result_'s column `index`, as PQftype gives it (InvalidOid without a result or
+  // for a column it does not have), read once per result rather than per value.
+  Oid type_of(int index) const {
+    return static_cast<std::size_t>(index) < types_.size() ? types_[index] : InvalidOid;
+  }
   // A column's bytes as a blob: bytea decoded into blob_, other types as their text.
   std::span<const std::byte> blob_of(std::string_view text, Oid type) const;
 
@@ -103,6 +108,7 @@ class PgStatement final : public engine::Statement {
   std::string sql_;
   std::vector<Param> params_;
   ResultPtr result_;
+  std::vector<Oid> types_;  // result_'s column types: type_of()
   mutable ResultPtr description_;
   int row_ = -1;        // the current row of result_
   int rows_ = 0;        // rows in result_
