@@ -67,7 +67,7 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
       const std::int64_t key = r.as_integer();
       InstanceState** slot = session.identity_.slot_for(&m, key);
       if (*slot) return (*slot)->obj;  // in-memory state wins
-      return load_new_row(session, m, s, IdentityKey(key), first_column, slot);
+      return load_new_row(session, m, s, IdentityKey(key), first_column, slot, r);
     }
   }
   Value key;
@@ -85,13 +85,20 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
 
 std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m,
                                            const engine::Statement& s, IdentityKey key,
-                                           int first_column, InstanceState** slot) {
+                                           int first_column, InstanceState** slot,
+                                           ValueRef key_ref) {
   auto obj = m.create(session.states_.object_blocks(m));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
+  // The key column, when the caller has read it, is not read again: on PostgreSQL that would
+  // parse the number a second time.
+  const ColumnInfo* key_read =
+      key_ref.kind() == ValueRef::Kind::none ? nullptr : m.primary_key.front();
   try {
-    for (const auto& c : m.columns)
-      c->load_with_snapshot(obj.get(), s, first_column + static_cast<int>(c->index),
-                            st.snapshot);
+    for (const auto& c : m.columns) {
+      const int i = first_column + static_cast<int>(c->index);
+      if (c.get() == key_read) c->load_ref_with_snapshot(obj.get(), key_ref, s, i, st.snapshot);
+      else c->load_with_snapshot(obj.get(), s, i, st.snapshot);
+    }
   } catch (...) {
     session.states_.erase(st);  // a row that does not load leaves nothing in the session
     throw;

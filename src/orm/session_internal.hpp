@@ -41,10 +41,13 @@ class Loader {
                                         const engine::Statement& s, int first_column = 0);
   // A new persistent object for the current row of s, whose key is `key` and not in the
   // identity map: the caller has just looked. It goes into the map at `slot` when given (from
-  // IdentityMap::slot_for, with nothing put or erased since), else with put().
+  // IdentityMap::slot_for, with nothing put or erased since), else with put(). key_ref, when
+  // given, is the value of m's single-column primary key as read from s (s.get_ref()): the
+  // key column is loaded from it rather than read again.
   static std::shared_ptr<void> load_new_row(SessionCore& session, const Mapper& m,
                                             const engine::Statement& s, IdentityKey key,
-                                            int first_column = 0, InstanceState** slot = nullptr);
+                                            int first_column = 0, InstanceState** slot = nullptr,
+                                            ValueRef key_ref = {});
   static sql::Select select_for(SessionCore& session, const Mapper& m, const QuerySpec& q);
 };
 

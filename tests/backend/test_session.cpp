@@ -296,6 +296,28 @@ TEST_P(SessionTest, query_returns_the_objects_already_in_the_identity_map) {
   EXPECT_EQ(found[0]->bio, "changed in memory") << "loading overwrote in-memory state";
 }
 
+TEST_P(SessionTest, a_loaded_object_holds_its_rows_key_and_a_changed_key_is_written) {
+  // The key is read once per row, for the identity map, and loaded into the member from that
+  // read: the member and its snapshot must both be the row's key.
+  auto& s = session();
+  s.add(User{.id = 7, .username = "ann", .email = "a@x"});
+  s.add(User{.id = 3000000000, .username = "bob", .email = "b@x"});  // wider than 32 bits
+  s.commit();
+  s.expunge_all();
+  auto users = s.query<User>().order_by(&User::id).all();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0]->id, 7);
+  EXPECT_EQ(users[1]->id, 3000000000);
+  EXPECT_EQ(s.get<User>(3000000000), users[1]) << "the object is not in the map under its key";
+  EXPECT_FALSE(s.is_modified(users[0])) << "a loaded key differs from its snapshot";
+  users[0]->id = 8;
+  EXPECT_TRUE(s.is_modified(users[0])) << "a changed key is not seen";
+  s.commit();
+  s.expunge_all();
+  EXPECT_NE(s.get<User>(8), nullptr) << "the changed key was not written";
+  EXPECT_EQ(s.get<User>(7), nullptr);
+}
+
 TEST_P(SessionTest, get_of_a_missing_key_returns_null) {
   EXPECT_EQ(session().get<User>(12345), nullptr) << "get() of a missing key must return null";
 }

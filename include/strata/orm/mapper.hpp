@@ -61,6 +61,9 @@ class ColumnInfo {
   // of a row that becomes a new object.
   virtual void load_with_snapshot(void* obj, const engine::Statement& s, int i,
                                   const detail::Snapshot& snapshot) const = 0;
+  // load_with_snapshot() of a column its caller has read already: r is s.get_ref(i).
+  virtual void load_ref_with_snapshot(void* obj, ValueRef r, const engine::Statement& s, int i,
+                                      const detail::Snapshot& snapshot) const = 0;
   virtual Value get(const void* obj) const = 0;
   virtual void set(void* obj, const Value& v) const = 0;  // same checks as load
   // The member's value in the form a snapshot keeps (what equal() compares with): get()'s

@@ -127,32 +127,19 @@ class TypedColumn final : public ColumnInfo {
     }
   }
   void load(void* obj, const engine::Statement& s, int i) const override {
-    M& v = static_cast<T*>(obj)->*member_;
-    // A type that reads from a ValueRef gets the value, its storage class and whether it is
-    // NULL from one call to the statement; the others ask for each.
-    constexpr bool by_ref = requires(ValueRef r, const engine::Statement& st, int k) {
-      Type<B>::from_ref(r, st, k);
-    };
     ValueRef r;
     if constexpr (by_ref) r = s.get_ref(i);
-    if (by_ref ? r.is_null() : s.is_null(i)) {
-      if constexpr (optional) {
-        v.reset();
-        return;
-      } else {
-        detail::throw_null_error(*this);
-      }
-    }
-    try {
-      if constexpr (by_ref) v = Type<B>::from_ref(r, s, i);
-      else v = Type<B>::read(s, i);
-    } catch (const DataError& e) {
-      detail::throw_load_error(*this, e);
-    }
+    load_from(obj, r, s, i);
   }
   void load_with_snapshot(void* obj, const engine::Statement& s, int i,
                           const detail::Snapshot& snapshot) const override {
-    TypedColumn::load(obj, s, i);
+    ValueRef r;
+    if constexpr (by_ref) r = s.get_ref(i);
+    TypedColumn::load_ref_with_snapshot(obj, r, s, i, snapshot);
+  }
+  void load_ref_with_snapshot(void* obj, ValueRef r, const engine::Statement& s, int i,
+                              const detail::Snapshot& snapshot) const override {
+    load_from(obj, r, s, i);
     Value scratch;
     snapshot.set(index, snapshot_inline(obj, scratch));
   }
@@ -242,6 +229,30 @@ class TypedColumn final : public ColumnInfo {
   std::function<B()> default_;
 
  private:
+  // A type that reads from a ValueRef gets the value, its storage class and whether it is NULL
+  // from one call to the statement; the others ask for each.
+  static constexpr bool by_ref = requires(ValueRef r, const engine::Statement& st, int k) {
+    Type<B>::from_ref(r, st, k);
+  };
+  // Reads result column i into the member; r is the column's value when the type reads from a
+  // ValueRef (by_ref), and unused otherwise.
+  void load_from(void* obj, ValueRef r, const engine::Statement& s, int i) const {
+    M& v = static_cast<T*>(obj)->*member_;
+    if (by_ref ? r.is_null() : s.is_null(i)) {
+      if constexpr (optional) {
+        v.reset();
+        return;
+      } else {
+        detail::throw_null_error(*this);
+      }
+    }
+    try {
+      if constexpr (by_ref) v = Type<B>::from_ref(r, s, i);
+      else v = Type<B>::read(s, i);
+    } catch (const DataError& e) {
+      detail::throw_load_error(*this, e);
+    }
+  }
   ValueRef snapshot_inline(const void* obj, Value& scratch) const {
     return snapshot_of_member(static_cast<const T*>(obj)->*member_, scratch);
   }
