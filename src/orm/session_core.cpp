@@ -400,7 +400,6 @@ void SessionCore::commit() {
   for (auto& s : states_) {
     s.inserted_in_txn = false;
     s.key_assigned_by_db = false;
-    s.txn_saved = nullptr;
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   states_.release_saved();

@@ -347,6 +347,7 @@ void StateTable::erase(InstanceState& s) {
   if (index_->built) index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
   object_of_slot(s) = nullptr;
+  if (auto& chunk = chunk_of(s); chunk.saved) chunk.saved[slot_index(s)] = nullptr;
   const Snapshot storage = s.snapshot;
   storage.clear();
   s = InstanceState{};  // releases the object; an empty obj marks the slot free
@@ -384,6 +385,8 @@ SnapshotCell* StateTable::saved_cells(std::size_t n) {
 }
 
 void StateTable::release_saved() noexcept {
+  for (auto& p : pools_)
+    for (auto& c : p.chunks) c->saved.reset();
   saved_blocks_.clear();
   saved_next_ = nullptr;
   saved_left_ = 0;

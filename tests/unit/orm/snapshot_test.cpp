@@ -199,7 +199,7 @@ TEST_F(SnapshotTable, rollback_puts_back_saved_cells_and_their_bytes_count_as_li
   table.release_saved();
   EXPECT_EQ(st.snapshot[1].to_value(), Value{std::string(2000, 'a')})
       << "rollback did not restore the value the transaction began with";
-  EXPECT_FALSE(st.txn_saved);
+  EXPECT_FALSE(st.txn_saved());
   EXPECT_EQ(arena.stored_bytes() - arena.garbage_bytes(), 2000u)
       << "the live bytes are not the restored value's";
   table.compact_snapshots();
@@ -226,15 +226,15 @@ TEST_F(SnapshotTable, saved_cells_of_many_states_are_kept_apart_across_transacti
     }
     for (std::size_t i = 0; i < states.size(); ++i) {
       auto& st = *states[i];
-      ASSERT_EQ(st.txn_saved != nullptr, i % 7 != 3) << i;
-      if (!st.txn_saved) continue;
+      ASSERT_EQ(st.txn_saved() != nullptr, i % 7 != 3) << i;
+      if (!st.txn_saved()) continue;
       EXPECT_FALSE(st.saved(0)) << i;
       EXPECT_TRUE(st.saved(1)) << i;
       EXPECT_FALSE(st.saved(2)) << i;
     }
     if (round == 0) {  // commit: the new values stand, the saved cells go
-      for (auto* st : states) st->txn_saved = nullptr;
       table.release_saved();
+      for (auto* st : states) ASSERT_FALSE(st->txn_saved()) << "a commit left saved cells";
       for (std::size_t i = 0; i < states.size(); ++i) {
         if (i % 7 == 3) continue;
         ASSERT_EQ(states[i]->snapshot[1].to_value(),
@@ -247,7 +247,7 @@ TEST_F(SnapshotTable, saved_cells_of_many_states_are_kept_apart_across_transacti
         const std::string expected = i % 7 == 3 ? "before " + std::to_string(i)
                                                 : "round 0 of " + std::to_string(i) + " again";
         ASSERT_EQ(states[i]->snapshot[1].to_value(), Value{expected}) << i;
-        ASSERT_FALSE(states[i]->txn_saved) << i;
+        ASSERT_FALSE(states[i]->txn_saved()) << i;
       }
     }
   }
@@ -255,16 +255,21 @@ TEST_F(SnapshotTable, saved_cells_of_many_states_are_kept_apart_across_transacti
 
 TEST_F(SnapshotTable, an_erased_state_lets_go_of_its_bytes_and_its_slot_starts_empty) {
   auto& a = add(Memo{.id = 1, .text = std::string(30, 'a')});
-  add(Memo{.id = 2, .text = std::string(40, 'b')});
+  auto& b = add(Memo{.id = 2, .text = std::string(40, 'b')});
   const auto& arena = a.snapshot.arena();
   InstanceState* slot = &a;
+  table.keep_for_rollback(a, 1);  // both updated in a transaction that goes on
+  table.keep_for_rollback(b, 1);
   table.erase(a);
+  EXPECT_TRUE(b.saved(1)) << "erasing one state dropped another's saved cells";
   EXPECT_EQ(arena.garbage_bytes(), 30u);
   auto& reused = table.add(m, std::make_shared<Memo>());
   EXPECT_EQ(&reused, slot) << "the erased slot was not reused";
   for (std::size_t i = 0; i < m.columns.size(); ++i)
     EXPECT_EQ(reused.snapshot[i].kind(), ValueRef::Kind::none) << i;
+  EXPECT_FALSE(reused.txn_saved()) << "the slot's next state took its old saved cells";
   EXPECT_EQ(table.size(), 2u);
+  table.release_saved();
 }
 
 // The scan before lazy loads: every chunk (256 states), persistent objects only, erased slots
