@@ -154,14 +154,7 @@ class TypedColumn final : public ColumnInfo {
   }
   void set(void* obj, const Value& value) const override {
     M& v = static_cast<T*>(obj)->*member_;
-    if (is_null(value)) {
-      if constexpr (optional) {
-        v.reset();
-        return;
-      } else {
-        detail::throw_null_error(*this);
-      }
-    }
+    if (is_null(value)) return set_null(v);
     try {
       v = Type<B>::from_value(value);
     } catch (const DataError& e) {
@@ -238,20 +231,18 @@ class TypedColumn final : public ColumnInfo {
   // ValueRef (by_ref), and unused otherwise.
   void load_from(void* obj, ValueRef r, const engine::Statement& s, int i) const {
     M& v = static_cast<T*>(obj)->*member_;
-    if (by_ref ? r.is_null() : s.is_null(i)) {
-      if constexpr (optional) {
-        v.reset();
-        return;
-      } else {
-        detail::throw_null_error(*this);
-      }
-    }
+    if (by_ref ? r.is_null() : s.is_null(i)) return set_null(v);
     try {
       if constexpr (by_ref) v = Type<B>::from_ref(r, s, i);
       else v = Type<B>::read(s, i);
     } catch (const DataError& e) {
       detail::throw_load_error(*this, e);
     }
+  }
+  // NULL into the member: empties an optional one; any other throws naming this column.
+  void set_null(M& v) const {
+    if constexpr (optional) v.reset();
+    else detail::throw_null_error(*this);
   }
   ValueRef snapshot_inline(const void* obj, Value& scratch) const {
     return snapshot_of_member(static_cast<const T*>(obj)->*member_, scratch);
