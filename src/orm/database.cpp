@@ -82,100 +82,103 @@ sql::ExprPtr key_condition(const Mapper& m) {
   return where;
 }
 
+namespace {
+// The statement cached in `cache` under `key`, built by build() on first use. The caller holds
+// the MapperSql's mutex.
+template <class Cache, class Build>
+const engine::SqlText& cached(Cache& cache, const typename Cache::key_type& key, Build&& build) {
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  return cache.emplace(key, engine::SqlText(build())).first->second;
+}
+}  // namespace
+
 const engine::SqlText& MapperSql::update_for(const ColumnSet& changed) const {
   std::lock_guard lock(mutex);
-  auto it = updates.find(changed);
-  if (it != updates.end()) return it->second;
-  sql::Update u;
-  u.table = mapper->table_name();
-  for (std::size_t i = 0; i < changed.size(); ++i)
-    if (changed[i]) u.set.push_back({mapper->columns[i]->column.name, sql::placeholder()});
-  u.where = key_condition(*mapper);
-  return updates.emplace(changed, engine::SqlText(sql::compile(u, *dialect).sql)).first->second;
+  return cached(updates, changed, [&] {
+    sql::Update u;
+    u.table = mapper->table_name();
+    for (std::size_t i = 0; i < changed.size(); ++i)
+      if (changed[i]) u.set.push_back({mapper->columns[i]->column.name, sql::placeholder()});
+    u.where = key_condition(*mapper);
+    return sql::compile(u, *dialect).sql;
+  });
 }
 
 const engine::SqlText& MapperSql::update_rows_for(const ColumnSet& changed) const {
   std::lock_guard lock(mutex);
-  const auto& key = changed;
-  auto it = row_updates.find(key);
-  if (it != row_updates.end()) return it->second;
-  std::vector<const schema::Column*> set, keys;
-  for (std::size_t i = 0; i < changed.size(); ++i)
-    if (changed[i]) set.push_back(&mapper->columns[i]->column);
-  for (const auto* k : mapper->primary_key) keys.push_back(&k->column);
-  return row_updates
-      .emplace(key, engine::SqlText(dialect->update_rows_sql(mapper->table(), set, keys)))
-      .first->second;
+  return cached(row_updates, changed, [&] {
+    std::vector<const schema::Column*> set, keys;
+    for (std::size_t i = 0; i < changed.size(); ++i)
+      if (changed[i]) set.push_back(&mapper->columns[i]->column);
+    for (const auto* k : mapper->primary_key) keys.push_back(&k->column);
+    return dialect->update_rows_sql(mapper->table(), set, keys);
+  });
 }
 
 const engine::SqlText& MapperSql::insert_for(const std::vector<bool>& included,
                                          const std::vector<bool>& returning) const {
   std::lock_guard lock(mutex);
-  auto key = std::make_pair(included, returning);
-  auto it = inserts.find(key);
-  if (it != inserts.end()) return it->second;
-  sql::Insert ins;
-  ins.table = mapper->table_name();
-  std::vector<sql::ExprPtr> row;
-  for (std::size_t i = 0; i < included.size(); ++i) {
-    if (included[i]) {
-      ins.columns.push_back(mapper->columns[i]->column.name);
-      row.push_back(sql::placeholder());
+  return cached(inserts, std::make_pair(included, returning), [&] {
+    sql::Insert ins;
+    ins.table = mapper->table_name();
+    std::vector<sql::ExprPtr> row;
+    for (std::size_t i = 0; i < included.size(); ++i) {
+      if (included[i]) {
+        ins.columns.push_back(mapper->columns[i]->column.name);
+        row.push_back(sql::placeholder());
+      }
+      if (returning[i]) ins.returning.push_back(mapper->columns[i]->column.name);
     }
-    if (returning[i]) ins.returning.push_back(mapper->columns[i]->column.name);
-  }
-  ins.default_values = ins.columns.empty();
-  if (!ins.default_values) ins.rows.push_back(std::move(row));
-  return inserts.emplace(key, engine::SqlText(sql::compile(ins, *dialect).sql)).first->second;
+    ins.default_values = ins.columns.empty();
+    if (!ins.default_values) ins.rows.push_back(std::move(row));
+    return sql::compile(ins, *dialect).sql;
+  });
 }
 
 const engine::SqlText& MapperSql::insert_rows_for(const std::vector<bool>& included,
                                               const std::vector<bool>& returning) const {
   std::lock_guard lock(mutex);
-  auto key = std::make_pair(included, returning);
-  auto it = row_inserts.find(key);
-  if (it != row_inserts.end()) return it->second;
-  std::vector<const schema::Column*> columns, returned;
-  for (std::size_t i = 0; i < included.size(); ++i) {
-    if (included[i]) columns.push_back(&mapper->columns[i]->column);
-    if (returning[i]) returned.push_back(&mapper->columns[i]->column);
-  }
-  return row_inserts
-      .emplace(key, engine::SqlText(dialect->insert_rows_sql(mapper->table(), columns, returned)))
-      .first->second;
+  return cached(row_inserts, std::make_pair(included, returning), [&] {
+    std::vector<const schema::Column*> columns, returned;
+    for (std::size_t i = 0; i < included.size(); ++i) {
+      if (included[i]) columns.push_back(&mapper->columns[i]->column);
+      if (returning[i]) returned.push_back(&mapper->columns[i]->column);
+    }
+    return dialect->insert_rows_sql(mapper->table(), columns, returned);
+  });
 }
 
 const engine::SqlText& MapperSql::select_by(const ColumnInfo& c) const {
   std::lock_guard lock(mutex);
-  auto it = selects_by.find(&c);
-  if (it != selects_by.end()) return it->second;
-  sql::Select s;
-  s.columns = column_exprs;
-  s.from = mapper->table_name();
-  s.where = sql::binary(sql::BinaryOp::eq, sql::column(mapper->table_name(), c.column.name),
-                        sql::placeholder());
-  for (const auto* k : mapper->primary_key)
-    s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
-  return selects_by.emplace(&c, engine::SqlText(sql::compile(s, *dialect).sql)).first->second;
+  return cached(selects_by, &c, [&] {
+    sql::Select s;
+    s.columns = column_exprs;
+    s.from = mapper->table_name();
+    s.where = sql::binary(sql::BinaryOp::eq, sql::column(mapper->table_name(), c.column.name),
+                          sql::placeholder());
+    for (const auto* k : mapper->primary_key)
+      s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
+    return sql::compile(s, *dialect).sql;
+  });
 }
 
 const engine::SqlText& MapperSql::select_through(const RelationshipInfo& rel) const {
   std::lock_guard lock(mutex);
-  auto it = selects_through.find(&rel);
-  if (it != selects_through.end()) return it->second;
-  const auto& sec = rel.secondary_table.name;
-  sql::Select s;
-  s.columns = column_exprs;
-  s.from = mapper->table_name();
-  s.joins.push_back({sql::JoinKind::inner, sec, "",
-                     sql::binary(sql::BinaryOp::eq,
-                                 sql::column(mapper->table_name(), rel.remote_ref->column.name),
-                                 sql::column(sec, rel.remote_column))});
-  s.where = sql::binary(sql::BinaryOp::eq, sql::column(sec, rel.local_column), sql::placeholder());
-  for (const auto* k : mapper->primary_key)
-    s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
-  return selects_through.emplace(&rel, engine::SqlText(sql::compile(s, *dialect).sql))
-      .first->second;
+  return cached(selects_through, &rel, [&] {
+    const auto& sec = rel.secondary_table.name;
+    sql::Select s;
+    s.columns = column_exprs;
+    s.from = mapper->table_name();
+    s.joins.push_back({sql::JoinKind::inner, sec, "",
+                       sql::binary(sql::BinaryOp::eq,
+                                   sql::column(mapper->table_name(), rel.remote_ref->column.name),
+                                   sql::column(sec, rel.remote_column))});
+    s.where =
+        sql::binary(sql::BinaryOp::eq, sql::column(sec, rel.local_column), sql::placeholder());
+    for (const auto* k : mapper->primary_key)
+      s.order_by.push_back({sql::column(mapper->table_name(), k->column.name), false});
+    return sql::compile(s, *dialect).sql;
+  });
 }
 
 const MapperSql& DatabaseCore::sql_for(const Mapper& m) {
