@@ -95,7 +95,7 @@ class SqliteDdl : public ::testing::Test {
   }
 
   sqlite3* db_ = nullptr;
-  const sqlite::SqliteDialect dialect_;
+  const sqlite::SqliteDialect dialect_{};
 };
 
 TEST_F(SqliteDdl, columns_have_the_declared_types_nullability_defaults_and_key) {
