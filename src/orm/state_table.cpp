@@ -347,7 +347,7 @@ void StateTable::erase(InstanceState& s) {
   if (index_->built) index_->by_object.erase(s.obj.get());
   auto& pool = pool_of(*s.mapper);
   object_of_slot(s) = nullptr;
-  if (auto& chunk = chunk_of(s); chunk.saved) chunk.saved[slot_index(s)] = nullptr;
+  if (SnapshotCell** saved = saved_entry(s)) *saved = nullptr;
   const Snapshot storage = s.snapshot;
   storage.clear();
   s = InstanceState{};  // releases the object; an empty obj marks the slot free

@@ -127,15 +127,11 @@ class TypedColumn final : public ColumnInfo {
     }
   }
   void load(void* obj, const engine::Statement& s, int i) const override {
-    ValueRef r;
-    if constexpr (by_ref) r = s.get_ref(i);
-    load_from(obj, r, s, i);
+    load_from(obj, ref_of(s, i), s, i);
   }
   void load_with_snapshot(void* obj, const engine::Statement& s, int i,
                           const detail::Snapshot& snapshot) const override {
-    ValueRef r;
-    if constexpr (by_ref) r = s.get_ref(i);
-    TypedColumn::load_ref_with_snapshot(obj, r, s, i, snapshot);
+    TypedColumn::load_ref_with_snapshot(obj, ref_of(s, i), s, i, snapshot);
   }
   void load_ref_with_snapshot(void* obj, ValueRef r, const engine::Statement& s, int i,
                               const detail::Snapshot& snapshot) const override {
@@ -227,6 +223,11 @@ class TypedColumn final : public ColumnInfo {
   static constexpr bool by_ref = requires(ValueRef r, const engine::Statement& st, int k) {
     Type<B>::from_ref(r, st, k);
   };
+  // What load_from() takes as r: the column's value for a by_ref type, else nothing.
+  static ValueRef ref_of(const engine::Statement& s, int i) {
+    if constexpr (by_ref) return s.get_ref(i);
+    else return {};
+  }
   // Reads result column i into the member; r is the column's value when the type reads from a
   // ValueRef (by_ref), and unused otherwise.
   void load_from(void* obj, ValueRef r, const engine::Statement& s, int i) const {

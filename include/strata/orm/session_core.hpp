@@ -382,6 +382,12 @@ class StateTable {
     if (!chunk.saved) chunk.saved = std::make_unique<SnapshotCell*[]>(chunk_size);
     return chunk.saved[slot_index(s)];
   }
+  // s's entry in its chunk's array of saved cells, or null while the chunk has no array (then
+  // no state of it keeps any).
+  static SnapshotCell** saved_entry(const InstanceState& s) noexcept {
+    Chunk& chunk = chunk_of(s);
+    return chunk.saved ? &chunk.saved[slot_index(s)] : nullptr;
+  }
   std::vector<Pool> pools_;
   std::vector<std::unique_ptr<SnapshotCell[]>> saved_blocks_;
   SnapshotCell* saved_next_ = nullptr;
@@ -396,18 +402,17 @@ inline SessionCore& InstanceState::session() const noexcept {
 }
 
 inline const SnapshotCell* InstanceState::txn_saved() const noexcept {
-  const auto& chunk = StateTable::chunk_of(*this);
-  return chunk.saved ? chunk.saved[StateTable::slot_index(*this)] : nullptr;
+  SnapshotCell** entry = StateTable::saved_entry(*this);
+  return entry ? *entry : nullptr;
 }
 
 inline void InstanceState::restore_saved() noexcept {
-  auto& chunk = StateTable::chunk_of(*this);
-  if (!chunk.saved) return;
-  SnapshotCell*& t = chunk.saved[StateTable::slot_index(*this)];
-  if (!t) return;
+  SnapshotCell** entry = StateTable::saved_entry(*this);
+  if (!entry || !*entry) return;
+  const SnapshotCell* t = *entry;
   for (std::size_t k = 0, n = snapshot.size(); k < n; ++k)
     if (!t[k].is_unset()) snapshot.restore(k, t[k]);
-  t = nullptr;
+  *entry = nullptr;
 }
 
 static_assert(sizeof(InstanceState) <= 64, "a state outgrew its cache line (see InstanceState)");
