@@ -187,19 +187,17 @@ int main(int argc, char** argv) {
     auto run = [&](std::string id, std::string label, Check (Side::*fn)(const Dataset&),
                    bool repeatable, const Dataset* data = nullptr, bool heap = false) {
       Row r{std::move(id), std::move(label)};
+      const Dataset& input = data ? *data : d;
       std::vector<double> raw_ms, orm_ms;
       const int runs = repeatable ? repeat : 1;
       for (int i = 0; i < runs; ++i) {
-        // The sides take turns going first, so that what a run leaves behind (the heap, the
-        // caches, a server's background work) does not always fall on the same side.
-        Measure a, b;
-        if (i % 2 == 0) {
-          a = measure(*raw, fn, data ? *data : d);
-          b = measure(*orm, fn, data ? *data : d);
-        } else {
-          b = measure(*orm, fn, data ? *data : d);
-          a = measure(*raw, fn, data ? *data : d);
-        }
+        // The sides take turns going first (strata in odd runs), so that what a run leaves
+        // behind (the heap, the caches, a server's background work) does not always fall on
+        // the same side.
+        Measure b;
+        if (i % 2 == 1) b = measure(*orm, fn, input);
+        const Measure a = measure(*raw, fn, input);
+        if (i % 2 == 0) b = measure(*orm, fn, input);
         if (!(a.check == b.check)) {
           std::fprintf(stderr,
                        "strata_bench: %s: the sides disagree: raw read/wrote %lld rows "
@@ -213,8 +211,8 @@ int main(int argc, char** argv) {
         orm_ms.push_back(b.ms);
       }
       if (heap) {
-        r.raw_peak = peak_heap(*raw, fn, data ? *data : d);
-        r.strata_peak = peak_heap(*orm, fn, data ? *data : d);
+        r.raw_peak = peak_heap(*raw, fn, input);
+        r.strata_peak = peak_heap(*orm, fn, input);
       }
       r.raw_ms = median(raw_ms);
       r.strata_ms = median(orm_ms);

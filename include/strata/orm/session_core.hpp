@@ -380,7 +380,7 @@ class StateTable {
   static SnapshotCell*& saved_of(const InstanceState& s) {
     Chunk& chunk = chunk_of(s);
     if (!chunk.saved) chunk.saved = std::make_unique<SnapshotCell*[]>(chunk_size);
-    return chunk.saved[slot_index(s)];
+    return *saved_entry(s);
   }
   // s's entry in its chunk's array of saved cells, or null while the chunk has no array (then
   // no state of it keeps any).
