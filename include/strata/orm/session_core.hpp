@@ -376,11 +376,12 @@ class StateTable {
   void build_index() const;
   SnapshotCell* saved_cells(std::size_t n);  // n unset cells, until release_saved()
   // s's saved cells (InstanceState::txn_saved): its entry in its chunk's array, which this
-  // allocates on first use.
+  // allocates on first use. (Indexed here rather than through saved_entry(), whose null the
+  // compiler cannot rule out: g++ warns of a null dereference.)
   static SnapshotCell*& saved_of(const InstanceState& s) {
     Chunk& chunk = chunk_of(s);
     if (!chunk.saved) chunk.saved = std::make_unique<SnapshotCell*[]>(chunk_size);
-    return *saved_entry(s);
+    return chunk.saved[slot_index(s)];
   }
   // s's entry in its chunk's array of saved cells, or null while the chunk has no array (then
   // no state of it keeps any).
