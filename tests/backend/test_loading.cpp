@@ -622,6 +622,24 @@ TEST_P(Seeded, without_autoflush_a_lazy_load_flushes_nothing) {
   EXPECT_EQ(other.get<Post>(one_id)->user_id, bob_id);
 }
 
+TEST_P(Seeded, inside_no_autoflush_a_lazy_load_flushes_nothing) {
+  auto& s = session();
+  auto one = s.get<Post>(one_id);
+  auto bob = s.get<User>(bob_id);
+  one->user_id = bob_id;
+  clear_sql();
+  {
+    auto guard = s.no_autoflush();
+    EXPECT_TRUE(bob->posts.empty()) << "the lazy load flushed inside no_autoflush()\n"
+                                    << dump();
+    EXPECT_TRUE(writes().empty()) << dump();
+  }
+  // Autoflush is back: the next query writes the change first.
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id) == bob_id).count(), 1) << dump();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {post} SET user_id = ? WHERE {post}.id = ?")}))
+      << dump();
+}
+
 TEST_P(Seeded, lazy_load_flushes_a_new_related_object_first) {
   auto& s = session();
   auto bob = s.get<User>(bob_id);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -761,6 +762,44 @@ TEST_P(SessionTest, without_autoflush_queries_do_not_flush) {
   EXPECT_EQ(s.query<User>().count(), 0) << "a query flushed although autoflush is off";
   s.flush();
   EXPECT_EQ(s.query<User>().count(), 1);
+}
+
+TEST_P(SessionTest, no_autoflush_turns_autoflush_off_for_a_scope) {
+  auto& s = session();
+  {
+    auto guard = s.no_autoflush();
+    EXPECT_FALSE(s.autoflush());
+    s.add(User{.username = "ann", .email = "a@x"});
+    EXPECT_EQ(s.query<User>().count(), 0) << "a query flushed inside no_autoflush()";
+  }
+  EXPECT_TRUE(s.autoflush()) << "autoflush stayed off after the guard's scope";
+  EXPECT_EQ(s.query<User>().count(), 1) << "the first query after the scope did not flush";
+}
+
+TEST_P(SessionTest, no_autoflush_puts_back_the_setting_it_found) {
+  auto& s = session();
+  {
+    auto outer = s.no_autoflush();
+    {
+      auto inner = s.no_autoflush();
+      EXPECT_FALSE(s.autoflush());
+    }
+    EXPECT_FALSE(s.autoflush()) << "an inner guard turned autoflush on inside an outer one";
+  }
+  EXPECT_TRUE(s.autoflush());
+  s.set_autoflush(false);
+  { auto guard = s.no_autoflush(); }
+  EXPECT_FALSE(s.autoflush()) << "a guard turned on an autoflush that was off before it";
+}
+
+TEST_P(SessionTest, no_autoflush_ends_when_an_exception_leaves_its_scope) {
+  auto& s = session();
+  try {
+    auto guard = s.no_autoflush();
+    throw std::runtime_error("leaving");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_TRUE(s.autoflush()) << "autoflush stayed off after an exception left the scope";
 }
 
 // ---- defaults ------------------------------------------------------------------------------

@@ -33,6 +33,25 @@ Value key_value(const K& k) {
 }
 }  // namespace detail
 
+// What Session::no_autoflush() returns: while it lives, the session does not autoflush; when
+// it is destroyed (an exception leaving the scope too), autoflush is back as it found it. It
+// must not outlive its session. Neither copied nor moved: keep it in a named variable.
+class [[nodiscard]] NoAutoflush {
+ public:
+  NoAutoflush(const NoAutoflush&) = delete;
+  NoAutoflush& operator=(const NoAutoflush&) = delete;
+  ~NoAutoflush() { core_.autoflush = previous_; }
+
+ private:
+  friend class Session;
+  explicit NoAutoflush(detail::SessionCore& core) noexcept
+      : core_(core), previous_(core.autoflush) {
+    core.autoflush = false;
+  }
+  detail::SessionCore& core_;
+  bool previous_;
+};
+
 class Session {
  public:
   explicit Session(Database& db);
@@ -123,6 +142,9 @@ class Session {
 
   void set_autoflush(bool on) { core_->autoflush = on; }
   bool autoflush() const { return core_->autoflush; }
+  // Autoflush off for a scope, as SQLAlchemy's `with session.no_autoflush:`:
+  //   { auto guard = s.no_autoflush(); ... }  // autoflush as it was from here on
+  NoAutoflush no_autoflush() { return NoAutoflush(*core_); }
 
  private:
   std::unique_ptr<detail::SessionCore> core_;
