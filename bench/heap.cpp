@@ -1,41 +1,58 @@
-// Counting allocators for bench::heap (see heap.hpp). Blocks are sized with
+// Counting allocator for bench::heap (see heap.hpp): malloc and its family, replaced in this
+// program and forwarding to glibc's own implementation (__libc_malloc and the rest, which glibc
+// exports for this), so that every block counts whoever asks for it: operator new (libstdc++
+// calls malloc), SQLite's default allocator, libpq's results. Blocks are sized with
 // malloc_usable_size, so the figures include malloc's rounding but not its per-block header.
 // The benchmark is single-threaded: the window's state is plain data.
+//
+// A sanitizer build keeps the sanitizer's malloc (BENCH_COUNT_HEAP is 0, set by
+// bench/CMakeLists.txt): nothing is replaced and nothing is counted.
 #include "heap.hpp"
 
-#include <malloc.h>
-#include <sqlite3.h>
+#if BENCH_COUNT_HEAP
 
-#include <cstdio>
-#include <cstdlib>
+#include <malloc.h>
+
+#include <cerrno>
+#include <cstddef>
 #include <functional>
 #include <new>
 #include <unordered_set>
+
+// glibc's allocator under its own names.
+extern "C" {
+void* __libc_malloc(std::size_t n);
+void __libc_free(void* p);
+void* __libc_calloc(std::size_t count, std::size_t n);
+void* __libc_realloc(void* p, std::size_t n);
+void* __libc_memalign(std::size_t align, std::size_t n);
+void* __libc_valloc(std::size_t n);
+void* __libc_pvalloc(std::size_t n);
+}
 
 namespace bench::heap {
 namespace {
 
 // The blocks allocated in the open window, by address: their sizes are counted, and their
-// frees; other frees are not. The set allocates with malloc directly, not through the
-// counted operator new.
+// frees; other frees are not. The set itself allocates with __libc_malloc, uncounted.
 template <class T>
-struct MallocAllocator {
+struct UncountedAllocator {
   using value_type = T;
-  MallocAllocator() = default;
+  UncountedAllocator() = default;
   template <class U>
-  MallocAllocator(const MallocAllocator<U>&) noexcept {}
+  UncountedAllocator(const UncountedAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) {
-    if (void* p = std::malloc(n * sizeof(T))) return static_cast<T*>(p);
+    if (void* p = __libc_malloc(n * sizeof(T))) return static_cast<T*>(p);
     throw std::bad_alloc();
   }
-  void deallocate(T* p, std::size_t) noexcept { std::free(p); }
-  friend bool operator==(const MallocAllocator&, const MallocAllocator&) { return true; }
+  void deallocate(T* p, std::size_t) noexcept { __libc_free(p); }
+  friend bool operator==(const UncountedAllocator&, const UncountedAllocator&) { return true; }
 };
 
-using BlockSet =
-    std::unordered_set<void*, std::hash<void*>, std::equal_to<void*>, MallocAllocator<void*>>;
+using BlockSet = std::unordered_set<void*, std::hash<void*>, std::equal_to<void*>,
+                                    UncountedAllocator<void*>>;
 
-bool g_open = false;        // a window is open
+bool g_open = false;  // a window is open
 BlockSet* g_blocks = nullptr;
 std::int64_t g_current = 0;  // bytes of the window's blocks held now
 std::int64_t g_peak = 0;
@@ -55,57 +72,21 @@ void count_free(void* p) {
   g_blocks->erase(it);
 }
 
-void* counted_malloc(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
+void* counted(void* p) {
   count_alloc(p);
   return p;
 }
 
-void* counted_aligned(std::size_t n, std::size_t align) {
-  void* p = nullptr;
-  if (align < sizeof(void*)) align = sizeof(void*);
-  if (posix_memalign(&p, align, n == 0 ? 1 : n) != 0) return nullptr;
-  count_alloc(p);
-  return p;
+bool valid_alignment(std::size_t align) {
+  return align % sizeof(void*) == 0 && (align & (align - 1)) == 0 && align != 0;
 }
-
-void counted_free(void* p) noexcept {
-  count_free(p);
-  std::free(p);
-}
-
-// SQLite's allocator (SQLITE_CONFIG_MALLOC): the same accounting.
-void* sq_malloc(int n) { return counted_malloc(static_cast<std::size_t>(n)); }
-void sq_free(void* p) { counted_free(p); }
-void* sq_realloc(void* p, int n) {
-  count_free(p);
-  void* q = std::realloc(p, static_cast<std::size_t>(n));
-  if (q == nullptr) {
-    count_alloc(p);  // realloc failed: p is still held (counted from now on)
-    return nullptr;
-  }
-  count_alloc(q);
-  return q;
-}
-int sq_size(void* p) { return static_cast<int>(malloc_usable_size(p)); }
-int sq_roundup(int n) { return (n + 7) & ~7; }
-int sq_init(void*) { return SQLITE_OK; }
-void sq_shutdown(void*) {}
 
 }  // namespace
 
-void install() {
-  static const sqlite3_mem_methods methods{sq_malloc, sq_free,  sq_realloc, sq_size,
-                                           sq_roundup, sq_init, sq_shutdown, nullptr};
-  if (sqlite3_config(SQLITE_CONFIG_MALLOC, &methods) != SQLITE_OK) {
-    std::fprintf(stderr, "strata_bench: cannot install SQLite's allocator hooks "
-                         "(SQLite was used before heap::install())\n");
-    std::exit(2);
-  }
-}
+bool counting() { return true; }
 
 Window::Window() {
-  g_blocks = static_cast<BlockSet*>(std::malloc(sizeof(BlockSet)));
+  g_blocks = static_cast<BlockSet*>(__libc_malloc(sizeof(BlockSet)));
   if (g_blocks == nullptr) throw std::bad_alloc();
   new (g_blocks) BlockSet();
   g_blocks->reserve(1 << 20);
@@ -117,7 +98,7 @@ Window::Window() {
 Window::~Window() {
   g_open = false;
   g_blocks->~BlockSet();
-  std::free(g_blocks);
+  __libc_free(g_blocks);
   g_blocks = nullptr;
 }
 
@@ -125,48 +106,62 @@ std::int64_t Window::peak() const { return g_peak; }
 
 }  // namespace bench::heap
 
-// ---- the global operator new / delete, counted ----------------------------------------------
+// ---- malloc and its family, counted -------------------------------------------------------
 
-void* operator new(std::size_t n) {
-  if (void* p = bench::heap::counted_malloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return bench::heap::counted_malloc(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return bench::heap::counted_malloc(n);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = bench::heap::counted_aligned(n, static_cast<std::size_t>(a))) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return bench::heap::counted_aligned(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return bench::heap::counted_aligned(n, static_cast<std::size_t>(a));
+extern "C" {
+
+void* malloc(std::size_t n) noexcept { return bench::heap::counted(__libc_malloc(n)); }
+
+void free(void* p) noexcept {
+  bench::heap::count_free(p);
+  __libc_free(p);
 }
 
-void operator delete(void* p) noexcept { bench::heap::counted_free(p); }
-void operator delete[](void* p) noexcept { bench::heap::counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { bench::heap::counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { bench::heap::counted_free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { bench::heap::counted_free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { bench::heap::counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { bench::heap::counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { bench::heap::counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  bench::heap::counted_free(p);
+void* calloc(std::size_t count, std::size_t n) noexcept {
+  return bench::heap::counted(__libc_calloc(count, n));
 }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  bench::heap::counted_free(p);
+
+void* realloc(void* p, std::size_t n) noexcept {
+  // A block that moves, or changes size, is counted again from its new size. When realloc
+  // fails, p is still held, and is counted as it was.
+  const bool was_counted = bench::heap::g_open && p != nullptr &&
+                           bench::heap::g_blocks->count(p) != 0;
+  bench::heap::count_free(p);
+  void* q = __libc_realloc(p, n);
+  if (q != nullptr) return bench::heap::counted(q);
+  if (was_counted && n != 0) bench::heap::count_alloc(p);
+  return nullptr;
 }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  bench::heap::counted_free(p);
+
+void* memalign(std::size_t align, std::size_t n) noexcept {
+  return bench::heap::counted(__libc_memalign(align, n));
 }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  bench::heap::counted_free(p);
+
+void* aligned_alloc(std::size_t align, std::size_t n) noexcept {
+  return bench::heap::counted(__libc_memalign(align, n));
 }
+
+int posix_memalign(void** out, std::size_t align, std::size_t n) noexcept {
+  if (!bench::heap::valid_alignment(align)) return EINVAL;
+  void* p = __libc_memalign(align, n);
+  if (p == nullptr) return ENOMEM;
+  *out = bench::heap::counted(p);
+  return 0;
+}
+
+void* valloc(std::size_t n) noexcept { return bench::heap::counted(__libc_valloc(n)); }
+
+void* pvalloc(std::size_t n) noexcept { return bench::heap::counted(__libc_pvalloc(n)); }
+
+}  // extern "C"
+
+#else  // a sanitizer build: its malloc stays
+
+namespace bench::heap {
+bool counting() { return false; }
+Window::Window() = default;
+Window::~Window() = default;
+std::int64_t Window::peak() const { return 0; }
+}  // namespace bench::heap
+
+#endif

@@ -1,16 +1,17 @@
-// Heap accounting for the benchmark: the bytes a piece of work allocates through operator
-// new / delete (C++ code: strata, the standard library, the raw side's structs) and through
-// SQLite's allocator (page cache, statements), as malloc's usable size of each block, while a
-// Window is open. Outside a window the hooks only forward to malloc and free, so timed runs
-// carry no accounting cost. heap.cpp replaces the global operator new / delete and installs
-// SQLite's allocator hooks; install() must run before SQLite is first used.
+// Heap accounting for the benchmark: the bytes a piece of work allocates through malloc and its
+// family while a Window is open, whoever asks (operator new, SQLite, libpq), as malloc's usable
+// size of each block. Outside a window the replaced functions only forward to glibc's, so
+// timed runs carry no accounting cost beyond a call and a test. heap.cpp replaces malloc,
+// free, calloc, realloc and the aligned allocations for the whole program; in a sanitizer build
+// it replaces nothing and counts nothing (counting() is false).
 #pragma once
 
 #include <cstdint>
 
 namespace bench::heap {
 
-void install();  // SQLite's allocator hooks (sqlite3_config); call first thing in main()
+// Whether this build counts the heap.
+bool counting();
 
 // Counts the blocks allocated from its construction until its destruction (one window at a
 // time, on one thread). peak(): the most bytes of those blocks held at once; blocks that

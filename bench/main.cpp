@@ -99,7 +99,8 @@ double median(std::vector<double> v) {
 struct Row {
   std::string id;     // W1 ... W7, W6a, W6b, W4tm
   std::string label;
-  double raw_ms = 0;
+  std::vector<double> raw_runs, strata_runs;  // each timed run, in the order run
+  double raw_ms = 0;     // the medians of the runs
   double strata_ms = 0;
   std::int64_t raw_peak = 0;
   std::int64_t strata_peak = 0;
@@ -110,7 +111,6 @@ struct Row {
 
 int main(int argc, char** argv) {
   using namespace bench;
-  heap::install();
   // glibc adjusts its mmap and trim thresholds as blocks are freed, so one side's frees
   // changed how the other side's next run was served: the raw side's W2 took 25 ms right
   // after W1 and 43-68 ms right after strata's W2 in the same process. Fixed thresholds
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 
   CLI::App app{"strata_bench: the workloads W1-W7 through strata and through the raw C API"};
-  int n = 100000, gets = 10000, queries = 1000, lazy = 1000, posts = 5, repeat = 1;
+  int n = 100000, gets = 10000, queries = 1000, lazy = 1000, posts = 5, repeat = 1, rounds = 1;
   unsigned seed = 42;
   std::string url, csv;
   bool keep = false;
@@ -138,6 +138,11 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", repeat,
                  "runs of the read-only workloads (W2, W3, W5, W6b), the sides taking turns to "
                  "go first; the median is shown")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--rounds", rounds,
+                 "runs of the whole sequence W1-W7, each on tables dropped and created anew "
+                 "(untimed); every workload then shows the median of its runs in all rounds, "
+                 "the sides taking turns to go first")
       ->check(CLI::Range(1, 100));
   app.add_option("--seed", seed, "seed for the random keys");
   app.add_option("--csv", csv, "also write the table to this CSV file (for bench/plot.sh)");
@@ -183,21 +188,29 @@ int main(int argc, char** argv) {
                 strata::engine::Url::parse(url).to_string().c_str(), raw->name().c_str());
     std::fflush(stdout);
 
-    std::vector<Row> rows;
+    std::vector<Row> rows;  // in the order first run
     auto run = [&](std::string id, std::string label, Check (Side::*fn)(const Dataset&),
                    bool repeatable, const Dataset* data = nullptr, bool heap = false) {
-      Row r{std::move(id), std::move(label)};
+      auto it = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.id == id; });
+      const bool first_round = it == rows.end();
+      if (first_round) {
+        Row fresh;
+        fresh.id = std::move(id);
+        fresh.label = std::move(label);
+        it = rows.insert(rows.end(), std::move(fresh));
+      }
+      Row& r = *it;
       const Dataset& input = data ? *data : d;
-      std::vector<double> raw_ms, orm_ms;
       const int runs = repeatable ? repeat : 1;
       for (int i = 0; i < runs; ++i) {
-        // The sides take turns going first (strata in odd runs), so that what a run leaves
-        // behind (the heap, the caches, a server's background work) does not always fall on
-        // the same side.
+        // The sides take turns going first (strata in odd runs, counted over all rounds), so
+        // that what a run leaves behind (the heap, the caches, a server's background work)
+        // does not always fall on the same side.
+        const bool strata_first = r.raw_runs.size() % 2 == 1;
         Measure b;
-        if (i % 2 == 1) b = measure(*orm, fn, input);
+        if (strata_first) b = measure(*orm, fn, input);
         const Measure a = measure(*raw, fn, input);
-        if (i % 2 == 0) b = measure(*orm, fn, input);
+        if (!strata_first) b = measure(*orm, fn, input);
         if (!(a.check == b.check)) {
           std::fprintf(stderr,
                        "strata_bench: %s: the sides disagree: raw read/wrote %lld rows "
@@ -207,61 +220,68 @@ int main(int argc, char** argv) {
                        static_cast<long long>(b.check.sum));
           status = 1;
         }
-        raw_ms.push_back(a.ms);
-        orm_ms.push_back(b.ms);
+        r.raw_runs.push_back(a.ms);
+        r.strata_runs.push_back(b.ms);
       }
-      if (heap) {
+      if (heap && first_round && heap::counting()) {
         r.raw_peak = peak_heap(*raw, fn, input);
         r.strata_peak = peak_heap(*orm, fn, input);
       }
-      r.raw_ms = median(raw_ms);
-      r.strata_ms = median(orm_ms);
+      r.raw_ms = median(r.raw_runs);
+      r.strata_ms = median(r.strata_runs);
       std::printf("  %-5s done: raw %.1f ms, strata %.1f ms", r.id.c_str(), r.raw_ms,
                   r.strata_ms);
-      if (runs > 1) {  // each run's ratio, for the spread behind the medians
+      if (r.raw_runs.size() > 1) {  // each run's ratio, for the spread behind the medians
         std::printf(" (ratios:");
-        for (std::size_t i = 0; i < raw_ms.size(); ++i)
-          std::printf(" %.2f", raw_ms[i] > 0 ? orm_ms[i] / raw_ms[i] : 0.0);
+        for (std::size_t i = 0; i < r.raw_runs.size(); ++i)
+          std::printf(" %.2f", r.raw_runs[i] > 0 ? r.strata_runs[i] / r.raw_runs[i] : 0.0);
         std::printf(")");
       }
       std::printf("\n");
       std::fflush(stdout);
-      rows.push_back(std::move(r));
     };
     auto settle = [&] {  // untimed, between the bulk writes and the reads after them
       raw->settle();
       orm->settle();
     };
     const std::string sn = std::to_string(n);
-    run("W1", "insert " + sn + " users, one commit", &Side::w1_insert_users, false);
-    run("W2", "load all " + sn + " users", &Side::w2_load_users, true, nullptr, true);
-    run("W3", std::to_string(gets) + " get by primary key, fresh session", &Side::w3_get_by_key,
-        true);
-    run("W4", "load all, change each email, commit", &Side::w4_update_emails, false);
-    {
-      Dataset again = d;  // W4 once more, to other emails
-      for (std::size_t i = 0; i < again.new_emails.size(); ++i)
-        again.new_emails[i] = "user" + std::to_string(i + 1) + "@example.net";
+    Dataset again = d;  // W4tm: W4 once more, to other emails
+    for (std::size_t i = 0; i < again.new_emails.size(); ++i)
+      again.new_emails[i] = "user" + std::to_string(i + 1) + "@example.net";
+    for (int round = 0; round < rounds; ++round) {
+      if (rounds > 1) std::printf("round %d of %d\n", round + 1, rounds);
+      if (round > 0) {  // untimed: W7 left the tables empty; they start anew
+        raw->create_schema();
+        orm->create_schema();
+      }
+      run("W1", "insert " + sn + " users, one commit", &Side::w1_insert_users, false);
+      run("W2", "load all " + sn + " users", &Side::w2_load_users, true, nullptr, true);
+      run("W3", std::to_string(gets) + " get by primary key, fresh session",
+          &Side::w3_get_by_key, true);
+      run("W4", "load all, change each email, commit", &Side::w4_update_emails, false);
       run("W4tm", "W4 with track_modifications + models_committed",
           &Side::w4_update_emails_tracked, false, &again);
+      settle();
+      run("W5", std::to_string(queries) + "x LIKE 'user1%' ORDER BY DESC LIMIT 20",
+          &Side::w5_like_queries, true);
+      run("W6a", "insert " + std::to_string(posts) + " posts per user, one commit",
+          &Side::w6a_insert_posts, false);
+      settle();
+      // W6b reads only, in a fresh session each run: repeated like W2, W3 and W5. A single
+      // run is about 12 ms on SQLite, short enough for the machine's noise to move it by half.
+      run("W6b", std::to_string(lazy) + " users: get, then posts lazily",
+          &Side::w6b_lazy_posts, true);
+      run("W7", "bulk delete posts, then users", &Side::w7_bulk_delete, false);
     }
-    settle();
-    run("W5", std::to_string(queries) + "x LIKE 'user1%' ORDER BY DESC LIMIT 20",
-        &Side::w5_like_queries, true);
-    run("W6a", "insert " + std::to_string(posts) + " posts per user, one commit",
-        &Side::w6a_insert_posts, false);
-    settle();
-    // W6b reads only, in a fresh session each run: repeated like W2, W3 and W5. A single run
-    // is about 12 ms on SQLite, short enough for the machine's noise to move it by half.
-    run("W6b", std::to_string(lazy) + " users: get, then posts lazily", &Side::w6b_lazy_posts,
-        true);
-    run("W7", "bulk delete posts, then users", &Side::w7_bulk_delete, false);
 
     // W6 is reported as its two halves and their sum.
     auto w6a = std::find_if(rows.begin(), rows.end(), [](auto& r) { return r.id == "W6a"; });
-    Row w6{"W6", "W6a + W6b", w6a->raw_ms + (w6a + 1)->raw_ms,
-           w6a->strata_ms + (w6a + 1)->strata_ms};
-    rows.insert(w6a, w6);
+    Row w6;  // (the sum of the halves' medians)
+    w6.id = "W6";
+    w6.label = "W6a + W6b";
+    w6.raw_ms = w6a->raw_ms + (w6a + 1)->raw_ms;
+    w6.strata_ms = w6a->strata_ms + (w6a + 1)->strata_ms;
+    rows.insert(w6a, std::move(w6));
 
     std::printf("\n%-5s %-48s %10s %10s %8s\n", "", "workload", "raw ms", "strata ms",
                 "ratio");
@@ -270,11 +290,15 @@ int main(int argc, char** argv) {
                   r.strata_ms, r.raw_ms > 0 ? r.strata_ms / r.raw_ms : 0.0);
     const auto& w2 = rows[1];
     const double mib = 1024.0 * 1024.0;
-    std::printf("\nW2 peak heap (operator new + SQLite's allocator: the most bytes of the "
-                "blocks it allocated, held at once;\nmeasured in one more, untimed run of each "
-                "side):\n     raw %.1f MiB, strata %.1f MiB, ratio %.2f\n",
-                w2.raw_peak / mib, w2.strata_peak / mib,
-                w2.raw_peak > 0 ? static_cast<double>(w2.strata_peak) / w2.raw_peak : 0.0);
+    if (heap::counting())
+      std::printf("\nW2 peak heap (the most bytes of the blocks it allocated with malloc, held "
+                  "at once: its objects,\nthe library's and the driver's, the database's "
+                  "result buffers; measured in one more, untimed\nrun of each side):\n"
+                  "     raw %.1f MiB, strata %.1f MiB, ratio %.2f\n",
+                  w2.raw_peak / mib, w2.strata_peak / mib,
+                  w2.raw_peak > 0 ? static_cast<double>(w2.strata_peak) / w2.raw_peak : 0.0);
+    else
+      std::printf("\nW2 peak heap: not measured (a sanitizer build keeps its own malloc)\n");
 
     if (!csv.empty()) {
       std::ofstream out(csv);
@@ -282,10 +306,11 @@ int main(int argc, char** argv) {
       for (const auto& r : rows)
         out << r.id << ",\"" << r.label << "\"," << r.raw_ms << ',' << r.strata_ms << ','
             << (r.raw_ms > 0 ? r.strata_ms / r.raw_ms : 0.0) << '\n';
-      out << "W2mem,\"W2 peak heap (MiB)\"," << w2.raw_peak / mib << ',' << w2.strata_peak / mib
-          << ','
-          << (w2.raw_peak > 0 ? static_cast<double>(w2.strata_peak) / w2.raw_peak : 0.0)
-          << '\n';
+      if (heap::counting())
+        out << "W2mem,\"W2 peak heap (MiB)\"," << w2.raw_peak / mib << ','
+            << w2.strata_peak / mib << ','
+            << (w2.raw_peak > 0 ? static_cast<double>(w2.strata_peak) / w2.raw_peak : 0.0)
+            << '\n';
       if (!out) throw std::runtime_error("cannot write " + csv);
     }
   } catch (const std::exception& e) {
