@@ -6,6 +6,8 @@
 //   strata_bench                      N = 100,000 on fresh SQLite files in a temporary folder
 //   strata_bench -n 2000 --gets 500   smaller
 //   strata_bench --url sqlite:////tmp/b.db --repeat 3 --csv results.csv
+//   strata_bench --rounds 5 --repeat 3   the sequence 5 times: every workload's median of 5
+//                                     runs or more
 //   strata_bench --url 'postgresql:///strata_bench?host=/run/pg&port=5432&user=postgres'
 //                                     databases strata_bench and strata_bench_raw, created
 //                                     (dropped first) and dropped at the end
@@ -188,7 +190,7 @@ int main(int argc, char** argv) {
                 strata::engine::Url::parse(url).to_string().c_str(), raw->name().c_str());
     std::fflush(stdout);
 
-    std::vector<Row> rows;  // in the order first run
+    std::vector<Row> rows;  // in the order of their first runs
     auto run = [&](std::string id, std::string label, Check (Side::*fn)(const Dataset&),
                    bool repeatable, const Dataset* data = nullptr, bool heap = false) {
       auto it = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.id == id; });
