@@ -64,12 +64,14 @@ void count_alloc(void* p) {
   if (g_current > g_peak) g_peak = g_current;
 }
 
-void count_free(void* p) {
-  if (!g_open || p == nullptr) return;
+// Whether p was counted (allocated in the open window).
+bool count_free(void* p) {
+  if (!g_open || p == nullptr) return false;
   auto it = g_blocks->find(p);
-  if (it == g_blocks->end()) return;  // allocated before the window
+  if (it == g_blocks->end()) return false;  // allocated before the window
   g_current -= static_cast<std::int64_t>(malloc_usable_size(p));
   g_blocks->erase(it);
+  return true;
 }
 
 void* counted(void* p) {
@@ -77,8 +79,8 @@ void* counted(void* p) {
   return p;
 }
 
-bool valid_alignment(std::size_t align) {
-  return align % sizeof(void*) == 0 && (align & (align - 1)) == 0 && align != 0;
+bool valid_alignment(std::size_t align) {  // a power of two, a multiple of sizeof(void*)
+  return align >= sizeof(void*) && (align & (align - 1)) == 0;
 }
 
 }  // namespace
@@ -124,9 +126,7 @@ void* calloc(std::size_t count, std::size_t n) noexcept {
 void* realloc(void* p, std::size_t n) noexcept {
   // A block that moves, or changes size, is counted again from its new size. When realloc
   // fails, p is still held, and is counted as it was.
-  const bool was_counted = bench::heap::g_open && p != nullptr &&
-                           bench::heap::g_blocks->count(p) != 0;
-  bench::heap::count_free(p);
+  const bool was_counted = bench::heap::count_free(p);
   void* q = __libc_realloc(p, n);
   if (q != nullptr) return bench::heap::counted(q);
   if (was_counted && n != 0) bench::heap::count_alloc(p);
