@@ -200,6 +200,19 @@ TEST_P(Users, one_and_one_or_none_insist_on_a_single_row) {
                strata::MultipleResultsFound);
 }
 
+TEST_P(Users, first_and_one_keep_a_smaller_limit_of_the_query) {
+  // one() asks for two rows to tell one from many; a query limited to one row is one row.
+  EXPECT_EQ(users().order_by(&User::username).limit(1).one()->username, "ann");
+  EXPECT_EQ(users().order_by(&User::username).offset(4).limit(1).one_or_none()->username, "eve");
+  EXPECT_THROW(users().limit(0).one(), strata::NoResultFound);
+  EXPECT_EQ(users().limit(0).first(), nullptr);
+  EXPECT_EQ(users().limit(0).one_or_none(), nullptr);
+  EXPECT_THROW(users().order_by(&User::username).limit(3).one(), strata::MultipleResultsFound);
+  // The same for a query of columns.
+  EXPECT_EQ(session().select(&User::username).order_by(&User::username).limit(1).one(), "ann");
+  EXPECT_FALSE(session().select(&User::username).limit(0).first().has_value());
+}
+
 TEST_P(Users, count_counts_filtered_rows_and_respects_limit_and_offset) {
   EXPECT_EQ(users().count(), 5);
   EXPECT_EQ(users().filter(col(&User::active) == true).count(), 4);

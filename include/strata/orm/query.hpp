@@ -105,7 +105,7 @@ class TupleQuery : public detail::QueryBase<TupleQuery<S, Need, C, R...>, S, C> 
   }
   // The first row, if any.
   std::optional<row_type> first() const {
-    auto rows = this->limit(1).all();
+    auto rows = this->at_most(1).all();
     if (rows.empty()) return std::nullopt;
     return std::move(rows.front());
   }
@@ -116,7 +116,7 @@ class TupleQuery : public detail::QueryBase<TupleQuery<S, Need, C, R...>, S, C> 
     return std::move(*row);
   }
   std::optional<row_type> one_or_none() const {
-    auto rows = this->limit(2).all();
+    auto rows = this->at_most(2).all();
     if (rows.size() > 1) throw MultipleResultsFound("more than one row matches the query");
     if (rows.empty()) return std::nullopt;
     return std::move(rows.front());
@@ -198,7 +198,7 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   }
   // The first row, or null.
   std::shared_ptr<T> first() const {
-    auto rows = this->limit(1).all();
+    auto rows = this->at_most(1).all();
     return rows.empty() ? nullptr : rows.front();
   }
   // Exactly one row: NoResultFound / MultipleResultsFound otherwise.
@@ -209,7 +209,7 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   }
   // One row or null; MultipleResultsFound when there are more.
   std::shared_ptr<T> one_or_none() const {
-    auto rows = this->limit(2).all();
+    auto rows = this->at_most(2).all();
     if (rows.size() > 1)
       throw MultipleResultsFound("more than one " + mapper_of<T>().class_name +
                                  " matches the query");

@@ -312,6 +312,12 @@ class QueryBase {
   const QueryState& state() const noexcept { return state_; }
 
  protected:
+  // limit(n), unless the query's own limit is smaller: what first() and one() read, so that
+  // a query limited to one row stays one row.
+  Self at_most(std::int64_t n) const {
+    const auto& own = state_.spec.limit;
+    return limit(own && *own >= 0 && *own < n ? *own : n);
+  }
   QueryState state_;
 
  private:
