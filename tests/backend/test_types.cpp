@@ -329,6 +329,21 @@ TEST_P(TypesTest, changes_to_long_text_blobs_and_converted_text_are_seen_and_rol
   EXPECT_EQ(y->opt_data, (strata::Blob{std::byte{'a'}, std::byte{0}, std::byte{'b'}}));
 }
 
+TEST_P(TypesTest, a_refused_nul_byte_names_its_parameter_as_the_sql_numbers_it) {
+  if (text_holds_nul()) GTEST_SKIP() << "the backend's text holds NUL bytes";
+  auto c = db().engine().connect();
+  auto stmt = c->prepare("SELECT " + ph(1) + ", " + ph(2) + ", " + ph(3));
+  stmt->bind(0, strata::Value(std::string("a")));
+  try {
+    stmt->bind(1, strata::Value(std::string("b\0c", 3)));
+    FAIL() << "text with a NUL byte was accepted";
+  } catch (const strata::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("parameter " + ph(2) + " is text containing a NUL byte"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_P(TypesTest, text_with_a_nul_byte_is_kept_whole_or_refused_never_cut_short) {
   auto& s = session();
   const std::string with_nul("with\0nul", 8);

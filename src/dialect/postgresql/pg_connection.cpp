@@ -169,7 +169,7 @@ void PgStatement::refuse_nul(int index, std::string_view v) {
   // libpq sends text parameters as C strings: a NUL byte would cut the value short, silently.
   if (v.find('\0') == std::string_view::npos) return;
   raise_error({.kind = FailedCall::Kind::data,
-               .summary = "parameter " + std::to_string(index) +
+               .summary = "parameter $" + std::to_string(index + 1) +
                           " is text containing a NUL byte, which PostgreSQL text cannot hold; "
                           "map binary data as strata::Blob (bytea)",
                .sql = sql_,
