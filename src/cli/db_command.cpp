@@ -1,7 +1,7 @@
 // The `db` command line: parses arguments with CLI11, calls the migrate command functions,
-// prints one line on error and exits non-zero. Flask-Migrate's names, with Django's beside
-// them: makemigrations = migrate (autogenerate), `migrate TARGET|zero` moves to a target,
-// showmigrations, sqlmigrate.
+// prints one line on error and exits non-zero (1; 2 for a usage error). Flask-Migrate's names,
+// with Django's beside them: makemigrations (autogenerate only: it never touches the
+// database), `migrate TARGET|zero` moves to a target, showmigrations, sqlmigrate.
 #include "strata/cli/db_command.hpp"
 
 #include <unistd.h>
@@ -20,6 +20,12 @@
 namespace strata::cli {
 
 namespace {
+
+// Arguments that parse but do not go together, or do not belong to the command: exit 2.
+class UsageError : public migrate::CommandError {
+ public:
+  using CommandError::CommandError;
+};
 
 bool ask_rename(const migrate::RenameCandidate& c) {
   std::cerr << "Was column '" << c.table << "." << c.old_name << "' renamed to '" << c.new_name
@@ -109,19 +115,30 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
 
   auto* init = app.add_subcommand("init", "Create the migrations folder");
 
+  // The autogenerate options, shared by `migrate` and Django's `makemigrations`.
+  auto autogenerate_options = [&](CLI::App* cmd) {
+    cmd->add_option("-m,--message", message, "Message of the new migration");
+    cmd->add_flag("--check", check_only, "Write nothing; fail when models and migrations differ");
+    cmd->add_option("--rename", renames, "Confirm a column rename: TABLE.OLD:NEW");
+    cmd->add_flag("--allow-destructive", config.allow_destructive,
+                  "Let unconfirmed probable renames become drop + add (loses data)");
+  };
   auto* migrate_cmd = app.add_subcommand(
       "migrate",
-      "Write a migration from the models (alias: makemigrations); with TARGET, move the "
-      "database to TARGET as Django's `migrate TARGET|zero` does");
-  migrate_cmd->alias("makemigrations");
-  migrate_cmd->add_option("-m,--message", message, "Message of the new migration");
-  migrate_cmd->add_flag("--check", check_only, "Write nothing; fail when models and migrations differ");
-  migrate_cmd->add_option("--rename", renames, "Confirm a column rename: TABLE.OLD:NEW");
-  migrate_cmd->add_flag("--allow-destructive", config.allow_destructive,
-                        "Let unconfirmed probable renames become drop + add (loses data)");
+      "Write a migration from the models; with TARGET, move the database to TARGET as "
+      "Django's `migrate TARGET|zero` does");
+  autogenerate_options(migrate_cmd);
   std::string target;
   migrate_cmd->add_option("target", target, "Django: revision to move to (zero = base)");
   migrate_cmd->add_flag("--fake", fake, "Django: record TARGET as applied without running it");
+
+  // Django's makemigrations writes a migration and never touches the database: a TARGET or
+  // --fake (which belong to `migrate`) is taken only to be refused by name.
+  auto* makemigrations = app.add_subcommand(
+      "makemigrations", "Django: write a migration from the models, as `migrate -m` does");
+  autogenerate_options(makemigrations);
+  makemigrations->add_option("target", target)->group("");
+  makemigrations->add_flag("--fake", fake)->group("");
 
   auto* revision = app.add_subcommand("revision", "Write a new, empty migration to fill by hand");
   revision->add_option("-m,--message", message, "Message")->required();
@@ -173,6 +190,21 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   if (::isatty(STDIN_FILENO)) config.confirm_rename = ask_rename;
 
   try {
+    if (makemigrations->parsed() && (!target.empty() || fake))
+      throw UsageError(std::string("makemigrations writes a migration and never touches the "
+                                   "database; ") +
+                       (target.empty() ? "to record a revision as applied, use `db stamp REV`"
+                                       : "to move the database to " + target + ", use `db migrate " +
+                                             target + "`"));
+    if (migrate_cmd->parsed() && !target.empty() &&
+        (!message.empty() || check_only || !renames.empty() || config.allow_destructive))
+      throw UsageError("db migrate " + target +
+                       " moves the database; -m, --check, --rename and --allow-destructive "
+                       "belong to writing a migration (`db migrate -m MSG`) and do not go with "
+                       "a TARGET");
+    if (migrate_cmd->parsed() && target.empty() && fake)
+      throw UsageError("--fake records a TARGET as applied: `db migrate TARGET --fake` (or "
+                       "`db stamp REV`)");
     for (const auto& r : renames) add_rename(config, r);
     auto targets = databases(config, db, directory, url, bind);
     // Commands about one revision of one chain need one database.
@@ -191,7 +223,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       const migrate::Config& c = t.config;
       if (init->parsed()) {
         migrate::init(c);
-      } else if (migrate_cmd->parsed()) {
+      } else if (migrate_cmd->parsed() || makemigrations->parsed()) {
         if (!target.empty()) {
           if (fake) migrate::stamp(c, target);
           else migrate::migrate_to(c, target);
@@ -241,6 +273,9 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
         migrate::check(c);
       }
     }
+  } catch (const UsageError& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return 2;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << std::endl;
     return 1;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End-to-end test of what each migration command accepts: a command does what its name means
+# and nothing else (Django's makemigrations writes a migration and never moves the database),
+# and misuse is refused with one line `error: ...` on standard error and the exit code the docs
+# give (2 for a usage error, 1 for any other), the database and the migrations folder left as
+# they were. Run with the microblog binaries and the standalone tool on SQLite files (what is
+# tested here does not depend on the backend); registered in CMakeLists.txt as
+# migrate_commands_do_only_what_they_say.
+#
+# Usage: migrate_commands_e2e.sh SCRATCH GOLDEN STRATA MICROBLOG_V1 ... MICROBLOG_V6
+# The transcript (each command, its standard output then its standard error, `[exit N]` when
+# non-zero) is normalized as lib.sh says and compared with GOLDEN. After an intended change of
+# output, read every changed line, then regenerate with
+#   UPDATE_GOLDEN=1 ctest --test-dir BUILD -R migrate_commands_do_only
+set -u -o pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SEPARATE_STDERR=1  # run: standard output, then standard error
+E2E_BACKEND=sqlite
+e2e_setup "$@"
+
+# Transcript helpers (more in lib.sh). ----------------------------------------------------------
+
+# refused CODE NAME ARG...: run, and say in the transcript when the command did not fail as it
+# must: exit code CODE and exactly one line on standard error, starting with "error: ".
+refused() {
+  local code=$1 rc
+  shift
+  run "$@"
+  rc=$?
+  [[ $rc -eq $code ]] || say "# WRONG: exit code $rc, expected $code"
+  [[ $(wc -l < "$ERR") -eq 1 && $(head -c 7 "$ERR") == "error: " ]] ||
+    say "# WRONG: standard error is not one line 'error: ...'"
+}
+
+# snapshot: keeps the database's contents and the list of migration files; unchanged says
+# whether both are the same now.
+snapshot() {
+  db_dump app > "$WORK/snapshot.sql"
+  find migrations -type f | sort > "$WORK/snapshot.files"
+}
+unchanged() {
+  db_dump app > "$WORK/now.sql"
+  find migrations -type f | sort > "$WORK/now.files"
+  say_diff "$WORK/snapshot.sql" "$WORK/now.sql" "# database unchanged" "# database CHANGED:"
+  say_diff "$WORK/snapshot.files" "$WORK/now.files" "# migration files unchanged" \
+           "# migration files CHANGED:"
+}
+
+# The state: the chain v1 ... v3 written and applied, with rows. --------------------------------
+
+say "## the microblog chain v1 ... v3, applied, with rows"
+run microblog_v1 db init
+run microblog_v1 db migrate -m "users table"
+R1=$(generated)
+run microblog_v2 db migrate -m "posts table"
+run microblog_v3 db migrate -m "user profile"
+run microblog_v3 db upgrade
+run microblog_v3 seed john
+snapshot
+
+say ""
+say "## makemigrations writes migrations only: a target or --fake is refused, nothing moves"
+refused 2 microblog_v3 db makemigrations zero
+refused 2 microblog_v3 db makemigrations "$R1"
+refused 2 microblog_v3 db makemigrations zero --fake
+refused 2 microblog_v3 db makemigrations --fake
+unchanged
+run microblog_v3 db makemigrations
+run microblog_v3 db makemigrations --check
+
+say ""
+say "## migrate TARGET moves the database; the autogenerate options do not go with it"
+refused 2 microblog_v3 db migrate zero --check
+refused 2 microblog_v3 db migrate zero -m "a message"
+refused 2 microblog_v3 db migrate --fake
+unchanged
+run microblog_v3 db current
+
+e2e_finish
