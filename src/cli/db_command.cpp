@@ -27,6 +27,12 @@ class UsageError : public migrate::CommandError {
   using CommandError::CommandError;
 };
 
+// A message as one line: an error is reported on exactly one.
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
 bool ask_rename(const migrate::RenameCandidate& c) {
   std::cerr << "Was column '" << c.table << "." << c.old_name << "' renamed to '" << c.new_name
             << "'? [y/N] " << std::flush;
@@ -278,6 +284,15 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
     return 2;
   } catch (const Error& e) {
     std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // "filesystem error: cannot ...: <reason> [<path>]": the path stays in the line.
+    std::string what = e.what();
+    if (what.rfind("filesystem error: ", 0) == 0) what.erase(0, 18);
+    std::cerr << "error: " << one_line(what) << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << one_line(e.what()) << std::endl;
     return 1;
   }
   return 0;

@@ -2,6 +2,8 @@
 // chain), merge; and check (models vs chain, then the live database vs the chain at its
 // revision: drift.cpp).
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "commands_internal.hpp"
@@ -15,12 +17,26 @@ namespace fs = std::filesystem;
 
 void init(const Config& config) {
   const fs::path& dir = config.directory;
-  if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir)))
-    throw CommandError("'" + dir.string() + "' already exists and is not empty; not touching it");
-  fs::create_directories(dir / "versions");
+  std::error_code ec;  // a folder that cannot be made is a CommandError naming it
+  auto cannot = [&] {
+    return CommandError("cannot create the migrations folder '" + (dir / "versions").string() +
+                        "': " + ec.message());
+  };
+  if (fs::exists(dir, ec)) {
+    const bool empty_folder = fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
+    if (ec) throw cannot();
+    if (!empty_folder)
+      throw CommandError("'" + dir.string() + "' already exists and is not empty; not touching it");
+  }
+  if (ec) throw cannot();
+  fs::create_directories(dir / "versions", ec);
+  if (ec) throw cannot();
   std::ofstream readme(dir / "README");
   readme << "Migrations of this application, one YAML file per revision in versions/.\n"
             "`db migrate -m MSG` writes a new one from the models; `db upgrade` applies them.\n";
+  readme.close();
+  if (!readme)
+    throw CommandError("cannot write '" + (dir / "README").string() + "': " + std::strerror(errno));
   out(config) << "Created " << (dir / "versions").string() << "\n";
 }
 

@@ -41,14 +41,32 @@ std::string slug(const std::string& message) {
 
 ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
   const fs::path versions = directory / "versions";
-  if (!fs::is_directory(versions))
+  // The error_code forms throughout: a folder that cannot be read is a CommandError naming
+  // it, never a std::filesystem_error.
+  std::error_code ec;
+  if (!fs::is_directory(versions, ec)) {
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      throw CommandError("cannot read the migrations folder '" + versions.string() +
+                         "': " + ec.message());
     throw CommandError("no migrations folder '" + directory.string() +
                        "' (or its versions/ folder); run `db init` first, or pass -d DIR");
+  }
   ScriptDirectory dir;
   dir.directory_ = directory;
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(versions))
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+  auto unreadable = [&] {
+    return CommandError("cannot read the migrations folder '" + versions.string() +
+                        "': " + ec.message());
+  };
+  fs::directory_iterator it(versions, ec);
+  if (ec) throw unreadable();
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) throw unreadable();
+    const bool regular = it->is_regular_file(ec);
+    if (ec) throw unreadable();
+    if (regular && it->path().extension() == ".yaml") files.push_back(it->path());
+  }
+  if (ec) throw unreadable();
   std::sort(files.begin(), files.end());
   std::vector<Revision> revisions;
   for (const auto& path : files) {
@@ -99,6 +117,7 @@ fs::path ScriptDirectory::write(const Migration& m) const {
   const fs::path path = directory_ / "versions" / (name + ".yaml");
   const fs::path tmp = directory_ / "versions" / ("." + name + ".yaml.tmp");
   const std::string text = render(m);
+  std::error_code ec;  // removing the temporary file: best effort
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
@@ -108,11 +127,11 @@ fs::path ScriptDirectory::write(const Migration& m) const {
   // link() fails when the name exists: a file is never overwritten, even by a race.
   if (::link(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
-    fs::remove(tmp);
+    fs::remove(tmp, ec);
     if (err == EEXIST) throw CommandError("'" + path.string() + "' already exists; not overwriting it");
     throw CommandError("cannot write '" + path.string() + "': " + std::strerror(err));
   }
-  fs::remove(tmp);
+  fs::remove(tmp, ec);
   return path;
 }
 

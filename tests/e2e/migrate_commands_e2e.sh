@@ -77,4 +77,20 @@ refused 2 microblog_v3 db migrate --fake
 unchanged
 run microblog_v3 db current
 
+say ""
+say "## a folder that cannot be made or read: one line naming it, no abort"
+refused 1 strata -d /proc/nope init
+mkdir -p locked/versions && cp migrations/versions/*.yaml locked/versions/ && chmod 311 locked/versions
+# The standalone tool as a user without the right to read locked/versions (root reads anything:
+# run as nobody then).
+BIN[strata_unprivileged]=$WORK/strata_unprivileged
+cat > "${BIN[strata_unprivileged]}" << SCRIPT
+#!/bin/sh
+[ "\$(id -u)" = 0 ] && exec setpriv --reuid=nobody --regid="\$(id -g nobody)" --clear-groups ${BIN[strata]} "\$@"
+exec ${BIN[strata]} "\$@"
+SCRIPT
+chmod 755 "${BIN[strata_unprivileged]}"
+refused 1 strata_unprivileged -d locked history
+chmod 755 locked/versions
+
 e2e_finish
