@@ -8,8 +8,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <filesystem>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,6 +32,25 @@ class UsageError : public migrate::CommandError {
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
   return text;
+}
+
+// CLI11's message for a usage error, as one line that names an unknown command (CLI11 says
+// only that a subcommand is required) and points to --help.
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
+  if (app.get_subcommands().empty()) {
+    std::string commands;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    const auto extra = app.remaining();
+    if (!extra.empty() && !extra.front().empty() && extra.front()[0] != '-')
+      return "unknown command '" + extra.front() + "' (the commands are " + commands + ")";
+    if (!extra.empty()) return "unknown option '" + extra.front() + "' (see --help)";
+    if (dynamic_cast<const CLI::RequiredError*>(&e))
+      return "a command is required: " + commands + " (see --help)";
+  }
+  std::string text = one_line(e.what());
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text + " (see --help)";
 }
 
 bool ask_rename(const migrate::RenameCandidate& c) {
@@ -187,8 +207,13 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);  // the help on standard output, exit 0
+  } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << usage_message(app, e) << std::endl;
+    return 2;
   }
 
   config.callbacks = callbacks;

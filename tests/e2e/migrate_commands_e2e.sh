@@ -93,4 +93,17 @@ chmod 755 "${BIN[strata_unprivileged]}"
 refused 1 strata_unprivileged -d locked history
 chmod 755 locked/versions
 
+say ""
+say "## usage errors: one line, exit 2; an unknown command is named; --help is no error"
+refused 2 strata upgrade --bogus
+refused 2 strata
+refused 2 strata history -r
+refused 2 strata frob
+refused 2 strata --bogus
+refused 2 microblog_v3 db showmigrations extra
+refused 2 microblog_v3 db revision
+show_command strata upgrade --help
+"${BIN[strata]}" upgrade --help > "$OUT" 2> "$ERR"
+say "# exit $?, $(grep -c . "$OUT") lines of help on standard output, $(wc -l < "$ERR") on standard error"
+
 e2e_finish
