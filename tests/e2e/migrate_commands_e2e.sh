@@ -55,6 +55,7 @@ run microblog_v1 db migrate -m "users table"
 R1=$(generated)
 run microblog_v2 db migrate -m "posts table"
 run microblog_v3 db migrate -m "user profile"
+R3=$(generated)
 run microblog_v3 db upgrade
 run microblog_v3 seed john
 snapshot
@@ -76,6 +77,13 @@ refused 2 microblog_v3 db migrate zero -m "a message"
 refused 2 microblog_v3 db migrate --fake
 unchanged
 run microblog_v3 db current
+
+say ""
+say "## merge joins separate branches: a revision and its own ancestor are refused"
+refused 1 strata merge "$R1" "$R3" -m "not a merge"
+refused 1 strata merge head "$R1"
+unchanged
+run strata heads
 
 say ""
 say "## a folder that cannot be made or read: one line naming it, no abort"
