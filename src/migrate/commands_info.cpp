@@ -57,7 +57,7 @@ void history(const Config& config, const std::string& range, bool verbose,
              bool indicate_current) {
   auto dir = ScriptDirectory::load(config.directory);
   std::set<std::string> current;
-  if (indicate_current) current = current_heads(config, dir);
+  if (indicate_current || uses_current(range)) current = current_heads(config, dir);
   std::vector<std::string> applied(current.begin(), current.end());
   auto& os = out(config);
   for (const auto& id : dir.graph().history(range, applied)) {

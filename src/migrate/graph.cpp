@@ -590,6 +590,17 @@ std::vector<std::string> RevisionGraph::history(std::string_view range,
                  resolve(upper_spec.empty() ? "heads" : upper_spec, current));
 }
 
+bool uses_current(std::string_view spec) {
+  if (const auto colon = spec.find(':'); colon != std::string_view::npos)
+    return uses_current(spec.substr(0, colon)) || uses_current(spec.substr(colon + 1));
+  if (spec == "current") return true;
+  if (const auto at = spec.find('@'); at != std::string_view::npos)
+    return relative_suffix(spec.substr(at + 1)) == 0;
+  if (const auto sign = relative_suffix(spec); sign != std::string_view::npos)
+    return sign == 0 || uses_current(spec.substr(0, sign));
+  return false;
+}
+
 std::string new_revision_id(const RevisionGraph& existing) {
   constexpr std::string_view kHex = "0123456789abcdef";
   std::random_device device;

@@ -114,4 +114,11 @@ show_command strata upgrade --help
 "${BIN[strata]}" upgrade --help > "$OUT" 2> "$ERR"
 say "# exit $?, $(grep -c . "$OUT") lines of help on standard output, $(wc -l < "$ERR") on standard error"
 
+say ""
+say "## history ranges relative to the database read it, -i or not"
+run microblog_v3 db downgrade -1
+run strata history -r current:
+run strata history -r -1:current
+run strata history -r current: -i
+
 e2e_finish

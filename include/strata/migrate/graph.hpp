@@ -160,6 +160,11 @@ class RevisionGraph {
   std::map<std::string, Index, std::less<>> by_label_;  // label -> the revision it names
 };
 
+// Whether resolve() reads `current` (the database's revisions) for this spec, or for either
+// side of a history range "LOWER:UPPER": "current", "current+N", "+N" / "-N", "label@+N". The
+// commands read the ledger only when it does (or when asked to mark the current revision).
+bool uses_current(std::string_view spec_or_range);
+
 // A fresh revision id: 12 random lower-case hex digits (from std::random_device), never one
 // that `existing` already uses as an id or a branch label.
 std::string new_revision_id(const RevisionGraph& existing);

@@ -462,6 +462,16 @@ TEST(RevisionGraphHistory, a_range_lists_newest_first) {
   thrown<RevisionError>([&] { g.history("b2", {}); }, "must be LOWER:UPPER");
 }
 
+TEST(RevisionGraphHistory, specs_relative_to_the_database_say_they_use_current) {
+  for (const char* spec : {"current", "current-1", "+1", "-2", "-2:current", "current:",
+                           ":current", "b2:+1", "lbl@-1", "current+1:head"})
+    EXPECT_TRUE(uses_current(spec)) << spec << " resolves against the database's revision, "
+                                    << "which history would then not read";
+  for (const char* spec : {"", ":", "head", "heads", "base", "b2", "b2-1", "b2:c3", "head-1:",
+                           "lbl@head", "lbl@b2"})
+    EXPECT_FALSE(uses_current(spec)) << spec << " does not need the database";
+}
+
 TEST(RevisionGraphHistory, a_range_over_a_merge_includes_both_branches) {
   EXPECT_EQ(merged().history(Ids{"a1"}, Ids{"m7"}), (Ids{"m7", "f6", "e5", "c3", "b2", "a1"}));
   EXPECT_EQ(merged().history(Ids{"e5"}, Ids{"m7"}), (Ids{"m7", "f6", "e5"}));
