@@ -569,6 +569,15 @@ std::vector<std::string> RevisionGraph::history(const std::vector<std::string>& 
   const auto high = index_set(upper, Source::target);
   const auto below_upper = closure(high, false);
   const auto above_lower = closure(low, true);
+  // A lower end that is not below the upper one (the range given newer first, or two
+  // branches) would select nothing: say so instead of printing an empty history.
+  for (const Index i : low) {
+    if (!contains(below_upper, i)) {
+      throw RevisionError("revision " + quoted(order_[i]) + " is not an ancestor of " +
+                          target_text(ids(high)) +
+                          "; a history range is LOWER:UPPER, the older first");
+    }
+  }
   std::vector<std::string> out;
   for (auto it = below_upper.rbegin(); it != below_upper.rend(); ++it) {
     if (low.empty() || contains(above_lower, *it)) out.push_back(order_[*it]);

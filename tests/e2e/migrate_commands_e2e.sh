@@ -121,4 +121,8 @@ run strata history -r current:
 run strata history -r -1:current
 run strata history -r current: -i
 
+say ""
+say "## a history range given newer first is an error, not an empty list"
+refused 1 strata history -r "$R3:$R1"
+
 e2e_finish

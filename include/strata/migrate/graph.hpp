@@ -118,7 +118,9 @@ class RevisionGraph {
 
   // `db history -r LOWER:UPPER`: the revisions that are ancestors-or-self of an upper target
   // and descendants-or-self of a lower one (every revision when lower is base), newest
-  // first (reverse topological order). An empty upper (base) gives nothing.
+  // first (reverse topological order). An empty upper (base) gives nothing. A lower revision
+  // that is not an ancestor-or-self of an upper one (a range given newer first) is a
+  // RevisionError.
   std::vector<std::string> history(const std::vector<std::string>& lower,
                                    const std::vector<std::string>& upper) const;
   // The same from the command-line text "LOWER:UPPER", either side a spec for resolve() and

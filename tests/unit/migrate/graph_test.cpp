@@ -462,6 +462,15 @@ TEST(RevisionGraphHistory, a_range_lists_newest_first) {
   thrown<RevisionError>([&] { g.history("b2", {}); }, "must be LOWER:UPPER");
 }
 
+TEST(RevisionGraphHistory, a_range_given_newer_first_is_refused) {
+  thrown<RevisionError>([] { chain().history("c3:b2", {}); },
+                        "revision 'c3' is not an ancestor of b2");
+  thrown<RevisionError>([] { chain().history("b2:base", {}); }, "is not an ancestor of base");
+  thrown<RevisionError>([] { forked().history("c3:e5", {}); }, "is not an ancestor of e5");
+  EXPECT_EQ(chain().history("c3:c3", {}), (Ids{"c3"}));
+  EXPECT_TRUE(chain().history("base:base", {}).empty());
+}
+
 TEST(RevisionGraphHistory, specs_relative_to_the_database_say_they_use_current) {
   for (const char* spec : {"current", "current-1", "+1", "-2", "-2:current", "current:",
                            ":current", "b2:+1", "lbl@-1", "current+1:head"})
