@@ -15,7 +15,8 @@
 set -u -o pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-SEPARATE_STDERR=1  # run: standard output, then standard error
+SEPARATE_STDERR=1          # run: standard output, then standard error
+KEEP_IDS='^aaaa0000000'     # normalize: the hand-written id stays
 E2E_BACKEND=sqlite
 e2e_setup "$@"
 
@@ -124,5 +125,23 @@ run strata history -r current: -i
 say ""
 say "## a history range given newer first is an error, not an empty list"
 refused 1 strata history -r "$R3:$R1"
+
+say ""
+say "## Django's makemigrations --empty and --merge"
+snapshot
+refused 2 microblog_v3 db makemigrations --empty --merge
+refused 2 microblog_v3 db makemigrations --empty --check
+refused 1 microblog_v3 db makemigrations --merge
+unchanged
+run microblog_v3 db makemigrations --empty -m "fill by hand"
+cp migrations/versions/*_fill_by_hand.yaml "$WORK/fill_by_hand.yaml"
+say "# the new migration, to fill by hand:"
+grep -v "^created:" "$WORK/fill_by_hand.yaml" | sed 's/^/    /' >> "$T"
+# A second branch from the same parent, as another developer's work would make.
+sed -e "s/^revision: .*/revision: aaaa00000001/" -e "s/^message: .*/message: other branch/" \
+  "$WORK/fill_by_hand.yaml" > migrations/versions/aaaa00000001_other_branch.yaml
+run strata heads
+run microblog_v3 db makemigrations --merge
+run strata heads
 
 e2e_finish
