@@ -163,7 +163,10 @@ fs::path merge(const Config& config, const std::vector<std::string>& revisions,
 
 void check(const Config& config) {
   auto dir = ScriptDirectory::load(config.directory);
-  if (config.has_models) {
+  if (!config.has_models) {
+    out(config) << "The models were not compared: the standalone tool has none (the app's "
+                   "`db check` compares them too).\n";
+  } else {
     auto result = diff(config, dir);
     if (!result.upgrade.empty()) {
       std::string what;
@@ -200,7 +203,9 @@ void check(const Config& config) {
     throw CommandError("the database is not up to date: it is at " + join_or_base(at) +
                        ", the migrations' heads are " + join_or_base(heads) +
                        "; run `db upgrade`");
-  out(config) << "No differences: the models, the migrations and the database agree.\n";
+  out(config) << (config.has_models
+                      ? "No differences: the models, the migrations and the database agree.\n"
+                      : "No differences: the migrations and the database agree.\n");
 }
 
 }  // namespace strata::migrate

@@ -144,4 +144,10 @@ run strata heads
 run microblog_v3 db makemigrations --merge
 run strata heads
 
+say ""
+say "## the standalone check has no models: it says it did not compare them"
+run microblog_v3 db upgrade
+run strata check
+run microblog_v3 db check
+
 e2e_finish

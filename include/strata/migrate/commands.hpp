@@ -105,7 +105,8 @@ void showmigrations(const Config& config);
 // `db check`: the models against the chain (CommandError naming the operations a migration
 // would need), then the live database against the chain at the database's revision (drift():
 // each difference one line on config.out, then CommandError counting them), then the
-// database's revision against the heads (CommandError: not up to date).
+// database's revision against the heads (CommandError: not up to date). Without models (the
+// standalone tool) the first comparison is skipped, and the report says so.
 void check(const Config& config);
 
 }  // namespace strata::migrate
