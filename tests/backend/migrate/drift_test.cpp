@@ -236,6 +236,8 @@ TEST(DriftCheck, check_lists_the_differences_and_fails_with_one_line) {
               "database to that migration");
   }
   EXPECT_EQ(out.str(),
+            "The models were not compared: the standalone tool has none (the app's `db check` "
+            "compares them too).\n"
             "table 'user': column 'bio2' is in the database but not in the migrations\n");
   fs::remove_all(dir);
 }
