@@ -1,6 +1,10 @@
 // Moving a database along the chain: upgrade, downgrade, Django's migrate TARGET, stamp — each
 // migration in its own transaction under the migration lock, recorded in the ledger; or, with
 // --sql, the same SQL printed instead of run.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -27,6 +31,7 @@ Target open_database(const Config& c) {
   const engine::Url url = engine::Url::parse(c.url);
   t.engine = std::make_unique<engine::Engine>(url, t.dialect);
   if (t.dialect->exists(url)) t.conn = t.engine->connect();
+  else t.missing_file = url.database;
   return t;
 }
 
@@ -47,8 +52,40 @@ MigrationLock::~MigrationLock() {
 }
 
 engine::Connection& Target::connect() {
-  if (!conn) conn = engine->connect();
+  if (conn) return *conn;
+  if (!missing_file.empty() && !created) {
+    // Create the (empty, so valid) file exclusively: then it is certainly this command's to
+    // remove should the command fail. When another process made it meanwhile, it is theirs.
+    const int fd = ::open(missing_file.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0) {
+      created = true;
+      created_device = static_cast<std::uint64_t>(st.st_dev);
+      created_inode = static_cast<std::uint64_t>(st.st_ino);
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  conn = engine->connect();
   return *conn;
+}
+
+void Target::discard_if_created(const Ledger& ledger) noexcept {
+  if (!created) return;
+  try {
+    if (conn && !ledger.applied(*conn).empty()) return;  // a migration went through: keep it
+    conn = engine::PooledConnection();
+    engine.reset();  // closes every connection to the file
+  } catch (const std::exception&) {
+    return;
+  }
+  struct stat st {};
+  if (::stat(missing_file.c_str(), &st) != 0 ||
+      static_cast<std::uint64_t>(st.st_dev) != created_device ||
+      static_cast<std::uint64_t>(st.st_ino) != created_inode)
+    return;  // not the file this command created any more
+  std::error_code ec;
+  std::filesystem::remove(missing_file, ec);
+  created = false;
 }
 
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
@@ -302,9 +339,14 @@ void run_steps(const Config& config, Target& db, const Ledger& ledger, const Scr
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
-  engine::Connection& conn = db.connect();
-  for (std::size_t i = 0; i < steps.size(); ++i)
-    run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
+  try {
+    engine::Connection& conn = db.connect();
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
+  } catch (...) {
+    db.discard_if_created(ledger);  // a failed first step leaves no new database behind
+    throw;
+  }
 }
 
 void move(const Config& config, const std::string& target, bool sql, const std::string& from,
@@ -384,16 +426,17 @@ void stamp(const Config& config, const std::string& target, bool sql) {
   if (db.conn)
     for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
   closure(g, g.resolve(target, current));  // an unknown target fails before anything is created
-  db.connect().execute(db.dialect->begin_migration_sql());
   try {
+    db.connect().execute(db.dialect->begin_migration_sql());
     auto wanted = write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
     db.conn->execute("COMMIT");
     out(config) << "Stamped the database at " << join_or_base(g.resolve(target, current)) << "\n";
   } catch (const Error&) {
     try {
-      db.conn->execute("ROLLBACK");
+      if (db.conn) db.conn->execute("ROLLBACK");
     } catch (const Error&) {
     }
+    db.discard_if_created(ledger);
     throw;
   }
 }

@@ -2,6 +2,8 @@
 // command files.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -17,13 +19,24 @@ std::ostream& out(const Config& c);
 
 // The database of config.url, with one connection — unless it does not exist yet (a SQLite
 // file not created): then `conn` stays empty until connect(), and commands read the database
-// as one with nothing applied. So a command that fails, or only reads, creates nothing.
+// as one with nothing applied. So a command that only reads creates nothing, and one that
+// fails calls discard_if_created() to remove what it created.
 struct Target {
   std::shared_ptr<dialect::Dialect> dialect;
   std::unique_ptr<engine::Engine> engine;
   engine::PooledConnection conn;
+  // A database that did not exist when opened (Driver::exists() false: only a file that
+  // connecting creates, at url.database): its path, and, once connect() has created the file
+  // itself (O_EXCL, so never one another process made), its device and inode.
+  std::filesystem::path missing_file;
+  bool created = false;
+  std::uint64_t created_device = 0, created_inode = 0;
   // The connection, connecting (and so creating the database) on first use.
   engine::Connection& connect();
+  // After a command failed: when connect() created the database and no migration is applied
+  // in it (the ledger holds at most failed attempts), closes it and removes the file — if the
+  // path still names the file it created. Never throws; in doubt, keeps the file.
+  void discard_if_created(const Ledger& ledger) noexcept;
 };
 Target open_database(const Config& c);
 

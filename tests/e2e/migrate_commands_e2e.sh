@@ -16,7 +16,7 @@ set -u -o pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SEPARATE_STDERR=1          # run: standard output, then standard error
-KEEP_IDS='^aaaa0000000'     # normalize: the hand-written id stays
+KEEP_IDS='^aaaa0000000'     # normalize: the hand-written ids stay
 E2E_BACKEND=sqlite
 e2e_setup "$@"
 
@@ -149,5 +149,22 @@ say "## the standalone check has no models: it says it did not compare them"
 run microblog_v3 db upgrade
 run strata check
 run microblog_v3 db check
+
+say ""
+say "## a failing upgrade of a new SQLite file leaves no file behind; an existing one is kept"
+mkdir -p failing/versions
+cat > failing/versions/aaaa00000002_broken.yaml << 'YAML'
+revision: aaaa00000002
+message: broken
+upgrade:
+  - execute: {sql: "CREATE TABLE broken ("}
+downgrade:
+  - execute: {sql: "DROP TABLE broken"}
+YAML
+refused 1 strata -d failing --url "sqlite:///$WORK/fresh.db" upgrade
+say "# fresh.db left behind: $(test -e fresh.db && echo yes || echo no)"
+: > existing.db
+refused 1 strata -d failing --url "sqlite:///$WORK/existing.db" upgrade
+say "# existing.db kept: $(test -e existing.db && echo yes || echo no)"
 
 e2e_finish

@@ -219,6 +219,9 @@ TEST_P(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_befo
   m.downgrade = {};
   ScriptDirectory::load(c.directory).write(m);
   c.callbacks["boom"] = [](engine::Connection&) { throw DataError("bad data in row 7", {}); };
+  // The database exists beforehand: a failed upgrade removes a SQLite file it created itself
+  // (failure row and all; see the next test).
+  count(c.url, "SELECT 1");
   try {
     upgrade(c);
     FAIL() << "a throwing callback did not fail the upgrade";
@@ -230,6 +233,24 @@ TEST_P(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_befo
       << "the table created before the failing step survived the rollback";
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1)
       << "the ledger does not record the failed attempt";
+}
+
+TEST(MigrateApplySqlite, a_failed_upgrade_removes_the_sqlite_file_it_created) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "f20000000000";
+  m.message = "breaks";
+  m.upgrade = {CreateTableOp{table("item", {})}, ExecuteOp{{{"*", "CREATE TABLE broken ("}}, {}, false}};
+  m.downgrade = {};
+  ScriptDirectory::load(c.directory).write(m);
+  EXPECT_THROW(upgrade(c), CommandError);
+  EXPECT_FALSE(fs::exists(s.dir / "app.db"))
+      << "a failed upgrade left behind the database file it created";
+  EXPECT_THROW(stamp(c, "f20000000000-2"), RevisionError);
+  EXPECT_FALSE(fs::exists(s.dir / "app.db")) << "a failed stamp created the database file";
 }
 
 TEST_P(MigrateApply, execute_runs_the_sql_of_the_current_dialect) {
