@@ -190,6 +190,7 @@ void Flush::cascade_deletes() {
       for (auto& other : loaded ? rel->current(obj) : rel->load(obj)) {
         auto* os = s.state_of(other.get());
         if (!os || os->status == ObjectStatus::deleted || os->marked_for_delete) continue;
+        if (loaded && moved_away(st, *rel, other.get())) continue;
         if (rel->cascade.delete_) {
           if (os->status == ObjectStatus::pending) {
             s.detach(*os);
@@ -207,6 +208,23 @@ void Flush::cascade_deletes() {
       }
     }
   }
+}
+
+bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child) {
+  // A collection loaded before the child's foreign key was set by hand to another parent
+  // (post.user_id = 7, perhaps committed since) still lists the child: the row is another
+  // parent's now, and neither the delete cascade nor the NULLing of orphans may reach it. A
+  // child put in the collection in memory (its foreign key set at this flush) is this parent's.
+  if (rel.kind == RelationKind::many_to_many || !rel.fk) return false;
+  void* owner = parent.obj.get();
+  if (SessionAccess::changed(rel.field(owner))) return false;
+  if (rel.back && SessionAccess::changed(rel.back->field(child))) return false;
+  const Value fk = rel.fk->get(child);
+  if (is_null(fk)) return false;
+  if (fk == referenced_column(*rel.fk, *parent.mapper).get(owner)) return false;
+  // The child's reference to the parent is stale too: it loads again by its foreign key.
+  if (rel.back) rel.back->expire(child);
+  return true;
 }
 
 IntegrityError Flush::orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel) {

@@ -74,6 +74,9 @@ class Flush {
   // a deleted one without the delete cascade lose their foreign key (set NULL).
   void cascade_deletes();
   IntegrityError orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel);
+  // Whether child, in parent's loaded one-to-many or one-to-one `rel`, has since had its
+  // foreign key set by hand to another parent (see cascade_deletes).
+  static bool moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child);
   void cascade();
   // INSERT / DELETE of association rows for the many-to-many links changed since the last
   // flush; the DELETE of a deleted object's association rows.

@@ -679,6 +679,60 @@ TEST_P(RelationsTest, moving_a_note_to_another_folder_does_not_delete_it) {
   EXPECT_EQ(a->folder_id, g->id);
 }
 
+TEST_P(RelationsTest, deleting_a_folder_spares_a_note_moved_away_by_its_foreign_key) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  auto b = s.add(Sheet{.text = "b", .folder = f});
+  s.commit();
+  ASSERT_EQ(f->notes.size(), 2u);  // loaded while both were f's
+  a->folder_id = g->id;            // by hand: the row is g's from the next flush on
+  s.commit();
+  s.delete_(f);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?"),
+                           spelled("DELETE FROM {folder} WHERE {folder}.id = ?")}))
+      << dump();
+  EXPECT_TRUE(s.contains(a));
+  EXPECT_FALSE(s.contains(b));
+  EXPECT_EQ(a->folder.get(), g) << "the note's reference to its old folder stayed";
+  s.expunge_all();
+  EXPECT_EQ(s.query<Sheet>().count(), 1);
+  EXPECT_EQ(s.get<Sheet>(a->id)->folder_id, g->id);
+}
+
+TEST_P(RelationsTest, deleting_a_folder_in_the_flush_that_moves_a_note_away_spares_the_note) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.commit();
+  ASSERT_EQ(f->notes.size(), 1u);
+  a->folder_id = g->id;
+  s.delete_(f);
+  s.commit();
+  s.expunge_all();
+  ASSERT_EQ(s.query<Sheet>().count(), 1) << "the moved note was deleted with its old folder";
+  EXPECT_EQ(s.get<Sheet>(a->id)->folder_id, g->id);
+}
+
+TEST_P(RelationsTest, a_note_put_in_a_deleted_folder_in_memory_goes_with_it) {
+  // The other way round: appended to f's notes (its foreign key still g's until the flush),
+  // the note is f's, and f's delete cascade takes it, as SQLAlchemy's does.
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = g});
+  s.commit();
+  f->notes.append(a);
+  s.delete_(f);
+  s.commit();
+  EXPECT_FALSE(s.contains(a));
+  EXPECT_EQ(s.query<Sheet>().count(), 0);
+}
+
 TEST_P(RelationsTest, a_pending_note_removed_from_its_folder_is_never_inserted) {
   auto& s = session();
   auto f = s.add(Folder{.name = "f"});
