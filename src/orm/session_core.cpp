@@ -160,9 +160,28 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj, bool fresh) {
     s->marked_for_delete = false;  // add() after delete_() keeps the object
     return;
   }
+  refuse_if_in_another_session(m, obj.get());
   auto& state = attach(m, std::move(obj), ObjectStatus::pending);
   rows_to_add_or_remove_ = true;
-  cascade_add(state);
+  try {
+    cascade_add(state);
+  } catch (...) {
+    detach(state);  // an object whose related objects cannot join does not join either
+    throw;
+  }
+}
+
+void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj) const {
+  // The session that holds an object is written in its relationship fields (a model without
+  // relationships has nowhere to say it). Taking it over would leave the other session's
+  // state without its wiring and flush the object twice, as an INSERT here.
+  if (m.relationships.empty()) return;
+  const InstanceState* owner =
+      SessionAccess::owner(m.relationships.front()->field(const_cast<void*>(obj)));
+  if (owner == nullptr || &owner->session() == this) return;
+  throw InvalidRequestError(describe(m, obj) +
+                            " is already in another session; expunge() it from that session "
+                            "(or close it) before adding it to this one");
 }
 
 // save-update cascade: objects reachable through relationship fields join the session, and

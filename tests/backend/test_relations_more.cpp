@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <variant>
@@ -513,6 +514,35 @@ TEST_P(RelationsTest, deleting_a_tag_deletes_rows_of_a_relationship_declared_on_
 }
 
 // ---- one-to-one ----------------------------------------------------------------------------
+
+TEST_P(RelationsTest, an_object_in_another_session_is_refused_not_taken_over) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  s.commit();
+  auto other = db().new_session();
+  auto refused = [](const std::function<void()>& add) {
+    try {
+      add();
+    } catch (const strata::InvalidRequestError& e) {
+      EXPECT_NE(std::string(e.what()).find("already in another session"), std::string::npos)
+          << e.what();
+      return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused([&] { other.add(f); })) << "another session took the folder";
+  // Through the save-update cascade: a new note in the other session whose folder is s's.
+  EXPECT_TRUE(refused([&] { other.add(Sheet{.text = "n", .folder = f}); }));
+  EXPECT_FALSE(other.contains(f));
+  other.commit();
+  EXPECT_EQ(other.query<Sheet>().count(), 0) << "the refused note was inserted";
+  other.close();  // gives its connection back (SQLite: one writer, one memory connection)
+  // The folder is still s's, wiring and all.
+  EXPECT_TRUE(s.contains(f));
+  f->notes.append(std::make_shared<Sheet>(Sheet{.text = "mine"}));
+  s.commit();
+  EXPECT_EQ(s.query<Sheet>().count(), 1);
+}
 
 TEST_P(RelationsTest, has_one_back_populates_and_fills_the_foreign_key) {
   auto& s = session();
