@@ -57,7 +57,19 @@ std::string definition(const ForeignKey& fk) {
     s += " ON UPDATE " + std::string(schema::to_sql(fk.on_update));
   return s;
 }
-std::string definition(const CheckConstraint& ck) { return "(" + ck.sqltext + ")"; }
+// Whether text is one parenthesized group, as PostgreSQL returns most conditions.
+bool parenthesized(const std::string& text) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') return false;
+  int depth = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '(') ++depth;
+    if (text[i] == ')' && --depth == 0 && i + 1 < text.size()) return false;
+  }
+  return true;
+}
+std::string definition(const CheckConstraint& ck) {
+  return parenthesized(ck.sqltext) ? ck.sqltext : "(" + ck.sqltext + ")";
+}
 
 const char* kind_of(const Index&) { return "index"; }
 const char* kind_of(const UniqueConstraint&) { return "unique constraint"; }
@@ -116,19 +128,25 @@ void align_keys(Table& expected, Table& actual, std::vector<Line>& lines) {
   }
 }
 
-// What the dialect says the database rewrites is taken from the chain where both have it.
-void relax(const Table& expected, Table& actual, const dialect::ReflectionSupport& support) {
+// What the dialect says the database rewrites is compared in its comparable_sql() form: where
+// both sides mean the same, the database's text is replaced by the chain's; where they differ,
+// the database's stays, to be shown as the database has it.
+void relax(const Table& expected, Table& actual, const dialect::Dialect& d) {
+  const dialect::ReflectionSupport support = d.reflection_support();
   if (!support.check_text) {
     for (CheckConstraint& ck : actual.checks) {
       for (const CheckConstraint& e : expected.checks) {
-        if (e.name == ck.name) ck.sqltext = e.sqltext;
+        if (e.name == ck.name && d.comparable_sql(e.sqltext) == d.comparable_sql(ck.sqltext))
+          ck.sqltext = e.sqltext;
       }
     }
   }
   if (!support.server_default_text) {
     for (Column& c : actual.columns) {
       const Column* e = expected.find_column(c.name);
-      if (e && e->server_default && c.server_default) c.server_default = e->server_default;
+      if (e && e->server_default && c.server_default &&
+          d.comparable_sql(*e->server_default) == d.comparable_sql(*c.server_default))
+        c.server_default = e->server_default;
     }
   }
 }
@@ -259,12 +277,11 @@ std::vector<std::string> drift(const SchemaState& chain, const dialect::Reflecte
   }
 
   std::vector<Line> lines;
-  const dialect::ReflectionSupport support = d.reflection_support();
   for (Table& t : actual) {
     for (Table& e : expected) {
       if (e.name != t.name) continue;
       align_keys(e, t, lines);
-      relax(e, t, support);
+      relax(e, t, d);
     }
   }
 

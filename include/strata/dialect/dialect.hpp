@@ -86,8 +86,8 @@ struct ReflectedSchema {
 
 // Which parts of a table reflect() returns exactly as create_table_sql() wrote them; the
 // others the database rewrites (PostgreSQL normalizes check conditions and defaults, e.g.
-// "'x'::character varying"). A comparison with a live schema (db check) compares those by
-// name or presence only.
+// "'x'::character varying"). A comparison with a live schema (db check) compares those
+// through Dialect::comparable_sql().
 struct ReflectionSupport {
   bool check_text = true;           // a check constraint's condition, as written
   bool server_default_text = true;  // a column's server default, as written
@@ -192,6 +192,11 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // (so String and Text both spelled TEXT compare equal), primary-key columns NOT NULL (the
   // DDL writes them so) and marked primary_key, indexes and constraints sorted by name.
   virtual schema::Table reflected_form(const schema::Table& t) const;
+  // A check condition or server default in the form in which the migrations' text and the
+  // text reflect() read are compared, for the parts reflection_support() says the database
+  // rewrites: the same form means the same expression (a change of grouping alone may pass
+  // unseen). The base class: the text itself.
+  virtual std::string comparable_sql(std::string_view sql) const { return std::string(sql); }
 
   // Column definition inside CREATE TABLE: name, type, NOT NULL, DEFAULT.
   virtual std::string column_sql(const schema::Table& t, const schema::Column& c) const;

@@ -21,7 +21,7 @@ namespace strata::migrate {
 //   table 'hand': column 'price' has type 'NUMERIC', which strata does not write; read as FLOAT
 // The comparison is autogenerate's (compare()) between d.reflected_form() of the chain's
 // tables and the reflected ones, so types are compared as d spells them (type_sql) and what
-// d.reflection_support() says the database rewrites is compared by name or presence only.
+// d.reflection_support() says the database rewrites is compared in d.comparable_sql() form.
 // Column order is not compared; a changed primary key is one line; an unnamed constraint of
 // the database is shown by its definition. Reflection problems are lines too, except those
 // of a table that is not in the migrations at all (that table is one line).

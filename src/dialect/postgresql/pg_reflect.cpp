@@ -199,6 +199,16 @@ std::optional<schema::Type> PgDialect::type_of_sql(std::string_view type) const 
   return reflected_form_type(schema::Type{it->second, std::nullopt});
 }
 
+schema::Table PgDialect::reflected_form(const schema::Table& t) const {
+  schema::Table out = Dialect::reflected_form(t);
+  for (schema::Column& c : out.columns) {
+    if (c.type.kind != schema::TypeKind::boolean || !c.server_default) continue;
+    if (*c.server_default == "0") c.server_default = "false";
+    if (*c.server_default == "1") c.server_default = "true";
+  }
+  return out;
+}
+
 schema::Type PgDialect::reflected_form_type(const schema::Type& t) const {
   schema::Table probe;
   probe.name = "t";

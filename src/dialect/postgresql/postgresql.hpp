@@ -52,11 +52,18 @@ class PgDialect final : public Dialect {
     return " USING " + quote(column) + "::" + type_sql(to);
   }
   // pg_reflect.cpp: the current schema from pg_catalog. The server rewrites check conditions
-  // and defaults ("'x'::character varying"): those compare by name and presence.
+  // and defaults ("'x'::character varying"): those compare through comparable_sql().
   ReflectedSchema reflect(engine::Connection& conn) const override;
   ReflectionSupport reflection_support() const override {
     return {.check_text = false, .server_default_text = false};
   }
+  // Dialect::reflected_form(), and a boolean's server default "0"/"1" spelled false/true, as
+  // column_sql() writes it.
+  schema::Table reflected_form(const schema::Table& t) const override;
+  // pg_expression.cpp: casts, grouping parentheses, case and spacing dropped; IN (...) and
+  // BETWEEN spelled as the server writes them (= ANY (ARRAY[...]), >= AND <=); a quoted
+  // number cast to a number ('-1'::integer) read as the number.
+  std::string comparable_sql(std::string_view sql) const override;
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;

@@ -161,44 +161,64 @@ TEST_F(Drift, a_type_strata_does_not_write_is_reported_even_when_its_affinity_ma
                                "not write; read as INTEGER"});
 }
 
-// A PostgreSQL-like dialect whose database rewrites check conditions and defaults: drift
-// compares those by name and presence only, as reflection_support() says.
-class RewritingDialect : public dialect::testing::DriverlessDialect {
- public:
-  std::string_view name() const override { return "rewriting"; }
-  std::string type_sql(const schema::Type& t) const override {
-    return t.kind == schema::TypeKind::string ? "varchar" : "other";
-  }
-  dialect::ReflectionSupport reflection_support() const override { return {false, false}; }
-};
-
-TEST(DriftSupport, what_the_database_rewrites_is_compared_by_name_and_presence_only) {
-  const RewritingDialect d;
+// PostgreSQL rewrites check conditions and defaults ("'x'::character varying"): drift compares
+// them in the dialect's comparable_sql() form, so a rewritten text is the same and a changed one
+// is a line. Pure: the catalog's texts are written here as PostgreSQL 15 returns them.
+TEST(DriftSupport, what_the_database_rewrites_is_compared_in_its_comparable_form) {
+  const auto d = dialect::for_url(engine::Url::parse("postgresql://h/db"));
   schema::Table t;
   t.name = "t";
   t.columns = {column("a", {schema::TypeKind::string, 10}), column("b", {schema::TypeKind::string, 20}),
-               column("c", {schema::TypeKind::integer, {}}, true)};
+               column("c", {schema::TypeKind::integer, {}}, true),
+               column("d", {schema::TypeKind::boolean, {}}), column("e", {schema::TypeKind::integer, {}})};
   t.columns[0].server_default = "'x'";
   t.columns[1].server_default = "'y'";
+  t.columns[3].server_default = "0";
+  t.columns[4].server_default = "-1";
   t.primary_key = {"pk_t", {"a"}};
   t.columns[0].primary_key = true;
-  t.checks = {{"ck_t_a", "a <> ''"}};
+  t.checks = {{"ck_t_a", "a <> ''"}, {"ck_t_b", "b IN ('p', 'q')"}, {"ck_t_e", "e BETWEEN 1 AND 5"}};
   SchemaState chain;
   chain.apply(CreateTableOp{t});
 
   dialect::ReflectedSchema live;
-  schema::Table db = d.reflected_form(t);
+  schema::Table db = d->reflected_form(t);
   db.columns[0].server_default = "'x'::character varying";  // rewritten: the same
   db.columns[1].server_default.reset();                      // gone: a difference
   db.columns[2].server_default = "0";                        // new: a difference
+  db.columns[3].server_default = "false";                    // as column_sql() spells 0
+  db.columns[4].server_default = "'-1'::integer";            // rewritten: the same
   db.checks[0].sqltext = "((a)::text <> ''::text)";           // rewritten: the same
+  db.checks[1].sqltext =
+      "((b)::text = ANY ((ARRAY['p'::character varying, 'q'::character varying])::text[]))";
+  db.checks[2].sqltext = "((e >= 1) AND (e <= 5))";
   live.tables = {db};
-  EXPECT_EQ(drift(chain, live, d),
+  EXPECT_EQ(drift(chain, live, *d),
             (Lines{"table 't': column 'b' has default 'y' in the migrations but no default in "
                    "the database",
                    "table 't': column 'c' has no default in the migrations but default 0 in the "
                    "database"}))
-      << "String(10) and String(20) are both 'varchar' here, so no type line either";
+      << "a text the server merely rewrote was reported as a difference";
+
+  db.columns[0].server_default = "'z'::character varying";
+  db.columns[3].server_default = "true";
+  db.checks[0].sqltext = "((a)::text <> 'none'::text)";
+  db.checks[2].sqltext = "((e >= 1) AND (e <= 6))";
+  live.tables = {db};
+  EXPECT_EQ(drift(chain, live, *d),
+            (Lines{"table 't': check constraint 'ck_t_a' is (a <> '') in the migrations but "
+                   "((a)::text <> 'none'::text) in the database",
+                   "table 't': check constraint 'ck_t_e' is (e BETWEEN 1 AND 5) in the migrations "
+                   "but ((e >= 1) AND (e <= 6)) in the database",
+                   "table 't': column 'a' has default 'x' in the migrations but default "
+                   "'z'::character varying in the database",
+                   "table 't': column 'b' has default 'y' in the migrations but no default in "
+                   "the database",
+                   "table 't': column 'c' has no default in the migrations but default 0 in the "
+                   "database",
+                   "table 't': column 'd' has default false in the migrations but default true "
+                   "in the database"}))
+      << "a changed default or check condition went unreported";
 }
 
 TEST(DriftCheck, check_lists_the_differences_and_fails_with_one_line) {
@@ -349,6 +369,45 @@ TEST_P(LiveDrift, a_table_made_by_hand_is_reported) {
   const Lines lines = drift_now();
   ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
   EXPECT_NE(lines[0].find("'notes'"), std::string::npos) << lines[0];
+}
+
+TEST_P(LiveDrift, a_changed_server_default_or_check_condition_is_reported_and_an_unchanged_one_is_not) {
+  // Defaults and conditions of the kinds PostgreSQL rewrites read back as the same.
+  schema::Table t;
+  t.name = "shapes";
+  t.columns = {column("id", {schema::TypeKind::integer, {}}),
+               column("label", {schema::TypeKind::string, 20}), column("kind", {schema::TypeKind::text, {}}),
+               column("size", {schema::TypeKind::integer, {}}), column("ratio", {schema::TypeKind::float_, {}}),
+               column("made", {schema::TypeKind::datetime, {}}), column("on", {schema::TypeKind::boolean, {}})};
+  t.primary_key = {"pk_shapes", {"id"}};
+  t.columns[0].primary_key = true;
+  t.columns[1].server_default = "'it''s'";
+  t.columns[2].server_default = "''";
+  t.columns[3].server_default = "-1";
+  t.columns[4].server_default = "1.5";
+  t.columns[5].server_default = "CURRENT_TIMESTAMP";
+  t.columns[6].server_default = "1";
+  t.checks = {{"ck_shapes_label", "length(label) > 0"},
+              {"ck_shapes_kind", "kind IN ('a', 'b') AND label <> kind"},
+              {"ck_shapes_size", "size BETWEEN -1 AND 10 OR size IS NULL"},
+              {"ck_shapes_ratio", "ratio >= 0.5"}};
+  chain_.apply(CreateTableOp{t});
+  for (const std::string& stmt : dialect_->create_table_sql(t)) conn_->execute(stmt);
+  EXPECT_EQ(drift_now(), Lines{}) << "a default or condition the database rewrote was reported";
+
+  if (dialect_->name() == "sqlite") return;  // SQLite cannot change a default or a check in place
+  conn_->execute("ALTER TABLE " + q("user") + " ALTER COLUMN active SET DEFAULT false");
+  conn_->execute("ALTER TABLE shapes ALTER COLUMN label SET DEFAULT 'its'");
+  conn_->execute("ALTER TABLE post DROP CONSTRAINT ck_post_body_not_empty");
+  conn_->execute("ALTER TABLE post ADD CONSTRAINT ck_post_body_not_empty CHECK (length(body) > 1)");
+  EXPECT_EQ(drift_now(),
+            (Lines{"table 'post': check constraint 'ck_post_body_not_empty' is (length(body) > 0) "
+                   "in the migrations but (length((body)::text) > 1) in the database",
+                   "table 'shapes': column 'label' has default 'it''s' in the migrations but "
+                   "default 'its'::character varying in the database",
+                   "table 'user': column 'active' has default true in the migrations but default "
+                   "false in the database"}))
+      << "a changed default or check condition went unreported";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // ALTER TABLE forms migrations use.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -115,6 +116,48 @@ TEST(PostgresqlDialect, foreign_keys_checks_and_keyword_columns) {
             std::string::npos)
       << sql[0];
   EXPECT_EQ(sql[1], "CREATE INDEX ix_post_user_id_order ON post (user_id, \"order\")");
+}
+
+// The texts on the right are what PostgreSQL 15 returns (pg_get_expr, pg_get_constraintdef
+// inside CHECK (...)) for the ones on the left.
+TEST(PostgresqlDialect, comparable_sql_matches_what_the_server_rewrote_and_nothing_else) {
+  const auto d = pg();
+  const std::vector<std::pair<std::string, std::string>> same{
+      {"'x'", "'x'::character varying"},
+      {"'it''s'", "'it''s'::character varying"},
+      {"''", "''::text"},
+      {"-1", "'-1'::integer"},
+      {"-0.5", "'-0.5'::numeric"},
+      {"TRUE", "true"},
+      {"CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"},
+      {"length(body) > 0", "(length((body)::text) > 0)"},
+      {"e >= 0 AND f < 10", "((e >= 0) AND (f < 10))"},
+      {"a IN ('x','y')",
+       "((a)::text = ANY ((ARRAY['x'::character varying, 'y'::character varying])::text[]))"},
+      {"a NOT IN ('x')", "((a)::text <> ALL ((ARRAY['x'::character varying])::text[]))"},
+      {"e BETWEEN 1 AND 5", "((e >= 1) AND (e <= 5))"},
+      {"e NOT BETWEEN 1 AND 5", "((e < 1) OR (e > 5))"},
+      {"NOT (e > 3 OR f < -1)", "(NOT ((e > 3) OR (f < '-1'::integer)))"},
+      {"lower(a) = a", "(lower((a)::text) = (a)::text)"},
+      {"h > 0.5", "(h > (0.5)::double precision)"},
+      {"\"order\" != 0", "(\"order\" <> 0)"},
+      {"b <> ''", "(b <> ''::text)"}};
+  for (const auto& [written, stored] : same)
+    EXPECT_EQ(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
+
+  const std::vector<std::pair<std::string, std::string>> changed{
+      {"'x'", "'y'::character varying"},
+      {"'x'", "'X'::character varying"},
+      {"1", "'-1'::integer"},
+      {"true", "false"},
+      {"length(body) > 0", "(length((body)::text) > 1)"},
+      {"length(body) > 0", "(length((body)::text) >= 0)"},
+      {"a IN ('x','y')", "((a)::text = ANY ((ARRAY['x'::character varying])::text[]))"},
+      {"e BETWEEN 1 AND 5", "((e >= 1) AND (e <= 6))"},
+      {"e >= 0 AND f < 10", "((e >= 0) OR (f < 10))"},
+      {"\"Order\" <> 0", "(\"order\" <> 0)"}};
+  for (const auto& [written, stored] : changed)
+    EXPECT_NE(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
 }
 
 TEST(PostgresqlDialect, alter_column_type_says_how_values_convert) {
