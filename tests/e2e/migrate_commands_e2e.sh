@@ -16,7 +16,7 @@ set -u -o pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SEPARATE_STDERR=1          # run: standard output, then standard error
-KEEP_IDS='^aaaa0000000'     # normalize: the hand-written ids stay
+KEEP_IDS='^aaaa0000000|^000000000001'  # normalize: the hand-written ids stay
 E2E_BACKEND=sqlite
 e2e_setup "$@"
 
@@ -138,8 +138,9 @@ cp migrations/versions/*_fill_by_hand.yaml "$WORK/fill_by_hand.yaml"
 say "# the new migration, to fill by hand:"
 grep -v "^created:" "$WORK/fill_by_hand.yaml" | sed 's/^/    /' >> "$T"
 # A second branch from the same parent, as another developer's work would make.
-sed -e "s/^revision: .*/revision: aaaa00000001/" -e "s/^message: .*/message: other branch/" \
-  "$WORK/fill_by_hand.yaml" > migrations/versions/aaaa00000001_other_branch.yaml
+# Its id sorts before any generated one, so that heads and upgrades list the two in one order.
+sed -e "s/^revision: .*/revision: 000000000001/" -e "s/^message: .*/message: other branch/" \
+  "$WORK/fill_by_hand.yaml" > migrations/versions/000000000001_other_branch.yaml
 run strata heads
 run microblog_v3 db makemigrations --merge
 run strata heads
