@@ -130,8 +130,26 @@ struct Step {
   std::vector<OperationPlan> plans;
 };
 
-// Plans every step from the state after `applied`, checking calls are registered before any
-// step runs (so a missing callback changes nothing).
+// Refuses to downgrade m when its upgrade cannot be undone: an operation marked irreversible,
+// or one without a reverse (execute, call) that an empty downgrade list leaves undone. A
+// downgrade list the author wrote is what runs otherwise (Alembic's downgrade()).
+void check_reversible(const Migration& m) {
+  for (const Operation& op : m.upgrade) {
+    const auto* ex = std::get_if<ExecuteOp>(&op);
+    const auto* call = std::get_if<CallOp>(&op);
+    const std::string head =
+        "migration " + m.revision + " (" + m.message + ") cannot be downgraded: " + describe(op);
+    if (ex && ex->irreversible)
+      throw IrreversibleError(head + " is marked irreversible; nothing was downgraded");
+    const bool no_reverse = (ex && ex->reverse.empty()) || (call && call->reverse.empty());
+    if (no_reverse && m.downgrade.empty())
+      throw IrreversibleError(head + " has no reverse and the downgrade list is empty; give it a "
+                              "`reverse` or write the downgrade; nothing was downgraded");
+  }
+}
+
+// Plans every step from the state after `applied`, checking calls are registered and that a
+// downgraded migration can be undone before any step runs (so a refusal changes nothing).
 std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
                              const dialect::Dialect& d, const std::vector<std::string>& applied,
                              const std::vector<std::string>& revisions, Way way, bool offline) {
@@ -139,6 +157,7 @@ std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
   std::vector<Step> steps;
   for (const auto& id : revisions) {
     const Migration& m = dir.get(id);
+    if (way == Way::down) check_reversible(m);
     Step s{&m, way, {}};
     try {
       s.plans = plan(d, state, way == Way::up ? m.upgrade : m.downgrade);

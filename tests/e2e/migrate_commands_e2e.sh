@@ -168,4 +168,52 @@ say "# fresh.db left behind: $(test -e fresh.db && echo yes || echo no)"
 refused 1 strata -d failing --url "sqlite:///$WORK/existing.db" upgrade
 say "# existing.db kept: $(test -e existing.db && echo yes || echo no)"
 
+say ""
+say "## an execute marked irreversible, or one without reverse that an empty downgrade leaves"
+say "## undone, stops a downgrade before anything runs; a downgrade written by hand runs"
+mkdir -p oneway/versions
+ONEWAY="sqlite:///$WORK/oneway.db"
+cat > oneway/versions/aaaa00000007_notes.yaml << 'YAML'
+revision: aaaa00000007
+message: notes
+upgrade:
+  - execute: {sql: "CREATE TABLE note (body TEXT)"}
+downgrade:
+  - execute: {sql: "DROP TABLE note"}
+YAML
+cat > oneway/versions/aaaa00000008_seed.yaml << 'YAML'
+revision: aaaa00000008
+down_revision: aaaa00000007
+message: seed
+upgrade:
+  - execute: {sql: "INSERT INTO note VALUES ('seed')", irreversible: true}
+downgrade: []
+YAML
+cat > oneway/versions/aaaa00000009_more.yaml << 'YAML'
+revision: aaaa00000009
+down_revision: aaaa00000008
+message: more
+upgrade:
+  - execute: {sql: "INSERT INTO note VALUES ('more')"}
+downgrade: []
+YAML
+run strata -d oneway --url "$ONEWAY" upgrade
+refused 1 strata -d oneway --url "$ONEWAY" downgrade
+refused 1 strata -d oneway --url "$ONEWAY" downgrade base
+refused 1 strata -d oneway --url "$ONEWAY" downgrade --sql aaaa00000009:base
+say "# notes: $(sqlite3 -batch oneway.db "SELECT group_concat(body, ' ') FROM note")"
+cat > oneway/versions/aaaa00000009_more.yaml << 'YAML'
+revision: aaaa00000009
+down_revision: aaaa00000008
+message: more
+upgrade:
+  - execute: {sql: "INSERT INTO note VALUES ('more')"}
+downgrade:
+  - execute: {sql: "DELETE FROM note WHERE body = 'more'"}
+YAML
+run strata -d oneway --url "$ONEWAY" stamp aaaa00000009
+run strata -d oneway --url "$ONEWAY" downgrade
+refused 1 strata -d oneway --url "$ONEWAY" migrate zero
+run strata -d oneway --url "$ONEWAY" current
+say "# notes: $(sqlite3 -batch oneway.db "SELECT group_concat(body, ' ') FROM note")"
 e2e_finish
