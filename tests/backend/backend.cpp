@@ -240,6 +240,8 @@ bool BackendTest::row_write_locks() const { return db_->dialect().name() == "pos
 
 bool BackendTest::text_holds_nul() const { return db_->dialect().name() == "sqlite"; }
 
+bool BackendTest::stores_nan() const { return db_->dialect().name() != "sqlite"; }
+
 bool BackendTest::batched_inserts() const { return db_->dialect().batches_inserts(); }
 
 bool BackendTest::batched_updates() const { return db_->dialect().batches_updates(); }

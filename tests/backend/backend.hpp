@@ -87,6 +87,8 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   bool row_write_locks() const;
   // Text values may hold NUL bytes (SQLite); PostgreSQL's text cannot.
   bool text_holds_nul() const;
+  // A floating-point column keeps NaN (PostgreSQL); SQLite would store NULL.
+  bool stores_nan() const;
   // New rows of one table go to the database in multi-row INSERTs (PostgreSQL), not one
   // statement each.
   bool batched_inserts() const;

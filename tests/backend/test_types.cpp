@@ -2,9 +2,11 @@
 // round-trips; enums by number and by label; a user Convert type; edge values; and values the
 // model cannot hold (NULL, wrong kind, out of range) raise DataError naming the column.
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "backend.hpp"
 
@@ -327,6 +329,38 @@ TEST_P(TypesTest, changes_to_long_text_blobs_and_converted_text_are_seen_and_rol
   EXPECT_EQ(y->text, long_text);
   EXPECT_EQ(y->label, Label{"a label long enough to be kept apart"});
   EXPECT_EQ(y->opt_data, (strata::Blob{std::byte{'a'}, std::byte{0}, std::byte{'b'}}));
+}
+
+TEST_P(TypesTest, nan_is_kept_and_unchanged_or_refused_never_turned_into_null) {
+  auto& s = session();
+  auto x = s.add(Sample{.real = std::nan(""), .opt_real = std::nan("")});
+  if (!stores_nan()) {
+    try {
+      s.commit();
+      FAIL() << "a NaN was accepted, to be stored as NULL";
+    } catch (const strata::DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("is NaN"), std::string::npos) << e.what();
+    }
+    s.rollback();
+    EXPECT_EQ(s.query<Sample>().count(), 0) << "a row was written";
+    return;
+  }
+  s.commit();
+  EXPECT_FALSE(s.is_modified(x)) << "a NaN that did not change looks changed";
+  clear_sql();
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << "an unchanged NaN was written again\n" << dump();
+  x->real = 1.5;
+  s.commit();
+  EXPECT_EQ(writes(), (std::vector<std::string>{
+                          spelled("UPDATE {sample} SET {real} = ? WHERE {sample}.id = ?")}))
+      << dump();
+  s.expunge_all();
+  auto y = s.get<Sample>(x->id);
+  ASSERT_TRUE(y);
+  EXPECT_EQ(y->real, 1.5);
+  ASSERT_TRUE(y->opt_real.has_value()) << "NaN came back as NULL";
+  EXPECT_TRUE(std::isnan(*y->opt_real));
 }
 
 TEST_P(TypesTest, a_refused_nul_byte_names_its_parameter_as_the_sql_numbers_it) {

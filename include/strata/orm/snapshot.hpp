@@ -86,7 +86,7 @@ class SnapshotCell {
     }
     return {};
   }
-  // Whether the cell holds v (same kind, same content; reals as doubles: NaN holds nothing).
+  // Whether the cell holds v (same kind, same content; reals as doubles, a NaN holding NaN).
   // Switches on v's kind, which is known where a member's snapshot form is (inlined
   // TypedColumn code), rather than on the cell's.
   bool holds(ValueRef v) const noexcept {
@@ -102,7 +102,8 @@ class SnapshotCell {
         if (tag != static_cast<unsigned>(ValueRef::Kind::real)) return false;
         double d;
         std::memcpy(&d, raw_, sizeof d);
-        return d == v.as_real();
+        const double r = v.as_real();
+        return d == r || (d != d && r != r);  // NaN: unchanged, not changed at every flush
       }
       case ValueRef::Kind::text:
       case ValueRef::Kind::blob: {

@@ -4,6 +4,7 @@
 #include "sqlite_connection.hpp"
 
 #include <climits>
+#include <cmath>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -121,6 +122,15 @@ void SqliteStatement::bind_int64(int index, std::int64_t v) {
 
 void SqliteStatement::bind_double(int index, double v) {
   Param& p = param(index);
+  // SQLite stores a NaN as NULL: the value would come back otherwise, or not at all.
+  if (std::isnan(v)) {
+    raise_error({.code = SQLITE_MISMATCH,
+                 .driver_message = sqlite3_errstr(SQLITE_MISMATCH),
+                 .summary = "parameter " + std::to_string(index + 1) +
+                            " is NaN, which SQLite cannot store (it would keep NULL instead)",
+                 .sql = sql_,
+                 .params = rendered_params()});
+  }
   check_bind(sqlite3_bind_double(stmt_, index + 1, v), index);
   p.value = v;
   p.null = false;
