@@ -88,8 +88,10 @@ void Target::discard_if_created(const Ledger& ledger) noexcept {
   created = false;
 }
 
+std::ostream& err(const Config& c) { return c.err ? *c.err : std::cerr; }
+
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
-                                          Target& db) {
+                                          Target& db, const Config& config, EditedFiles edited) {
   std::vector<std::string> ids;
   if (!db.conn) return ids;
   for (const auto& row : ledger.applied(*db.conn)) {
@@ -97,10 +99,14 @@ std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledg
       throw CommandError("the database has revision '" + row.revision +
                          "' applied, but no migration file defines it; restore the file, or "
                          "`db stamp` the database to a known revision");
-    if (dir.checksum(row.revision) != row.checksum)
-      throw CommandError("migration " + row.revision + " (" + dir.get(row.revision).path +
-                         ") was edited after it was applied; undo the edit and put the change "
-                         "in a new migration");
+    if (!dir.unchanged(row.revision, row.checksum)) {
+      const std::string what = "migration " + row.revision + " (" + dir.get(row.revision).path +
+                               ") was edited after it was applied";
+      if (edited == EditedFiles::refuse)
+        throw CommandError(what + "; undo the edit and put the change in a new migration");
+      err(config) << "warning: " << what << "; upgrade and downgrade refuse it until the edit "
+                  << "is undone" << std::endl;
+    }
     ids.push_back(row.revision);
   }
   return ids;
@@ -386,7 +392,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   auto db = open_database(config);
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, db);
+  auto applied = verified_applied(dir, ledger, db, config);
   auto targets = g.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
@@ -411,7 +417,7 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   auto db = open_database(config);
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, db);
+  auto applied = verified_applied(dir, ledger, db, config);
   auto targets = g.resolve(target, applied);
   auto p = g.plan_to(applied, targets);
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;

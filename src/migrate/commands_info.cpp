@@ -46,7 +46,7 @@ void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::stri
 std::set<std::string> current_heads(const Config& config, const ScriptDirectory& dir) {
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, db);
+  auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
   auto heads = dir.graph().resolve("current", applied);
   return {heads.begin(), heads.end()};
 }
@@ -75,7 +75,7 @@ void current(const Config& config, bool verbose) {
   auto dir = ScriptDirectory::load(config.directory);
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, db);
+  auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
   auto heads = dir.graph().resolve("current", applied);
   auto& os = out(config);
   if (heads.empty()) os << "<base> (no migration applied)\n";
@@ -131,7 +131,7 @@ void showmigrations(const Config& config) {
   auto dir = ScriptDirectory::load(config.directory);
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, db);
+  auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
   std::set<std::string> done(applied.begin(), applied.end());
   auto& os = out(config);
   for (const auto& id : dir.graph().topological_order())

@@ -56,11 +56,17 @@ class MigrationLock {
 // The dialect of config.url without connecting (offline --sql).
 std::shared_ptr<dialect::Dialect> dialect_of(const Config& c);
 
+// Whether a command that only reads refuses an applied migration edited since (those that
+// apply refuse; reports warn on config.err and go on).
+enum class EditedFiles { refuse, warn };
+
 // The applied revisions the ledger holds, checked against the files: every applied revision
-// must have its file, unchanged (checksum). Throws CommandError naming the file otherwise.
-// None when the database does not exist yet.
+// must have its file, unchanged (ScriptDirectory::unchanged). Throws CommandError naming the
+// file otherwise — for an edited file, only with EditedFiles::refuse. None when the database
+// does not exist yet.
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
-                                          Target& db);
+                                          Target& db, const Config& config,
+                                          EditedFiles edited = EditedFiles::refuse);
 
 // "3f2a9c1b7d4e (head)"-style labels for reports.
 std::string revision_label(const ScriptDirectory& dir, const std::string& id);
@@ -68,5 +74,6 @@ std::string revision_label(const ScriptDirectory& dir, const std::string& id);
 std::string join_or_base(const std::vector<std::string>& ids);
 
 std::string now_iso();
+std::ostream& err(const Config& c);  // config.err, or std::cerr
 
 }  // namespace strata::migrate::detail

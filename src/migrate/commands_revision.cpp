@@ -177,7 +177,7 @@ void check(const Config& config) {
   }
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
-  auto applied = verified_applied(dir, ledger, db);
+  auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
   auto at = dir.graph().resolve("current", applied);
   auto heads = dir.graph().heads();
   std::sort(at.begin(), at.end());

@@ -77,7 +77,8 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
       throw RevisionError("revision '" + m.revision + "' is defined twice: in " +
                           dir.migrations_.at(m.revision).path + " and " + path.string());
     revisions.push_back({m.revision, m.down_revisions, m.branch_labels, m.message});
-    dir.checksums_[m.revision] = migrate::checksum(text);
+    dir.checksums_[m.revision] = migrate::checksum(render(m));
+    dir.text_checksums_[m.revision] = migrate::checksum(text);
     dir.migrations_.emplace(m.revision, std::move(m));
   }
   dir.graph_ = RevisionGraph(std::move(revisions));
@@ -94,6 +95,10 @@ const Migration& ScriptDirectory::get(const std::string& revision) const {
 const std::string& ScriptDirectory::checksum(const std::string& revision) const {
   get(revision);
   return checksums_.at(revision);
+}
+
+bool ScriptDirectory::unchanged(const std::string& revision, const std::string& recorded) const {
+  return recorded == checksum(revision) || recorded == text_checksums_.at(revision);
 }
 
 SchemaState ScriptDirectory::state_at(const std::vector<std::string>& applied) const {

@@ -148,11 +148,16 @@ run strata -d branchy history
 unchanged
 
 say ""
-say "## an applied migration edited afterwards: refused by name until the edit is undone"
+say "## an applied migration edited afterwards: comments and line ends do not count; a real edit"
+say "## is refused by name by the commands that apply, and a warning for the reports, until undone"
 cp "$R2_FILE" "$WORK/posts_table.yaml.orig"
-echo "# an afterthought" >> "$R2_FILE"
+{ echo "# an afterthought"; sed 's/$/\r/' "$WORK/posts_table.yaml.orig"; } > "$R2_FILE"
+run microblog_v6 db current
+sed 's/^message: .*/message: posts table, edited/' "$WORK/posts_table.yaml.orig" > "$R2_FILE"
 fails microblog_v6 db upgrade
-fails microblog_v6 db current
+fails microblog_v6 db downgrade
+run microblog_v6 db current
+run microblog_v6 db showmigrations
 cp "$WORK/posts_table.yaml.orig" "$R2_FILE"
 run microblog_v6 db current
 unchanged

@@ -27,6 +27,7 @@ struct Config {
   bool has_models = false;              // whether `models` was given (an app with no tables)
   Callbacks callbacks;                  // data-migration callbacks by name
   std::ostream* out = nullptr;          // report; std::cout when null
+  std::ostream* err = nullptr;          // warnings; std::cerr when null
   // Autogenerate: renames confirmed on the command line ("table.old" -> "new"), a prompt
   // for the rest (set when standard input is a terminal), and whether unresolved probable
   // renames may become drop + add.
@@ -53,7 +54,12 @@ class ScriptDirectory {
 
   const RevisionGraph& graph() const noexcept { return graph_; }
   const Migration& get(const std::string& revision) const;
+  // The checksum the ledger records for an applied revision: of the migration as render()
+  // writes it, so comments, layout and line ends of the file do not count.
   const std::string& checksum(const std::string& revision) const;
+  // Whether a ledger's checksum is that of the revision's file as it is now: the checksum
+  // above, or the one of the file's whole text that ledgers written before held.
+  bool unchanged(const std::string& revision, const std::string& recorded) const;
   // The schema after applying every revision in `applied` (topological order).
   SchemaState state_at(const std::vector<std::string>& applied) const;
   // Writes m to versions/<revision>_<slug>.yaml through a temporary file and a rename;
@@ -64,7 +70,8 @@ class ScriptDirectory {
  private:
   std::filesystem::path directory_;
   std::map<std::string, Migration> migrations_;
-  std::map<std::string, std::string> checksums_;
+  std::map<std::string, std::string> checksums_;       // of render(migration)
+  std::map<std::string, std::string> text_checksums_;  // of the file's text (older ledgers)
   RevisionGraph graph_;
 };
 

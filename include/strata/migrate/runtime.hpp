@@ -72,8 +72,10 @@ class Ledger {
   const dialect::Dialect& dialect_;
 };
 
-// A checksum of a migration file's text, to notice edits of applied migrations (FNV-1a 64,
-// 16 hex digits: change detection, not security).
+// A checksum of a text, to notice edits of applied migrations (FNV-1a 64, 16 hex digits:
+// change detection, not security). ScriptDirectory takes it of render(migration), whose text
+// is that of a file `db migrate` wrote, so ledgers that hold the checksum of such a file's
+// text still match.
 std::string checksum(std::string_view file_text);
 
 }  // namespace strata::migrate

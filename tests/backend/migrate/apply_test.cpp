@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -458,4 +460,77 @@ TEST(MigrateApply, stamp_sql_records_offline_as_upgrade_sql_does) {
     EXPECT_NE(text.find("', 'offline', 0, 'applied')"), std::string::npos)
         << "the ledger row written offline has no real time:\n" << text;
   }
+}
+
+// The ledger's checksum is of the migration's content: comments and line ends may change, a
+// real edit is refused by upgrade and downgrade and a warning for the reports. A ledger row
+// holding the checksum of the file's whole text (as rows written before did) still matches.
+TEST(MigrateApply, an_applied_file_may_gain_comments_and_crlf_but_not_a_real_edit) {
+  Scratch s;
+  std::ostringstream out, err;
+  auto c = config_for(s, out);
+  c.err = &err;
+  init(c);
+  Migration m;
+  m.revision = "f30000000000";
+  m.message = "item";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  const fs::path generated = ScriptDirectory::load(c.directory).write(m);
+  const fs::path by_hand = c.directory / "versions" / "f40000000000_note.yaml";
+  const std::string hand_text =
+      "revision: f40000000000\ndown_revision: f30000000000\nmessage: note\nupgrade:\n"
+      "  - execute: {sql: \"CREATE TABLE note (id INTEGER)\"}\n"
+      "downgrade:\n  - execute: {sql: \"DROP TABLE note\"}\n";
+  std::ofstream(by_hand, std::ios::binary) << hand_text;
+  upgrade(c);
+
+  auto write = [](const fs::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+  };
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto crlf = [](const std::string& text) {
+    std::string o;
+    for (char ch : text) o += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+    return o;
+  };
+  const std::string gen_text = read(generated);
+  write(generated, "# reviewed\n" + crlf(gen_text) + "# the end\n");
+  write(by_hand, "# by hand\r\n" + crlf(hand_text));
+  EXPECT_NO_THROW(downgrade(c, "-1")) << "a comment or a line end counted as an edit";
+  EXPECT_NO_THROW(upgrade(c));
+  EXPECT_EQ(err.str(), "");
+
+  // Rows of the checksum of the whole text, as ledgers written before hold.
+  {
+    Database db{s.url};
+    auto& session = db.session();
+    session.execute("UPDATE strata_migrations SET checksum = '" + checksum(gen_text) +
+                    "' WHERE revision = 'f30000000000'");
+    session.execute("UPDATE strata_migrations SET checksum = '" + checksum(hand_text) +
+                    "' WHERE revision = 'f40000000000'");
+    session.commit();
+  }
+  write(generated, gen_text);
+  write(by_hand, hand_text);
+  EXPECT_NO_THROW(current(c, false)) << "a ledger of whole-text checksums no longer matched";
+  EXPECT_NO_THROW(downgrade(c, "-1"));
+  EXPECT_NO_THROW(upgrade(c));
+  write(generated, "# reviewed\n" + crlf(gen_text));
+  EXPECT_NO_THROW(upgrade(c)) << "a file db migrate wrote: its old checksum is of its content";
+
+  write(by_hand, hand_text + "  - execute: {sql: \"DROP TABLE note\"}\n");
+  EXPECT_THROW(upgrade(c), CommandError) << "a real edit of an applied migration went unnoticed";
+  EXPECT_THROW(downgrade(c), CommandError);
+  out.str("");
+  current(c, false);
+  EXPECT_EQ(out.str(), "f40000000000 (head)\n");
+  EXPECT_EQ(err.str(), "warning: migration f40000000000 (" + by_hand.string() +
+                           ") was edited after it was applied; upgrade and downgrade refuse it "
+                           "until the edit is undone\n");
+  EXPECT_NO_THROW(showmigrations(c));
+  EXPECT_NO_THROW(history(c, "", false, true));
 }
