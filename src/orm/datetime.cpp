@@ -204,6 +204,18 @@ bool read_utc_suffix(std::string_view text, std::size_t& pos) {
 
 }  // namespace
 
+bool storable(Date d) {
+  const int y = static_cast<int>(d.year());
+  return d.ok() && y >= 0 && y <= 9999;
+}
+
+bool storable(DateTime t) { return storable(Date{floor<days>(t)}); }
+
+bool storable(Time t) {
+  const auto us = t.since_midnight.count();
+  return us >= 0 && us < 86400000000LL;
+}
+
 std::optional<Date> parse_date(std::string_view text) {
   std::size_t pos = 0;
   auto d = read_date(text, pos);

@@ -559,7 +559,11 @@ constexpr std::size_t max_batch_rows = 1000;
 void bind_member_array(engine::Statement& stmt, int p, const ColumnInfo& c,
                        std::span<InstanceState* const> states, std::vector<Value>& values) {
   values.clear();
-  for (auto* st : states) values.push_back(c.get(st->obj.get()));
+  try {
+    for (auto* st : states) values.push_back(c.get(st->obj.get()));
+  } catch (const DataError& e) {
+    throw_store_error(c, e);  // a value that cannot be stored (see TypedColumn::validate)
+  }
   stmt.bind_array(p, values);
 }
 }  // namespace

@@ -33,6 +33,17 @@ void throw_range_error(std::string_view type_name, std::int64_t got) {
   throw DataError("value " + std::to_string(got) + " does not fit " + std::string(type_name), {});
 }
 
+void throw_unstorable(std::string_view text, std::string_view what) {
+  throw DataError("'" + std::string(text) + "' is not " + std::string(what) +
+                      " strata can store and read back (years 0000-9999, a real month and "
+                      "day, a time of day before 24:00)",
+                  {});
+}
+
+void throw_store_error(const ColumnInfo& c, const std::exception& e) {
+  throw DataError("cannot store column '" + c.qualified_name + "': " + e.what(), {});
+}
+
 void throw_storage_error(const engine::Statement& s, int i, std::string_view expected) {
   throw_value_error(expected, s.get_value(i));
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -329,6 +330,55 @@ TEST_P(TypesTest, changes_to_long_text_blobs_and_converted_text_are_seen_and_rol
   EXPECT_EQ(y->text, long_text);
   EXPECT_EQ(y->label, Label{"a label long enough to be kept apart"});
   EXPECT_EQ(y->opt_data, (strata::Blob{std::byte{'a'}, std::byte{0}, std::byte{'b'}}));
+}
+
+TEST_P(TypesTest, dates_and_times_that_would_not_load_again_are_refused_before_the_database) {
+  using namespace std::chrono;
+  struct Case {
+    const char* column;
+    std::function<void(Sample&)> spoil;
+  };
+  const std::vector<Case> cases{
+      {"sample.day", [](Sample& x) { x.day = strata::Date{}; }},  // 0000-00-00
+      {"sample.day", [](Sample& x) { x.day = year{2023} / 2 / 30; }},
+      {"sample.at", [](Sample& x) { x.at = strata::Time{hours{25}}; }},
+      {"sample.at", [](Sample& x) { x.at = strata::Time{-microseconds{1}}; }},
+      {"sample.stamp",
+       [](Sample& x) { x.stamp = strata::DateTime{sys_days{year{10000} / 1 / 1}}; }},
+      {"sample.opt_day", [](Sample& x) { x.opt_day = year{2023} / 13 / 1; }},
+  };
+  auto& s = session();
+  auto kept = s.add(Sample{.name = "kept"});
+  s.commit();
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.column);
+    // A new row, one at a time and (where the backend batches) several at once.
+    for (const int rows : {1, 3}) {
+      for (int r = 0; r < rows; ++r) {
+        Sample x{.name = "new"};
+        c.spoil(x);
+        s.add(std::move(x));
+      }
+      try {
+        s.commit();
+        ADD_FAILURE() << "a value that cannot load again was written";
+      } catch (const strata::DataError& e) {
+        EXPECT_NE(std::string(e.what()).find(std::string("cannot store column '") + c.column),
+                  std::string::npos)
+            << e.what();
+      }
+      s.rollback();
+    }
+    // A change to a stored row.
+    c.spoil(*kept);
+    EXPECT_THROW(s.commit(), strata::DataError);
+    s.rollback();
+  }
+  s.expunge_all();
+  EXPECT_EQ(s.query<Sample>().count(), 1) << "a refused row was written";
+  auto back = s.get<Sample>(kept->id);  // the stored row still loads
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->day, Sample{}.day);
 }
 
 TEST_P(TypesTest, nan_is_kept_and_unchanged_or_refused_never_turned_into_null) {

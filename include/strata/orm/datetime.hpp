@@ -35,6 +35,13 @@ std::size_t to_iso(DateTime t, char* out);
 std::size_t to_iso(Date d, char* out);
 std::size_t to_iso(Time t, char* out);
 
+// Whether the value is one strata writes and reads back: a real calendar day in years 0000-9999
+// (2023-02-30 and a default-constructed Date are not), a DateTime in those years, a Time of day
+// from 00:00 to before 24:00.
+bool storable(Date d);
+bool storable(DateTime t);
+bool storable(Time t);
+
 // Accept the forms above, 'T' for the separator, 0-6 fraction digits, and a trailing 'Z' or
 // "+00:00". Anything else: nullopt.
 std::optional<DateTime> parse_datetime(std::string_view text);

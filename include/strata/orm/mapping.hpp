@@ -74,6 +74,7 @@ struct relation_target<HasOne<U>> {
 };
 
 [[noreturn]] void throw_load_error(const ColumnInfo& c, const std::exception& e);
+[[noreturn]] void throw_store_error(const ColumnInfo& c, const std::exception& e);
 [[noreturn]] void throw_null_error(const ColumnInfo& c);
 // Throws ArgumentError for a cascade the relationship's kind cannot have (delete-orphan on
 // a many-to-one or many-to-many relationship, delete on a many-to-one one).
@@ -121,9 +122,22 @@ class TypedColumn final : public ColumnInfo {
     const M& v = static_cast<const T*>(obj)->*member_;
     if constexpr (optional) {
       if (!v) return s.bind_null(i);
+      validate(*v);
       Type<B>::bind(s, i, *v);
     } else {
+      validate(v);
       Type<B>::bind(s, i, v);
+    }
+  }
+  // A type that can hold values it cannot store (Date, Time, DateTime) says so here, with the
+  // column's name, rather than the database storing what never loads again.
+  void validate(const B& v) const {
+    if constexpr (requires { Type<B>::validate(v); }) {
+      try {
+        Type<B>::validate(v);
+      } catch (const DataError& e) {
+        detail::throw_store_error(*this, e);
+      }
     }
   }
   void load(void* obj, const engine::Statement& s, int i) const override {

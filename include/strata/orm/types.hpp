@@ -73,6 +73,8 @@ concept labelled_enum = std::is_enum_v<E> && requires { EnumLabels<E>::values; }
 
 // A value of the wrong storage class or range was read; the caller adds the column name.
 [[noreturn]] void throw_value_error(std::string_view expected, const Value& got);
+// A value that cannot be stored (text: how it reads): DataError; the caller adds the column.
+[[noreturn]] void throw_unstorable(std::string_view text, std::string_view what);
 // throw_value_error for column i of s, which is not stored as `expected` says.
 [[noreturn]] void throw_storage_error(const engine::Statement& s, int i,
                                       std::string_view expected);
@@ -285,7 +287,17 @@ namespace detail {
 template <class T, schema::TypeKind K, auto Parse, std::string_view (*Name)()>
 struct IsoText {
   static constexpr schema::TypeKind kind = K;
-  static Value to_value(const T& v) { return to_iso(v); }
+  static Value to_value(const T& v) {
+    validate(v);
+    return to_iso(v);
+  }
+  // Only what reads back is written (SQLite would take any text, a date never to load again).
+  static void validate(const T& v) {
+    if (!storable(v)) [[unlikely]] {
+      char buf[iso_max_chars];
+      throw_unstorable(std::string_view(buf, to_iso(v, buf)), Name());
+    }
+  }
   static T parse(std::string_view text) {
     auto parsed = Parse(text);
     if (!parsed) detail::throw_value_error(Name(), Value{std::string(text)});
@@ -296,6 +308,7 @@ struct IsoText {
     detail::throw_value_error(Name(), v);
   }
   static void bind(engine::Statement& s, int i, const T& v) {
+    validate(v);
     char buf[iso_max_chars];
     s.bind_text(i, std::string_view(buf, to_iso(v, buf)));
   }

@@ -35,6 +35,27 @@ TEST(DateTimeText, values_outside_the_fixed_width_range_are_still_written) {
             "100:00:00.000000");
 }
 
+TEST(DateTimeText, storable_values_are_exactly_those_whose_text_parses_back) {
+  EXPECT_TRUE(strata::storable(strata::Date{2024y / 2 / 29}));
+  EXPECT_TRUE(strata::storable(strata::Date{year{0} / 1 / 1}));
+  EXPECT_TRUE(strata::storable(strata::Date{9999y / 12 / 31}));
+  EXPECT_FALSE(strata::storable(strata::Date{}));
+  EXPECT_FALSE(strata::storable(strata::Date{2023y / 2 / 29}));
+  EXPECT_FALSE(strata::storable(strata::Date{year{10000} / 1 / 1}));
+  EXPECT_FALSE(strata::storable(strata::Date{year{-1} / 12 / 31}));
+  EXPECT_TRUE(strata::storable(strata::Time{23h + 59min + 59s + 999999us}));
+  EXPECT_FALSE(strata::storable(strata::Time{24h}));
+  EXPECT_FALSE(strata::storable(strata::Time{-1us}));
+  EXPECT_TRUE(strata::storable(strata::DateTime{sys_days{9999y / 12 / 31}} + 86399999999us));
+  EXPECT_FALSE(strata::storable(strata::DateTime{sys_days{year{10000} / 1 / 1}}));
+  EXPECT_FALSE(strata::storable(strata::DateTime{sys_days{year{0} / 1 / 1}} - 1us));
+  // Each storable value's text parses back; each other one's does not.
+  for (const strata::Date d : {strata::Date{2024y / 2 / 29}, strata::Date{2023y / 2 / 29},
+                               strata::Date{year{10000} / 1 / 1}, strata::Date{}})
+    EXPECT_EQ(strata::parse_date(strata::to_iso(d)).has_value(), strata::storable(d))
+        << strata::to_iso(d);
+}
+
 TEST(DateTimeText, written_text_parses_back_to_the_same_value) {
   const strata::DateTime t = sys_days{2001y / 9 / 9} + 1h + 46min + 40s + 654321us;
   auto back = strata::parse_datetime(strata::to_iso(t));
