@@ -209,7 +209,12 @@ bool storable(Date d) {
   return d.ok() && y >= 0 && y <= 9999;
 }
 
-bool storable(DateTime t) { return storable(Date{floor<days>(t)}); }
+bool storable(DateTime t) {
+  // Two comparisons: this runs for every DateTime written.
+  static constexpr DateTime first{sys_days{year{0} / 1 / 1}};
+  static constexpr DateTime past_last{sys_days{year{10000} / 1 / 1}};
+  return t >= first && t < past_last;
+}
 
 bool storable(Time t) {
   const auto us = t.since_midnight.count();
