@@ -121,6 +121,10 @@ std::string join_or_base(const std::vector<std::string>& ids) {
 
 std::string now_iso() { return to_iso(utc_now()); }
 
+bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure) {
+  return dir.graph().find(failure.revision) && dir.unchanged(failure.revision, failure.checksum);
+}
+
 }  // namespace detail
 
 using namespace detail;
@@ -321,6 +325,8 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
                            "' violate a foreign key after the change");
     }
     ledger.remove(conn, id);  // an earlier failure row, if any
+    for (const auto& f : ledger.failures(conn))
+      if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
     if (up) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)

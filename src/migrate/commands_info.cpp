@@ -85,8 +85,10 @@ void current(const Config& config, bool verbose) {
     else os << id << tags(dir, id, nullptr) << "\n";
   }
   if (db.conn) {
-    for (const auto& f : ledger.failures(*db.conn))
-      os << f.revision << " (failed at " << f.applied_at << "): " << f.error << "\n";
+    for (const auto& f : ledger.failures(*db.conn)) {
+      if (failure_applies(dir, f))
+        os << f.revision << " (failed at " << f.applied_at << "): " << f.error << "\n";
+    }
   }
 }
 

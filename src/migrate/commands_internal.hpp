@@ -73,6 +73,11 @@ std::string revision_label(const ScriptDirectory& dir, const std::string& id);
 // "<base>" or the comma-separated ids.
 std::string join_or_base(const std::vector<std::string>& ids);
 
+// Whether a ledger's failed attempt still concerns the migrations: its revision has a file,
+// unchanged since the attempt. Else it is stale: `db current` leaves it out, and the next
+// command that applies something removes it.
+bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure);
+
 std::string now_iso();
 std::ostream& err(const Config& c);  // config.err, or std::cerr
 

@@ -169,6 +169,26 @@ refused 1 strata -d failing --url "sqlite:///$WORK/existing.db" upgrade
 say "# existing.db kept: $(test -e existing.db && echo yes || echo no)"
 
 say ""
+say "## a failed attempt shows in current until its migration applies, or its file is changed or"
+say "## deleted: then current stops showing it and the next command that applies removes the row"
+EXISTING="sqlite:///$WORK/existing.db"
+run strata -d failing --url "$EXISTING" current
+sed -i 's/CREATE TABLE broken (/CREATE TABLE broken (id INTEGER)/' failing/versions/aaaa00000002_broken.yaml
+run strata -d failing --url "$EXISTING" current
+rm failing/versions/aaaa00000002_broken.yaml
+cat > failing/versions/aaaa00000003_fixed.yaml << 'YAML'
+revision: aaaa00000003
+message: fixed
+upgrade:
+  - execute: {sql: "CREATE TABLE fixed (id INTEGER)"}
+downgrade:
+  - execute: {sql: "DROP TABLE fixed"}
+YAML
+run strata -d failing --url "$EXISTING" current
+run strata -d failing --url "$EXISTING" upgrade
+say "# ledger: $(sqlite3 -batch existing.db "SELECT group_concat(revision || ' ' || status, ', ') FROM strata_migrations")"
+
+say ""
 say "## an execute marked irreversible, or one without reverse that an empty downgrade leaves"
 say "## undone, stops a downgrade before anything runs; a downgrade written by hand runs"
 mkdir -p oneway/versions
