@@ -157,6 +157,10 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj, bool fresh) {
   if (auto* s = fresh ? nullptr : state_of(obj.get())) {
     if (s->mapper != &m)
       throw ArgumentError("add(): the object is already in the session as another model");
+    if (s->status == ObjectStatus::deleted)
+      throw InvalidRequestError("add(): " + describe(m, obj.get()) +
+                                " was deleted and its DELETE flushed in this transaction; "
+                                "rollback() brings it back, or add a new object for a new row");
     s->marked_for_delete = false;  // add() after delete_() keeps the object
     return;
   }

@@ -481,6 +481,24 @@ TEST_P(SessionTest, add_after_delete_keeps_the_object) {
   EXPECT_TRUE(s.contains(u));
 }
 
+TEST_P(SessionTest, add_after_a_flushed_delete_is_refused_and_rollback_brings_the_object_back) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  s.delete_(u);
+  s.flush();
+  try {
+    s.add(u);
+    FAIL() << "add() of an object whose DELETE is flushed was taken silently";
+  } catch (const strata::InvalidRequestError& e) {
+    EXPECT_NE(std::string(e.what()).find("DELETE flushed"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(s.contains(u));
+  s.rollback();
+  EXPECT_TRUE(s.contains(u));
+  EXPECT_EQ(s.query<User>().count(), 1);
+}
+
 // ---- rollback ------------------------------------------------------------------------------
 
 TEST_P(SessionTest, rollback_discards_pending_and_flushed_new_objects) {
