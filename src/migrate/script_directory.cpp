@@ -1,4 +1,4 @@
-// The migrations folder: reading and checking every versions/*.yaml, the graph they form, the
+// The migrations folder: reading and checking every versions/*.yaml (and *.yml), the graph they form, the
 // schema state after a set of revisions, and writing new files without ever overwriting one.
 #include <fcntl.h>
 #include <unistd.h>
@@ -64,7 +64,8 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
     if (ec) throw unreadable();
     const bool regular = it->is_regular_file(ec);
     if (ec) throw unreadable();
-    if (regular && it->path().extension() == ".yaml") files.push_back(it->path());
+    const auto ext = it->path().extension();
+    if (regular && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
   }
   if (ec) throw unreadable();
   std::sort(files.begin(), files.end());

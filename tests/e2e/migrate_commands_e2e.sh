@@ -217,6 +217,8 @@ upgrade:
   - execute: {sql: "INSERT INTO note VALUES ('more')"}
 downgrade: []
 YAML
+say "# the first of them named .yml, read as a .yaml file is"
+mv oneway/versions/aaaa00000007_notes.yaml oneway/versions/aaaa00000007_notes.yml
 run strata -d oneway --url "$ONEWAY" upgrade
 refused 1 strata -d oneway --url "$ONEWAY" downgrade
 refused 1 strata -d oneway --url "$ONEWAY" downgrade base

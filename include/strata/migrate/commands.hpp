@@ -47,7 +47,7 @@ struct Config {
 // The migration files of a directory, parsed, and the graph they form.
 class ScriptDirectory {
  public:
-  // Reads every versions/*.yaml. Throws CommandError when the directory is missing ("run
+  // Reads every versions/*.yaml and *.yml. Throws CommandError when the directory is missing ("run
   // `db init` first"), MigrationFileError for a malformed file, RevisionError for a broken
   // graph.
   static ScriptDirectory load(const std::filesystem::path& directory);
