@@ -555,6 +555,10 @@ void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
   session.note_relation_change(*owner_);
   if (new_target) session.note_parented(owner_->obj.get());
   if (!rel_->back) return;
+  // Let go of by its parent from this side (post->author = nullptr): an orphan, as when the
+  // parent's collection lets go of it, for the parent's delete-orphan cascade.
+  if (old_target && !new_target && rel_->back->cascade.delete_orphan)
+    session.note_orphan(*rel_->back, owner_->obj);
   if (old_target) rel_->back->remove_item(old_target.get(), owner_->obj.get());
   if (new_target) session.back_add(*rel_->back, new_target, owner_->obj);
 }

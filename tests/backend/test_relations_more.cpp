@@ -694,6 +694,38 @@ TEST_P(RelationsTest, removing_a_note_from_its_folder_deletes_it) {
   EXPECT_EQ(s.query<Sheet>().count(), 1);
 }
 
+TEST_P(RelationsTest, a_note_whose_folder_is_set_to_null_is_deleted_as_an_orphan) {
+  // The same orphan as above, let go of from the many-to-one side, as SQLAlchemy has it.
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.add(Sheet{.text = "b", .folder = f});
+  s.commit();
+  a->folder = nullptr;
+  EXPECT_EQ(f->notes.size(), 1u);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?")})) << dump();
+  EXPECT_FALSE(s.contains(a));
+  EXPECT_EQ(s.query<Sheet>().count(), 1);
+}
+
+TEST_P(RelationsTest, a_note_given_no_folder_then_another_is_moved_not_deleted) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.commit();
+  a->folder = nullptr;
+  a->folder = g;
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {sheet} SET folder_id = ? WHERE {sheet}.id = ?")}))
+      << dump();
+  EXPECT_TRUE(s.contains(a));
+  EXPECT_EQ(a->folder_id, g->id);
+}
+
 TEST_P(RelationsTest, moving_a_note_to_another_folder_does_not_delete_it) {
   auto& s = session();
   auto f = s.add(Folder{.name = "f"});
