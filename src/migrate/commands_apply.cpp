@@ -7,12 +7,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <set>
 
 #include "commands_internal.hpp"
 #include "strata/migrate/errors.hpp"
-#include "strata/orm/datetime.hpp"
 
 namespace strata::migrate {
 namespace detail {
@@ -119,7 +120,22 @@ std::string join_or_base(const std::vector<std::string>& ids) {
   return s;
 }
 
-std::string now_iso() { return to_iso(utc_now()); }
+std::string now_iso(bool fraction) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::string out = text;
+  if (fraction) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            now.time_since_epoch()).count() % 1000000;
+    std::snprintf(text, sizeof text, ".%06lld", static_cast<long long>(micros));
+    out += text;
+  }
+  return out + "Z";
+}
 
 bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure) {
   return dir.graph().find(failure.revision) && dir.unchanged(failure.revision, failure.checksum);
@@ -331,7 +347,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
-      ledger.record(conn, {id, dir.checksum(id), now_iso(), ms, "applied", {}});
+      ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
     }
     conn.execute("COMMIT");
   } catch (const Error& e) {
@@ -351,7 +367,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       try {  // the ledger keeps what failed, outside the rolled-back transaction
         conn.execute(d.begin_migration_sql());
         ledger.ensure(conn);
-        ledger.record_failure(conn, {id, dir.checksum(id), now_iso(), 0, "failed", message});
+        ledger.record_failure(conn, {id, dir.checksum(id), now_iso(true), 0, "failed", message});
         conn.execute("COMMIT");
       } catch (const Error&) {
         try {
@@ -442,7 +458,7 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     emit("DELETE FROM " + d.quote(Ledger::table_name));
     for (const auto& id : wanted)
       // Offline, as upgrade --sql writes it: the SQL runs at some unknown later time.
-      emit(ledger.insert_sql({id, dir.checksum(id), sql ? "offline" : now_iso(), 0, "applied", {}}));
+      emit(ledger.insert_sql({id, dir.checksum(id), sql ? "offline" : now_iso(true), 0, "applied", {}}));
     return wanted;
   };
   if (sql) {

@@ -78,7 +78,9 @@ std::string join_or_base(const std::vector<std::string>& ids);
 // command that applies something removes it.
 bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure);
 
-std::string now_iso();
+// The current UTC time in ISO 8601, "2026-11-24T08:00:00Z"; with fraction, to the
+// microsecond ("2026-11-24T08:00:00.123456Z"), so that the ledger's rows sort in order.
+std::string now_iso(bool fraction = false);
 std::ostream& err(const Config& c);  // config.err, or std::cerr
 
 }  // namespace strata::migrate::detail

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -533,4 +534,25 @@ TEST(MigrateApply, an_applied_file_may_gain_comments_and_crlf_but_not_a_real_edi
                            "until the edit is undone\n");
   EXPECT_NO_THROW(showmigrations(c));
   EXPECT_NO_THROW(history(c, "", false, true));
+}
+
+// The times strata writes are ISO 8601 UTC, as the docs say: `created:` of a new file to the
+// second, the ledger's applied_at to the microsecond (so its rows sort in order).
+TEST(MigrateApply, created_and_applied_at_are_iso_8601_utc) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  const auto path = revision(c, "item", false);
+  ASSERT_TRUE(path);
+  std::ifstream in(*path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_TRUE(std::regex_search(text, std::regex("\ncreated: \"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\"\n")))
+      << text;
+  upgrade(c);
+  Database db{s.url};
+  const auto rows = db.session().execute("SELECT applied_at FROM strata_migrations").rows;
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string at = rows[0].get<std::string>(0);
+  EXPECT_TRUE(std::regex_match(at, std::regex("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z"))) << at;
 }
