@@ -408,6 +408,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
     else if (way == Way::down) applied = closure(g, g.heads());
     auto targets = g.resolve(target, applied);
     auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
+    if (auto branch = g.branch_base_path(target, applied); branch && way == Way::down) path = *branch;
     print_offline(out(config), ledger, *d, plan_steps(config, dir, *d, applied, path, way, true), dir);
     return;
   }
@@ -417,6 +418,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   auto applied = verified_applied(dir, ledger, db, config);
   auto targets = g.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
+  if (auto branch = g.branch_base_path(target, applied); branch && way == Way::down) path = *branch;
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
             targets);
 }
@@ -442,6 +444,8 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   auto applied = verified_applied(dir, ledger, db, config);
   auto targets = g.resolve(target, applied);
   auto p = g.plan_to(applied, targets);
+  if (auto branch = g.branch_base_path(target, applied))
+    p = {branch->empty() ? Direction::none : Direction::downgrade, *branch};
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, p.revisions, way, false),
             targets);

@@ -393,6 +393,14 @@ RevisionGraph::Set RevisionGraph::resolve_at(std::string_view label, std::string
   const Index labelled = it->second;
   const std::string spec = std::string(label) + "@" + std::string(rest);
   if (rest == "head") return branch_heads(label, labelled);
+  if (rest == "base") {
+    const auto members = branch_members(labelled);
+    Set kept;
+    for (const Index i : closure(current, false)) {
+      if (!contains(members, i)) kept.push_back(i);
+    }
+    return heads_of(kept);
+  }
   const auto members = branch_members(labelled);
   if (const auto sign = relative_suffix(rest); sign == 0) {
     const long long n = relative_count(rest, sign);
@@ -545,6 +553,25 @@ std::vector<std::string> RevisionGraph::downgrade_path(
   return out;
 }
 
+std::optional<std::vector<std::string>> RevisionGraph::branch_base_path(
+    std::string_view spec, const std::vector<std::string>& applied) const {
+  const auto at = spec.find('@');
+  if (at == std::string_view::npos || spec.substr(at + 1) != "base") return std::nullopt;
+  const auto label = spec.substr(0, at);
+  const auto it = by_label_.find(label);
+  if (it == by_label_.end()) {
+    throw UnknownRevisionError("unknown branch label " + quoted(label), std::string(label));
+  }
+  const auto members = branch_members(it->second);
+  Set out;
+  for (const Index i : index_set(applied, Source::ledger)) {
+    if (contains(members, i)) out.push_back(i);
+  }
+  auto path = ids(out);
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
 Plan RevisionGraph::plan_to(const std::vector<std::string>& applied,
                             const std::vector<std::string>& targets) const {
   const auto done = index_set(applied, Source::ledger);
@@ -604,7 +631,7 @@ bool uses_current(std::string_view spec) {
     return uses_current(spec.substr(0, colon)) || uses_current(spec.substr(colon + 1));
   if (spec == "current") return true;
   if (const auto at = spec.find('@'); at != std::string_view::npos)
-    return relative_suffix(spec.substr(at + 1)) == 0;
+    return spec.substr(at + 1) == "base" || relative_suffix(spec.substr(at + 1)) == 0;
   if (const auto sign = relative_suffix(spec); sign != std::string_view::npos)
     return sign == 0 || uses_current(spec.substr(0, sign));
   return false;

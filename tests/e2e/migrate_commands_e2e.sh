@@ -238,4 +238,33 @@ run strata -d oneway --url "$ONEWAY" downgrade
 refused 1 strata -d oneway --url "$ONEWAY" migrate zero
 run strata -d oneway --url "$ONEWAY" current
 say "# notes: $(sqlite3 -batch oneway.db "SELECT group_concat(body, ' ') FROM note")"
+
+say ""
+say "## label@base un-applies that branch alone, here one with a base of its own (Alembic's)"
+mkdir -p labelled/versions
+LABELLED="sqlite:///$WORK/labelled.db"
+cat > labelled/versions/aaaa00000004_main.yaml << 'YAML'
+revision: aaaa00000004
+message: main
+upgrade: []
+downgrade: []
+YAML
+cat > labelled/versions/aaaa00000005_audit.yaml << 'YAML'
+revision: aaaa00000005
+branch_labels: [audit]
+message: audit
+upgrade: []
+downgrade: []
+YAML
+cat > labelled/versions/aaaa00000006_audit_more.yaml << 'YAML'
+revision: aaaa00000006
+down_revision: aaaa00000005
+message: audit more
+upgrade: []
+downgrade: []
+YAML
+run strata -d labelled --url "$LABELLED" upgrade heads
+run strata -d labelled --url "$LABELLED" downgrade audit@base
+run strata -d labelled --url "$LABELLED" current
+run strata -d labelled --url "$LABELLED" downgrade audit@base
 e2e_finish

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,7 +87,9 @@ class RevisionGraph {
   //   "+N" / "-N": N revisions up / down from the single applied head;
   //   "SPEC+N" / "SPEC-N": relative to any spec above that names one revision (or base);
   //   "label@+N" / "label@-N": relative to the applied head of that branch (up from below
-  //   the branch enters it at the labelled revision; down cannot leave the branch).
+  //   the branch enters it at the labelled revision; down cannot leave the branch);
+  //   "label@base": the applied heads once the branch (the labelled revision and its
+  //   descendants) is un-applied — to un-apply it, see branch_base_path().
   // Moving down from a merge gives all its down_revisions (so "-1" un-applies just the
   // merge); moving on through them, or up from a branch point, is an AmbiguousRevisionError
   // listing the choices. Past a head, below base, or down to base in a graph with several
@@ -110,6 +113,13 @@ class RevisionGraph {
   // RevisionError when a target is not applied (that is an upgrade).
   std::vector<std::string> downgrade_path(const std::vector<std::string>& applied,
                                           const std::vector<std::string>& targets) const;
+  // Alembic's `downgrade label@base`: when spec is "label@base", the applied revisions of that
+  // branch (the labelled revision and its descendants), children first — what un-applies the
+  // branch alone, whether it grows out of another or has a base of its own (which no target
+  // given to downgrade_path() can say); nullopt for any other spec. Throws
+  // UnknownRevisionError for an unknown label.
+  std::optional<std::vector<std::string>> branch_base_path(
+      std::string_view spec, const std::vector<std::string>& applied) const;
   // Django's `migrate TARGET|zero`: upgrade to targets not yet applied, downgrade to applied
   // ones, nothing when already there. Targets needing both directions at once are a
   // RevisionError (migrate to them one at a time).
@@ -163,7 +173,8 @@ class RevisionGraph {
 };
 
 // Whether resolve() reads `current` (the database's revisions) for this spec, or for either
-// side of a history range "LOWER:UPPER": "current", "current+N", "+N" / "-N", "label@+N". The
+// side of a history range "LOWER:UPPER": "current", "current+N", "+N" / "-N", "label@+N",
+// "label@base". The
 // commands read the ledger only when it does (or when asked to mark the current revision).
 bool uses_current(std::string_view spec_or_range);
 

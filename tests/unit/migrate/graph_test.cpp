@@ -328,6 +328,29 @@ TEST(RevisionGraphLabels, a_label_on_a_forked_branch_has_several_heads) {
   EXPECT_EQ(e.heads(), (Ids{"c3", "f6"}));
 }
 
+TEST(RevisionGraphLabels, label_at_base_un_applies_the_branch_alone_as_alembic_does) {
+  const auto g = labelled();  // a1 (main) -> b2 -> c3, a1 -> e5 (feature) -> f6
+  const Ids all{"a1", "b2", "c3", "e5", "f6"};
+  EXPECT_EQ(g.resolve("feature@base", all), Ids{"c3"}) << "what stays applied, by its heads";
+  EXPECT_EQ(g.branch_base_path("feature@base", all), Ids({"f6", "e5"}));
+  EXPECT_EQ(g.branch_base_path("feature@base", {"a1", "b2"}), Ids{}) << "nothing of it applied";
+  EXPECT_EQ(g.branch_base_path("main@base", all), Ids({"f6", "e5", "c3", "b2", "a1"}));
+  EXPECT_EQ(g.branch_base_path("feature@head", all), std::nullopt);
+  EXPECT_EQ(g.branch_base_path("base", all), std::nullopt);
+  thrown<UnknownRevisionError>([&] { g.branch_base_path("nope@base", all); },
+                               "unknown branch label 'nope'");
+  EXPECT_TRUE(uses_current("feature@base"));
+
+  // A branch with a base of its own (Alembic's `revision --head base --branch-label audit`):
+  // no target of downgrade_path() un-applies it alone.
+  const RevisionGraph two({rev("m1", {}), rev("m2", {"m1"}), rev("x1", {}, {"audit"}),
+                           rev("x2", {"x1"})});
+  const Ids both{"m1", "m2", "x1", "x2"};
+  EXPECT_EQ(two.resolve("audit@base", both), Ids{"m2"});
+  EXPECT_EQ(two.branch_base_path("audit@base", both), Ids({"x2", "x1"}));
+  EXPECT_EQ(two.upgrade_path(both, two.resolve("audit@base", both)), Ids{});
+}
+
 TEST(RevisionGraphLabels, label_at_id_looks_only_on_the_branch) {
   const auto g = labelled();
   EXPECT_EQ(g.resolve("feature@f", {}), Ids{"f6"});
