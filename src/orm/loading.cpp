@@ -496,6 +496,41 @@ std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const Relation
   return items.empty() ? nullptr : items.front();
 }
 
+std::shared_ptr<void> SessionCore::merge(const Mapper& m, const void* obj) {
+  check_usable();
+  m.configure();
+  if (auto* st = state_of(obj)) {
+    if (st->mapper != &m)
+      throw ArgumentError("merge(): the object is already in the session as another model");
+    return st->obj;  // the session's own object
+  }
+  if (m.autoincrement && m.autoincrement->key_unset(obj)) return nullptr;  // a new row
+  if (m.primary_key.size() != 1)
+    throw ArgumentError("merge(): " + m.class_name +
+                        " has a composite primary key; query the row and set its members");
+  const Value key = identity_of(m, obj);
+  if (auto* st = identity_.find(&m, key); st && (st->marked_for_delete ||
+                                                 st->status == ObjectStatus::deleted))
+    throw InvalidRequestError("merge(): " + describe(m, obj) +
+                              " is deleted in this session; rollback() or commit first");
+  auto target = get(m, key);
+  if (!target) return nullptr;
+  void* raw = target.get();
+  // Only what differs is set: the flush's UPDATE then names only those columns.
+  for (const auto& c : m.columns) {
+    Value v = c->get(obj);
+    if (!c->same_value(raw, v)) c->set(raw, v);
+  }
+  return target;
+}
+
+void SessionCore::add_merged_copy(const Mapper& m, std::shared_ptr<void> copy) {
+  // The copy's relationships held what the original held: they load from the database
+  // instead, by the foreign keys the copy has.
+  for (const auto& rel : m.relationships) rel->expire(copy.get());
+  add(m, std::move(copy), /*fresh=*/true);
+}
+
 void SessionCore::refresh(const Mapper& m, const void* obj) {
   check_usable();
   auto* st = state_of(obj);

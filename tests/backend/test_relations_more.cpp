@@ -544,6 +544,31 @@ TEST_P(RelationsTest, an_object_in_another_session_is_refused_not_taken_over) {
   EXPECT_EQ(s.query<Sheet>().count(), 1);
 }
 
+TEST_P(RelationsTest, a_merged_folder_loads_its_notes_from_the_database) {
+  std::shared_ptr<Folder> kept;
+  {
+    auto s1 = db().new_session();
+    auto f = s1.add(Folder{.name = "f"});
+    f->notes.append(std::make_shared<Sheet>(Sheet{.text = "a"}));
+    s1.commit();
+    kept = f;
+  }  // detached, with its notes as they were
+  kept->name = "renamed";
+  auto& s = session();
+  auto merged = s.merge(kept);
+  EXPECT_EQ(merged->name, "renamed");
+  ASSERT_EQ(merged->notes.size(), 1u);
+  EXPECT_TRUE(s.contains(merged->notes[0]));
+  EXPECT_EQ(merged->notes[0]->folder.get(), merged);
+  s.commit();
+  // A copy of a new folder: its relationships are the database's, not the original's.
+  Folder fresh{.name = "fresh"};
+  auto copy = s.merge(fresh);
+  s.commit();
+  EXPECT_GT(copy->id, 0);
+  EXPECT_TRUE(copy->notes.empty());
+}
+
 TEST_P(RelationsTest, has_one_back_populates_and_fills_the_foreign_key) {
   auto& s = session();
   auto ann = s.add(Member{.name = "ann"});

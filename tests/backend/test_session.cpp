@@ -499,6 +499,81 @@ TEST_P(SessionTest, add_after_a_flushed_delete_is_refused_and_rollback_brings_th
   EXPECT_EQ(s.query<User>().count(), 1);
 }
 
+// ---- merge ---------------------------------------------------------------------------------
+
+TEST_P(SessionTest, merge_brings_back_an_object_whose_session_closed_updating_what_changed) {
+  std::shared_ptr<User> kept;
+  {
+    auto s1 = db().new_session();
+    s1.add(User{.username = "ann", .email = "a@x"});
+    s1.commit();
+    kept = s1.query<User>().one();
+  }  // s1 closes: kept is detached
+  kept->email = "ann@example.com";
+  auto& s = session();
+  clear_sql();
+  auto merged = s.merge(kept);
+  EXPECT_NE(merged, kept) << "merge() took the detached object itself into the session";
+  EXPECT_FALSE(s.contains(kept));
+  EXPECT_TRUE(s.contains(merged));
+  EXPECT_EQ(merged->email, "ann@example.com");
+  EXPECT_EQ(merged->username, "ann");
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {user} SET email = ? WHERE {user}.id = ?")}))
+      << dump();
+  s.expunge_all();
+  EXPECT_EQ(s.get<User>(kept->id)->email, "ann@example.com");
+}
+
+TEST_P(SessionTest, merge_sets_the_columns_of_the_object_the_session_already_holds) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  User copy = *u;  // a copy is not in the session
+  copy.username = "anna";
+  auto merged = s.merge(copy);
+  EXPECT_EQ(merged, u) << "the identity map's object was not the one merged into";
+  EXPECT_EQ(u->username, "anna");
+  EXPECT_EQ(s.merge(u), u) << "merging the session's own object gave another";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {user} SET username = ? WHERE {user}.id = ?")}))
+      << dump();
+}
+
+TEST_P(SessionTest, merge_of_an_object_without_a_row_adds_a_copy) {
+  auto& s = session();
+  User fresh{.username = "new", .email = "n@x"};
+  auto merged = s.merge(fresh);
+  s.commit();
+  EXPECT_GT(merged->id, 0);
+  EXPECT_EQ(fresh.id, 0) << "merge() changed the object it was given";
+  User gone{.id = 4242, .username = "gone", .email = "g@x"};  // a key no row has
+  auto back = s.merge(gone);
+  s.commit();
+  s.expunge_all();
+  ASSERT_TRUE(s.get<User>(4242));
+  EXPECT_EQ(s.get<User>(4242)->username, "gone");
+  EXPECT_EQ(back->id, 4242);
+}
+
+TEST_P(SessionTest, merge_of_an_object_the_session_is_deleting_is_refused_until_the_delete_is_flushed) {
+  auto& s = session();
+  auto u = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  User copy = *u;
+  s.delete_(u);
+  EXPECT_THROW(s.merge(copy), strata::InvalidRequestError);
+  s.flush();
+  // Once its DELETE is flushed, no row has the key: the copy is a new row, as SQLAlchemy's.
+  auto again = s.merge(copy);
+  EXPECT_NE(again, u);
+  s.flush();
+  EXPECT_EQ(s.query<User>().count(), 1);
+  s.rollback();
+  EXPECT_EQ(s.merge(copy), u);
+}
+
 // ---- rollback ------------------------------------------------------------------------------
 
 TEST_P(SessionTest, rollback_discards_pending_and_flushed_new_objects) {

@@ -73,6 +73,25 @@ class Session {
     core_->add(mapper_of<T>(), obj);
     return obj;
   }
+  // SQLAlchemy's merge(): obj's column values into the session's object with obj's primary
+  // key, which is loaded first when the session does not hold it, and returned; the UPDATE at
+  // flush sets the columns that differ. When obj's key is unassigned or no row has it, a copy
+  // of obj is added (inserted at flush) and returned. obj itself does not join the session:
+  // this is how an object kept beyond its session (expunged, or its session closed) comes
+  // back. Relationships are not merged; the returned object's load from the database.
+  template <class T>
+    requires(!detail::is_shared_ptr<std::remove_cvref_t<T>>::value)
+  std::shared_ptr<T> merge(const T& obj) {
+    if (auto found = core_->merge(mapper_of<T>(), &obj)) return std::static_pointer_cast<T>(found);
+    auto copy = std::make_shared<T>(obj);
+    core_->add_merged_copy(mapper_of<T>(), copy);
+    return copy;
+  }
+  template <class T>
+  std::shared_ptr<T> merge(const std::shared_ptr<T>& obj) {
+    if (!obj) throw ArgumentError("merge(): null object");
+    return merge(*obj);
+  }
   template <class T>
   void add_all(const std::vector<std::shared_ptr<T>>& objs) {
     for (const auto& o : objs) core_->add(mapper_of<T>(), o);

@@ -489,6 +489,11 @@ class SessionCore {
   void expunge(const void* obj);
   void expunge_all();
   void refresh(const Mapper& m, const void* obj);
+  // merge(): the session's object with obj's primary key (loaded if the session does not
+  // hold it) with obj's column values set on it; null when obj's key is unassigned or no row
+  // has it (Session::merge then adds a copy, through add_merged_copy).
+  std::shared_ptr<void> merge(const Mapper& m, const void* obj);
+  void add_merged_copy(const Mapper& m, std::shared_ptr<void> copy);
   bool contains(const void* obj) const;
   // Whether obj's mapped columns differ from what was last flushed or loaded.
   bool is_modified(const void* obj) const;
