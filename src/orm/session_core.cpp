@@ -311,6 +311,27 @@ void SessionCore::detach(InstanceState& s) {
   states_.erase(s);  // destroys s
 }
 
+void SessionCore::leave_parents(InstanceState& s) {
+  // A deleted row is no longer among its parent's children: the parent's loaded collection
+  // (or one-to-one) lets go of it, as a reload would find. Found through the object's own
+  // reference when loaded, else by its foreign key in the identity map.
+  void* obj = s.obj.get();
+  for (const auto& rel : s.mapper->relationships) {
+    if (!rel->back) continue;
+    if (rel->kind == RelationKind::many_to_many) {
+      for (auto& other : rel->current(obj)) rel->back->remove_item(other.get(), obj);
+      continue;
+    }
+    if (rel->kind != RelationKind::many_to_one) continue;
+    if (SessionAccess::loaded(rel->field(obj))) {
+      for (auto& parent : rel->current(obj)) rel->back->remove_item(parent.get(), obj);
+    } else if (Value fk = rel->fk->get(obj); !is_null(fk)) {
+      if (auto* parent = identity_.find(&rel->target(), fk))
+        rel->back->remove_item(parent->obj.get(), obj);
+    }
+  }
+}
+
 void SessionCore::forget_changes_of(const void* obj) {
   note_parented(obj);
   if (links_.empty()) return;
@@ -426,7 +447,10 @@ void SessionCore::commit() {
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   states_.release_saved();
-  for (auto* s : gone) detach(*s);
+  for (auto* s : gone) {
+    leave_parents(*s);
+    detach(*s);
+  }
   states_.compact_snapshots();
   std::vector<ModelChange> committed;
   if (model_changes_) committed = model_changes_->take();

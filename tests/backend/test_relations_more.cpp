@@ -569,6 +569,28 @@ TEST_P(RelationsTest, a_merged_folder_loads_its_notes_from_the_database) {
   EXPECT_TRUE(copy->notes.empty());
 }
 
+TEST_P(RelationsTest, a_deleted_note_leaves_its_folders_loaded_collection_at_commit) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.add(Sheet{.text = "b", .folder = f});
+  s.add(Sheet{.text = "c", .folder = f});
+  s.commit();
+  ASSERT_EQ(f->notes.size(), 3u);
+  s.delete_(a);
+  s.commit();
+  EXPECT_EQ(f->notes.size(), 2u) << "the deleted note stayed in its folder's notes";
+  // A bulk delete of notes the session holds, one of them loaded without its folder.
+  s.expunge_all();
+  auto g = s.get<Folder>(f->id);
+  ASSERT_EQ(g->notes.size(), 2u);
+  auto c = s.query<Sheet>().filter(col(&Sheet::text) == std::string("c")).one();
+  s.query<Sheet>().filter(col(&Sheet::text) == std::string("b")).delete_();
+  s.delete_(c);
+  s.commit();
+  EXPECT_TRUE(g->notes.empty());
+}
+
 TEST_P(RelationsTest, has_one_back_populates_and_fills_the_foreign_key) {
   auto& s = session();
   auto ann = s.add(Member{.name = "ann"});

@@ -566,6 +566,8 @@ class SessionCore {
   void do_autoflush();
   InstanceState* state_of(const void* obj) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
+  // A deleted object leaves the loaded relationships of the objects that referred to it.
+  void leave_parents(InstanceState& s);
   // InvalidRequestError when obj, not in this session, is in another one.
   void refuse_if_in_another_session(const Mapper& m, const void* obj) const;
   void cascade_add(InstanceState& s);
