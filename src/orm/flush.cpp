@@ -74,6 +74,7 @@ bool Flush::run() {
       // (a HasOne's previous object) does so before a new row takes it. A table that refers
       // to itself keeps INSERTs first: its updated rows may refer to its new ones.
       const bool self_ref = w.mapper && refers_to_itself(*w.mapper);
+      follow_keys_set_by_hand(w.updates);
       if (!self_ref) emit_updates(w.updates);
       emit_inserts(w.inserts);
       fire(handlers(*w.mapper, Event::after_insert), w.inserts);
@@ -205,6 +206,48 @@ void Flush::cascade_deletes() {
         if (!rel->fk->column.nullable) throw orphaned_not_null(st, *rel);
         rel->fk->set(other.get(), null);
         if (rel->back) rel->back->set_target(other.get(), nullptr, true);
+      }
+    }
+  }
+}
+
+void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states) {
+  auto& s = session_;
+  for (auto* st : states) {
+    void* obj = st->obj.get();
+    for (const auto& rel : st->mapper->relationships) {
+      if (rel->kind != RelationKind::many_to_one || !rel->fk) continue;
+      if (SessionAccess::changed(rel->field(obj))) continue;  // set through it: in step
+      const ColumnInfo& fk = *rel->fk;
+      if (fk.equal(obj, st->snapshot.cell(fk.index))) continue;
+      // post.user_id = 7: the references in memory follow the key, as a reload would find
+      // them. Objects are found by key in the identity map when the key is the referred
+      // table's primary key; otherwise the reference loads again by the key.
+      const Mapper& target = rel->target();
+      const bool by_identity = target.primary_key.size() == 1 &&
+                               &referenced_column(fk, target) == target.primary_key.front();
+      const Value old_key = fk.from_snapshot(st->snapshot[fk.index]);
+      const Value new_key = fk.get(obj);
+      if (rel->back) {
+        std::shared_ptr<void> old_parent;
+        if (SessionAccess::loaded(rel->field(obj))) {
+          if (auto held = rel->current(obj); !held.empty()) old_parent = held.front();
+        } else if (by_identity && !is_null(old_key)) {
+          if (auto* p = s.identity_.find(&target, old_key)) old_parent = p->obj;
+        }
+        if (old_parent) rel->back->remove_item(old_parent.get(), obj);
+      }
+      InstanceState* parent =
+          by_identity && !is_null(new_key) ? s.identity_.find(&target, new_key) : nullptr;
+      if (is_null(new_key)) {
+        rel->set_target(obj, nullptr, false);
+      } else if (!parent) {
+        rel->expire(obj);
+      } else {
+        rel->set_target(obj, parent->obj, false);
+        if (!rel->back) continue;
+        if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(parent->obj.get());
+        else rel->back->add_item(parent->obj.get(), st->obj);
       }
     }
   }

@@ -812,6 +812,34 @@ TEST_P(RelationsTest, deleting_a_folder_spares_a_note_moved_away_by_its_foreign_
   EXPECT_EQ(s.get<Sheet>(a->id)->folder_id, g->id);
 }
 
+TEST_P(RelationsTest, a_note_moved_by_its_foreign_key_is_followed_in_memory_at_flush) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.commit();
+  ASSERT_EQ(f->notes.size(), 1u);
+  ASSERT_TRUE(g->notes.empty());
+  a->folder_id = g->id;  // by hand, not through a->folder or the collections
+  s.commit();
+  EXPECT_EQ(a->folder.get(), g);
+  EXPECT_TRUE(f->notes.empty()) << "the old folder still lists the note";
+  ASSERT_EQ(g->notes.size(), 1u) << "the new folder does not list the note";
+  EXPECT_EQ(g->notes[0], a);
+  // To a folder the session does not hold: the reference loads it, by the key.
+  auto h_id = [&] {
+    auto other = db().new_session();
+    auto h = other.add(Folder{.name = "h"});
+    other.commit();
+    return h->id;
+  }();
+  a->folder_id = h_id;
+  s.commit();
+  EXPECT_TRUE(g->notes.empty());
+  ASSERT_TRUE(a->folder.get());
+  EXPECT_EQ(a->folder->name, "h");
+}
+
 TEST_P(RelationsTest, deleting_a_folder_in_the_flush_that_moves_a_note_away_spares_the_note) {
   auto& s = session();
   auto f = s.add(Folder{.name = "f"});
