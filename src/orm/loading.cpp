@@ -388,7 +388,35 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   d.where = q.where;
   std::vector<Value> keys;
   const bool sync = identity_.holds(&m);
-  auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(d), sync ? &keys : nullptr);
+  std::int64_t rows = 0;
+  try {
+    rows = run_bulk(connection(m), dialect_for(m), m, std::move(d), sync ? &keys : nullptr);
+  } catch (const IntegrityError& e) {
+    if (e.kind() != ConstraintKind::foreign_key || !e.constraint().empty()) throw;
+    // SQLite says only "FOREIGN KEY constraint failed": the schema tells which keys refer to
+    // the table.
+    std::string referring;
+    const schema::ForeignKey* only = nullptr;
+    const schema::Table* only_table = nullptr;
+    int count = 0;
+    for (const auto& t : db_.core_for(m).metadata().tables())
+      for (const auto& fk : t.foreign_keys)
+        if (fk.referred_table == m.table_name()) {
+          referring += (referring.empty() ? "'" : ", '") + fk.name + "' of '" + t.name + "'";
+          only = &fk;
+          only_table = &t;
+          ++count;
+        }
+    if (count == 0) throw;
+    throw IntegrityError("deleting rows of '" + m.table_name() +
+                             "' would break a foreign key: rows still refer to them through " +
+                             referring +
+                             "; delete those first, or declare ON DELETE on the key (" +
+                             e.what() + ")",
+                         e.info(), ConstraintKind::foreign_key,
+                         count == 1 ? only_table->name : std::string(),
+                         count == 1 ? only->name : std::string());
+  }
   for (const auto& key : keys) {
     auto* found = identity_.find(&m, key);
     if (!found) continue;

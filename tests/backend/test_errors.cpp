@@ -148,6 +148,22 @@ TEST_P(ErrorsTest, deleting_a_user_who_has_posts_names_the_foreign_key_and_recov
   EXPECT_EQ(s.query<User>().filter(col(&User::bio).is_not_null()).count(), 1);
 }
 
+TEST_P(ErrorsTest, a_bulk_delete_of_referred_rows_names_the_foreign_key) {
+  auto& s = session();
+  auto ann = commit_ann(s);
+  s.add(Post{.title = "hello", .author = ann});
+  s.commit();
+  try {
+    s.query<User>().delete_();
+    FAIL() << "users referred to by a post were deleted";
+  } catch (const strata::IntegrityError& e) {
+    EXPECT_EQ(e.kind(), strata::ConstraintKind::foreign_key) << e.what();
+    EXPECT_TRUE(contains(e.what(), "fk_post_user_id_user")) << e.what();
+  }
+  s.rollback();
+  EXPECT_EQ(s.query<User>().count(), 1);
+}
+
 TEST_P(ErrorsTest, inserting_a_post_for_a_missing_user_names_the_foreign_key) {
   auto& s = session();
   s.add(Post{.title = "orphan", .user_id = 999});
