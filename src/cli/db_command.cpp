@@ -265,7 +265,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       } else if (empty) {
         migrate::revision(c, message.empty() ? "empty" : message, false);
       } else if (merge_heads) {
-        migrate::merge(c, {"heads"}, message.empty() ? "merge heads" : message);
+        migrate::merge_heads(c, message.empty() ? "merge heads" : message);
       } else if (migrate_cmd->parsed() || makemigrations->parsed()) {
         if (!target.empty()) {
           if (fake) migrate::stamp(c, target);

@@ -161,6 +161,14 @@ fs::path merge(const Config& config, const std::vector<std::string>& revisions,
   return path;
 }
 
+std::optional<fs::path> merge_heads(const Config& config, const std::string& message) {
+  if (ScriptDirectory::load(config.directory).graph().heads().size() < 2) {
+    out(config) << "No conflicts detected to merge.\n";
+    return std::nullopt;
+  }
+  return merge(config, {"heads"}, message);
+}
+
 void check(const Config& config) {
   auto dir = ScriptDirectory::load(config.directory);
   if (!config.has_models) {

@@ -88,6 +88,9 @@ std::optional<std::filesystem::path> revision(const Config& config, const std::s
 // `db merge REV...`: a revision with several down_revisions and no operations.
 std::filesystem::path merge(const Config& config, const std::vector<std::string>& revisions,
                             const std::string& message);
+// Django's `makemigrations --merge`: merge(config, {"heads"}, message) when there are two
+// heads or more; with one, says there is nothing to merge and writes nothing.
+std::optional<std::filesystem::path> merge_heads(const Config& config, const std::string& message);
 
 // `db upgrade [REV]`, `db downgrade [REV]`, Django's `migrate [TARGET|zero]`, `db stamp REV`.
 // With sql (offline), print the SQL instead of touching the database; the starting point is
