@@ -136,7 +136,9 @@ unchanged
 run microblog_v3 db makemigrations --empty -m "fill by hand"
 cp migrations/versions/*_fill_by_hand.yaml "$WORK/fill_by_hand.yaml"
 say "# the new migration, to fill by hand:"
-grep -v "^created:" "$WORK/fill_by_hand.yaml" | sed 's/^/    /' >> "$T"
+# (An id that reads as a number, all digits or like 12e4..., is written quoted: unquoted here.)
+grep -v "^created:" "$WORK/fill_by_hand.yaml" |
+  sed -E -e 's/^(revision|down_revision): "([^"]*)"$/\1: \2/' -e 's/^/    /' >> "$T"
 # A second branch from the same parent, as another developer's work would make.
 # Its id sorts before any generated one, so that heads and upgrades list the two in one order.
 sed -e "s/^revision: .*/revision: 000000000001/" -e "s/^message: .*/message: other branch/" \
