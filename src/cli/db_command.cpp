@@ -320,7 +320,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
     std::cerr << "error: " << e.what() << std::endl;
     return 2;
   } catch (const Error& e) {
-    std::cerr << "error: " << e.what() << std::endl;
+    std::cerr << "error: " << one_line(e.what()) << std::endl;
     return 1;
   } catch (const std::filesystem::filesystem_error& e) {
     // "filesystem error: cannot ...: <reason> [<path>]": the path stays in the line.

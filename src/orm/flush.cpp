@@ -191,7 +191,7 @@ void Flush::cascade_deletes() {
       for (auto& other : loaded ? rel->current(obj) : rel->load(obj)) {
         auto* os = s.state_of(other.get());
         if (!os || os->status == ObjectStatus::deleted || os->marked_for_delete) continue;
-        if (loaded && moved_away(st, *rel, other.get())) continue;
+        if (moved_away(st, *rel, other.get())) continue;
         if (rel->cascade.delete_) {
           if (os->status == ObjectStatus::pending) {
             s.detach(*os);
@@ -221,24 +221,14 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states) {
       const ColumnInfo& fk = *rel->fk;
       if (fk.equal(obj, st->snapshot.cell(fk.index))) continue;
       // post.user_id = 7: the references in memory follow the key, as a reload would find
-      // them. Objects are found by key in the identity map when the key is the referred
-      // table's primary key; otherwise the reference loads again by the key.
-      const Mapper& target = rel->target();
-      const bool by_identity = target.primary_key.size() == 1 &&
-                               &referenced_column(fk, target) == target.primary_key.front();
-      const Value old_key = fk.from_snapshot(st->snapshot[fk.index]);
+      // them; a parent the session does not hold loads again by the key.
       const Value new_key = fk.get(obj);
       if (rel->back) {
-        std::shared_ptr<void> old_parent;
-        if (SessionAccess::loaded(rel->field(obj))) {
-          if (auto held = rel->current(obj); !held.empty()) old_parent = held.front();
-        } else if (by_identity && !is_null(old_key)) {
-          if (auto* p = s.identity_.find(&target, old_key)) old_parent = p->obj;
-        }
-        if (old_parent) rel->back->remove_item(old_parent.get(), obj);
+        const Value old_key = fk.from_snapshot(st->snapshot[fk.index]);
+        if (auto old_parent = s.parent_in_session(*rel, obj, old_key))
+          rel->back->remove_item(old_parent.get(), obj);
       }
-      InstanceState* parent =
-          by_identity && !is_null(new_key) ? s.identity_.find(&target, new_key) : nullptr;
+      InstanceState* parent = s.referred_in_session(*rel, new_key);
       if (is_null(new_key)) {
         rel->set_target(obj, nullptr, false);
       } else if (!parent) {
@@ -254,17 +244,23 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states) {
 }
 
 bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child) {
-  // A collection loaded before the child's foreign key was set by hand to another parent
-  // (post.user_id = 7, perhaps committed since) still lists the child: the row is another
-  // parent's now, and neither the delete cascade nor the NULLing of orphans may reach it. A
-  // child put in the collection in memory (its foreign key set at this flush) is this parent's.
+  // A child whose foreign key was set by hand to another parent, or to NULL (post.user_id = 7,
+  // flushed or not), may still be listed by a collection loaded before, or be read from the
+  // database, where the key is not written yet: the row is not this parent's, and neither the
+  // delete cascade nor the NULLing of orphans may reach it. A child put in the collection in
+  // memory (its foreign key set at this flush) is this parent's: with a back reference, that
+  // reference says so for each child; without one, only the collection as a whole can.
   if (rel.kind == RelationKind::many_to_many || !rel.fk) return false;
   void* owner = parent.obj.get();
-  if (SessionAccess::changed(rel.field(owner))) return false;
-  if (rel.back && SessionAccess::changed(rel.back->field(child))) return false;
+  if (rel.back) {
+    if (SessionAccess::changed(rel.back->field(child))) return false;
+  } else if (SessionAccess::changed(rel.field(owner))) {
+    return false;
+  }
+  // The parent's key as the database has it, or as it is now (a key changed by hand).
+  const ColumnInfo& key = referenced_column(*rel.fk, *parent.mapper);
   const Value fk = rel.fk->get(child);
-  if (is_null(fk)) return false;
-  if (fk == referenced_column(*rel.fk, *parent.mapper).get(owner)) return false;
+  if (fk == key.get(owner) || fk == key.from_snapshot(parent.snapshot[key.index])) return false;
   // The child's reference to the parent is stale too: it loads again by its foreign key.
   if (rel.back) rel.back->expire(child);
   return true;

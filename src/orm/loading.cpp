@@ -401,7 +401,10 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
     int count = 0;
     for (const auto& t : db_.core_for(m).metadata().tables())
       for (const auto& fk : t.foreign_keys)
-        if (fk.referred_table == m.table_name()) {
+        if (fk.referred_table == m.table_name() &&
+            fk.on_delete != schema::ReferentialAction::cascade &&
+            fk.on_delete != schema::ReferentialAction::set_null &&
+            fk.on_delete != schema::ReferentialAction::set_default) {  // those cannot fail
           referring += (referring.empty() ? "'" : ", '") + fk.name + "' of '" + t.name + "'";
           only = &fk;
           only_table = &t;

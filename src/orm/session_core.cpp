@@ -164,28 +164,42 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj, bool fresh) {
     s->marked_for_delete = false;  // add() after delete_() keeps the object
     return;
   }
-  refuse_if_in_another_session(m, obj.get());
+  // Before anything joins (once, for the add() the user called, not for those its cascade
+  // makes): the object, or one the save-update cascade would bring along, may be another
+  // session's.
+  if (!cascading_add_) {
+    std::unordered_set<const void*> seen;
+    refuse_if_in_another_session(m, obj.get(), seen);
+  }
   auto& state = attach(m, std::move(obj), ObjectStatus::pending);
   rows_to_add_or_remove_ = true;
-  try {
-    cascade_add(state);
-  } catch (...) {
-    detach(state);  // an object whose related objects cannot join does not join either
-    throw;
-  }
+  struct Cascading {
+    bool& flag;
+    bool was;
+    ~Cascading() { flag = was; }
+  } cascading{cascading_add_, cascading_add_};
+  cascading_add_ = true;
+  cascade_add(state);
 }
 
-void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj) const {
+void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj,
+                                               std::unordered_set<const void*>& seen) const {
   // The session that holds an object is written in its relationship fields (a model without
   // relationships has nowhere to say it). Taking it over would leave the other session's
   // state without its wiring and flush the object twice, as an INSERT here.
-  if (m.relationships.empty()) return;
-  const InstanceState* owner =
-      SessionAccess::owner(m.relationships.front()->field(const_cast<void*>(obj)));
-  if (owner == nullptr || &owner->session() == this) return;
-  throw InvalidRequestError(describe(m, obj) +
-                            " is already in another session; expunge() it from that session "
-                            "(or close it) before adding it to this one");
+  if (m.relationships.empty() || !seen.insert(obj).second) return;
+  void* raw = const_cast<void*>(obj);
+  const InstanceState* owner = SessionAccess::owner(m.relationships.front()->field(raw));
+  if (owner != nullptr && &owner->session() != this)
+    throw InvalidRequestError(describe(m, obj) +
+                              " is already in another session; expunge() it from that session "
+                              "(or close it) before adding it to this one");
+  // What cascade_add() would add along with it: related objects not in this session.
+  for (const auto& rel : m.relationships) {
+    if (!rel->cascade.save_update) continue;
+    for (const auto& other : rel->current(raw))
+      if (!state_of(other.get())) refuse_if_in_another_session(rel->target(), other.get(), seen);
+  }
 }
 
 // save-update cascade: objects reachable through relationship fields join the session, and
@@ -323,13 +337,30 @@ void SessionCore::leave_parents(InstanceState& s) {
       continue;
     }
     if (rel->kind != RelationKind::many_to_one) continue;
-    if (SessionAccess::loaded(rel->field(obj))) {
-      for (auto& parent : rel->current(obj)) rel->back->remove_item(parent.get(), obj);
-    } else if (Value fk = rel->fk->get(obj); !is_null(fk)) {
-      if (auto* parent = identity_.find(&rel->target(), fk))
-        rel->back->remove_item(parent->obj.get(), obj);
-    }
+    if (auto parent = parent_in_session(*rel, obj, rel->fk->get(obj)))
+      rel->back->remove_item(parent.get(), obj);
   }
+}
+
+InstanceState* SessionCore::referred_in_session(const RelationshipInfo& rel,
+                                                const Value& key) const {
+  // The identity map knows objects by primary key: a foreign key to another column (a unique
+  // one) cannot be looked up there.
+  const Mapper& target = rel.target();
+  if (is_null(key) || target.primary_key.size() != 1 ||
+      &referenced_column(*rel.fk, target) != target.primary_key.front())
+    return nullptr;
+  return identity_.find(&target, key);
+}
+
+std::shared_ptr<void> SessionCore::parent_in_session(const RelationshipInfo& rel, void* obj,
+                                                     const Value& key) const {
+  if (SessionAccess::loaded(rel.field(obj))) {
+    auto held = rel.current(obj);
+    return held.empty() ? nullptr : held.front();
+  }
+  auto* parent = referred_in_session(rel, key);
+  return parent ? parent->obj : nullptr;
 }
 
 void SessionCore::forget_changes_of(const void* obj) {

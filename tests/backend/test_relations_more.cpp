@@ -591,6 +591,25 @@ TEST_P(RelationsTest, a_deleted_note_leaves_its_folders_loaded_collection_at_com
   EXPECT_TRUE(g->notes.empty());
 }
 
+TEST_P(RelationsTest, a_refused_add_leaves_nothing_behind_and_the_objects_fields_as_they_were) {
+  auto& s = session();
+  auto theirs = s.add(Sheet{.text = "theirs", .folder = s.add(Folder{.name = "f"})});
+  s.commit();
+  auto other = db().new_session();
+  auto mine = std::make_shared<Sheet>(Sheet{.text = "mine"});
+  // The cascade would add `mine` first, then meet `theirs`, which is s's.
+  auto folder = std::make_shared<Folder>(Folder{.name = "new", .notes = {mine, theirs}});
+  EXPECT_THROW(other.add(folder), strata::InvalidRequestError);
+  EXPECT_FALSE(other.contains(folder));
+  EXPECT_FALSE(other.contains(mine));
+  EXPECT_EQ(folder->notes.size(), 2u) << "the refused folder's notes were cleared";
+  other.commit();
+  EXPECT_EQ(other.query<Folder>().count(), 1) << "part of the refused graph was inserted";
+  EXPECT_EQ(other.query<Sheet>().count(), 1);
+  other.close();
+  EXPECT_TRUE(s.contains(theirs));
+}
+
 TEST_P(RelationsTest, has_one_back_populates_and_fills_the_foreign_key) {
   auto& s = session();
   auto ann = s.add(Member{.name = "ann"});
@@ -853,6 +872,44 @@ TEST_P(RelationsTest, deleting_a_folder_in_the_flush_that_moves_a_note_away_spar
   s.expunge_all();
   ASSERT_EQ(s.query<Sheet>().count(), 1) << "the moved note was deleted with its old folder";
   EXPECT_EQ(s.get<Sheet>(a->id)->folder_id, g->id);
+}
+
+TEST_P(RelationsTest, deleting_a_folder_whose_notes_are_not_loaded_spares_a_note_moved_away) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  s.commit();
+  const auto a_id = a->id, f_id = f->id, g_id = g->id;
+  s.expunge_all();
+  auto f2 = s.get<Folder>(f_id);
+  auto a2 = s.get<Sheet>(a_id);  // neither f2->notes nor a2->folder is loaded
+  a2->folder_id = g_id;
+  s.delete_(f2);
+  s.commit();
+  s.expunge_all();
+  ASSERT_EQ(s.query<Sheet>().count(), 1) << "the moved note was deleted with its old folder";
+  EXPECT_EQ(s.get<Sheet>(a_id)->folder_id, g_id);
+}
+
+TEST_P(RelationsTest, a_note_appended_to_a_folder_does_not_keep_a_moved_note_in_it) {
+  // One note put in f in memory, another moved away by hand: each is judged by itself.
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto g = s.add(Folder{.name = "g"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  auto b = s.add(Sheet{.text = "b", .folder = g});
+  s.commit();
+  ASSERT_EQ(f->notes.size(), 1u);
+  f->notes.append(b);
+  a->folder_id = g->id;
+  s.delete_(f);
+  s.commit();
+  EXPECT_TRUE(s.contains(a));
+  EXPECT_FALSE(s.contains(b)) << "the note appended to the deleted folder stayed";
+  s.expunge_all();
+  ASSERT_EQ(s.query<Sheet>().count(), 1);
+  EXPECT_EQ(s.query<Sheet>().one()->text, "a");
 }
 
 TEST_P(RelationsTest, a_note_put_in_a_deleted_folder_in_memory_goes_with_it) {

@@ -557,7 +557,7 @@ TEST_P(SessionTest, merge_of_an_object_without_a_row_adds_a_copy) {
   EXPECT_EQ(back->id, 4242);
 }
 
-TEST_P(SessionTest, merge_of_an_object_the_session_is_deleting_is_refused_until_the_delete_is_flushed) {
+TEST_P(SessionTest, merge_of_an_object_being_deleted_is_refused_until_the_delete_is_flushed) {
   auto& s = session();
   auto u = s.add(User{.username = "ann", .email = "a@x"});
   s.commit();

@@ -78,7 +78,8 @@ class Session {
   // flush sets the columns that differ. When obj's key is unassigned or no row has it, a copy
   // of obj is added (inserted at flush) and returned. obj itself does not join the session:
   // this is how an object kept beyond its session (expunged, or its session closed) comes
-  // back. Relationships are not merged; the returned object's load from the database.
+  // back. Relationships are not merged: the returned object's relationships load from the
+  // database.
   template <class T>
     requires(!detail::is_shared_ptr<std::remove_cvref_t<T>>::value)
   std::shared_ptr<T> merge(const T& obj) {

@@ -568,8 +568,17 @@ class SessionCore {
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   // A deleted object leaves the loaded relationships of the objects that referred to it.
   void leave_parents(InstanceState& s);
-  // InvalidRequestError when obj, not in this session, is in another one.
-  void refuse_if_in_another_session(const Mapper& m, const void* obj) const;
+  // The state of the object the many-to-one rel refers to by key, when the session holds it
+  // and key is the referred table's primary key; else null.
+  InstanceState* referred_in_session(const RelationshipInfo& rel, const Value& key) const;
+  // The object obj's many-to-one rel refers to, in memory: its loaded reference, else the
+  // session's object with key (obj's foreign key as it was).
+  std::shared_ptr<void> parent_in_session(const RelationshipInfo& rel, void* obj,
+                                          const Value& key) const;
+  // InvalidRequestError when obj, not in this session, or an object the save-update cascade
+  // would add with it, is in another session (seen: the objects visited).
+  void refuse_if_in_another_session(const Mapper& m, const void* obj,
+                                    std::unordered_set<const void*>& seen) const;
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
   void end_transaction();  // after COMMIT or ROLLBACK: give the connections back
@@ -613,6 +622,7 @@ class SessionCore {
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
   int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end
   bool flushing_ = false;
+  bool cascading_add_ = false;  // add() is adding what an object's relationships hold
   // With DatabaseOptions::track_modifications: what this transaction wrote, for the signals.
   std::unique_ptr<ModelChanges> model_changes_;
   // Objects were added or marked for deletion, or relationship fields changed, since the

@@ -307,8 +307,7 @@ struct IsoText {
     if (auto* s = std::get_if<std::string>(&v)) return parse(*s);
     detail::throw_value_error(Name(), v);
   }
-  static void bind(engine::Statement& s, int i, const T& v) {
-    validate(v);
+  static void bind(engine::Statement& s, int i, const T& v) {  // validated by its column
     char buf[iso_max_chars];
     s.bind_text(i, std::string_view(buf, to_iso(v, buf)));
   }
