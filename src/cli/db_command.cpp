@@ -164,8 +164,10 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       "makemigrations", "Django: write a migration from the models, as `migrate -m` does");
   autogenerate_options(makemigrations);
   bool empty = false, merge_heads = false;
-  makemigrations->add_flag("--empty", empty, "Write an empty migration to fill by hand, as `revision`");
-  makemigrations->add_flag("--merge", merge_heads, "Write a migration joining the heads, as `merge heads`");
+  makemigrations->add_flag("--empty", empty,
+                           "Write an empty migration to fill by hand, as `revision`");
+  makemigrations->add_flag("--merge", merge_heads,
+                           "Write a migration joining the heads, as `merge heads`");
   makemigrations->add_option("target", target)->group("");
   makemigrations->add_flag("--fake", fake)->group("");
 

@@ -71,6 +71,9 @@ engine::Connection& Target::connect() {
 }
 
 void Target::discard_if_created(const Ledger& ledger) noexcept {
+  // One window is left open: a second process that opened the new file (its own upgrade, the
+  // file having appeared) between the check below and the unlink would go on in the unlinked
+  // file. Only a file this command created, with no migration applied, is ever removed.
   if (!created) return;
   try {
     if (conn && !ledger.applied(*conn).empty()) return;  // a migration went through: keep it

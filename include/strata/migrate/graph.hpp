@@ -174,8 +174,8 @@ class RevisionGraph {
 
 // Whether resolve() reads `current` (the database's revisions) for this spec, or for either
 // side of a history range "LOWER:UPPER": "current", "current+N", "+N" / "-N", "label@+N",
-// "label@base". The
-// commands read the ledger only when it does (or when asked to mark the current revision).
+// "label@base". The commands read the ledger only when it does (or when asked to mark the
+// current revision).
 bool uses_current(std::string_view spec_or_range);
 
 // A fresh revision id: 12 random lower-case hex digits (from std::random_device), never one

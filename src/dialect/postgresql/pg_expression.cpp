@@ -25,7 +25,9 @@ bool is_word_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) 
 bool is_word_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
 }
-bool is_operator_char(char c) { return std::string_view("+-*/<>=~!@#%^&|`?").find(c) != std::string_view::npos; }
+bool is_operator_char(char c) {
+  return std::string_view("+-*/<>=~!@#%^&|`?").find(c) != std::string_view::npos;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -142,9 +144,12 @@ std::vector<Token> tokenize(std::string_view text) {
         if (is_number(inner)) out.back() = {Kind::number, inner};
       }
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '.' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
+               (c == '.' && i + 1 < text.size() &&
+                std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
       std::size_t j = i;
-      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+      while (j < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '.'))
+        ++j;
       std::string number(text.substr(i, j - i));
       // A sign before a number that follows no operand is part of it (the server's '-1').
       const bool sign = !out.empty() && is_sign(out.back()) &&
@@ -214,7 +219,8 @@ std::vector<Token> drop_grouping(const std::vector<Token>& in) {
   std::vector<bool> kept;  // per open "(": whether it was kept (a call)
   for (const Token& t : in) {
     if (is(t, "(")) {
-      const bool call = !out.empty() && (out.back().kind == Kind::word || out.back().kind == Kind::quoted) &&
+      const bool call = !out.empty() &&
+                        (out.back().kind == Kind::word || out.back().kind == Kind::quoted) &&
                         !keywords.count(out.back().text);
       kept.push_back(call);
       if (call) out.push_back(t);
