@@ -187,18 +187,23 @@ void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj,
   // The session that holds an object is written in its relationship fields (a model without
   // relationships has nowhere to say it). Taking it over would leave the other session's
   // state without its wiring and flush the object twice, as an INSERT here.
-  if (m.relationships.empty() || !seen.insert(obj).second) return;
+  if (m.relationships.empty()) return;
   void* raw = const_cast<void*>(obj);
   const InstanceState* owner = SessionAccess::owner(m.relationships.front()->field(raw));
   if (owner != nullptr && &owner->session() != this)
     throw InvalidRequestError(describe(m, obj) +
                               " is already in another session; expunge() it from that session "
                               "(or close it) before adding it to this one");
-  // What cascade_add() would add along with it: related objects not in this session.
+  // What cascade_add() would add along with it: related objects not in this session. (An
+  // object that holds none, the usual new one, costs no allocation here.)
   for (const auto& rel : m.relationships) {
     if (!rel->cascade.save_update) continue;
-    for (const auto& other : rel->current(raw))
-      if (!state_of(other.get())) refuse_if_in_another_session(rel->target(), other.get(), seen);
+    for (const auto& other : rel->current(raw)) {
+      if (state_of(other.get())) continue;
+      if (seen.empty()) seen.insert(obj);
+      if (seen.insert(other.get()).second)
+        refuse_if_in_another_session(rel->target(), other.get(), seen);
+    }
   }
 }
 
