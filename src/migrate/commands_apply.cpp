@@ -7,13 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <set>
 
 #include "commands_internal.hpp"
 #include "strata/migrate/errors.hpp"
+#include "strata/orm/datetime.hpp"
 
 namespace strata::migrate {
 namespace detail {
@@ -124,19 +123,11 @@ std::string join_or_base(const std::vector<std::string>& ids) {
 }
 
 std::string now_iso(bool fraction) {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::string out = text;
-  if (fraction) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            now.time_since_epoch()).count() % 1000000;
-    std::snprintf(text, sizeof text, ".%06lld", static_cast<long long>(micros));
-    out += text;
-  }
+  // strata's own "2026-11-24 07:36:12.000123", as ISO 8601 UTC: 'T', 'Z', and the
+  // microseconds only when asked for.
+  std::string out = to_iso(utc_now());
+  out[10] = 'T';
+  if (!fraction) out.resize(19);
   return out + "Z";
 }
 

@@ -144,13 +144,13 @@ fs::path merge(const Config& config, const std::vector<std::string>& revisions,
     throw CommandError("merge needs two or more revisions to join; got " + join_or_base(parents));
   // A merge joins separate branches: with a revision and its own ancestor as parents, it
   // would leave a second head instead of joining any.
-  for (const auto& a : parents)
-    for (const auto& b : parents) {
-      const auto below = dir.graph().ancestors(b);
+  for (const auto& b : parents) {
+    const auto below = dir.graph().ancestors(b);
+    for (const auto& a : parents)
       if (std::find(below.begin(), below.end(), a) != below.end())
         throw CommandError(a + " is an ancestor of " + b + "; a merge joins revisions of which "
                            "none descends from another (e.g. `db merge heads`)");
-    }
+  }
   Migration m;
   m.revision = new_revision_id(dir.graph());
   m.down_revisions = parents;
