@@ -81,6 +81,40 @@ sql::ExprPtr retarget(const sql::ExprPtr& expr, const std::string& table,
       expr->node);
 }
 
+// Whether retarget() can move expr out of the subquery that wraps the parents: it reads
+// columns of `table` only, through operators and functions. A column of a joined table, a
+// subquery (perhaps correlated with `table`) or a cast is left to the subquery to select.
+bool reads_only(const sql::ExprPtr& expr, const std::string& table) {
+  if (!expr) return true;
+  auto again = [&](const sql::ExprPtr& e) { return reads_only(e, table); };
+  return std::visit(
+      [&](const auto& n) -> bool {
+        using N = std::decay_t<decltype(n)>;
+        if constexpr (std::is_same_v<N, sql::ColumnExpr>) {
+          return n.table == table;
+        } else if constexpr (std::is_same_v<N, sql::BinaryExpr>) {
+          return again(n.left) && again(n.right);
+        } else if constexpr (std::is_same_v<N, sql::UnaryExpr>) {
+          return again(n.operand);
+        } else if constexpr (std::is_same_v<N, sql::FunctionExpr>) {
+          return std::all_of(n.args.begin(), n.args.end(), again);
+        } else if constexpr (std::is_same_v<N, sql::BetweenExpr>) {
+          return again(n.operand) && again(n.low) && again(n.high);
+        } else if constexpr (std::is_same_v<N, sql::InExpr>) {
+          return !n.subquery && again(n.operand) &&
+                 std::all_of(n.items.begin(), n.items.end(), again);
+        } else if constexpr (std::is_same_v<N, sql::LabelExpr>) {
+          return again(n.expr);
+        } else if constexpr (std::is_same_v<N, sql::SubqueryExpr> ||
+                             std::is_same_v<N, sql::CastExpr>) {
+          return false;
+        } else {
+          return true;  // parameters, raw SQL
+        }
+      },
+      expr->node);
+}
+
 // Whether the target's columns starting at `first` are all NULL in the current row: the
 // LEFT OUTER JOIN found no related row.
 bool no_related_row(const Mapper& target, const engine::Statement& s, int first) {
@@ -236,24 +270,42 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_plain() {
 
 // SELECT <parent columns>, <target columns per relationship> FROM <parent>
 //   LEFT OUTER JOIN <target> AS <target>_1 ON ... [ ... ] WHERE ... ORDER BY ...
-// With a LIMIT or OFFSET and a collection among the relationships, the limit must count
-// parents, not joined rows: the parents' own query becomes a subquery (anon_1) that the
-// joins hang off, and the outer ORDER BY repeats the parents' order.
+// The parents' own query becomes a subquery (anon_1) that the joins hang off, and the outer
+// ORDER BY repeats the parents' order, where the joined rows would change what it returns:
+// with a LIMIT or OFFSET and a collection among the relationships (the limit must count
+// parents, not joined rows), and with a GROUP BY or HAVING (one group per parent would fold
+// a collection into one row on SQLite; PostgreSQL refuses the target's ungrouped columns).
 std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
     const std::vector<const RelationshipInfo*>& rels) {
   const Mapper& m = mapper_;
   const bool collections =
       std::any_of(rels.begin(), rels.end(), [](const auto* r) { return is_collection(*r); });
-  const bool wrap = collections && (query_.limit || query_.offset);
+  const bool grouped = !query_.group_by.empty() || query_.having;
+  const bool wrap = grouped || (collections && (query_.limit || query_.offset));
   const std::string parent = wrap ? std::string("anon_1") : m.table_name();
 
   sql::Select s;
   if (wrap) {
-    s.from_subquery = std::make_shared<sql::Select>(Loader::select_for(session_, m, query_));
-    s.from_alias = parent;
+    auto parents = std::make_shared<sql::Select>(Loader::select_for(session_, m, query_));
     for (const auto& c : m.columns) s.columns.push_back(sql::column(parent, c->column.name));
-    for (const auto& o : query_.order_by)
-      s.order_by.push_back({retarget(o.expr, m.table_name(), parent), o.descending});
+    // An ORDER BY item that the outer query cannot read (a joined model's column, a
+    // subquery; in a grouped query anything but a parent's column, which may be an
+    // aggregate) is selected by the subquery under a name, and the outer query orders by it.
+    int hidden = 0;
+    for (const auto& o : query_.order_by) {
+      const auto* column = o.expr ? std::get_if<sql::ColumnExpr>(&o.expr->node) : nullptr;
+      const bool movable = grouped ? column && column->table == m.table_name()
+                                   : reads_only(o.expr, m.table_name());
+      if (movable) {
+        s.order_by.push_back({retarget(o.expr, m.table_name(), parent), o.descending});
+        continue;
+      }
+      const std::string name = "anon_order_" + std::to_string(++hidden);
+      parents->columns.push_back(sql::label(o.expr, name));
+      s.order_by.push_back({sql::column(parent, name), o.descending});
+    }
+    s.from_subquery = std::move(parents);
+    s.from_alias = parent;
   } else {
     s = Loader::select_for(session_, m, query_);
   }

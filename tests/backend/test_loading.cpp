@@ -213,6 +213,55 @@ TEST_P(Seeded, joinedload_binds_the_subquerys_limit_and_offset_in_text_order) {
       << "the parameters are not bound in the order of their placeholders\n" << dump();
 }
 
+// GROUP BY <parent key> over the joined rows would fold each parent's collection into one
+// row (SQLite) or be refused (PostgreSQL: the target's columns are not grouped): the
+// parents' grouped query is a subquery that the joins hang off.
+TEST_P(Seeded, joinedload_with_group_by_and_having_loads_whole_collections) {
+  auto& s = session();
+  auto carl = s.add(User{.username = "carl", .email = "carl@x"});
+  s.add(Post{.title = "three", .author = carl});
+  s.commit();
+  s.expunge_all();
+  clear_sql();
+
+  auto users = s.query<User>()
+                   .join(&User::posts)
+                   .group_by(&User::id)
+                   .having(strata::count(col(&Post::id)) >= 2)
+                   .options(strata::joinedload(&User::posts))
+                   .all();
+  ASSERT_EQ(users.size(), 1u) << dump();
+  EXPECT_EQ(users[0]->username, "ann");
+  EXPECT_EQ(titles(users[0]->posts), (std::vector<std::string>{"one", "two"}))
+      << "GROUP BY folded the joined rows of the collection into one\n" << dump();
+  EXPECT_EQ(selects().size(), 1u) << dump();
+}
+
+// With a LIMIT the parents are a subquery; an ORDER BY on a joined model's column is selected
+// in it (as SQLAlchemy does), since the joined table is not visible outside.
+TEST_P(Seeded, joinedload_with_limit_orders_by_a_column_of_a_joined_model) {
+  auto& s = session();
+  auto carl = s.add(User{.username = "carl", .email = "carl@x"});
+  s.add(Post{.title = "three", .votes = 7, .author = carl});
+  s.commit();
+  s.query<Post>().filter(col(&Post::title) == "two").update(strata::set(&Post::votes, 3));
+  s.commit();
+  s.expunge_all();
+  clear_sql();
+
+  auto users = s.query<User>()
+                   .join(&User::posts)
+                   .order_by(strata::desc(&Post::votes), &User::id)
+                   .limit(2)
+                   .options(strata::joinedload(&User::posts))
+                   .all();
+  ASSERT_EQ(users.size(), 2u) << dump();
+  EXPECT_EQ(users[0]->username, "carl");
+  EXPECT_EQ(users[1]->username, "ann");
+  EXPECT_EQ(titles(users[1]->posts), (std::vector<std::string>{"one", "two"})) << dump();
+  EXPECT_EQ(selects().size(), 1u) << dump();
+}
+
 TEST_P(Seeded, joinedload_returns_each_parent_once_in_the_query_order) {
   auto& s = session();
   for (auto name : {"dan", "eve", "fay"}) {
@@ -486,6 +535,20 @@ TEST_P(Library, mapping_joined_loads_a_many_to_one_in_the_same_statement) {
   EXPECT_TRUE(first->shelf.loaded());
   auto page = s.query<Book>().order_by(&Book::id).paginate(1, 2);
   EXPECT_TRUE(page.items[1]->shelf.loaded());
+}
+
+TEST_P(Library, mapping_joined_many_to_one_with_group_by_loads_the_target) {
+  auto& s = session();
+  auto books = s.query<Book>()
+                   .join(&Book::notes)
+                   .group_by(&Book::id)
+                   .having(strata::count(col(&Note::id)) >= 1)
+                   .all();
+  ASSERT_EQ(books.size(), 1u) << dump();
+  EXPECT_EQ(books[0]->title, "Dune");
+  EXPECT_TRUE(books[0]->shelf.loaded()) << dump();
+  EXPECT_EQ(books[0]->shelf->name, "fiction");
+  EXPECT_EQ(selects().size(), 1u) << dump();
 }
 
 TEST_P(Library, lazyload_overrides_the_mapping) {
