@@ -5,6 +5,8 @@
 #include "strata/orm/session_core.hpp"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "database_core.hpp"
 #include "events_internal.hpp"
@@ -347,6 +349,33 @@ void SessionCore::leave_parents(InstanceState& s) {
   }
 }
 
+void SessionCore::leave_collections(const std::vector<InstanceState*>& gone) {
+  // The relationships (collections and one-to-ones of other objects) that may hold a deleted
+  // object, each with the deleted objects to look for in them.
+  std::unordered_map<const RelationshipInfo*, std::unordered_set<const void*>> holding;
+  std::unordered_map<const Mapper*, std::vector<const RelationshipInfo*>> one_sided;
+  for (const Mapper* m : db_.mappers())
+    for (const auto& rel : m->relationships)
+      if (!rel->back && rel->kind != RelationKind::many_to_one)
+        one_sided[&rel->target()].push_back(rel.get());
+  for (const auto* s : gone) {
+    const void* obj = s->obj.get();
+    for (const auto& rel : s->mapper->relationships)
+      if (rel->kind == RelationKind::many_to_many && rel->back &&
+          !SessionAccess::loaded(rel->field(s->obj.get())))
+        holding[rel->back].insert(obj);
+    if (auto it = one_sided.find(s->mapper); it != one_sided.end())
+      for (const auto* rel : it->second) holding[rel].insert(obj);
+  }
+  if (holding.empty()) return;
+  for (auto& st : states_)
+    for (const auto& [rel, objects] : holding) {
+      if (st.mapper != rel->owner || !SessionAccess::loaded(rel->field(st.obj.get()))) continue;
+      for (const auto& item : rel->current(st.obj.get()))
+        if (objects.contains(item.get())) rel->remove_item(st.obj.get(), item.get());
+    }
+}
+
 InstanceState* SessionCore::referred_in_session(const RelationshipInfo& rel,
                                                 const Value& key) const {
   // The identity map knows objects by primary key: a foreign key to another column (a unique
@@ -483,6 +512,7 @@ void SessionCore::commit() {
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   states_.release_saved();
+  if (!gone.empty()) leave_collections(gone);
   for (auto* s : gone) {
     leave_parents(*s);
     detach(*s);

@@ -513,6 +513,35 @@ TEST_P(RelationsTest, deleting_a_tag_deletes_rows_of_a_relationship_declared_on_
   EXPECT_TRUE(s.get<Reader>(reader->id)->favourites.empty());
 }
 
+// The tag's own articles are not loaded: the articles (and the reader, whose relationship has
+// no other side) that hold it are found among the session's objects.
+TEST_P(RelationsTest, a_deleted_tag_leaves_the_loaded_collections_that_held_it_at_commit) {
+  auto& s = session();
+  auto cpp = std::make_shared<Tag>(Tag{.label = "c++"});
+  auto sql = std::make_shared<Tag>(Tag{.label = "sql"});
+  auto a1 = s.add(Article{.title = "orm", .tags = {cpp, sql}});
+  auto a2 = s.add(Article{.title = "db", .tags = {cpp}});
+  auto reader = s.add(Reader{.name = "r", .favourites = {cpp}});
+  s.commit();
+  const auto a1_id = a1->id, a2_id = a2->id, reader_id = reader->id, cpp_id = cpp->id;
+  s.expunge_all();
+  a1 = s.get<Article>(a1_id);
+  a2 = s.get<Article>(a2_id);
+  reader = s.get<Reader>(reader_id);
+  ASSERT_EQ(a1->tags.size(), 2u);
+  ASSERT_EQ(a2->tags.size(), 1u);
+  ASSERT_EQ(reader->favourites.size(), 1u);
+  auto tag = s.get<Tag>(cpp_id);
+  ASSERT_EQ(a1->tags[0], tag);
+  ASSERT_FALSE(tag->articles.loaded());
+  s.delete_(tag);
+  s.commit();
+  ASSERT_EQ(a1->tags.size(), 1u) << "the deleted tag stayed in an article's tags";
+  EXPECT_EQ(a1->tags[0]->label, "sql");
+  EXPECT_TRUE(a2->tags.empty()) << "the deleted tag stayed in an article's tags";
+  EXPECT_TRUE(reader->favourites.empty()) << "the deleted tag stayed in a reader's favourites";
+}
+
 // ---- one-to-one ----------------------------------------------------------------------------
 
 TEST_P(RelationsTest, an_object_in_another_session_is_refused_not_taken_over) {

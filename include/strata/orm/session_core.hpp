@@ -568,6 +568,10 @@ class SessionCore {
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   // A deleted object leaves the loaded relationships of the objects that referred to it.
   void leave_parents(InstanceState& s);
+  // The same, for the objects of `gone` that no back reference leads from: a many-to-many
+  // whose own side is not loaded, and a relationship declared on the other side only. Found
+  // by one pass over the session's objects.
+  void leave_collections(const std::vector<InstanceState*>& gone);
   // The state of the object the many-to-one rel refers to by key, when the session holds it
   // and key is the referred table's primary key; else null.
   InstanceState* referred_in_session(const RelationshipInfo& rel, const Value& key) const;
