@@ -211,12 +211,15 @@ void Flush::cascade_deletes() {
   }
 }
 
-void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states) {
+void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
+                                    const std::vector<const ColumnInfo*>* columns) {
   auto& s = session_;
   for (auto* st : states) {
     void* obj = st->obj.get();
     for (const auto& rel : st->mapper->relationships) {
       if (rel->kind != RelationKind::many_to_one || !rel->fk) continue;
+      if (columns && std::find(columns->begin(), columns->end(), rel->fk) == columns->end())
+        continue;
       if (SessionAccess::changed(rel->field(obj))) continue;  // set through it: in step
       const ColumnInfo& fk = *rel->fk;
       if (fk.equal(obj, st->snapshot.cell(fk.index))) continue;

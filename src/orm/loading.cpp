@@ -365,6 +365,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   std::vector<Value> keys;
   const bool sync = identity_.holds(&m);
   auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(u), sync ? &keys : nullptr);
+  std::vector<InstanceState*> updated;
   for (const auto& key : keys) {
     auto* found = identity_.find(&m, key);
     if (!found) continue;
@@ -373,9 +374,15 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
     for (std::size_t i = 0; i < set_columns.size(); ++i) {
       states_.keep_for_rollback(st, set_columns[i]->index);
       set_columns[i]->set(obj, assignments[i].second);
-      st.snapshot.take(*set_columns[i], obj);
     }
+    updated.push_back(&st);
   }
+  // A foreign key set by the statement: post->author and the old and new authors' loaded
+  // collections follow it, as for a key set by hand (compared with the snapshot, so before
+  // the snapshot takes the new value).
+  Flush(*this).follow_keys_set_by_hand(updated, &set_columns);
+  for (auto* st : updated)
+    for (const auto* c : set_columns) st->snapshot.take(*c, st->obj.get());
   return rows;
 }
 

@@ -61,6 +61,11 @@ class Flush {
   bool run();
   // Whether event handlers ran in this flush (they may have left work for another).
   bool handlers_ran() const noexcept { return handlers_ran_; }
+  // The many-to-one references of the updated objects whose foreign key was set by hand, and
+  // the loaded collections of their old and new parents, follow the key; only the foreign
+  // keys among `columns` when given (a bulk update's, before their snapshots are taken).
+  void follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
+                               const std::vector<const ColumnInfo*>* columns = nullptr);
 
  private:
   struct MapperWork {
@@ -77,9 +82,6 @@ class Flush {
   // Whether child, in parent's loaded one-to-many or one-to-one `rel`, has since had its
   // foreign key set by hand to another parent (see cascade_deletes).
   static bool moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child);
-  // The many-to-one references of the updated objects whose foreign key was set by hand, and
-  // the loaded collections of their old and new parents, follow the key.
-  void follow_keys_set_by_hand(const std::vector<InstanceState*>& states);
   void cascade();
   // INSERT / DELETE of association rows for the many-to-many links changed since the last
   // flush; the DELETE of a deleted object's association rows.

@@ -335,6 +335,27 @@ TEST_P(Users, bulk_update_rolls_back_with_the_transaction) {
   EXPECT_EQ(users().filter_by(&User::bio, "same").count(), 0);
 }
 
+TEST_P(Users, bulk_update_of_a_foreign_key_moves_the_objects_in_memory_as_a_reload_would) {
+  auto& s = session();
+  auto ann = users().filter_by(&User::username, "ann").one();
+  auto bob = users().filter_by(&User::username, "bob").one();
+  auto post = s.add(Post{.title = "p", .author = ann});
+  s.commit();
+  ASSERT_EQ(ann->posts.size(), 1u);
+  ASSERT_TRUE(bob->posts.empty());
+  s.query<Post>().filter(col(&Post::id) == post->id).update(set(&Post::user_id, bob->id));
+  EXPECT_EQ(post->user_id, bob->id);
+  EXPECT_EQ(post->author.get(), bob) << "post->author still names the old author";
+  EXPECT_TRUE(ann->posts.empty()) << "the old author's loaded posts still list the post";
+  ASSERT_EQ(bob->posts.size(), 1u) << "the new author's loaded posts lack the post";
+  EXPECT_EQ(bob->posts[0], post);
+  clear_sql();
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << "commit() wrote the bulk-updated objects again\n" << dump();
+  s.expunge_all();
+  EXPECT_EQ(s.query<Post>().one()->author->username, "bob");
+}
+
 TEST_P(Users, bulk_delete_is_one_statement_and_removes_objects_from_the_session) {
   auto& s = session();
   auto bob = users().filter_by(&User::username, "bob").one();
