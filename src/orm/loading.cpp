@@ -1,6 +1,7 @@
 // Reading through the session: rows into identity-mapped objects, get(), queries, count and
 // exists, streaming, lazy loads of relationships, bulk UPDATE / DELETE kept consistent with
 // the session's objects, refresh, and raw SQL.
+#include <algorithm>
 #include <unordered_set>
 
 #include "database_core.hpp"
@@ -319,10 +320,12 @@ Value key_from_row(const Mapper& m, const engine::Statement& s) {
 
 // Runs a bulk statement; when `keys` is given, collects the primary keys of the rows it
 // touched (RETURNING where the dialect has it, else a SELECT with the same filter first).
+// `keys_before`: the keys the rows had before the statement (an UPDATE that sets the primary
+// key would return the new ones), read by the SELECT first.
 template <class Stmt>
 std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const Mapper& m,
-                      Stmt stmt_ast, std::vector<Value>* keys) {
-  if (keys && d.supports_returning()) {
+                      Stmt stmt_ast, std::vector<Value>* keys, bool keys_before = false) {
+  if (keys && d.supports_returning() && !keys_before) {
     for (const auto* k : m.primary_key) stmt_ast.returning.push_back(k->column.name);
     auto compiled = sql::compile(stmt_ast, d);
     auto stmt = conn.prepare(compiled.sql);
@@ -364,7 +367,11 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   u.where = q.where;
   std::vector<Value> keys;
   const bool sync = identity_.holds(&m);
-  auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(u), sync ? &keys : nullptr);
+  const bool sets_key = std::any_of(set_columns.begin(), set_columns.end(), [&](const auto* c) {
+    return std::find(m.primary_key.begin(), m.primary_key.end(), c) != m.primary_key.end();
+  });
+  auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(u), sync ? &keys : nullptr,
+                       sets_key);
   std::vector<InstanceState*> updated;
   for (const auto& key : keys) {
     auto* found = identity_.find(&m, key);
@@ -383,6 +390,15 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   Flush(*this).follow_keys_set_by_hand(updated, &set_columns);
   for (auto* st : updated)
     for (const auto* c : set_columns) st->snapshot.take(*c, st->obj.get());
+  // A primary key set by the statement: the objects go under their new keys (all out first,
+  // then all in, so that one object's new key is never another's old one).
+  if (sets_key) {
+    for (auto* st : updated) identity_.erase_if_is(st);
+    for (auto* st : updated) {
+      st->key = identity_of(m, st->obj.get());
+      identity_.put(st);
+    }
+  }
   return rows;
 }
 

@@ -356,6 +356,28 @@ TEST_P(Users, bulk_update_of_a_foreign_key_moves_the_objects_in_memory_as_a_relo
   EXPECT_EQ(s.query<Post>().one()->author->username, "bob");
 }
 
+TEST_P(Users, bulk_update_of_the_primary_key_keeps_the_identity_map_in_step) {
+  auto& s = session();
+  auto ann = users().filter_by(&User::username, "ann").one();
+  const auto old_id = ann->id;
+  const auto new_id = old_id + 100;
+  users().filter(col(&User::id) == old_id).update(set(&User::id, new_id));
+  EXPECT_EQ(ann->id, new_id) << "the session's object kept the old key";
+  EXPECT_EQ(s.get<User>(new_id), ann) << "the row under its new key is another object";
+  EXPECT_EQ(s.get<User>(old_id), nullptr) << "the old key still finds the object";
+  ann->bio = "moved";
+  s.commit();  // the UPDATE finds the row by its new key
+  s.expunge_all();
+  EXPECT_EQ(s.get<User>(new_id)->bio, "moved");
+  // Rolled back, the key and the identity map go back too.
+  ann = s.get<User>(new_id);
+  users().filter(col(&User::id) == new_id).update(set(&User::id, old_id));
+  EXPECT_EQ(s.get<User>(old_id), ann);
+  s.rollback();
+  EXPECT_EQ(ann->id, new_id);
+  EXPECT_EQ(s.get<User>(new_id), ann);
+}
+
 TEST_P(Users, bulk_delete_is_one_statement_and_removes_objects_from_the_session) {
   auto& s = session();
   auto bob = users().filter_by(&User::username, "bob").one();
