@@ -356,6 +356,19 @@ void apply_op(Tables& tables, const DropTableOp& o, const Operation& op) {
     fail(op, "the definition the operation carries differs from the state's table (" +
                  first_difference(t, carried) + "); the operation does not fit this schema");
   }
+  // PostgreSQL refuses to drop a table that a foreign key refers to; SQLite, with foreign
+  // keys on, drops it after an implicit DELETE that cascades to (or nulls, or fails on) the
+  // rows referring to it. Neither is what the operation means: the reference goes first.
+  for (const Table& other : tables) {
+    if (other.name == o.table.name) continue;  // a table referring to itself goes with it
+    for (const ForeignKey& fk : other.foreign_keys) {
+      if (fk.referred_table == o.table.name) {
+        fail(op, "foreign key " + quoted(fk.name) + " of table " + quoted(other.name) +
+                     " refers to it; drop that foreign key (or table " + quoted(other.name) +
+                     ") first");
+      }
+    }
+  }
   tables.erase(find_table(tables, o.table.name));
 }
 

@@ -25,8 +25,11 @@ namespace strata::migrate {
 // - a column used by the primary key, an index, a unique or a foreign key of its table cannot
 //   be dropped (drop those first); a primary key column cannot be added, nor made or unmade
 //   primary key by AlterColumnOp. Check constraints are SQL text and are not inspected.
-// - foreign keys between tables are not checked: dropping a table that others refer to is
-//   allowed. RenameTableOp and RenameColumnOp rewrite the references of every foreign key.
+// - a table that a foreign key of another table refers to cannot be dropped (drop the
+//   foreign key or the referring table first): PostgreSQL refuses it, and SQLite would delete
+//   or change the referring rows. Otherwise foreign keys between tables are not checked (the
+//   referred table need not exist). RenameTableOp and RenameColumnOp rewrite the references
+//   of every foreign key.
 class SchemaState {
  public:
   // Applies op. ExecuteOp and CallOp do not change the state. On a StateError the state is

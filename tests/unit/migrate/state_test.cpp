@@ -160,9 +160,12 @@ TEST(Fold, execute_and_call_leave_the_state_as_it_is) {
   EXPECT_EQ(s, before);
 }
 
-TEST(Fold, dropping_a_table_that_others_refer_to_is_allowed) {
-  SchemaState s = state_of({user_v1(), post_v2()});
-  EXPECT_NO_THROW(s.apply(DropTableOp{user_v1()}));
+TEST(Fold, a_table_that_refers_to_itself_can_be_dropped) {
+  Table node = table("node", {int_col("parent_id", true)});
+  node.foreign_keys = {fk({"parent_id"}, "node")};
+  SchemaState s = state_of({named(std::move(node))});
+  EXPECT_NO_THROW(s.apply(DropTableOp{*s.find("node")}));
+  EXPECT_EQ(s.find("node"), nullptr);
 }
 
 // ---- StateError for operations that do not fit ----
@@ -185,6 +188,17 @@ TEST(FoldErrors, drop_table_must_carry_the_table_as_the_state_has_it) {
             "drop table 'user': the definition the operation carries differs from the state's "
             "table (the state has 6 columns and the operation 4); the operation does not fit "
             "this schema");
+}
+
+// On SQLite with foreign keys on, DROP TABLE deletes the rows first, so the posts of an
+// ON DELETE CASCADE foreign key would silently go with the users; PostgreSQL refuses.
+TEST(FoldErrors, a_table_that_another_table_refers_to_cannot_be_dropped) {
+  SchemaState s = state_of({user_v1(), post_v2()});
+  EXPECT_EQ(state_error(s, DropTableOp{user_v1()}),
+            "drop table 'user': foreign key 'fk_post_user_id_user' of table 'post' refers to it; "
+            "drop that foreign key (or table 'post') first");
+  s.apply(DropTableOp{*s.find("post")});
+  EXPECT_NO_THROW(s.apply(DropTableOp{user_v1()})) << "once nothing refers to it, it can go";
 }
 
 TEST(FoldErrors, create_table_checks_names_and_columns) {
