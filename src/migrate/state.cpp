@@ -431,6 +431,17 @@ void apply_op(Tables& tables, const DropColumnOp& o, const Operation& op) {
          "supported");
   }
   if (!user.empty()) fail(op, "the column is used by " + user + "; drop that first");
+  // SQLite would drop it and leave the other table's foreign key referring to nothing.
+  for (const Table& other : tables) {
+    for (const ForeignKey& fk : other.foreign_keys) {
+      if (fk.referred_table == t.name &&
+          std::find(fk.referred_columns.begin(), fk.referred_columns.end(), o.column.name) !=
+              fk.referred_columns.end()) {
+        fail(op, "foreign key " + quoted(fk.name) + " of table " + quoted(other.name) +
+                     " refers to the column; drop that first");
+      }
+    }
+  }
   t.columns.erase(t.columns.begin() + static_cast<std::ptrdiff_t>(at));
 }
 

@@ -22,8 +22,8 @@ namespace strata::migrate {
 // - an op that removes or changes something carries exactly what the state holds (DropTableOp's
 //   table, DropColumnOp's column and position, AlterColumnOp's `before`, the dropped index or
 //   constraint), so its reverse restores the state exactly.
-// - a column used by the primary key, an index, a unique or a foreign key of its table cannot
-//   be dropped (drop those first); a primary key column cannot be added, nor made or unmade
+// - a column used by the primary key, an index, a unique or a foreign key of its table, or
+//   referred to by a foreign key of any table, cannot be dropped (drop those first); a primary key column cannot be added, nor made or unmade
 //   primary key by AlterColumnOp. Check constraints are SQL text and are not inspected.
 // - a table that a foreign key of another table refers to cannot be dropped (drop the
 //   foreign key or the referring table first): PostgreSQL refuses it, and SQLite would delete

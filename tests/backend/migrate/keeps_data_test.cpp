@@ -168,3 +168,30 @@ TEST_P(MigrateKeepsData, dropping_a_table_that_another_refers_to_is_refused_and_
   EXPECT_EQ(s.count("SELECT count(*) FROM book"), 3) << "dropping 'author' deleted the books";
   EXPECT_EQ(s.applied(), 1);
 }
+
+// SQLite dropped the column natively, leaving the city's foreign key referring to nothing
+// (every later write to city failed with "foreign key mismatch"); PostgreSQL refuses to
+// drop the index the foreign key needs. Both now refuse before anything runs.
+TEST_P(MigrateKeepsData, dropping_a_column_another_table_refers_to_is_refused) {
+  Scratch s(GetParam());
+  const schema::Type code{schema::TypeKind::string, 2};
+  schema::Table country = table("country", {column("code", code)});
+  country.indexes = {{"ix_country_code", {"code"}, true}};
+  schema::Table city = table("city", {column("country_code", code)});
+  city.foreign_keys = {{"fk_city_country_code_country", {"country_code"}, "country", {"code"},
+                        schema::ReferentialAction::cascade, schema::ReferentialAction::no_action}};
+  s.write({CreateTableOp{country}, CreateTableOp{city}});
+  upgrade(s.config);
+  s.execute("INSERT INTO country (code) VALUES ('fr')");
+  s.execute("INSERT INTO city (country_code) VALUES ('fr')");
+  s.write({DropIndexOp{"country", country.indexes[0]},
+           DropColumnOp{"country", column("code", code), 1}});
+  const std::string error = s.error_of([&] { upgrade(s.config); });
+  EXPECT_NE(error.find("foreign key 'fk_city_country_code_country' of table 'city' refers to "
+                       "the column"),
+            std::string::npos)
+      << error;
+  s.execute("INSERT INTO city (country_code) VALUES ('fr')");
+  EXPECT_EQ(s.count("SELECT count(*) FROM city"), 2);
+  EXPECT_EQ(s.applied(), 1);
+}

@@ -2,6 +2,7 @@
 // apply(reverse(op)), the rewriting done by renames, and the StateError of each bad operation.
 #include "strata/migrate/state.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -252,6 +253,20 @@ TEST(FoldErrors, drop_column_that_is_missing_in_use_or_differs) {
   EXPECT_EQ(state_error(s, DropColumnOp{"user", string_col("password_hash", 128, true), 3}),
             "drop column 'user.password_hash': the state's column is String(256) NULL but the "
             "operation carries String(128) NULL; the operation does not fit this schema");
+}
+
+// SQLite drops such a column natively and leaves the other table's foreign key referring to
+// nothing (every later write to that table fails); PostgreSQL refuses.
+TEST(FoldErrors, a_column_that_a_foreign_key_of_another_table_refers_to_cannot_be_dropped) {
+  Table letter = table("letter", {string_col("to_email", 120)});
+  letter.foreign_keys = {fk({"to_email"}, "user", {"email"})};
+  SchemaState s = state_of({user_v1(), named(std::move(letter))});
+  const Table& user = *s.find("user");
+  s.apply(DropIndexOp{"user", *std::find_if(user.indexes.begin(), user.indexes.end(),
+                                            [](const schema::Index& ix) { return ix.name == "ix_user_email"; })});
+  EXPECT_EQ(state_error(s, DropColumnOp{"user", string_col("email", 120), 2}),
+            "drop column 'user.email': foreign key 'fk_letter_to_email_user' of table 'letter' "
+            "refers to the column; drop that first");
 }
 
 TEST(FoldErrors, rename_column_that_is_missing_or_taken) {
