@@ -250,9 +250,17 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
                            "' is (an autoincrement) part of the primary key with ALTER COLUMN");
       }
       const std::string column = alter + "ALTER COLUMN " + quote(change.name) + " ";
+      // A conversion that needs USING is one the database does not do by itself, and it
+      // refuses the type change while the column has a default it cannot convert the same
+      // way (PostgreSQL: "default for column cannot be cast automatically"): the default is
+      // dropped first and set again after.
+      const std::string using_ =
+          type_change_using(change.name, old_column.type, new_column.type);
+      const bool default_in_the_way = old_column.type != new_column.type && !using_.empty() &&
+                                      old_column.server_default.has_value();
+      if (default_in_the_way) out.push_back(column + "DROP DEFAULT");
       if (old_column.type != new_column.type) {
-        out.push_back(column + "TYPE " + type_sql(new_column.type) +
-                      type_change_using(change.name, old_column.type, new_column.type));
+        out.push_back(column + "TYPE " + type_sql(new_column.type) + using_);
       }
       // A primary key column is NOT NULL whatever its flag says (column_sql writes it so).
       const bool was_not_null = !old_column.nullable || ddl::in_primary_key(before, change.name);
@@ -260,7 +268,11 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
       if (was_not_null != is_not_null) {
         out.push_back(column + (is_not_null ? "SET NOT NULL" : "DROP NOT NULL"));
       }
-      if (old_column.server_default != new_column.server_default) {
+      if (default_in_the_way) {
+        if (new_column.server_default) {
+          out.push_back(column + "SET DEFAULT " + *new_column.server_default);
+        }
+      } else if (old_column.server_default != new_column.server_default) {
         out.push_back(column + (new_column.server_default
                                     ? "SET DEFAULT " + *new_column.server_default
                                     : std::string("DROP DEFAULT")));

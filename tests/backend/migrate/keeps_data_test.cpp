@@ -195,3 +195,27 @@ TEST_P(MigrateKeepsData, dropping_a_column_another_table_refers_to_is_refused) {
   EXPECT_EQ(s.count("SELECT count(*) FROM city"), 2);
   EXPECT_EQ(s.applied(), 1);
 }
+
+// PostgreSQL refused these type changes ("default for column cannot be cast automatically")
+// whenever the column had a server default; SQLite rebuilds the table and copies the values.
+TEST_P(MigrateKeepsData, a_type_change_of_a_column_with_a_default_converts_its_values) {
+  Scratch s(GetParam());
+  const schema::Type boolean{schema::TypeKind::boolean, {}};
+  const schema::Type code{schema::TypeKind::string, 8};
+  s.write({CreateTableOp{table("item", {column("flag", boolean, false, "false"),
+                                        column("code", code, false, "'0'")})}});
+  upgrade(s.config);
+  s.execute("INSERT INTO item (flag, code) VALUES (true, '7'), (false, '8')");
+  s.write({AlterColumnOp{"item", column("flag", boolean, false, "false"),
+                         column("flag", integer, false, "0")},
+           AlterColumnOp{"item", column("code", code, false, "'0'"),
+                         column("code", integer, false, "0")}});
+  upgrade(s.config);
+  EXPECT_EQ(s.applied(), 2) << s.out.str();
+  EXPECT_EQ(s.count("SELECT sum(flag) FROM item"), 1);
+  EXPECT_EQ(s.count("SELECT sum(code) FROM item"), 15);
+  s.execute("INSERT INTO item (id) VALUES (3)");
+  EXPECT_EQ(s.count("SELECT flag + code FROM item WHERE id = 3"), 0) << "the defaults were lost";
+  downgrade(s.config);
+  EXPECT_EQ(s.count("SELECT count(*) FROM item WHERE flag"), 1);
+}

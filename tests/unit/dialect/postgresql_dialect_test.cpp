@@ -183,5 +183,39 @@ TEST(PostgresqlDialect, alter_column_type_says_how_values_convert) {
   EXPECT_EQ(widen.statements[0], "ALTER TABLE \"user\" ALTER COLUMN age TYPE VARCHAR(20)");
 }
 
+// PostgreSQL refuses "TYPE ... USING" while the column has a default it cannot cast the same
+// way ("default for column cannot be cast automatically"): boolean to integer, text to
+// integer... The default is dropped before the type change and set again after it.
+TEST(PostgresqlDialect, alter_column_type_with_a_default_drops_it_around_the_conversion) {
+  schema::Table before;
+  before.name = "user";
+  before.columns = {column("flag", {schema::TypeKind::boolean, {}}, false)};
+  before.columns[0].server_default = "false";
+  schema::Table after = before;
+  after.columns[0].type = {schema::TypeKind::integer, {}};
+  after.columns[0].server_default = "0";
+  const auto change = TableChange{TableChange::Kind::alter_column, "flag", {}};
+  EXPECT_EQ(pg()->alter_table_sql(before, after, change).statements,
+            (std::vector<std::string>{
+                "ALTER TABLE \"user\" ALTER COLUMN flag DROP DEFAULT",
+                "ALTER TABLE \"user\" ALTER COLUMN flag TYPE INTEGER USING flag::INTEGER",
+                "ALTER TABLE \"user\" ALTER COLUMN flag SET DEFAULT 0"}));
+
+  after.columns[0].server_default.reset();  // the default goes: it is not set again
+  EXPECT_EQ(pg()->alter_table_sql(before, after, change).statements,
+            (std::vector<std::string>{
+                "ALTER TABLE \"user\" ALTER COLUMN flag DROP DEFAULT",
+                "ALTER TABLE \"user\" ALTER COLUMN flag TYPE INTEGER USING flag::INTEGER"}));
+
+  schema::Table wider = before;  // no USING: the default stays where it is
+  wider.columns[0] = column("name", {schema::TypeKind::string, 10}, false);
+  wider.columns[0].server_default = "'x'";
+  schema::Table widened = wider;
+  widened.columns[0].type.length = 20;
+  EXPECT_EQ(pg()->alter_table_sql(wider, widened, {TableChange::Kind::alter_column, "name", {}})
+                .statements,
+            std::vector<std::string>{"ALTER TABLE \"user\" ALTER COLUMN name TYPE VARCHAR(20)"});
+}
+
 }  // namespace
 }  // namespace strata::dialect
