@@ -306,6 +306,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
 
   const auto started = std::chrono::steady_clock::now();
   std::size_t op = 0;
+  bool checking_foreign_keys = false;  // past the operations, at the check before commit
   conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
   try {
     ledger.ensure(conn);
@@ -329,10 +330,14 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       if (!p.call.empty()) config.callbacks.at(p.call)(conn);
     }
     if (fk_off && !d.foreign_key_check_sql().empty()) {
+      checking_foreign_keys = true;
+      // SQLite's rows: referring table, rowid, referred table, foreign key number.
       auto check = conn.prepare(d.foreign_key_check_sql());
       if (check->step())
         throw CommandError("rows of table '" + std::string(check->get_text(0)) +
-                           "' violate a foreign key after the change");
+                           "' refer to table '" + std::string(check->get_text(2)) +
+                           "' but have no row to refer to there after the change");
+      checking_foreign_keys = false;
     }
     ledger.remove(conn, id);  // an earlier failure row, if any
     for (const auto& f : ledger.failures(conn))
@@ -354,7 +359,8 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
                             ? "operation " + std::to_string(op + 1) + " of " +
                                   std::to_string(step.plans.size()) + " (" +
                                   step.plans[op].description + ")"
-                            : "its ledger update";
+                        : checking_foreign_keys ? "the foreign key check after its operations"
+                                                : "its ledger update";
     std::string message = "migration " + id + " (" + step.migration->message + ") failed at " +
                           where + ": " + e.what() + "; nothing of it was applied";
     if (up) {

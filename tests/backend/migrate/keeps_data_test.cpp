@@ -219,3 +219,24 @@ TEST_P(MigrateKeepsData, a_type_change_of_a_column_with_a_default_converts_its_v
   downgrade(s.config);
   EXPECT_EQ(s.count("SELECT count(*) FROM item WHERE flag"), 1);
 }
+
+// A foreign key added over rows it does not hold for fails the migration. SQLite finds it in
+// the foreign key check before commit, which the error called "its ledger update".
+TEST_P(MigrateKeepsData, a_foreign_key_the_rows_break_fails_the_migration_and_says_where) {
+  Scratch s(GetParam());
+  s.write({CreateTableOp{author()}, CreateTableOp{table("note", {column("author_id", integer)})}});
+  upgrade(s.config);
+  s.execute("INSERT INTO author (name) VALUES ('a')");
+  s.execute("INSERT INTO note (author_id) VALUES (1), (9)");
+  s.write({AddForeignKeyOp{"note", {"fk_note_author_id_author", {"author_id"}, "author", {"id"}}}});
+  const std::string error = s.error_of([&] { upgrade(s.config); });
+  if (engine::Url::parse(s.config.url).backend() == "sqlite") {
+    EXPECT_NE(error.find("failed at the foreign key check after its operations: rows of table "
+                         "'note' refer to table 'author' but have no row to refer to there"),
+              std::string::npos)
+        << error;
+  }
+  EXPECT_NE(error.find("nothing of it was applied"), std::string::npos) << error;
+  EXPECT_EQ(s.count("SELECT count(*) FROM note"), 2);
+  EXPECT_EQ(s.applied(), 1);
+}
