@@ -313,11 +313,21 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
   std::vector<int> first_column;
   std::map<std::string, int> aliases_of;  // target table -> aliases handed out
   std::vector<std::string> aliases;
+  // A name the statement already uses: the parents', or a join's (the query's own joins may
+  // be under aliases of the user's choosing, such as post_1).
+  auto taken = [&s, &parent](const std::string& name) {
+    return name == parent || std::any_of(s.joins.begin(), s.joins.end(), [&](const auto& j) {
+             return (j.alias.empty() ? j.table : j.alias) == name;
+           });
+  };
   int next = static_cast<int>(m.columns.size());
   for (const auto* rel : rels) {
     const Mapper& target = rel->target();
-    std::string alias =
-        target.table_name() + "_" + std::to_string(++aliases_of[target.table_name()]);
+    std::string alias;
+    do {
+      alias = target.table_name() + "_" + std::to_string(++aliases_of[target.table_name()]);
+    } while (taken(alias) || (rel->kind == RelationKind::many_to_many &&
+                              taken(alias + "_" + rel->secondary->name)));
     for (const auto& c : target.columns) s.columns.push_back(sql::column(alias, c->column.name));
     for (auto& j : related_joins(*rel, parent, alias)) s.joins.push_back(std::move(j));
     first_column.push_back(next);

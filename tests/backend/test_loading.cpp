@@ -262,6 +262,19 @@ TEST_P(Seeded, joinedload_with_limit_orders_by_a_column_of_a_joined_model) {
   EXPECT_EQ(selects().size(), 1u) << dump();
 }
 
+// The eager join's alias (post_1) must not be one the query already uses.
+TEST_P(Seeded, joinedload_next_to_a_join_under_an_alias_named_like_its_own) {
+  auto& s = session();
+  auto post_1 = strata::aliased<Post>("post_1");
+  auto users = s.query<User>()
+                   .join(post_1, &User::posts)
+                   .filter(post_1(&Post::title) == "one")
+                   .options(strata::joinedload(&User::posts))
+                   .all();
+  ASSERT_EQ(users.size(), 1u) << dump();
+  EXPECT_EQ(titles(users[0]->posts), (std::vector<std::string>{"one", "two"})) << dump();
+}
+
 TEST_P(Seeded, joinedload_returns_each_parent_once_in_the_query_order) {
   auto& s = session();
   for (auto name : {"dan", "eve", "fay"}) {
