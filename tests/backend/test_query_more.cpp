@@ -312,6 +312,22 @@ TEST_P(Blog, aggregates_read_as_their_documented_types) {
   EXPECT_EQ(std::get<4>(row), 4.0);
 }
 
+// PostgreSQL has no min(boolean) / max(boolean): the column is compared as 0 / 1.
+TEST_P(Blog, min_and_max_of_a_boolean_column_read_as_bool_on_every_database) {
+  auto& s = session();
+  s.query<User>().filter(col(&User::username) == "dora").update(strata::set(&User::active, false));
+  auto [lowest, highest] = s.query<User>().select(min(&User::active), max(&User::active)).one();
+  static_assert(std::is_same_v<decltype(lowest), std::optional<bool>>);
+  EXPECT_EQ(lowest, false);
+  EXPECT_EQ(highest, true);
+  auto all_active = s.select(col(&User::username))
+                        .group_by(&User::username)
+                        .having(min(&User::active) == true)
+                        .order_by(&User::username)
+                        .all();
+  EXPECT_EQ(all_active, (Names{"ann", "bob", "carl"}));
+}
+
 TEST_P(Blog, aggregates_over_no_rows_are_null_except_count) {
   auto none = session().query<Post>().filter(col(&Post::votes) > 100);
   EXPECT_EQ(none.select(count()).scalar(), 0);

@@ -40,6 +40,15 @@ template <class X>
 using value_of = typename expression_t<X>::value_type;
 
 sql::ExprPtr aggregate(const char* name, const sql::ExprPtr& arg, bool distinct = false);
+
+// min() / max() of x, holding R. A bool is compared as the integer it is stored as (0 / 1):
+// PostgreSQL has no min(boolean), and reads the integer back as a bool like SQLite's.
+template <class R, class X>
+sql::ExprPtr extreme(const char* name, const X& x) {
+  auto arg = as_expression(x).node();
+  if constexpr (std::is_same_v<R, bool>) arg = sql::cast(std::move(arg), "INTEGER");
+  return aggregate(name, arg);
+}
 }  // namespace detail
 
 // count(*): the number of rows.
@@ -85,14 +94,14 @@ template <class X>
 auto min(const X& x) {
   using R = detail::value_of<X>;
   return TypedExpression<detail::models_of<X>, R, std::optional<R>>(
-      detail::aggregate("min", detail::as_expression(x).node()));
+      detail::extreme<R>("min", x));
 }
 
 template <class X>
 auto max(const X& x) {
   using R = detail::value_of<X>;
   return TypedExpression<detail::models_of<X>, R, std::optional<R>>(
-      detail::aggregate("max", detail::as_expression(x).node()));
+      detail::extreme<R>("max", x));
 }
 
 // coalesce(e, fallback): e, or fallback where e is NULL; reads as the plain type.
