@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "backend.hpp"
 
@@ -291,6 +292,53 @@ TEST_P(ErrorsTest, locked_database_is_an_operational_error_and_nothing_is_lost) 
   ASSERT_EQ(titles.size(), 2u) << "a write was lost";
   EXPECT_EQ(titles[0]->title, "held");
   EXPECT_EQ(titles[1]->title, "waiting");
+}
+
+// A session's transaction that read before writing is refused the write lock at once while
+// another session writes (SQLite does not wait then); with begin_immediate it waits instead.
+TEST_P(ErrorsTest, a_session_that_read_first_is_refused_at_once_or_waits_with_begin_immediate) {
+  BACKEND_REQUIRE(whole_database_write_lock());
+  auto& first = session();
+  first.add(Task{.title = "first"});
+  first.flush();  // holds the write lock
+
+  strata::DatabaseOptions options;
+  options.engine.connect.busy_timeout = std::chrono::milliseconds(60000);
+  auto second_db = open_another(options);
+  auto& second = second_db->session();
+  EXPECT_EQ(second.query<Task>().count(), 0);
+  second.add(Task{.title = "second"});
+  try {
+    second.commit();
+    FAIL() << "a second writer committed while the first held the lock";
+  } catch (const strata::OperationalError& e) {
+    EXPECT_TRUE(contains(e.what(), "this transaction read before its first write")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "ConnectOptions::begin_immediate")) << e.what();
+  }
+  second.rollback();
+
+  options.engine.connect.begin_immediate = true;
+  auto third_db = open_another(options);
+  auto& third = third_db->session();
+  std::thread committer([&first] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    first.commit();
+  });
+  std::int64_t seen = -1;
+  try {
+    seen = third.query<Task>().count();  // BEGIN IMMEDIATE: waits for the first to commit
+    third.add(Task{.title = "third"});
+    third.commit();
+  } catch (...) {
+    committer.join();
+    throw;
+  }
+  committer.join();
+  EXPECT_EQ(seen, 1);
+  auto titles = third.query<Task>().order_by(&Task::id).all();
+  ASSERT_EQ(titles.size(), 2u) << "a write was lost";
+  EXPECT_EQ(titles[0]->title, "first");
+  EXPECT_EQ(titles[1]->title, "third");
 }
 
 }  // namespace

@@ -18,6 +18,15 @@ namespace strata::engine {
 struct ConnectOptions {
   std::chrono::milliseconds busy_timeout{5000};  // how long to wait on a locked database
   bool foreign_keys = true;                        // enforce foreign keys (SQLite pragma)
+  // SQLite: begin transactions with BEGIN IMMEDIATE, which takes the write lock at once and
+  // waits busy_timeout for it, rather than BEGIN, which takes it at the first write. With
+  // BEGIN, a transaction that reads and then writes while another connection writes is
+  // refused at once (SQLite does not wait then: it could deadlock), so threads or processes
+  // that write at the same time fail with "database is locked" however long busy_timeout is.
+  // The cost: every transaction, one that only reads too, holds the write lock until it
+  // ends, so transactions run one at a time. Django's "transaction_mode": "IMMEDIATE".
+  // Ignored by PostgreSQL.
+  bool begin_immediate = false;
 };
 
 // Opens connections for one backend. A dialect implements it.

@@ -214,7 +214,8 @@ void SqliteStatement::fail(int rc) {
                .driver_message = sqlite3_errmsg(conn_.handle()),
                .sql = sql_,
                .params = rendered_params(),
-               .busy_timeout = conn_.busy_timeout()};
+               .busy_timeout = conn_.busy_timeout(),
+               .refused_at_once = refused_without_waiting(conn_.handle(), rc)};
   sqlite3_reset(stmt_);
   fresh_ = true;
   raise_error(std::move(f));
@@ -290,8 +291,13 @@ std::span<const std::byte> SqliteStatement::get_blob(int index) const {
 
 // ---- SqliteConnection -------------------------------------------------------------------
 
-SqliteConnection::SqliteConnection(sqlite3* db, std::chrono::milliseconds busy_timeout)
-    : db_(db), busy_timeout_(busy_timeout) {}
+bool refused_without_waiting(sqlite3* db, int rc) noexcept {
+  return (rc & 0xff) == SQLITE_BUSY && sqlite3_txn_state(db, nullptr) == SQLITE_TXN_READ;
+}
+
+SqliteConnection::SqliteConnection(sqlite3* db, std::chrono::milliseconds busy_timeout,
+                                   bool begin_immediate)
+    : db_(db), busy_timeout_(busy_timeout), begin_immediate_(begin_immediate) {}
 
 // sqlite3_close_v2 keeps the handle alive until the cached statements, which the base class
 // destroys after this body, are finalized.
@@ -362,7 +368,8 @@ void SqliteConnection::execute(std::string_view sql) {
       raise_error({.code = step_rc,
                    .driver_message = sqlite3_errmsg(db_),
                    .sql = std::string(text),
-                   .busy_timeout = busy_timeout_});
+                   .busy_timeout = busy_timeout_,
+                   .refused_at_once = refused_without_waiting(db_, step_rc)});
     }
     if (echoing()) echo(text, {}, elapsed);
   }
@@ -371,6 +378,8 @@ void SqliteConnection::execute(std::string_view sql) {
 std::int64_t SqliteConnection::last_insert_id() { return sqlite3_last_insert_rowid(db_); }
 
 bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+void SqliteConnection::begin() { execute(begin_immediate_ ? "BEGIN IMMEDIATE" : "BEGIN"); }
 
 // ---- opening ----------------------------------------------------------------------------
 
@@ -397,7 +406,8 @@ std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
                  .driver_message = message,
                  .summary = "cannot open database file '" + path + "': " + message});
   }
-  auto conn = std::make_unique<SqliteConnection>(db, options.busy_timeout);
+  auto conn =
+      std::make_unique<SqliteConnection>(db, options.busy_timeout, options.begin_immediate);
   sqlite3_extended_result_codes(db, 1);
   const auto ms = options.busy_timeout.count();
   sqlite3_busy_timeout(db, ms > INT_MAX ? INT_MAX : static_cast<int>(ms < 0 ? 0 : ms));

@@ -101,13 +101,15 @@ class SqliteStatement final : public engine::Statement {
 class SqliteConnection final : public engine::Connection {
  public:
   // Takes ownership of db (closed in the destructor).
-  SqliteConnection(sqlite3* db, std::chrono::milliseconds busy_timeout);
+  SqliteConnection(sqlite3* db, std::chrono::milliseconds busy_timeout, bool begin_immediate);
   ~SqliteConnection() override;
 
   std::unique_ptr<engine::Statement> prepare(std::string_view sql) override;
   void execute(std::string_view sql) override;
   std::int64_t last_insert_id() override;
   bool in_transaction() const override;
+  // BEGIN, or BEGIN IMMEDIATE with ConnectOptions::begin_immediate.
+  void begin() override;
   bool is_alive() override { return db_ != nullptr; }
 
   sqlite3* handle() const noexcept { return db_; }
@@ -116,6 +118,7 @@ class SqliteConnection final : public engine::Connection {
  private:
   sqlite3* db_;
   std::chrono::milliseconds busy_timeout_;
+  bool begin_immediate_;
 };
 
 // What a failed SQLite call was doing, for the error it turns into.
@@ -126,7 +129,16 @@ struct FailedCall {
   std::string sql{};                  // the statement, empty when not statement-related
   std::vector<std::string> params{};  // bound parameters rendered with to_display
   std::chrono::milliseconds busy_timeout{0};  // how long SQLite waited on a lock
+  // SQLITE_BUSY without waiting: the transaction had read before it wrote (see
+  // refused_without_waiting), so busy_timeout did not apply.
+  bool refused_at_once = false;
 };
+
+// Whether a SQLITE_BUSY that a statement on db just returned came without the busy timeout's
+// wait: SQLite waits for a lock only when the connection holds no read transaction yet. A
+// transaction that has read and then writes while another connection writes (or, in WAL mode,
+// has written since it began reading) is refused at once, since waiting could deadlock.
+bool refused_without_waiting(sqlite3* db, int rc) noexcept;
 
 // Throws the DatabaseError kind for f.code (sqlite_errors.cpp): IntegrityError with the
 // constraint kind and what SQLite's message says of table or constraint; OperationalError for

@@ -96,6 +96,15 @@ std::string context(const FailedCall& f) {
 std::string default_message(const FailedCall& f) {
   switch (f.code & 0xff) {
     case SQLITE_BUSY:
+      if (f.refused_at_once)
+        return std::string(f.code == SQLITE_BUSY_SNAPSHOT
+                               ? "database is locked: another connection wrote after this "
+                                 "transaction began reading"
+                               : "database is locked: another connection is writing, and this "
+                                 "transaction read before its first write") +
+               ", so SQLite refuses the write at once (waiting could deadlock; the busy timeout "
+               "does not apply); roll back and run the transaction again, or begin transactions "
+               "with BEGIN IMMEDIATE (ConnectOptions::begin_immediate)";
       return "database is locked: another connection holds a write lock (waited " +
              std::to_string(f.busy_timeout.count()) +
              " ms); end that connection's transaction or raise the busy timeout";

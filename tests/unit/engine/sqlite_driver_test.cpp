@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -188,6 +189,109 @@ TEST(SqliteDriver, locked_database_times_out_with_clear_error) {
 
   a->execute("COMMIT");
   EXPECT_EQ(insert->execute(), 1) << "after A committed, B's statement (kept bindings) must work";
+  EXPECT_EQ(query_int(*a, "SELECT count(*) FROM t"), 2);
+}
+
+// SQLite waits for a write lock only when the connection holds no read transaction yet: a
+// transaction that read first is refused at once, whatever the busy timeout. The message says
+// so, rather than that it waited, and names the way out.
+TEST(SqliteDriver, a_transaction_that_read_first_is_refused_the_write_lock_at_once_and_says_why) {
+  TempDir dir;
+  const std::string url = dir.url("locked.db");
+  auto a = open_sqlite(url);
+  a->execute("CREATE TABLE t (v INTEGER)");
+  auto b = open_sqlite(url, {.busy_timeout = std::chrono::milliseconds(60000)});
+
+  a->execute("BEGIN IMMEDIATE");
+  a->execute("INSERT INTO t VALUES (1)");
+  b->begin();
+  EXPECT_EQ(query_int(*b, "SELECT count(*) FROM t"), 0);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    b->execute("INSERT INTO t VALUES (2)");
+    FAIL() << "B wrote while A held the write lock";
+  } catch (const OperationalError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("database is locked: another connection is writing, and this transaction "
+                       "read before its first write, so SQLite refuses the write at once"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("BEGIN IMMEDIATE (ConnectOptions::begin_immediate)"), std::string::npos)
+        << msg;
+    EXPECT_EQ(msg.find("waited"), std::string::npos) << msg;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
+      << "SQLite waited for the lock after all";
+
+  b->rollback();
+  a->execute("COMMIT");
+  b->begin();
+  EXPECT_EQ(query_int(*b, "SELECT count(*) FROM t"), 1);
+  b->execute("INSERT INTO t VALUES (2)");  // run again, it works
+  b->commit();
+  EXPECT_EQ(query_int(*a, "SELECT count(*) FROM t"), 2);
+}
+
+// In WAL mode a reader keeps its snapshot: once another connection has committed, the
+// reader's transaction can no longer write (SQLITE_BUSY_SNAPSHOT).
+TEST(SqliteDriver, a_write_after_reading_an_old_wal_snapshot_is_refused_and_says_why) {
+  TempDir dir;
+  const std::string url = dir.url("wal.db");
+  auto a = open_sqlite(url);
+  a->execute("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER)");
+  auto b = open_sqlite(url);
+
+  b->begin();
+  EXPECT_EQ(query_int(*b, "SELECT count(*) FROM t"), 0);
+  a->execute("INSERT INTO t VALUES (1)");  // committed: no lock is held any more
+  try {
+    b->execute("INSERT INTO t VALUES (2)");
+    FAIL() << "B wrote from a snapshot older than A's commit";
+  } catch (const OperationalError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("database is locked: another connection wrote after this transaction "
+                       "began reading, so SQLite refuses the write at once"),
+              std::string::npos)
+        << msg;
+  }
+  b->rollback();
+  EXPECT_EQ(query_int(*a, "SELECT count(*) FROM t"), 1);
+}
+
+// With begin_immediate, BEGIN takes the write lock, waiting the busy timeout for it, so a
+// transaction that reads and then writes waits for the other writer instead of failing.
+TEST(SqliteDriver, begin_immediate_waits_for_the_write_lock_at_begin) {
+  TempDir dir;
+  const std::string url = dir.url("immediate.db");
+  auto a = open_sqlite(url);
+  a->execute("CREATE TABLE t (v INTEGER)");
+  auto b =
+      open_sqlite(url, {.busy_timeout = std::chrono::milliseconds(100), .begin_immediate = true});
+
+  a->execute("BEGIN IMMEDIATE");
+  a->execute("INSERT INTO t VALUES (1)");
+  try {
+    b->begin();
+    FAIL() << "B began a write transaction while A held the write lock";
+  } catch (const OperationalError& e) {
+    EXPECT_NE(std::string(e.what()).find("another connection holds a write lock (waited 100 ms)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(b->in_transaction());
+
+  // A commits while B waits in BEGIN; B then reads A's row and writes its own.
+  auto c =
+      open_sqlite(url, {.busy_timeout = std::chrono::milliseconds(60000), .begin_immediate = true});
+  std::thread committer([&a] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    a->execute("COMMIT");
+  });
+  c->begin();
+  committer.join();
+  EXPECT_EQ(query_int(*c, "SELECT count(*) FROM t"), 1);
+  c->execute("INSERT INTO t VALUES (2)");
+  c->commit();
   EXPECT_EQ(query_int(*a, "SELECT count(*) FROM t"), 2);
 }
 
