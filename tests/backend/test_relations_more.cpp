@@ -483,6 +483,33 @@ TEST_P(RelationsTest, articles_and_tags_link_both_ways) {
   EXPECT_EQ(count.rows.at(0).get<std::int64_t>(0), 2);
 }
 
+// As append() does: the database holds one link row, and so does the collection in memory.
+TEST_P(RelationsTest, an_object_listed_twice_in_a_collection_is_held_once) {
+  auto& s = session();
+  auto cpp = std::make_shared<Tag>(Tag{.label = "c++"});
+  auto orm = s.add(Article{.title = "orm", .tags = {cpp, cpp}});
+  EXPECT_EQ(orm->tags.size(), 1u) << "the tag listed twice is held twice";
+  EXPECT_EQ(cpp->articles.size(), 1u);
+  s.commit();
+  auto db = s.add(Article{.title = "db"});
+  auto sql = s.add(Tag{.label = "sql"});
+  s.commit();
+  db->tags = strata::HasMany<Tag>{sql, cpp, sql};
+  ASSERT_EQ(db->tags.size(), 2u) << "the tag assigned twice is held twice";
+  EXPECT_EQ(db->tags[0], sql);
+  EXPECT_EQ(db->tags[1], cpp);
+  EXPECT_EQ(sql->articles.size(), 1u);
+  s.commit();
+  EXPECT_EQ(s.execute("SELECT count(*) FROM article_tag").rows.at(0).get<std::int64_t>(0), 3);
+  auto ann = s.add(User{.username = "ann", .email = "ann@x"});
+  auto post = std::make_shared<Post>(Post{.title = "p"});
+  ann->posts = strata::HasMany<Post>{post, post};
+  EXPECT_EQ(ann->posts.size(), 1u);
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.get<User>(ann->id)->posts.size(), 1u);
+}
+
 TEST_P(RelationsTest, deleting_a_tag_deletes_its_links_and_keeps_the_articles) {
   auto& s = session();
   auto cpp = std::make_shared<Tag>(Tag{.label = "c++"});

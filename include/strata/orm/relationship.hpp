@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -144,7 +145,8 @@ class HasMany : public detail::RelationField {
   using const_iterator = typename std::vector<std::shared_ptr<T>>::const_iterator;
 
   HasMany() = default;
-  HasMany(std::initializer_list<std::shared_ptr<T>> items) : items_(items) {
+  // An object listed twice is held once, as append() would hold it.
+  HasMany(std::initializer_list<std::shared_ptr<T>> items) : items_(distinct(items)) {
     changed_ = !items_.empty();
   }
   HasMany(const HasMany& o) : RelationField(o), items_(o.items_) {}
@@ -156,7 +158,7 @@ class HasMany : public detail::RelationField {
       // Unloaded and outside a session (a streamed object): no old items to let go of.
       if (loaded_ || owner_)
         for (auto& old : all()) on_item_removed(old);
-      items_ = o.all();
+      items_ = distinct(o.all());
       loaded_ = true;  // holds what was assigned, not what a later load would find
       changed_ = true;
       for (auto& item : items_) on_item_added(item);
@@ -205,6 +207,22 @@ class HasMany : public detail::RelationField {
 
  private:
   friend struct detail::SessionAccess;
+  // items without the repeats of an object, in order (a long list is checked through a set
+  // of addresses, so that assigning another object's collection stays linear).
+  template <class R>
+  static std::vector<std::shared_ptr<T>> distinct(const R& items) {
+    constexpr std::size_t short_list = 16;
+    std::vector<std::shared_ptr<T>> out;
+    out.reserve(items.size());
+    std::unordered_set<const T*> seen;
+    for (const auto& item : items) {
+      const bool repeat = items.size() <= short_list
+                              ? std::find(out.begin(), out.end(), item) != out.end()
+                              : !seen.insert(item.get()).second;
+      if (!repeat) out.push_back(item);
+    }
+    return out;
+  }
   std::vector<std::shared_ptr<T>> items_;
 };
 
