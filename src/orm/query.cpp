@@ -124,6 +124,11 @@ std::shared_ptr<const sql::Select> subquery_select(const QueryState& q) {
   return s;
 }
 
+void throw_negative(const char* clause, std::int64_t n) {
+  throw ArgumentError(std::string(clause) + "(" + std::to_string(n) +
+                      "): the number of rows must not be negative");
+}
+
 void throw_result_error(const engine::Statement& s, int i, const std::exception& e) {
   throw DataError("result column " + std::to_string(i + 1) + " '" +
                       std::string(s.column_name(i)) + "': " + e.what(),

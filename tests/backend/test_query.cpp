@@ -185,6 +185,18 @@ TEST_P(Users, limit_and_offset_are_bound_parameters_an_offset_alone_and_limit_ze
 
 // ---- first, one, one_or_none, count, exists ------------------------------------------------
 
+TEST_P(Users, a_negative_limit_or_offset_is_an_argument_error_when_the_query_is_built) {
+  EXPECT_THROW((void)users().limit(-1), strata::ArgumentError);
+  EXPECT_THROW((void)users().offset(-2), strata::ArgumentError);
+  EXPECT_THROW((void)session().select(&User::username).limit(-1), strata::ArgumentError);
+  try {
+    (void)users().limit(-1).first();  // first() used to drop the negative limit silently
+    FAIL() << "limit(-1) was taken";
+  } catch (const strata::ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("limit(-1)"), std::string::npos) << e.what();
+  }
+}
+
 TEST_P(Users, first_returns_the_first_row_or_null) {
   EXPECT_EQ(users().order_by(desc(&User::username)).first()->username, "eve");
   EXPECT_EQ(users().filter_by(&User::username, "zed").first(), nullptr);

@@ -135,6 +135,8 @@ void join_table(QueryState& q, const std::string& table, const std::string& alia
                 sql::ExprPtr on, sql::JoinKind kind);
 // The SELECT of q's columns (SELECT 1 when it has none), for in_() and exists().
 std::shared_ptr<const sql::Select> subquery_select(const QueryState& q);
+// limit(n) / offset(n) with a negative n.
+[[noreturn]] void throw_negative(const char* clause, std::int64_t n);
 // Result column i of a tuple query could not be read as asked.
 [[noreturn]] void throw_result_error(const engine::Statement& s, int i, const std::exception& e);
 [[noreturn]] void throw_null_result(const engine::Statement& s, int i);
@@ -194,12 +196,15 @@ class QueryBase {
     (st.spec.order_by.push_back(to_order_by<S>(items)), ...);
     return Self(std::move(st));
   }
+  // LIMIT n, OFFSET n: n must not be negative (ArgumentError).
   Self limit(std::int64_t n) const {
+    if (n < 0) throw_negative("limit", n);
     auto st = state_;
     st.spec.limit = n;
     return Self(std::move(st));
   }
   Self offset(std::int64_t n) const {
+    if (n < 0) throw_negative("offset", n);
     auto st = state_;
     st.spec.offset = n;
     return Self(std::move(st));
