@@ -3,11 +3,58 @@
 #include "strata/orm/database.hpp"
 
 #include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 #include "database_core.hpp"
 
 namespace strata {
 namespace detail {
+
+// The sessions Database::session() hands out, one per thread. A thread's session ends with
+// remove_session() on that thread, with the thread (ThreadExit), or with the database,
+// whichever comes first; the mutex is held while a session closes on the latter two paths,
+// so that the database does not go while a thread's end closes its session. It is recursive
+// because closing fires after_rollback handlers, which may call db.session() again.
+struct ThreadSessions {
+  std::recursive_mutex mutex;
+  std::unordered_map<std::thread::id, std::unique_ptr<Session>> by_thread;
+  bool closed = false;  // the database is gone
+};
+
+namespace {
+
+// Closes, when a thread ends, its sessions of the databases still alive.
+struct ThreadExit {
+  std::vector<std::weak_ptr<ThreadSessions>> used;
+  ThreadExit() = default;
+  ThreadExit(const ThreadExit&) = delete;
+  ThreadExit& operator=(const ThreadExit&) = delete;
+  ~ThreadExit() {
+    for (auto& w : used) {
+      auto sessions = w.lock();
+      if (!sessions) continue;
+      std::lock_guard lock(sessions->mutex);
+      if (sessions->closed) continue;
+      auto it = sessions->by_thread.find(std::this_thread::get_id());
+      if (it == sessions->by_thread.end()) continue;
+      auto mine = std::move(it->second);
+      sessions->by_thread.erase(it);
+      mine.reset();  // ~Session closes it and never throws
+    }
+  }
+  void remember(const std::shared_ptr<ThreadSessions>& sessions) {
+    std::erase_if(used, [](const auto& w) { return w.expired(); });
+    for (const auto& w : used)
+      if (w.lock() == sessions) return;
+    used.push_back(sessions);
+  }
+};
+
+thread_local ThreadExit thread_exit;
+
+}  // namespace
 
 DatabaseCore::DatabaseCore(engine::Url u, std::shared_ptr<dialect::Dialect> d,
                            engine::EngineOptions eo, schema::NamingConvention naming,
@@ -238,7 +285,8 @@ engine::EngineOptions engine_options(const DatabaseOptions& o) {
 }
 }  // namespace
 
-Database::Database(std::string_view url, DatabaseOptions options) {
+Database::Database(std::string_view url, DatabaseOptions options)
+    : sessions_(std::make_shared<detail::ThreadSessions>()) {
   auto parsed = engine::Url::parse(url);
   auto d = dialect::for_url(parsed);
   auto eo = engine_options(options);
@@ -262,7 +310,16 @@ Database::Database(std::string_view url, DatabaseOptions options) {
   }
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  // Every thread's session closes while the database is whole; a thread ending now waits.
+  std::lock_guard lock(sessions_->mutex);
+  sessions_->closed = true;
+  while (!sessions_->by_thread.empty()) {
+    auto mine = std::move(sessions_->by_thread.begin()->second);
+    sessions_->by_thread.erase(sessions_->by_thread.begin());
+    mine.reset();
+  }
+}
 
 Database& Database::register_mapper(const Mapper& m) {
   core_->ensure_registered(m);
@@ -345,11 +402,26 @@ void Database::drop_all() {
 }
 
 Session& Database::session() {
-  if (!session_) session_ = std::make_unique<Session>(*this);
-  return *session_;
+  std::lock_guard lock(sessions_->mutex);
+  auto& mine = sessions_->by_thread[std::this_thread::get_id()];
+  if (!mine) {
+    mine = std::make_unique<Session>(*this);
+    detail::thread_exit.remember(sessions_);
+  }
+  return *mine;
 }
 
-void Database::remove_session() { session_.reset(); }
+void Database::remove_session() {
+  std::unique_ptr<Session> mine;
+  {
+    std::lock_guard lock(sessions_->mutex);
+    auto it = sessions_->by_thread.find(std::this_thread::get_id());
+    if (it == sessions_->by_thread.end()) return;
+    mine = std::move(it->second);
+    sessions_->by_thread.erase(it);
+  }
+  mine.reset();  // outside the lock: its after_rollback handlers may use the database
+}
 
 Session Database::new_session() { return Session(*this); }
 

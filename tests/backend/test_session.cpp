@@ -2,10 +2,13 @@
 // dirty tracking (asserting the exact UPDATE), flush order by foreign key, rollback, refresh,
 // expunge, close, autoflush, and C++ / server defaults.
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend.hpp"
@@ -1021,3 +1024,97 @@ TEST_P(NaturalKeys, a_composite_key_identifies_one_object_per_pair) {
 }
 
 }  // namespace
+
+// ---- the app session, one per thread ---------------------------------------------------------
+
+namespace {
+
+// Runs f on a thread of its own and returns what it threw, or "".
+template <class F>
+std::string on_a_thread(F f) {
+  std::string error;
+  std::thread t([&] {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  t.join();
+  return error;
+}
+
+}  // namespace
+
+TEST_P(SessionTest, the_app_session_is_one_per_thread_as_flask_sqlalchemys_scoped_session) {
+  strata::Session* mine = &db().session();
+  EXPECT_EQ(&db().session(), mine) << "one thread, one app session";
+  strata::Session* theirs = nullptr;
+  strata::Session* theirs_again = nullptr;
+  strata::Session* theirs_after_remove = nullptr;
+  EXPECT_EQ(on_a_thread([&] {
+              theirs = &db().session();
+              theirs_again = &db().session();
+              db().remove_session();
+              theirs_after_remove = &db().session();
+              db().remove_session();
+            }),
+            "");
+  EXPECT_NE(theirs, mine) << "another thread was handed this thread's session";
+  EXPECT_EQ(theirs_again, theirs);
+  EXPECT_EQ(&db().session(), mine) << "another thread's remove_session() closed this one";
+  EXPECT_NE(theirs_after_remove, nullptr);
+}
+
+TEST_P(SessionTest, a_threads_app_session_is_closed_when_the_thread_ends) {
+  // The thread writes and ends without commit(): its transaction must end with it, or it
+  // would keep its connection and locks (the row's unique key on PostgreSQL, the file on
+  // SQLite, the one connection of an in-memory database).
+  EXPECT_EQ(on_a_thread([&] {
+              db().session().add(User{.username = "ann", .email = "ann@x"});
+              db().session().flush();
+            }),
+            "");
+  auto& s = session();
+  EXPECT_EQ(s.query<User>().count(), 0) << "the thread's uncommitted row is there";
+  s.add(User{.username = "ann", .email = "ann@x"});
+  s.commit();
+  EXPECT_EQ(s.query<User>().count(), 1);
+}
+
+TEST_P(SessionTest, a_database_closes_the_app_sessions_of_threads_still_running) {
+  BACKEND_REQUIRE(shared_database());
+  auto other = open_another();
+  std::mutex m;
+  std::condition_variable cv;
+  bool written = false, database_gone = false;
+  std::string error;
+  std::thread t([&] {
+    try {
+      other->session().add(User{.username = "ann", .email = "ann@x"});
+      other->session().flush();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    std::unique_lock lock(m);
+    written = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return database_gone; });
+  });  // the thread ends after its database: nothing is left for its end to close
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return written; });
+  }
+  other.reset();  // closes the thread's session, rolling it back
+  {
+    std::lock_guard lock(m);
+    database_gone = true;
+  }
+  cv.notify_all();
+  t.join();
+  EXPECT_EQ(error, "");
+  auto& s = session();
+  EXPECT_EQ(s.query<User>().count(), 0);
+  s.add(User{.username = "ann", .email = "ann@x"});
+  s.commit();
+}

@@ -38,6 +38,7 @@ struct DatabaseOptions {
 
 namespace detail {
 struct DatabaseCore;
+struct ThreadSessions;
 }
 
 class Database {
@@ -65,11 +66,15 @@ class Database {
   // DROP TABLE for every table of metadata() that exists, children first; in every database.
   void drop_all();
 
-  // The app's default session, created on first use (Flask-SQLAlchemy's db.session).
+  // The app's session of the calling thread, created on first use: Flask-SQLAlchemy's
+  // db.session, a scoped session. Each thread has its own (a session belongs to one thread),
+  // kept until remove_session() on that thread, the thread's end or the database's; those
+  // close it, rolling back what it did not commit.
   Session& session();
-  // Closes the default session; the next session() call opens a fresh one.
+  // Closes the calling thread's session; the next session() call on this thread opens a fresh
+  // one. Call it when a request or a task ends (Flask-SQLAlchemy does at app context teardown).
   void remove_session();
-  // A session of its own, for another thread or task.
+  // A session of its own, owned by the caller.
   Session new_session();
 
   // The names of the binds (DatabaseOptions::binds), sorted; empty for one database.
@@ -91,7 +96,7 @@ class Database {
 
  private:
   std::unique_ptr<detail::DatabaseCore> core_;
-  std::unique_ptr<Session> session_;
+  std::shared_ptr<detail::ThreadSessions> sessions_;  // session(): one per thread
 };
 
 // The environment variable `name`, or fallback when it is unset or empty.
