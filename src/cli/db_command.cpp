@@ -184,6 +184,11 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   downgrade->add_option("revision", down_arg, "Target: id, prefix, base, -N; with --sql, FROM:TO");
   downgrade->add_flag("--sql", sql, "Print the SQL instead of running it (offline)");
 
+  std::string redo_arg = "-1";
+  auto* redo = app.add_subcommand(
+      "redo", "Revert migrations down to REV (default: -1), then apply them again");
+  redo->add_option("revision", redo_arg, "Target of the downgrade: id, prefix, base, -N");
+
   auto* stamp = app.add_subcommand("stamp", "Record REV as the database's revision without running anything");
   stamp->add_option("revision", revision_arg, "Target")->required();
   stamp->add_flag("--sql", sql, "Print the SQL instead of running it");
@@ -251,7 +256,8 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
     // Commands about one revision of one chain need one database.
     const bool one_revision =
         (migrate_cmd->parsed() && !target.empty()) || revision->parsed() || empty || merge_heads ||
-        (upgrade->parsed() && revision_arg != "head") || downgrade->parsed() || stamp->parsed() ||
+        (upgrade->parsed() && revision_arg != "head") || downgrade->parsed() || redo->parsed() ||
+        stamp->parsed() ||
         sqlmigrate->parsed() || show->parsed() || merge->parsed();
     if (one_revision && targets.size() > 1) {
       std::string names;
@@ -290,6 +296,8 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
           migrate::downgrade(c, down_arg.substr(colon + 1), true, down_arg.substr(0, colon));
         else
           migrate::downgrade(c, down_arg, sql);
+      } else if (redo->parsed()) {
+        migrate::redo(c, redo_arg);
       } else if (stamp->parsed()) {
         migrate::stamp(c, revision_arg, sql);
       } else if (sqlmigrate->parsed()) {

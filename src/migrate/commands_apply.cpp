@@ -451,6 +451,40 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
             targets);
 }
 
+void redo(const Config& config, const std::string& target) {
+  auto dir = ScriptDirectory::load(config.directory);
+  const auto& g = dir.graph();
+  auto db = open_database(config);
+  MigrationLock lock(db, config);
+  Ledger ledger(*db.dialect);
+  auto applied = verified_applied(dir, ledger, db, config);
+  const auto back_to = g.resolve("current", applied);
+  if (back_to.empty())
+    throw CommandError("redo: no migration is applied, so there is nothing to redo");
+  const auto down_to = g.resolve(target, applied);
+  auto down = g.downgrade_path(applied, down_to);
+  if (auto branch = g.branch_base_path(target, applied)) down = *branch;
+  if (down.empty())
+    throw CommandError("redo: the database is at " + join_or_base(back_to) + ", not above " +
+                       join_or_base(down_to) + "; nothing to redo (redo -1 redoes the last "
+                       "migration)");
+  // Planned before anything runs: an irreversible migration stops the redo here.
+  const auto down_steps = plan_steps(config, dir, *db.dialect, applied, down, Way::down, false);
+  run_steps(config, db, ledger, dir, down_steps, down_to);
+  applied = verified_applied(dir, ledger, db, config);
+  try {
+    run_steps(config, db, ledger, dir,
+              plan_steps(config, dir, *db.dialect, applied, g.upgrade_path(applied, back_to),
+                         Way::up, false),
+              back_to);
+  } catch (const std::exception& e) {
+    throw CommandError("redo: the downgrade to " + join_or_base(down_to) +
+                       " is done, but the upgrade back to " + join_or_base(back_to) +
+                       " failed, and the database stays at " +
+                       join_or_base(g.resolve("current", applied)) + ": " + e.what());
+  }
+}
+
 void stamp(const Config& config, const std::string& target, bool sql) {
   auto dir = ScriptDirectory::load(config.directory);
   const auto& g = dir.graph();

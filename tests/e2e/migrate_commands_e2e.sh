@@ -123,6 +123,11 @@ run strata history -r -1:current
 run strata history -r current: -i
 
 say ""
+say "## db redo: the last migration down and up again; a target the database is at is an error"
+run microblog_v3 db redo
+refused 1 strata redo current
+
+say ""
 say "## a history range given newer first is an error, not an empty list"
 refused 1 strata history -r "$R3:$R1"
 

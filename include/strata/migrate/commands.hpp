@@ -101,6 +101,12 @@ void downgrade(const Config& config, const std::string& target = "-1", bool sql 
                const std::string& from = {});
 void migrate_to(const Config& config, const std::string& target, bool sql = false);
 void stamp(const Config& config, const std::string& target, bool sql = false);
+// `db redo [REV]` (Rails' db:migrate:redo): downgrade to REV (default -1, the last migration),
+// then upgrade back to the revisions the database was at, under one migration lock: proves
+// that migrations reverse. Nothing applied, or REV not below the database, is a CommandError
+// that changes nothing. When the way back up fails, the database stays where the downgrade
+// left it (each migration is its own transaction), and the error says so.
+void redo(const Config& config, const std::string& target = "-1");
 
 // Reports: `db history [-r A:B] [-v] [-i]`, `db current [-v]`, `db heads`, `db branches`,
 // `db show REV`, Django's `showmigrations`.

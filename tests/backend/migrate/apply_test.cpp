@@ -556,3 +556,149 @@ TEST(MigrateApply, created_and_applied_at_are_iso_8601_utc) {
   const std::string at = rows[0].get<std::string>(0);
   EXPECT_TRUE(std::regex_match(at, std::regex("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z"))) << at;
 }
+
+// ---- db redo -----------------------------------------------------------------------------------
+
+namespace {
+
+// Two migrations: a table, then a column of it.
+void write_item_and_note(const Config& c) {
+  auto dir = ScriptDirectory::load(c.directory);
+  Migration first;
+  first.revision = "e10000000000";
+  first.message = "item";
+  first.upgrade = {CreateTableOp{table("item", {column("v", schema::TypeKind::integer)})}};
+  first.downgrade = reverse(first.upgrade);
+  dir.write(first);
+  Migration second;
+  second.revision = "e20000000000";
+  second.down_revisions = {"e10000000000"};
+  second.message = "note";
+  second.upgrade = {AddColumnOp{"item", column("note", schema::TypeKind::text), {}}};
+  second.downgrade = reverse(second.upgrade);
+  dir.write(second);
+}
+
+std::vector<std::string> applied_ids(const Config& c) {
+  Database db{c.url};
+  auto r = db.session().execute("SELECT revision FROM strata_migrations WHERE status = 'applied' "
+                                "ORDER BY revision");
+  std::vector<std::string> ids;
+  for (const auto& row : r.rows) ids.push_back(row.get<std::string>(0));
+  return ids;
+}
+
+}  // namespace
+
+TEST_P(MigrateApply, redo_reverts_the_last_migration_and_applies_it_again) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  upgrade(c);
+  {
+    Database db{c.url};
+    db.session().execute("INSERT INTO item (v, note) VALUES (1, 'a'), (2, 'b')");
+    db.session().commit();
+  }
+  out.str("");
+  redo(c);
+  EXPECT_EQ(out.str(),
+            "Running downgrade e20000000000 -> e10000000000, note\n"
+            "Running upgrade e10000000000 -> e20000000000, note\n");
+  EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"e10000000000", "e20000000000"}));
+  // The table's rows stay; the column came back empty, as its downgrade dropped it.
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 2);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE note IS NULL"), 2);
+
+  redo(c, "base");  // every migration, down and up again
+  EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"e10000000000", "e20000000000"}));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 0);
+}
+
+TEST_P(MigrateApply, redo_with_nothing_to_redo_is_an_error_that_changes_nothing) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  try {
+    redo(c);
+    FAIL() << "redo ran with no migration applied";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("no migration is applied"), std::string::npos)
+        << e.what();
+  }
+  upgrade(c, "e10000000000");
+  try {
+    redo(c, "e20000000000");  // above the database
+    FAIL() << "redo to a revision above the database ran";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("e20000000000"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
+  EXPECT_TRUE(has_table(c.url, "item"));
+}
+
+TEST_P(MigrateApply, redo_refuses_an_irreversible_migration_before_anything_runs) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  Migration third;
+  third.revision = "e30000000000";
+  third.down_revisions = {"e20000000000"};
+  third.message = "fill";
+  third.upgrade = {ExecuteOp{{{"*", "INSERT INTO item (v) VALUES (7)"}}, {}, true}};
+  third.downgrade = {};
+  ScriptDirectory::load(c.directory).write(third);
+  upgrade(c);
+  EXPECT_THROW(redo(c, "e10000000000"), CommandError);
+  EXPECT_EQ(applied_ids(c),
+            (std::vector<std::string>{"e10000000000", "e20000000000", "e30000000000"}));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE v = 7"), 1);
+}
+
+TEST_P(MigrateApply, redo_says_where_the_database_stays_when_the_way_back_up_fails) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  auto dir = ScriptDirectory::load(c.directory);
+  Migration first;
+  first.revision = "e10000000000";
+  first.message = "item";
+  first.upgrade = {CreateTableOp{table("item", {column("v", schema::TypeKind::integer)})}};
+  first.downgrade = reverse(first.upgrade);
+  dir.write(first);
+  Migration second;
+  second.revision = "e20000000000";
+  second.down_revisions = {"e10000000000"};
+  second.message = "fill";
+  second.upgrade = {CallOp{"fill", "empty"}};
+  second.downgrade = reverse(second.upgrade);
+  dir.write(second);
+  int fills = 0;
+  c.callbacks["fill"] = [&fills](engine::Connection& conn) {
+    if (++fills > 1) throw DataError("the data is not there any more", {});
+    conn.execute("INSERT INTO item (v) VALUES (1)");
+  };
+  c.callbacks["empty"] = [](engine::Connection& conn) { conn.execute("DELETE FROM item"); };
+  upgrade(c);
+  try {
+    redo(c);
+    FAIL() << "the failing upgrade back did not fail the redo";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("the downgrade to e10000000000 is done, but the upgrade "
+                                         "back to e20000000000 failed, and the database stays at "
+                                         "e10000000000: "),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("the data is not there any more"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 0);
+}
