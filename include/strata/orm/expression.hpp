@@ -357,9 +357,12 @@ auto compare(sql::BinaryOp op, const Expression<S, R>& left, const V& right) {
                   "strata: these two columns hold different types and cannot be compared");
     return Condition<union_t<S, S2>>(sql::binary(op, left.node(), right.node()));
   } else {
-    static_assert(!std::is_same_v<std::remove_cvref_t<V>, std::nullptr_t>,
-                  "strata: compare with NULL through .is_null() / .is_not_null()");
-    static_assert(comparable_value<R, V>,
+    using W = std::remove_cvref_t<V>;
+    static_assert(!std::is_same_v<W, std::nullptr_t> && !std::is_same_v<W, std::nullopt_t>,
+                  "strata: compare with NULL through .is_null() / .is_not_null() (not with "
+                  "nullptr or std::nullopt)");
+    static_assert(comparable_value<R, V> || std::is_same_v<W, std::nullptr_t> ||
+                      std::is_same_v<W, std::nullopt_t>,
                   "strata: the value's type does not match the column's type (a text column "
                   "compares with strings, a numeric column with numbers, other columns with "
                   "their own C++ type)");
