@@ -403,6 +403,8 @@ void Database::drop_all() {
 
 Session& Database::session() {
   std::lock_guard lock(sessions_->mutex);
+  if (sessions_->closed)  // an after_rollback handler of a session the destructor closes
+    throw InvalidRequestError("db.session() while the Database is being destroyed");
   auto& mine = sessions_->by_thread[std::this_thread::get_id()];
   if (!mine) {
     mine = std::make_unique<Session>(*this);

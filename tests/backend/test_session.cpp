@@ -1118,3 +1118,19 @@ TEST_P(SessionTest, a_database_closes_the_app_sessions_of_threads_still_running)
   s.add(User{.username = "ann", .email = "ann@x"});
   s.commit();
 }
+
+TEST_P(SessionTest, an_after_rollback_handler_cannot_open_an_app_session_while_the_database_goes) {
+  auto other = open_another();
+  strata::Database* raw = other.get();  // `other` is null while reset() destroys it
+  int refused = 0;
+  other->events().listen(strata::SessionEvent::after_rollback, [raw, &refused](strata::Session&) {
+    try {
+      raw->session();
+    } catch (const strata::InvalidRequestError&) {
+      ++refused;
+    }
+  });
+  other->session().execute("SELECT 1");  // a transaction for the destructor to roll back
+  other.reset();
+  EXPECT_EQ(refused, 1);
+}
