@@ -33,6 +33,13 @@ void throw_range_error(std::string_view type_name, std::int64_t got) {
   throw DataError("value " + std::to_string(got) + " does not fit " + std::string(type_name), {});
 }
 
+void throw_unstorable_integer(std::uint64_t got) {
+  throw DataError("value " + std::to_string(got) +
+                      " does not fit a 64-bit signed integer (BIGINT), the widest integer "
+                      "column; it would be stored as a negative number",
+                  {});
+}
+
 void throw_unstorable(std::string_view text, std::string_view what) {
   throw DataError("'" + std::string(text) + "' is not " + std::string(what) +
                       " strata can store and read back (years 0000-9999, a real month and "

@@ -11,6 +11,26 @@
 
 #include "backend.hpp"
 
+// Unsigned integers of every width, in a table of their own (registered by the tests that use it).
+struct Counters {
+  std::int64_t id = 0;
+  std::uint8_t u8 = 0;
+  std::uint16_t u16 = 0;
+  std::uint32_t u32 = 0;
+  std::uint64_t u64 = 0;
+  std::optional<std::uint64_t> opt_u64{};
+};
+
+template <>
+struct strata::Model<Counters> {
+  static constexpr auto table = "counters";
+  static auto columns() {
+    return mapping(column("id", &Counters::id).primary_key(), column("u8", &Counters::u8),
+                   column("u16", &Counters::u16), column("u32", &Counters::u32),
+                   column("u64", &Counters::u64), column("opt_u64", &Counters::opt_u64));
+  }
+};
+
 namespace {
 
 using namespace std::chrono;
@@ -602,6 +622,82 @@ TEST_P(TypesTest, bulk_update_of_an_int32_column_with_an_out_of_range_value_is_a
       << "set() silently wrapped a value that does not fit the int32 member";
   s.rollback();
   EXPECT_EQ(s.get<Sample>(added->id)->i32, 5);
+}
+
+// ---- unsigned integers ----------------------------------------------------------------------
+
+class UnsignedTest : public TypesTest {
+ protected:
+  void SetUp() override {
+    TypesTest::SetUp();
+    db().register_models<Counters>();
+    db().drop_all();
+    db().create_all();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(backends, UnsignedTest, ::testing::ValuesIn(::backend::test_urls()),
+                         ::backend::url_label);
+
+TEST_P(UnsignedTest, unsigned_integers_round_trip_their_whole_range) {
+  // Each goes to a column that holds all its values: std::uint16_t's 65535 does not fit a
+  // SMALLINT, nor std::uint32_t's 4294967295 an INTEGER (PostgreSQL refused them).
+  constexpr std::uint64_t u64_max = std::numeric_limits<std::int64_t>::max();
+  auto& s = session();
+  std::vector<std::shared_ptr<Counters>> rows;
+  for (const int n : {1, 3}) {  // one row, and several (a batched INSERT where there is one)
+    for (int i = 0; i < n; ++i)
+      rows.push_back(s.add(Counters{.u8 = 255, .u16 = 65535, .u32 = 4294967295u,
+                                    .u64 = u64_max, .opt_u64 = u64_max - 1}));
+    s.commit();
+  }
+  s.expunge_all();
+  for (const auto& r : rows) {
+    auto y = s.get<Counters>(r->id);
+    ASSERT_TRUE(y);
+    EXPECT_EQ(y->u8, 255);
+    EXPECT_EQ(y->u16, 65535);
+    EXPECT_EQ(y->u32, 4294967295u);
+    EXPECT_EQ(y->u64, u64_max);
+    EXPECT_EQ(y->opt_u64, u64_max - 1);
+  }
+  EXPECT_EQ(s.query<Counters>().filter(col(&Counters::u32) > std::uint32_t{4000000000u}).count(),
+            4);
+}
+
+TEST_P(UnsignedTest, a_uint64_above_int64_max_is_refused_naming_the_column_never_wrapped) {
+  constexpr std::uint64_t too_big = std::numeric_limits<std::uint64_t>::max();
+  auto& s = session();
+  auto expect_refused = [&](const char* column) {
+    try {
+      s.commit();
+      ADD_FAILURE() << "a uint64 above INT64_MAX was written (as a negative number)";
+    } catch (const strata::DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("cannot store column '") + column),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("18446744073709551615"), std::string::npos)
+          << e.what();
+    }
+    s.rollback();
+  };
+  for (const int n : {1, 3}) {
+    for (int i = 0; i < n; ++i) s.add(Counters{.u64 = too_big});
+    expect_refused("counters.u64");
+    for (int i = 0; i < n; ++i) s.add(Counters{.opt_u64 = too_big});
+    expect_refused("counters.opt_u64");
+  }
+  auto kept = s.add(Counters{.u64 = 7});
+  s.commit();
+  kept->u64 = too_big;
+  expect_refused("counters.u64");
+  EXPECT_THROW(s.query<Counters>().filter(col(&Counters::u64) == too_big).count(),
+               strata::DataError)
+      << "a comparison with a value no column holds compared with it wrapped";
+  s.rollback();
+  s.expunge_all();
+  auto r = s.execute("SELECT u64 FROM counters");
+  ASSERT_EQ(r.size(), 1u) << "a refused row was written";
+  EXPECT_EQ(r.rows[0].get<std::int64_t>(0), 7);
 }
 
 // ---- values the model cannot hold -----------------------------------------------------------

@@ -85,6 +85,8 @@ inline void expect_storage(const engine::Statement& s, int i, engine::StorageCla
     throw_storage_error(s, i, expected);
 }
 [[noreturn]] void throw_range_error(std::string_view type_name, std::int64_t got);
+// An unsigned value above INT64_MAX, which no integer column holds: DataError.
+[[noreturn]] void throw_unstorable_integer(std::uint64_t got);
 std::string_view storage_name(const Value& v);
 
 // Whether Type<B> keeps snapshots in a form of its own (to_snapshot / from_snapshot).
@@ -147,13 +149,27 @@ struct Convert {
   }
 };
 
+// Integers travel as 64-bit signed numbers. The column is the narrowest SQL integer that
+// holds every value of I: an unsigned type needs the next wider one (std::uint16_t: INTEGER,
+// std::uint32_t: BIGINT). A std::uint64_t above INT64_MAX fits no column: writing one is a
+// DataError, never a number wrapped to a negative one.
 template <class I>
   requires(std::integral<I> && !std::same_as<I, bool>)
 struct Type<I> {
-  static constexpr schema::TypeKind kind = sizeof(I) <= 2   ? schema::TypeKind::small_integer
-                                           : sizeof(I) <= 4 ? schema::TypeKind::integer
-                                                            : schema::TypeKind::big_integer;
-  static Value to_value(I v) { return static_cast<std::int64_t>(v); }
+  static constexpr std::uintmax_t max_value = static_cast<std::uintmax_t>(std::numeric_limits<I>::max());
+  static constexpr schema::TypeKind kind = max_value <= 0x7fff ? schema::TypeKind::small_integer
+                                           : max_value <= 0x7fffffff ? schema::TypeKind::integer
+                                                               : schema::TypeKind::big_integer;
+  static Value to_value(I v) {
+    validate(v);
+    return static_cast<std::int64_t>(v);
+  }
+  static void validate(I v) {
+    if constexpr (max_value > static_cast<std::uintmax_t>(std::numeric_limits<std::int64_t>::max())) {
+      if (!std::in_range<std::int64_t>(v)) [[unlikely]]
+        detail::throw_unstorable_integer(static_cast<std::uint64_t>(v));
+    }
+  }
   static I checked(std::int64_t v) {
     if constexpr (!std::same_as<I, std::int64_t>) {
       if (!std::in_range<I>(v)) detail::throw_range_error(kind_name(), v);
@@ -164,7 +180,7 @@ struct Type<I> {
     if (auto* i = std::get_if<std::int64_t>(&v)) return checked(*i);
     detail::throw_value_error("an integer", v);
   }
-  static void bind(engine::Statement& s, int i, I v) {
+  static void bind(engine::Statement& s, int i, I v) {  // validated by its column
     s.bind_int64(i, static_cast<std::int64_t>(v));
   }
   static I read(const engine::Statement& s, int i) {
@@ -185,8 +201,17 @@ struct Type<I> {
     return ValueRef::integer(static_cast<std::int64_t>(v));
   }
   static constexpr std::string_view kind_name() {
-    return sizeof(I) <= 2 ? "a 16-bit integer" : sizeof(I) <= 4 ? "a 32-bit integer"
-                                                                : "a 64-bit integer";
+    if constexpr (std::is_unsigned_v<I>) {
+      return sizeof(I) == 1   ? "an unsigned 8-bit integer"
+             : sizeof(I) == 2 ? "an unsigned 16-bit integer"
+             : sizeof(I) == 4 ? "an unsigned 32-bit integer"
+                              : "an unsigned 64-bit integer";
+    } else {
+      return sizeof(I) == 1   ? "an 8-bit integer"
+             : sizeof(I) == 2 ? "a 16-bit integer"
+             : sizeof(I) == 4 ? "a 32-bit integer"
+                              : "a 64-bit integer";
+    }
   }
 };
 
