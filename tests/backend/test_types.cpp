@@ -31,6 +31,30 @@ struct strata::Model<Counters> {
   }
 };
 
+// A user type stored as a DateTime: what a DateTime cannot store, it cannot either.
+struct Deadline {
+  strata::DateTime at{};
+};
+
+template <>
+struct strata::Type<Deadline> : strata::Convert<Deadline, strata::DateTime> {
+  static strata::DateTime to_db(const Deadline& d) { return d.at; }
+  static Deadline from_db(strata::DateTime at) { return Deadline{at}; }
+};
+
+struct Milestone {
+  std::int64_t id = 0;
+  Deadline due{};
+};
+
+template <>
+struct strata::Model<Milestone> {
+  static constexpr auto table = "milestone";
+  static auto columns() {
+    return mapping(column("id", &Milestone::id).primary_key(), column("due", &Milestone::due));
+  }
+};
+
 namespace {
 
 using namespace std::chrono;
@@ -399,6 +423,52 @@ TEST_P(TypesTest, dates_and_times_that_would_not_load_again_are_refused_before_t
   auto back = s.get<Sample>(kept->id);  // the stored row still loads
   ASSERT_TRUE(back);
   EXPECT_EQ(back->day, Sample{}.day);
+}
+
+TEST_P(TypesTest, values_without_a_form_in_the_database_are_refused_naming_their_column) {
+  // An enum value that EnumLabels does not list, and a Convert type over a DateTime holding a
+  // date that would not load again: refused at flush, naming the column, whether the row is
+  // written alone or with others (PostgreSQL's batched INSERT).
+  db().register_models<Milestone>();
+  db().drop_all();
+  db().create_all();
+  auto& s = session();
+  auto expect_refused = [&](const std::string& column) {
+    try {
+      s.commit();
+      ADD_FAILURE() << "a value that cannot be stored was written to " << column;
+    } catch (const strata::DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot store column '" + column + "'"),
+                std::string::npos)
+          << e.what();
+    }
+    s.rollback();
+  };
+  const strata::DateTime year_10000{sys_days{year{10000} / 1 / 1}};
+  for (const int rows : {1, 3}) {
+    for (int i = 0; i < rows; ++i) s.add(Sample{.mood = static_cast<Mood>(9)});
+    expect_refused("sample.mood");
+    for (int i = 0; i < rows; ++i) s.add(Sample{.opt_mood = static_cast<Mood>(9)});
+    expect_refused("sample.opt_mood");
+    for (int i = 0; i < rows; ++i) s.add(Milestone{.due = Deadline{year_10000}});
+    expect_refused("milestone.due");
+  }
+  // A change to a stored row: refused, and rollback() gives the stored value back.
+  auto kept = s.add(Milestone{.due = Deadline{kStamp}});
+  auto sample = s.add(Sample{.mood = Mood::happy});
+  s.commit();
+  kept->due.at = year_10000;
+  expect_refused("milestone.due");
+  EXPECT_TRUE(kept->due.at == kStamp) << "rollback() did not restore the value";
+  sample->mood = static_cast<Mood>(9);
+  expect_refused("sample.mood");
+  EXPECT_EQ(sample->mood, Mood::happy) << "rollback() did not restore the value";
+  s.query<Sample>().delete_();
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.query<Sample>().count(), 0) << "a refused row was written";
+  auto back = s.query<Milestone>().one();
+  EXPECT_TRUE(back->due.at == kStamp);
 }
 
 TEST_P(TypesTest, nan_is_kept_and_unchanged_or_refused_never_turned_into_null) {

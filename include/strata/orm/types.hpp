@@ -131,12 +131,24 @@ struct Convert {
   static bool equal(const T& v, const Value& snapshot) {
     return Type<Stored>::equal(Type<T>::to_db(v), snapshot);
   }
+  // What Stored cannot store, T cannot either (a column validates before bind()).
+  static void validate(const T& v)
+    requires requires(const Stored& stored) { Type<Stored>::validate(stored); }
+  {
+    Type<Stored>::validate(Type<T>::to_db(v));
+  }
   // Stored's snapshot form, unless Stored has a form of its own (which would not be
   // to_value's form of T): then to_value's. Text is copied into scratch, since to_db's
   // result is gone when this returns.
   static ValueRef snapshot_ref(const T& v, Value& scratch) {
     if constexpr (detail::own_snapshot_form<Stored>) {
-      scratch = to_value(v);
+      // to_value's form without its check: the dirty check (and rollback()) of a value that
+      // cannot be stored must work; the flush refuses the value, naming the column.
+      const Stored stored = Type<T>::to_db(v);
+      if constexpr (requires { Type<Stored>::unchecked_value(stored); })
+        scratch = Type<Stored>::unchecked_value(stored);
+      else
+        scratch = Type<Stored>::to_value(stored);
       return ValueRef(scratch);
     } else {
       const Stored stored = Type<T>::to_db(v);
@@ -316,6 +328,8 @@ struct IsoText {
     validate(v);
     return to_iso(v);
   }
+  // to_value() without validate(): a snapshot's form (Convert) of a value not yet refused.
+  static Value unchecked_value(const T& v) { return to_iso(v); }
   // Only what reads back is written (SQLite would take any text, a date never to load again).
   static void validate(const T& v) {
     if (!storable(v)) [[unlikely]] {
@@ -390,15 +404,26 @@ struct Type<E> {
   static constexpr bool labelled = detail::labelled_enum<E>;
   static constexpr schema::TypeKind kind = labelled ? schema::TypeKind::string : Type<U>::kind;
 
-  static std::string_view label(E v) {
+  // v's label, or null when EnumLabels lists none for it.
+  static const std::string_view* find_label(E v) {
     for (const auto& [value, name] : EnumLabels<E>::values)
-      if (value == v) return name;
+      if (value == v) return &name;
+    return nullptr;
+  }
+  static std::string_view label(E v) {
+    if (const auto* name = find_label(v)) return *name;
     detail::throw_range_error("a labelled enum value", static_cast<std::int64_t>(v));
   }
   static E from_label(std::string_view text) {
     for (const auto& [value, name] : EnumLabels<E>::values)
       if (name == text) return value;
     detail::throw_value_error("one of the enum's labels", Value{std::string(text)});
+  }
+  // A value without a label, or one its underlying type cannot store (a column validates
+  // before bind(), so that the error names it).
+  static void validate(E v) {
+    if constexpr (labelled) (void)label(v);
+    else if constexpr (requires(U u) { Type<U>::validate(u); }) Type<U>::validate(static_cast<U>(v));
   }
   static Value to_value(E v) {
     if constexpr (labelled) return std::string(label(v));
@@ -427,13 +452,18 @@ struct Type<E> {
   static bool equal(E v, const Value& snapshot) {
     if constexpr (labelled) {
       auto* s = std::get_if<std::string>(&snapshot);
-      return s && *s == label(v);
+      const auto* name = find_label(v);
+      return s && name && *s == *name;
     } else {
       return Type<U>::equal(static_cast<U>(v), snapshot);
     }
   }
   static ValueRef snapshot_ref(E v, Value& scratch) {
-    if constexpr (labelled) return ValueRef::text(label(v));  // static storage
+    if constexpr (labelled) {
+      // A value without a label (refused at flush) differs from every label.
+      if (const auto* name = find_label(v)) return ValueRef::text(*name);  // static storage
+      return ValueRef::integer(static_cast<std::int64_t>(v));
+    }
     else return Type<U>::snapshot_ref(static_cast<U>(v), scratch);
   }
 };
