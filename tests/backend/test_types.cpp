@@ -503,6 +503,37 @@ TEST_P(TypesTest, nan_is_kept_and_unchanged_or_refused_never_turned_into_null) {
   EXPECT_TRUE(std::isnan(*y->opt_real));
 }
 
+TEST_P(TypesTest, doubles_keep_every_digit_whatever_the_server_sets_extra_float_digits_to) {
+  // A server (or a database, or a role) set to extra_float_digits = 0, as older setups are,
+  // writes doubles with 15 digits: 0.1 + 0.2 would load as 0.3.
+  if (!server_connections()) GTEST_SKIP() << "the setting is PostgreSQL's";
+  auto& s = session();
+  const auto name = s.execute("SELECT current_database()").rows.at(0).get<std::string>(0);
+  s.execute("ALTER DATABASE " + q(name) + " SET extra_float_digits = 0");
+  s.commit();
+  struct Reset {
+    strata::Session& s;
+    std::string sql;
+    ~Reset() {
+      s.execute(sql);
+      s.commit();
+    }
+  } reset{s, "ALTER DATABASE " + q(name) + " RESET extra_float_digits"};
+
+  auto other = open_another();  // new connections, which take the database's setting
+  auto& s2 = other->session();
+  const double tricky = 0.1 + 0.2;
+  auto x = s2.add(Sample{.real = tricky, .real32 = 1.0f / 3.0f, .opt_real = 1e-310});
+  s2.commit();
+  s2.expunge_all();
+  auto y = s2.get<Sample>(x->id);
+  ASSERT_TRUE(y);
+  EXPECT_EQ(y->real, tricky) << "the double lost digits on its way back";
+  EXPECT_EQ(y->real32, 1.0f / 3.0f);
+  EXPECT_EQ(y->opt_real, 1e-310);
+  EXPECT_EQ(s2.query<Sample>().select(strata::max(&Sample::real)).scalar(), tricky);
+}
+
 TEST_P(TypesTest, a_refused_nul_byte_names_its_parameter_as_the_sql_numbers_it) {
   if (text_holds_nul()) GTEST_SKIP() << "the backend's text holds NUL bytes";
   auto c = db().engine().connect();
