@@ -25,6 +25,11 @@ struct Account {
   std::int64_t id = 0;
   std::string name{};
 };
+// Old memos live in the `users` bind, in a table named as the default database's memos.
+struct OldMemo {
+  std::int64_t id = 0;
+  std::string text{};
+};
 // A model whose bind the database does not configure.
 struct Stray {
   std::int64_t id = 0;
@@ -45,6 +50,14 @@ struct strata::Model<Account> {
   static auto columns() {
     return mapping(column("id", &Account::id).primary_key(),
                    column("name", &Account::name).length(40).unique());
+  }
+};
+template <>
+struct strata::Model<OldMemo> {
+  static constexpr auto table = "memo";
+  static constexpr auto bind = "users";
+  static auto columns() {
+    return mapping(column("id", &OldMemo::id).primary_key(), column("text", &OldMemo::text));
   }
 };
 template <>
@@ -204,6 +217,23 @@ TEST_P(Binds, TheSessionSendsEachModelToItsDatabase) {
   // Raw SQL on a bind, in the session's transaction there.
   auto r = again->session().execute("SELECT name FROM account", {}, "users");
   EXPECT_EQ(r.rows.at(0).get<std::string>(0), "alice2");
+}
+
+TEST_P(Binds, ValuesOfAModelComeFromItsDatabaseWhenAnotherHasATableOfTheSameName) {
+  auto db = open();
+  db->register_models<OldMemo>();
+  db->create_all();
+  auto& s = db->session();
+  s.add(Memo{.text = "new"});
+  s.add(OldMemo{.text = "old 1"});
+  s.add(OldMemo{.text = "old 2"});
+  s.commit();
+  EXPECT_EQ(s.query<OldMemo>().count(), 2);
+  EXPECT_EQ(s.select(&OldMemo::text).order_by(&OldMemo::text).all(),
+            (std::vector<std::string>{"old 1", "old 2"}))
+      << "select() read the default database's memo table";
+  EXPECT_EQ(s.query<OldMemo>().select(strata::count()).scalar(), 2);
+  EXPECT_EQ(s.select(&Memo::text).all(), std::vector<std::string>{"new"});
 }
 
 TEST_P(Binds, RollbackUndoesEveryDatabase) {

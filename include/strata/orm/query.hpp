@@ -96,7 +96,7 @@ class TupleQuery : public detail::QueryBase<TupleQuery<S, Need, C, R...>, S, C> 
     check();
     std::vector<row_type> out;
     this->state_.session->select_rows(
-        *detail::subquery_select(this->state_),
+        *detail::subquery_select(this->state_), this->state_.mapper,
         [](void* o, const engine::Statement& s) {
           static_cast<std::vector<row_type>*>(o)->push_back(read(s));
         },
@@ -169,7 +169,7 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
 
  public:
   explicit Query(detail::SessionCore& session)
-      : base(detail::QueryState{&session, mapper_of<T>().table_name(), {}, {}}) {}
+      : base(detail::QueryState{&session, mapper_of<T>().table_name(), {}, {}, &mapper_of<T>()}) {}
   explicit Query(detail::QueryState state) : base(std::move(state)) {}
 
   // How relationships of T load for this query, overriding the mapping's .lazy(...):

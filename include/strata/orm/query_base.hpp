@@ -121,6 +121,7 @@ struct QueryState {
   std::string from;
   QuerySpec spec;
   std::vector<sql::ExprPtr> columns;
+  const Mapper* mapper = nullptr;  // the model of `from`: its bind is the database to ask
 };
 
 // The compiled side of joins and subqueries (src/orm/query.cpp).

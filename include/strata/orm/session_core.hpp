@@ -508,9 +508,10 @@ class SessionCore {
   std::int64_t count(const Mapper& m, const QuerySpec& q);
   bool exists(const Mapper& m, const QuerySpec& q);
   Cursor stream(const Mapper& m, const QuerySpec& q);
-  // A SELECT of plain values (TupleQuery): each row handed to sink(out, row) as it is read.
+  // A SELECT of plain values (TupleQuery) from model m's table: each row handed to
+  // sink(out, row) as it is read.
   using RowSink = void (*)(void* out, const engine::Statement& row);
-  void select_rows(const sql::Select& s, RowSink sink, void* out);
+  void select_rows(const sql::Select& s, const Mapper* m, RowSink sink, void* out);
   std::int64_t bulk_update(const Mapper& m, const QuerySpec& q,
                            const std::vector<std::pair<std::size_t, Value>>& assignments);
   std::int64_t bulk_delete(const Mapper& m, const QuerySpec& q);
