@@ -206,12 +206,12 @@ bool read_utc_suffix(std::string_view text, std::size_t& pos) {
 
 bool storable(Date d) {
   const int y = static_cast<int>(d.year());
-  return d.ok() && y >= 0 && y <= 9999;
+  return d.ok() && y >= 1 && y <= 9999;
 }
 
 bool storable(DateTime t) {
   // Two comparisons: this runs for every DateTime written.
-  static constexpr DateTime first{sys_days{year{0} / 1 / 1}};
+  static constexpr DateTime first{sys_days{year{1} / 1 / 1}};
   static constexpr DateTime past_last{sys_days{year{10000} / 1 / 1}};
   return t >= first && t < past_last;
 }

@@ -42,7 +42,7 @@ void throw_unstorable_integer(std::uint64_t got) {
 
 void throw_unstorable(std::string_view text, std::string_view what) {
   throw DataError("'" + std::string(text) + "' is not " + std::string(what) +
-                      " strata can store and read back (years 0000-9999, a real month and "
+                      " strata can store and read back (years 0001-9999, a real month and "
                       "day, a time of day before 24:00)",
                   {});
 }

@@ -385,6 +385,8 @@ TEST_P(TypesTest, dates_and_times_that_would_not_load_again_are_refused_before_t
   const std::vector<Case> cases{
       {"sample.day", [](Sample& x) { x.day = strata::Date{}; }},  // 0000-00-00
       {"sample.day", [](Sample& x) { x.day = year{2023} / 2 / 30; }},
+      {"sample.day", [](Sample& x) { x.day = year{0} / 12 / 31; }},  // no year 0 in PostgreSQL
+      {"sample.stamp", [](Sample& x) { x.stamp = strata::DateTime{sys_days{year{0} / 6 / 1}}; }},
       {"sample.at", [](Sample& x) { x.at = strata::Time{hours{25}}; }},
       {"sample.at", [](Sample& x) { x.at = strata::Time{-microseconds{1}}; }},
       {"sample.stamp",

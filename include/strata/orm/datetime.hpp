@@ -35,9 +35,10 @@ std::size_t to_iso(DateTime t, char* out);
 std::size_t to_iso(Date d, char* out);
 std::size_t to_iso(Time t, char* out);
 
-// Whether the value is one strata writes and reads back: a real calendar day in years 0000-9999
-// (2023-02-30 and a default-constructed Date are not), a DateTime in those years, a Time of day
-// from 00:00 to before 24:00.
+// Whether the value is one strata writes and reads back: a real calendar day in years 0001-9999
+// (2023-02-30 and a default-constructed Date are not; nor is year 0, which PostgreSQL's
+// calendar lacks, as Python's does), a DateTime in those years, a Time of day from 00:00 to
+// before 24:00.
 bool storable(Date d);
 bool storable(DateTime t);
 bool storable(Time t);

@@ -37,7 +37,9 @@ TEST(DateTimeText, values_outside_the_fixed_width_range_are_still_written) {
 
 TEST(DateTimeText, storable_values_are_exactly_those_whose_text_parses_back) {
   EXPECT_TRUE(strata::storable(strata::Date{2024y / 2 / 29}));
-  EXPECT_TRUE(strata::storable(strata::Date{year{0} / 1 / 1}));
+  EXPECT_TRUE(strata::storable(strata::Date{year{1} / 1 / 1}));
+  EXPECT_FALSE(strata::storable(strata::Date{year{0} / 12 / 31}))
+      << "year 0, which PostgreSQL refuses, is storable";
   EXPECT_TRUE(strata::storable(strata::Date{9999y / 12 / 31}));
   EXPECT_FALSE(strata::storable(strata::Date{}));
   EXPECT_FALSE(strata::storable(strata::Date{2023y / 2 / 29}));
@@ -48,7 +50,8 @@ TEST(DateTimeText, storable_values_are_exactly_those_whose_text_parses_back) {
   EXPECT_FALSE(strata::storable(strata::Time{-1us}));
   EXPECT_TRUE(strata::storable(strata::DateTime{sys_days{9999y / 12 / 31}} + 86399999999us));
   EXPECT_FALSE(strata::storable(strata::DateTime{sys_days{year{10000} / 1 / 1}}));
-  EXPECT_FALSE(strata::storable(strata::DateTime{sys_days{year{0} / 1 / 1}} - 1us));
+  EXPECT_TRUE(strata::storable(strata::DateTime{sys_days{year{1} / 1 / 1}}));
+  EXPECT_FALSE(strata::storable(strata::DateTime{sys_days{year{1} / 1 / 1}} - 1us));
   // Each storable value's text parses back; each other one's does not.
   for (const strata::Date d : {strata::Date{2024y / 2 / 29}, strata::Date{2023y / 2 / 29},
                                strata::Date{year{10000} / 1 / 1}, strata::Date{}})
