@@ -1,9 +1,14 @@
 // Types through a real database: every built-in type and its std::optional (values and NULL)
 // round-trips; enums by number and by label; a user Convert type; edge values; and values the
 // model cannot hold (NULL, wrong kind, out of range) raise DataError naming the column.
+#include <unistd.h>
+
 #include <chrono>
+#include <clocale>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <string>
@@ -534,6 +539,43 @@ TEST_P(TypesTest, doubles_keep_every_digit_whatever_the_server_sets_extra_float_
   EXPECT_EQ(y->real32, 1.0f / 3.0f);
   EXPECT_EQ(y->opt_real, 1e-310);
   EXPECT_EQ(s2.query<Sample>().select(strata::max(&Sample::real)).scalar(), tricky);
+}
+
+// A program may set a locale whose decimal point is a comma (setlocale(LC_ALL, "") where the
+// user's language is German); numbers must still read and write as the database has them.
+TEST_P(TypesTest, doubles_read_back_the_same_whatever_the_programs_locale) {
+  // de_DE made with localedef in a folder of the test's own (glibc reads LOCPATH), where the
+  // system can make it.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("strata_locale_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::setlocale(LC_NUMERIC, "C");
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  const std::string make = "localedef -i de_DE -f UTF-8 '" + (dir / "de_DE.UTF-8").string() +
+                           "' >/dev/null 2>&1";
+  if (std::system(make.c_str()) != 0) GTEST_SKIP() << "localedef cannot make de_DE here";
+  ::setenv("LOCPATH", dir.c_str(), 1);
+  if (!std::setlocale(LC_NUMERIC, "de_DE.UTF-8")) GTEST_SKIP() << "no de_DE locale here";
+  ASSERT_EQ(std::strtod("0.5", nullptr), 0.0) << "the locale's decimal point is not a comma";
+
+  auto& s = session();
+  const double tricky = 0.1 + 0.2;
+  auto x = s.add(Sample{.real = tricky, .real32 = 2.5f, .opt_real = -1.25e-300});
+  s.commit();
+  s.expunge_all();
+  auto y = s.get<Sample>(x->id);
+  ASSERT_TRUE(y);
+  EXPECT_EQ(y->real, tricky);
+  EXPECT_EQ(y->real32, 2.5f);
+  EXPECT_EQ(y->opt_real, -1.25e-300);
+  EXPECT_EQ(s.query<Sample>().filter(col(&Sample::real) > 0.25).count(), 1);
+  EXPECT_EQ(s.query<Sample>().select(strata::avg(&Sample::real32)).scalar(), 2.5);
 }
 
 TEST_P(TypesTest, a_refused_nul_byte_names_its_parameter_as_the_sql_numbers_it) {

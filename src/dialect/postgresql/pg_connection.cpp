@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <variant>
 
@@ -385,6 +386,27 @@ engine::StorageClass storage_class_of(Oid type) {
   }
 }
 
+// from_chars rather than strtod, which reads the decimal point of the program's locale (a
+// program that calls setlocale(LC_ALL, "") in Germany would read "0.5" as 0). It reads "NaN",
+// "Infinity" and "-Infinity" as PostgreSQL writes them too.
+double real_of(std::string_view text, Oid type) {
+  if (text.empty()) return 0.0;
+  if (type == bool_oid) return text[0] == 't' ? 1.0 : 0.0;
+  double v = 0.0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec == std::errc::result_out_of_range) {
+    // A numeric beyond a double's reach: too large reads as infinity, too small as zero.
+    const bool negative = text.front() == '-';
+    const auto e = text.find_first_of("eE");
+    const bool tiny = e != std::string_view::npos
+                          ? e + 1 < text.size() && text[e + 1] == '-'
+                          : text.substr(negative ? 1 : 0, 2) == "0.";
+    const double magnitude = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+    return negative ? -magnitude : magnitude;
+  }
+  return v;
+}
+
 // A value's text read as a number. A real number (numeric, float) read as an integer is
 // truncated, as SQLite does; a boolean is 1 or 0; empty text (NULL) is 0.
 std::int64_t integer_of(std::string_view text, Oid type) {
@@ -393,14 +415,7 @@ std::int64_t integer_of(std::string_view text, Oid type) {
   std::int64_t v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
   if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return v;
-  return static_cast<std::int64_t>(std::strtod(std::string(text).c_str(), nullptr));
-}
-
-double real_of(std::string_view text, Oid type) {
-  if (text.empty()) return 0.0;
-  if (type == bool_oid) return text[0] == 't' ? 1.0 : 0.0;
-  // strtod reads "NaN", "Infinity" and "-Infinity" as PostgreSQL writes them.
-  return std::strtod(std::string(text).c_str(), nullptr);
+  return static_cast<std::int64_t>(real_of(text, type));
 }
 }  // namespace
 
