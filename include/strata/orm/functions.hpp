@@ -45,6 +45,9 @@ sql::ExprPtr aggregate(const char* name, const sql::ExprPtr& arg, bool distinct 
 // PostgreSQL has no min(boolean), and reads the integer back as a bool like SQLite's.
 template <class R, class X>
 sql::ExprPtr extreme(const char* name, const X& x) {
+  static_assert(!std::is_same_v<R, Blob>,
+                "strata: min() and max() do not apply to Blob columns (PostgreSQL has no min "
+                "or max of bytea)");
   auto arg = as_expression(x).node();
   if constexpr (std::is_same_v<R, bool>) arg = sql::cast(std::move(arg), "INTEGER");
   return aggregate(name, arg);
