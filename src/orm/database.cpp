@@ -25,6 +25,12 @@ struct ThreadSessions {
 
 namespace {
 
+// Set when the thread's ThreadExit runs (and stays set: a bool outlives the thread's other
+// thread_locals), so that db.session() refuses to open a session the thread's end would not
+// close: from an after_rollback handler of a session closing there, or from the destructor
+// of another thread_local.
+thread_local bool thread_ending = false;
+
 // Closes, when a thread ends, its sessions of the databases still alive.
 struct ThreadExit {
   std::vector<std::weak_ptr<ThreadSessions>> used;
@@ -32,6 +38,7 @@ struct ThreadExit {
   ThreadExit(const ThreadExit&) = delete;
   ThreadExit& operator=(const ThreadExit&) = delete;
   ~ThreadExit() {
+    thread_ending = true;
     for (auto& w : used) {
       auto sessions = w.lock();
       if (!sessions) continue;
@@ -402,6 +409,8 @@ void Database::drop_all() {
 }
 
 Session& Database::session() {
+  if (detail::thread_ending)
+    throw InvalidRequestError("db.session() while the thread is ending: its session is closed");
   std::lock_guard lock(sessions_->mutex);
   if (sessions_->closed)  // an after_rollback handler of a session the destructor closes
     throw InvalidRequestError("db.session() while the Database is being destroyed");

@@ -2,6 +2,7 @@
 // dirty tracking (asserting the exact UPDATE), flush order by foreign key, rollback, refresh,
 // expunge, close, autoflush, and C++ / server defaults.
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -1133,4 +1134,22 @@ TEST_P(SessionTest, an_after_rollback_handler_cannot_open_an_app_session_while_t
   other->session().execute("SELECT 1");  // a transaction for the destructor to roll back
   other.reset();
   EXPECT_EQ(refused, 1);
+}
+
+TEST_P(SessionTest, an_after_rollback_handler_cannot_open_an_app_session_while_its_thread_ends) {
+  auto other = open_another();
+  strata::Database* raw = other.get();
+  std::atomic<int> refused{0}, opened{0};
+  other->events().listen(strata::SessionEvent::after_rollback,
+                         [raw, &refused, &opened](strata::Session&) {
+                           try {
+                             raw->session();
+                             ++opened;
+                           } catch (const strata::InvalidRequestError&) {
+                             ++refused;
+                           }
+                         });
+  EXPECT_EQ(on_a_thread([&] { other->session().execute("SELECT 1"); }), "");
+  EXPECT_EQ(refused.load(), 1) << "the thread's end did not close its session";
+  EXPECT_EQ(opened.load(), 0) << "a session was opened for a thread that had ended";
 }
