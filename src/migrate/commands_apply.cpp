@@ -468,20 +468,28 @@ void redo(const Config& config, const std::string& target) {
     throw CommandError("redo: the database is at " + join_or_base(back_to) + ", not above " +
                        join_or_base(down_to) + "; nothing to redo (redo -1 redoes the last "
                        "migration)");
-  // Planned before anything runs: an irreversible migration stops the redo here.
+  // Both ways are planned before anything runs, so that what would refuse either (an
+  // irreversible migration, a call the app has not registered) changes nothing.
   const auto down_steps = plan_steps(config, dir, *db.dialect, applied, down, Way::down, false);
+  std::vector<std::string> after_down;
+  for (const auto& id : applied)
+    if (std::find(down.begin(), down.end(), id) == down.end()) after_down.push_back(id);
+  const auto up_steps = plan_steps(config, dir, *db.dialect, after_down,
+                                   g.upgrade_path(after_down, back_to), Way::up, false);
   run_steps(config, db, ledger, dir, down_steps, down_to);
-  applied = verified_applied(dir, ledger, db, config);
   try {
-    run_steps(config, db, ledger, dir,
-              plan_steps(config, dir, *db.dialect, applied, g.upgrade_path(applied, back_to),
-                         Way::up, false),
-              back_to);
+    run_steps(config, db, ledger, dir, up_steps, back_to);
   } catch (const std::exception& e) {
+    // Each migration is a transaction of its own: those applied before the failure stay.
+    std::string stays = "?";
+    try {
+      stays = join_or_base(g.resolve("current", verified_applied(dir, ledger, db, config)));
+    } catch (const std::exception&) {
+      // The error below still says what failed.
+    }
     throw CommandError("redo: the downgrade to " + join_or_base(down_to) +
                        " is done, but the upgrade back to " + join_or_base(back_to) +
-                       " failed, and the database stays at " +
-                       join_or_base(g.resolve("current", applied)) + ": " + e.what());
+                       " failed, and the database stays at " + stays + ": " + e.what());
   }
 }
 

@@ -105,6 +105,7 @@ bool ScriptDirectory::unchanged(const std::string& revision, const std::string& 
 SchemaState ScriptDirectory::state_at(const std::vector<std::string>& applied) const {
   std::set<std::string> wanted(applied.begin(), applied.end());
   SchemaState state;
+  state.set_checks(SchemaState::Checks::replay);
   for (const auto& id : graph_.topological_order()) {
     if (!wanted.count(id)) continue;
     const auto& m = get(id);
@@ -114,6 +115,7 @@ SchemaState ScriptDirectory::state_at(const std::vector<std::string>& applied) c
       throw StateError(m.path + ": " + e.what());
     }
   }
+  state.set_checks(SchemaState::Checks::run);  // for what the caller applies on top
   return state;
 }
 

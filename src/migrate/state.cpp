@@ -349,7 +349,8 @@ void apply_op(Tables& tables, const CreateTableOp& o, const Operation& op) {
   insert_by_name(tables, canonical(o.table));
 }
 
-void apply_op(Tables& tables, const DropTableOp& o, const Operation& op) {
+void apply_op(Tables& tables, const DropTableOp& o, const Operation& op,
+              bool check_references) {
   const Table& t = require_table(tables, o.table.name, op);
   const Table carried = canonical(o.table);
   if (!(t == carried)) {
@@ -360,6 +361,7 @@ void apply_op(Tables& tables, const DropTableOp& o, const Operation& op) {
   // keys on, drops it after an implicit DELETE that cascades to (or nulls, or fails on) the
   // rows referring to it. Neither is what the operation means: the reference goes first.
   for (const Table& other : tables) {
+    if (!check_references) break;
     if (other.name == o.table.name) continue;  // a table referring to itself goes with it
     for (const ForeignKey& fk : other.foreign_keys) {
       if (fk.referred_table == o.table.name) {
@@ -409,7 +411,8 @@ void apply_op(Tables& tables, const AddColumnOp& o, const Operation& op) {
   t.columns.insert(t.columns.begin() + static_cast<std::ptrdiff_t>(at), o.column);
 }
 
-void apply_op(Tables& tables, const DropColumnOp& o, const Operation& op) {
+void apply_op(Tables& tables, const DropColumnOp& o, const Operation& op,
+              bool check_references) {
   Table& t = require_table(tables, o.table, op);
   const std::size_t at = column_index(t, o.column.name);
   if (at == t.columns.size()) {
@@ -433,6 +436,7 @@ void apply_op(Tables& tables, const DropColumnOp& o, const Operation& op) {
   if (!user.empty()) fail(op, "the column is used by " + user + "; drop that first");
   // SQLite would drop it and leave the other table's foreign key referring to nothing.
   for (const Table& other : tables) {
+    if (!check_references) break;
     for (const ForeignKey& fk : other.foreign_keys) {
       if (fk.referred_table == t.name &&
           std::find(fk.referred_columns.begin(), fk.referred_columns.end(), o.column.name) !=
@@ -557,7 +561,15 @@ schema::Table canonical(schema::Table t) {
 }
 
 void SchemaState::apply(const Operation& op) {
-  std::visit([&](const auto& o) { apply_op(tables_, o, op); }, op);
+  std::visit(
+      [&](const auto& o) {
+        using O = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<O, DropTableOp> || std::is_same_v<O, DropColumnOp>)
+          apply_op(tables_, o, op, checks_ == Checks::run);
+        else
+          apply_op(tables_, o, op);
+      },
+      op);
 }
 
 void SchemaState::apply(const std::vector<Operation>& ops) {

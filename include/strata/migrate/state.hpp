@@ -32,6 +32,14 @@ namespace strata::migrate {
 //   of every foreign key.
 class SchemaState {
  public:
+  // Which checks apply() makes. `run`, the default: every one above, for operations about to
+  // run or to be written. `replay`: a state rebuilt from migrations already written
+  // (ScriptDirectory::state_at) leaves out the two that protect rows when an operation runs
+  // (dropping a table, or a column, that another table's foreign key refers to), so that a
+  // history written before those checks existed still folds; its operations are not run again.
+  enum class Checks { run, replay };
+  void set_checks(Checks c) noexcept { checks_ = c; }
+
   // Applies op. ExecuteOp and CallOp do not change the state. On a StateError the state is
   // unchanged.
   void apply(const Operation& op);
@@ -41,10 +49,13 @@ class SchemaState {
   const schema::Table* find(std::string_view table) const;
   // Tables sorted by name, each in canonical form (see canonical()).
   const std::vector<schema::Table>& tables() const noexcept { return tables_; }
-  friend bool operator==(const SchemaState&, const SchemaState&) = default;
+  friend bool operator==(const SchemaState& a, const SchemaState& b) {
+    return a.tables_ == b.tables_;
+  }
 
  private:
   std::vector<schema::Table> tables_;  // sorted by name, canonical
+  Checks checks_ = Checks::run;
 };
 
 // t with its indexes, uniques, foreign keys and checks sorted by name: the form the state

@@ -702,3 +702,73 @@ TEST_P(MigrateApply, redo_says_where_the_database_stays_when_the_way_back_up_fai
   EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 0);
 }
+
+TEST_P(MigrateApply, redo_refuses_a_way_back_up_it_cannot_run_before_the_downgrade) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  Migration third;
+  third.revision = "e30000000000";
+  third.down_revisions = {"e20000000000"};
+  third.message = "fill";
+  third.upgrade = {CallOp{"fill", "empty"}};
+  third.downgrade = reverse(third.upgrade);
+  ScriptDirectory::load(c.directory).write(third);
+  c.callbacks["fill"] = [](engine::Connection& conn) {
+    conn.execute("INSERT INTO item (v) VALUES (1)");
+  };
+  c.callbacks["empty"] = [](engine::Connection& conn) { conn.execute("DELETE FROM item"); };
+  upgrade(c);
+  c.callbacks.erase("fill");  // as the standalone tool, which has no callbacks of the app's
+  try {
+    redo(c);
+    FAIL() << "redo ran a downgrade whose way back up calls an unregistered callback";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("'fill'"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(applied_ids(c),
+            (std::vector<std::string>{"e10000000000", "e20000000000", "e30000000000"}));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 1) << "the downgrade ran";
+}
+
+// A history that dropped a table another table's foreign key refers to (allowed, and applied
+// on SQLite, before drop_table refused it) still folds, so the commands keep working; a new
+// migration that does it is refused before it runs.
+TEST(MigrateApplySqlite, a_history_that_dropped_a_referred_table_still_folds) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  auto dir = ScriptDirectory::load(c.directory);
+  auto parent = table("parent", {});
+  auto child = table("child", {column("parent_id", schema::TypeKind::integer)});
+  child.foreign_keys.push_back(
+      schema::ForeignKey{"fk_child_parent_id_parent", {"parent_id"}, "parent", {"id"},
+                         schema::ReferentialAction::no_action, schema::ReferentialAction::no_action});
+  Migration first;
+  first.revision = "h10000000000";
+  first.message = "tables";
+  first.upgrade = {CreateTableOp{parent}, CreateTableOp{child}};
+  first.downgrade = reverse(first.upgrade);
+  dir.write(first);
+  Migration second;
+  second.revision = "h20000000000";
+  second.down_revisions = {"h10000000000"};
+  second.message = "drop parent";
+  second.upgrade = {DropTableOp{parent}};
+  second.downgrade = reverse(second.upgrade);
+  dir.write(second);
+  dir = ScriptDirectory::load(c.directory);
+  EXPECT_NO_THROW(dir.state_at({"h10000000000", "h20000000000"}));
+  upgrade(c, "h10000000000");
+  try {
+    upgrade(c);
+    FAIL() << "a pending drop of a referred table ran";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("fk_child_parent_id_parent"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(has_table(c.url, "parent"));
+}
