@@ -300,6 +300,16 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
         s.order_by.push_back({retarget(o.expr, m.table_name(), parent), o.descending});
         continue;
       }
+      // Selected by a DISTINCT subquery, it would be distinct by that value too: a parent
+      // could come back once per value, and the limit count it so. PostgreSQL refuses such
+      // an order in the query without eager loading too.
+      if (query_.distinct)
+        throw ArgumentError(
+            "distinct() with joinedload() and limit(), offset(), group_by() or having() can "
+            "order only by columns of " + m.class_name +
+            ": another model's column would have to be selected with the parents, and the "
+            "rows would then be distinct by it too; order by " + m.class_name +
+            "'s columns, or load the relationship with selectinload()");
       const std::string name = "anon_order_" + std::to_string(++hidden);
       parents->columns.push_back(sql::label(o.expr, name));
       s.order_by.push_back({sql::column(parent, name), o.descending});

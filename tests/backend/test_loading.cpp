@@ -262,6 +262,29 @@ TEST_P(Seeded, joinedload_with_limit_orders_by_a_column_of_a_joined_model) {
   EXPECT_EQ(selects().size(), 1u) << dump();
 }
 
+// DISTINCT parents ordered by another model's column: the column would have to be selected
+// with the parents, which would then be distinct by it too (ann once per post).
+TEST_P(Seeded, joinedload_with_distinct_and_limit_refuses_an_order_by_another_models_column) {
+  auto& s = session();
+  EXPECT_THROW(s.query<User>()
+                   .join(&User::posts)
+                   .distinct()
+                   .order_by(strata::desc(&Post::votes))
+                   .limit(2)
+                   .options(strata::joinedload(&User::posts))
+                   .all(),
+               strata::ArgumentError);
+  auto users = s.query<User>()
+                   .join(&User::posts)
+                   .distinct()
+                   .order_by(&User::id)
+                   .limit(2)
+                   .options(strata::joinedload(&User::posts))
+                   .all();
+  ASSERT_EQ(users.size(), 1u) << dump();  // ann, once: only she has posts
+  EXPECT_EQ(titles(users[0]->posts), (std::vector<std::string>{"one", "two"})) << dump();
+}
+
 // The eager join's alias (post_1) must not be one the query already uses.
 TEST_P(Seeded, joinedload_next_to_a_join_under_an_alias_named_like_its_own) {
   auto& s = session();
