@@ -578,6 +578,20 @@ TEST_P(TypesTest, doubles_read_back_the_same_whatever_the_programs_locale) {
   EXPECT_EQ(s.query<Sample>().select(strata::avg(&Sample::real32)).scalar(), 2.5);
 }
 
+// A real number read as an integer is truncated, and one beyond a 64-bit integer's range is
+// the nearest end of it, as SQLite reads it (and never a value the conversion made up).
+TEST_P(TypesTest, a_real_read_as_an_integer_is_truncated_or_clamped_to_the_range) {
+  auto c = db().engine().connect();
+  auto stmt = c->prepare(
+      "SELECT CAST(1e300 AS DOUBLE PRECISION), CAST(-1e300 AS DOUBLE PRECISION), "
+      "CAST(-2.75 AS DOUBLE PRECISION), CAST(12345.9 AS DOUBLE PRECISION)");
+  ASSERT_TRUE(stmt->step());
+  EXPECT_EQ(stmt->get_int64(0), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(stmt->get_int64(1), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(stmt->get_int64(2), -2);
+  EXPECT_EQ(stmt->get_int64(3), 12345);
+}
+
 TEST_P(TypesTest, a_refused_nul_byte_names_its_parameter_as_the_sql_numbers_it) {
   if (text_holds_nul()) GTEST_SKIP() << "the backend's text holds NUL bytes";
   auto c = db().engine().connect();

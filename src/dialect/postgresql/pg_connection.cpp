@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include <cctype>
+#include <cmath>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -408,14 +409,20 @@ double real_of(std::string_view text, Oid type) {
 }
 
 // A value's text read as a number. A real number (numeric, float) read as an integer is
-// truncated, as SQLite does; a boolean is 1 or 0; empty text (NULL) is 0.
+// truncated, and one beyond a 64-bit integer's range is the nearest end of it (NaN: 0), as
+// SQLite does; a boolean is 1 or 0; empty text (NULL) is 0.
 std::int64_t integer_of(std::string_view text, Oid type) {
   if (text.empty()) return 0;
   if (type == bool_oid) return text[0] == 't' ? 1 : 0;
   std::int64_t v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
   if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return v;
-  return static_cast<std::int64_t>(real_of(text, type));
+  const double d = real_of(text, type);
+  // Converting a double outside the range (or NaN) to an integer is undefined behaviour.
+  if (std::isnan(d)) return 0;
+  if (d <= -0x1p63) return std::numeric_limits<std::int64_t>::min();
+  if (d >= 0x1p63) return std::numeric_limits<std::int64_t>::max();
+  return static_cast<std::int64_t>(d);
 }
 }  // namespace
 
