@@ -561,22 +561,30 @@ TEST(MigrateApply, created_and_applied_at_are_iso_8601_utc) {
 
 namespace {
 
-// Two migrations: a table, then a column of it.
+// Writes migration `id` (after `parent`; "" for a base) with its upgrade and, as downgrade,
+// the reverse of it.
+void write_migration(const Config& c, const std::string& id, const std::string& parent,
+                     const std::string& message, std::vector<Operation> upgrade) {
+  Migration m;
+  m.revision = id;
+  if (!parent.empty()) m.down_revisions = {parent};
+  m.message = message;
+  m.upgrade = std::move(upgrade);
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+}
+
+// A table: e10000000000.
+void write_item(const Config& c) {
+  write_migration(c, "e10000000000", "", "item",
+                  {CreateTableOp{table("item", {column("v", schema::TypeKind::integer)})}});
+}
+
+// A table, then a column of it: e10000000000, e20000000000.
 void write_item_and_note(const Config& c) {
-  auto dir = ScriptDirectory::load(c.directory);
-  Migration first;
-  first.revision = "e10000000000";
-  first.message = "item";
-  first.upgrade = {CreateTableOp{table("item", {column("v", schema::TypeKind::integer)})}};
-  first.downgrade = reverse(first.upgrade);
-  dir.write(first);
-  Migration second;
-  second.revision = "e20000000000";
-  second.down_revisions = {"e10000000000"};
-  second.message = "note";
-  second.upgrade = {AddColumnOp{"item", column("note", schema::TypeKind::text), {}}};
-  second.downgrade = reverse(second.upgrade);
-  dir.write(second);
+  write_item(c);
+  write_migration(c, "e20000000000", "e10000000000", "note",
+                  {AddColumnOp{"item", column("note", schema::TypeKind::text), {}}});
 }
 
 std::vector<std::string> applied_ids(const Config& c) {
@@ -666,20 +674,8 @@ TEST_P(MigrateApply, redo_says_where_the_database_stays_when_the_way_back_up_fai
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
-  auto dir = ScriptDirectory::load(c.directory);
-  Migration first;
-  first.revision = "e10000000000";
-  first.message = "item";
-  first.upgrade = {CreateTableOp{table("item", {column("v", schema::TypeKind::integer)})}};
-  first.downgrade = reverse(first.upgrade);
-  dir.write(first);
-  Migration second;
-  second.revision = "e20000000000";
-  second.down_revisions = {"e10000000000"};
-  second.message = "fill";
-  second.upgrade = {CallOp{"fill", "empty"}};
-  second.downgrade = reverse(second.upgrade);
-  dir.write(second);
+  write_item(c);
+  write_migration(c, "e20000000000", "e10000000000", "fill", {CallOp{"fill", "empty"}});
   int fills = 0;
   c.callbacks["fill"] = [&fills](engine::Connection& conn) {
     if (++fills > 1) throw DataError("the data is not there any more", {});
@@ -709,13 +705,7 @@ TEST_P(MigrateApply, redo_refuses_a_way_back_up_it_cannot_run_before_the_downgra
   auto c = config_for(s, out);
   init(c);
   write_item_and_note(c);
-  Migration third;
-  third.revision = "e30000000000";
-  third.down_revisions = {"e20000000000"};
-  third.message = "fill";
-  third.upgrade = {CallOp{"fill", "empty"}};
-  third.downgrade = reverse(third.upgrade);
-  ScriptDirectory::load(c.directory).write(third);
+  write_migration(c, "e30000000000", "e20000000000", "fill", {CallOp{"fill", "empty"}});
   c.callbacks["fill"] = [](engine::Connection& conn) {
     conn.execute("INSERT INTO item (v) VALUES (1)");
   };
@@ -741,27 +731,14 @@ TEST(MigrateApplySqlite, a_history_that_dropped_a_referred_table_still_folds) {
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
-  auto dir = ScriptDirectory::load(c.directory);
   auto parent = table("parent", {});
   auto child = table("child", {column("parent_id", schema::TypeKind::integer)});
   child.foreign_keys.push_back(
       schema::ForeignKey{"fk_child_parent_id_parent", {"parent_id"}, "parent", {"id"},
                          schema::ReferentialAction::no_action, schema::ReferentialAction::no_action});
-  Migration first;
-  first.revision = "h10000000000";
-  first.message = "tables";
-  first.upgrade = {CreateTableOp{parent}, CreateTableOp{child}};
-  first.downgrade = reverse(first.upgrade);
-  dir.write(first);
-  Migration second;
-  second.revision = "h20000000000";
-  second.down_revisions = {"h10000000000"};
-  second.message = "drop parent";
-  second.upgrade = {DropTableOp{parent}};
-  second.downgrade = reverse(second.upgrade);
-  dir.write(second);
-  dir = ScriptDirectory::load(c.directory);
-  EXPECT_NO_THROW(dir.state_at({"h10000000000", "h20000000000"}));
+  write_migration(c, "h10000000000", "", "tables", {CreateTableOp{parent}, CreateTableOp{child}});
+  write_migration(c, "h20000000000", "h10000000000", "drop parent", {DropTableOp{parent}});
+  EXPECT_NO_THROW(ScriptDirectory::load(c.directory).state_at({"h10000000000", "h20000000000"}));
   upgrade(c, "h10000000000");
   try {
     upgrade(c);
