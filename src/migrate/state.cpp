@@ -344,8 +344,85 @@ void validate_new_table(const Tables& tables, const Table& t, const Operation& o
 
 // Each apply_op() checks everything first, then changes the state.
 
-void apply_op(Tables& tables, const CreateTableOp& o, const Operation& op) {
+// Whether t keeps `columns` unique: its primary key, a unique constraint or a unique index
+// has exactly those columns (in any order), leaving out the one named `except`. A foreign
+// key must refer to such columns: PostgreSQL refuses one that does not, and SQLite accepts it
+// and then refuses every write to the referring table ("foreign key mismatch").
+bool keeps_unique(const Table& t, const std::vector<std::string>& columns,
+                  std::string_view except = {}) {
+  std::vector<std::string> wanted = columns;
+  std::sort(wanted.begin(), wanted.end());
+  auto same = [&](std::vector<std::string> cs) {
+    std::sort(cs.begin(), cs.end());
+    return cs == wanted;
+  };
+  if (!t.primary_key.columns.empty() && same(t.primary_key.columns)) return true;
+  for (const UniqueConstraint& uq : t.uniques) {
+    if (uq.name != except && same(uq.columns)) return true;
+  }
+  for (const Index& ix : t.indexes) {
+    if (ix.unique && ix.name != except && same(ix.columns)) return true;
+  }
+  return false;
+}
+
+std::string column_list(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const std::string& c : columns) out += (out.empty() ? "" : ", ") + c;
+  return "(" + out + ")";
+}
+
+// A new foreign key refers to columns its referred table keeps unique, when that table is
+// known: `self` is the table the key belongs to (it may refer to itself), not yet in tables.
+void require_unique_target(const Tables& tables, const Table& self, const ForeignKey& fk,
+                           const Operation& op) {
+  const Table* parent = fk.referred_table == self.name ? &self : nullptr;
+  for (const Table& t : tables) {
+    if (!parent && t.name == fk.referred_table) parent = &t;
+  }
+  if (!parent) return;  // created later (a cycle), or outside the migrations
+  for (const std::string& c : fk.referred_columns) {
+    if (!parent->find_column(c)) {
+      fail(op, "foreign key " + quoted(fk.name) + " refers to column " + quoted(c) +
+                   ", which table " + quoted(parent->name) + " does not have");
+    }
+  }
+  if (!keeps_unique(*parent, fk.referred_columns)) {
+    fail(op, "foreign key " + quoted(fk.name) + " refers to " + column_list(fk.referred_columns) +
+                 " of table " + quoted(parent->name) +
+                 ", which is neither its primary key nor unique (PostgreSQL refuses such a key, "
+                 "and SQLite then refuses every write to " + quoted(self.name) +
+                 "); refer to the primary key or add a unique constraint first");
+  }
+}
+
+// Dropping the unique constraint or index `name` of t must not leave a foreign key referring
+// to columns that are no longer unique (see keeps_unique).
+void require_no_dependent_key(const Tables& tables, const Table& t, const std::string& name,
+                              const std::vector<std::string>& columns, std::string_view what,
+                              const Operation& op) {
+  if (keeps_unique(t, columns, name)) return;  // something else keeps them unique
+  std::vector<std::string> wanted = columns;
+  std::sort(wanted.begin(), wanted.end());
+  for (const Table& other : tables) {
+    for (const ForeignKey& fk : other.foreign_keys) {
+      if (fk.referred_table != t.name) continue;
+      std::vector<std::string> referred = fk.referred_columns;
+      std::sort(referred.begin(), referred.end());
+      if (referred != wanted) continue;
+      fail(op, "foreign key " + quoted(fk.name) + " of table " + quoted(other.name) +
+                   " refers to " + column_list(fk.referred_columns) + ", which this " +
+                   std::string(what) + " keeps unique; drop that foreign key first");
+    }
+  }
+}
+
+void apply_op(Tables& tables, const CreateTableOp& o, const Operation& op,
+              bool check_references) {
   validate_new_table(tables, o.table, op);
+  for (const ForeignKey& fk : o.table.foreign_keys) {
+    if (check_references) require_unique_target(tables, o.table, fk, op);
+  }
   insert_by_name(tables, canonical(o.table));
 }
 
@@ -501,9 +578,12 @@ void apply_op(Tables& tables, const CreateIndexOp& o, const Operation& op) {
   insert_by_name(t.indexes, o.index);
 }
 
-void apply_op(Tables& tables, const DropIndexOp& o, const Operation& op) {
+void apply_op(Tables& tables, const DropIndexOp& o, const Operation& op,
+              bool check_references) {
   Table& t = require_table(tables, o.table, op);
   require_same(t.indexes, o.index, "index", t.name, op);
+  if (check_references && o.index.unique)
+    require_no_dependent_key(tables, t, o.index.name, o.index.columns, "unique index", op);
   t.indexes.erase(find_by_name(t.indexes, o.index.name));
 }
 
@@ -514,17 +594,23 @@ void apply_op(Tables& tables, const AddUniqueOp& o, const Operation& op) {
   insert_by_name(t.uniques, o.constraint);
 }
 
-void apply_op(Tables& tables, const DropUniqueOp& o, const Operation& op) {
+void apply_op(Tables& tables, const DropUniqueOp& o, const Operation& op,
+              bool check_references) {
   Table& t = require_table(tables, o.table, op);
   require_same(t.uniques, o.constraint, "unique constraint", t.name, op);
+  if (check_references)
+    require_no_dependent_key(tables, t, o.constraint.name, o.constraint.columns,
+                             "unique constraint", op);
   t.uniques.erase(find_by_name(t.uniques, o.constraint.name));
 }
 
-void apply_op(Tables& tables, const AddForeignKeyOp& o, const Operation& op) {
+void apply_op(Tables& tables, const AddForeignKeyOp& o, const Operation& op,
+              bool check_references) {
   Table& t = require_table(tables, o.table, op);
   require_new_object(t, "foreign key", o.foreign_key.name, op);
   require_columns(t, o.foreign_key.columns, "foreign key", op);
   require_foreign_key_shape(o.foreign_key, op);
+  if (check_references) require_unique_target(tables, t, o.foreign_key, op);
   insert_by_name(t.foreign_keys, o.foreign_key);
 }
 
@@ -564,7 +650,9 @@ void SchemaState::apply(const Operation& op) {
   std::visit(
       [&](const auto& o) {
         using O = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<O, DropTableOp> || std::is_same_v<O, DropColumnOp>)
+        if constexpr (std::is_same_v<O, CreateTableOp> || std::is_same_v<O, DropTableOp> ||
+                      std::is_same_v<O, DropColumnOp> || std::is_same_v<O, DropIndexOp> ||
+                      std::is_same_v<O, DropUniqueOp> || std::is_same_v<O, AddForeignKeyOp>)
           apply_op(tables_, o, op, checks_ == Checks::run);
         else
           apply_op(tables_, o, op);

@@ -27,15 +27,21 @@ namespace strata::migrate {
 //   primary key by AlterColumnOp. Check constraints are SQL text and are not inspected.
 // - a table that a foreign key of another table refers to cannot be dropped (drop the
 //   foreign key or the referring table first): PostgreSQL refuses it, and SQLite would delete
-//   or change the referring rows. Otherwise foreign keys between tables are not checked (the
-//   referred table need not exist). RenameTableOp and RenameColumnOp rewrite the references
-//   of every foreign key.
+//   or change the referring rows.
+// - a new foreign key (AddForeignKeyOp, or in a CreateTableOp) whose referred table the state
+//   holds refers to columns of it that exist and that its primary key, a unique constraint or
+//   a unique index keeps unique; and such a constraint or index cannot be dropped while a
+//   foreign key refers to exactly its columns and nothing else keeps them unique. PostgreSQL
+//   refuses both; SQLite accepts them and then refuses every write to the referring table
+//   ("foreign key mismatch"). A referred table the state does not hold (created later in a
+//   cycle, or outside the migrations) is not checked. RenameTableOp and RenameColumnOp
+//   rewrite the references of every foreign key.
 class SchemaState {
  public:
   // Which checks apply() makes. `run`, the default: every one above, for operations about to
   // run or to be written. `replay`: a state rebuilt from migrations already written
-  // (ScriptDirectory::state_at) leaves out the two that protect rows when an operation runs
-  // (dropping a table, or a column, that another table's foreign key refers to), so that a
+  // (ScriptDirectory::state_at) leaves out those about what foreign keys refer to (dropping a
+  // table, a column or a unique constraint or index they need; a new key's target), so that a
   // history written before those checks existed still folds; its operations are not run again.
   enum class Checks { run, replay };
   void set_checks(Checks c) noexcept { checks_ = c; }
