@@ -54,20 +54,27 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
 }
 
 bool ask_rename(const migrate::RenameCandidate& c) {
-  std::cerr << "Was column '" << c.table << "." << c.old_name << "' renamed to '" << c.new_name
-            << "'? [y/N] " << std::flush;
+  if (c.is_table()) {
+    std::cerr << "Was table '" << c.old_name << "' renamed to '" << c.new_name << "'? [y/N] ";
+  } else {
+    std::cerr << "Was column '" << c.table << "." << c.old_name << "' renamed to '" << c.new_name
+              << "'? [y/N] ";
+  }
+  std::cerr << std::flush;
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
   return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
 }
 
-// "table.old:new" -> {"table.old", "new"}.
+// "table.old:new" -> {"table.old", "new"} (a column); "old:new" -> {"old", "new"} (a table).
 void add_rename(migrate::Config& config, const std::string& spec) {
   auto colon = spec.find(':');
   auto dot = spec.find('.');
-  if (colon == std::string::npos || dot == std::string::npos || dot > colon || dot == 0 ||
-      colon + 1 == spec.size())
-    throw migrate::CommandError("--rename " + spec + ": expected TABLE.OLD:NEW");
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size() ||
+      spec.find(':', colon + 1) != std::string::npos ||
+      (dot != std::string::npos && (dot > colon || dot == 0 || dot + 1 == colon)))
+    throw migrate::CommandError("--rename " + spec +
+                                ": expected TABLE.OLD:NEW (a column) or OLD:NEW (a table)");
   config.renames[spec.substr(0, colon)] = spec.substr(colon + 1);
 }
 
@@ -145,7 +152,8 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   auto autogenerate_options = [&](CLI::App* cmd) {
     cmd->add_option("-m,--message", message, "Message of the new migration");
     cmd->add_flag("--check", check_only, "Write nothing; fail when models and migrations differ");
-    cmd->add_option("--rename", renames, "Confirm a column rename: TABLE.OLD:NEW");
+    cmd->add_option("--rename", renames,
+                    "Confirm a rename: TABLE.OLD:NEW (a column) or OLD:NEW (a table)");
     cmd->add_flag("--allow-destructive", config.allow_destructive,
                   "Let unconfirmed probable renames become drop + add (loses data)");
   };

@@ -56,8 +56,13 @@ std::string describe_candidates(const std::vector<RenameCandidate>& cs) {
   std::string s;
   for (const auto& c : cs) {
     if (!s.empty()) s += "; ";
-    s += "'" + c.table + "." + c.old_name + "' vanished and '" + c.table + "." + c.new_name +
-         "' appeared";
+    if (c.is_table()) {
+      s += "table '" + c.old_name + "' vanished and table '" + c.new_name +
+           "' (the same columns) appeared";
+    } else {
+      s += "'" + c.table + "." + c.old_name + "' vanished and '" + c.table + "." + c.new_name +
+           "' appeared";
+    }
   }
   return s;
 }
@@ -71,26 +76,19 @@ CompareResult diff(const Config& config, const ScriptDirectory& dir) {
   auto state = dir.state_at(dir.graph().topological_order());
   CompareOptions options;
   options.renames = config.renames;
-  for (const auto& [key, new_name] : config.rename_hints) {
-    const auto dot = key.find('.');
-    if (dot == std::string::npos) continue;
-    const std::string table = key.substr(0, dot);
-    const std::string old_name = key.substr(dot + 1);
-    const schema::Table* before = state.find(table);
-    const auto model = std::find_if(config.models.begin(), config.models.end(),
-                                    [&](const schema::Table& t) { return t.name == table; });
-    if (!before || model == config.models.end()) continue;
-    if (before->find_column(old_name) && !before->find_column(new_name) &&
-        model->find_column(new_name) && !model->find_column(old_name)) {
-      options.renames.emplace(key, new_name);
-    }
-  }
+  options.rename_hints = config.rename_hints;
   options.confirm_rename = config.confirm_rename;
   if (!options.confirm_rename && config.allow_destructive)
     options.confirm_rename = [](const RenameCandidate&) { return false; };
   auto result = compare(state, config.models, options);
   if (!result.unresolved.empty()) {
     const auto& c = result.unresolved.front();
+    if (c.is_table()) {
+      throw CommandError("probable rename: " + describe_candidates(result.unresolved) +
+                         "; confirm with --rename " + c.old_name + ":" + c.new_name +
+                         ", or pass --allow-destructive to drop table '" + c.old_name +
+                         "' (and its rows) and create '" + c.new_name + "'");
+    }
     throw CommandError("probable rename: " + describe_candidates(result.unresolved) +
                        "; confirm with --rename " + c.table + "." + c.old_name + ":" +
                        c.new_name + ", or pass --allow-destructive to drop '" + c.old_name +

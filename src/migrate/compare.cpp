@@ -255,10 +255,15 @@ void drop_tables(Emitter& out, std::vector<std::string> names) {
 
 }  // namespace
 
-CompareResult compare(const SchemaState& from, const std::vector<Table>& to,
+CompareResult compare(const SchemaState& from_chain, const std::vector<Table>& to,
                       const CompareOptions& options) {
   check_target(to);
   CompareResult result;
+  // Tables are renamed first; everything after compares the renamed tables with the models.
+  const detail::TablePlan tables = detail::plan_tables(from_chain, to, options, result.unresolved);
+  Emitter out{from_chain, {}};
+  for (const RenameTableOp& op : tables.renames) out.emit(op);
+  const SchemaState from = out.state;  // the chain, its tables renamed
   const ColumnPlans plans = detail::plan_columns(from, to, options, result.unresolved);
   detail::check_primary_keys(from, to, plans);
 
@@ -267,16 +272,15 @@ CompareResult compare(const SchemaState& from, const std::vector<Table>& to,
   for (const Table& t : to) {
     if (from.find(t.name)) {
       kept.push_back(&t);
-    } else {
+    } else if (!tables.frozen.count(t.name)) {
       created.push_back(t);
     }
   }
   std::vector<std::string> dropped;  // in the state's order
   for (const Table& t : from.tables()) {
-    if (!find_target(to, t.name)) dropped.push_back(t.name);
+    if (!find_target(to, t.name) && !tables.frozen.count(t.name)) dropped.push_back(t.name);
   }
 
-  Emitter out{from, {}};
   for (const Table* t : kept) {
     drop_changed<DropForeignKeyOp>(out, t->name, &Table::foreign_keys, *t, plans);
   }

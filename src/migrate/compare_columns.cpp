@@ -1,7 +1,8 @@
-// Autogenerate, columns: which vanished column became which appeared one (renames given by
-// the user, probable renames confirmed or left for the user), and the primary-key check.
-// Called by compare() before it emits anything.
+// Autogenerate, tables and columns: which vanished table or column became which appeared one
+// (renames given by the user or hinted by the models, probable renames confirmed or left for
+// the user), and the primary-key check. Called by compare() before it emits anything.
 #include <algorithm>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,14 +31,16 @@ bool compatible(const Column& vanished, const Column& appeared) {
   return vanished.type == appeared.type && vanished.nullable == appeared.nullable;
 }
 
-// options.renames, checked against both schemas, by table: table -> (old -> new).
+// options.renames of columns, checked against both schemas, then the hints that fit, by
+// table: table -> (old -> new).
 std::map<std::string, std::map<std::string, std::string>> given_renames(
     const SchemaState& from, const std::vector<Table>& to, const CompareOptions& options) {
   std::map<std::string, std::map<std::string, std::string>> out;
   for (const auto& [key, new_name] : options.renames) {
     const std::string entry = "rename " + key + " -> " + new_name;
     const std::size_t dot = key.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == key.size() || new_name.empty()) {
+    if (dot == std::string::npos) continue;  // a table's (plan_tables)
+    if (dot == 0 || dot + 1 == key.size() || new_name.empty()) {
       throw CommandError(entry + ": write a rename as table.old_column:new_column");
     }
     const std::string table = key.substr(0, dot);
@@ -77,7 +80,35 @@ std::map<std::string, std::map<std::string, std::string>> given_renames(
     }
     out[table][old_name] = new_name;
   }
+  for (const auto& [key, new_name] : options.rename_hints) {
+    const std::size_t dot = key.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) continue;
+    const std::string table = key.substr(0, dot);
+    const std::string old_name = key.substr(dot + 1);
+    const Table* before = from.find(table);
+    const Table* after = find_target(to, table);
+    if (!before || !after) continue;
+    auto& given = out[table];
+    const bool settled = given.count(old_name) > 0 ||
+                         std::any_of(given.begin(), given.end(),
+                                     [&](const auto& r) { return r.second == new_name; });
+    if (!settled && before->find_column(old_name) && !before->find_column(new_name) &&
+        after->find_column(new_name) && !after->find_column(old_name)) {
+      given[old_name] = new_name;
+    }
+  }
   return out;
+}
+
+// A probable table rename: the same columns (names, types, nullability, primary key), in any
+// order.
+bool same_columns(const Table& vanished, const Table& appeared) {
+  if (vanished.columns.size() != appeared.columns.size()) return false;
+  for (const Column& a : appeared.columns) {
+    const Column* v = vanished.find_column(a.name);
+    if (!v || !compatible(*v, a) || v->primary_key != a.primary_key) return false;
+  }
+  return true;
 }
 
 // The plan of one table: given renames, then each vanished column paired with the compatible
@@ -142,6 +173,76 @@ bool ColumnPlan::touches(const std::vector<std::string>& columns) const {
                      [&](const std::string& c) { return frozen.count(c) > 0; });
 }
 
+TablePlan plan_tables(const SchemaState& from, const std::vector<Table>& to,
+                      const CompareOptions& options, std::vector<RenameCandidate>& unresolved) {
+  TablePlan plan;
+  std::map<std::string, std::string> renames;  // old -> new
+  auto renamed_to = [&](const std::string& new_name) {
+    return std::any_of(renames.begin(), renames.end(),
+                       [&](const auto& r) { return r.second == new_name; });
+  };
+  for (const auto& [old_name, new_name] : options.renames) {
+    if (old_name.find('.') != std::string::npos) continue;  // a column's (given_renames)
+    const std::string entry = "rename " + old_name + " -> " + new_name;
+    if (old_name.empty() || new_name.empty()) {
+      throw CommandError(entry + ": write a table rename as old_table:new_table");
+    }
+    const bool old_before = from.find(old_name) != nullptr;
+    const bool old_after = find_target(to, old_name) != nullptr;
+    const bool new_before = from.find(new_name) != nullptr;
+    const bool new_after = find_target(to, new_name) != nullptr;
+    if (!old_before && !old_after && new_before && new_after) continue;  // already applied
+    if (!old_before) {
+      throw CommandError(entry + ": there is no table '" + old_name + "' in the migrations");
+    }
+    if (old_after) {
+      throw CommandError(entry + ": the models still have table '" + old_name + "'");
+    }
+    if (!new_after) throw CommandError(entry + ": the models have no table '" + new_name + "'");
+    if (new_before) {
+      throw CommandError(entry + ": table '" + new_name + "' already exists in the migrations");
+    }
+    if (renamed_to(new_name)) {
+      throw CommandError(entry + ": another table is also renamed to '" + new_name + "'");
+    }
+    renames[old_name] = new_name;
+  }
+  for (const auto& [old_name, new_name] : options.rename_hints) {
+    if (old_name.find('.') != std::string::npos) continue;  // a column's
+    if (renames.count(old_name) || renamed_to(new_name)) continue;  // --rename wins
+    if (from.find(old_name) && !find_target(to, old_name) && find_target(to, new_name) &&
+        !from.find(new_name)) {
+      renames[old_name] = new_name;
+    }
+  }
+  for (const auto& [old_name, new_name] : renames) plan.renames.push_back({old_name, new_name});
+
+  // The candidates: each vanished table, in the state's order, with each appeared table of the
+  // same columns, in the models' order.
+  std::vector<const Table*> taken;
+  for (const Table& vanished : from.tables()) {
+    if (find_target(to, vanished.name) || renames.count(vanished.name)) continue;
+    for (const Table& appeared : to) {
+      if (from.find(appeared.name) || renamed_to(appeared.name) ||
+          std::find(taken.begin(), taken.end(), &appeared) != taken.end() ||
+          !same_columns(vanished, appeared)) {
+        continue;
+      }
+      const RenameCandidate candidate{"", vanished.name, appeared.name};
+      if (!options.confirm_rename) {
+        unresolved.push_back(candidate);
+        plan.frozen.insert(vanished.name);
+        plan.frozen.insert(appeared.name);
+      } else if (options.confirm_rename(candidate)) {
+        plan.renames.push_back({vanished.name, appeared.name});
+        taken.push_back(&appeared);
+        break;
+      }
+    }
+  }
+  return plan;
+}
+
 ColumnPlans plan_columns(const SchemaState& from, const std::vector<Table>& to,
                          const CompareOptions& options, std::vector<RenameCandidate>& unresolved) {
   auto given = given_renames(from, to, options);
@@ -163,6 +264,10 @@ void check_primary_keys(const SchemaState& from, const std::vector<Table>& to,
     const ColumnPlan& plan = plans.at(after.name);
     schema::PrimaryKey was = before->primary_key;
     was.columns = plan.new_names(was.columns);
+    // Only the columns count, not the name: a table renamed by rename_table keeps its primary
+    // key's name (as the database does), where the naming convention now gives another, and
+    // no operation renames a primary key.
+    was.name = after.primary_key.name;
     std::string what;
     if (!(was == after.primary_key)) {
       what = "the migrations have primary key " + describe_key(was) + ", the models " +

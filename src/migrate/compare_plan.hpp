@@ -31,14 +31,30 @@ struct ColumnPlan {
 // By table name; only tables present on both sides.
 using ColumnPlans = std::map<std::string, ColumnPlan, std::less<>>;
 
-// Settles the renames of every table on both sides: options.renames first (an entry that
-// does not fit is a CommandError; one already applied, its new name in both schemas, is
-// skipped), then the candidates, through options.confirm_rename or into `unresolved`.
+// The tables renamed, settled before anything else.
+struct TablePlan {
+  std::vector<RenameTableOp> renames;  // in the order to emit them
+  // Both names of every unresolved candidate: compare() neither drops nor creates them.
+  std::set<std::string> frozen;
+};
+
+// Settles which table of the state became which table of the models: options.renames
+// entries without a dot (one that does not fit is a CommandError; one already applied is
+// skipped), then the hints that fit, then the candidates (a vanished and an appeared table
+// with the same columns), through options.confirm_rename or into `unresolved`.
+TablePlan plan_tables(const SchemaState& from, const std::vector<schema::Table>& to,
+                      const CompareOptions& options, std::vector<RenameCandidate>& unresolved);
+
+// Settles the column renames of every table on both sides (`from` with its tables already
+// renamed): options.renames first (an entry that does not fit is a CommandError; one already
+// applied, its new name in both schemas, is skipped), then the hints that fit, then the
+// candidates, through options.confirm_rename or into `unresolved`.
 ColumnPlans plan_columns(const SchemaState& from, const std::vector<schema::Table>& to,
                          const CompareOptions& options, std::vector<RenameCandidate>& unresolved);
 
-// Throws CommandError when a table on both sides has a different primary key (columns, name,
-// or the primary_key flag of a column): autogenerate does not change primary keys.
+// Throws CommandError when a table on both sides has a primary key on other columns (or a
+// column's primary_key flag differs): autogenerate does not change primary keys. The name
+// is not compared (see compare()).
 void check_primary_keys(const SchemaState& from, const std::vector<schema::Table>& to,
                         const ColumnPlans& plans);
 

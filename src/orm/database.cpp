@@ -346,6 +346,7 @@ std::vector<std::string> Database::binds() const {
 std::map<std::string, std::string> Database::rename_hints(std::string_view bind) const {
   std::map<std::string, std::string> out;
   for (const Mapper* m : core_->for_bind(bind).mappers()) {
+    if (!m->renamed_from.empty()) out[m->renamed_from] = m->table_name();
     for (const auto& c : m->columns) {
       if (!c->renamed_from.empty()) out[m->table_name() + "." + c->renamed_from] = c->column.name;
     }

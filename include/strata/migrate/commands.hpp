@@ -28,12 +28,12 @@ struct Config {
   Callbacks callbacks;                  // data-migration callbacks by name
   std::ostream* out = nullptr;          // report; std::cout when null
   std::ostream* err = nullptr;          // warnings; std::cerr when null
-  // Autogenerate: renames confirmed on the command line ("table.old" -> "new"), a prompt
-  // for the rest (set when standard input is a terminal), and whether unresolved probable
-  // renames may become drop + add.
+  // Autogenerate: renames confirmed on the command line ("table.old" -> "new" for a column,
+  // "old" -> "new" for a table), a prompt for the rest (set when standard input is a
+  // terminal), and whether unresolved probable renames may become drop + add.
   std::map<std::string, std::string> renames;
-  // renamed_from("old") hints of the models, in the same form: each is a confirmed rename
-  // when it fits (the old column in the chain and not in the models, the new one in the
+  // The models' hints (Database::rename_hints()), in the same form: each is a confirmed
+  // rename when it fits (the old name in the chain and not in the models, the new one in the
   // models and not in the chain), else ignored; `renames` wins over a hint.
   std::map<std::string, std::string> rename_hints;
   std::function<bool(const RenameCandidate&)> confirm_rename;

@@ -84,7 +84,9 @@ class Database {
   engine::Engine& engine(std::string_view bind = {});
   const dialect::Dialect& dialect(std::string_view bind = {}) const;
   const schema::MetaData& metadata(std::string_view bind = {}) const;
-  // The renamed_from("old") hints of the models registered in that database: "table.old" -> "new".
+  // The rename hints of the models registered in that database, for autogenerate: a column's
+  // renamed_from("old") as "table.old" -> "new", a model's Model<T>::renamed_from as
+  // "old_table" -> "table".
   std::map<std::string, std::string> rename_hints(std::string_view bind = {}) const;
   void set_echo(bool on);
 

@@ -207,6 +207,7 @@ class Mapper {
 
   std::string class_name;  // for messages; the table name unless the model says otherwise
   std::string bind;        // the named database it lives in (Model<T>::bind); empty: the default
+  std::string renamed_from;  // the table's name before a rename (Model<T>::renamed_from)
   std::vector<std::unique_ptr<ColumnInfo>> columns;
   std::vector<std::unique_ptr<RelationshipInfo>> relationships;
   std::vector<const ColumnInfo*> primary_key;

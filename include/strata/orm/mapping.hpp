@@ -708,6 +708,9 @@ class TypedMapper final : public Mapper {
     else class_name = table_name();
     // Model<T>::bind = "users": the model lives in that named database (DatabaseOptions::binds).
     if constexpr (requires { Model<T>::bind; }) bind = std::string(std::string_view(Model<T>::bind));
+    // Model<T>::renamed_from = "old_table": a hint for autogenerate (Database::rename_hints).
+    if constexpr (requires { Model<T>::renamed_from; })
+      renamed_from = std::string(std::string_view(Model<T>::renamed_from));
     columns = std::move(m.columns);
     relationships = std::move(m.relationships);
     table_args = std::move(m.table_args);

@@ -28,6 +28,23 @@ struct strata::Model<Member> {
   }
 };
 
+// A model whose table was called "people" before: Model<T>::renamed_from.
+struct Person {
+  std::int64_t id = 0;
+  std::string name;
+};
+
+template <>
+struct strata::Model<Person> {
+  static constexpr auto table = "person";
+  static constexpr auto renamed_from = "people";
+  static auto columns() {
+    using namespace strata;
+    return mapping(column("id", &Person::id).primary_key(),
+                   column("name", &Person::name).length(80));
+  }
+};
+
 namespace strata::migrate {
 namespace {
 
@@ -98,6 +115,56 @@ TEST_F(RenameHint, a_hint_that_does_not_fit_the_chain_is_ignored_not_obeyed) {
   EXPECT_THROW(generated(), CommandError) << "still the probable-rename stop, never a silent drop";
   config_.renames = {{"member.about_me", "bio"}};  // --rename beside a stale hint
   EXPECT_EQ(generated(), (std::vector<Operation>{RenameColumnOp{"member", "about_me", "bio"}}));
+}
+
+// The chain also has table "people" (the person model's columns), and the models person.
+class TableRenameHint : public RenameHint {
+ protected:
+  void SetUp() override {
+    RenameHint::SetUp();
+    Database people_db{"sqlite://"};
+    people_db.register_models<Person>();
+    schema::Table people = people_db.metadata().tables().front();
+    people.name = "people";
+    people.primary_key.name = "pk_people";
+    Migration m;
+    m.revision = "aaaa00000002";
+    m.down_revisions = {"aaaa00000001"};
+    m.message = "people";
+    m.upgrade = {CreateTableOp{people}};
+    m.downgrade = reverse(m.upgrade);
+    ScriptDirectory::load(config_.directory).write(m);
+    db_.register_models<Person>();
+    config_.models = {db_.metadata().tables().begin(), db_.metadata().tables().end()};
+    config_.rename_hints = db_.rename_hints();
+  }
+};
+
+TEST_F(TableRenameHint, database_collects_a_models_table_hint) {
+  EXPECT_EQ(db_.rename_hints(), (std::map<std::string, std::string>{
+                                    {"member.about_me", "bio"}, {"people", "person"}}));
+}
+
+TEST_F(TableRenameHint, autogenerate_renames_the_table_without_asking) {
+  EXPECT_EQ(generated(), (std::vector<Operation>{RenameTableOp{"people", "person"},
+                                                 RenameColumnOp{"member", "about_me", "bio"}}));
+  EXPECT_EQ(generated(), std::vector<Operation>{}) << "the hint stays, harmless";
+}
+
+TEST_F(TableRenameHint, without_the_hint_autogenerate_stops_naming_both_ways_out) {
+  config_.rename_hints = {{"member.about_me", "bio"}};
+  try {
+    generated();
+    ADD_FAILURE() << "a probable table rename went through without confirmation";
+  } catch (const CommandError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "probable rename: table 'people' vanished and table 'person' (the same columns) "
+              "appeared; confirm with --rename people:person, or pass --allow-destructive to "
+              "drop table 'people' (and its rows) and create 'person'");
+  }
+  config_.renames = {{"people", "person"}};
+  EXPECT_EQ(generated(), (std::vector<Operation>{RenameTableOp{"people", "person"},
+                                                 RenameColumnOp{"member", "about_me", "bio"}}));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // compare() then finds nothing more, and its reverse brings the state back.
 #include "strata/migrate/compare.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -268,6 +269,39 @@ TEST(Compare, refuses_to_change_a_primary_key) {
             "table and copy the rows with an execute operation)");
 }
 
+// After a hand-written rename_table, the table keeps the name of its primary key (so does the
+// database), while the naming convention gives the models' table another. Autogenerate moves
+// the indexes and constraints to their new names and leaves the primary key's alone: it used
+// to stop on it as a changed primary key, for good.
+TEST(Compare, a_renamed_table_keeps_its_primary_keys_name) {
+  SchemaState from = state_of({user_v1(), post_v2()});
+  from.apply(RenameTableOp{"user", "account"});
+  Table account = user_v1();
+  account.name = "account";
+  for (schema::Index& ix : account.indexes) ix.name.clear();
+  account.primary_key.name.clear();
+  account = named(std::move(account));
+  Table post = post_v2();
+  post.foreign_keys = {fk({"user_id"}, "account")};
+  post = named(std::move(post));
+  const CompareResult r = compare(from, {account, post});
+  EXPECT_EQ(described(r.upgrade),
+            (std::vector<std::string>{
+                "drop foreign key 'fk_post_user_id_user' on 'post'",
+                "drop index 'ix_user_email' on 'account'",
+                "drop index 'ix_user_username' on 'account'",
+                "create unique index 'ix_account_username' on 'account' (username)",
+                "create unique index 'ix_account_email' on 'account' (email)",
+                "add foreign key 'fk_post_user_id_account' on 'post' (user_id) -> 'account' (id)"}));
+  SchemaState s = from;
+  s.apply(r.upgrade);
+  EXPECT_EQ(s.find("account")->primary_key.name, "pk_user");
+  EXPECT_TRUE(compare(s, {account, post}).upgrade.empty());
+  SchemaState back = s;
+  back.apply(reverse(r.upgrade));
+  EXPECT_EQ(back, from);
+}
+
 TEST(Compare, refuses_models_with_unnamed_constraints) {
   Table post = post_v2();
   post.uniques = {schema::UniqueConstraint{"", {"body"}}};
@@ -421,9 +455,9 @@ TEST(CompareRenames, a_rename_that_does_not_fit_is_a_command_error) {
   const SchemaState from = state_of({user_with_about_me()});
   const std::vector<Table> to = {user_renamed("bio")};
   CompareOptions options;
-  options.renames = {{"about_me", "bio"}};
+  options.renames = {{"user.", "bio"}};
   EXPECT_EQ(command_error(from, to, options),
-            "rename about_me -> bio: write a rename as table.old_column:new_column");
+            "rename user. -> bio: write a rename as table.old_column:new_column");
   options.renames = {{"user.about", "bio"}};
   EXPECT_EQ(command_error(from, to, options),
             "rename user.about -> bio: table 'user' has no column 'about' in the migrations");
@@ -434,6 +468,168 @@ TEST(CompareRenames, a_rename_that_does_not_fit_is_a_command_error) {
   EXPECT_EQ(command_error(from, to, options),
             "rename users.about_me -> bio: there is no table 'users' in the migrations or in "
             "the models");
+}
+
+// ---- table renames ----
+
+// The user table under another name: its columns as they were, its indexes named by the
+// convention for the new name.
+Table user_as(const std::string& name) {
+  Table t = user_v1();
+  t.name = name;
+  t.primary_key.name.clear();
+  for (schema::Index& ix : t.indexes) ix.name.clear();
+  return named(std::move(t));
+}
+
+// post, its foreign key referring to `parent`.
+Table post_of(const std::string& parent) {
+  Table t = post_v2();
+  t.foreign_keys = {fk({"user_id"}, parent)};
+  return named(std::move(t));
+}
+
+// Applies r to from and checks what expect_reaches() checks, but for the renamed table's
+// primary key, which keeps its name (compare() does not compare it).
+void expect_reaches_renamed(const SchemaState& from, const std::vector<Table>& to,
+                            const CompareResult& r, const std::string& renamed,
+                            const std::string& kept_pk_name) {
+  SchemaState s = from;
+  s.apply(r.upgrade);
+  EXPECT_TRUE(compare(s, to).upgrade.empty()) << "compare() must find nothing the second time";
+  ASSERT_NE(s.find(renamed), nullptr);
+  EXPECT_EQ(s.find(renamed)->primary_key.name, kept_pk_name);
+  std::vector<Table> expected = to;
+  for (Table& t : expected) {
+    if (t.name == renamed) t.primary_key.name = kept_pk_name;
+  }
+  EXPECT_EQ(s, state_of(expected));
+  SchemaState back = s;
+  back.apply(reverse(r.upgrade));
+  EXPECT_EQ(back, from) << "the downgrade must restore the state before the migration";
+}
+
+TEST(CompareTableRenames, a_rename_given_in_options_becomes_rename_table) {
+  const SchemaState from = state_of({user_v1(), post_v2()});
+  const std::vector<Table> to = {user_as("account"), post_of("account")};
+  CompareOptions options;
+  options.renames = {{"user", "account"}};
+  const CompareResult r = compare(from, to, options);
+  EXPECT_TRUE(r.unresolved.empty());
+  EXPECT_EQ(described(r.upgrade),
+            (std::vector<std::string>{
+                "rename table 'user' to 'account'",
+                "drop foreign key 'fk_post_user_id_user' on 'post'",
+                "drop index 'ix_user_email' on 'account'",
+                "drop index 'ix_user_username' on 'account'",
+                "create unique index 'ix_account_username' on 'account' (username)",
+                "create unique index 'ix_account_email' on 'account' (email)",
+                "add foreign key 'fk_post_user_id_account' on 'post' (user_id) -> 'account' (id)"}))
+      << "the table keeps its rows; the names the convention gives follow it";
+  expect_reaches_renamed(from, to, r, "account", "pk_user");
+  for (const Operation& op : r.upgrade) {
+    EXPECT_FALSE(is_destructive(op)) << describe(op);
+  }
+}
+
+TEST(CompareTableRenames, a_table_with_the_same_columns_is_a_candidate_to_ask_about) {
+  const SchemaState from = state_of({user_v1()});
+  const std::vector<Table> to = {user_as("account")};
+  const CompareResult unasked = compare(from, to);
+  ASSERT_EQ(unasked.unresolved.size(), 1u);
+  EXPECT_TRUE(unasked.unresolved[0].is_table());
+  EXPECT_EQ(unasked.unresolved[0].old_name, "user");
+  EXPECT_EQ(unasked.unresolved[0].new_name, "account");
+  EXPECT_TRUE(unasked.upgrade.empty()) << "neither table may be dropped or created unasked";
+
+  std::vector<RenameCandidate> asked;
+  CompareOptions yes;
+  yes.confirm_rename = [&](const RenameCandidate& c) {
+    asked.push_back(c);
+    return true;
+  };
+  const CompareResult renamed = compare(from, to, yes);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_TRUE(asked[0].is_table());
+  ASSERT_FALSE(renamed.upgrade.empty());
+  EXPECT_EQ(renamed.upgrade.front(), (Operation{RenameTableOp{"user", "account"}}));
+  expect_reaches_renamed(from, to, renamed, "account", "pk_user");
+
+  CompareOptions no;
+  no.confirm_rename = [](const RenameCandidate&) { return false; };
+  EXPECT_EQ(described(compare(from, to, no).upgrade),
+            (std::vector<std::string>{"drop table 'user'", "create table 'account'"}));
+}
+
+TEST(CompareTableRenames, only_a_table_with_the_same_columns_is_a_candidate) {
+  const SchemaState from = state_of({user_v1()});
+  Table account = user_as("account");
+  account.columns.push_back(string_col("about_me", 140, true));
+  CompareResult r = compare(from, {account});
+  EXPECT_TRUE(r.unresolved.empty());
+  EXPECT_EQ(described(r.upgrade),
+            (std::vector<std::string>{"drop table 'user'", "create table 'account'"}));
+  account = user_as("account");
+  account.columns[1].type.length = 80;  // username String(80)
+  r = compare(from, {account});
+  EXPECT_TRUE(r.unresolved.empty());
+  // Given, the rename goes with the changes after it.
+  CompareOptions options;
+  options.renames = {{"user", "account"}};
+  r = compare(from, {account}, options);
+  EXPECT_EQ(r.upgrade.front(), (Operation{RenameTableOp{"user", "account"}}));
+  const std::vector<std::string> ops = described(r.upgrade);
+  EXPECT_NE(std::find(ops.begin(), ops.end(),
+                      "alter column 'account.username' (String(64) -> String(80))"),
+            ops.end())
+      << ::testing::PrintToString(ops);
+}
+
+TEST(CompareTableRenames, a_models_hint_renames_where_it_fits_and_is_ignored_elsewhere) {
+  const SchemaState from = state_of({user_v1(), post_v2()});
+  Table account = user_as("account");
+  account.columns[3].name = "secret";  // password_hash, renamed too
+  const std::vector<Table> to = {account, post_of("account")};
+  CompareOptions options;
+  options.rename_hints = {{"user", "account"}, {"account.password_hash", "secret"}};
+  const CompareResult r = compare(from, to, options);
+  EXPECT_TRUE(r.unresolved.empty());
+  ASSERT_GE(r.upgrade.size(), 2u);
+  EXPECT_EQ(r.upgrade[0], (Operation{RenameTableOp{"user", "account"}}));
+  const std::vector<std::string> ops = described(r.upgrade);
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "rename column 'account.password_hash' to 'secret'"),
+            ops.end())
+      << ::testing::PrintToString(ops);
+  SchemaState after = from;
+  after.apply(r.upgrade);
+  EXPECT_TRUE(compare(after, to, options).upgrade.empty())
+      << "the hints stay in the models after the rename and change nothing more";
+  // A hint whose old table is not in the migrations is ignored: the table is new.
+  options.rename_hints = {{"member", "account"}};
+  EXPECT_EQ(compare(state_of({user_v1()}), {user_v1(), account}, options).upgrade,
+            (std::vector<Operation>{CreateTableOp{account}}));
+}
+
+TEST(CompareTableRenames, a_given_rename_that_does_not_fit_is_a_command_error) {
+  const SchemaState from = state_of({user_v1(), post_v2()});
+  const std::vector<Table> to = {user_as("account"), post_of("account")};
+  CompareOptions options;
+  options.renames = {{"users", "account"}};
+  EXPECT_EQ(command_error(from, to, options),
+            "rename users -> account: there is no table 'users' in the migrations");
+  options.renames = {{"user", "acct"}};
+  EXPECT_EQ(command_error(from, to, options),
+            "rename user -> acct: the models have no table 'acct'");
+  options.renames = {{"user", "post"}};
+  EXPECT_EQ(command_error(from, {user_as("account"), post_v2()}, options),
+            "rename user -> post: table 'post' already exists in the migrations");
+  options.renames = {{"user", "account"}};
+  EXPECT_EQ(command_error(from, {user_v1(), user_as("account"), post_v2()}, options),
+            "rename user -> account: the models still have table 'user'");
+  // Already applied: only the new name, on both sides.
+  SchemaState applied = from;
+  applied.apply(compare(from, to, options).upgrade);
+  EXPECT_TRUE(compare(applied, to, options).upgrade.empty());
 }
 
 // ---- the microblog, v1 to v5 ----
