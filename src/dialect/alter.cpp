@@ -41,6 +41,7 @@ std::string_view object_of(TableChange::Kind kind) {
     case K::drop_foreign_key: return "foreign key";
     case K::add_check:
     case K::drop_check: return "check constraint";
+    case K::rename_constraint: return "constraint";
   }
   return "object";
 }
@@ -62,6 +63,10 @@ bool has_object(const schema::Table& t, TableChange::Kind kind, std::string_view
     case K::drop_foreign_key: return find_named(t.foreign_keys, name) != nullptr;
     case K::add_check:
     case K::drop_check: return find_named(t.checks, name) != nullptr;
+    case K::rename_constraint:
+      return (!name.empty() && t.primary_key.name == name) ||
+             find_named(t.uniques, name) != nullptr || find_named(t.foreign_keys, name) != nullptr ||
+             find_named(t.checks, name) != nullptr;
   }
   return false;
 }
@@ -135,6 +140,7 @@ std::string_view to_string(TableChange::Kind kind) {
     case K::drop_foreign_key: return "drop_foreign_key";
     case K::add_check: return "add_check";
     case K::drop_check: return "drop_check";
+    case K::rename_constraint: return "rename_constraint";
   }
   return "change";
 }
@@ -173,9 +179,12 @@ void check_change(const schema::Table& before, const schema::Table& after,
     case K::drop_unique:
     case K::drop_foreign_key:
     case K::drop_check: expect(before, after, change, change.name, true, false); break;
+    case K::rename_constraint:
     case K::rename_column:
       if (change.new_name.empty() || change.new_name == change.name) {
-        mismatch(before, change, "the new column name is empty or the same as the old one");
+        mismatch(before, change,
+                 std::string("the new ") + std::string(object_of(change.kind)) +
+                     " name is empty or the same as the old one");
       }
       expect(before, after, change, change.name, true, false);
       expect(before, after, change, change.new_name, false, true);
@@ -300,6 +309,10 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
     case K::drop_unique:
     case K::drop_foreign_key:
     case K::drop_check: out.push_back(alter + "DROP CONSTRAINT " + quote(change.name)); break;
+    case K::rename_constraint:
+      out.push_back(alter + "RENAME CONSTRAINT " + quote(change.name) + " TO " +
+                    quote(change.new_name));
+      break;
   }
   // Empty only for an alter_column whose DDL is unchanged (e.g. the nullable flag of a
   // primary key column, which is NOT NULL either way): nothing to run.

@@ -263,9 +263,18 @@ CompareResult compare(const SchemaState& from_chain, const std::vector<Table>& t
   const detail::TablePlan tables = detail::plan_tables(from_chain, to, options, result.unresolved);
   Emitter out{from_chain, {}};
   for (const RenameTableOp& op : tables.renames) out.emit(op);
-  const SchemaState from = out.state;  // the chain, its tables renamed
-  const ColumnPlans plans = detail::plan_columns(from, to, options, result.unresolved);
-  detail::check_primary_keys(from, to, plans);
+  const ColumnPlans plans = detail::plan_columns(out.state, to, options, result.unresolved);
+  detail::check_primary_keys(out.state, to, plans);
+  // A primary key named otherwise (a renamed table's, named after its old name) is renamed
+  // before anything else could want its name.
+  for (const Table& t : to) {
+    const Table* before = out.state.find(t.name);
+    if (before && !before->primary_key.name.empty() && !t.primary_key.name.empty() &&
+        before->primary_key.name != t.primary_key.name) {
+      out.emit(RenameConstraintOp{t.name, before->primary_key.name, t.primary_key.name});
+    }
+  }
+  const SchemaState from = out.state;  // the chain, its tables and primary keys renamed
 
   std::vector<const Table*> kept;  // in model order
   std::vector<Table> created;      // in model order

@@ -264,9 +264,7 @@ void check_primary_keys(const SchemaState& from, const std::vector<Table>& to,
     const ColumnPlan& plan = plans.at(after.name);
     schema::PrimaryKey was = before->primary_key;
     was.columns = plan.new_names(was.columns);
-    // Only the columns count, not the name: a table renamed by rename_table keeps its primary
-    // key's name (as the database does), where the naming convention now gives another, and
-    // no operation renames a primary key.
+    // Only the columns count here; a new name is a rename_constraint (compare()).
     was.name = after.primary_key.name;
     std::string what;
     if (!(was == after.primary_key)) {

@@ -240,6 +240,12 @@ struct OperationReader {
   void operator()(DropCheckOp& op) const {
     op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check);
   }
+  void operator()(RenameConstraintOp& op) const {
+    const Fields f = fields({"table", "old_name", "new_name"});
+    op.table = read_string(f.need("table"));
+    op.old_name = read_string(f.need("old_name"));
+    op.new_name = read_string(f.need("new_name"));
+  }
   void operator()(ExecuteOp& op) const {
     const Fields f = fields({"sql", "reverse", "irreversible"});
     op.sql = read_statements(f.need("sql"));

@@ -138,11 +138,20 @@ YamlNode column_at(const std::string& table_name, const std::optional<std::size_
 YamlNode fields(const AddColumnOp& op) { return column_at(op.table, op.position, op.column); }
 YamlNode fields(const DropColumnOp& op) { return column_at(op.table, op.position, op.column); }
 
-YamlNode fields(const RenameColumnOp& op) {
-  YamlNode out = on_table(op.table);
-  out.set("old_name", text(op.old_name));
-  out.set("new_name", text(op.new_name));
+// rename_column, rename_constraint: a name in a table, renamed.
+YamlNode renamed_in_table(const std::string& table, const std::string& old_name,
+                          const std::string& new_name) {
+  YamlNode out = on_table(table);
+  out.set("old_name", text(old_name));
+  out.set("new_name", text(new_name));
   return out;
+}
+
+YamlNode fields(const RenameColumnOp& op) {
+  return renamed_in_table(op.table, op.old_name, op.new_name);
+}
+YamlNode fields(const RenameConstraintOp& op) {
+  return renamed_in_table(op.table, op.old_name, op.new_name);
 }
 
 YamlNode fields(const AlterColumnOp& op) {

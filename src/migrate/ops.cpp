@@ -154,6 +154,9 @@ Operation reverse(const Operation& op) {
           [](const DropCheckOp& o) -> Operation {
             return AddCheckOp{o.table, o.check};
           },
+          [](const RenameConstraintOp& o) -> Operation {
+            return RenameConstraintOp{o.table, o.new_name, o.old_name};
+          },
           [&op](const ExecuteOp& o) -> Operation {
             if (o.irreversible) {
               throw IrreversibleError(describe(op) +
@@ -298,6 +301,10 @@ std::string describe(const Operation& op) {
           [](const DropCheckOp& o) {
             return "drop check constraint '" + o.check.name + "' on '" + o.table + "'";
           },
+          [](const RenameConstraintOp& o) {
+            return "rename constraint '" + o.old_name + "' on '" + o.table + "' to '" +
+                   o.new_name + "'";
+          },
           [](const ExecuteOp& o) { return "execute SQL \"" + sql_excerpt(o.sql) + "\""; },
           [](const CallOp& o) { return "call '" + o.name + "'"; },
       },
@@ -322,6 +329,7 @@ std::string_view kind_name(const Operation& op) {
           [](const DropForeignKeyOp&) -> std::string_view { return "drop_foreign_key"; },
           [](const AddCheckOp&) -> std::string_view { return "add_check"; },
           [](const DropCheckOp&) -> std::string_view { return "drop_check"; },
+          [](const RenameConstraintOp&) -> std::string_view { return "rename_constraint"; },
           [](const ExecuteOp&) -> std::string_view { return "execute"; },
           [](const CallOp&) -> std::string_view { return "call"; },
       },

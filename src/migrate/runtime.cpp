@@ -54,6 +54,7 @@ dialect::TableChange change_of(const Operation& op) {
           [](const DropForeignKeyOp& o) { return dialect::TableChange{Kind::drop_foreign_key, o.foreign_key.name, {}}; },
           [](const AddCheckOp& o) { return dialect::TableChange{Kind::add_check, o.check.name, {}}; },
           [](const DropCheckOp& o) { return dialect::TableChange{Kind::drop_check, o.check.name, {}}; },
+          [](const RenameConstraintOp& o) { return dialect::TableChange{Kind::rename_constraint, o.old_name, o.new_name}; },
           [](const auto&) -> dialect::TableChange { throw CommandError("not a table change"); }},
       op);
 }

@@ -109,6 +109,27 @@ void require_free_index_name(const Tables& tables, std::string_view name, const 
   }
 }
 
+// A primary key or unique constraint called `name` of table `owner` (which may not be in
+// tables yet): PostgreSQL makes an index of each, under the constraint's name, and index names
+// are database-wide, so the name must not be another table's index, primary key or unique
+// constraint. (SQLite does not mind; the migrations stay portable.)
+void require_free_relation_name(const Tables& tables, const std::string& owner,
+                                 std::string_view name, const Operation& op) {
+  for (const Table& t : tables) {
+    if (t.name == owner) continue;
+    std::string taken = object_named(t, name);
+    if (taken.empty() || taken.rfind("foreign key", 0) == 0 || taken.rfind("check", 0) == 0)
+      continue;
+    fail(op, "table " + quoted(t.name) + " already has " + taken +
+                 "; PostgreSQL makes an index of every primary key and unique constraint, and "
+                 "index names are database-wide" +
+                 (taken.rfind("primary key", 0) == 0
+                      ? " (a table renamed by rename_table keeps its primary key's name: "
+                        "rename_constraint renames it)"
+                      : ""));
+  }
+}
+
 // A new constraint or index called `name` of kind `what` fits in t.
 void require_new_object(const Table& t, std::string_view what, std::string_view name,
                         const Operation& op) {
@@ -420,8 +441,14 @@ void require_no_dependent_key(const Tables& tables, const Table& t, const std::s
 void apply_op(Tables& tables, const CreateTableOp& o, const Operation& op,
               bool check_references) {
   validate_new_table(tables, o.table, op);
-  for (const ForeignKey& fk : o.table.foreign_keys) {
-    if (check_references) require_unique_target(tables, o.table, fk, op);
+  if (check_references) {
+    if (!o.table.primary_key.name.empty())
+      require_free_relation_name(tables, o.table.name, o.table.primary_key.name, op);
+    for (const UniqueConstraint& uq : o.table.uniques)
+      require_free_relation_name(tables, o.table.name, uq.name, op);
+    for (const Index& ix : o.table.indexes)
+      require_free_relation_name(tables, o.table.name, ix.name, op);
+    for (const ForeignKey& fk : o.table.foreign_keys) require_unique_target(tables, o.table, fk, op);
   }
   insert_by_name(tables, canonical(o.table));
 }
@@ -570,10 +597,12 @@ void apply_op(Tables& tables, const AlterColumnOp& o, const Operation& op) {
   t.columns[at] = o.after;
 }
 
-void apply_op(Tables& tables, const CreateIndexOp& o, const Operation& op) {
+void apply_op(Tables& tables, const CreateIndexOp& o, const Operation& op,
+              bool check_references) {
   Table& t = require_table(tables, o.table, op);
   require_new_object(t, "index", o.index.name, op);
   require_free_index_name(tables, o.index.name, op);
+  if (check_references) require_free_relation_name(tables, t.name, o.index.name, op);
   require_columns(t, o.index.columns, "index", op);
   insert_by_name(t.indexes, o.index);
 }
@@ -587,9 +616,11 @@ void apply_op(Tables& tables, const DropIndexOp& o, const Operation& op,
   t.indexes.erase(find_by_name(t.indexes, o.index.name));
 }
 
-void apply_op(Tables& tables, const AddUniqueOp& o, const Operation& op) {
+void apply_op(Tables& tables, const AddUniqueOp& o, const Operation& op,
+              bool check_references) {
   Table& t = require_table(tables, o.table, op);
   require_new_object(t, "unique constraint", o.constraint.name, op);
+  if (check_references) require_free_relation_name(tables, t.name, o.constraint.name, op);
   require_columns(t, o.constraint.columns, "unique constraint", op);
   insert_by_name(t.uniques, o.constraint);
 }
@@ -633,6 +664,36 @@ void apply_op(Tables& tables, const DropCheckOp& o, const Operation& op) {
   t.checks.erase(find_by_name(t.checks, o.check.name));
 }
 
+void apply_op(Tables& tables, const RenameConstraintOp& o, const Operation& op,
+              bool check_references) {
+  Table& t = require_table(tables, o.table, op);
+  const std::string what = object_named(t, o.old_name);
+  if (what.empty() || o.old_name.empty()) {
+    fail(op, "table " + quoted(t.name) + " has no constraint named " + quoted(o.old_name));
+  }
+  if (what.rfind("index", 0) == 0) {
+    fail(op, quoted(o.old_name) +
+                 " is an index, not a constraint; drop it and create it under the new name");
+  }
+  if (o.new_name == o.old_name) fail(op, "the new name is the old one");
+  require_new_object(t, "constraint", o.new_name, op);
+  const bool makes_index = what.rfind("primary key", 0) == 0 || what.rfind("unique", 0) == 0;
+  if (makes_index) {
+    require_free_index_name(tables, o.new_name, op);
+    if (check_references) require_free_relation_name(tables, t.name, o.new_name, op);
+  }
+  if (t.primary_key.name == o.old_name) t.primary_key.name = o.new_name;
+  auto rename_in = [&](auto& items) {
+    for (auto& item : items) {
+      if (item.name == o.old_name) item.name = o.new_name;
+    }
+    sort_by_name(items);
+  };
+  rename_in(t.uniques);
+  rename_in(t.foreign_keys);
+  rename_in(t.checks);
+}
+
 void apply_op(Tables&, const ExecuteOp&, const Operation&) {}
 void apply_op(Tables&, const CallOp&, const Operation&) {}
 
@@ -652,7 +713,10 @@ void SchemaState::apply(const Operation& op) {
         using O = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<O, CreateTableOp> || std::is_same_v<O, DropTableOp> ||
                       std::is_same_v<O, DropColumnOp> || std::is_same_v<O, DropIndexOp> ||
-                      std::is_same_v<O, DropUniqueOp> || std::is_same_v<O, AddForeignKeyOp>)
+                      std::is_same_v<O, CreateIndexOp> || std::is_same_v<O, AddUniqueOp> ||
+                      std::is_same_v<O, DropUniqueOp> ||
+                      std::is_same_v<O, AddForeignKeyOp> ||
+                      std::is_same_v<O, RenameConstraintOp>)
           apply_op(tables_, o, op, checks_ == Checks::run);
         else
           apply_op(tables_, o, op);

@@ -37,7 +37,8 @@ struct TableChange {
   enum class Kind {
     rename_table, add_column, drop_column, rename_column, alter_column, create_index,
     drop_index, add_unique, drop_unique, add_foreign_key, drop_foreign_key, add_check,
-    drop_check
+    drop_check,
+    rename_constraint  // a primary key, unique, foreign-key or check constraint
   };
   Kind kind = Kind::add_column;
   std::string name;      // the table, column, index or constraint concerned (the old name)

@@ -55,9 +55,7 @@ struct CompareResult {
 // - column order: added columns are appended (SQLite and PostgreSQL only append); a model
 //   that reorders existing columns produces no operation (reordering is not a migration);
 // - the order of tables and of indexes and constraints within a table (the state keeps them
-//   sorted by name: compare with canonical());
-// - the primary key's name, which is not compared: a table renamed by RenameTableOp keeps its
-//   primary key's name, as the database does, and no operation renames a primary key.
+//   sorted by name: compare with canonical()).
 // Running compare() again on the result yields nothing.
 //
 // What is detected: new, dropped and renamed tables (see RenameCandidate: a vanished and an
@@ -66,9 +64,9 @@ struct CompareResult {
 // same type and nullability), changes of type, length, nullability, server default and
 // autoincrement (AlterColumnOp), indexes, unique, foreign-key and check constraints added or
 // dropped, matched by name (a changed definition is drop + add; so is a name the convention
-// changed with a renamed table's name).
+// changed with a renamed table's name; a primary key's new name is a RenameConstraintOp).
 //
-// The order: rename tables; drop foreign keys; drop checks, uniques and indexes; drop tables
+// The order: rename tables; rename primary keys; drop foreign keys; drop checks, uniques and indexes; drop tables
 // (children first); then per table: drop columns (last first, so each records its original
 // position), rename, add and alter columns, create indexes, add uniques and checks; create
 // tables (parents first); add foreign keys (those between new tables that form a cycle too).

@@ -106,6 +106,18 @@ struct DropCheckOp {
   friend bool operator==(const DropCheckOp&, const DropCheckOp&) = default;
 };
 
+// Renames a table's primary key, unique, foreign-key or check constraint, which keeps its
+// definition (PostgreSQL: ALTER TABLE ... RENAME CONSTRAINT; SQLite keeps constraint names
+// only in the table's CREATE TABLE text, so the table is rebuilt). Autogenerate writes it for
+// the primary key of a renamed table, whose name the naming convention derives from the
+// table's: on PostgreSQL the old name stays taken (it names the key's index) until renamed.
+struct RenameConstraintOp {
+  std::string table;
+  std::string old_name;
+  std::string new_name;
+  friend bool operator==(const RenameConstraintOp&, const RenameConstraintOp&) = default;
+};
+
 // Raw SQL. `sql` maps a dialect name ("sqlite", "postgresql") or "*" (any) to the statement
 // text. `reverse` is the SQL that undoes it, in the same form; when empty and not
 // irreversible the operation has no reverse and downgrade refuses it.
@@ -127,7 +139,8 @@ struct CallOp {
 using Operation = std::variant<CreateTableOp, DropTableOp, RenameTableOp, AddColumnOp, DropColumnOp,
                                RenameColumnOp, AlterColumnOp, CreateIndexOp, DropIndexOp,
                                AddUniqueOp, DropUniqueOp, AddForeignKeyOp, DropForeignKeyOp,
-                               AddCheckOp, DropCheckOp, ExecuteOp, CallOp>;
+                               AddCheckOp, DropCheckOp, RenameConstraintOp, ExecuteOp,
+                               CallOp>;
 
 // The operation that undoes op. Throws IrreversibleError for an ExecuteOp without reverse
 // SQL (or marked irreversible) and a CallOp without a reverse callback.

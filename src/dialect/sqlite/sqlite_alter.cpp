@@ -245,7 +245,8 @@ AlterPlan SqliteDialect::alter_table_sql(const schema::Table& before, const sche
     case Kind::add_foreign_key:
     case Kind::drop_foreign_key:
     case Kind::add_check:
-    case Kind::drop_check: break;  // SQLite has no ALTER COLUMN nor ADD/DROP CONSTRAINT
+    case Kind::drop_check:  // SQLite has no ALTER COLUMN nor ADD/DROP CONSTRAINT
+    case Kind::rename_constraint: break;  // a name lives only in the CREATE TABLE text
   }
   return rebuild_table_sql(*this, before, after, change);
 }

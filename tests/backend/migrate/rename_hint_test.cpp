@@ -146,8 +146,10 @@ TEST_F(TableRenameHint, database_collects_a_models_table_hint) {
 }
 
 TEST_F(TableRenameHint, autogenerate_renames_the_table_without_asking) {
-  EXPECT_EQ(generated(), (std::vector<Operation>{RenameTableOp{"people", "person"},
-                                                 RenameColumnOp{"member", "about_me", "bio"}}));
+  EXPECT_EQ(generated(),
+            (std::vector<Operation>{RenameTableOp{"people", "person"},
+                                    RenameConstraintOp{"person", "pk_people", "pk_person"},
+                                    RenameColumnOp{"member", "about_me", "bio"}}));
   EXPECT_EQ(generated(), std::vector<Operation>{}) << "the hint stays, harmless";
 }
 
@@ -163,8 +165,10 @@ TEST_F(TableRenameHint, without_the_hint_autogenerate_stops_naming_both_ways_out
               "drop table 'people' (and its rows) and create 'person'");
   }
   config_.renames = {{"people", "person"}};
-  EXPECT_EQ(generated(), (std::vector<Operation>{RenameTableOp{"people", "person"},
-                                                 RenameColumnOp{"member", "about_me", "bio"}}));
+  EXPECT_EQ(generated(),
+            (std::vector<Operation>{RenameTableOp{"people", "person"},
+                                    RenameConstraintOp{"person", "pk_people", "pk_person"},
+                                    RenameColumnOp{"member", "about_me", "bio"}}));
 }
 
 }  // namespace

@@ -244,6 +244,23 @@ TEST(AlterMismatch, alter_column_needs_a_difference_and_renames_need_names) {
                   {"does not name the unique constraint"});
 }
 
+TEST(BaseAlter, rename_constraint_is_rename_constraint) {
+  schema::Table after = table("post");
+  after.primary_key.name = "pk_article";
+  EXPECT_EQ(base_sql(table("post"), after, change(Kind::rename_constraint, "pk_post", "pk_article")),
+            Statements{"ALTER TABLE post RENAME CONSTRAINT pk_post TO pk_article"});
+  after = table("post");
+  after.foreign_keys[0].name = "fk_author";
+  EXPECT_EQ(base_sql(table("post"), after,
+                     change(Kind::rename_constraint, "fk_post_user_id_user", "fk_author")),
+            Statements{"ALTER TABLE post RENAME CONSTRAINT fk_post_user_id_user TO fk_author"});
+  expect_mismatch(table("post"), table("post"),
+                  change(Kind::rename_constraint, "pk_nope", "pk_article"),
+                  {"constraint 'pk_nope' does not exist before the change"});
+  expect_mismatch(table("post"), table("post"), change(Kind::rename_constraint, "pk_post", ""),
+                  {"new constraint name"});
+}
+
 TEST(AlterMismatch, table_renamed_by_a_change_that_is_not_a_rename) {
   schema::Table after = post_plus(column("status", {schema::TypeKind::text, std::nullopt}, true));
   after.name = "article";
@@ -389,6 +406,9 @@ TEST(SqliteAlter, constraints_and_alter_column_always_rebuild) {
   after.checks.clear();
   expect_rebuild(table("post"), after, change(Kind::drop_check, "ck_post_title_not_empty"));
   expect_rebuild(after, table("post"), change(Kind::add_check, "ck_post_title_not_empty"));
+  after = table("post");  // SQLite keeps a constraint's name only in the CREATE TABLE text
+  after.primary_key.name = "pk_article";
+  expect_rebuild(table("post"), after, change(Kind::rename_constraint, "pk_post", "pk_article"));
 }
 
 TEST(SqliteAlter, rebuild_statements_for_a_column_type_change) {

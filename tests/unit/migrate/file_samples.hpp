@@ -112,6 +112,7 @@ inline std::vector<Operation> sample_operations() {
       DropForeignKeyOp{"a", plain_fk},
       AddCheckOp{"post", {"ck_post_body_len", "length(body) > 0"}},
       DropCheckOp{"post", {"ck_post_body_len", "length(body) > 0"}},
+      RenameConstraintOp{"account", "pk_user", "pk_account"},
       ExecuteOp{{{"*", "UPDATE user SET bio = ''"}}, {}, false},
       ExecuteOp{
           {{"sqlite", "UPDATE user SET bio = ''"}, {"postgresql", "UPDATE \"user\" SET bio = ''"}},

@@ -149,6 +149,7 @@ inline std::vector<Operation> one_of_each_kind() {
       DropForeignKeyOp{"post", post.foreign_keys[0]},
       AddCheckOp{"post", schema::CheckConstraint{"ck_post_body_len", "length(body) > 0"}},
       DropCheckOp{"tag", tag.checks[0]},
+      RenameConstraintOp{"user", "pk_user", "pk_account"},
       ExecuteOp{{{"*", "UPDATE user SET email = lower(email)"}}, {{"*", "SELECT 1"}}, false},
       CallOp{"backfill_slugs", "clear_slugs"},
   };

@@ -97,6 +97,8 @@ TEST(Reverse, indexes_and_constraints_swap_add_and_drop) {
   EXPECT_EQ(reverse(DropForeignKeyOp{"post", f}), Operation(AddForeignKeyOp{"post", f}));
   EXPECT_EQ(reverse(AddCheckOp{"post", ck}), Operation(DropCheckOp{"post", ck}));
   EXPECT_EQ(reverse(DropCheckOp{"post", ck}), Operation(AddCheckOp{"post", ck}));
+  EXPECT_EQ(reverse(RenameConstraintOp{"account", "pk_user", "pk_account"}),
+            Operation(RenameConstraintOp{"account", "pk_account", "pk_user"}));
 }
 
 TEST(Reverse, execute_swaps_sql_and_reverse_per_dialect) {
@@ -199,6 +201,7 @@ TEST(Classification, destructive_and_risky_operations_table) {
       {"drop unique", DropUniqueOp{"t", {"uq_t_c", {"c"}}}, false, false},
       {"drop foreign key", DropForeignKeyOp{"t", post_v2().foreign_keys[0]}, false, false},
       {"drop check", DropCheckOp{"t", {"ck_t_c", "c > 0"}}, false, false},
+      {"rename constraint", RenameConstraintOp{"t", "pk_s", "pk_t"}, false, false},
       {"execute", ExecuteOp{{{"*", "DELETE FROM t"}}, {}, false}, false, false},
       {"call", CallOp{"f", ""}, false, false},
   };
@@ -271,6 +274,7 @@ TEST(Describe, gives_one_readable_line_for_every_kind) {
       "drop foreign key 'fk_post_user_id_user' on 'post'",
       "add check constraint 'ck_post_body_len' on 'post' (length(body) > 0)",
       "drop check constraint 'ck_tag_uses_positive' on 'tag'",
+      "rename constraint 'pk_user' on 'user' to 'pk_account'",
       "execute SQL \"UPDATE user SET email = lower(email)\"",
       "call 'backfill_slugs'",
   };
@@ -309,8 +313,8 @@ TEST(KindName, is_the_file_format_name_of_every_kind) {
       "drop_column",  "rename_column",   "alter_column",
       "create_index", "drop_index",      "add_unique",
       "drop_unique",  "add_foreign_key", "drop_foreign_key",
-      "add_check",    "drop_check",      "execute",
-      "call",
+      "add_check",    "drop_check",      "rename_constraint",
+      "execute",      "call",
   };
   const std::vector<Operation> ops = one_of_each_kind();
   ASSERT_EQ(ops.size(), expected.size());

@@ -354,6 +354,62 @@ TEST(FoldErrors, a_unique_index_or_constraint_a_foreign_key_needs_cannot_be_drop
   EXPECT_NO_THROW(s.apply(DropUniqueOp{"user", uq}));
 }
 
+TEST(Fold, rename_constraint_renames_a_primary_key_unique_foreign_key_or_check) {
+  SchemaState s = state_of(base_tables());
+  s.apply(RenameConstraintOp{"user", "pk_user", "pk_member"});
+  EXPECT_EQ(s.find("user")->primary_key.name, "pk_member");
+  EXPECT_EQ(s.find("user")->primary_key.columns, (std::vector<std::string>{"id"}));
+  s.apply(RenameConstraintOp{"post", "uq_post_body", "uq_body"});
+  s.apply(RenameConstraintOp{"post", "fk_post_user_id_user", "fk_author"});
+  s.apply(RenameConstraintOp{"tag", "ck_tag_uses_positive", "ck_uses"});
+  EXPECT_EQ(s.find("post")->uniques.front().name, "uq_body");
+  EXPECT_EQ(s.find("post")->foreign_keys.front().name, "fk_author");
+  EXPECT_EQ(s.find("post")->foreign_keys.front().columns, (std::vector<std::string>{"user_id"}));
+  EXPECT_EQ(s.find("tag")->checks.front().name, "ck_uses");
+}
+
+TEST(FoldErrors, rename_constraint_of_what_is_not_a_free_constraint_name) {
+  SchemaState s = state_of(base_tables());
+  EXPECT_EQ(state_error(s, RenameConstraintOp{"user", "pk_users", "pk_member"}),
+            "rename constraint 'pk_users' on 'user' to 'pk_member': table 'user' has no "
+            "constraint named 'pk_users'");
+  EXPECT_EQ(state_error(s, RenameConstraintOp{"user", "ix_user_email", "ix_email"}),
+            "rename constraint 'ix_user_email' on 'user' to 'ix_email': 'ix_user_email' is an "
+            "index, not a constraint; drop it and create it under the new name");
+  EXPECT_EQ(state_error(s, RenameConstraintOp{"post", "uq_post_body", "ix_post_user_id"}),
+            "rename constraint 'uq_post_body' on 'post' to 'ix_post_user_id': table 'post' "
+            "already has index 'ix_post_user_id'");
+  EXPECT_EQ(state_error(s, RenameConstraintOp{"user", "pk_user", "pk_post"}),
+            "rename constraint 'pk_user' on 'user' to 'pk_post': table 'post' already has "
+            "primary key 'pk_post'; PostgreSQL makes an index of every primary key and unique "
+            "constraint, and index names are database-wide (a table renamed by rename_table "
+            "keeps its primary key's name: rename_constraint renames it)");
+  EXPECT_EQ(state_error(s, RenameConstraintOp{"user", "pk_user", "pk_user"}),
+            "rename constraint 'pk_user' on 'user' to 'pk_user': the new name is the old one");
+}
+
+// After rename_table, the table keeps its primary key's name; on PostgreSQL that name is an
+// index's, so a new table of the old name cannot take it. The fold says so before anything
+// runs (it used to be PostgreSQL's "relation already exists" in the middle of an upgrade).
+TEST(FoldErrors, a_primary_key_name_a_renamed_table_kept_is_taken) {
+  SchemaState s = state_of({user_v1()});
+  s.apply(RenameTableOp{"user", "account"});
+  Table user = user_v1();
+  user.indexes.clear();  // their names are taken too (index names were always database-wide)
+  EXPECT_EQ(state_error(s, CreateTableOp{user}),
+            "create table 'user': table 'account' already has primary key 'pk_user'; "
+            "PostgreSQL makes an index of every primary key and unique constraint, and index "
+            "names are database-wide (a table renamed by rename_table keeps its primary key's "
+            "name: rename_constraint renames it)");
+  s.apply(RenameConstraintOp{"account", "pk_user", "pk_account"});
+  EXPECT_NO_THROW(s.apply(CreateTableOp{user}));
+  EXPECT_EQ(state_error(s, AddUniqueOp{"user", schema::UniqueConstraint{"pk_account", {"email"}}}),
+            "add unique constraint 'pk_account' on 'user' (email): table 'account' already has "
+            "primary key 'pk_account'; PostgreSQL makes an index of every primary key and unique "
+            "constraint, and index names are database-wide (a table renamed by rename_table "
+            "keeps its primary key's name: rename_constraint renames it)");
+}
+
 TEST(FoldErrors, rename_column_that_is_missing_or_taken) {
   SchemaState s = state_of({user_v1()});
   EXPECT_EQ(state_error(s, RenameColumnOp{"user", "about_me", "bio"}),
