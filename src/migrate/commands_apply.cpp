@@ -333,10 +333,25 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       checking_foreign_keys = true;
       // SQLite's rows: referring table, rowid, referred table, foreign key number.
       auto check = conn.prepare(d.foreign_key_check_sql());
-      if (check->step())
-        throw CommandError("rows of table '" + std::string(check->get_text(0)) +
-                           "' refer to table '" + std::string(check->get_text(2)) +
-                           "' but have no row to refer to there after the change");
+      if (check->step()) {
+        std::string message = "rows of table '" + std::string(check->get_text(0)) +
+                              "' refer to table '" + std::string(check->get_text(2)) +
+                              "' but have no row to refer to there after the change";
+        // Foreign keys are off for the whole transaction (SQLite cannot switch them inside
+        // one), so what the author's own SQL deleted did not cascade as it would elsewhere.
+        const auto rebuilt = std::find_if(step.plans.begin(), step.plans.end(),
+                                          [](const auto& p) { return p.rebuild; });
+        const bool authored = std::any_of(step.plans.begin(), step.plans.end(),
+                                          [](const auto& p) { return p.authored; });
+        if (authored && rebuilt != step.plans.end()) {
+          message += "; this migration rebuilds table '" + rebuilt->rebuilt_table +
+                     "', so SQLite runs all of it with foreign keys off, and rows its execute "
+                     "or call operations deleted or changed did not cascade to the rows that "
+                     "refer to them: delete or update those rows in the migration too, or "
+                     "move the execute or call into a migration of its own";
+        }
+        throw CommandError(message);
+      }
       checking_foreign_keys = false;
     }
     ledger.remove(conn, id);  // an earlier failure row, if any

@@ -91,8 +91,10 @@ std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
         throw CommandError(p.description + ": no SQL for dialect '" + std::string(d.name()) +
                            "' (give a '" + std::string(d.name()) + "' or '*' entry)");
       p.statements = {it->second};
+      p.authored = true;
     } else if (auto* call = std::get_if<CallOp>(&op)) {
       p.call = call->name;
+      p.authored = true;
     } else {
       const schema::Table* current = state.find(table_of(op));
       if (!current) {

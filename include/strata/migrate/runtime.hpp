@@ -25,6 +25,7 @@ struct OperationPlan {
   bool rebuild = false;                 // a table is rebuilt (SQLite)
   std::string rebuilt_table;            // with rebuild: that table's name before the change
   bool foreign_keys_off = false;        // must run with foreign-key enforcement off
+  bool authored = false;                // an execute or a call: the migration author's own
 };
 
 // The plans of ops, applied in order to `state` (which ends as the state after them).
