@@ -376,8 +376,22 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
                                   step.plans[op].description + ")"
                         : checking_foreign_keys ? "the foreign key check after its operations"
                                                 : "its ledger update";
+    std::string what = e.what();
+    if (op < step.plans.size() && step.plans[op].rebuild) {
+      // The database's message names the rebuild's temporary table, which the user never
+      // saw: it is the table being changed. The SQL quoted after it stays as it ran.
+      const std::string& table = step.plans[op].rebuilt_table;
+      const std::string temporary = std::string(dialect::rebuild_prefix) + table;
+      const std::size_t sql_at = std::min(what.find(" [SQL: "), what.size());
+      std::string said = what.substr(0, sql_at);
+      for (auto at = said.find(temporary); at != std::string::npos;
+           at = said.find(temporary, at + table.size())) {
+        said.replace(at, temporary.size(), table);
+      }
+      what = said + what.substr(sql_at);
+    }
     std::string message = "migration " + id + " (" + step.migration->message + ") failed at " +
-                          where + ": " + e.what() + "; nothing of it was applied";
+                          where + ": " + what + "; nothing of it was applied";
     if (up) {
       try {  // the ledger keeps what failed, outside the rolled-back transaction
         conn.execute(d.begin_migration_sql());

@@ -45,6 +45,10 @@ struct TableChange {
   std::string new_name;  // for renames
 };
 
+// A rebuilt table is created under this prefix and its name, then renamed (SQLite); errors of
+// the rebuild's statements name it so.
+inline constexpr std::string_view rebuild_prefix = "_strata_tmp_";
+
 // The statements that carry out a TableChange.
 struct AlterPlan {
   std::vector<std::string> statements;

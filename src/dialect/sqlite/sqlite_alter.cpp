@@ -175,7 +175,7 @@ AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
   ddl::check_change(before, after, change);
   // Also checks `after` (named indexes, autoincrement rules), naming the real table.
   std::vector<std::string> create = d.create_table_sql(after);
-  const std::string temporary = d.quote("_strata_tmp_" + after.name);
+  const std::string temporary = d.quote(std::string(rebuild_prefix) + after.name);
   const std::string head = "CREATE TABLE " + d.quote(after.name) + " (";
   if (create.front().rfind(head, 0) != 0) {
     throw CompileError("cannot rebuild table '" + after.name +
