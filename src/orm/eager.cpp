@@ -447,6 +447,7 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
 
 void EagerLoader::fill(const RelationshipInfo& rel, const std::shared_ptr<void>& owner,
                        std::vector<std::shared_ptr<void>> items) {
+  if (rel.kind == RelationKind::one_to_one) check_one(rel, owner.get(), items.size());
   if (fk_on_target(rel) && rel.back)  // each item's many-to-one back to owner
     for (const auto& item : items)
       if (rel.back->current(item.get()).empty()) rel.back->set_target(item.get(), owner, false);

@@ -538,15 +538,18 @@ std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
   return items;
 }
 
-std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {
-  auto items = load_items(owner, rel);
-  if (items.size() > 1)
+void check_one(const RelationshipInfo& rel, const void* owner, std::size_t rows) {
+  if (rows > 1)
     throw MultipleResultsFound(rel.owner->class_name + "." + rel.name + " holds one " +
                                rel.target().class_name + " (HasOne), but " +
-                               std::to_string(items.size()) + " rows of '" +
-                               rel.target().table_name() + "' refer to " +
-                               describe(*owner.mapper, owner.obj.get()) + "; make '" +
+                               std::to_string(rows) + " rows of '" + rel.target().table_name() +
+                               "' refer to " + describe(*rel.owner, owner) + "; make '" +
                                rel.fk->qualified_name + "' unique, or map it as HasMany");
+}
+
+std::shared_ptr<void> SessionCore::load_one(InstanceState& owner, const RelationshipInfo& rel) {
+  auto items = load_items(owner, rel);
+  check_one(rel, owner.obj.get(), items.size());
   return items.empty() ? nullptr : items.front();
 }
 

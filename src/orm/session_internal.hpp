@@ -31,6 +31,9 @@ void take_snapshot(const Mapper& m, const void* obj, const Snapshot& out);
 const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred);
 // "<User id=1>", for messages.
 std::string describe(const Mapper& m, const void* obj);
+// Throws MultipleResultsFound when a HasOne relationship rel of owner found `rows` rows
+// (lazy and eager loads alike).
+void check_one(const RelationshipInfo& rel, const void* owner, std::size_t rows);
 
 // Turns result rows into session objects (columns in mapper order from column 0).
 class Loader {

@@ -779,6 +779,19 @@ TEST_P(RelationsTest, has_one_with_two_rows_is_multiple_results_found) {
     EXPECT_TRUE(contains(e.what(), "Team.captain")) << e.what();
     EXPECT_TRUE(contains(e.what(), "player.team_id")) << e.what();
   }
+  // The eager strategies say the same: they used to keep one of the rows, silently.
+  for (bool joined : {true, false}) {
+    s.expunge_all();
+    try {
+      auto q = s.query<Team>();
+      auto teams = joined ? q.options(strata::joinedload(&Team::captain)).all()
+                          : q.options(strata::selectinload(&Team::captain)).all();
+      ADD_FAILURE() << (joined ? "joinedload" : "selectinload") << " kept one of two rows";
+    } catch (const strata::MultipleResultsFound& e) {
+      EXPECT_TRUE(contains(e.what(), "Team.captain")) << e.what();
+      EXPECT_TRUE(contains(e.what(), "player.team_id")) << e.what();
+    }
+  }
 }
 
 // ---- cascades ------------------------------------------------------------------------------
