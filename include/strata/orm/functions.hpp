@@ -41,15 +41,17 @@ using value_of = typename expression_t<X>::value_type;
 
 sql::ExprPtr aggregate(const char* name, const sql::ExprPtr& arg, bool distinct = false);
 
-// min() / max() of x, holding R. A bool is compared as the integer it is stored as (0 / 1):
-// PostgreSQL has no min(boolean), and reads the integer back as a bool like SQLite's.
+// min() / max() of x, holding R, by the type R is stored as (a Convert<T, Stored>'s Stored).
+// A bool is compared as the integer it is stored as (0 / 1): PostgreSQL has no min(boolean),
+// and reads the integer back as a bool like SQLite's.
 template <class R, class X>
 sql::ExprPtr extreme(const char* name, const X& x) {
-  static_assert(!std::is_same_v<R, Blob>,
+  constexpr schema::TypeKind stored = Type<base_t<R>>::kind;
+  static_assert(stored != schema::TypeKind::blob,
                 "strata: min() and max() do not apply to Blob columns (PostgreSQL has no min "
                 "or max of bytea)");
   auto arg = as_expression(x).node();
-  if constexpr (std::is_same_v<R, bool>) arg = sql::cast(std::move(arg), "INTEGER");
+  if constexpr (stored == schema::TypeKind::boolean) arg = sql::cast(std::move(arg), "INTEGER");
   return aggregate(name, arg);
 }
 }  // namespace detail
