@@ -60,6 +60,31 @@ struct strata::Model<Milestone> {
   }
 };
 
+// A flag of its own type, stored as a bool (Convert<T, bool>).
+struct Flag {
+  bool on = false;
+  friend bool operator==(const Flag&, const Flag&) = default;
+};
+
+template <>
+struct strata::Type<Flag> : strata::Convert<Flag, bool> {
+  static bool to_db(const Flag& f) { return f.on; }
+  static Flag from_db(bool on) { return Flag{on}; }
+};
+
+struct Switch {
+  std::int64_t id = 0;
+  Flag flag{};
+};
+
+template <>
+struct strata::Model<Switch> {
+  static constexpr auto table = "switch";
+  static auto columns() {
+    return mapping(column("id", &Switch::id).primary_key(), column("flag", &Switch::flag));
+  }
+};
+
 namespace {
 
 using namespace std::chrono;
@@ -430,6 +455,20 @@ TEST_P(TypesTest, dates_and_times_that_would_not_load_again_are_refused_before_t
   auto back = s.get<Sample>(kept->id);  // the stored row still loads
   ASSERT_TRUE(back);
   EXPECT_EQ(back->day, Sample{}.day);
+}
+
+// min() and max() go by the stored type: a Convert<T, bool> is compared as the integer it is
+// stored as, as a bool is (PostgreSQL has no max(boolean)).
+TEST_P(TypesTest, min_and_max_of_a_type_stored_as_bool) {
+  db().register_models<Switch>();
+  db().drop_all();
+  db().create_all();
+  auto& s = session();
+  s.add(Switch{.flag = Flag{false}});
+  s.add(Switch{.flag = Flag{true}});
+  s.commit();
+  EXPECT_EQ(s.query<Switch>().select(strata::max(&Switch::flag)).scalar(), Flag{true});
+  EXPECT_EQ(s.query<Switch>().select(strata::min(&Switch::flag)).scalar(), Flag{false});
 }
 
 TEST_P(TypesTest, values_without_a_form_in_the_database_are_refused_naming_their_column) {

@@ -68,6 +68,13 @@ using base_t = typename unwrap_optional<T>::type;
 template <class T>
 concept has_type_mapping = requires { Type<T>::kind; };
 
+// char, wchar_t, char8_t, char16_t, char32_t: a character, which strata maps neither as a
+// number nor as text (signed char / std::int8_t and unsigned char / std::uint8_t are numbers).
+template <class T>
+concept character = std::same_as<T, char> || std::same_as<T, wchar_t> ||
+                    std::same_as<T, char8_t> || std::same_as<T, char16_t> ||
+                    std::same_as<T, char32_t>;
+
 template <class E>
 concept labelled_enum = std::is_enum_v<E> && requires { EnumLabels<E>::values; };
 
@@ -166,7 +173,7 @@ struct Convert {
 // std::uint32_t: BIGINT). A std::uint64_t above INT64_MAX fits no column: writing one is a
 // DataError, never a number wrapped to a negative one.
 template <class I>
-  requires(std::integral<I> && !std::same_as<I, bool>)
+  requires(std::integral<I> && !std::same_as<I, bool> && !detail::character<I>)
 struct Type<I> {
   static constexpr std::uintmax_t max_value = static_cast<std::uintmax_t>(std::numeric_limits<I>::max());
   static constexpr schema::TypeKind kind = max_value <= 0x7fff ? schema::TypeKind::small_integer
