@@ -80,7 +80,9 @@ std::map<std::string, std::map<std::string, std::string>> given_renames(
     }
     out[table][old_name] = new_name;
   }
-  for (const auto& [key, new_name] : options.rename_hints) {
+  for (const auto& hint : options.rename_hints) {
+    const std::string& key = hint.first;
+    const std::string& new_name = hint.second;
     const std::size_t dot = key.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) continue;
     const std::string table = key.substr(0, dot);
