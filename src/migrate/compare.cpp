@@ -139,6 +139,42 @@ void drop_changed(Emitter& out, const std::string& table, std::vector<C> Table::
   }
 }
 
+// Whether drop_changed() will drop c (the state's) from table: the models do not have it
+// under the same name with the same definition.
+template <class C>
+bool doomed(const C& c, const std::vector<C>& wanted_items, const ColumnPlan& plan,
+            const ColumnPlans& plans) {
+  if (frozen(c, plan, plans)) return false;
+  const C* wanted = find_named(wanted_items, c.name);
+  return !(wanted && forward(c, plan, plans) == *wanted);
+}
+
+std::vector<std::string> sorted(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The columns, by table, of the unique indexes and constraints of kept tables that this
+// comparison drops. A foreign key that refers to exactly such columns is tied to that index
+// by PostgreSQL (and loses its unique target on SQLite): it is dropped before them and added
+// again at the end (add_missing).
+std::set<std::pair<std::string, std::vector<std::string>>> doomed_unique_targets(
+    const Emitter& out, const std::vector<const Table*>& kept, const ColumnPlans& plans) {
+  std::set<std::pair<std::string, std::vector<std::string>>> targets;
+  for (const Table* t : kept) {
+    const Table& before = out.table(t->name);
+    const ColumnPlan& plan = plans.at(t->name);
+    for (const Index& ix : before.indexes) {
+      if (ix.unique && doomed(ix, t->indexes, plan, plans))
+        targets.insert({t->name, sorted(ix.columns)});
+    }
+    for (const UniqueConstraint& uq : before.uniques) {
+      if (doomed(uq, t->uniques, plan, plans)) targets.insert({t->name, sorted(uq.columns)});
+    }
+  }
+  return targets;
+}
+
 // Adds every item of the models that the state's table lacks (by name). Op is the add
 // operation of C.
 template <class Op, class C>
@@ -261,20 +297,14 @@ CompareResult compare(const SchemaState& from_chain, const std::vector<Table>& t
   CompareResult result;
   // Tables are renamed first; everything after compares the renamed tables with the models.
   const detail::TablePlan tables = detail::plan_tables(from_chain, to, options, result.unresolved);
+  // A table rename left to the user decides what every other operation means (its foreign
+  // keys, the tables it refers to): nothing is planned until it is settled.
+  if (!tables.frozen.empty()) return result;
   Emitter out{from_chain, {}};
   for (const RenameTableOp& op : tables.renames) out.emit(op);
   const ColumnPlans plans = detail::plan_columns(out.state, to, options, result.unresolved);
   detail::check_primary_keys(out.state, to, plans);
-  // A primary key named otherwise (a renamed table's, named after its old name) is renamed
-  // before anything else could want its name.
-  for (const Table& t : to) {
-    const Table* before = out.state.find(t.name);
-    if (before && !before->primary_key.name.empty() && !t.primary_key.name.empty() &&
-        before->primary_key.name != t.primary_key.name) {
-      out.emit(RenameConstraintOp{t.name, before->primary_key.name, t.primary_key.name});
-    }
-  }
-  const SchemaState from = out.state;  // the chain, its tables and primary keys renamed
+  const SchemaState from = out.state;  // the chain, its tables renamed
 
   std::vector<const Table*> kept;  // in model order
   std::vector<Table> created;      // in model order
@@ -290,8 +320,17 @@ CompareResult compare(const SchemaState& from_chain, const std::vector<Table>& t
     if (!find_target(to, t.name) && !tables.frozen.count(t.name)) dropped.push_back(t.name);
   }
 
+  const auto targets = doomed_unique_targets(out, kept, plans);
   for (const Table* t : kept) {
     drop_changed<DropForeignKeyOp>(out, t->name, &Table::foreign_keys, *t, plans);
+  }
+  if (!targets.empty()) {
+    for (const Table& t : std::vector<Table>(out.state.tables())) {  // copy: emit() changes it
+      for (const ForeignKey& fk : t.foreign_keys) {
+        if (targets.count({fk.referred_table, sorted(fk.referred_columns)}))
+          out.emit(DropForeignKeyOp{t.name, fk});
+      }
+    }
   }
   for (const Table* t : kept) {
     drop_changed<DropCheckOp>(out, t->name, &Table::checks, *t, plans);
@@ -299,6 +338,15 @@ CompareResult compare(const SchemaState& from_chain, const std::vector<Table>& t
     drop_changed<DropIndexOp>(out, t->name, &Table::indexes, *t, plans);
   }
   drop_tables(out, std::move(dropped));
+  // A primary key named otherwise (a renamed table's, named after its old name) is renamed
+  // once the dropped tables have freed their names, before a new table could want its name.
+  for (const Table* t : kept) {
+    const Table& before = out.table(t->name);
+    if (!before.primary_key.name.empty() && !t->primary_key.name.empty() &&
+        before.primary_key.name != t->primary_key.name) {
+      out.emit(RenameConstraintOp{t->name, before.primary_key.name, t->primary_key.name});
+    }
+  }
   for (const Table* t : kept) change_columns(out, *t, plans);
   std::vector<Operation> deferred;
   create_tables(out, std::move(created), deferred);

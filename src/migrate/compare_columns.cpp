@@ -190,16 +190,14 @@ TablePlan plan_tables(const SchemaState& from, const std::vector<Table>& to,
       throw CommandError(entry + ": write a table rename as old_table:new_table");
     }
     const bool old_before = from.find(old_name) != nullptr;
-    const bool old_after = find_target(to, old_name) != nullptr;
+    const bool old_after = find_target(to, old_name) != nullptr;  // a new table of that name
     const bool new_before = from.find(new_name) != nullptr;
     const bool new_after = find_target(to, new_name) != nullptr;
     if (!old_before && !old_after && new_before && new_after) continue;  // already applied
     if (!old_before) {
       throw CommandError(entry + ": there is no table '" + old_name + "' in the migrations");
     }
-    if (old_after) {
-      throw CommandError(entry + ": the models still have table '" + old_name + "'");
-    }
+    // The models may have a table of the old name too: a new one, created after the rename.
     if (!new_after) throw CommandError(entry + ": the models have no table '" + new_name + "'");
     if (new_before) {
       throw CommandError(entry + ": table '" + new_name + "' already exists in the migrations");
@@ -212,8 +210,7 @@ TablePlan plan_tables(const SchemaState& from, const std::vector<Table>& to,
   for (const auto& [old_name, new_name] : options.rename_hints) {
     if (old_name.find('.') != std::string::npos) continue;  // a column's
     if (renames.count(old_name) || renamed_to(new_name)) continue;  // --rename wins
-    if (from.find(old_name) && !find_target(to, old_name) && find_target(to, new_name) &&
-        !from.find(new_name)) {
+    if (from.find(old_name) && find_target(to, new_name) && !from.find(new_name)) {
       renames[old_name] = new_name;
     }
   }

@@ -366,11 +366,10 @@ void validate_new_table(const Tables& tables, const Table& t, const Operation& o
 // Each apply_op() checks everything first, then changes the state.
 
 // Whether t keeps `columns` unique: its primary key, a unique constraint or a unique index
-// has exactly those columns (in any order), leaving out the one named `except`. A foreign
-// key must refer to such columns: PostgreSQL refuses one that does not, and SQLite accepts it
-// and then refuses every write to the referring table ("foreign key mismatch").
-bool keeps_unique(const Table& t, const std::vector<std::string>& columns,
-                  std::string_view except = {}) {
+// has exactly those columns (in any order). A foreign key must refer to such columns:
+// PostgreSQL refuses one that does not, and SQLite accepts it and then refuses every write to
+// the referring table ("foreign key mismatch").
+bool keeps_unique(const Table& t, const std::vector<std::string>& columns) {
   std::vector<std::string> wanted = columns;
   std::sort(wanted.begin(), wanted.end());
   auto same = [&](std::vector<std::string> cs) {
@@ -379,10 +378,10 @@ bool keeps_unique(const Table& t, const std::vector<std::string>& columns,
   };
   if (!t.primary_key.columns.empty() && same(t.primary_key.columns)) return true;
   for (const UniqueConstraint& uq : t.uniques) {
-    if (uq.name != except && same(uq.columns)) return true;
+    if (same(uq.columns)) return true;
   }
   for (const Index& ix : t.indexes) {
-    if (ix.unique && ix.name != except && same(ix.columns)) return true;
+    if (ix.unique && same(ix.columns)) return true;
   }
   return false;
 }
@@ -417,12 +416,13 @@ void require_unique_target(const Tables& tables, const Table& self, const Foreig
   }
 }
 
-// Dropping the unique constraint or index `name` of t must not leave a foreign key referring
-// to columns that are no longer unique (see keeps_unique).
-void require_no_dependent_key(const Tables& tables, const Table& t, const std::string& name,
+// The unique constraint or index `name` of t cannot be dropped while a foreign key refers to
+// exactly its columns: PostgreSQL ties the key to one such index when the key is made (and
+// refuses the drop even when another index would do), and SQLite would be left without a
+// unique target for it.
+void require_no_dependent_key(const Tables& tables, const Table& t,
                               const std::vector<std::string>& columns, std::string_view what,
                               const Operation& op) {
-  if (keeps_unique(t, columns, name)) return;  // something else keeps them unique
   std::vector<std::string> wanted = columns;
   std::sort(wanted.begin(), wanted.end());
   for (const Table& other : tables) {
@@ -433,7 +433,8 @@ void require_no_dependent_key(const Tables& tables, const Table& t, const std::s
       if (referred != wanted) continue;
       fail(op, "foreign key " + quoted(fk.name) + " of table " + quoted(other.name) +
                    " refers to " + column_list(fk.referred_columns) + ", which this " +
-                   std::string(what) + " keeps unique; drop that foreign key first");
+                   std::string(what) + " makes unique; drop that foreign key first (and add it "
+                   "again after, if something else keeps those columns unique)");
     }
   }
 }
@@ -612,7 +613,7 @@ void apply_op(Tables& tables, const DropIndexOp& o, const Operation& op,
   Table& t = require_table(tables, o.table, op);
   require_same(t.indexes, o.index, "index", t.name, op);
   if (check_references && o.index.unique)
-    require_no_dependent_key(tables, t, o.index.name, o.index.columns, "unique index", op);
+    require_no_dependent_key(tables, t, o.index.columns, "unique index", op);
   t.indexes.erase(find_by_name(t.indexes, o.index.name));
 }
 
@@ -630,8 +631,7 @@ void apply_op(Tables& tables, const DropUniqueOp& o, const Operation& op,
   Table& t = require_table(tables, o.table, op);
   require_same(t.uniques, o.constraint, "unique constraint", t.name, op);
   if (check_references)
-    require_no_dependent_key(tables, t, o.constraint.name, o.constraint.columns,
-                             "unique constraint", op);
+    require_no_dependent_key(tables, t, o.constraint.columns, "unique constraint", op);
   t.uniques.erase(find_by_name(t.uniques, o.constraint.name));
 }
 

@@ -43,9 +43,10 @@ struct CompareOptions {
 struct CompareResult {
   std::vector<Operation> upgrade;  // in an order that applies cleanly to `from`
   // Probable renames nobody settled (only when confirm_rename is unset); every compatible
-  // (vanished, appeared) pair is listed, tables first. Their tables or columns, and the
-  // indexes and constraints that name the columns, are left out of `upgrade`: the caller must
-  // ask or stop, not write the file.
+  // (vanished, appeared) pair is listed. With a table among them, only the tables are listed
+  // and `upgrade` is empty; otherwise the columns, and the indexes and constraints that name
+  // them, are left out of `upgrade`. Either way the caller must ask or stop, not write the
+  // file.
   std::vector<RenameCandidate> unresolved;
 };
 
@@ -66,10 +67,12 @@ struct CompareResult {
 // dropped, matched by name (a changed definition is drop + add; so is a name the convention
 // changed with a renamed table's name; a primary key's new name is a RenameConstraintOp).
 //
-// The order: rename tables; rename primary keys; drop foreign keys; drop checks, uniques and indexes; drop tables
-// (children first); then per table: drop columns (last first, so each records its original
-// position), rename, add and alter columns, create indexes, add uniques and checks; create
-// tables (parents first); add foreign keys (those between new tables that form a cycle too).
+// The order: rename tables; drop foreign keys (also those that refer to the columns of a
+// unique index or constraint about to be dropped, added again at the end); drop checks,
+// uniques and indexes; drop tables (children first); rename primary keys; then per table:
+// drop columns (last first, so each records its original position), rename, add and alter
+// columns, create indexes, add uniques and checks; create tables (parents first); add foreign
+// keys (those between new tables that form a cycle too).
 //
 // Throws CommandError for what autogenerate cannot do: a primary key on other columns, an
 // entry of options.renames that does not fit the two schemas, duplicate or unnamed tables,

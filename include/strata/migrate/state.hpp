@@ -30,19 +30,25 @@ namespace strata::migrate {
 //   or change the referring rows.
 // - a new foreign key (AddForeignKeyOp, or in a CreateTableOp) whose referred table the state
 //   holds refers to columns of it that exist and that its primary key, a unique constraint or
-//   a unique index keeps unique; and such a constraint or index cannot be dropped while a
-//   foreign key refers to exactly its columns and nothing else keeps them unique. PostgreSQL
-//   refuses both; SQLite accepts them and then refuses every write to the referring table
-//   ("foreign key mismatch"). A referred table the state does not hold (created later in a
-//   cycle, or outside the migrations) is not checked. RenameTableOp and RenameColumnOp
-//   rewrite the references of every foreign key.
+//   a unique index keeps unique; and a unique constraint or index cannot be dropped while a
+//   foreign key refers to exactly its columns (PostgreSQL ties the key to one such index).
+//   PostgreSQL refuses both; SQLite accepts them and then refuses every write to the
+//   referring table ("foreign key mismatch"). A referred table the state does not hold
+//   (created later in a cycle, or outside the migrations) is not checked. RenameTableOp and
+//   RenameColumnOp rewrite the references of every foreign key.
+// - a primary key, unique constraint or index is not named as another table's primary key,
+//   unique constraint or index: PostgreSQL makes an index of each, and index names are
+//   database-wide. RenameConstraintOp renames a primary key, unique, foreign-key or check
+//   constraint of the table that has it, to a name free in that table.
 class SchemaState {
  public:
   // Which checks apply() makes. `run`, the default: every one above, for operations about to
   // run or to be written. `replay`: a state rebuilt from migrations already written
-  // (ScriptDirectory::state_at) leaves out those about what foreign keys refer to (dropping a
-  // table, a column or a unique constraint or index they need; a new key's target), so that a
-  // history written before those checks existed still folds; its operations are not run again.
+  // (ScriptDirectory::state_at), or compared with a live database (drift), leaves out those
+  // about what foreign keys refer to (dropping a table, a column or a unique constraint or
+  // index they need; a new key's target) and the database-wide names of primary keys and
+  // unique constraints, so that a history written before those checks existed still folds;
+  // its operations are not run again.
   enum class Checks { run, replay };
   void set_checks(Checks c) noexcept { checks_ = c; }
 

@@ -112,10 +112,10 @@ class TypedColumn final : public ColumnInfo {
  public:
   using B = detail::base_t<M>;
   static constexpr bool optional = detail::is_optional_v<M>;
-  static_assert(!detail::character<B>,
+  static_assert(!detail::character<B> || detail::has_type_mapping<B>,
                 "strata: a char member is neither a number nor text to strata; use std::string "
                 "for text, or std::int8_t / std::uint8_t for a small number");
-  static_assert(detail::character<B> || detail::has_type_mapping<B>,
+  static_assert(detail::has_type_mapping<B> || detail::character<B>,
                 "strata: this member's type has no strata::Type<> mapping; map it by "
                 "specializing strata::Type<YourType> (see strata/orm/types.hpp)");
 

@@ -191,7 +191,7 @@ TEST_P(MigrateKeepsData, dropping_a_column_another_table_refers_to_is_refused) {
   const std::string error = s.error_of([&] { upgrade(s.config); });
   EXPECT_NE(error.find("drop index 'ix_country_code' on 'country': foreign key "
                        "'fk_city_country_code_country' of table 'city' refers to (code), which "
-                       "this unique index keeps unique; drop that foreign key first"),
+                       "this unique index makes unique; drop that foreign key first"),
             std::string::npos)
       << error;
   s.execute("INSERT INTO city (country_code) VALUES ('fr')");
