@@ -154,6 +154,29 @@ TEST_F(Drift, a_changed_primary_key_is_one_line) {
                    "(id, user_id) in the database"}));
 }
 
+// What a migration about to run is refused (here a foreign key to a column nothing keeps
+// unique, made by hand) is reported by db check, not thrown.
+TEST_F(Drift, a_foreign_key_to_a_column_not_unique_made_by_hand_is_reported) {
+  conn_->execute(
+      "CREATE TABLE note (id INTEGER NOT NULL, author_name VARCHAR(64), CONSTRAINT pk_note "
+      "PRIMARY KEY (id), CONSTRAINT fk_note_author_name_user FOREIGN KEY(author_name) "
+      "REFERENCES user (name))");
+  EXPECT_EQ(drift_now(), Lines{"table 'note' is in the database but not in the migrations"});
+  schema::Table note;
+  note.name = "note";
+  auto id = column("id", {schema::TypeKind::integer, {}});
+  id.primary_key = id.autoincrement = true;
+  note.columns = {id, column("author_name", {schema::TypeKind::string, 64}, true)};
+  note.primary_key = {"pk_note", {"id"}};
+  SchemaState replayed = chain_;
+  replayed.set_checks(SchemaState::Checks::replay);  // as a history folds
+  note.foreign_keys.push_back({"fk_note_author_name_user", {"author_name"}, "user", {"name"},
+                               schema::ReferentialAction::no_action,
+                               schema::ReferentialAction::no_action});
+  replayed.apply(CreateTableOp{note});
+  EXPECT_NO_THROW(drift(replayed, dialect_->reflect(*conn_), *dialect_));
+}
+
 TEST_F(Drift, a_type_strata_does_not_write_is_reported_even_when_its_affinity_matches) {
   conn_->execute("ALTER TABLE post ADD COLUMN views INT");
   chain_.apply(AddColumnOp{"post", column("views", {schema::TypeKind::integer, {}}, true), {}});
