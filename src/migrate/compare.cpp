@@ -311,13 +311,13 @@ CompareResult compare(const SchemaState& from_chain, const std::vector<Table>& t
   for (const Table& t : to) {
     if (from.find(t.name)) {
       kept.push_back(&t);
-    } else if (!tables.frozen.count(t.name)) {
+    } else {
       created.push_back(t);
     }
   }
   std::vector<std::string> dropped;  // in the state's order
   for (const Table& t : from.tables()) {
-    if (!find_target(to, t.name) && !tables.frozen.count(t.name)) dropped.push_back(t.name);
+    if (!find_target(to, t.name)) dropped.push_back(t.name);
   }
 
   const auto targets = doomed_unique_targets(out, kept, plans);

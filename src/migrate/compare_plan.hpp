@@ -34,7 +34,8 @@ using ColumnPlans = std::map<std::string, ColumnPlan, std::less<>>;
 // The tables renamed, settled before anything else.
 struct TablePlan {
   std::vector<RenameTableOp> renames;  // in the order to emit them
-  // Both names of every unresolved candidate: compare() neither drops nor creates them.
+  // Both names of every unresolved candidate: compare() then plans nothing (see
+  // CompareResult::unresolved).
   std::set<std::string> frozen;
 };
 
