@@ -345,11 +345,10 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
                                           [](const auto& p) { return p.authored; });
         if (authored && rebuilt != step.plans.end()) {
           message += "; this migration rebuilds table '" + rebuilt->rebuilt_table +
-                     "', so SQLite runs all of it with foreign keys off: rows its execute or "
-                     "call operations deleted or changed did not cascade to the rows that "
-                     "refer to them, if that is what happened, delete or update those rows in "
-                     "the migration too, or move the execute or call into a migration of its "
-                     "own";
+                     "', so SQLite runs all of it with foreign keys off: if its execute or "
+                     "call operations deleted or changed rows, that did not cascade to the rows "
+                     "that refer to them; delete or update those rows in the migration too, or "
+                     "move the execute or call into a migration of its own";
         }
         throw CommandError(message);
       }

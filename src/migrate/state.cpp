@@ -55,8 +55,9 @@ void insert_by_name(std::vector<C>& items, C item) {
   items.insert(at, std::move(item));
 }
 
-template <class C>
-auto find_by_name(std::vector<C>& items, std::string_view name) {
+template <class Items>
+auto find_by_name(Items& items, std::string_view name) {
+  using C = typename std::remove_const_t<Items>::value_type;
   return std::find_if(items.begin(), items.end(), [&](const C& c) { return c.name == name; });
 }
 
@@ -109,6 +110,21 @@ void require_free_index_name(const Tables& tables, std::string_view name, const 
   }
 }
 
+// What in t is called `name`. A primary key, an index and a unique constraint are indexes to
+// PostgreSQL (relations, whose names are database-wide).
+enum class Named { nothing, primary_key, index, unique, foreign_key, check };
+Named kind_named(const Table& t, std::string_view name) {
+  if (!t.primary_key.name.empty() && t.primary_key.name == name) return Named::primary_key;
+  if (find_by_name(t.indexes, name) != t.indexes.end()) return Named::index;
+  if (find_by_name(t.uniques, name) != t.uniques.end()) return Named::unique;
+  if (find_by_name(t.foreign_keys, name) != t.foreign_keys.end()) return Named::foreign_key;
+  if (find_by_name(t.checks, name) != t.checks.end()) return Named::check;
+  return Named::nothing;
+}
+bool is_relation(Named n) {
+  return n == Named::primary_key || n == Named::index || n == Named::unique;
+}
+
 // A primary key or unique constraint called `name` of table `owner` (which may not be in
 // tables yet): PostgreSQL makes an index of each, under the constraint's name, and index names
 // are database-wide, so the name must not be another table's index, primary key or unique
@@ -117,13 +133,12 @@ void require_free_relation_name(const Tables& tables, const std::string& owner,
                                  std::string_view name, const Operation& op) {
   for (const Table& t : tables) {
     if (t.name == owner) continue;
-    std::string taken = object_named(t, name);
-    if (taken.empty() || taken.rfind("foreign key", 0) == 0 || taken.rfind("check", 0) == 0)
-      continue;
-    fail(op, "table " + quoted(t.name) + " already has " + taken +
+    const Named taken = kind_named(t, name);
+    if (!is_relation(taken)) continue;
+    fail(op, "table " + quoted(t.name) + " already has " + object_named(t, name) +
                  "; PostgreSQL makes an index of every primary key and unique constraint, and "
                  "index names are database-wide" +
-                 (taken.rfind("primary key", 0) == 0
+                 (taken == Named::primary_key
                       ? " (a table renamed by rename_table keeps its primary key's name: "
                         "rename_constraint renames it)"
                       : ""));
@@ -667,18 +682,17 @@ void apply_op(Tables& tables, const DropCheckOp& o, const Operation& op) {
 void apply_op(Tables& tables, const RenameConstraintOp& o, const Operation& op,
               bool check_references) {
   Table& t = require_table(tables, o.table, op);
-  const std::string what = object_named(t, o.old_name);
-  if (what.empty() || o.old_name.empty()) {
+  const Named what = o.old_name.empty() ? Named::nothing : kind_named(t, o.old_name);
+  if (what == Named::nothing) {
     fail(op, "table " + quoted(t.name) + " has no constraint named " + quoted(o.old_name));
   }
-  if (what.rfind("index", 0) == 0) {
+  if (what == Named::index) {
     fail(op, quoted(o.old_name) +
                  " is an index, not a constraint; drop it and create it under the new name");
   }
   if (o.new_name == o.old_name) fail(op, "the new name is the old one");
   require_new_object(t, "constraint", o.new_name, op);
-  const bool makes_index = what.rfind("primary key", 0) == 0 || what.rfind("unique", 0) == 0;
-  if (makes_index) {
+  if (is_relation(what)) {
     require_free_index_name(tables, o.new_name, op);
     if (check_references) require_free_relation_name(tables, t.name, o.new_name, op);
   }
