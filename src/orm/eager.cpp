@@ -163,10 +163,14 @@ RelatedRows related_rows(const RelationshipInfo& rel, std::span<const Value> key
   return out;
 }
 
+// The owner's column whose value links it to its related rows, and that value.
+const ColumnInfo& owner_link_column(const RelationshipInfo& rel) {
+  if (rel.kind == RelationKind::many_to_many) return *rel.local_ref;
+  if (fk_on_target(rel)) return referenced_column(*rel.fk, *rel.owner);
+  return *rel.fk;
+}
 Value owner_link_value(const RelationshipInfo& rel, const void* owner) {
-  if (rel.kind == RelationKind::many_to_many) return rel.local_ref->get(owner);
-  if (fk_on_target(rel)) return referenced_column(*rel.fk, *rel.owner).get(owner);
-  return rel.fk->get(owner);
+  return owner_link_column(rel).get(owner);
 }
 
 std::vector<sql::Join> related_joins(const RelationshipInfo& rel, const std::string& owner,
@@ -425,6 +429,9 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
   }
   if (keys.empty()) return;
 
+  // The rows' link values in owner_link_value()'s form (PostgreSQL spells a timestamp
+  // otherwise than strata writes it).
+  const ColumnInfo& link = owner_link_column(rel);
   std::map<Value, std::vector<std::shared_ptr<void>>, ValueLess> related;
   for (std::size_t from = 0; from < keys.size(); from += selectin_chunk) {
     auto chunk =
@@ -435,7 +442,7 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
     stmt->bind_all(compiled.params);
     while (stmt->step()) {
       auto obj = Loader::load_row(session_, target, *stmt);
-      related[stmt->get_value(rows.link_column)].push_back(std::move(obj));
+      related[link.row_value(*stmt, rows.link_column)].push_back(std::move(obj));
     }
   }
   for (auto& [v, list] : waiting) {

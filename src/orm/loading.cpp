@@ -71,13 +71,16 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
       return load_new_row(session, m, s, IdentityKey(key), first_column, slot, r);
     }
   }
+  // The key in the form identity_of() gives an object's (row_value: PostgreSQL spells a
+  // timestamp key otherwise than strata writes it).
   Value key;
   if (m.primary_key.size() == 1) {
-    key = s.get_value(first_column + static_cast<int>(m.primary_key.front()->index));
+    const auto* k = m.primary_key.front();
+    key = k->row_value(s, first_column + static_cast<int>(k->index));
   } else {
     std::vector<Value> parts;
     for (const auto* k : m.primary_key)
-      parts.push_back(s.get_value(first_column + static_cast<int>(k->index)));
+      parts.push_back(k->row_value(s, first_column + static_cast<int>(k->index)));
     key = encode_key(parts);
   }
   if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
@@ -165,9 +168,10 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
     stmt = {};
     return not_found();
   }
-  // The row's key, as the database spells it: the identity map was just searched for `key`,
-  // which may be spelled otherwise (5 for '5', another case where a collation ignores it).
-  Value row_key = stmt->get_value(static_cast<int>(m.primary_key.front()->index));
+  // The row's key, as the database has it: the identity map was just searched for `key`,
+  // which may be another (5 for '5', another case where a collation ignores it).
+  const auto* k = m.primary_key.front();
+  Value row_key = k->row_value(*stmt, static_cast<int>(k->index));
   // One row at most (the key is the primary key): the statement goes back to the cache,
   // which resets it, without stepping to its end.
   return row_key == key ? Loader::load_new_row(*this, m, *stmt, IdentityKey(std::move(row_key)))
@@ -311,10 +315,12 @@ void require_plain_filter(const QuerySpec& q, const char* what) {
 }  // namespace
 
 namespace {
+// The key of a row whose first columns are the primary key's, in identity_of()'s form.
 Value key_from_row(const Mapper& m, const engine::Statement& s) {
-  if (m.primary_key.size() == 1) return s.get_value(0);
+  if (m.primary_key.size() == 1) return m.primary_key.front()->row_value(s, 0);
   std::vector<Value> parts;
-  for (std::size_t i = 0; i < m.primary_key.size(); ++i) parts.push_back(s.get_value(static_cast<int>(i)));
+  for (std::size_t i = 0; i < m.primary_key.size(); ++i)
+    parts.push_back(m.primary_key[i]->row_value(s, static_cast<int>(i)));
   return encode_key(parts);
 }
 

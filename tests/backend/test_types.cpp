@@ -85,6 +85,54 @@ struct strata::Model<Switch> {
   }
 };
 
+// Rows keyed by a time, alone (a shift and its notes) and with a number (a sensor's readings):
+// PostgreSQL reads a timestamp back without the zero fraction strata writes.
+struct ShiftNote;
+struct Shift {
+  strata::DateTime starts{};
+  std::string crew{};
+  strata::HasMany<ShiftNote> notes{};
+};
+struct ShiftNote {
+  std::int64_t id = 0;
+  strata::DateTime shift_starts{};
+  std::string text{};
+  strata::BelongsTo<Shift> shift{};
+};
+struct Reading {
+  std::int64_t sensor = 0;
+  strata::DateTime at{};
+  double value = 0;
+};
+
+template <>
+struct strata::Model<Shift> {
+  static constexpr auto table = "shift";
+  static auto columns() {
+    return mapping(column("starts", &Shift::starts).primary_key(), column("crew", &Shift::crew),
+                   has_many("notes", &Shift::notes).back_populates(&ShiftNote::shift));
+  }
+};
+template <>
+struct strata::Model<ShiftNote> {
+  static constexpr auto table = "shift_note";
+  static auto columns() {
+    return mapping(column("id", &ShiftNote::id).primary_key(),
+                   column("shift_starts", &ShiftNote::shift_starts).references(&Shift::starts),
+                   column("text", &ShiftNote::text),
+                   belongs_to("shift", &ShiftNote::shift, &ShiftNote::shift_starts)
+                       .back_populates(&Shift::notes));
+  }
+};
+template <>
+struct strata::Model<Reading> {
+  static constexpr auto table = "reading";
+  static auto columns() {
+    return mapping(column("sensor", &Reading::sensor).primary_key().autoincrement(false),
+                   column("at", &Reading::at).primary_key(), column("value", &Reading::value));
+  }
+};
+
 namespace {
 
 using namespace std::chrono;
@@ -309,6 +357,47 @@ TEST_P(TypesTest, datetime_keeps_microseconds_and_orders_by_time) {
   EXPECT_EQ(s.query<Sample>().filter(col(&Sample::stamp) > kStamp).count(), 1)
       << "a datetime comparison ignores microseconds";
   (void)earlier;
+}
+
+TEST_P(TypesTest, a_row_keyed_by_a_time_is_one_object_however_the_database_spells_the_time) {
+  // Noon has no fraction: strata writes '... 12:00:00.000000', PostgreSQL reads back
+  // '... 12:00:00'. Each query, get(), bulk update and eager load must find the object the
+  // session holds, not make a second one for the same row.
+  db().register_models<Shift, ShiftNote, Reading>();
+  db().drop_all();
+  db().create_all();
+  auto& s = session();
+  const strata::DateTime noon = sys_days{2024y / 5 / 1} + 12h;
+  auto shift = s.add(Shift{.starts = noon, .crew = "day"});
+  auto note = s.add(ShiftNote{.text = "handover", .shift = shift});
+  auto reading = s.add(Reading{.sensor = 7, .at = noon, .value = 1.5});
+  s.commit();
+  EXPECT_EQ(s.query<Shift>().one(), shift);
+  EXPECT_EQ(s.get<Shift>(noon), shift);
+  EXPECT_EQ(s.query<Reading>().one(), reading);
+  EXPECT_EQ(s.query<ShiftNote>().one()->shift.get(), shift);
+
+  s.query<Shift>().filter(col(&Shift::starts) == noon).update(strata::set(&Shift::crew, "night"));
+  EXPECT_EQ(shift->crew, "night") << "the bulk update missed the session's object";
+  s.query<Reading>().filter(col(&Reading::sensor) == 7).update(strata::set(&Reading::value, 2.5));
+  EXPECT_EQ(reading->value, 2.5) << "the bulk update missed the session's object";
+  s.commit();
+
+  // A second object for the row would be deleted here while the first stays in the session.
+  s.delete_(s.query<Reading>().one());
+  s.commit();
+  EXPECT_FALSE(s.contains(reading));
+  EXPECT_EQ(s.query<Reading>().count(), 0);
+
+  s.expunge_all();
+  auto eager = s.query<Shift>().options(strata::selectinload(&Shift::notes)).one();
+  ASSERT_EQ(eager->notes.size(), 1u) << "selectinload did not match the notes to their shift";
+  EXPECT_EQ(eager->notes[0]->text, "handover");
+  s.expunge_all();
+  auto joined = s.query<Shift>().options(strata::joinedload(&Shift::notes)).one();
+  ASSERT_EQ(joined->notes.size(), 1u);
+  auto back = s.query<ShiftNote>().options(strata::selectinload(&ShiftNote::shift)).one();
+  EXPECT_EQ(back->shift.get(), joined) << note->text;
 }
 
 TEST_P(TypesTest, dates_and_times_changed_by_a_microsecond_are_updated_and_restored_by_rollback) {

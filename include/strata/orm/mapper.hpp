@@ -66,6 +66,10 @@ class ColumnInfo {
                                       const detail::Snapshot& snapshot) const = 0;
   virtual Value get(const void* obj) const = 0;
   virtual void set(void* obj, const Value& v) const = 0;  // same checks as load
+  // Result column i in get()'s form: what get() would return once it is loaded. A database
+  // may spell a value otherwise than strata writes it (PostgreSQL drops a timestamp's zero
+  // fraction), and keys read from rows are compared with keys of objects; same checks as load.
+  virtual Value row_value(const engine::Statement& s, int i) const = 0;
   // The member's value in the form a snapshot keeps (what equal() compares with): get()'s
   // value, unless the type has a cheaper one to compare (Date, Time, DateTime: a number
   // rather than their text). A view of the member itself where it can be (a string's bytes),

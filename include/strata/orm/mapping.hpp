@@ -174,6 +174,18 @@ class TypedColumn final : public ColumnInfo {
       detail::throw_load_error(*this, e);
     }
   }
+  Value row_value(const engine::Statement& s, int i) const override {
+    Value v = s.get_value(i);
+    if constexpr (std::is_same_v<B, std::string>) {
+      if (std::holds_alternative<std::string>(v)) return v;  // already in get()'s form
+    }
+    if (is_null(v)) return v;
+    try {
+      return Type<B>::to_value(Type<B>::from_value(v));
+    } catch (const DataError& e) {
+      detail::throw_load_error(*this, e);
+    }
+  }
   ValueRef snapshot(const void* obj, Value& scratch) const override {
     return snapshot_inline(obj, scratch);
   }
