@@ -135,6 +135,11 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
   return dir.graph().find(failure.revision) && dir.unchanged(failure.revision, failure.checksum);
 }
 
+std::vector<Operation> downgrade_operations(const Migration& m) {
+  if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
+  return reverse(m.upgrade);
+}
+
 }  // namespace detail
 
 using namespace detail;
@@ -180,7 +185,7 @@ std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
     if (way == Way::down) check_reversible(m);
     Step s{&m, way, {}};
     try {
-      s.plans = plan(d, state, way == Way::up ? m.upgrade : m.downgrade);
+      s.plans = plan(d, state, way == Way::up ? m.upgrade : downgrade_operations(m));
     } catch (const CommandError& e) {
       throw CommandError("migration " + id + " (" + m.path + "): " + e.what());
     }
@@ -544,14 +549,33 @@ void stamp(const Config& config, const std::string& target, bool sql) {
   auto db = open_database(config);
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
-  std::vector<std::string> current;
+  std::vector<std::string> current, unknown;
   if (db.conn)
-    for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
+    for (const auto& row : ledger.applied(*db.conn))
+      (g.find(row.revision) ? current : unknown).push_back(row.revision);
+  if (!unknown.empty()) {
+    // A ledger row without its file (the file deleted or renamed after it was applied): every
+    // other command refuses the database and sends the user here. The stamp rewrites the whole
+    // ledger, so the row goes; only a target relative to it cannot be worked out.
+    try {
+      (void)g.resolve(target, {});
+    } catch (const Error&) {
+      throw CommandError("the database has revision '" + unknown.front() +
+                         "' applied, but no migration file defines it, so '" + target +
+                         "' cannot be worked out from it; stamp a revision named outright (its "
+                         "id, `heads` or `base`), and the ledger forgets '" + unknown.front() +
+                         "'");
+    }
+    current.clear();
+  }
   closure(g, g.resolve(target, current));  // an unknown target fails before anything is created
   try {
     db.connect().execute(db.dialect->begin_migration_sql());
     auto wanted = write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
     db.conn->execute("COMMIT");
+    for (const auto& id : unknown)
+      out(config) << "Removed revision " << id
+                  << " from the database's ledger: no migration file defines it\n";
     out(config) << "Stamped the database at " << join_or_base(g.resolve(target, current)) << "\n";
   } catch (const Error&) {
     try {

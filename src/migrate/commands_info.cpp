@@ -126,7 +126,13 @@ void show(const Config& config, const std::string& revision) {
       os << "    " << describe(op) << (is_destructive(op) ? "  [destructive]" : "") << "\n";
   };
   list("Upgrade", m.upgrade);
-  list("Downgrade", m.downgrade);
+  if (!m.downgrade.empty() || m.upgrade.empty()) return list("Downgrade", m.downgrade);
+  try {
+    list("Downgrade (the upgrade's reverse: the downgrade list is empty)",
+         downgrade_operations(m));
+  } catch (const IrreversibleError& e) {
+    os << "Downgrade: none; " << e.what() << "\n";
+  }
 }
 
 void showmigrations(const Config& config) {

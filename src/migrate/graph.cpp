@@ -379,9 +379,32 @@ RevisionGraph::Set RevisionGraph::resolve_set(std::string_view spec, const Set& 
                                        join(ids(origin)) + "; a relative move needs one",
                                    std::string(spec), ids(origin));
     }
-    return step(spec, origin, n, {}, kNone);
+    auto moved = step(spec, origin, n, {}, kNone);
+    if (origin.size() == 1 && current.size() > 1 && contains(current, origin[0]))
+      return keep_other_heads(spec, origin[0], moved, current);
+    return moved;
   }
   return resolve_prefix(spec, nullptr);
+}
+
+RevisionGraph::Set RevisionGraph::keep_other_heads(std::string_view spec, Index from,
+                                                   const Set& moved, const Set& current) const {
+  // `A-1` with A and B current moves A: B and what it stands on stay. A move down that would
+  // undo a revision B stands on is refused rather than taking B's branch with it.
+  Set out;
+  for (const Index i : current)
+    if (i != from) out.push_back(i);
+  const auto needed = closure(out, false);
+  for (const Index i : above(closure({from}, false), moved)) {
+    if (contains(needed, i)) {
+      throw RevisionError("cannot move " + order_[from] + " down as " + quoted(spec) + ": " +
+                          order_[i] + " is below " + join(ids(out)) +
+                          " too, which stays current; downgrade to a revision named outright, "
+                          "which undoes every revision above it");
+    }
+  }
+  out.insert(out.end(), moved.begin(), moved.end());
+  return out;
 }
 
 RevisionGraph::Set RevisionGraph::resolve_at(std::string_view label, std::string_view rest,

@@ -158,6 +158,9 @@ class RevisionGraph {
   Set resolve_prefix(std::string_view spec, const Set* among) const;
   // n revisions up (n > 0) or down from start; `label` / `labelled` confine a down move to
   // a branch (labelled == npos: no branch).
+  // A move of `from`, one of several current heads, to `moved`: the others stay current.
+  Set keep_other_heads(std::string_view spec, Index from, const Set& moved,
+                       const Set& current) const;
   Set step(std::string_view spec, const Set& start, long long n, std::string_view label,
            Index labelled) const;
   std::vector<std::string> ids(const Set& set) const;

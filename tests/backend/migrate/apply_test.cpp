@@ -442,6 +442,45 @@ TEST(MigrateApply, commands_on_a_missing_database_file_create_it_only_to_apply_s
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 1);
 }
 
+TEST(MigrateApply, stamp_repairs_a_ledger_naming_a_revision_whose_file_is_gone) {
+  // Every command refuses such a database and names `db stamp`; stamp must then work.
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m1;
+  m1.revision = "f30000000000";
+  m1.message = "item";
+  m1.upgrade = {CreateTableOp{table("item", {})}};
+  m1.downgrade = reverse(m1.upgrade);
+  Migration m2;
+  m2.revision = "f40000000000";
+  m2.down_revisions = {m1.revision};
+  m2.message = "box";
+  m2.upgrade = {CreateTableOp{table("box", {})}};
+  m2.downgrade = reverse(m2.upgrade);
+  auto dir = ScriptDirectory::load(c.directory);
+  dir.write(m1);
+  dir.write(m2);
+  upgrade(c);
+  fs::remove(ScriptDirectory::load(c.directory).get(m2.revision).path);
+
+  const std::string refused = error_of([&] { current(c, false); });
+  EXPECT_NE(refused.find("`db stamp`"), std::string::npos) << refused;
+  const std::string relative = error_of([&] { stamp(c, "-1"); });
+  EXPECT_NE(relative.find("cannot be worked out"), std::string::npos) << relative;
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 2) << "a refused stamp wrote";
+
+  stamp(c, m1.revision);
+  EXPECT_NE(out.str().find("Removed revision f40000000000 from the database's ledger"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 1);
+  current(c, false);
+  EXPECT_NE(out.str().find("f30000000000"), std::string::npos) << out.str();
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM box"), 0) << "stamp touched the schema";
+}
+
 TEST(MigrateApply, stamp_sql_records_offline_as_upgrade_sql_does) {
   Scratch s;
   std::ostringstream up, st;
@@ -667,6 +706,41 @@ TEST_P(MigrateApply, redo_refuses_an_irreversible_migration_before_anything_runs
   EXPECT_EQ(applied_ids(c),
             (std::vector<std::string>{"e10000000000", "e20000000000", "e30000000000"}));
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE v = 7"), 1);
+}
+
+TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_upgrades_reverse) {
+  // As `db revision` writes a file: `downgrade: []`, the upgrade filled in by hand. The
+  // downgrade used to do nothing and drop the ledger row, leaving the table behind.
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  Migration notes;
+  notes.revision = "e20000000000";
+  notes.down_revisions = {"e10000000000"};
+  notes.message = "notes by hand";
+  notes.upgrade = {ExecuteOp{{{"*", "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"}},
+                             {{"*", "DROP TABLE note"}}, false},
+                   AddColumnOp{"item", column("label", schema::TypeKind::text), {}}};
+  ScriptDirectory::load(c.directory).write(notes);
+  upgrade(c);
+  ASSERT_TRUE(has_table(c.url, "note"));
+  redo(c);
+  downgrade(c);
+  EXPECT_FALSE(has_table(c.url, "note")) << "the execute's reverse did not run";
+  EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
+  upgrade(c);
+  EXPECT_TRUE(has_table(c.url, "note"));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE label IS NULL"), 0);
+
+  std::ostringstream shown;
+  c.out = &shown;
+  show(c, "e20000000000");
+  EXPECT_NE(shown.str().find("Downgrade (the upgrade's reverse: the downgrade list is empty):\n"
+                             "    drop column 'item.label'"),
+            std::string::npos)
+      << shown.str();
 }
 
 TEST_P(MigrateApply, redo_says_where_the_database_stays_when_the_way_back_up_fails) {

@@ -207,7 +207,25 @@ TEST(RevisionGraphBranches, relative_moves_need_a_single_current_head) {
   const auto e = thrown<MultipleHeadsError>([&] { forked().resolve("-1", applied); },
                                             "several revisions are current: c3, f6");
   EXPECT_EQ(e.heads(), (Ids{"c3", "f6"}));
-  EXPECT_EQ(forked().resolve("f6-1", applied), Ids{"e5"});
+  EXPECT_EQ(forked().resolve("f6-1", applied), (Ids{"c3", "e5"}));
+}
+
+TEST(RevisionGraphBranches, a_relative_move_of_one_current_head_leaves_the_others_current) {
+  // The hint above (`f6-1`) undoes f6 only: c3, the other branch, stays applied.
+  const auto g = forked();
+  const Ids applied = {"a1", "b2", "c3", "e5", "f6"};
+  EXPECT_EQ(g.downgrade_path(applied, g.resolve("f6-1", applied)), Ids{"f6"});
+  EXPECT_EQ(g.downgrade_path(applied, g.resolve("f6-2", applied)), (Ids{"f6", "e5"}));
+  EXPECT_EQ(g.downgrade_path(applied, g.resolve("c3-1", applied)), Ids{"c3"});
+  // Moved below the branch point, f6's line would take c3's with it: refused.
+  const RevisionGraph forked_late({rev("a1"), rev("b2", {"a1"}), rev("c3", {"b2"}),
+                                   rev("d4", {"b2"})});
+  const Ids both = {"a1", "b2", "c3", "d4"};
+  EXPECT_EQ(forked_late.downgrade_path(both, forked_late.resolve("c3-1", both)), Ids{"c3"});
+  thrown<RevisionError>([&] { forked_late.resolve("c3-2", both); },
+                        "cannot move c3 down as 'c3-2': b2 is below d4 too, which stays current");
+  // A revision that is not current moves as before.
+  EXPECT_EQ(g.resolve("e5-1", applied), Ids{"a1"});
 }
 
 TEST(RevisionGraphBranches, downgrading_one_branch_leaves_the_other_alone) {
