@@ -30,22 +30,6 @@ bool is_collection(const RelationshipInfo& rel) {
 // and whether its foreign key sits in the target's table, referring to the owner.
 bool fk_on_target(const RelationshipInfo& rel) { return fk_in_target(rel.kind); }
 
-// Values as keys of a map (Value itself has no order: Null has none).
-struct ValueLess {
-  bool operator()(const Value& a, const Value& b) const {
-    if (a.index() != b.index()) return a.index() < b.index();
-    return std::visit(
-        [&b](const auto& x) -> bool {
-          using X = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<X, Null>)
-            return false;
-          else
-            return x < std::get<X>(b);
-        },
-        a);
-  }
-};
-
 // expr with every column of `table` read from `alias` instead: the parents' ORDER BY, moved
 // out of the subquery that wraps them.
 sql::ExprPtr retarget(const sql::ExprPtr& expr, const std::string& table,

@@ -25,6 +25,96 @@ bool refers_to_itself(const Mapper& m) {
   return false;
 }
 
+// The columns of m that refer to m itself (an adjacency list: parent_id -> id), each with the
+// column it refers to.
+std::vector<std::pair<const ColumnInfo*, const ColumnInfo*>> self_references(const Mapper& m) {
+  std::vector<std::pair<const ColumnInfo*, const ColumnInfo*>> out;
+  for (const auto& c : m.columns) {
+    if (!c->references) continue;
+    const auto& r = *c->references;
+    if (r.target_mapper ? &r.target_mapper() == &m : r.table == m.table_name())
+      out.emplace_back(c.get(), &referenced_column(*c, m));
+  }
+  return out;
+}
+
+// states reordered so that each comes after the states before(state) names (those of states
+// among them): a depth-first walk that keeps the given order wherever nothing forces another.
+// States in a cycle keep their order; the flush then reports the cycle or the constraint.
+template <class Before>
+void order_by_dependencies(std::vector<InstanceState*>& states, Before before) {
+  std::unordered_map<InstanceState*, int> mark;  // 1: being placed, 2: placed
+  for (auto* st : states) mark.emplace(st, 0);
+  std::vector<InstanceState*> out;
+  out.reserve(states.size());
+  auto place = [&](auto& self, InstanceState* st) -> void {
+    auto& m = mark[st];
+    if (m != 0) return;
+    m = 1;
+    for (auto* dep : before(*st))
+      if (mark.count(dep)) self(self, dep);
+    mark[st] = 2;
+    out.push_back(st);
+  };
+  for (auto* st : states) place(place, st);
+  states = std::move(out);
+}
+
+// A table that refers to itself: its new rows parents first (INSERT), its deleted rows children
+// first (DELETE), as SQLAlchemy orders an adjacency list's rows. A parent is known by the
+// relationship (a new one has no key yet) or by the key in the referring column.
+template <class StateOf>
+void order_self_referring(const Mapper& m, StateOf state_of,
+                          std::vector<InstanceState*>& inserts,
+                          std::vector<InstanceState*>& deletes) {
+  const auto refs = self_references(m);
+  if (refs.empty() || (inserts.size() < 2 && deletes.size() < 2)) return;
+  if (inserts.size() > 1) {
+    std::vector<std::map<Value, InstanceState*, ValueLess>> by_ref(refs.size());
+    for (auto* st : inserts)
+      for (std::size_t i = 0; i < refs.size(); ++i)
+        if (refs[i].second != m.autoincrement || !refs[i].second->key_unset(st->obj.get()))
+          by_ref[i].emplace(refs[i].second->get(st->obj.get()), st);
+    order_by_dependencies(inserts, [&](InstanceState& st) {
+      std::vector<InstanceState*> parents;
+      void* obj = st.obj.get();
+      for (const auto& rel : m.relationships) {
+        if (rel->kind != RelationKind::many_to_one || &rel->target() != &m) continue;
+        if (!SessionAccess::loaded(rel->field(obj))) continue;
+        for (const auto& target : rel->current(obj))
+          if (auto* ts = state_of(target.get())) parents.push_back(ts);
+      }
+      for (std::size_t i = 0; i < refs.size(); ++i) {
+        Value v = refs[i].first->get(obj);
+        if (is_null(v)) continue;
+        if (auto it = by_ref[i].find(v); it != by_ref[i].end() && it->second != &st)
+          parents.push_back(it->second);
+      }
+      return parents;
+    });
+  }
+  if (deletes.size() > 1) {
+    // The rows as the database holds them: the snapshot's values.
+    std::unordered_map<InstanceState*, std::vector<InstanceState*>> children;
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      const auto [fk, ref] = refs[i];
+      std::map<Value, InstanceState*, ValueLess> by_ref;
+      for (auto* st : deletes) by_ref.emplace(ref->from_snapshot(st->snapshot[ref->index]), st);
+      for (auto* st : deletes) {
+        Value v = fk->from_snapshot(st->snapshot[fk->index]);
+        if (is_null(v)) continue;
+        if (auto it = by_ref.find(v); it != by_ref.end() && it->second != st)
+          children[it->second].push_back(st);
+      }
+    }
+    if (!children.empty())
+      order_by_dependencies(deletes, [&](InstanceState& st) {
+        auto it = children.find(&st);
+        return it == children.end() ? std::vector<InstanceState*>{} : it->second;
+      });
+  }
+}
+
 bool is_dirty(const InstanceState& s) {
   const void* obj = s.obj.get();
   for (const auto& c : s.mapper->columns)
@@ -432,6 +522,8 @@ std::vector<Flush::MapperWork> Flush::collect() {
     // The table holds states mostly in add() order already: sort only when it does not.
     for (auto* v : {&w.inserts, &w.updates, &w.deletes})
       if (!std::is_sorted(v->begin(), v->end(), by_seq)) std::sort(v->begin(), v->end(), by_seq);
+    order_self_referring(
+        *w.mapper, [&s](const void* obj) { return s.state_of(obj); }, w.inserts, w.deletes);
     out.push_back(std::move(w));
   }
   return out;

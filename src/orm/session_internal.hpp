@@ -21,6 +21,22 @@
 
 namespace strata::detail {
 
+// Values as keys of a map (Value itself has no order: Null has none).
+struct ValueLess {
+  bool operator()(const Value& a, const Value& b) const {
+    if (a.index() != b.index()) return a.index() < b.index();
+    return std::visit(
+        [&b](const auto& x) -> bool {
+          using X = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<X, Null>)
+            return false;
+          else
+            return x < std::get<X>(b);
+        },
+        a);
+  }
+};
+
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);
 // The column values of obj, in mapper order.
