@@ -544,6 +544,30 @@ void SessionCore::fire_after_rollback(bool had_transaction) {
     if (auto events = db_.events.snapshot()) fire((*events)[SessionEvent::after_rollback], *facade);
 }
 
+namespace {
+// Whether `to` is `from` or among the objects many-to-one relationships lead to from it (the
+// states of objects found by state_of): a cycle kept in transient objects would hold itself
+// alive.
+template <class StateOf>
+bool reaches_by_many_to_one(const void* from, const void* to, StateOf state_of) {
+  std::vector<const void*> todo{from};
+  std::unordered_set<const void*> seen;
+  while (!todo.empty()) {
+    const void* at = todo.back();
+    todo.pop_back();
+    if (at == to) return true;
+    if (!seen.insert(at).second) continue;
+    const InstanceState* st = state_of(at);
+    if (!st) continue;
+    void* raw = st->obj.get();
+    for (const auto& rel : st->mapper->relationships)
+      if (rel->kind == RelationKind::many_to_one && SessionAccess::loaded(rel->field(raw)))
+        for (const auto& t : rel->current(raw)) todo.push_back(t.get());
+  }
+  return false;
+}
+}  // namespace
+
 void SessionCore::rollback() {
   const bool had_transaction = roll_back_and_forget_changes();
   std::vector<InstanceState*> drop;
@@ -577,11 +601,35 @@ void SessionCore::rollback() {
     }
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
   }
+  // A dropped object keeps the objects its many-to-one relationships hold, as SQLAlchemy's
+  // transient objects do, and they count as assigned: adding it again adds them too, and the
+  // flush fills its foreign key from their keys then. Forgotten, the key the flush copied from
+  // a parent whose INSERT is rolled back would name whichever row takes that id next.
+  struct Kept {
+    std::shared_ptr<void> obj;
+    const RelationshipInfo* rel;
+    std::shared_ptr<void> target;
+  };
+  std::vector<Kept> kept;
+  for (auto* s : drop) {
+    void* raw = s->obj.get();
+    for (const auto& rel : s->mapper->relationships) {
+      if (rel->kind != RelationKind::many_to_one || !SessionAccess::loaded(rel->field(raw)))
+        continue;
+      auto targets = rel->current(raw);
+      if (targets.empty() ||
+          reaches_by_many_to_one(targets.front().get(), raw,
+                                 [this](const void* o) { return state_of(o); }))
+        continue;
+      kept.push_back({s->obj, rel.get(), std::move(targets.front())});
+    }
+  }
   for (auto* s : drop) {
     // Pending, or inserted in this transaction: the row is gone, the object is transient.
     if (s->key_assigned_by_db) s->mapper->autoincrement->clear_key(s->obj.get());
     detach(*s);
   }
+  for (auto& k : kept) k.rel->set_target(k.obj.get(), std::move(k.target), true);
   keys_assigned_in_txn_ = false;  // only states inserted in this transaction had them
   states_.release_saved();
   states_.compact_snapshots();

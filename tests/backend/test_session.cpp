@@ -1210,3 +1210,38 @@ TEST_P(SessionTest, deleted_rows_of_a_table_that_refers_to_itself_go_children_fi
   s.commit();
   EXPECT_EQ(employee_names(s), std::vector<std::string>{"other"});
 }
+
+TEST_P(SessionTest, a_rolled_back_child_keeps_its_new_parent_and_is_not_added_under_another) {
+  // The flush copied carl's key into the post; the rollback takes it from carl. The post must
+  // not keep pointing at that id, which the next user may take (SQLite reuses it).
+  auto& s = session();
+  s.add(User{.username = "ann", .email = "ann@x"});
+  s.commit();
+  auto carl = s.add(User{.username = "carl", .email = "carl@x"});
+  auto post = s.add(Post{.title = "carl's", .author = carl});
+  s.flush();
+  s.rollback();
+  EXPECT_EQ(carl->id, 0);
+  EXPECT_FALSE(s.contains(post));
+  EXPECT_EQ(post->author.get(), carl) << "the rolled-back post forgot its author";
+  s.add(User{.username = "dave", .email = "dave@x"});
+  s.commit();
+  s.add(post);
+  s.commit();
+  ASSERT_NE(carl->id, 0) << "adding the post again did not add its author";
+  EXPECT_EQ(post->user_id, carl->id);
+  s.expunge_all();
+  EXPECT_EQ(s.get<Post>(post->id)->author->username, "carl");
+
+  // A pair that refers to each other through many-to-one relationships is not kept alive by
+  // the rollback (the employee who manages herself).
+  auto self = std::make_shared<Employee>(Employee{.name = "self"});
+  std::weak_ptr<Employee> watch = self;
+  s.add(self);
+  s.flush();
+  self->manager = self;
+  s.flush();
+  s.rollback();
+  self.reset();
+  EXPECT_TRUE(watch.expired()) << "the rolled-back object holds itself alive";
+}
