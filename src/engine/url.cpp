@@ -32,13 +32,32 @@ std::optional<std::pair<std::size_t, std::size_t>> password_span(std::string_vie
   return std::pair{user_end + 1, last_at};
 }
 
-// text with its password (if any) replaced by ***.
+// Query parameters libpq takes a secret in (its connection keywords).
+bool secret_parameter(std::string_view key) { return key == "password" || key == "sslpassword"; }
+
+// text with its password (if any) replaced by ***: the one before '@', and the values of the
+// query's password parameters.
 std::string redacted(std::string_view text) {
-  const auto span = password_span(text);
-  if (!span) return std::string(text);
-  std::string out(text.substr(0, span->first));
-  out += "***";
-  out += text.substr(span->second);
+  std::string out;
+  if (const auto span = password_span(text)) {
+    out = text.substr(0, span->first);
+    out += "***";
+    out += text.substr(span->second);
+  } else {
+    out = text;
+  }
+  const std::size_t query = out.find('?');
+  if (query == std::string::npos) return out;
+  for (std::size_t at = query + 1; at < out.size();) {
+    std::size_t end = out.find('&', at);
+    if (end == std::string::npos) end = out.size();
+    const std::size_t eq = out.find('=', at);
+    if (eq != std::string::npos && eq < end && secret_parameter(out.substr(at, eq - at))) {
+      out.replace(eq + 1, end - eq - 1, "***");
+      end = eq + 4;
+    }
+    at = end + 1;
+  }
   return out;
 }
 
@@ -255,7 +274,7 @@ std::string Url::to_string(bool show_password) const {
     out += sep;
     out += encode(key);
     out += '=';
-    out += encode(value, "/:");
+    out += !show_password && secret_parameter(key) ? "***" : encode(value, "/:");
     sep = '&';
   }
   return out;

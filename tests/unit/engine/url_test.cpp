@@ -150,3 +150,15 @@ TEST(UrlParseErrors, unescaped_at_in_password_is_masked_in_full) {
   EXPECT_NE(msg.find("u:***@h:x/db"), std::string::npos)
       << "everything up to the last '@' of the host part should be masked: " << msg;
 }
+
+TEST(UrlParseErrors, a_password_given_as_a_query_parameter_is_masked_too) {
+  // libpq takes password= and sslpassword= from the query; both are secrets.
+  const auto u = strata::engine::Url::parse(
+      "postgresql:///db?host=/tmp/s&password=hunter2&sslpassword=swordfish&user=u");
+  EXPECT_EQ(u.to_string(),
+            "postgresql:///db?host=/tmp/s&password=***&sslpassword=***&user=u");
+  EXPECT_NE(u.to_string(true).find("password=hunter2"), std::string::npos);
+  const std::string msg = parse_error("postgresql://h:x/db?password=hunter2&user=u");
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos) << "the password leaked into: " << msg;
+  EXPECT_NE(msg.find("?password=***&user=u"), std::string::npos) << msg;
+}
