@@ -28,6 +28,10 @@ ExprPtr binary(BinaryOp op, ExprPtr left, ExprPtr right) {
   return make(BinaryExpr{op, std::move(left), std::move(right)});
 }
 
+ExprPtr like(BinaryOp op, ExprPtr left, ExprPtr right, char escape) {
+  return make(BinaryExpr{op, std::move(left), std::move(right), escape});
+}
+
 ExprPtr unary(UnaryOp op, ExprPtr operand) { return make(UnaryExpr{op, std::move(operand)}); }
 
 ExprPtr in(ExprPtr operand, std::vector<ExprPtr> items, bool negated) {

@@ -186,6 +186,16 @@ class Writer {
   void visit(const LabelExpr& l) { node(checked(l.expr)); }
 
  private:
+  // ` ESCAPE 'c'` after a [I]LIKE's pattern (nothing for 0).
+  void like_escape(char escape);
+  // A LIKE escape character is one printable ASCII character other than the wildcards.
+  static void check_like_escape(char escape) {
+    if (escape < 0x21 || escape > 0x7e || escape == '%' || escape == '_')
+      throw CompileError("a LIKE escape character must be one printable ASCII character other "
+                         "than % and _ (got code " +
+                         std::to_string(static_cast<int>(static_cast<unsigned char>(escape))) +
+                         ")");
+  }
   static const Expr& checked(const ExprPtr& e) {
     if (!e) throw CompileError("an expression in the statement is missing (null ExprPtr)");
     return *e;
@@ -296,12 +306,14 @@ void Writer::visit(const RawExpr& r) {
 
 void Writer::visit(const BinaryExpr& b) {
   const bool ilike = b.op == BinaryOp::ilike || b.op == BinaryOp::not_ilike;
+  if (b.escape != 0) check_like_escape(b.escape);
   if (ilike && !d_.supports_ilike()) {
     out_.sql += "lower(";
     node(checked(b.left));
     out_.sql += b.op == BinaryOp::ilike ? ") LIKE lower(" : ") NOT LIKE lower(";
     node(checked(b.right));
     out_.sql += ')';
+    like_escape(b.escape);
     return;
   }
   const int p = binary_precedence(b.op);
@@ -324,6 +336,15 @@ void Writer::visit(const BinaryExpr& b) {
   side(b.left, left_min);
   out_.sql += binary_text(b.op);
   side(b.right, right_min);
+  like_escape(b.escape);
+}
+
+void Writer::like_escape(char escape) {
+  if (escape == 0) return;
+  out_.sql += " ESCAPE '";
+  out_.sql += escape;
+  if (escape == '\'') out_.sql += escape;
+  out_.sql += '\'';
 }
 
 void Writer::visit(const UnaryExpr& u) {

@@ -2,6 +2,7 @@
 // limit/offset, first/one/one_or_none, count, exists, paginate, streaming, bulk update and
 // delete (one statement each, kept in step with the session), and raw SQL with parameters.
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,29 @@ TEST_P(Users, like_and_ilike_match_patterns) {
   EXPECT_EQ(names(users().filter(col(&User::bio).ilike("%CAT%"))), (Names{"ann", "carl"}))
       << "ilike() is not case-insensitive on this backend";
   EXPECT_EQ(names(users().filter(col(&User::bio).ilike("cat%"))), (Names{"carl"}));
+}
+
+TEST_P(Users, startswith_contains_endswith_and_an_escape_match_the_same_rows_on_every_backend) {
+  // Text a user typed, matched as it is: % and _ and the backslash (an escape on PostgreSQL by
+  // default, plain text on SQLite) are no wildcards here.
+  auto& s = session();
+  for (const char* bio : {"50%_off now", "5000 off", "C:\\dir\\file", "C:dir"})
+    s.add(User{.username = std::string("u") + bio, .email = std::string(bio) + "@x", .bio = bio});
+  s.commit();
+  auto bio = col(&User::bio);
+  auto count = [&](const auto& condition) { return users().filter(condition).count(); };
+  EXPECT_EQ(count(bio.startswith("50%_")), 1) << "% and _ of the text were taken as wildcards";
+  EXPECT_EQ(count(bio.contains("%_o")), 1);
+  EXPECT_EQ(count(bio.endswith("_off now")), 1);
+  EXPECT_EQ(count(bio.contains("\\dir\\")), 1) << "a backslash of the text was an escape";
+  EXPECT_EQ(count(bio.startswith("C:")), 2);
+  EXPECT_EQ(count(bio.contains("a/b")), 0);
+  EXPECT_EQ(count(bio.like("50!%%", '!')), 1);
+  EXPECT_EQ(count(bio.like("50%", '!')), 2);
+  EXPECT_EQ(count(bio.not_like("50!%%", '!')), 6) << "NULL bios are neither";
+  EXPECT_EQ(count(bio.ilike("c:\\\\DIR%", '\\')), 1);
+  EXPECT_EQ(count(bio.like(strata::escape_like("50%_off", '#') + "%", '#')), 1);
+  EXPECT_THROW(count(bio.like("a", '%')), strata::Error) << "% cannot be the escape";
 }
 
 TEST_P(Users, in_and_not_in_filter_by_lists_including_empty_ones) {
@@ -269,6 +293,16 @@ TEST_P(Users, paginate_returns_pages_with_their_numbers) {
   auto beyond = q.paginate(4, 2);
   EXPECT_TRUE(beyond.items.empty());
   EXPECT_FALSE(beyond.has_next);
+
+  // Numbers straight from a query string: nothing overflows.
+  constexpr auto huge = std::numeric_limits<std::int64_t>::max();
+  auto far = q.paginate(huge / 10, 20);
+  EXPECT_TRUE(far.items.empty());
+  EXPECT_EQ(far.pages, 1);
+  auto wide = q.paginate(1, huge);
+  EXPECT_EQ(wide.items.size(), 5u);
+  EXPECT_EQ(wide.pages, 1);
+  EXPECT_FALSE(wide.has_next);
 
   auto filtered = users().filter_by(&User::role, Role::writer).paginate(1, 20);
   EXPECT_EQ(filtered.total, 2) << "paginate() total ignored the filter";

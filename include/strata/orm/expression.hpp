@@ -167,6 +167,18 @@ sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* contex
                          const std::string& table);
 }  // namespace detail
 
+// text for a LIKE pattern that matches it as it is: its %, _ and escape characters each
+// preceded by `escape` (use the pattern with ... ESCAPE escape: like(p, escape)).
+inline std::string escape_like(std::string_view text, char escape = '/') {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == escape) out += escape;
+    out += c;
+  }
+  return out;
+}
+
 // A column holding a member of type M (std::optional<X> for a nullable one), over the
 // models S: a model's column (col()), an alias's (aliased()) or a table's (TableRef).
 template <class S, class M>
@@ -190,6 +202,35 @@ class Column : public Expression<S, detail::base_t<M>> {
   Condition<S> ilike(std::string_view pattern) const {
     static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
     return match(sql::BinaryOp::ilike, pattern);
+  }
+  // With an escape character (SQL's LIKE ... ESCAPE): like("50!%%", '!') matches text that
+  // starts with "50%". The same on every database; without one, PostgreSQL takes a backslash
+  // as the escape and SQLite has none.
+  Condition<S> like(std::string_view pattern, char escape) const {
+    static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
+    return match(sql::BinaryOp::like, pattern, escape);
+  }
+  Condition<S> not_like(std::string_view pattern, char escape) const {
+    static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
+    return match(sql::BinaryOp::not_like, pattern, escape);
+  }
+  Condition<S> ilike(std::string_view pattern, char escape) const {
+    static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
+    return match(sql::BinaryOp::ilike, pattern, escape);
+  }
+  // SQLAlchemy's startswith / endswith / contains with autoescape: `text` matches as it is,
+  // its % and _ too (a LIKE with escape_like(text) and ESCAPE '/'). Case as like() has it.
+  Condition<S> startswith(std::string_view text) const {
+    static_assert(std::same_as<B, std::string>, "strata: startswith() applies to text columns");
+    return match(sql::BinaryOp::like, escape_like(text) + "%", '/');
+  }
+  Condition<S> endswith(std::string_view text) const {
+    static_assert(std::same_as<B, std::string>, "strata: endswith() applies to text columns");
+    return match(sql::BinaryOp::like, "%" + escape_like(text), '/');
+  }
+  Condition<S> contains(std::string_view text) const {
+    static_assert(std::same_as<B, std::string>, "strata: contains() applies to text columns");
+    return match(sql::BinaryOp::like, "%" + escape_like(text) + "%", '/');
   }
   Condition<S> is_null() const {
     return Condition<S>(sql::unary(sql::UnaryOp::is_null, this->node()));
@@ -241,6 +282,10 @@ class Column : public Expression<S, detail::base_t<M>> {
  private:
   Condition<S> match(sql::BinaryOp op, std::string_view pattern) const {
     return Condition<S>(sql::binary(op, this->node(), sql::param(Value{std::string(pattern)})));
+  }
+  Condition<S> match(sql::BinaryOp op, std::string_view pattern, char escape) const {
+    return Condition<S>(
+        sql::like(op, this->node(), sql::param(Value{std::string(pattern)}), escape));
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -227,8 +228,10 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
     p.page = page;
     p.per_page = per_page;
     p.total = count();
-    p.pages = (p.total + per_page - 1) / per_page;
-    p.items = this->limit(per_page).offset((page - 1) * per_page).all();
+    p.pages = p.total / per_page + (p.total % per_page != 0 ? 1 : 0);
+    // A page past every possible row (its offset would overflow) is empty, asked or not.
+    if (page - 1 <= std::numeric_limits<std::int64_t>::max() / per_page)
+      p.items = this->limit(per_page).offset((page - 1) * per_page).all();
     p.has_prev = page > 1;
     p.has_next = page < p.pages;
     p.prev_num = p.has_prev ? page - 1 : 0;

@@ -55,6 +55,7 @@ struct BinaryExpr {
   BinaryOp op;
   ExprPtr left;
   ExprPtr right;
+  char escape = 0;  // [I]LIKE only: ... ESCAPE 'escape' (0: no ESCAPE clause)
 };
 
 struct UnaryExpr {
@@ -114,6 +115,8 @@ ExprPtr typed_param(Value v);  // see ParamExpr::typed
 ExprPtr placeholder();
 ExprPtr raw(std::string text);
 ExprPtr binary(BinaryOp op, ExprPtr left, ExprPtr right);
+// left [NOT] [I]LIKE right ESCAPE 'escape'.
+ExprPtr like(BinaryOp op, ExprPtr left, ExprPtr right, char escape);
 ExprPtr unary(UnaryOp op, ExprPtr operand);
 ExprPtr in(ExprPtr operand, std::vector<ExprPtr> items, bool negated = false);
 ExprPtr in(ExprPtr operand, std::shared_ptr<const Select> subquery, bool negated = false);

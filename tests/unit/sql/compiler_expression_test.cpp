@@ -156,6 +156,20 @@ TEST(Compiler, ilike_becomes_lower_like_lower_without_native_support) {
             "t.a AND lower(t.b) LIKE lower(?)");
 }
 
+TEST(Compiler, like_with_an_escape_character_says_so_on_every_dialect) {
+  EXPECT_EQ(sql(strata::sql::like(BinaryOp::like, col("name"), text("a!%"), '!')),
+            "t.name LIKE ? ESCAPE '!'");
+  EXPECT_EQ(sql(strata::sql::like(BinaryOp::not_ilike, col("name"), text("a"), '/')),
+            "lower(t.name) NOT LIKE lower(?) ESCAPE '/'");
+  EXPECT_EQ(sql(strata::sql::like(BinaryOp::ilike, col("name"), text("a"), '\\'), DollarDialect{}),
+            "t.name ILIKE $1 ESCAPE '\\'");
+  EXPECT_EQ(sql(strata::sql::like(BinaryOp::like, col("name"), text("a"), '\'')),
+            "t.name LIKE ? ESCAPE ''''");
+  for (const char bad : {'%', '_', ' ', '\x7f'})
+    EXPECT_THROW(sql(strata::sql::like(BinaryOp::like, col("name"), text("a"), bad)),
+                 CompileError);
+}
+
 TEST(Compiler, like_and_not_like_render_their_operators) {
   EXPECT_EQ(sql(binary(BinaryOp::like, col("name"), text("a%"))), "t.name LIKE ?");
   EXPECT_EQ(sql(binary(BinaryOp::not_like, col("name"), text("a%"))), "t.name NOT LIKE ?");
