@@ -252,6 +252,8 @@ bool BackendTest::server_prepared_statements() const {
   return db_->dialect().name() == "postgresql";
 }
 
+bool BackendTest::parameters_at_most_65535() const { return db_->dialect().name() == "postgresql"; }
+
 std::int64_t BackendTest::prepared_statements_containing(strata::Session& s,
                                                          std::string_view fragment) {
   auto r = s.execute("SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, " +

@@ -99,6 +99,9 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   // The server lists the statements a connection holds prepared (PostgreSQL's
   // pg_prepared_statements), so a test can count them.
   bool server_prepared_statements() const;
+  // A statement takes at most 65,535 parameters (PostgreSQL's protocol); SQLite, as Debian
+  // builds it, takes 250,000.
+  bool parameters_at_most_65535() const;
 
   // With server_connections(): the server's id of the connection session s holds (it begins
   // a transaction to hold one), and ending that connection from another one.

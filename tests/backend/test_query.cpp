@@ -109,6 +109,26 @@ TEST_P(Users, startswith_contains_endswith_and_an_escape_match_the_same_rows_on_
   EXPECT_THROW(count(bio.like("a", '%')), strata::Error) << "% cannot be the escape";
 }
 
+TEST_P(Users, an_in_list_longer_than_a_statement_takes_says_so_and_the_session_goes_on) {
+  std::vector<std::int64_t> ids(70'000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i) + 1;
+  auto q = users().filter(col(&User::id).in_(ids));
+  if (!parameters_at_most_65535()) {
+    EXPECT_EQ(q.count(), 5);
+    return;
+  }
+  try {
+    q.count();
+    ADD_FAILURE() << "70,000 parameters in one statement were not refused";
+  } catch (const strata::ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 65,535 parameters on PostgreSQL, and this one "
+                                         "has 70000"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(users().count(), 5) << "the refusal broke the session's transaction";
+}
+
 TEST_P(Users, in_and_not_in_filter_by_lists_including_empty_ones) {
   auto name = col(&User::username);
   EXPECT_EQ(names(users().filter(name.in_({"eve", "ann", "zed"}))), (Names{"ann", "eve"}));

@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "postgresql.hpp"
+#include "strata/error.hpp"
 
 namespace strata::dialect::postgresql {
 namespace {
@@ -517,6 +518,11 @@ std::unique_ptr<engine::Statement> PgConnection::prepare(std::string_view sql) {
   std::string text(sql);
   std::string name = "strata_" + std::to_string(++next_statement_);
   const std::size_t params = count_parameters(text);
+  if (params > 65535)  // the protocol counts them in 16 bits; libpq's own message names no cause
+    throw ArgumentError("a statement takes at most 65,535 parameters on PostgreSQL, and this one "
+                        "has " + std::to_string(params) +
+                        " (an in_() of that many values?); filter with in_() of a subquery, or "
+                        "split the values into batches");
   ResultPtr r(PQprepare(link_->conn, name.c_str(), text.c_str(), 0, nullptr));
   if (r.get() == nullptr || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
     raise_error({.result = r.get(), .conn = link_->conn, .sql = text});
