@@ -115,6 +115,30 @@ void order_self_referring(const Mapper& m, StateOf state_of,
   }
 }
 
+// Whether the flush sets a unique column of st to NULL: a relationship that held an object
+// and holds none now, or the member set to NULL by hand.
+bool releases_a_unique_value(const InstanceState* st) {
+  void* obj = st->obj.get();
+  for (const auto& rel : st->mapper->relationships) {
+    if (rel->kind != RelationKind::many_to_one || !rel->fk->unique) continue;
+    auto& f = rel->field(obj);
+    if (SessionAccess::loaded(f) && SessionAccess::changed(f) && rel->current(obj).empty())
+      return true;
+  }
+  Value scratch;
+  for (const auto& c : st->mapper->columns)
+    if (c->unique && c->column.nullable && c->snapshot(obj, scratch).is_null() &&
+        !c->equal(obj, st->snapshot.cell(c->index)))
+      return true;
+  return false;
+}
+
+// Whether a row of m can let go of a unique value by a NULL: m has a nullable unique column.
+bool may_release_unique_values(const Mapper& m) {
+  return std::any_of(m.columns.begin(), m.columns.end(),
+                     [](const auto& c) { return c->unique && c->column.nullable; });
+}
+
 bool is_dirty(const InstanceState& s) {
   const void* obj = s.obj.get();
   for (const auto& c : s.mapper->columns)
@@ -524,6 +548,10 @@ std::vector<Flush::MapperWork> Flush::collect() {
       if (!std::is_sorted(v->begin(), v->end(), by_seq)) std::sort(v->begin(), v->end(), by_seq);
     order_self_referring(
         *w.mapper, [&s](const void* obj) { return s.state_of(obj); }, w.inserts, w.deletes);
+    // Rows that let go of a unique value (a one-to-one's released object, its key set to
+    // NULL) are updated before the rows that may take it.
+    if (may_release_unique_values(*w.mapper))
+      std::stable_partition(w.updates.begin(), w.updates.end(), releases_a_unique_value);
     out.push_back(std::move(w));
   }
   return out;
@@ -840,21 +868,32 @@ void Flush::emit_update_statements(const std::vector<InstanceState*>& states,
   }
   // Rows that changed the same columns go in one statement (in their order among themselves);
   // a row whose key changed goes alone, in its place, as its key is both set and matched.
-  std::map<ColumnSet, std::vector<std::size_t>> groups;
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    if (!shapes[i].any) continue;
-    if (shapes[i].key_changed) emit_update(*states[i], shapes[i]);
-    else groups[shapes[i].changed].push_back(i);
-  }
+  // The rows that let go of a unique value come first (collect() put them there), in
+  // statements of their own: a row of a later statement may take the value.
+  const auto releasing =
+      may_release_unique_values(*states.front()->mapper)
+          ? static_cast<std::size_t>(
+                std::find_if_not(states.begin(), states.end(), releases_a_unique_value) -
+                states.begin())
+          : 0;
   std::vector<InstanceState*> batch;
-  for (const auto& [changed, rows] : groups) {
-    if (rows.size() == 1) {
-      emit_update(*states[rows.front()], shapes[rows.front()]);
-      continue;
+  for (const auto& [from, to] : {std::pair{std::size_t{0}, releasing},
+                                std::pair{releasing, states.size()}}) {
+    std::map<ColumnSet, std::vector<std::size_t>> groups;
+    for (std::size_t i = from; i < to; ++i) {
+      if (!shapes[i].any) continue;
+      if (shapes[i].key_changed) emit_update(*states[i], shapes[i]);
+      else groups[shapes[i].changed].push_back(i);
     }
-    batch.clear();
-    for (std::size_t i : rows) batch.push_back(states[i]);
-    emit_update_batch(batch, shapes[rows.front()]);
+    for (const auto& [changed, rows] : groups) {
+      if (rows.size() == 1) {
+        emit_update(*states[rows.front()], shapes[rows.front()]);
+        continue;
+      }
+      batch.clear();
+      for (std::size_t i : rows) batch.push_back(states[i]);
+      emit_update_batch(batch, shapes[rows.front()]);
+    }
   }
 }
 

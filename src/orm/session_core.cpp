@@ -239,7 +239,24 @@ void SessionCore::cascade_add(InstanceState& s) {
 void SessionCore::back_add(const RelationshipInfo& back, const std::shared_ptr<void>& parent,
                            const std::shared_ptr<void>& child) {
   if (back.kind == RelationKind::one_to_one) {
-    // The parent's one object is replaced: the one it held loses its parent.
+    // The parent's one object is replaced: the one it held loses its parent. Not loaded yet,
+    // it is loaded first, as HasOne's own assignment does, so that it is released in memory
+    // and its foreign key set NULL at the flush before this one takes the (unique) key; without
+    // autoflush, since this assignment is half made.
+    void* p = parent.get();
+    if (!SessionAccess::loaded(back.field(p))) {
+      if (const auto* ps = state_of(p); ps && ps->status == ObjectStatus::persistent) {
+        const bool was = autoflush;
+        autoflush = false;
+        try {
+          back.load(p);
+        } catch (...) {
+          autoflush = was;
+          throw;
+        }
+        autoflush = was;
+      }
+    }
     for (auto& old : back.current(parent.get())) {
       if (old == child) continue;
       release(back, old);

@@ -732,6 +732,40 @@ TEST_P(RelationsTest, setting_the_belongs_to_side_moves_a_has_one_in_memory) {
   EXPECT_EQ(second->member_id, ann->id);
 }
 
+TEST_P(RelationsTest, moving_a_stored_profile_to_a_member_that_has_one_releases_that_one_first) {
+  // Both profiles stored; the moved one is loaded first. Its UPDATE must wait for the released
+  // profile's, which lets go of the unique member_id it takes (either side assigned).
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto bob = s.add(Member{.name = "bob"});
+  s.add(Profile{.bio = "ann's", .member = ann});
+  s.add(Profile{.bio = "bob's", .member = bob});
+  s.commit();
+  const auto ann_id = ann->id, bob_id = bob->id;
+  for (const bool from_the_member : {false, true}) {
+    s.expunge_all();
+    auto profiles = s.query<Profile>().order_by(&Profile::id).all();
+    auto from = s.get<Member>(from_the_member ? bob_id : ann_id);
+    auto to = s.get<Member>(from_the_member ? ann_id : bob_id);
+    auto moved = from_the_member ? profiles[1] : profiles[0];
+    auto released = from_the_member ? profiles[0] : profiles[1];
+    if (from_the_member) to->profile = from->profile.get();
+    else moved->member = to;
+    s.commit();
+    EXPECT_EQ(moved->member_id, to->id);
+    EXPECT_EQ(released->member_id, std::nullopt);
+    EXPECT_EQ(to->profile.get(), moved);
+    // Back as they were, for the other direction (the moved profile frees its key first).
+    s.query<Profile>()
+        .filter(col(&Profile::bio) == moved->bio)
+        .update(strata::set(&Profile::member_id, from->id));
+    s.query<Profile>()
+        .filter(col(&Profile::bio) == released->bio)
+        .update(strata::set(&Profile::member_id, to->id));
+    s.commit();
+  }
+}
+
 TEST_P(RelationsTest, clearing_a_has_one_clears_the_other_side_and_the_foreign_key) {
   auto& s = session();
   auto ann = s.add(Member{.name = "ann"});
