@@ -610,6 +610,10 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   // What the transaction may have changed, rollback() must be able to put back.
   for (const auto& c : m.columns) states_.keep_for_rollback(*st, c->index);
   take_snapshot(m, raw, st->snapshot);
+  // New objects its relationships took in (user->posts.append(post)) stay in the session, as
+  // SQLAlchemy's save-update cascade puts them there when they are appended: expired with
+  // the relationships below, they would be lost without a word.
+  cascade_add(*st);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }
 

@@ -673,6 +673,22 @@ TEST_P(SessionTest, refresh_reloads_the_object_from_the_database) {
   EXPECT_FALSE(s.is_modified(u)) << "after refresh() the snapshot is stale";
 }
 
+TEST_P(SessionTest, refresh_keeps_a_new_object_its_collection_took_in_and_it_is_inserted) {
+  // SQLAlchemy's save-update cascade puts the post in the session when it is appended; the
+  // refresh expires ann->posts, and the post used to be lost without a word.
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  auto post = std::make_shared<Post>(Post{.title = "new"});
+  ann->posts.append(post);
+  s.refresh(ann);
+  EXPECT_TRUE(s.contains(post));
+  s.commit();
+  EXPECT_NE(post->id, 0);
+  EXPECT_EQ(post->user_id, ann->id);
+  EXPECT_EQ(ann->posts.size(), 1u) << "the reloaded collection misses the inserted post";
+}
+
 // refresh() reads its one row and hands the statement back unfinished: the next refresh(),
 // of the same object or another, must run it afresh and see the rows as they are now, and
 // see a row deleted meanwhile gone.
