@@ -137,7 +137,21 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
 
 std::vector<Operation> downgrade_operations(const Migration& m) {
   if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
-  return reverse(m.upgrade);
+  const bool only_sql_and_calls = std::all_of(m.upgrade.begin(), m.upgrade.end(), [](const auto& op) {
+    return std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op);
+  });
+  if (only_sql_and_calls) return reverse(m.upgrade);  // each `reverse` the file gives
+  // Schema operations are not undone unless the file says so: that may drop what holds data.
+  std::string would;
+  try {
+    for (const auto& op : reverse(m.upgrade)) would += (would.empty() ? "" : "; ") + describe(op);
+  } catch (const IrreversibleError&) {
+  }
+  throw IrreversibleError("migration " + m.revision + " (" + m.message +
+                          ") cannot be downgraded: its downgrade list is empty; write the "
+                          "downgrade into the file" +
+                          (would.empty() ? std::string() : " (the upgrade's reverse: " + would + ")") +
+                          "; nothing was downgraded");
 }
 
 }  // namespace detail
@@ -184,8 +198,9 @@ std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
     const Migration& m = dir.get(id);
     if (way == Way::down) check_reversible(m);
     Step s{&m, way, {}};
+    const auto ops = way == Way::up ? m.upgrade : downgrade_operations(m);
     try {
-      s.plans = plan(d, state, way == Way::up ? m.upgrade : downgrade_operations(m));
+      s.plans = plan(d, state, ops);
     } catch (const CommandError& e) {
       throw CommandError("migration " + id + " (" + m.path + "): " + e.what());
     }
@@ -557,9 +572,16 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     // A ledger row without its file (the file deleted or renamed after it was applied): every
     // other command refuses the database and sends the user here. The stamp rewrites the whole
     // ledger, so the row goes; only a target relative to it cannot be worked out.
+    bool outright = target != "current";
     try {
-      (void)g.resolve(target, {});
+      // A target that does not depend on what is current resolves alike from anywhere.
+      const auto from_base = g.resolve(target, {});
+      outright = outright && from_base == g.resolve(target, current) &&
+                 from_base == g.resolve(target, g.heads());
     } catch (const Error&) {
+      outright = false;
+    }
+    if (!outright) {
       throw CommandError("the database has revision '" + unknown.front() +
                          "' applied, but no migration file defines it, so '" + target +
                          "' cannot be worked out from it; stamp a revision named outright (its "

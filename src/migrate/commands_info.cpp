@@ -128,7 +128,7 @@ void show(const Config& config, const std::string& revision) {
   list("Upgrade", m.upgrade);
   if (!m.downgrade.empty() || m.upgrade.empty()) return list("Downgrade", m.downgrade);
   try {
-    list("Downgrade (the upgrade's reverse: the downgrade list is empty)",
+    list("Downgrade (the reverses the upgrade gives: the downgrade list is empty)",
          downgrade_operations(m));
   } catch (const IrreversibleError& e) {
     os << "Downgrade: none; " << e.what() << "\n";

@@ -81,9 +81,10 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
 // The current UTC time in ISO 8601, "2026-11-24T08:00:00Z"; with fraction, to the
 // microsecond ("2026-11-24T08:00:00.123456Z"), so that the ledger's rows sort in order.
 std::string now_iso(bool fraction = false);
-// What `db downgrade` runs for m: its downgrade list, or, when that is empty under a non-empty
-// upgrade list, the upgrade's reverse (each operation's inverse, last first), as `db migrate`
-// writes it and as Django reverses a migration. Throws IrreversibleError when there is none.
+// What `db downgrade` runs for m: its downgrade list, or, when that is empty under an upgrade
+// list of `execute` and `call` operations only, their `reverse`s, last first (Django's RunSQL
+// and RunPython). Schema operations under an empty downgrade list are refused
+// (IrreversibleError, naming what the reverse would be), as is an operation without reverse.
 std::vector<Operation> downgrade_operations(const Migration& m);
 std::ostream& err(const Config& c);  // config.err, or std::cerr
 

@@ -42,7 +42,8 @@ sql::ExprPtr retarget(const sql::ExprPtr& expr, const std::string& table,
         if constexpr (std::is_same_v<N, sql::ColumnExpr>) {
           return n.table == table ? sql::column(alias, n.name) : expr;
         } else if constexpr (std::is_same_v<N, sql::BinaryExpr>) {
-          return sql::binary(n.op, again(n.left), again(n.right));
+          return n.escape != 0 ? sql::like(n.op, again(n.left), again(n.right), n.escape)
+                               : sql::binary(n.op, again(n.left), again(n.right));
         } else if constexpr (std::is_same_v<N, sql::UnaryExpr>) {
           return sql::unary(n.op, again(n.operand));
         } else if constexpr (std::is_same_v<N, sql::FunctionExpr>) {

@@ -39,24 +39,42 @@ std::vector<std::pair<const ColumnInfo*, const ColumnInfo*>> self_references(con
 }
 
 // states reordered so that each comes after the states before(state) names (those of states
-// among them): a depth-first walk that keeps the given order wherever nothing forces another.
-// States in a cycle keep their order; the flush then reports the cycle or the constraint.
+// among them): a depth-first walk that keeps the given order wherever nothing forces another,
+// on a stack of its own (a chain of parents may be as long as the flush). States in a cycle
+// keep their order; the flush then reports the cycle or the constraint.
 template <class Before>
 void order_by_dependencies(std::vector<InstanceState*>& states, Before before) {
-  std::unordered_map<InstanceState*, int> mark;  // 1: being placed, 2: placed
-  for (auto* st : states) mark.emplace(st, 0);
+  enum Mark : unsigned char { unseen, placing, placed };
+  std::unordered_map<InstanceState*, Mark> mark;
+  for (auto* st : states) mark.emplace(st, unseen);
   std::vector<InstanceState*> out;
   out.reserve(states.size());
-  auto place = [&](auto& self, InstanceState* st) -> void {
-    auto& m = mark[st];
-    if (m != 0) return;
-    m = 1;
-    for (auto* dep : before(*st))
-      if (mark.count(dep)) self(self, dep);
-    mark[st] = 2;
-    out.push_back(st);
+  struct Frame {
+    InstanceState* st;
+    std::vector<InstanceState*> deps;
+    std::size_t next = 0;
   };
-  for (auto* st : states) place(place, st);
+  std::vector<Frame> stack;
+  for (auto* root : states) {
+    if (mark[root] != unseen) continue;
+    mark[root] = placing;
+    stack.push_back({root, before(*root)});
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next < f.deps.size()) {
+        InstanceState* dep = f.deps[f.next++];
+        auto it = mark.find(dep);
+        if (it == mark.end() || it->second != unseen) continue;
+        it->second = placing;
+        auto deps = before(*dep);
+        stack.push_back({dep, std::move(deps)});  // f is not used after this
+        continue;
+      }
+      mark[f.st] = placed;
+      out.push_back(f.st);
+      stack.pop_back();
+    }
+  }
   states = std::move(out);
 }
 

@@ -599,6 +599,11 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   auto* st = state_of(obj);
   if (!st || st->status != ObjectStatus::persistent)
     throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
+  // New objects its relationships took in (user->posts.append(post)) stay in the session, as
+  // SQLAlchemy's save-update cascade puts them there when they are appended: expired with the
+  // relationships below, they would be lost without a word. First, so that an object this
+  // refuses (another session's) leaves the object as it was.
+  cascade_add(*st);
   auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
   int p = 0;
   for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
@@ -610,10 +615,6 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   // What the transaction may have changed, rollback() must be able to put back.
   for (const auto& c : m.columns) states_.keep_for_rollback(*st, c->index);
   take_snapshot(m, raw, st->snapshot);
-  // New objects its relationships took in (user->posts.append(post)) stay in the session, as
-  // SQLAlchemy's save-update cascade puts them there when they are appended: expired with
-  // the relationships below, they would be lost without a word.
-  cascade_add(*st);
   for (const auto& rel : m.relationships) rel->expire(raw);
 }
 

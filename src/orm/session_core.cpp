@@ -240,9 +240,10 @@ void SessionCore::back_add(const RelationshipInfo& back, const std::shared_ptr<v
                            const std::shared_ptr<void>& child) {
   if (back.kind == RelationKind::one_to_one) {
     // The parent's one object is replaced: the one it held loses its parent. Not loaded yet,
-    // it is loaded first, as HasOne's own assignment does, so that it is released in memory
-    // and its foreign key set NULL at the flush before this one takes the (unique) key; without
-    // autoflush, since this assignment is half made.
+    // it is loaded first (a SELECT by the parent's key, without autoflush, since this
+    // assignment is half made), so that it is released in memory and its foreign key set NULL
+    // at the flush before this one takes the (unique) key. The row found may be an object
+    // moved to another parent in memory since: that one is not released.
     void* p = parent.get();
     if (!SessionAccess::loaded(back.field(p))) {
       if (const auto* ps = state_of(p); ps && ps->status == ObjectStatus::persistent) {
@@ -259,6 +260,10 @@ void SessionCore::back_add(const RelationshipInfo& back, const std::shared_ptr<v
     }
     for (auto& old : back.current(parent.get())) {
       if (old == child) continue;
+      if (back.back) {
+        const auto holder = back.back->current(old.get());
+        if (!holder.empty() && holder.front() != parent) continue;  // moved away in memory
+      }
       release(back, old);
     }
   }
@@ -561,29 +566,6 @@ void SessionCore::fire_after_rollback(bool had_transaction) {
     if (auto events = db_.events.snapshot()) fire((*events)[SessionEvent::after_rollback], *facade);
 }
 
-namespace {
-// Whether `to` is `from` or among the objects many-to-one relationships lead to from it (the
-// states of objects found by state_of): a cycle kept in transient objects would hold itself
-// alive.
-template <class StateOf>
-bool reaches_by_many_to_one(const void* from, const void* to, StateOf state_of) {
-  std::vector<const void*> todo{from};
-  std::unordered_set<const void*> seen;
-  while (!todo.empty()) {
-    const void* at = todo.back();
-    todo.pop_back();
-    if (at == to) return true;
-    if (!seen.insert(at).second) continue;
-    const InstanceState* st = state_of(at);
-    if (!st) continue;
-    void* raw = st->obj.get();
-    for (const auto& rel : st->mapper->relationships)
-      if (rel->kind == RelationKind::many_to_one && SessionAccess::loaded(rel->field(raw)))
-        for (const auto& t : rel->current(raw)) todo.push_back(t.get());
-  }
-  return false;
-}
-}  // namespace
 
 void SessionCore::rollback() {
   const bool had_transaction = roll_back_and_forget_changes();
@@ -622,23 +604,49 @@ void SessionCore::rollback() {
   // transient objects do, and they count as assigned: adding it again adds them too, and the
   // flush fills its foreign key from their keys then. Forgotten, the key the flush copied from
   // a parent whose INSERT is rolled back would name whichever row takes that id next.
+  // The edges kept must not close a cycle, which would hold its objects alive: only dropped
+  // objects keep theirs (the others' were expired above), so a depth-first walk over them
+  // keeps every edge but those that lead back to an object the walk is still in.
   struct Kept {
     std::shared_ptr<void> obj;
     const RelationshipInfo* rel;
     std::shared_ptr<void> target;
   };
   std::vector<Kept> kept;
-  for (auto* s : drop) {
-    void* raw = s->obj.get();
-    for (const auto& rel : s->mapper->relationships) {
+  enum Mark : unsigned char { unseen, walking, done };
+  std::unordered_map<const void*, std::pair<InstanceState*, Mark>> dropped;
+  for (auto* s : drop) dropped.emplace(s->obj.get(), std::pair{s, unseen});
+  struct Frame {
+    InstanceState* st;
+    std::size_t next_rel = 0;
+  };
+  std::vector<Frame> walk;
+  for (auto* root : drop) {
+    auto& root_mark = dropped[root->obj.get()].second;
+    if (root_mark != unseen) continue;
+    root_mark = walking;
+    walk.push_back({root});
+    while (!walk.empty()) {
+      Frame& f = walk.back();
+      const auto& rels = f.st->mapper->relationships;
+      if (f.next_rel == rels.size()) {
+        dropped[f.st->obj.get()].second = done;
+        walk.pop_back();
+        continue;
+      }
+      const auto& rel = rels[f.next_rel++];
+      void* raw = f.st->obj.get();
       if (rel->kind != RelationKind::many_to_one || !SessionAccess::loaded(rel->field(raw)))
         continue;
       auto targets = rel->current(raw);
-      if (targets.empty() ||
-          reaches_by_many_to_one(targets.front().get(), raw,
-                                 [this](const void* o) { return state_of(o); }))
-        continue;
-      kept.push_back({s->obj, rel.get(), std::move(targets.front())});
+      if (targets.empty()) continue;
+      auto it = dropped.find(targets.front().get());
+      if (it != dropped.end() && it->second.second == walking) continue;  // closes a cycle
+      kept.push_back({f.st->obj, rel.get(), targets.front()});
+      if (it != dropped.end() && it->second.second == unseen) {
+        it->second.second = walking;
+        walk.push_back({it->second.first});  // f is not used after this
+      }
     }
   }
   for (auto* s : drop) {

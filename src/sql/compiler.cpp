@@ -188,10 +188,14 @@ class Writer {
  private:
   // ` ESCAPE 'c'` after a [I]LIKE's pattern (nothing for 0).
   void like_escape(char escape);
-  // A LIKE escape character is one printable ASCII character other than the wildcards.
+  // A LIKE escape character is one ASCII punctuation character other than the wildcards: a
+  // letter would change meaning under the lower() that stands for ILIKE.
   static void check_like_escape(char escape) {
-    if (escape < 0x21 || escape > 0x7e || escape == '%' || escape == '_')
-      throw CompileError("a LIKE escape character must be one printable ASCII character other "
+    const bool letter_or_digit = (escape >= '0' && escape <= '9') ||
+                                 (escape >= 'A' && escape <= 'Z') ||
+                                 (escape >= 'a' && escape <= 'z');
+    if (escape < 0x21 || escape > 0x7e || letter_or_digit || escape == '%' || escape == '_')
+      throw CompileError("a LIKE escape character must be one ASCII punctuation character other "
                          "than % and _ (got code " +
                          std::to_string(static_cast<int>(static_cast<unsigned char>(escape))) +
                          ")");

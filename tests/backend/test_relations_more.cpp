@@ -766,6 +766,25 @@ TEST_P(RelationsTest, moving_a_stored_profile_to_a_member_that_has_one_releases_
   }
 }
 
+TEST_P(RelationsTest, a_new_profile_for_a_member_whose_profile_moved_away_in_memory_leaves_it) {
+  // Loading ann's profile to release it finds, by its stored key, the one just moved to bob.
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto bob = s.add(Member{.name = "bob"});
+  s.add(Profile{.bio = "moved", .member = ann});
+  s.commit();
+  s.expunge_all();
+  auto moved = s.query<Profile>().one();
+  ann = s.get<Member>(ann->id);
+  bob = s.get<Member>(bob->id);
+  moved->member = bob;
+  auto fresh = s.add(Profile{.bio = "fresh", .member = ann});
+  s.commit();
+  EXPECT_EQ(moved->member_id, bob->id) << "the moved profile was released from its new member";
+  EXPECT_EQ(fresh->member_id, ann->id);
+  EXPECT_EQ(bob->profile.get(), moved);
+}
+
 TEST_P(RelationsTest, clearing_a_has_one_clears_the_other_side_and_the_foreign_key) {
   auto& s = session();
   auto ann = s.add(Member{.name = "ann"});

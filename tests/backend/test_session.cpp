@@ -1261,3 +1261,21 @@ TEST_P(SessionTest, a_rolled_back_child_keeps_its_new_parent_and_is_not_added_un
   self.reset();
   EXPECT_TRUE(watch.expired()) << "the rolled-back object holds itself alive";
 }
+
+TEST_P(SessionTest, a_long_chain_of_new_rows_of_a_table_that_refers_to_itself_is_inserted) {
+  // Keys given, each row's manager named by its key, and added last one first, so that every
+  // row waits on the one added after it: the order is worked out without a call per link of
+  // the chain on the stack.
+  auto& s = session();
+  constexpr std::int64_t length = 30'000;
+  for (std::int64_t id = length; id >= 1; --id)
+    s.add(Employee{.id = id,
+                   .name = "e" + std::to_string(id),
+                   .manager_id = id > 1 ? std::optional<std::int64_t>(id - 1) : std::nullopt});
+  s.commit();
+  EXPECT_EQ(s.query<Employee>().count(), length);
+  s.expunge_all();
+  auto last = s.get<Employee>(length);
+  ASSERT_TRUE(last && last->manager);
+  EXPECT_EQ(last->manager->id, length - 1);
+}

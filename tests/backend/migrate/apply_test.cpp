@@ -467,8 +467,11 @@ TEST(MigrateApply, stamp_repairs_a_ledger_naming_a_revision_whose_file_is_gone) 
 
   const std::string refused = error_of([&] { current(c, false); });
   EXPECT_NE(refused.find("`db stamp`"), std::string::npos) << refused;
-  const std::string relative = error_of([&] { stamp(c, "-1"); });
-  EXPECT_NE(relative.find("cannot be worked out"), std::string::npos) << relative;
+  for (const char* relative : {"-1", "+1", "current"}) {
+    const std::string refused_stamp = error_of([&] { stamp(c, relative); });
+    EXPECT_NE(refused_stamp.find("cannot be worked out"), std::string::npos)
+        << relative << ": " << refused_stamp;
+  }
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 2) << "a refused stamp wrote";
 
   stamp(c, m1.revision);
@@ -708,7 +711,7 @@ TEST_P(MigrateApply, redo_refuses_an_irreversible_migration_before_anything_runs
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE v = 7"), 1);
 }
 
-TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_upgrades_reverse) {
+TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_reverses_given_and_refuses_schema_changes) {
   // As `db revision` writes a file: `downgrade: []`, the upgrade filled in by hand. The
   // downgrade used to do nothing and drop the ledger row, leaving the table behind.
   Scratch s(GetParam());
@@ -721,8 +724,7 @@ TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_upgrades_reverse) {
   notes.down_revisions = {"e10000000000"};
   notes.message = "notes by hand";
   notes.upgrade = {ExecuteOp{{{"*", "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"}},
-                             {{"*", "DROP TABLE note"}}, false},
-                   AddColumnOp{"item", column("label", schema::TypeKind::text), {}}};
+                             {{"*", "DROP TABLE note"}}, false}};
   ScriptDirectory::load(c.directory).write(notes);
   upgrade(c);
   ASSERT_TRUE(has_table(c.url, "note"));
@@ -732,13 +734,34 @@ TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_upgrades_reverse) {
   EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
   upgrade(c);
   EXPECT_TRUE(has_table(c.url, "note"));
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE label IS NULL"), 0);
+
+  // A schema operation is not undone unless the file says how: refused before anything runs.
+  Migration label;
+  label.revision = "e30000000000";
+  label.down_revisions = {"e20000000000"};
+  label.message = "label";
+  label.upgrade = {AddColumnOp{"item", column("label", schema::TypeKind::text), {}}};
+  ScriptDirectory::load(c.directory).write(label);
+  upgrade(c);
+  const std::string refused = error_of([&] { downgrade(c, "e10000000000"); });
+  EXPECT_NE(refused.find("migration e30000000000 (label) cannot be downgraded: its downgrade list "
+                         "is empty; write the downgrade into the file (the upgrade's reverse: "
+                         "drop column 'item.label')"),
+            std::string::npos)
+      << refused;
+  EXPECT_EQ(applied_ids(c),
+            (std::vector<std::string>{"e10000000000", "e20000000000", "e30000000000"}));
+  EXPECT_TRUE(has_table(c.url, "note")) << "a refused downgrade ran a step";
 
   std::ostringstream shown;
   c.out = &shown;
   show(c, "e20000000000");
-  EXPECT_NE(shown.str().find("Downgrade (the upgrade's reverse: the downgrade list is empty):\n"
-                             "    drop column 'item.label'"),
+  show(c, "e30000000000");
+  EXPECT_NE(shown.str().find("Downgrade (the reverses the upgrade gives: the downgrade list is "
+                             "empty):\n    execute SQL \"DROP TABLE note\""),
+            std::string::npos)
+      << shown.str();
+  EXPECT_NE(shown.str().find("Downgrade: none; migration e30000000000 (label) cannot be"),
             std::string::npos)
       << shown.str();
 }

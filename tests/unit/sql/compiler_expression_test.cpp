@@ -165,7 +165,7 @@ TEST(Compiler, like_with_an_escape_character_says_so_on_every_dialect) {
             "t.name ILIKE $1 ESCAPE '\\'");
   EXPECT_EQ(sql(strata::sql::like(BinaryOp::like, col("name"), text("a"), '\'')),
             "t.name LIKE ? ESCAPE ''''");
-  for (const char bad : {'%', '_', ' ', '\x7f'})
+  for (const char bad : {'%', '_', ' ', '\x7f', 'E', 'e', '7'})
     EXPECT_THROW(sql(strata::sql::like(BinaryOp::like, col("name"), text("a"), bad)),
                  CompileError);
 }
