@@ -863,13 +863,26 @@ void Flush::emit_updates(const std::vector<InstanceState*>& states) {
   const auto* before = handlers(m, Event::before_update);
   std::vector<UpdateShape> shapes;
   shapes.reserve(states.size());
+  // The foreign keys of many-to-one relationships: a handler that changes one moves the
+  // object in memory too, as a key set by hand before the flush does.
+  std::vector<const ColumnInfo*> keys;
+  if (before)
+    for (const auto& rel : m.relationships)
+      if (rel->kind == RelationKind::many_to_one && rel->fk) keys.push_back(rel->fk);
+  std::vector<Value> keys_before;
   for (auto* st : states) {
     sync_foreign_keys(*st);
     shapes.push_back(update_shape(*st));
     // Only objects whose columns changed; what the handler changes is written too.
     if (before && shapes.back().any) {
+      keys_before.clear();
+      for (const auto* k : keys) keys_before.push_back(k->get(st->obj.get()));
       detail::fire(*before, st->obj.get(), session_.connection(m));
       shapes.back() = update_shape(*st);
+      std::vector<const ColumnInfo*> moved;
+      for (std::size_t i = 0; i < keys.size(); ++i)
+        if (!keys[i]->same_value(st->obj.get(), keys_before[i])) moved.push_back(keys[i]);
+      if (!moved.empty()) follow_keys_set_by_hand({st}, &moved);
     }
   }
   emit_update_statements(states, shapes);
