@@ -137,9 +137,10 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
 
 std::vector<Operation> downgrade_operations(const Migration& m) {
   if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
-  const bool only_sql_and_calls = std::all_of(m.upgrade.begin(), m.upgrade.end(), [](const auto& op) {
-    return std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op);
-  });
+  const bool only_sql_and_calls =
+      std::all_of(m.upgrade.begin(), m.upgrade.end(), [](const auto& op) {
+        return std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op);
+      });
   if (only_sql_and_calls) return reverse(m.upgrade);  // each `reverse` the file gives
   // Schema operations are not undone unless the file says so: that may drop what holds data.
   std::string would;
@@ -147,11 +148,12 @@ std::vector<Operation> downgrade_operations(const Migration& m) {
     for (const auto& op : reverse(m.upgrade)) would += (would.empty() ? "" : "; ") + describe(op);
   } catch (const IrreversibleError&) {
   }
+  const std::string reverse_text =
+      would.empty() ? std::string() : " (the upgrade's reverse: " + would + ")";
   throw IrreversibleError("migration " + m.revision + " (" + m.message +
                           ") cannot be downgraded: its downgrade list is empty; write the "
                           "downgrade into the file" +
-                          (would.empty() ? std::string() : " (the upgrade's reverse: " + would + ")") +
-                          "; nothing was downgraded");
+                          reverse_text + "; nothing was downgraded");
 }
 
 }  // namespace detail

@@ -566,7 +566,6 @@ void SessionCore::fire_after_rollback(bool had_transaction) {
     if (auto events = db_.events.snapshot()) fire((*events)[SessionEvent::after_rollback], *facade);
 }
 
-
 void SessionCore::rollback() {
   const bool had_transaction = roll_back_and_forget_changes();
   std::vector<InstanceState*> drop;
