@@ -114,7 +114,8 @@ TEST_P(EventsTest, a_foreign_key_a_before_update_handler_changes_moves_the_objec
   auto post = s.add(Post{.title = "t", .author = ann});
   s.commit();
   const auto bob_id = bob->id;
-  db().events().listen<Post>(Event::before_update, [bob_id](Post& p, Conn&) { p.user_id = bob_id; });
+  db().events().listen<Post>(Event::before_update,
+                             [bob_id](Post& p, Conn&) { p.user_id = bob_id; });
   ASSERT_EQ(ann->posts.size(), 1u);
   ASSERT_EQ(bob->posts.size(), 0u);
   post->title = "changed";

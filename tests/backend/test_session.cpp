@@ -1176,7 +1176,8 @@ namespace {
 
 std::vector<std::string> employee_names(strata::Session& s) {
   std::vector<std::string> names;
-  for (const auto& e : s.query<Employee>().order_by(&Employee::name).all()) names.push_back(e->name);
+  for (const auto& e : s.query<Employee>().order_by(&Employee::name).all())
+    names.push_back(e->name);
   return names;
 }
 
