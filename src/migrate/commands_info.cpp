@@ -115,7 +115,14 @@ void branches(const Config& config, bool verbose) {
 
 void show(const Config& config, const std::string& revision) {
   auto dir = ScriptDirectory::load(config.directory);
-  auto id = dir.graph().resolve_one(revision, {});
+  // `current`, `-1`, `+1` are relative to the database (Alembic's `show current`): read it.
+  std::vector<std::string> applied;
+  if (revision == "current" || revision.starts_with('+') || revision.starts_with('-')) {
+    auto db = open_database(config);
+    Ledger ledger(*db.dialect);
+    applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
+  }
+  auto id = dir.graph().resolve_one(revision, applied);
   auto& os = out(config);
   verbose_block(os, dir, id, nullptr);
   const auto& m = dir.get(id);

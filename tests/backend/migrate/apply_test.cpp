@@ -764,6 +764,16 @@ TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_reverses_given_and_refuses
   EXPECT_NE(shown.str().find("Downgrade: none; migration e30000000000 (label) cannot be"),
             std::string::npos)
       << shown.str();
+
+  // Relative to the database, as Alembic's `show current`.
+  std::ostringstream relative;
+  c.out = &relative;
+  show(c, "current");
+  show(c, "-1");
+  const std::string text = relative.str();
+  const auto first = text.find("Rev: e30000000000");
+  EXPECT_NE(first, std::string::npos) << text;
+  EXPECT_NE(text.find("Rev: e20000000000", first), std::string::npos) << text;
 }
 
 TEST_P(MigrateApply, redo_says_where_the_database_stays_when_the_way_back_up_fails) {
