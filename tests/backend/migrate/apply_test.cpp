@@ -605,15 +605,27 @@ namespace {
 
 // Writes migration `id` (after `parent`; "" for a base) with its upgrade and, as downgrade,
 // the reverse of it.
-void write_migration(const Config& c, const std::string& id, const std::string& parent,
-                     const std::string& message, std::vector<Operation> upgrade) {
+Migration migration_of(const std::string& id, const std::string& parent,
+                       const std::string& message, std::vector<Operation> upgrade) {
   Migration m;
   m.revision = id;
   if (!parent.empty()) m.down_revisions = {parent};
   m.message = message;
   m.upgrade = std::move(upgrade);
+  return m;
+}
+
+void write_migration(const Config& c, const std::string& id, const std::string& parent,
+                     const std::string& message, std::vector<Operation> upgrade) {
+  Migration m = migration_of(id, parent, message, std::move(upgrade));
   m.downgrade = reverse(m.upgrade);
   ScriptDirectory::load(c.directory).write(m);
+}
+
+// A migration as `db revision` writes it and a user fills it in: `downgrade: []`.
+void write_by_hand(const Config& c, const std::string& id, const std::string& parent,
+                   const std::string& message, std::vector<Operation> upgrade) {
+  ScriptDirectory::load(c.directory).write(migration_of(id, parent, message, std::move(upgrade)));
 }
 
 // A table: e10000000000.
@@ -697,13 +709,8 @@ TEST_P(MigrateApply, redo_refuses_an_irreversible_migration_before_anything_runs
   auto c = config_for(s, out);
   init(c);
   write_item_and_note(c);
-  Migration third;
-  third.revision = "e30000000000";
-  third.down_revisions = {"e20000000000"};
-  third.message = "fill";
-  third.upgrade = {ExecuteOp{{{"*", "INSERT INTO item (v) VALUES (7)"}}, {}, true}};
-  third.downgrade = {};
-  ScriptDirectory::load(c.directory).write(third);
+  write_by_hand(c, "e30000000000", "e20000000000", "fill",
+                {ExecuteOp{{{"*", "INSERT INTO item (v) VALUES (7)"}}, {}, true}});
   upgrade(c);
   EXPECT_THROW(redo(c, "e10000000000"), CommandError);
   EXPECT_EQ(applied_ids(c),
@@ -719,13 +726,9 @@ TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_reverses_given_and_refuses
   auto c = config_for(s, out);
   init(c);
   write_item(c);
-  Migration notes;
-  notes.revision = "e20000000000";
-  notes.down_revisions = {"e10000000000"};
-  notes.message = "notes by hand";
-  notes.upgrade = {ExecuteOp{{{"*", "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"}},
-                             {{"*", "DROP TABLE note"}}, false}};
-  ScriptDirectory::load(c.directory).write(notes);
+  write_by_hand(c, "e20000000000", "e10000000000", "notes by hand",
+                {ExecuteOp{{{"*", "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"}},
+                           {{"*", "DROP TABLE note"}}, false}});
   upgrade(c);
   ASSERT_TRUE(has_table(c.url, "note"));
   redo(c);
@@ -736,12 +739,8 @@ TEST_P(MigrateApply, an_empty_downgrade_list_runs_the_reverses_given_and_refuses
   EXPECT_TRUE(has_table(c.url, "note"));
 
   // A schema operation is not undone unless the file says how: refused before anything runs.
-  Migration label;
-  label.revision = "e30000000000";
-  label.down_revisions = {"e20000000000"};
-  label.message = "label";
-  label.upgrade = {AddColumnOp{"item", column("label", schema::TypeKind::text), {}}};
-  ScriptDirectory::load(c.directory).write(label);
+  write_by_hand(c, "e30000000000", "e20000000000", "label",
+                {AddColumnOp{"item", column("label", schema::TypeKind::text), {}}});
   upgrade(c);
   const std::string refused = error_of([&] { downgrade(c, "e10000000000"); });
   EXPECT_NE(refused.find("migration e30000000000 (label) cannot be downgraded: its downgrade list "
