@@ -378,6 +378,43 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
   }
 }
 
+void Flush::follow_keys_of_new_rows() {
+  for (auto* st : inserted_) {
+    void* obj = st->obj.get();
+    const Mapper& m = *st->mapper;
+    for (const auto& rel : m.relationships) {
+      if (rel->kind != RelationKind::many_to_one || !rel->fk) continue;
+      auto& f = rel->field(obj);
+      if (!SessionAccess::loaded(f)) continue;  // it loads by the key on first access
+      // Set through the reference: the key was taken from it, unless a before_insert handler
+      // changed the key after.
+      if (SessionAccess::changed(f) && !handlers(m, Event::before_insert)) continue;
+      const Value key = rel->fk->get(obj);
+      const auto held = rel->current(obj);
+      if (held.empty()) {
+        if (is_null(key)) continue;
+      } else {
+        void* target = held.front().get();
+        if (rel->fk->same_value(obj, referenced_column(*rel->fk, rel->target()).get(target)))
+          continue;
+        if (rel->back) rel->back->remove_item(target, obj);
+      }
+      // As for an update, but a loaded collection of the parent loads again rather than taking
+      // the object in: n new rows of one parent would cost n searches of its list. Everything
+      // is flushed by now, so a load finds what memory holds.
+      InstanceState* parent = session_.referred_in_session(*rel, key);
+      if (is_null(key)) {
+        rel->set_target(obj, nullptr, false);
+      } else if (!parent) {
+        rel->expire(obj);
+      } else {
+        rel->set_target(obj, parent->obj, false);
+        if (rel->back) rel->back->expire(parent->obj.get());
+      }
+    }
+  }
+}
+
 bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child) {
   // A child whose foreign key was set by hand to another parent, or to NULL (post.user_id = 7,
   // flushed or not), may still be listed by a collection loaded before, or be read from the
@@ -1015,6 +1052,7 @@ void Flush::finalize() {
   auto& s = session_;
   if (inserted_.size() > 1) s.identity_.reserve(s.identity_.size() + inserted_.size());
   for (auto* st : inserted_) s.identity_.put(st);
+  follow_keys_of_new_rows();  // once the rows inserted are in the identity map
   for (auto* st : touched_) {
     if (!st->obj) continue;  // erased meanwhile (see cascade())
     for (const auto& rel : st->mapper->relationships)

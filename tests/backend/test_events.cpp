@@ -126,6 +126,24 @@ TEST_P(EventsTest, a_foreign_key_a_before_update_handler_changes_moves_the_objec
   EXPECT_EQ(bob->posts.size(), 1u) << "bob's loaded posts miss the moved post";
 }
 
+TEST_P(EventsTest, a_foreign_key_a_before_insert_handler_changes_moves_the_new_object_in_memory) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  auto bob = s.add(User{.username = "bob", .email = "b@x"});
+  s.commit();
+  const auto bob_id = bob->id;
+  db().events().listen<Post>(Event::before_insert,
+                             [bob_id](Post& p, Conn&) { p.user_id = bob_id; });
+  ASSERT_EQ(bob->posts.size(), 0u);
+  auto post = s.add(Post{.title = "t", .author = ann});
+  ASSERT_EQ(ann->posts.size(), 1u);
+  s.commit();
+  EXPECT_EQ(post->user_id, bob_id);
+  EXPECT_EQ(post->author.get(), bob) << "the post's author did not follow the handler's key";
+  EXPECT_EQ(ann->posts.size(), 0u) << "ann's loaded posts still hold the moved post";
+  EXPECT_EQ(bob->posts.size(), 1u) << "bob's loaded posts miss the moved post";
+}
+
 TEST_P(EventsTest, before_update_runs_only_for_objects_whose_columns_changed) {
   auto& s = session();
   auto a = s.add(Draft{.text = "a"});

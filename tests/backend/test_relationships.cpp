@@ -226,6 +226,42 @@ TEST_P(Seeded, post_user_id_set_by_hand_is_kept_when_author_is_untouched) {
   EXPECT_EQ(one->author->username, "bob");
 }
 
+TEST_P(Seeded, a_new_post_given_its_foreign_key_by_value_refers_to_that_user_once_flushed) {
+  // Post{.user_id = 7}, as a form's input gives it: the reference follows the key, as it does
+  // for a stored post whose key is set by hand.
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  ASSERT_EQ(ann->posts.size(), 2u);
+  auto three = s.add(Post{.title = "three", .user_id = ann_id});
+  s.flush();
+  clear_sql();
+  EXPECT_EQ(three->author.get(), ann) << "the new post's author is not the user its key names";
+  EXPECT_TRUE(sql().empty()) << "the session holds ann: no SQL needed\n" << dump();
+  ASSERT_EQ(ann->posts.size(), 3u) << "ann's loaded posts miss the new post";
+  EXPECT_EQ(ann->posts[2], three);
+  // A user the session does not hold: loaded by the key on first access.
+  auto four = s.add(Post{.title = "four", .user_id = bob_id});
+  s.commit();
+  ASSERT_TRUE(four->author.get() != nullptr) << "the new post's author did not load by its key";
+  EXPECT_EQ(four->author->username, "bob");
+  EXPECT_EQ(four->author->posts.size(), 1u);
+  EXPECT_EQ(four->author->posts[0], four) << "one object per row";
+  // A copy of a stored post (its reference copied, its key changed) is a new row under bob.
+  Post copy = *three;
+  copy.id = 0;
+  copy.title = "copy";
+  copy.user_id = bob_id;
+  auto five = s.add(std::move(copy));
+  s.commit();
+  EXPECT_EQ(five->author.get(), four->author.get()) << "the copy still refers to ann";
+  EXPECT_EQ(ann->posts.size(), 3u);
+  EXPECT_EQ(four->author->posts.size(), 2u);
+  // What the database holds, read anew.
+  s.expunge_all();
+  EXPECT_EQ(s.get<User>(ann_id)->posts.size(), 3u);
+  EXPECT_EQ(s.get<User>(bob_id)->posts.size(), 2u);
+}
+
 TEST_P(RelationshipsTest, pending_user_posts_hold_what_was_given_without_sql) {
   auto& s = session();
   auto ann = s.add(User{.username = "ann", .email = "a@x"});
