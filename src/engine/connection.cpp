@@ -260,7 +260,7 @@ void Transaction::rollback() {
 // ---- echo -------------------------------------------------------------------------------
 
 void Connection::echo(std::string_view sql, const std::vector<std::string>& params,
-                      std::chrono::nanoseconds elapsed) const {
+                      std::chrono::nanoseconds elapsed, bool failed) const {
   if (!echo_) return;
   std::string line = one_line(sql);
   if (!params.empty()) {
@@ -272,13 +272,14 @@ void Connection::echo(std::string_view sql, const std::vector<std::string>& para
     line += ']';
   }
   char timing[48];
-  std::snprintf(timing, sizeof timing, "  (%.3f ms)",
+  std::snprintf(timing, sizeof timing, failed ? "  (failed after %.3f ms)" : "  (%.3f ms)",
                 std::chrono::duration<double, std::milli>(elapsed).count());
   line += timing;
   try {
     echo_(line);
   } catch (...) {
-    // The statement has run; a failing log sink must not turn that into an error.
+    // The statement has run (or its own error follows); a failing log sink must not turn
+    // that into an error.
   }
 }
 

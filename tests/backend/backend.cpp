@@ -57,11 +57,13 @@ std::string normalize_placeholders(std::string_view sql) {
   return out;
 }
 
-// An echoed line is "SQL  [params]  (0.123 ms)".
+// An echoed line is "SQL  [params]  (0.123 ms)", or "... (failed after 0.123 ms)".
 Statement parse_echo(std::string_view line) {
-  if (auto timing = line.rfind("  ("); timing != std::string_view::npos && line.ends_with(" ms)"))
-    line = line.substr(0, timing);
   Statement s;
+  if (auto timing = line.rfind("  ("); timing != std::string_view::npos && line.ends_with(" ms)")) {
+    s.failed = line.substr(timing).starts_with("  (failed after ");
+    line = line.substr(0, timing);
+  }
   if (line.ends_with(']')) {
     if (auto open = line.rfind("  ["); open != std::string_view::npos) {
       s.params = std::string(line.substr(open + 3, line.size() - open - 4));
@@ -181,6 +183,7 @@ std::string BackendTest::dump() const {
   for (const auto& s : captured_) {
     out += "  " + s.sql;
     if (!s.params.empty()) out += "  [" + s.params + "]";
+    if (s.failed) out += "  (failed)";
     out += '\n';
   }
   return out;

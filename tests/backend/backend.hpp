@@ -32,6 +32,7 @@ std::string url_label(const ::testing::TestParamInfo<std::string>& info);
 struct Statement {
   std::string sql;     // the SQL text, placeholders written "?" whatever the dialect's form
   std::string params;  // the bound values as displayed, e.g. "'john', 1"; empty when none
+  bool failed = false; // the database refused it: "(failed after 0.123 ms)"
 };
 
 class BackendTest : public ::testing::TestWithParam<std::string> {

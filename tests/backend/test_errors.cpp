@@ -1,6 +1,7 @@
 // Failures and how the session comes back from them: a failed flush rolls back and names the
 // constraint, the session refuses work until rollback(), stale rows, and engine errors seen
 // through the ORM (bad URL, missing folder, a locked database).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -41,6 +42,32 @@ TEST_P(ErrorsTest, unique_violation_names_the_unique_index_and_its_table) {
     EXPECT_TRUE(contains(e.what(), "ix_user_username")) << "message lacks the index: " << e.what();
     EXPECT_FALSE(e.sql().empty()) << "the failing statement is not attached";
   }
+  s.rollback();
+}
+
+TEST_P(ErrorsTest, the_statement_the_database_refuses_is_echoed_and_so_marked_before_the_rollback) {
+  // As SQLAlchemy's echo shows the INSERT that failed, not only the ROLLBACK after it.
+  auto& s = session();
+  commit_ann(s);
+  clear_sql();
+  s.add(User{.username = "ann", .email = "other@x"});
+  EXPECT_THROW(s.commit(), strata::IntegrityError);
+  const auto& run = statements();
+  const auto failed = std::find_if(run.begin(), run.end(), [](const auto& st) { return st.failed; });
+  ASSERT_NE(failed, run.end()) << "no echoed statement is marked as failed:\n" << dump();
+  EXPECT_TRUE(failed->sql.starts_with(spelled("INSERT INTO {user}"))) << dump();
+  EXPECT_NE(failed->params.find("'other@x'"), std::string::npos) << failed->params;
+  EXPECT_EQ(std::count_if(run.begin(), run.end(), [](const auto& st) { return st.failed; }), 1)
+      << dump();
+  EXPECT_TRUE(std::any_of(failed, run.end(), [](const auto& st) { return st.sql == "ROLLBACK"; }))
+      << "no ROLLBACK echoed after the failed statement:\n" << dump();
+  s.rollback();
+  // Text the database cannot parse is echoed too: it fails before it runs.
+  clear_sql();
+  EXPECT_THROW(s.execute("SELEC 1"), strata::DatabaseError);
+  ASSERT_FALSE(statements().empty()) << "the refused text was not echoed";
+  EXPECT_EQ(statements().back().sql, "SELEC 1");
+  EXPECT_TRUE(statements().back().failed);
   s.rollback();
 }
 

@@ -161,9 +161,10 @@ class Connection {
   void set_echo(EchoSink sink) { echo_ = std::move(sink); }
   bool echoing() const noexcept { return static_cast<bool>(echo_); }
   // Called by drivers after a statement's first step: writes
-  // "SQL  [params]  (0.123 ms)" to the echo sink.
+  // "SQL  [params]  (0.123 ms)" to the echo sink, or "SQL  [params]  (failed after 0.123 ms)"
+  // for a statement the database refused (the error follows as an exception).
   void echo(std::string_view sql, const std::vector<std::string>& params,
-            std::chrono::nanoseconds elapsed) const;
+            std::chrono::nanoseconds elapsed, bool failed = false) const;
 
  private:
   friend class CachedStatement;

@@ -300,6 +300,7 @@ void PgStatement::execute_prepared() {
     const char* count = PQcmdTuples(result_.get());
     rows_affected_ = (count != nullptr && *count != '\0') ? std::strtoll(count, nullptr, 10) : 0;
   } else {
+    if (conn_.echoing()) conn_.echo(sql_, rendered_params(), elapsed, true);
     FailedCall f{.result = result_.get(), .conn = pg, .sql = sql_, .params = rendered_params()};
     try {
       raise_error(f);
@@ -523,8 +524,10 @@ std::unique_ptr<engine::Statement> PgConnection::prepare(std::string_view sql) {
                         "has " + std::to_string(params) +
                         " (an in_() of that many values?); filter with in_() of a subquery, or "
                         "split the values into batches");
+  const auto start = Clock::now();
   ResultPtr r(PQprepare(link_->conn, name.c_str(), text.c_str(), 0, nullptr));
   if (r.get() == nullptr || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    if (echoing()) echo(text, {}, Clock::now() - start, true);  // refused before it ran
     raise_error({.result = r.get(), .conn = link_->conn, .sql = text});
   }
   return std::make_unique<PgStatement>(*this, std::move(name), std::move(text), params);
@@ -539,6 +542,7 @@ void PgConnection::execute(std::string_view sql) {
   const auto elapsed = Clock::now() - start;
   const ExecStatusType status = r.get() ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    if (echoing()) echo(text, {}, elapsed, true);
     raise_error({.result = r.get(), .conn = link_->conn, .sql = text});
   }
   if (echoing()) echo(text, {}, elapsed);

@@ -189,7 +189,7 @@ bool SqliteStatement::step() {
       const auto start = Clock::now();
       rc = sqlite3_step(stmt_);
       const auto elapsed = Clock::now() - start;
-      if (rc == SQLITE_ROW || rc == SQLITE_DONE) conn_.echo(sql_, rendered_params(), elapsed);
+      conn_.echo(sql_, rendered_params(), elapsed, rc != SQLITE_ROW && rc != SQLITE_DONE);
     } else {
       rc = sqlite3_step(stmt_);
     }
@@ -312,8 +312,10 @@ std::unique_ptr<engine::Statement> SqliteConnection::prepare(std::string_view sq
   }
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
+  const auto start = Clock::now();
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
   if (rc != SQLITE_OK) {
+    if (echoing()) echo(sql, {}, Clock::now() - start, true);  // refused before it ran
     raise_error({.code = rc,
                  .driver_message = sqlite3_errmsg(db_),
                  .sql = std::string(sql),
@@ -349,8 +351,13 @@ void SqliteConnection::execute(std::string_view sql) {
   while (pos < end && !only_separators(std::string_view(pos, end - pos))) {
     StmtGuard g;
     const char* next = nullptr;
+    const auto prepared = Clock::now();
     const int rc = sqlite3_prepare_v3(db_, pos, static_cast<int>(end - pos), 0, &g.stmt, &next);
     if (rc != SQLITE_OK) {
+      // Refused before it ran; where the bad statement ends is not known: the rest is shown.
+      if (echoing())
+        echo(trimmed(std::string_view(pos, static_cast<std::size_t>(end - pos))), {},
+             Clock::now() - prepared, true);
       raise_error({.code = rc,
                    .driver_message = sqlite3_errmsg(db_),
                    .sql = std::string(sql),
@@ -365,6 +372,7 @@ void SqliteConnection::execute(std::string_view sql) {
     const auto elapsed = Clock::now() - start;
     while (step_rc == SQLITE_ROW) step_rc = sqlite3_step(g.stmt);
     if (step_rc != SQLITE_DONE) {
+      if (echoing()) echo(text, {}, elapsed, true);
       raise_error({.code = step_rc,
                    .driver_message = sqlite3_errmsg(db_),
                    .sql = std::string(text),

@@ -249,6 +249,31 @@ TEST(Echo, writes_one_line_per_statement_with_sql_params_and_timing) {
   EXPECT_EQ(lines.size(), 3u) << "echo went on after set_echo(nullptr)";
 }
 
+TEST(Echo, a_statement_that_fails_is_echoed_as_failed) {
+  auto c = open_memory();
+  c->execute("CREATE TABLE t (v TEXT UNIQUE)");
+  std::vector<std::string> lines;
+  c->set_echo([&](std::string_view line) { lines.emplace_back(line); });
+  auto s = c->prepare("INSERT INTO t VALUES (?)");
+  s->bind_text(0, "a");
+  s->execute();
+  s->reset();
+  s->bind_text(0, "a");
+  EXPECT_THROW(s->execute(), strata::IntegrityError);
+  EXPECT_THROW(c->execute("INSERT INTO t VALUES ('a')"), strata::IntegrityError);
+  EXPECT_THROW((void)c->prepare("SELEC 1"), strata::DatabaseError);
+  EXPECT_THROW(c->execute("SELECT 1; SELEC 2"), strata::DatabaseError);
+  ASSERT_EQ(lines.size(), 6u) << "expected one line per statement, the failed ones included";
+  EXPECT_EQ(lines[0].rfind("INSERT INTO t VALUES (?)  ['a']  (", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[0].find("failed"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1].rfind("INSERT INTO t VALUES (?)  ['a']  (failed after ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("INSERT INTO t VALUES ('a')  (failed after ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind("SELEC 1  (failed after ", 0), 0u) << lines[3];
+  EXPECT_EQ(lines[4].rfind("SELECT 1  (", 0), 0u) << lines[4];
+  EXPECT_EQ(lines[5].rfind("SELEC 2  (failed after ", 0), 0u) << lines[5];
+  for (const auto& l : lines) EXPECT_TRUE(l.ends_with(" ms)")) << l;
+}
+
 TEST(Echo, rows_of_one_execution_echo_once) {
   auto c = open_memory();
   int count = 0;
