@@ -114,6 +114,20 @@ std::vector<std::string> Dialect::create_table_sql(const schema::Table& t) const
   return out;
 }
 
+std::string Dialect::string_literal(std::string_view text) {
+  std::string out = "'";
+  for (char ch : text) {
+    if (ch == '\'') out += '\'';
+    out += ch;
+  }
+  return out + "'";
+}
+
+std::string Dialect::table_exists_sql(const std::string& name) const {
+  return "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+         "AND table_name = " + string_literal(name);
+}
+
 std::vector<std::string> Dialect::drop_table_sql(const schema::Table& t) const {
   // A table's indexes are dropped with it.
   return {"DROP TABLE " + quote(t.name)};

@@ -153,14 +153,13 @@ std::vector<AppliedMigration> read_rows(engine::Connection& c, const dialect::Di
   const std::string sql = "SELECT revision, checksum, applied_at, duration_ms, status, error FROM " +
                           d.quote(Ledger::table_name) + " WHERE status = '" + status +
                           "' ORDER BY applied_at, revision";
-  std::unique_ptr<engine::Statement> stmt;
-  try {
-    engine::Transaction probe(c);  // a savepoint when inside a transaction: keeps it usable
-    stmt = c.prepare(sql);
-    probe.commit();
-  } catch (const DatabaseError&) {
-    return rows;  // no ledger yet: nothing applied
+  // Asked outright: a ledger that cannot be read (a lock held too long, a right missing) is an
+  // error, never "nothing applied", after which an upgrade would run every migration again.
+  {
+    auto exists = c.prepare(d.table_exists_sql(Ledger::table_name));
+    if (!exists->step() || exists->get_int64(0) == 0) return rows;  // no ledger yet
   }
+  auto stmt = c.prepare(sql);
   while (stmt->step())
     rows.push_back({std::string(stmt->get_text(0)), std::string(stmt->get_text(1)),
                     std::string(stmt->get_text(2)), stmt->get_int64(3),

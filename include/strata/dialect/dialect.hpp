@@ -160,6 +160,11 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // The query that lists foreign-key violations after a rebuild (SQLite: PRAGMA
   // foreign_key_check); empty when the dialect needs none.
   virtual std::string foreign_key_check_sql() const { return {}; }
+  // A query whose one row holds one integer: 1 when unqualified statements on the connection
+  // find a table called `name`, else 0. Any failure to read the catalog (a lock, a right
+  // missing) is the query's error, never a 0. The base class asks information_schema about
+  // the current schema.
+  virtual std::string table_exists_sql(const std::string& name) const;
   // The statement that opens a migration's transaction and takes the write lock that makes
   // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
   virtual std::string begin_migration_sql() const { return "BEGIN"; }
@@ -216,6 +221,10 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   virtual IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                                  engine::Connection& conn,
                                                  const schema::MetaData& metadata) const;
+
+ protected:
+  // text as an SQL string literal: 'it''s'.
+  static std::string string_literal(std::string_view text);
 };
 
 // The dialect for url.backend(); throws ArgumentError naming the supported backends.

@@ -38,6 +38,11 @@ class SqliteDialect final : public Dialect {
   AlterPlan alter_table_sql(const schema::Table& before, const schema::Table& after,
                             const TableChange& change) const override;
   std::string foreign_key_check_sql() const override { return "PRAGMA foreign_key_check"; }
+  // The main schema's tables (names compare without regard to ASCII case, as SQLite's do).
+  std::string table_exists_sql(const std::string& name) const override {
+    return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = " +
+           string_literal(name) + " COLLATE NOCASE";
+  }
   // BEGIN IMMEDIATE takes the write lock at once: concurrent upgrades wait (busy timeout)
   // instead of failing half-way.
   std::string begin_migration_sql() const override { return "BEGIN IMMEDIATE"; }

@@ -315,6 +315,57 @@ TEST_P(MigrateApply, an_upgrade_that_cannot_get_the_migration_lock_fails_clearly
   EXPECT_TRUE(has_table(c.url, "item"));
 }
 
+TEST_P(MigrateApply, an_upgrade_that_cannot_read_the_ledger_fails_and_runs_no_migration_again) {
+  // A ledger that cannot be read is not a ledger that is missing: taking it for "nothing
+  // applied" would run every migration again, their data changes included.
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m1;
+  m1.revision = "a10000000000";
+  m1.message = "item";
+  m1.upgrade = {CreateTableOp{table("item", {})}};
+  m1.downgrade = reverse(m1.upgrade);
+  ScriptDirectory::load(c.directory).write(m1);
+  upgrade(c);
+  Migration m2;
+  m2.revision = "a20000000000";
+  m2.down_revisions = {"a10000000000"};
+  m2.message = "other";
+  m2.upgrade = {CreateTableOp{table("other", {})}};
+  m2.downgrade = reverse(m2.upgrade);
+  ScriptDirectory::load(c.directory).write(m2);
+
+  // Another connection keeps readers out of the ledger (for the busy timeout, 5 s).
+  Database holder{c.url};
+  auto conn = holder.engine().connect();
+  if (holder.dialect().name() == "sqlite") {
+    conn->execute("BEGIN EXCLUSIVE");
+  } else {
+    conn->execute("BEGIN");
+    conn->execute("LOCK TABLE strata_migrations IN ACCESS EXCLUSIVE MODE");
+  }
+  out.str("");
+  try {
+    upgrade(c);
+    FAIL() << "upgraded while the ledger could not be read:\n" << out.str();
+  } catch (const OperationalError& e) {
+    EXPECT_NE(std::string(e.what()).find("locked"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(out.str().find("Running upgrade"), std::string::npos)
+      << "a migration was started on a ledger read as empty:\n" << out.str();
+  conn->execute("ROLLBACK");
+  conn.release();
+  EXPECT_FALSE(has_table(c.url, "other"));
+
+  out.str("");
+  upgrade(c);
+  EXPECT_NE(out.str().find("a10000000000 -> a20000000000"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("<base> ->"), std::string::npos) << out.str();
+  EXPECT_TRUE(has_table(c.url, "other"));
+}
+
 namespace {
 
 // The chain item(id, name NULL), applied; then `second`, which makes name NOT NULL (a rebuild
