@@ -35,40 +35,6 @@ std::optional<std::pair<std::size_t, std::size_t>> password_span(std::string_vie
 // Query parameters libpq takes a secret in (its connection keywords).
 bool secret_parameter(std::string_view key) { return key == "password" || key == "sslpassword"; }
 
-// text with its password (if any) replaced by ***: the one before '@', and the values of the
-// query's password parameters.
-std::string redacted(std::string_view text) {
-  std::string out;
-  if (const auto span = password_span(text)) {
-    out = text.substr(0, span->first);
-    out += "***";
-    out += text.substr(span->second);
-  } else {
-    out = text;
-  }
-  const std::size_t query = out.find('?');
-  if (query == std::string::npos) return out;
-  for (std::size_t at = query + 1; at < out.size();) {
-    std::size_t end = out.find('&', at);
-    if (end == std::string::npos) end = out.size();
-    const std::size_t eq = out.find('=', at);
-    if (eq != std::string::npos && eq < end && secret_parameter(out.substr(at, eq - at))) {
-      out.replace(eq + 1, end - eq - 1, "***");
-      end = eq + 4;
-    }
-    at = end + 1;
-  }
-  return out;
-}
-
-[[noreturn]] void fail(std::string_view text, std::string_view problem, std::string_view form) {
-  std::string msg = "invalid database URL '" + redacted(text) + "': ";
-  msg += problem;
-  msg += "; ";
-  msg += form;
-  throw ArgumentError(msg);
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -94,6 +60,45 @@ std::optional<std::string> decode(std::string_view s) {
   }
   return out;
 }
+
+// text with its password (if any) replaced by ***: the one before '@', and the values of the
+// query's password parameters.
+std::string redacted(std::string_view text) {
+  std::string out;
+  if (const auto span = password_span(text)) {
+    out = text.substr(0, span->first);
+    out += "***";
+    out += text.substr(span->second);
+  } else {
+    out = text;
+  }
+  const std::size_t query = out.find('?');
+  if (query == std::string::npos) return out;
+  for (std::size_t at = query + 1; at < out.size();) {
+    std::size_t end = out.find('&', at);
+    if (end == std::string::npos) end = out.size();
+    const std::size_t eq = out.find('=', at);
+    // The key as libpq would read it: pass%77ord is password.
+    const auto key = eq != std::string::npos && eq < end
+                         ? decode(std::string_view(out).substr(at, eq - at))
+                         : std::nullopt;
+    if (key && secret_parameter(*key)) {
+      out.replace(eq + 1, end - eq - 1, "***");
+      end = eq + 4;
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
+[[noreturn]] void fail(std::string_view text, std::string_view problem, std::string_view form) {
+  std::string msg = "invalid database URL '" + redacted(text) + "': ";
+  msg += problem;
+  msg += "; ";
+  msg += form;
+  throw ArgumentError(msg);
+}
+
 
 // Percent-encodes everything but unreserved characters and those in keep.
 std::string encode(std::string_view s, std::string_view keep = {}) {

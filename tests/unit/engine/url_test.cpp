@@ -161,4 +161,9 @@ TEST(UrlParseErrors, a_password_given_as_a_query_parameter_is_masked_too) {
   const std::string msg = parse_error("postgresql://h:x/db?password=hunter2&user=u");
   EXPECT_EQ(msg.find("hunter2"), std::string::npos) << "the password leaked into: " << msg;
   EXPECT_NE(msg.find("?password=***&user=u"), std::string::npos) << msg;
+  // The key percent-encoded, as libpq would still read it.
+  const std::string encoded = parse_error("postgresql://h:x/db?pass%77ord=hunter2&user=u");
+  EXPECT_EQ(encoded.find("hunter2"), std::string::npos) << "the password leaked into: " << encoded;
+  EXPECT_EQ(strata::engine::Url::parse("postgresql:///db?pass%77ord=hunter2").to_string(),
+            "postgresql:///db?password=***");
 }
