@@ -5,6 +5,7 @@
 #include "strata/orm/session_core.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -188,50 +189,121 @@ void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj,
                                                std::unordered_set<const void*>& seen) const {
   // The session that holds an object is written in its relationship fields (a model without
   // relationships has nowhere to say it). Taking it over would leave the other session's
-  // state without its wiring and flush the object twice, as an INSERT here.
-  if (m.relationships.empty()) return;
-  void* raw = const_cast<void*>(obj);
-  const InstanceState* owner = SessionAccess::owner(m.relationships.front()->field(raw));
-  if (owner != nullptr && &owner->session() != this)
-    throw InvalidRequestError(describe(m, obj) +
-                              " is already in another session; expunge() it from that session "
-                              "(or close it) before adding it to this one");
-  // What cascade_add() would add along with it: related objects not in this session. (An
-  // object that holds none, the usual new one, costs no allocation here.)
-  for (const auto& rel : m.relationships) {
-    if (!rel->cascade.save_update) continue;
-    for (const auto& other : rel->current(raw)) {
-      if (state_of(other.get())) continue;
-      if (seen.empty()) seen.insert(obj);
-      if (seen.insert(other.get()).second)
-        refuse_if_in_another_session(rel->target(), other.get(), seen);
+  // state without its wiring and flush the object twice, as an INSERT here. The objects
+  // cascade_add() would add along with it are checked too: related objects not in this
+  // session, walked on a stack of its own (a chain may be long). An object that holds none,
+  // the usual new one, costs no allocation here.
+  std::vector<std::pair<const Mapper*, const void*>> todo;
+  const Mapper* mapper = &m;
+  const void* at = obj;
+  for (;;) {
+    if (!mapper->relationships.empty()) {
+      void* raw = const_cast<void*>(at);
+      const InstanceState* owner = SessionAccess::owner(mapper->relationships.front()->field(raw));
+      if (owner != nullptr && &owner->session() != this)
+        throw InvalidRequestError(describe(*mapper, at) +
+                                  " is already in another session; expunge() it from that "
+                                  "session (or close it) before adding it to this one");
+      for (const auto& rel : mapper->relationships) {
+        if (!rel->cascade.save_update) continue;
+        for (const auto& other : rel->current(raw)) {
+          if (state_of(other.get())) continue;
+          if (seen.empty()) seen.insert(obj);
+          if (seen.insert(other.get()).second) todo.emplace_back(&rel->target(), other.get());
+        }
+      }
     }
+    if (todo.empty()) return;
+    std::tie(mapper, at) = todo.back();
+    todo.pop_back();
   }
 }
 
 // save-update cascade: objects reachable through relationship fields join the session, and
 // both sides of each relationship are put in step in memory. A new object's many-to-many
 // collection gives the links to insert.
-void SessionCore::cascade_add(InstanceState& s) {
-  void* obj = s.obj.get();
-  for (const auto& rel : s.mapper->relationships) {
-    auto& f = rel->field(obj);
-    if (!SessionAccess::changed(f) && s.status != ObjectStatus::pending) continue;
-    const Mapper& target = rel->target();
-    for (auto& other : rel->current(obj)) {
-      if (!state_of(other.get()) && rel->cascade.save_update) add(target, other);
-      if (rel->kind == RelationKind::many_to_many) {
-        if (s.status == ObjectStatus::pending) note_link(*rel, s.obj, other, true);
-        if (rel->back) rel->back->add_item(other.get(), s.obj);
+void SessionCore::cascade_add(InstanceState& first) {
+  // Depth first, in the order in which add() calling itself for each new object would go, but
+  // on a stack of its own: a chain of new objects tens of thousands long must not overflow
+  // the thread's stack. A frame walks one object's relationships; a new object found there is
+  // attached, walked in a frame of its own, and then put in step with its holder.
+  struct Frame {
+    InstanceState* s = nullptr;
+    std::size_t rel = 0;                       // the relationship walked
+    std::vector<std::shared_ptr<void>> items{};  // what it holds (read when `reading` is false)
+    std::size_t item = 0;                      // the item at hand
+    bool reading = false;                      // items hold the relationship's objects
+    bool walked = false;                       // the item at hand was attached and walked
+  };
+  // Called by add(), this walk's objects were checked with the first; called for an object
+  // already in the session (flush, refresh), each new object reached from it is checked with
+  // what it brings along, as add() does.
+  const bool check_ownership = !cascading_add_;
+  struct Cascading {
+    bool& flag;
+    bool was;
+    ~Cascading() { flag = was; }
+  } cascading{cascading_add_, cascading_add_};
+  cascading_add_ = true;
+  std::vector<Frame> stack;
+  stack.push_back(Frame{&first});
+  while (!stack.empty()) {
+    const std::size_t depth = stack.size() - 1;
+    Frame& f = stack.back();
+    InstanceState& s = *f.s;
+    void* obj = s.obj.get();
+    const auto& rels = s.mapper->relationships;
+    if (!f.reading) {
+      if (f.rel == rels.size()) {
+        stack.pop_back();
         continue;
       }
-      if (!rel->back) continue;
-      if (rel->kind == RelationKind::many_to_one) {
-        back_add(*rel->back, other, s.obj);
-      } else {
-        rel->back->set_target(other.get(), s.obj, true);
-        if (auto* os = state_of(other.get())) note_relation_change(*os);
+      const auto& rel = *rels[f.rel];
+      if (!SessionAccess::changed(rel.field(obj)) && s.status != ObjectStatus::pending) {
+        ++f.rel;
+        continue;
       }
+      f.items = rel.current(obj);
+      f.item = 0;
+      f.reading = true;
+    }
+    if (f.item == f.items.size()) {
+      f.reading = false;
+      f.items.clear();
+      ++f.rel;
+      continue;
+    }
+    const auto& rel = *rels[f.rel];
+    const std::shared_ptr<void> other = f.items[f.item];
+    if (!f.walked) {
+      f.walked = true;
+      if (!state_of(other.get()) && rel.cascade.save_update) {
+        // What add(target, other) does for an object not in the session.
+        const Mapper& target = rel.target();
+        target.configure();
+        if (check_ownership && depth == 0) {
+          std::unordered_set<const void*> seen;
+          refuse_if_in_another_session(target, other.get(), seen);
+        }
+        auto& os = attach(target, other, ObjectStatus::pending);
+        rows_to_add_or_remove_ = true;
+        stack.push_back(Frame{&os});  // f is not to be used past this point
+        continue;
+      }
+    }
+    f.walked = false;
+    ++f.item;
+    if (rel.kind == RelationKind::many_to_many) {
+      if (s.status == ObjectStatus::pending) note_link(rel, s.obj, other, true);
+      if (rel.back) rel.back->add_item(other.get(), s.obj);
+      continue;
+    }
+    if (!rel.back) continue;
+    if (rel.kind == RelationKind::many_to_one) {
+      back_add(*rel.back, other, s.obj);
+    } else {
+      rel.back->set_target(other.get(), s.obj, true);
+      if (auto* os = state_of(other.get())) note_relation_change(*os);
     }
   }
 }
