@@ -379,16 +379,22 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
 }
 
 void Flush::follow_keys_of_new_rows() {
+  const Mapper* last = nullptr;  // the rows come in runs of one mapper
+  bool before_insert = false;
   for (auto* st : inserted_) {
     void* obj = st->obj.get();
     const Mapper& m = *st->mapper;
+    if (&m != last) {
+      last = &m;
+      before_insert = handlers(m, Event::before_insert) != nullptr;
+    }
     for (const auto& rel : m.relationships) {
       if (rel->kind != RelationKind::many_to_one || !rel->fk) continue;
       auto& f = rel->field(obj);
       if (!SessionAccess::loaded(f)) continue;  // it loads by the key on first access
       // Set through the reference: the key was taken from it, unless a before_insert handler
       // changed the key after.
-      if (SessionAccess::changed(f) && !handlers(m, Event::before_insert)) continue;
+      if (SessionAccess::changed(f) && !before_insert) continue;
       const Value key = rel->fk->get(obj);
       const auto held = rel->current(obj);
       if (held.empty()) {
