@@ -356,22 +356,11 @@ std::map<std::string, std::string> Database::rename_hints(std::string_view bind)
 
 namespace {
 bool table_exists(engine::Connection& c, const dialect::Dialect& d, const std::string& name) {
-  // Works on SQLite and PostgreSQL alike: a zero-row SELECT fails when the table is missing.
-  try {
-    sql::Select probe;
-    probe.columns = {sql::raw("1")};
-    probe.from = name;
-    probe.limit = 0;
-    engine::Transaction sp(c);  // a savepoint inside an open transaction keeps it usable
-    const auto compiled = sql::compile(probe, d);
-    auto stmt = c.prepare(compiled.sql);
-    stmt->bind_all(compiled.params);  // LIMIT 0 is a parameter
-    stmt->execute();
-    sp.commit();
-    return true;
-  } catch (const DatabaseError&) {
-    return false;
-  }
+  // Asked of the catalog: a table that cannot be read (locked past the busy timeout, a right
+  // missing) is an error, not a missing table that create_all() would create again and
+  // drop_all() would skip.
+  auto stmt = c.prepare(d.table_exists_sql(name));
+  return stmt->step() && stmt->get_int64(0) != 0;
 }
 }  // namespace
 

@@ -321,6 +321,27 @@ TEST_P(ErrorsTest, locked_database_is_an_operational_error_and_nothing_is_lost) 
   EXPECT_EQ(titles[1]->title, "waiting");
 }
 
+TEST_P(ErrorsTest, drop_all_that_cannot_read_a_locked_table_fails_and_drops_nothing) {
+  // Before, a table that could not be read counted as missing: drop_all() skipped it, went on
+  // and returned as if done.
+  BACKEND_REQUIRE(shared_database());
+  auto holder = db().engine().connect();
+  if (db().dialect().name() == "sqlite") {
+    holder->execute("BEGIN EXCLUSIVE");  // readers wait too
+  } else {
+    holder->execute("BEGIN");
+    holder->execute("LOCK TABLE " + q("user") + " IN ACCESS EXCLUSIVE MODE");
+  }
+  strata::DatabaseOptions options;
+  options.engine.connect.busy_timeout = std::chrono::milliseconds(100);
+  auto other = open_another(options);
+  EXPECT_THROW(other->drop_all(), strata::OperationalError);
+  holder->execute("ROLLBACK");
+  holder.release();
+  commit_ann(session());
+  EXPECT_EQ(session().query<User>().count(), 1) << "a table was dropped";
+}
+
 // A session's transaction that read before writing is refused the write lock at once while
 // another session writes (SQLite does not wait then); with begin_immediate it waits instead.
 TEST_P(ErrorsTest, a_session_that_read_first_is_refused_at_once_or_waits_with_begin_immediate) {
