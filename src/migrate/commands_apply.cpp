@@ -386,7 +386,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
     }
     conn.execute("COMMIT");
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // a callback of the application's throws what it likes
     try {
       conn.execute("ROLLBACK");
     } catch (const Error&) {
@@ -580,6 +580,8 @@ void stamp(const Config& config, const std::string& target, bool sql) {
       const auto from_base = g.resolve(target, {});
       outright = outright && from_base == g.resolve(target, current) &&
                  from_base == g.resolve(target, g.heads());
+    } catch (const UnknownRevisionError&) {
+      throw;  // a target that names no revision: that is what to say
     } catch (const Error&) {
       outright = false;
     }

@@ -236,6 +236,25 @@ TEST_P(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_befo
       << "the table created before the failing step survived the rollback";
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1)
       << "the ledger does not record the failed attempt";
+
+  // What a callback of the application's usually throws: no strata error.
+  c.callbacks["boom"] = [](engine::Connection&) {
+    throw std::runtime_error("no customer with id 42");
+  };
+  try {
+    upgrade(c);
+    FAIL() << "a callback throwing std::runtime_error did not fail the upgrade";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("operation 2 of 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no customer with id 42"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nothing of it was applied"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(has_table(c.url, "item"));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed' AND "
+                         "error LIKE '%no customer with id 42%'"),
+            1)
+      << "the ledger does not record the second failed attempt";
 }
 
 TEST(MigrateApplySqlite, a_failed_upgrade_removes_the_sqlite_file_it_created) {
@@ -523,6 +542,9 @@ TEST(MigrateApply, stamp_repairs_a_ledger_naming_a_revision_whose_file_is_gone) 
     EXPECT_NE(refused_stamp.find("cannot be worked out"), std::string::npos)
         << relative << ": " << refused_stamp;
   }
+  // A mistyped target is said to be unknown, not to depend on the ledger.
+  const std::string unknown = error_of([&] { stamp(c, "f99999999999"); });
+  EXPECT_NE(unknown.find("unknown revision 'f99999999999'"), std::string::npos) << unknown;
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 2) << "a refused stamp wrote";
 
   stamp(c, m1.revision);
