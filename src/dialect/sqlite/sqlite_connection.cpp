@@ -44,12 +44,22 @@ void check_path(const std::string& path) {
   const fs::path p(path);
   const fs::path parent = p.parent_path();
   std::string problem;
-  if (!parent.empty() && !fs::exists(parent, ec)) {
-    problem = "folder '" + parent.string() + "' does not exist";
-  } else if (!parent.empty() && !fs::is_directory(parent, ec)) {
-    problem = "'" + parent.string() + "' is not a folder";
-  } else if (fs::is_directory(p, ec)) {
-    problem = "it is a folder, not a database file";
+  // A path that cannot be looked at (a folder on the way not searchable, a symbolic link
+  // loop) is said so, never taken for one that does not exist.
+  if (!parent.empty()) {
+    const auto folder = fs::status(parent, ec);
+    if (folder.type() == fs::file_type::not_found) {
+      problem = "folder '" + parent.string() + "' does not exist";
+    } else if (ec) {
+      problem = "cannot look at folder '" + parent.string() + "': " + ec.message();
+    } else if (!fs::is_directory(folder)) {
+      problem = "'" + parent.string() + "' is not a folder";
+    }
+  }
+  if (problem.empty()) {
+    const auto file = fs::status(p, ec);
+    if (ec && file.type() != fs::file_type::not_found) problem = ec.message();
+    else if (fs::is_directory(file)) problem = "it is a folder, not a database file";
   }
   if (!problem.empty()) {
     raise_error({.code = SQLITE_CANTOPEN,
@@ -393,9 +403,9 @@ void SqliteConnection::begin() { execute(begin_immediate_ ? "BEGIN IMMEDIATE" : 
 
 bool database_exists(const engine::Url& url) {
   if (url.is_memory()) return true;
-  check_path(url.database);
+  check_path(url.database);  // throws when the file cannot be looked at
   std::error_code ec;
-  return std::filesystem::exists(url.database, ec);
+  return std::filesystem::status(url.database, ec).type() != std::filesystem::file_type::not_found;
 }
 
 std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,

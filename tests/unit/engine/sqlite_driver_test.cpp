@@ -135,6 +135,27 @@ TEST(SqliteDriver, opening_a_file_in_a_missing_folder_names_the_folder) {
   }
 }
 
+TEST(SqliteDriver, a_folder_that_cannot_be_looked_at_is_said_so_not_taken_for_missing) {
+  // A symbolic link loop stands for any folder stat() fails on (one not searchable, when not
+  // root): before, the file counted as missing, and the migration commands read such a
+  // database as one with nothing applied.
+  TempDir dir;
+  const auto loop = dir.path() / "loop";
+  std::filesystem::create_directory_symlink(loop, loop);
+  const std::string url = "sqlite:///" + (loop / "app.db").string();
+  try {
+    open_sqlite(url);
+    FAIL() << "opened a database through a symbolic link loop";
+  } catch (const OperationalError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot look at folder '" + loop.string() + "'"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
+  }
+  const auto parsed = strata::engine::Url::parse(url);
+  EXPECT_THROW((void)strata::dialect::for_url(parsed)->exists(parsed), OperationalError);
+}
+
 TEST(SqliteDriver, opening_a_folder_as_a_database_says_so) {
   TempDir dir;
   try {
