@@ -329,6 +329,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
   const auto started = std::chrono::steady_clock::now();
   std::size_t op = 0;
   bool checking_foreign_keys = false;  // past the operations, at the check before commit
+  bool checked_ledger = false;         // the ledger was read again inside the lock
   conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
   try {
     ledger.ensure(conn);
@@ -340,6 +341,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       os << "  (already " << (up ? "applied" : "un-applied") << " by another process)\n";
       return;
     }
+    checked_ledger = true;
     for (; op < step.plans.size(); ++op) {
       const auto& p = step.plans[op];
       Dependents dependents;
@@ -411,6 +413,11 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
         said.replace(at, temporary.size(), table);
       }
       what = said + what.substr(sql_at);
+    }
+    if (!checked_ledger) {
+      // Nothing of the migration ran, and a ledger that cannot be read takes no failure row.
+      throw CommandError("migration " + id + " (" + step.migration->message +
+                         ") was not started: the ledger could not be checked: " + what);
     }
     std::string message = "migration " + id + " (" + step.migration->message + ") failed at " +
                           where + ": " + what + "; nothing of it was applied";

@@ -381,7 +381,13 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
 void Flush::follow_keys_of_new_rows() {
   const Mapper* last = nullptr;  // the rows come in runs of one mapper
   bool before_insert = false;
+  // The new rows each parent's loaded collection gains, appended once per parent at the end:
+  // a search of the list per row would make n new rows of one parent cost n^2. A row that
+  // reaches here is in no collection of its new parent (it would have been put there through
+  // its reference, which then matches its key).
+  std::map<std::pair<const RelationshipInfo*, void*>, std::vector<std::shared_ptr<void>>> gained;
   for (auto* st : inserted_) {
+    if (!st->obj) continue;  // erased meanwhile (an after_insert handler's expunge)
     void* obj = st->obj.get();
     const Mapper& m = *st->mapper;
     if (&m != last) {
@@ -405,9 +411,7 @@ void Flush::follow_keys_of_new_rows() {
           continue;
         if (rel->back) rel->back->remove_item(target, obj);
       }
-      // As for an update, but a loaded collection of the parent loads again rather than taking
-      // the object in: n new rows of one parent would cost n searches of its list. Everything
-      // is flushed by now, so a load finds what memory holds.
+      // As for an update (follow_keys_set_by_hand).
       InstanceState* parent = session_.referred_in_session(*rel, key);
       if (is_null(key)) {
         rel->set_target(obj, nullptr, false);
@@ -415,9 +419,19 @@ void Flush::follow_keys_of_new_rows() {
         rel->expire(obj);
       } else {
         rel->set_target(obj, parent->obj, false);
-        if (rel->back) rel->back->expire(parent->obj.get());
+        if (!rel->back) continue;
+        void* p = parent->obj.get();
+        if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(p);
+        else if (SessionAccess::loaded(rel->back->field(p)))
+          gained[{rel->back, p}].push_back(st->obj);
       }
     }
+  }
+  for (auto& [where, rows] : gained) {
+    auto items = where.first->current(where.second);
+    items.insert(items.end(), std::make_move_iterator(rows.begin()),
+                 std::make_move_iterator(rows.end()));
+    where.first->set_loaded(where.second, std::move(items));
   }
 }
 

@@ -5,6 +5,9 @@
 #include "strata/orm/session_core.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory_resource>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -207,7 +210,7 @@ void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj,
       for (const auto& rel : mapper->relationships) {
         if (!rel->cascade.save_update) continue;
         for (const auto& other : rel->current(raw)) {
-          if (state_of(other.get())) continue;
+          if (!other || state_of(other.get())) continue;  // (null: cascade_add() says so)
           if (seen.empty()) seen.insert(obj);
           if (seen.insert(other.get()).second) todo.emplace_back(&rel->target(), other.get());
         }
@@ -238,6 +241,7 @@ void SessionCore::cascade_add(InstanceState& first) {
   // Called by add(), this walk's objects were checked with the first; called for an object
   // already in the session (flush, refresh), each new object reached from it is checked with
   // what it brings along, as add() does.
+  if (first.mapper->relationships.empty()) return;
   const bool check_ownership = !cascading_add_;
   struct Cascading {
     bool& flag;
@@ -245,7 +249,10 @@ void SessionCore::cascade_add(InstanceState& first) {
     ~Cascading() { flag = was; }
   } cascading{cascading_add_, cascading_add_};
   cascading_add_ = true;
-  std::vector<Frame> stack;
+  // The flush calls this for every new object: a short walk allocates no stack.
+  std::array<std::byte, 16 * sizeof(Frame)> room;
+  std::pmr::monotonic_buffer_resource arena(room.data(), room.size());
+  std::pmr::vector<Frame> stack(&arena);
   stack.push_back(Frame{&first});
   while (!stack.empty()) {
     const std::size_t depth = stack.size() - 1;
@@ -279,6 +286,8 @@ void SessionCore::cascade_add(InstanceState& first) {
       f.walked = true;
       if (!state_of(other.get()) && rel.cascade.save_update) {
         // What add(target, other) does for an object not in the session.
+        if (!other) throw ArgumentError("add(): null object in " + s.mapper->class_name + "." +
+                                        rel.name);
         const Mapper& target = rel.target();
         target.configure();
         if (check_ownership && depth == 0) {

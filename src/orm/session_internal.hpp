@@ -89,7 +89,7 @@ class Flush {
  private:
   // The many-to-one references of the rows inserted by this flush that their foreign keys do
   // not match (a key set by value, Post{.user_id = 7}, or by a before_insert handler) follow
-  // the keys, as an update's do; the parents' loaded collections load again.
+  // the keys, as an update's do, and the parents' loaded collections take them in.
   void follow_keys_of_new_rows();
   struct MapperWork {
     const Mapper* mapper = nullptr;

@@ -236,9 +236,9 @@ TEST_P(Seeded, a_new_post_given_its_foreign_key_by_value_refers_to_that_user_onc
   s.flush();
   clear_sql();
   EXPECT_EQ(three->author.get(), ann) << "the new post's author is not the user its key names";
-  EXPECT_TRUE(sql().empty()) << "the session holds ann: no SQL needed\n" << dump();
   ASSERT_EQ(ann->posts.size(), 3u) << "ann's loaded posts miss the new post";
   EXPECT_EQ(ann->posts[2], three);
+  EXPECT_TRUE(sql().empty()) << "the session holds ann and her posts: no SQL needed\n" << dump();
   // A user the session does not hold: loaded by the key on first access.
   auto four = s.add(Post{.title = "four", .user_id = bob_id});
   s.commit();
@@ -260,6 +260,12 @@ TEST_P(Seeded, a_new_post_given_its_foreign_key_by_value_refers_to_that_user_onc
   s.expunge_all();
   EXPECT_EQ(s.get<User>(ann_id)->posts.size(), 3u);
   EXPECT_EQ(s.get<User>(bob_id)->posts.size(), 2u);
+}
+
+TEST_P(RelationshipsTest, a_null_object_in_a_collection_of_an_added_object_is_an_argument_error) {
+  auto& s = session();
+  EXPECT_THROW(s.add(User{.username = "ann", .email = "a@x", .posts = {nullptr}}),
+               strata::ArgumentError);
 }
 
 TEST_P(RelationshipsTest, pending_user_posts_hold_what_was_given_without_sql) {

@@ -160,10 +160,12 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // The query that lists foreign-key violations after a rebuild (SQLite: PRAGMA
   // foreign_key_check); empty when the dialect needs none.
   virtual std::string foreign_key_check_sql() const { return {}; }
-  // A query whose one row holds one integer: 1 when unqualified statements on the connection
-  // find a table called `name`, else 0. Any failure to read the catalog (a lock, a right
-  // missing) is the query's error, never a 0. The base class asks information_schema about
-  // the current schema.
+  // A query whose one row holds one integer: 1 when the database has a table called `name`
+  // where an unqualified CREATE TABLE puts it, else 0 (SQLite: the main schema, not TEMP
+  // tables nor attached databases; PostgreSQL: any relation the search path finds). A catalog
+  // that cannot be read (a lock) is the query's error, never a 0. The base class, which no
+  // shipped dialect uses, asks information_schema about the current schema (which lists only
+  // the tables the user has rights on).
   virtual std::string table_exists_sql(const std::string& name) const;
   // The statement that opens a migration's transaction and takes the write lock that makes
   // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
