@@ -5,9 +5,6 @@
 #include "strata/orm/session_core.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cstddef>
-#include <memory_resource>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -249,10 +246,22 @@ void SessionCore::cascade_add(InstanceState& first) {
     ~Cascading() { flag = was; }
   } cascading{cascading_add_, cascading_add_};
   cascading_add_ = true;
-  // The flush calls this for every new object: a short walk allocates no stack.
-  std::array<std::byte, 16 * sizeof(Frame)> room;
-  std::pmr::monotonic_buffer_resource arena(room.data(), room.size());
-  std::pmr::vector<Frame> stack(&arena);
+  // add() and the flush call this for every new object: the thread keeps its stack's memory
+  // from one walk to the next (a walk within a walk, should one happen, has its own).
+  thread_local std::vector<Frame> kept;
+  thread_local bool kept_in_use = false;
+  std::vector<Frame> own;
+  const bool keeping = !kept_in_use;
+  std::vector<Frame>& stack = keeping ? kept : own;
+  struct Done {
+    std::vector<Frame>& stack;
+    bool keeping;
+    ~Done() {
+      stack.clear();  // (after an exception too)
+      if (keeping) kept_in_use = false;
+    }
+  } done{stack, keeping};
+  if (keeping) kept_in_use = true;
   stack.push_back(Frame{&first});
   while (!stack.empty()) {
     const std::size_t depth = stack.size() - 1;
@@ -281,7 +290,8 @@ void SessionCore::cascade_add(InstanceState& first) {
       continue;
     }
     const auto& rel = *rels[f.rel];
-    const std::shared_ptr<void> other = f.items[f.item];
+    // (A reference into the frame: not used once a frame is pushed, which may move it.)
+    const std::shared_ptr<void>& other = f.items[f.item];
     if (!f.walked) {
       f.walked = true;
       if (!state_of(other.get()) && rel.cascade.save_update) {
