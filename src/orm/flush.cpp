@@ -363,19 +363,22 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
         if (auto old_parent = s.parent_in_session(*rel, obj, old_key))
           rel->back->remove_item(old_parent.get(), obj);
       }
-      InstanceState* parent = s.referred_in_session(*rel, new_key);
-      if (is_null(new_key)) {
-        rel->set_target(obj, nullptr, false);
-      } else if (!parent) {
-        rel->expire(obj);
-      } else {
-        rel->set_target(obj, parent->obj, false);
-        if (!rel->back) continue;
-        if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(parent->obj.get());
-        else rel->back->add_item(parent->obj.get(), st->obj);
-      }
+      InstanceState* parent = point_at_key(*st, *rel, new_key);
+      if (!parent || !rel->back) continue;
+      if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(parent->obj.get());
+      else rel->back->add_item(parent->obj.get(), st->obj);
     }
   }
+}
+
+InstanceState* Flush::point_at_key(InstanceState& st, const RelationshipInfo& rel,
+                                   const Value& key) {
+  void* obj = st.obj.get();
+  InstanceState* parent = session_.referred_in_session(rel, key);
+  if (is_null(key)) rel.set_target(obj, nullptr, false);
+  else if (!parent) rel.expire(obj);  // a parent the session does not hold loads by the key
+  else rel.set_target(obj, parent->obj, false);
+  return is_null(key) ? nullptr : parent;
 }
 
 void Flush::follow_keys_of_new_rows() {
@@ -411,20 +414,11 @@ void Flush::follow_keys_of_new_rows() {
           continue;
         if (rel->back) rel->back->remove_item(target, obj);
       }
-      // As for an update (follow_keys_set_by_hand).
-      InstanceState* parent = session_.referred_in_session(*rel, key);
-      if (is_null(key)) {
-        rel->set_target(obj, nullptr, false);
-      } else if (!parent) {
-        rel->expire(obj);
-      } else {
-        rel->set_target(obj, parent->obj, false);
-        if (!rel->back) continue;
-        void* p = parent->obj.get();
-        if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(p);
-        else if (SessionAccess::loaded(rel->back->field(p)))
-          gained[{rel->back, p}].push_back(st->obj);
-      }
+      InstanceState* parent = point_at_key(*st, *rel, key);
+      if (!parent || !rel->back) continue;
+      void* p = parent->obj.get();
+      if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(p);
+      else if (SessionAccess::loaded(rel->back->field(p))) gained[{rel->back, p}].push_back(st->obj);
     }
   }
   for (auto& [where, rows] : gained) {

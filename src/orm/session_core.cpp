@@ -18,6 +18,21 @@
 namespace strata {
 namespace detail {
 
+namespace {
+// Sets a flag for a scope, and puts back what it was when the scope ends.
+class SetForScope {
+ public:
+  explicit SetForScope(bool& flag) noexcept : flag_(flag), was_(flag) { flag_ = true; }
+  SetForScope(const SetForScope&) = delete;
+  SetForScope& operator=(const SetForScope&) = delete;
+  ~SetForScope() { flag_ = was_; }
+
+ private:
+  bool& flag_;
+  bool was_;
+};
+}  // namespace
+
 SessionCore::SessionCore(DatabaseCore& db) : db_(db), states_(this) {
   if (db_.events.track_modifications()) model_changes_ = std::make_unique<ModelChanges>();
 }
@@ -176,12 +191,7 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj, bool fresh) {
   }
   auto& state = attach(m, std::move(obj), ObjectStatus::pending);
   rows_to_add_or_remove_ = true;
-  struct Cascading {
-    bool& flag;
-    bool was;
-    ~Cascading() { flag = was; }
-  } cascading{cascading_add_, cascading_add_};
-  cascading_add_ = true;
+  const SetForScope cascading(cascading_add_);
   cascade_add(state);
 }
 
@@ -240,12 +250,7 @@ void SessionCore::cascade_add(InstanceState& first) {
   // what it brings along, as add() does.
   if (first.mapper->relationships.empty()) return;
   const bool check_ownership = !cascading_add_;
-  struct Cascading {
-    bool& flag;
-    bool was;
-    ~Cascading() { flag = was; }
-  } cascading{cascading_add_, cascading_add_};
-  cascading_add_ = true;
+  const SetForScope cascading(cascading_add_);
   // add() and the flush call this for every new object: the thread keeps its stack's memory
   // from one walk to the next (a walk within a walk, should one happen, has its own).
   thread_local std::vector<Frame> kept;

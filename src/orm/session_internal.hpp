@@ -91,6 +91,9 @@ class Flush {
   // not match (a key set by value, Post{.user_id = 7}, or by a before_insert handler) follow
   // the keys, as an update's do, and the parents' loaded collections take them in.
   void follow_keys_of_new_rows();
+  // What both share: st's many-to-one reference rel points at the session's object with key,
+  // or loads by it on next access, or is null for a NULL key. Returns that object, if held.
+  InstanceState* point_at_key(InstanceState& st, const RelationshipInfo& rel, const Value& key);
   struct MapperWork {
     const Mapper* mapper = nullptr;
     std::vector<InstanceState*> inserts;  // in add() order
