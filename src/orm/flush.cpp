@@ -193,7 +193,7 @@ bool Flush::run() {
       work = collect();
     }
     if (work.empty() && s.links_.empty()) {
-      s.relation_changed_.clear();
+      s.forget_relation_changes();
       s.rows_to_add_or_remove_ = false;
       return false;
     }
@@ -346,6 +346,7 @@ void Flush::cascade_deletes() {
 void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
                                     const std::vector<const ColumnInfo*>* columns) {
   auto& s = session_;
+  Removals left;  // the old parents' collections, each gone through once at the end
   for (auto* st : states) {
     void* obj = st->obj.get();
     for (const auto& rel : st->mapper->relationships) {
@@ -361,7 +362,7 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
       if (rel->back) {
         const Value old_key = fk.from_snapshot(st->snapshot[fk.index]);
         if (auto old_parent = s.parent_in_session(*rel, obj, old_key))
-          rel->back->remove_item(old_parent.get(), obj);
+          left.add(*rel->back, old_parent.get(), obj);
       }
       InstanceState* parent = point_at_key(*st, *rel, new_key);
       if (!parent || !rel->back) continue;
@@ -369,6 +370,7 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
       else rel->back->add_item(parent->obj.get(), st->obj);
     }
   }
+  left.apply();
 }
 
 InstanceState* Flush::point_at_key(InstanceState& st, const RelationshipInfo& rel,
@@ -384,11 +386,10 @@ InstanceState* Flush::point_at_key(InstanceState& st, const RelationshipInfo& re
 void Flush::follow_keys_of_new_rows() {
   const Mapper* last = nullptr;  // the rows come in runs of one mapper
   bool before_insert = false;
-  // The new rows each parent's loaded collection gains, appended once per parent at the end:
-  // a search of the list per row would make n new rows of one parent cost n^2. A row that
-  // reaches here is in no collection of its new parent (it would have been put there through
-  // its reference, which then matches its key).
-  std::map<std::pair<const RelationshipInfo*, void*>, std::vector<std::shared_ptr<void>>> gained;
+  // The collections of the objects their references held, each gone through once at the end.
+  // (A parent's loaded collection takes a row in through add_item(), which looks a long list
+  // up in its set of addresses.)
+  Removals left;
   for (auto* st : inserted_) {
     if (!st->obj) continue;  // erased meanwhile (an after_insert handler's expunge)
     void* obj = st->obj.get();
@@ -412,21 +413,16 @@ void Flush::follow_keys_of_new_rows() {
         void* target = held.front().get();
         if (rel->fk->same_value(obj, referenced_column(*rel->fk, rel->target()).get(target)))
           continue;
-        if (rel->back) rel->back->remove_item(target, obj);
+        if (rel->back) left.add(*rel->back, target, obj);
       }
       InstanceState* parent = point_at_key(*st, *rel, key);
       if (!parent || !rel->back) continue;
       void* p = parent->obj.get();
       if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(p);
-      else if (SessionAccess::loaded(rel->back->field(p))) gained[{rel->back, p}].push_back(st->obj);
+      else rel->back->add_item(p, st->obj);  // when loaded
     }
   }
-  for (auto& [where, rows] : gained) {
-    auto items = where.first->current(where.second);
-    items.insert(items.end(), std::make_move_iterator(rows.begin()),
-                 std::make_move_iterator(rows.end()));
-    where.first->set_loaded(where.second, std::move(items));
-  }
+  left.apply();
 }
 
 bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child) {
@@ -1072,7 +1068,7 @@ void Flush::finalize() {
     for (const auto& rel : st->mapper->relationships)
       SessionAccess::changed(rel->field(st->obj.get())) = false;
   }
-  s.relation_changed_.clear();
+  s.forget_relation_changes();
   s.links_.clear();
   s.link_index_.clear();
   s.orphans_.clear();

@@ -412,8 +412,16 @@ void SessionCore::note_parented(const void* obj) {
 }
 
 void SessionCore::note_relation_change(InstanceState& owner) {
-  relation_changed_.push_back(&owner);
+  if (!owner.relation_noted) {
+    owner.relation_noted = true;
+    relation_changed_.push_back(&owner);
+  }
   rows_to_add_or_remove_ = true;
+}
+
+void SessionCore::forget_relation_changes() noexcept {
+  for (auto* st : relation_changed_) st->relation_noted = false;
+  relation_changed_.clear();
 }
 
 void SessionCore::note_relation_change(const void* obj) {
@@ -445,26 +453,31 @@ void SessionCore::detach(InstanceState& s) {
   if (s.status != ObjectStatus::pending) {
     identity_.erase_if_is(&s);
   }
-  std::erase(relation_changed_, &s);
+  if (s.relation_noted) std::erase(relation_changed_, &s);
   forget_changes_of(obj);
   states_.erase(s);  // destroys s
 }
 
-void SessionCore::leave_parents(InstanceState& s) {
+void SessionCore::leave_parents(const std::vector<InstanceState*>& gone) {
   // A deleted row is no longer among its parent's children: the parent's loaded collection
   // (or one-to-one) lets go of it, as a reload would find. Found through the object's own
-  // reference when loaded, else by its foreign key in the identity map.
-  void* obj = s.obj.get();
-  for (const auto& rel : s.mapper->relationships) {
-    if (!rel->back) continue;
-    if (rel->kind == RelationKind::many_to_many) {
-      for (auto& other : rel->current(obj)) rel->back->remove_item(other.get(), obj);
-      continue;
+  // reference when loaded, else by its foreign key in the identity map. Each collection is
+  // gone through once, however many of its objects were deleted.
+  Removals left;
+  for (auto* s : gone) {
+    void* obj = s->obj.get();
+    for (const auto& rel : s->mapper->relationships) {
+      if (!rel->back) continue;
+      if (rel->kind == RelationKind::many_to_many) {
+        for (auto& other : rel->current(obj)) left.add(*rel->back, other.get(), obj);
+        continue;
+      }
+      if (rel->kind != RelationKind::many_to_one) continue;
+      if (auto parent = parent_in_session(*rel, obj, rel->fk->get(obj)))
+        left.add(*rel->back, parent.get(), obj);
     }
-    if (rel->kind != RelationKind::many_to_one) continue;
-    if (auto parent = parent_in_session(*rel, obj, rel->fk->get(obj)))
-      rel->back->remove_item(parent.get(), obj);
   }
+  left.apply();
 }
 
 void SessionCore::leave_collections(const std::vector<InstanceState*>& gone) {
@@ -555,7 +568,7 @@ void SessionCore::expunge_all() {
   }
   keys_assigned_in_txn_ = false;
   identity_.clear();
-  relation_changed_.clear();
+  forget_relation_changes();
   links_.clear();
   link_index_.clear();
   orphans_.clear();
@@ -631,10 +644,8 @@ void SessionCore::commit() {
   }
   states_.release_saved();
   if (!gone.empty()) leave_collections(gone);
-  for (auto* s : gone) {
-    leave_parents(*s);
-    detach(*s);
-  }
+  leave_parents(gone);
+  for (auto* s : gone) detach(*s);
   states_.compact_snapshots();
   std::vector<ModelChange> committed;
   if (model_changes_) committed = model_changes_->take();
@@ -648,7 +659,7 @@ bool SessionCore::roll_back_and_forget_changes() {
   const bool had_transaction = in_transaction();
   roll_back_transactions();
   failed_flush_.clear();
-  relation_changed_.clear();
+  forget_relation_changes();
   links_.clear();
   link_index_.clear();
   orphans_.clear();

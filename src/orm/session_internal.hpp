@@ -51,6 +51,22 @@ std::string describe(const Mapper& m, const void* obj);
 // (lazy and eager loads alike).
 void check_one(const RelationshipInfo& rel, const void* owner, std::size_t rows);
 
+// Objects to take out of collections (and one-to-ones), gathered so that each collection is
+// gone through once: n children leaving one parent's list cost one pass over it, not n.
+class Removals {
+ public:
+  void add(const RelationshipInfo& rel, void* owner, const void* item) {
+    by_owner_[{&rel, owner}].insert(item);
+  }
+  void apply() {
+    for (const auto& [where, items] : by_owner_) where.first->remove_items(where.second, items);
+    by_owner_.clear();
+  }
+
+ private:
+  std::map<std::pair<const RelationshipInfo*, void*>, std::unordered_set<const void*>> by_owner_;
+};
+
 // Turns result rows into session objects (columns in mapper order from column 0).
 class Loader {
  public:

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "strata/engine/connection.hpp"
@@ -192,6 +193,8 @@ class RelationshipInfo {
   virtual void set_target(void* obj, std::shared_ptr<void> other, bool changed) const = 0;
   virtual void add_item(void* obj, std::shared_ptr<void> item) const = 0;
   virtual void remove_item(void* obj, const void* item) const = 0;
+  // remove_item for every object of `items`, in one pass over the collection.
+  virtual void remove_items(void* obj, const std::unordered_set<const void*>& items) const = 0;
   // The objects the field holds now, without loading (empty when not loaded).
   virtual std::vector<std::shared_ptr<void>> current(void* obj) const = 0;
   // Fills the field with what a loader found, marking it loaded (not changed): the items of a

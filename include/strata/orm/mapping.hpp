@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -95,9 +96,31 @@ struct SessionAccess {
   static std::shared_ptr<U>& target(HasOne<U>& f) {
     return f.target_;
   }
+  // A collection's items, to change as the caller likes: the set of their addresses is
+  // dropped (see HasMany::holds). held() reads them; add() and remove() keep the set.
   template <class U>
   static std::vector<std::shared_ptr<U>>& items(HasMany<U>& f) {
+    f.index_.reset();
     return f.items_;
+  }
+  template <class U>
+  static const std::vector<std::shared_ptr<U>>& held(const HasMany<U>& f) {
+    return f.items_;
+  }
+  template <class U>
+  static void add(HasMany<U>& f, std::shared_ptr<U> item) {  // a no-op when held
+    if (!f.holds(item.get())) f.push(std::move(item));
+  }
+  template <class U>
+  static void remove(HasMany<U>& f, const void* item) {
+    if (std::erase_if(f.items_, [item](const auto& p) { return p.get() == item; }) && f.index_)
+      f.index_->erase(static_cast<const U*>(item));
+  }
+  // Removes every item whose address is among `gone`, in one pass.
+  template <class U>
+  static void remove(HasMany<U>& f, const std::unordered_set<const void*>& gone) {
+    if (std::erase_if(f.items_, [&gone](const auto& p) { return gone.contains(p.get()); }))
+      f.index_.reset();
   }
 };
 
@@ -463,9 +486,7 @@ class TypedRelationship final : public RelationshipInfo {
     auto& f = static_cast<T*>(obj)->*member_;
     if constexpr (std::is_same_v<F, HasMany<U>>) {
       if (!detail::SessionAccess::loaded(f)) return;  // loads with the item when accessed
-      auto& items = detail::SessionAccess::items(f);
-      auto p = std::static_pointer_cast<U>(std::move(item));
-      if (std::find(items.begin(), items.end(), p) == items.end()) items.push_back(std::move(p));
+      detail::SessionAccess::add(f, std::static_pointer_cast<U>(std::move(item)));
     } else if constexpr (std::is_same_v<F, HasOne<U>>) {
       if (!detail::SessionAccess::loaded(f)) return;
       detail::SessionAccess::target(f) = std::static_pointer_cast<U>(std::move(item));
@@ -475,11 +496,19 @@ class TypedRelationship final : public RelationshipInfo {
   void remove_item(void* obj, const void* item) const override {
     auto& f = static_cast<T*>(obj)->*member_;
     if constexpr (std::is_same_v<F, HasMany<U>>) {
-      auto& items = detail::SessionAccess::items(f);
-      std::erase_if(items, [item](const auto& p) { return p.get() == item; });
+      detail::SessionAccess::remove(f, item);
     } else if constexpr (std::is_same_v<F, HasOne<U>>) {
       auto& t = detail::SessionAccess::target(f);
       if (t.get() == item) t.reset();
+    }
+  }
+  void remove_items(void* obj, const std::unordered_set<const void*>& items) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
+    if constexpr (std::is_same_v<F, HasMany<U>>) {
+      detail::SessionAccess::remove(f, items);
+    } else if constexpr (std::is_same_v<F, HasOne<U>>) {
+      auto& t = detail::SessionAccess::target(f);
+      if (items.contains(t.get())) t.reset();
     }
   }
   void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const override {
@@ -502,7 +531,9 @@ class TypedRelationship final : public RelationshipInfo {
     if constexpr (scalar) {
       if (auto& t = detail::SessionAccess::target(f)) out.push_back(t);
     } else {
-      for (auto& p : detail::SessionAccess::items(f)) out.push_back(p);
+      const auto& items = detail::SessionAccess::held(f);
+      out.reserve(items.size());
+      for (const auto& p : items) out.push_back(p);
     }
     return out;
   }

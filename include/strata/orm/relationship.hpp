@@ -152,12 +152,14 @@ class HasMany : public detail::RelationField {
   HasMany(const HasMany& o) : RelationField(o), items_(o.items_) {}
   // Moving takes the items and the flags, never the session wiring (as copying); it does not
   // throw, so that a std::vector of models moves them when it grows instead of copying.
-  HasMany(HasMany&& o) noexcept : RelationField(o), items_(std::move(o.items_)) {}
+  HasMany(HasMany&& o) noexcept
+      : RelationField(o), items_(std::move(o.items_)), index_(std::move(o.index_)) {}
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
       // Unloaded and outside a session (a streamed object): no old items to let go of.
       if (loaded_ || owner_)
         for (auto& old : all()) on_item_removed(old);
+      index_.reset();
       items_ = distinct(o.all());
       loaded_ = true;  // holds what was assigned, not what a later load would find
       changed_ = true;
@@ -171,6 +173,7 @@ class HasMany : public detail::RelationField {
       if (!owner_) throw_not_loaded();
       auto* self = const_cast<HasMany*>(this);
       auto loaded = load_items();
+      self->index_.reset();
       self->items_.clear();
       self->items_.reserve(loaded.size());
       for (auto& p : loaded) self->items_.push_back(std::static_pointer_cast<T>(p));
@@ -187,8 +190,8 @@ class HasMany : public detail::RelationField {
   // Adds item (a no-op when it is already there); sets its back reference when declared.
   void append(std::shared_ptr<T> item) {
     all();
-    if (std::find(items_.begin(), items_.end(), item) != items_.end()) return;
-    items_.push_back(item);
+    if (holds(item.get())) return;
+    push(item);
     changed_ = true;
     on_item_added(item);
   }
@@ -199,6 +202,7 @@ class HasMany : public detail::RelationField {
     auto it = std::find(items_.begin(), items_.end(), item);
     if (it == items_.end()) return;
     auto keep = *it;
+    if (index_) index_->erase(keep.get());
     items_.erase(it);
     changed_ = true;
     on_item_removed(keep);
@@ -223,7 +227,29 @@ class HasMany : public detail::RelationField {
     }
     return out;
   }
+  // Whether items_ holds item. A long list is looked up in a set of its addresses, built on
+  // first need and kept in step by this field's own changes, so that appending n objects one
+  // by one (and the session putting n children in their parent's collection) stays linear
+  // rather than n^2; a change made another way drops the set (SessionAccess::items).
+  bool holds(const T* item) const {
+    constexpr std::size_t indexed_from = 32;
+    if (items_.size() < indexed_from && !index_) {
+      for (const auto& p : items_)
+        if (p.get() == item) return true;
+      return false;
+    }
+    if (!index_) {
+      index_ = std::make_unique<std::unordered_set<const T*>>(items_.size() * 2);
+      for (const auto& p : items_) index_->insert(p.get());
+    }
+    return index_->contains(item);
+  }
+  void push(std::shared_ptr<T> item) {  // an item not held yet
+    if (index_) index_->insert(item.get());
+    items_.push_back(std::move(item));
+  }
   std::vector<std::shared_ptr<T>> items_;
+  mutable std::unique_ptr<std::unordered_set<const T*>> index_;  // see holds()
 };
 
 // One-to-one: the single object that refers to this one through a foreign key on its side,

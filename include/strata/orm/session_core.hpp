@@ -176,6 +176,7 @@ struct InstanceState {
   bool marked_for_delete = false;  // delete_() called, DELETE not yet flushed
   bool inserted_in_txn = false;    // its INSERT was flushed in the current transaction
   bool key_assigned_by_db = false; // the INSERT filled an autoincrement key
+  bool relation_noted = false;     // listed in SessionCore::relation_changed_ (once)
   Snapshot snapshot;               // column values as last flushed or loaded, by index
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 
@@ -568,7 +569,7 @@ class SessionCore {
   InstanceState* state_of(const void* obj) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   // A deleted object leaves the loaded relationships of the objects that referred to it.
-  void leave_parents(InstanceState& s);
+  void leave_parents(const std::vector<InstanceState*>& gone);
   // The same, for the objects of `gone` that no back reference leads from: a many-to-many
   // whose own side is not loaded, and a relationship declared on the other side only. Found
   // by one pass over the session's objects.
@@ -617,7 +618,10 @@ class SessionCore {
   StateTable states_;
   // The identity map: one object per primary key.
   IdentityMap identity_;
-  std::vector<InstanceState*> relation_changed_;  // owners with changed relationship fields
+  // Owners with changed relationship fields, each listed once (InstanceState::relation_noted):
+  // a parent given n children must not be walked n times by the flush.
+  std::vector<InstanceState*> relation_changed_;
+  void forget_relation_changes() noexcept;
   // Many-to-many links changed since the last flush, in order, and where each one is by
   // (association table, left object, right object).
   std::vector<LinkChange> links_;
