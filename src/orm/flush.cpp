@@ -359,12 +359,14 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
       // post.user_id = 7: the references in memory follow the key, as a reload would find
       // them; a parent the session does not hold loads again by the key.
       const Value new_key = fk.get(obj);
-      if (rel->back) {
-        const Value old_key = fk.from_snapshot(st->snapshot[fk.index]);
-        if (auto old_parent = s.parent_in_session(*rel, obj, old_key))
-          left.add(*rel->back, old_parent.get(), obj);
-      }
+      std::shared_ptr<void> old_parent;
+      if (rel->back)
+        old_parent = s.parent_in_session(*rel, obj, fk.from_snapshot(st->snapshot[fk.index]));
       InstanceState* parent = point_at_key(*st, *rel, new_key);
+      // The old parent may be the new one (its own key changed to the new value in this
+      // flush): the object stays in its list.
+      if (old_parent && (!parent || parent->obj != old_parent))
+        left.add(*rel->back, std::move(old_parent), obj);
       if (!parent || !rel->back) continue;
       if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(parent->obj.get());
       else rel->back->add_item(parent->obj.get(), st->obj);
@@ -406,16 +408,16 @@ void Flush::follow_keys_of_new_rows() {
       // changed the key after.
       if (SessionAccess::changed(f) && !before_insert) continue;
       const Value key = rel->fk->get(obj);
-      const auto held = rel->current(obj);
+      auto held = rel->current(obj);
       if (held.empty()) {
         if (is_null(key)) continue;
-      } else {
-        void* target = held.front().get();
-        if (rel->fk->same_value(obj, referenced_column(*rel->fk, rel->target()).get(target)))
-          continue;
-        if (rel->back) left.add(*rel->back, target, obj);
+      } else if (rel->fk->same_value(
+                     obj, referenced_column(*rel->fk, rel->target()).get(held.front().get()))) {
+        continue;
       }
       InstanceState* parent = point_at_key(*st, *rel, key);
+      if (!held.empty() && rel->back && (!parent || parent->obj != held.front()))
+        left.add(*rel->back, std::move(held.front()), obj);
       if (!parent || !rel->back) continue;
       void* p = parent->obj.get();
       if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(p);

@@ -469,12 +469,12 @@ void SessionCore::leave_parents(const std::vector<InstanceState*>& gone) {
     for (const auto& rel : s->mapper->relationships) {
       if (!rel->back) continue;
       if (rel->kind == RelationKind::many_to_many) {
-        for (auto& other : rel->current(obj)) left.add(*rel->back, other.get(), obj);
+        for (auto& other : rel->current(obj)) left.add(*rel->back, std::move(other), obj);
         continue;
       }
       if (rel->kind != RelationKind::many_to_one) continue;
       if (auto parent = parent_in_session(*rel, obj, rel->fk->get(obj)))
-        left.add(*rel->back, parent.get(), obj);
+        left.add(*rel->back, std::move(parent), obj);
     }
   }
   left.apply();

@@ -53,18 +53,27 @@ void check_one(const RelationshipInfo& rel, const void* owner, std::size_t rows)
 
 // Objects to take out of collections (and one-to-ones), gathered so that each collection is
 // gone through once: n children leaving one parent's list cost one pass over it, not n.
+// The owners are held until then: the last reference to one may be the reference being
+// changed meanwhile.
 class Removals {
  public:
-  void add(const RelationshipInfo& rel, void* owner, const void* item) {
-    by_owner_[{&rel, owner}].insert(item);
+  void add(const RelationshipInfo& rel, std::shared_ptr<void> owner, const void* item) {
+    auto& entry = by_owner_[{&rel, owner.get()}];
+    if (!entry.owner) entry.owner = std::move(owner);
+    entry.items.insert(item);
   }
   void apply() {
-    for (const auto& [where, items] : by_owner_) where.first->remove_items(where.second, items);
+    for (const auto& [where, entry] : by_owner_)
+      where.first->remove_items(entry.owner.get(), entry.items);
     by_owner_.clear();
   }
 
  private:
-  std::map<std::pair<const RelationshipInfo*, void*>, std::unordered_set<const void*>> by_owner_;
+  struct Entry {
+    std::shared_ptr<void> owner;
+    std::unordered_set<const void*> items;
+  };
+  std::map<std::pair<const RelationshipInfo*, const void*>, Entry> by_owner_;
 };
 
 // Turns result rows into session objects (columns in mapper order from column 0).

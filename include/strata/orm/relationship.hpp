@@ -239,14 +239,21 @@ class HasMany : public detail::RelationField {
       return false;
     }
     if (!index_) {
-      index_ = std::make_unique<std::unordered_set<const T*>>(items_.size() * 2);
-      for (const auto& p : items_) index_->insert(p.get());
+      auto index = std::make_unique<std::unordered_set<const T*>>(items_.size() * 2);
+      for (const auto& p : items_) index->insert(p.get());
+      index_ = std::move(index);  // (whole, or not at all when an insert throws)
     }
     return index_->contains(item);
   }
   void push(std::shared_ptr<T> item) {  // an item not held yet
-    if (index_) index_->insert(item.get());
+    const T* address = item.get();
     items_.push_back(std::move(item));
+    if (!index_) return;
+    try {
+      index_->insert(address);
+    } catch (...) {
+      index_.reset();  // only a shortcut: built again when next asked
+    }
   }
   std::vector<std::shared_ptr<T>> items_;
   mutable std::unique_ptr<std::unordered_set<const T*>> index_;  // see holds()
