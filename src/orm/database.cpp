@@ -2,6 +2,7 @@
 // create_all / drop_all, flush order, and per-mapper SQL compiled once.
 #include "strata/orm/database.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -79,6 +80,19 @@ DatabaseCore& DatabaseCore::for_bind(std::string_view name) {
   for (const auto& [n, core] : binds) known += ", '" + n + "'";
   throw ArgumentError("no database bind '" + std::string(name) +
                       "' is configured (DatabaseOptions::binds); this database has " + known);
+}
+
+void DatabaseCore::add_tables_updating(std::vector<std::string>& tables) {
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < tables.size(); ++i) {  // tables grows as it goes
+    const schema::Table* t = metadata_.find(tables[i]);
+    if (!t) continue;
+    for (const auto& fk : t->foreign_keys)
+      if (fk.on_update != schema::ReferentialAction::no_action &&
+          fk.on_update != schema::ReferentialAction::restrict &&
+          std::find(tables.begin(), tables.end(), fk.referred_table) == tables.end())
+        tables.push_back(fk.referred_table);
+  }
 }
 
 DatabaseCore& DatabaseCore::core_for_table(std::string_view name) {

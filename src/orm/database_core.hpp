@@ -114,6 +114,9 @@ struct DatabaseCore {
   DatabaseCore& for_bind(std::string_view name);
   // The core whose metadata holds the table `name` (the default when none does).
   DatabaseCore& core_for_table(std::string_view name);
+  // Adds to `tables` (tables of this database), transitively, each table a foreign key of one
+  // of them refers to with an ON UPDATE action: a key changed there changes their rows too.
+  void add_tables_updating(std::vector<std::string>& tables);
   // The core where m's table lives.
   DatabaseCore& core_for(const Mapper& m) {
     return m.bind == bind_name ? *this : for_bind(m.bind);

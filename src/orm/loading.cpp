@@ -149,7 +149,7 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   }
   auto not_found = [&]() -> std::shared_ptr<void> {
     if (!autoflush || identity_.empty()) return nullptr;
-    do_autoflush();
+    autoflush_before(db_.core_for(m), {m.table_name()});
     auto* st = lookup();
     return st && !st->marked_for_delete ? st->obj : nullptr;
   };
@@ -190,13 +190,15 @@ std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const Query
 }
 
 void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out) {
-  do_autoflush();
   m.configure();
   if (EagerLoader::applies(m, q)) {
+    do_autoflush();  // whole: the loads of related objects read further tables
     for (auto& obj : EagerLoader(*this, m, q).run()) sink(out, std::move(obj));
     return;
   }
-  auto compiled = sql::compile(Loader::select_for(*this, m, q), dialect_for(m));
+  const auto select = Loader::select_for(*this, m, q);
+  autoflush_before(db_.core_for(m), select);
+  auto compiled = sql::compile(select, dialect_for(m));
   auto stmt = connection(m).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
   while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt));
@@ -215,7 +217,6 @@ std::int64_t scalar(engine::Connection& c, const sql::Compiled& compiled) {
 }  // namespace
 
 std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
-  do_autoflush();
   m.configure();
   sql::Select s;
   s.columns = {sql::function("count", {sql::raw("*")})};
@@ -235,11 +236,11 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
     s.joins = q.joins;
     s.where = q.where;
   }
+  autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m)));
 }
 
 bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
-  do_autoflush();
   m.configure();
   auto inner = std::make_shared<sql::Select>();
   inner->columns = {sql::raw("1")};
@@ -252,6 +253,7 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   inner->offset = q.offset;
   sql::Select s;
   s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
+  autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m))) != 0;
 }
 
@@ -286,9 +288,10 @@ Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
     throw ArgumentError("stream() yields plain values whose relationships cannot load; loader "
                         "options (joinedload, selectinload, lazyload, raiseload) do not apply "
                         "to it: use all() or paginate()");
-  do_autoflush();
   m.configure();
-  auto compiled = sql::compile(Loader::select_for(*this, m, q), dialect_for(m));
+  const auto select = Loader::select_for(*this, m, q);
+  autoflush_before(db_.core_for(m), select);
+  auto compiled = sql::compile(select, dialect_for(m));
   Cursor c;
   auto stmt = connection(m).prepare_cached(compiled.sql);
   c.impl_ = std::make_unique<Cursor::Impl>();

@@ -144,10 +144,10 @@ void throw_null_result(const engine::Statement& s, int i) {
 }
 
 void SessionCore::select_rows(const sql::Select& s, const Mapper* m, RowSink sink, void* out) {
-  do_autoflush();
   // The database whose tables the query reads: its model's (a table of the same name may be
   // in another database too), else the one holding its FROM table.
   DatabaseCore& core = m ? db_.core_for(*m) : db_.core_for_table(s.from);
+  autoflush_before(core, s);
   auto compiled = sql::compile(s, *core.dialect);
   auto stmt = connection(core).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);

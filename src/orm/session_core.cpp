@@ -792,6 +792,31 @@ void SessionCore::do_autoflush() {
   if (autoflush && !flushing_) flush();
 }
 
+void SessionCore::autoflush_before(DatabaseCore& core, std::vector<std::string> tables) {
+  // Narrowed, as get()'s and lazy loads' are, to what can change the rows a SELECT reads:
+  // rows to add or remove anywhere (new, deleted and re-parented objects, whose cascades
+  // reach further than their own table), or a changed column of an object of a table the
+  // SELECT reads, or of a table whose changed key an ON UPDATE action carries into one of
+  // those. A changed column of any other table cannot change its rows; it is flushed by the
+  // next query that reads it, or by the commit. (Hibernate's AUTO flush narrows so too, by
+  // the query's tables.) Comparing every object the session holds with its snapshot before
+  // each query made a query per object cost O(n^2).
+  check_usable();
+  if (!autoflush || flushing_ || states_.size() == 0) return;
+  if (!rows_to_add_or_remove_) {
+    core.add_tables_updating(tables);
+    if (!states_.any_persistent_changed(tables)) return;
+  }
+  flush();
+}
+
+void SessionCore::autoflush_before(DatabaseCore& core, const sql::Select& s) {
+  if (!autoflush || flushing_ || states_.size() == 0) return check_usable();
+  std::vector<std::string> tables;
+  sql::tables_read(s, tables);
+  autoflush_before(core, std::move(tables));
+}
+
 }  // namespace detail
 
 // Relationship fields reach their session through these.

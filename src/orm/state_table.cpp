@@ -368,6 +368,32 @@ bool StateTable::any_persistent_changed(const Mapper& m, const ColumnInfo& c) co
   return false;
 }
 
+namespace {
+
+template <class Pool, class Size>
+bool any_changed_in(const Pool& p, Size chunk_size) {
+  for (const auto& ch : p.chunks)
+    for (const auto& c : p.mapper->columns)
+      if (c->any_changed(ch->objects.get(), ch->slots.get(), ch->used,
+                         ch->cells.get() + c->index * chunk_size))
+        return true;
+  return false;
+}
+
+}  // namespace
+
+bool StateTable::any_persistent_changed() const {
+  return std::any_of(pools_.begin(), pools_.end(),
+                     [](const Pool& p) { return any_changed_in(p, chunk_size); });
+}
+
+bool StateTable::any_persistent_changed(const std::vector<std::string>& tables) const {
+  return std::any_of(pools_.begin(), pools_.end(), [&tables](const Pool& p) {
+    return std::find(tables.begin(), tables.end(), p.mapper->table_name()) != tables.end() &&
+           any_changed_in(p, chunk_size);
+  });
+}
+
 SnapshotCell* StateTable::saved_cells(std::size_t n) {
   if (n > saved_left_) {
     // Blocks of 256 cells, doubling to 64 Ki (1 MiB); a wider snapshot gets one its size.

@@ -1,6 +1,10 @@
 // The builder functions of sql/ast.hpp: one small allocation per node, so that callers (the
-// typed ORM front, tests, the DDL) never spell out the Expr variant.
+// typed ORM front, tests, the DDL) never spell out the Expr variant; and tables_read().
 #include "strata/sql/ast.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <variant>
 
 namespace strata::sql {
 
@@ -66,6 +70,61 @@ ExprPtr and_(ExprPtr a, ExprPtr b) {
   if (!a) return b;
   if (!b) return a;
   return binary(BinaryOp::and_, std::move(a), std::move(b));
+}
+
+namespace {
+
+void add_table(const std::string& name, std::vector<std::string>& out) {
+  if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+}
+
+void tables_read(const ExprPtr& e, std::vector<std::string>& out) {
+  if (!e) return;
+  std::visit(
+      [&out](const auto& n) {
+        using N = std::decay_t<decltype(n)>;
+        if constexpr (std::is_same_v<N, BinaryExpr>) {
+          tables_read(n.left, out);
+          tables_read(n.right, out);
+        } else if constexpr (std::is_same_v<N, UnaryExpr>) {
+          tables_read(n.operand, out);
+        } else if constexpr (std::is_same_v<N, InExpr>) {
+          tables_read(n.operand, out);
+          for (const auto& item : n.items) tables_read(item, out);
+          if (n.subquery) tables_read(*n.subquery, out);
+        } else if constexpr (std::is_same_v<N, BetweenExpr>) {
+          tables_read(n.operand, out);
+          tables_read(n.low, out);
+          tables_read(n.high, out);
+        } else if constexpr (std::is_same_v<N, FunctionExpr>) {
+          for (const auto& arg : n.args) tables_read(arg, out);
+        } else if constexpr (std::is_same_v<N, SubqueryExpr>) {
+          if (n.select) tables_read(*n.select, out);
+        } else if constexpr (std::is_same_v<N, CastExpr> || std::is_same_v<N, LabelExpr>) {
+          tables_read(n.expr, out);
+        } else {
+          // A column, a parameter, a placeholder, a raw constant: no table of its own.
+          static_assert(std::is_same_v<N, ColumnExpr> || std::is_same_v<N, ParamExpr> ||
+                        std::is_same_v<N, PlaceholderExpr> || std::is_same_v<N, RawExpr>);
+        }
+      },
+      e->node);
+}
+
+}  // namespace
+
+void tables_read(const Select& s, std::vector<std::string>& out) {
+  add_table(s.from, out);
+  if (s.from_subquery) tables_read(*s.from_subquery, out);
+  for (const auto& j : s.joins) {
+    add_table(j.table, out);
+    tables_read(j.on, out);
+  }
+  for (const auto& c : s.columns) tables_read(c, out);
+  tables_read(s.where, out);
+  for (const auto& g : s.group_by) tables_read(g, out);
+  tables_read(s.having, out);
+  for (const auto& o : s.order_by) tables_read(o.expr, out);
 }
 
 }  // namespace strata::sql

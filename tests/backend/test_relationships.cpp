@@ -525,4 +525,16 @@ TEST_P(Guilds, a_hero_whose_key_follows_its_guilds_new_key_stays_in_the_guilds_l
   EXPECT_EQ(s.get<Guild>(std::string("crimson"))->heroes.size(), 2u);
 }
 
+TEST_P(Guilds, a_query_of_heroes_flushes_a_guild_key_whose_change_cascades_into_them) {
+  auto& s = session();
+  auto reds = s.add(Guild{.code = "red"});
+  s.add(Hero{.guild = reds});
+  s.add(Hero{.guild = reds});
+  s.commit();
+  reds->code = "crimson";  // ON UPDATE CASCADE carries it into the heroes' rows
+  EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "crimson").count(), 2)
+      << "the query of heroes did not flush the guild key its rows follow";
+  EXPECT_FALSE(s.is_modified(reds));
+}
+
 }  // namespace

@@ -868,6 +868,98 @@ TEST_P(SessionTest, get_finds_an_object_whose_key_was_changed_to_it_in_memory) {
       << "get() of the key an object changed to did not flush that change first";
 }
 
+TEST_P(SessionTest, a_query_flushes_a_changed_column_of_any_object_of_its_table) {
+  // More users than a chunk of the session's states holds (256), so that the check for
+  // changes before a query has several chunks to go through; each change is in a column of
+  // its own kind (text, optional text, enum, bool) and in a later chunk than the one before.
+  auto& s = session();
+  std::vector<std::shared_ptr<User>> users;
+  for (int i = 0; i < 700; ++i)
+    users.push_back(s.add(User{.username = "u" + std::to_string(i),
+                               .email = "u" + std::to_string(i) + "@x"}));
+  s.commit();
+  clear_sql();
+  EXPECT_EQ(s.query<User>().count(), 700);
+  for (const auto& st : statements())
+    EXPECT_FALSE(st.sql.starts_with("UPDATE")) << "nothing changed, yet:\n" << dump();
+
+  users[10]->email = "ten@x";
+  EXPECT_EQ(s.query<User>().filter(col(&User::email) == "ten@x").count(), 1);
+  users[300]->bio = "three hundred";
+  EXPECT_EQ(s.query<User>().filter(col(&User::bio) == "three hundred").count(), 1);
+  users[550]->role = Role::admin;
+  EXPECT_TRUE(s.query<User>().filter(col(&User::role) == Role::admin).exists());
+  users[699]->active = false;
+  ASSERT_EQ(s.query<User>().filter(col(&User::active) == false).all().size(), 1u);
+  EXPECT_FALSE(s.is_modified(users[699]));
+}
+
+TEST_P(SessionTest, a_query_leaves_changed_columns_of_tables_it_does_not_read_for_later) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  auto bob = s.add(User{.username = "bob", .email = "b@x"});
+  s.add(Post{.title = "hello", .author = ann});
+  s.commit();
+  ann->email = "ann@x";
+  clear_sql();
+  EXPECT_EQ(s.query<Post>().count(), 1);
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::title) == "hello").all().size(), 1u);
+  for (const auto& st : statements())
+    EXPECT_FALSE(st.sql.starts_with("UPDATE"))
+        << "a query of posts flushed a changed column of a user, which it cannot see:\n"
+        << dump();
+  EXPECT_TRUE(s.is_modified(ann));
+
+  // Each way a query reads the user table flushes it first.
+  EXPECT_EQ(s.query<Post>().join(&Post::author).filter(col(&User::email) == "ann@x").count(), 1)
+      << "a join";
+  EXPECT_FALSE(s.is_modified(ann));
+  bob->username = "robert";
+  auto roberts = s.query<User>().filter(col(&User::username) == "robert").select(&User::id);
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id).in_(roberts)).count(), 0);
+  EXPECT_FALSE(s.is_modified(bob)) << "a subquery";
+  bob->email = "robert@x";
+  EXPECT_EQ(s.query<User>().filter(col(&User::id) == bob->id).select(&User::email).one(),
+            "robert@x")
+      << "a query of values";
+  ann->email = "anna@x";
+  EXPECT_EQ(s.query<Post>().select(col(&Post::title)).filter(col(&Post::user_id).in_(
+                s.query<User>().filter(col(&User::email) == "anna@x").select(&User::id)))
+                .all(),
+            std::vector<std::string>{"hello"})
+      << "a query of values with a subquery";
+
+  // A row to add or remove anywhere flushes everything, as before.
+  bob->email = "bob@x";
+  s.add(Address{.street = "Elm", .user = bob});
+  clear_sql();
+  EXPECT_EQ(s.query<Post>().count(), 1);
+  EXPECT_FALSE(s.is_modified(bob)) << dump();
+
+  // What no query read is written by the commit.
+  ann->username = "anna";
+  s.commit();
+  EXPECT_EQ(db().new_session().get<User>(ann->id)->username, "anna");
+}
+
+TEST_P(SessionTest, a_query_that_loads_relationships_eagerly_flushes_everything) {
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  auto bob = s.add(User{.username = "bob", .email = "b@x"});
+  auto p = s.add(Post{.title = "hello", .author = ann});
+  s.commit();
+  s.expunge(bob);
+  const auto bob_id = bob->id;
+  bob.reset();
+  p->user_id = bob_id;  // by hand: only a flush of the post moves it
+  auto found = s.query<User>()
+                   .options(strata::selectinload(&User::posts))
+                   .filter(col(&User::id) == bob_id)
+                   .one();
+  ASSERT_EQ(found->posts.size(), 1u) << "the eager load of posts did not see the post moved";
+  EXPECT_EQ(found->posts[0], p);
+}
+
 TEST_P(SessionTest, without_autoflush_queries_do_not_flush) {
   auto& s = session();
   s.set_autoflush(false);

@@ -357,6 +357,11 @@ class StateTable {
   // Whether ColumnInfo::any_changed finds column c of a persistent object of m changed since
   // its snapshot: one call per chunk (for the scans run before lazy loads).
   bool any_persistent_changed(const Mapper& m, const ColumnInfo& c) const;
+  // Whether any column of a persistent object differs from its snapshot: the dirty check of a
+  // flush, run column by column over each chunk (one call per column and chunk). Of all
+  // objects, or of the objects of the mappers whose table is one of `tables`.
+  bool any_persistent_changed() const;
+  bool any_persistent_changed(const std::vector<std::string>& tables) const;
 
   // Column i of s's snapshot is about to be replaced within the transaction (the caller sets
   // it next): keeps the cell it had when the transaction began in s.txn_saved, unless s's row
@@ -566,6 +571,10 @@ class SessionCore {
   const MapperSql& sql_for(const Mapper& m);
   void check_usable() const;
   void do_autoflush();
+  // do_autoflush() before a SELECT of the database `core` that reads `tables` (or the tables s
+  // reads), narrowed to the changes that can change its rows (see the definition).
+  void autoflush_before(DatabaseCore& core, std::vector<std::string> tables);
+  void autoflush_before(DatabaseCore& core, const sql::Select& s);
   InstanceState* state_of(const void* obj) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   // A deleted object leaves the loaded relationships of the objects that referred to it.

@@ -157,6 +157,10 @@ struct Select {
   std::optional<std::int64_t> offset;
 };
 
+// Adds to `out` each table s reads that is not there yet: its FROM and JOIN tables and those
+// of every subquery within it (columns name only tables and aliases these bring in).
+void tables_read(const Select& s, std::vector<std::string>& out);
+
 // INSERT INTO table (columns...) VALUES (row...), (row...) [RETURNING ...].
 struct Insert {
   std::string table;
