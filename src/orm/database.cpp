@@ -82,17 +82,18 @@ DatabaseCore& DatabaseCore::for_bind(std::string_view name) {
                       "' is configured (DatabaseOptions::binds); this database has " + known);
 }
 
-void DatabaseCore::add_tables_updating(std::vector<std::string>& tables) {
+bool DatabaseCore::add_tables_updating(std::vector<std::string>& tables) {
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < tables.size(); ++i) {  // tables grows as it goes
     const schema::Table* t = metadata_.find(tables[i]);
-    if (!t) continue;
+    if (!t) return false;
     for (const auto& fk : t->foreign_keys)
       if (fk.on_update != schema::ReferentialAction::no_action &&
           fk.on_update != schema::ReferentialAction::restrict &&
           std::find(tables.begin(), tables.end(), fk.referred_table) == tables.end())
         tables.push_back(fk.referred_table);
   }
+  return true;
 }
 
 DatabaseCore& DatabaseCore::core_for_table(std::string_view name) {

@@ -116,7 +116,9 @@ struct DatabaseCore {
   DatabaseCore& core_for_table(std::string_view name);
   // Adds to `tables` (tables of this database), transitively, each table a foreign key of one
   // of them refers to with an ON UPDATE action: a key changed there changes their rows too.
-  void add_tables_updating(std::vector<std::string>& tables);
+  // False when one of them is not in the metadata (the table of a model not registered yet,
+  // or none of the models'): its foreign keys are unknown, and any table may reach it.
+  bool add_tables_updating(std::vector<std::string>& tables);
   // The core where m's table lives.
   DatabaseCore& core_for(const Mapper& m) {
     return m.bind == bind_name ? *this : for_bind(m.bind);

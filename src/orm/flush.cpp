@@ -203,6 +203,10 @@ bool Flush::run() {
       s.rows_to_add_or_remove_ = false;
       return false;
     }
+    // What this flush writes is gathered: from here on the flag notes only what is added or
+    // deleted meanwhile (by a model event handler), which the next flush (commit's, say) must
+    // not skip.
+    s.rows_to_add_or_remove_ = false;
     const auto early = deletable_first(work);
     for (auto& w : work) {
       // Rows of a table that no table refers to can go first: nothing waits on them, and a
@@ -1080,7 +1084,6 @@ void Flush::finalize() {
   s.links_.clear();
   s.link_index_.clear();
   s.orphans_.clear();
-  s.rows_to_add_or_remove_ = false;
 }
 
 }  // namespace strata::detail

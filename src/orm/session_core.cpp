@@ -800,12 +800,14 @@ void SessionCore::autoflush_before(DatabaseCore& core, std::vector<std::string> 
   // those. A changed column of any other table cannot change its rows; it is flushed by the
   // next query that reads it, or by the commit. (Hibernate's AUTO flush narrows so too, by
   // the query's tables.) Comparing every object the session holds with its snapshot before
-  // each query made a query per object cost O(n^2).
+  // each query made a query per object cost O(n^2). A table whose foreign keys are unknown
+  // (its model not registered yet) may be reached from any table: then every object counts.
   check_usable();
   if (!autoflush || flushing_ || states_.size() == 0) return;
   if (!rows_to_add_or_remove_) {
-    core.add_tables_updating(tables);
-    if (!states_.any_persistent_changed(tables)) return;
+    const bool known = core.add_tables_updating(tables);
+    if (known ? !states_.any_persistent_changed(tables) : !states_.any_persistent_changed())
+      return;
   }
   flush();
 }

@@ -537,4 +537,25 @@ TEST_P(Guilds, a_query_of_heroes_flushes_a_guild_key_whose_change_cascades_into_
   EXPECT_FALSE(s.is_modified(reds));
 }
 
+TEST_P(Guilds, a_query_of_a_model_not_registered_yet_flushes_every_changed_column) {
+  // A Database that has not registered Hero: the foreign key its table's rows follow is not
+  // known when the first query of heroes autoflushes, so that query looks at every object.
+  BACKEND_REQUIRE(shared_database());
+  {
+    auto& s = session();
+    auto reds = s.add(Guild{.code = "red"});
+    s.add(Hero{.guild = reds});
+    s.commit();
+  }
+  auto other = open_another();
+  auto s = other->new_session();
+  auto reds = s.get<Guild>(std::string("red"));
+  ASSERT_TRUE(reds);
+  reds->code = "crimson";
+  EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "crimson").count(), 1)
+      << "the query of heroes did not flush the guild key its rows follow";
+  EXPECT_FALSE(s.is_modified(reds));
+  s.rollback();
+}
+
 }  // namespace

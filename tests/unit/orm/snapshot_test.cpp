@@ -128,6 +128,28 @@ TEST(SnapshotCell, a_cell_compares_by_kind_and_content) {
     EXPECT_FALSE(unset.holds(v));
 }
 
+TEST(SnapshotCell, a_text_of_any_length_differing_in_any_one_byte_is_not_held) {
+  // Texts up to 16 bytes are compared without memcmp, by overlapping loads: every length
+  // around their bounds (4, 8, 14 inside the cell, 16, the arena beyond), every position.
+  SnapshotArena arena(1);
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string text(n, ' ');
+    for (std::size_t i = 0; i < n; ++i) text[i] = static_cast<char>('a' + i % 26);
+    SnapshotCell cell;
+    cell.assign(ValueRef::text(text), arena);
+    EXPECT_TRUE(cell.holds(ValueRef::text(text))) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string changed = text;
+      changed[i] = static_cast<char>(changed[i] ^ 0x40);
+      EXPECT_FALSE(cell.holds(ValueRef::text(changed))) << "length " << n << ", byte " << i;
+    }
+    if (n > 0) {
+      EXPECT_FALSE(cell.holds(ValueRef::text(text.substr(0, n - 1)))) << n;
+    }
+    EXPECT_FALSE(cell.holds(ValueRef::text(text + "z"))) << n;
+  }
+}
+
 TEST(SnapshotCell, a_cell_can_take_its_own_value) {
   SnapshotArena arena(1);
   SnapshotCell c;
