@@ -372,27 +372,25 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
       std::shared_ptr<void> old_parent;
       if (rel->back)
         old_parent = s.parent_in_session(*rel, obj, fk.from_snapshot(st->snapshot[fk.index]));
-      InstanceState* parent = point_at_key(*st, *rel, new_key);
-      // The old parent may be the new one (its own key changed to the new value in this
-      // flush): the object stays in its list.
-      if (old_parent && (!parent || parent->obj != old_parent))
-        left.add(*rel->back, std::move(old_parent), obj);
-      if (!parent || !rel->back) continue;
-      if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(parent->obj.get());
-      else rel->back->add_item(parent->obj.get(), st->obj);
+      follow_key(*st, *rel, new_key, std::move(old_parent), left);
     }
   }
   left.apply();
 }
 
-InstanceState* Flush::point_at_key(InstanceState& st, const RelationshipInfo& rel,
-                                   const Value& key) {
+void Flush::follow_key(InstanceState& st, const RelationshipInfo& rel, const Value& key,
+                       std::shared_ptr<void> old_parent, Removals& left) {
   void* obj = st.obj.get();
-  InstanceState* parent = session_.referred_in_session(rel, key);
+  InstanceState* parent = session_.referred_in_session(rel, key);  // null for a NULL key
   if (is_null(key)) rel.set_target(obj, nullptr, false);
   else if (!parent) rel.expire(obj);  // a parent the session does not hold loads by the key
   else rel.set_target(obj, parent->obj, false);
-  return is_null(key) ? nullptr : parent;
+  if (!rel.back) return;
+  if (old_parent && (!parent || parent->obj != old_parent))
+    left.add(*rel.back, std::move(old_parent), obj);
+  if (!parent) return;
+  if (rel.back->kind == RelationKind::one_to_one) rel.back->expire(parent->obj.get());
+  else rel.back->add_item(parent->obj.get(), st.obj);  // when loaded
 }
 
 void Flush::follow_keys_of_new_rows() {
@@ -425,13 +423,7 @@ void Flush::follow_keys_of_new_rows() {
                      obj, referenced_column(*rel->fk, rel->target()).get(held.front().get()))) {
         continue;
       }
-      InstanceState* parent = point_at_key(*st, *rel, key);
-      if (!held.empty() && rel->back && (!parent || parent->obj != held.front()))
-        left.add(*rel->back, std::move(held.front()), obj);
-      if (!parent || !rel->back) continue;
-      void* p = parent->obj.get();
-      if (rel->back->kind == RelationKind::one_to_one) rel->back->expire(p);
-      else rel->back->add_item(p, st->obj);  // when loaded
+      follow_key(*st, *rel, key, held.empty() ? nullptr : std::move(held.front()), left);
     }
   }
   left.apply();

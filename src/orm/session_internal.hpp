@@ -117,8 +117,12 @@ class Flush {
   // the keys, as an update's do, and the parents' loaded collections take them in.
   void follow_keys_of_new_rows();
   // What both share: st's many-to-one reference rel points at the session's object with key,
-  // or loads by it on next access, or is null for a NULL key. Returns that object, if held.
-  InstanceState* point_at_key(InstanceState& st, const RelationshipInfo& rel, const Value& key);
+  // or loads by it on next access, or is null for a NULL key. Its old parent (null if none is
+  // known) lets go of st through `left`, unless it is the new one (its own key changed to the
+  // new value in this flush); the new one's loaded collection takes st in, or its one-to-one
+  // expires.
+  void follow_key(InstanceState& st, const RelationshipInfo& rel, const Value& key,
+                  std::shared_ptr<void> old_parent, Removals& left);
   struct MapperWork {
     const Mapper* mapper = nullptr;
     std::vector<InstanceState*> inserts;  // in add() order
