@@ -194,6 +194,7 @@ bool Flush::run() {
       // The handlers may add, change and delete objects: organize again.
       fire_session(SessionEvent::before_flush);
       touched_.clear();
+      rekeyed_.clear();
       if (s.rows_to_add_or_remove_) cascade_deletes();
       cascade();
       work = collect();
@@ -221,8 +222,8 @@ bool Flush::run() {
       emit_inserts(w.inserts);
       fire(handlers(*w.mapper, Event::after_insert), w.inserts);
       if (self_ref) emit_updates(w.updates);
-      for (auto* st : w.inserts) push_keys_to_children(*st);
-      for (auto* st : w.updates) push_keys_to_children(*st);
+      for (auto* st : w.inserts) push_keys_to_children(*st, true);
+      for (auto* st : w.updates) push_keys_to_children(*st, false);
     }
     // Association rows once both ends have their keys, before either end is deleted.
     emit_links();
@@ -577,12 +578,27 @@ void Flush::cascade() {
   // looking the object up spares a probe of the address index per object.
   for (auto* st : work)
     if (st->obj && !st->marked_for_delete) s.cascade_add(*st);
-  // Objects on the other end of a changed relationship may need their foreign key updated.
+  // Objects on the other end of a changed relationship may need their foreign key updated:
+  // all those of a new object, or of one whose key changed; of another object, those its
+  // collections gained since the last flush (the others have its key already).
   for (auto* st : s.relation_changed_) {
     touched_.push_back(st);
-    for (const auto& rel : st->mapper->relationships)
-      for (auto& other : rel->current(st->obj.get()))
+    void* obj = st->obj.get();
+    if (!obj) continue;  // erased meanwhile
+    for (const auto& rel : st->mapper->relationships) {
+      bool whole = true;
+      if (st->status == ObjectStatus::persistent && rel->kind != RelationKind::many_to_one) {
+        if (!SessionAccess::changed(rel->field(obj))) continue;
+        whole = false;
+        if (fk_in_target(rel->kind) && rel->fk) {
+          const ColumnInfo& key = referenced_column(*rel->fk, *st->mapper);
+          whole = !key.equal(obj, st->snapshot.cell(key.index));
+          if (whole) rekeyed_.insert(st);
+        }
+      }
+      for (auto& other : s.items_to_walk(*st, *rel, whole))
         if (auto* os = s.state_of(other.get())) touched_.push_back(os);
+    }
   }
 }
 
@@ -653,14 +669,16 @@ void Flush::sync_foreign_keys(InstanceState& st) {
   }
 }
 
-void Flush::push_keys_to_children(InstanceState& st) {
+void Flush::push_keys_to_children(InstanceState& st, bool inserted) {
   void* obj = st.obj.get();
+  if (!obj) return;  // erased meanwhile (an after_insert handler's expunge)
+  const bool whole = inserted || rekeyed_.contains(&st);
   for (const auto& rel : st.mapper->relationships) {
     if (!fk_in_target(rel->kind)) continue;
     auto& f = rel->field(obj);
     if (!SessionAccess::changed(f)) continue;
     Value v = referenced_column(*rel->fk, *st.mapper).get(obj);
-    for (auto& child : rel->current(obj))
+    for (auto& child : session_.items_to_walk(st, *rel, whole))
       if (!rel->fk->same_value(child.get(), v)) rel->fk->set(child.get(), v);
   }
 }
@@ -1039,6 +1057,7 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
     st.snapshot.take(*c, obj);
   }
   if (shape.key_changed) {
+    rekeyed_.insert(&st);  // (a before_update handler may have changed it)
     session_.identity_.erase_if_is(&st);
     st.key = identity_of(m, obj);
     session_.identity_.put(&st);

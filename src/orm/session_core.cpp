@@ -231,7 +231,9 @@ void SessionCore::refuse_if_in_another_session(const Mapper& m, const void* obj,
 
 // save-update cascade: objects reachable through relationship fields join the session, and
 // both sides of each relationship are put in step in memory. A new object's many-to-many
-// collection gives the links to insert.
+// collection gives the links to insert. Of an object already in the database, only what its
+// collections gained since the last flush is walked (items_to_walk): the rest is in the
+// session and in step already.
 void SessionCore::cascade_add(InstanceState& first) {
   // Depth first, in the order in which add() calling itself for each new object would go, but
   // on a stack of its own: a chain of new objects tens of thousands long must not overflow
@@ -284,7 +286,7 @@ void SessionCore::cascade_add(InstanceState& first) {
         ++f.rel;
         continue;
       }
-      f.items = rel.current(obj);
+      f.items = items_to_walk(s, rel);
       f.item = 0;
       f.reading = true;
     }
@@ -419,9 +421,35 @@ void SessionCore::note_relation_change(InstanceState& owner) {
   rows_to_add_or_remove_ = true;
 }
 
+void SessionCore::note_appended(InstanceState& owner, const RelationshipInfo& rel,
+                                const std::shared_ptr<void>& item) {
+  note_relation_change(owner);
+  if (owner.status != ObjectStatus::persistent) return;
+  auto& list = appended_[&owner];
+  // The same object taken out and put back again and again is listed once.
+  if (!list.empty() && list.back().rel == &rel && list.back().item == item) return;
+  list.push_back({&rel, item});
+}
+
+std::vector<std::shared_ptr<void>> SessionCore::items_to_walk(const InstanceState& owner,
+                                                              const RelationshipInfo& rel,
+                                                              bool whole) const {
+  void* obj = owner.obj.get();
+  if (whole || owner.status != ObjectStatus::persistent || rel.kind == RelationKind::many_to_one)
+    return rel.current(obj);
+  std::vector<std::shared_ptr<void>> out;
+  auto it = appended_.find(&owner);
+  if (it == appended_.end()) return out;
+  // An object appended and removed since is not walked: it is the owner's no longer.
+  for (const auto& a : it->second)
+    if (a.rel == &rel && rel.holds(obj, a.item.get())) out.push_back(a.item);
+  return out;
+}
+
 void SessionCore::forget_relation_changes() noexcept {
   for (auto* st : relation_changed_) st->relation_noted = false;
   relation_changed_.clear();
+  appended_.clear();
 }
 
 void SessionCore::note_relation_change(const void* obj) {
@@ -453,7 +481,10 @@ void SessionCore::detach(InstanceState& s) {
   if (s.status != ObjectStatus::pending) {
     identity_.erase_if_is(&s);
   }
-  if (s.relation_noted) std::erase(relation_changed_, &s);
+  if (s.relation_noted) {
+    std::erase(relation_changed_, &s);
+    appended_.erase(&s);  // (the state's address may be a new state's soon)
+  }
   forget_changes_of(obj);
   states_.erase(s);  // destroys s
 }
@@ -862,7 +893,7 @@ void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
 void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   if (!owner_) return;
   auto& session = owner_->session();
-  session.note_relation_change(*owner_);
+  session.note_appended(*owner_, *rel_, item);
   if (rel_->kind == RelationKind::many_to_many) {
     if (rel_->back) rel_->back->add_item(item.get(), owner_->obj);
     session.note_link(*rel_, owner_->obj, item, true);

@@ -147,7 +147,9 @@ class Flush {
   std::unordered_set<const Mapper*> deletable_first(const std::vector<MapperWork>& work);
   std::vector<MapperWork> collect();
   void sync_foreign_keys(InstanceState& s);
-  void push_keys_to_children(InstanceState& s);
+  // After s's INSERT or UPDATE: the objects of its changed one-to-many and one-to-one
+  // relationships that need its key take it (see rekeyed_).
+  void push_keys_to_children(InstanceState& s, bool inserted);
   // What an INSERT of s writes and reads back (applies the C++ defaults first).
   struct InsertShape {
     std::vector<bool> included;   // columns written
@@ -210,6 +212,10 @@ class Flush {
   bool handlers_ran_ = false;
   std::vector<InstanceState*> inserted_;
   std::vector<InstanceState*> touched_;
+  // Objects already in the database whose key (the column their children refer to) changed:
+  // all the children of their changed collections need the new one, not only those appended
+  // since the last flush (see cascade(), updated()).
+  std::unordered_set<const InstanceState*> rekeyed_;
   // Insert shapes made in this flush, by mapper and kind of row (see insert_shape).
   std::map<std::pair<const Mapper*, std::uint64_t>, InsertShape> insert_shapes_;
   std::deque<InsertShape> odd_insert_shapes_;  // of mappers too wide for that key

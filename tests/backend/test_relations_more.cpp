@@ -1149,6 +1149,56 @@ TEST_P(RelationsTest, database_sets_null_the_team_of_players_of_a_deleted_team) 
       << "ON DELETE SET NULL did not clear player.team_id";
 }
 
+TEST_P(RelationsTest, a_player_appended_to_a_stored_team_takes_its_key_and_the_others_keep_theirs) {
+  // Without a back reference, a stored team's key goes to the players its collection gained
+  // since the last flush. A player still listed whose key was set by hand keeps that key, as
+  // SQLAlchemy writes the key only into a collection's added objects.
+  auto& s = session();
+  auto team = s.add(Team{.name = "reds"});
+  s.commit();
+  s.add(Player{.name = "a", .team_id = team->id});
+  s.add(Player{.name = "b", .team_id = team->id});
+  s.commit();
+  s.expunge_all();
+  team = s.get<Team>(team->id);
+  ASSERT_EQ(team->players.size(), 2u);
+  auto leaving = team->players[0];
+  leaving->team_id = std::nullopt;  // leaves the team by its key
+  auto fresh = std::make_shared<Player>(Player{.name = "c"});
+  team->players.append(fresh);
+  s.commit();
+  EXPECT_EQ(fresh->team_id, team->id);
+  EXPECT_EQ(leaving->team_id, std::nullopt) << "the team's key overwrote the one set by hand";
+  s.expunge_all();
+  EXPECT_EQ(s.query<Player>().filter(col(&Player::team_id) == team->id).count(), 2);
+  EXPECT_EQ(s.get<Player>(leaving->id)->team_id, std::nullopt);
+}
+
+TEST_P(RelationsTest, a_tag_appended_to_a_stored_article_is_inserted_and_linked_alone) {
+  // A stored article's collection is walked for what it gained since the last flush: a tag
+  // that left the session, still listed, is neither taken back in nor linked again.
+  auto& s = session();
+  auto article = s.add(Article{.title = "orm",
+                               .tags = {std::make_shared<Tag>(Tag{.label = "c++"}),
+                                        std::make_shared<Tag>(Tag{.label = "databases"})}});
+  s.commit();
+  s.expunge_all();
+  article = s.get<Article>(article->id);
+  ASSERT_EQ(article->tags.size(), 2u);
+  s.expunge(article->tags[0]);
+  auto fresh = std::make_shared<Tag>(Tag{.label = "sql"});
+  article->tags.append(fresh);
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(),
+            (Sql{insert_sql("INSERT INTO {tag} (label) VALUES (?)"),
+                 spelled("INSERT INTO {article_tag} (article_id, tag_id) VALUES (?, ?)")}))
+      << dump();
+  EXPECT_EQ(fresh->articles.size(), 1u);
+  auto count = s.execute("SELECT count(*) FROM article_tag");
+  EXPECT_EQ(count.rows.at(0).get<std::int64_t>(0), 3);
+}
+
 TEST_P(RelationsTest, deleting_an_article_by_the_database_deletes_its_links) {
   auto& s = session();
   auto a = s.add(Article{.title = "orm", .tags = {std::make_shared<Tag>(Tag{.label = "x"})}});

@@ -197,6 +197,9 @@ class RelationshipInfo {
   virtual void remove_items(void* obj, const std::unordered_set<const void*>& items) const = 0;
   // The objects the field holds now, without loading (empty when not loaded).
   virtual std::vector<std::shared_ptr<void>> current(void* obj) const = 0;
+  // Whether the field holds item now (false when not loaded); a long collection looks it up
+  // in its set of addresses.
+  virtual bool holds(void* obj, const void* item) const = 0;
   // Fills the field with what a loader found, marking it loaded (not changed): the items of a
   // collection, in order, or a many-to-one target as the only item (none: null).
   virtual void set_loaded(void* obj, std::vector<std::shared_ptr<void>> items) const = 0;

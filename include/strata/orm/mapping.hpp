@@ -108,6 +108,10 @@ struct SessionAccess {
     return f.items_;
   }
   template <class U>
+  static bool holds(const HasMany<U>& f, const void* item) {
+    return f.holds(static_cast<const U*>(item));
+  }
+  template <class U>
   static void add(HasMany<U>& f, std::shared_ptr<U> item) {  // a no-op when held
     if (!f.holds(item.get())) f.push(std::move(item));
   }
@@ -536,6 +540,12 @@ class TypedRelationship final : public RelationshipInfo {
       for (const auto& p : items) out.push_back(p);
     }
     return out;
+  }
+  bool holds(void* obj, const void* item) const override {
+    auto& f = static_cast<T*>(obj)->*member_;
+    if (!detail::SessionAccess::loaded(f)) return false;
+    if constexpr (scalar) return detail::SessionAccess::target(f).get() == item;
+    else return detail::SessionAccess::holds(f, item);
   }
   std::vector<std::shared_ptr<void>> load(void* obj) const override {
     auto& f = static_cast<T*>(obj)->*member_;

@@ -546,6 +546,10 @@ class SessionCore {
   void release(const RelationshipInfo& rel, const std::shared_ptr<void>& item);
   // A relationship field changed: remember its owner for the next flush.
   void note_relation_change(InstanceState& owner);
+  // item was appended to owner's collection rel (one-to-many, one-to-one or many-to-many): for
+  // an owner already in the database, what the next flush walks instead of all it holds.
+  void note_appended(InstanceState& owner, const RelationshipInfo& rel,
+                     const std::shared_ptr<void>& item);
   // The same for the object at obj when it is in this session (the other side of a change,
   // e.g. the item whose back reference remove() cleared).
   void note_relation_change(const void* obj);
@@ -630,6 +634,22 @@ class SessionCore {
   // Owners with changed relationship fields, each listed once (InstanceState::relation_noted):
   // a parent given n children must not be walked n times by the flush.
   std::vector<InstanceState*> relation_changed_;
+  // What was appended to the collections of persistent objects since the last flush, by
+  // owner (each owner is in relation_changed_ too). The flush's save-update cascade and its
+  // foreign-key sync go through these rather than through all that such a collection holds,
+  // so that appending to a long loaded collection and flushing costs what was appended, not
+  // the collection's length. A new owner's collections are walked whole: all their objects
+  // need its key; so are those of an owner whose key changed.
+  struct Appended {
+    const RelationshipInfo* rel;
+    std::shared_ptr<void> item;
+  };
+  std::unordered_map<const InstanceState*, std::vector<Appended>> appended_;
+  // What the flush walks of owner's collection rel: all it holds for a new owner (or
+  // `whole`), else the objects appended to it since the last flush that it still holds.
+  std::vector<std::shared_ptr<void>> items_to_walk(const InstanceState& owner,
+                                                   const RelationshipInfo& rel,
+                                                   bool whole = false) const;
   void forget_relation_changes() noexcept;
   // Many-to-many links changed since the last flush, in order, and where each one is by
   // (association table, left object, right object).
