@@ -547,18 +547,23 @@ class Guilds : public ::backend::BackendTest {
     db().drop_all();
     BackendTest::TearDown();
   }
+  // Guild "red" with two heroes, committed; the session emptied, then the guild loaded again.
+  std::shared_ptr<Guild> red_guild_of_two_heroes() {
+    auto& s = session();
+    auto reds = s.add(Guild{.code = "red"});
+    s.add(Hero{.guild = reds});
+    s.add(Hero{.guild = reds});
+    s.commit();
+    s.expunge_all();
+    return s.get<Guild>(std::string("red"));
+  }
 };
 INSTANTIATE_TEST_SUITE_P(backends, Guilds, ::testing::ValuesIn(::backend::test_urls()),
                          ::backend::url_label);
 
 TEST_P(Guilds, a_hero_whose_key_follows_its_guilds_new_key_stays_in_the_guilds_list) {
   auto& s = session();
-  auto reds = s.add(Guild{.code = "red"});
-  s.add(Hero{.guild = reds});
-  s.add(Hero{.guild = reds});
-  s.commit();
-  s.expunge_all();
-  auto guild = s.get<Guild>(std::string("red"));
+  auto guild = red_guild_of_two_heroes();
   ASSERT_EQ(guild->heroes.size(), 2u);  // loaded: each hero's reference too
   auto first = guild->heroes[0];
   guild->code = "crimson";
@@ -608,12 +613,7 @@ TEST_P(Guilds, a_guild_whose_key_changes_as_it_gains_a_hero_gives_every_hero_the
   // Only the heroes appended since the last flush need a stored guild's key, unless the key
   // changed: then all of them do (in memory; ON UPDATE CASCADE has the rows follow).
   auto& s = session();
-  auto reds = s.add(Guild{.code = "red"});
-  s.add(Hero{.guild = reds});
-  s.add(Hero{.guild = reds});
-  s.commit();
-  s.expunge_all();
-  auto guild = s.get<Guild>(std::string("red"));
+  auto guild = red_guild_of_two_heroes();
   ASSERT_EQ(guild->heroes.size(), 2u);
   guild->code = "crimson";
   auto fresh = std::make_shared<Hero>();
