@@ -307,9 +307,7 @@ void Flush::cascade_deletes() {
   for (auto& st : s.states_)
     if (st.marked_for_delete && st.status == ObjectStatus::persistent) work.push_back(&st);
   // delete-orphan: objects let go of and not taken back by a parent since.
-  auto orphans = std::move(s.orphans_);
-  s.orphans_.clear();
-  for (auto& c : orphans) {
+  for (auto& c : s.orphans_.take()) {
     auto* st = s.state_of(c.obj.get());
     if (!st || st->status == ObjectStatus::deleted || st->marked_for_delete) continue;
     if (c.rel->back && !c.rel->back->current(c.obj.get()).empty()) continue;

@@ -403,15 +403,39 @@ void SessionCore::note_link(const RelationshipInfo& rel, const std::shared_ptr<v
   rows_to_add_or_remove_ = true;
 }
 
+void OrphanList::add(const RelationshipInfo& rel, std::shared_ptr<void> obj) {
+  listed_.insert(obj.get());
+  list_.push_back({&rel, std::move(obj)});
+}
+
+void OrphanList::forget(const void* obj) {
+  // (An entry holds its object: no other object takes its address while the list holds it.)
+  if (!listed_.empty() && listed_.erase(obj)) forgotten_[obj] = list_.size();
+}
+
+std::vector<OrphanCandidate> OrphanList::take() {
+  std::vector<OrphanCandidate> out;
+  out.reserve(list_.size());
+  for (std::size_t i = 0; i < list_.size(); ++i) {
+    auto it = forgotten_.find(list_[i].obj.get());
+    if (it == forgotten_.end() || i >= it->second) out.push_back(std::move(list_[i]));
+  }
+  clear();
+  return out;
+}
+
+void OrphanList::clear() noexcept {
+  list_.clear();
+  listed_.clear();
+  forgotten_.clear();
+}
+
 void SessionCore::note_orphan(const RelationshipInfo& rel, const std::shared_ptr<void>& obj) {
-  orphans_.push_back({&rel, obj});
+  orphans_.add(rel, obj);
   rows_to_add_or_remove_ = true;
 }
 
-void SessionCore::note_parented(const void* obj) {
-  if (!orphans_.empty())
-    std::erase_if(orphans_, [obj](const OrphanCandidate& c) { return c.obj.get() == obj; });
-}
+void SessionCore::note_parented(const void* obj) { orphans_.forget(obj); }
 
 void SessionCore::note_relation_change(InstanceState& owner) {
   if (!owner.relation_noted) {

@@ -914,6 +914,33 @@ TEST_P(RelationsTest, a_note_given_no_folder_then_another_is_moved_not_deleted) 
   EXPECT_EQ(a->folder_id, g->id);
 }
 
+TEST_P(RelationsTest, replacing_an_albums_photos_deletes_those_left_out_and_keeps_those_taken_back) {
+  // Album::photos has no back reference: whether a photo let go of was taken back is known
+  // only from the appends since (the list of orphans forgets it).
+  auto& s = session();
+  auto album = s.add(Album{.title = "a"});
+  for (int i = 0; i < 40; ++i)
+    album->photos.append(std::make_shared<Photo>(Photo{.file = "p" + std::to_string(i)}));
+  s.commit();
+  const auto before = album->photos.all();
+  strata::HasMany<Photo> next;
+  for (int i = 0; i < 40; i += 2) next.append(before[i]);  // every other one stays
+  next.append(std::make_shared<Photo>(Photo{.file = "new"}));
+  album->photos = next;
+  album->photos.append(before[1]);  // taken back, then let go of again: an orphan after all
+  album->photos.remove(before[1]);
+  album->photos.remove(before[0]);  // let go of, then taken back: kept
+  album->photos.append(before[0]);
+  s.commit();
+  EXPECT_EQ(s.query<Photo>().count(), 21);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(s.contains(before[i]), i % 2 == 0) << "photo " << i;
+    if (HasFailure()) break;
+  }
+  s.expunge_all();
+  EXPECT_EQ(s.query<Photo>().filter(col(&Photo::album_id) == album->id).count(), 21);
+}
+
 TEST_P(RelationsTest, moving_a_note_to_another_folder_does_not_delete_it) {
   auto& s = session();
   auto f = s.add(Folder{.name = "f"});

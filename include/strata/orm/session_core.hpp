@@ -441,6 +441,26 @@ struct OrphanCandidate {
   std::shared_ptr<void> obj;
 };
 
+// The delete-orphan candidates since the last flush, in order. An object given a parent again
+// (every append and assignment says so, for any object) is forgotten in constant time, so that
+// replacing a collection of n objects with another costs O(n), not O(n^2): its earlier entries
+// are dropped when the list is taken.
+class OrphanList {
+ public:
+  void add(const RelationshipInfo& rel, std::shared_ptr<void> obj);
+  // obj is no candidate now (it was given a parent again, or left the session).
+  void forget(const void* obj);
+  // The candidates not forgotten since they were listed, in order; the list is left empty.
+  std::vector<OrphanCandidate> take();
+  void clear() noexcept;
+
+ private:
+  std::vector<OrphanCandidate> list_;
+  std::unordered_set<const void*> listed_;  // objects with an entry not forgotten
+  // Forgotten objects: an entry of the object before this position of list_ no longer counts.
+  std::unordered_map<const void*, std::size_t> forgotten_;
+};
+
 // A query as the typed front describes it (the FROM table is the mapper's, or the tuple
 // query's own).
 struct QuerySpec {
@@ -655,7 +675,7 @@ class SessionCore {
   // (association table, left object, right object).
   std::vector<LinkChange> links_;
   std::map<std::tuple<std::string, const void*, const void*>, std::size_t> link_index_;
-  std::vector<OrphanCandidate> orphans_;  // delete-orphan candidates since the last flush
+  OrphanList orphans_;  // delete-orphan candidates since the last flush
   std::uint64_t next_seq_ = 0;
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
   int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end
