@@ -580,9 +580,11 @@ void Flush::cascade() {
   // all those of a new object, or of one whose key changed; of another object, those its
   // collections gained since the last flush (the others have its key already).
   for (auto* st : s.relation_changed_) {
-    touched_.push_back(st);
     void* obj = st->obj.get();
-    if (!obj) continue;  // erased meanwhile
+    // Detached since it was listed: a free slot, not touched, so that a state a handler adds
+    // during this flush, which may take the slot, keeps its changes for the next flush.
+    if (!obj) continue;
+    touched_.push_back(st);
     for (const auto& rel : st->mapper->relationships) {
       bool whole = true;
       if (st->status == ObjectStatus::persistent && rel->kind != RelationKind::many_to_one) {

@@ -505,10 +505,10 @@ void SessionCore::detach(InstanceState& s) {
   if (s.status != ObjectStatus::pending) {
     identity_.erase_if_is(&s);
   }
-  if (s.relation_noted) {
-    std::erase(relation_changed_, &s);
-    appended_.erase(&s);  // (the state's address may be a new state's soon)
-  }
+  // Left in relation_changed_ rather than searched for there: deleting or expunging n noted
+  // objects one by one would cost O(n^2). Its record of appended objects goes (the address may
+  // be a new state's soon).
+  if (s.relation_noted) appended_.erase(&s);
   forget_changes_of(obj);
   states_.erase(s);  // destroys s
 }

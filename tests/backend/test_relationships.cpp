@@ -535,6 +535,38 @@ TEST_P(Seeded, a_new_post_appended_to_a_stored_user_and_removed_before_the_flush
   EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id) == ann_id).count(), 3);
 }
 
+TEST_P(Seeded, new_posts_given_an_author_then_deleted_leave_nothing_for_the_flush_to_write) {
+  // Each post is listed among the objects whose relationships changed; deleting a new object
+  // drops it from the session at once, and the list keeps its place (a free slot, then taken
+  // by one of the next posts): the flush writes exactly what is left.
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  auto bob = s.get<User>(bob_id);
+  std::vector<std::shared_ptr<Post>> dropped;
+  for (int i = 0; i < 50; ++i) {
+    auto p = s.add(numbered_post(i));
+    p->author = bob;
+    dropped.push_back(p);
+  }
+  for (const auto& p : dropped) s.delete_(p);
+  std::vector<std::shared_ptr<Post>> kept;
+  for (int i = 0; i < 30; ++i) {
+    auto p = s.add(numbered_post(100 + i));
+    p->author = i % 2 == 0 ? ann : bob;
+    kept.push_back(p);
+  }
+  clear_sql();
+  s.commit();
+  for (const auto& p : dropped) EXPECT_FALSE(s.contains(p));
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(kept[i]->user_id, i % 2 == 0 ? ann_id : bob_id) << i;
+    EXPECT_TRUE(s.contains(kept[i])) << i;
+  }
+  s.expunge_all();
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id) == ann_id).count(), 2 + 15);
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id) == bob_id).count(), 15);
+}
+
 class Guilds : public ::backend::BackendTest {
  protected:
   void SetUp() override {

@@ -651,8 +651,14 @@ class SessionCore {
   StateTable states_;
   // The identity map: one object per primary key.
   IdentityMap identity_;
-  // Owners with changed relationship fields, each listed once (InstanceState::relation_noted):
-  // a parent given n children must not be walked n times by the flush.
+  // Owners with changed relationship fields, each listed once while noted
+  // (InstanceState::relation_noted): a parent given n children must not be walked n times by
+  // the flush. A state detached since it was listed stays listed (detach() does not search the
+  // list): its slot of the state table is then free, its object null, which the flush skips
+  // (and does not touch), or a new state's, which the flush walks once more than needed,
+  // changing nothing (its unchanged relationships are not walked, a new object's are walked
+  // anyway), twice if that state is noted too. The slots live until the table is cleared,
+  // after this list (expunge_all()).
   std::vector<InstanceState*> relation_changed_;
   // What was appended to the collections of persistent objects since the last flush, by
   // owner (each owner is in relation_changed_ too). The flush's save-update cascade and its
