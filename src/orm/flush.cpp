@@ -7,6 +7,8 @@
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <variant>
 
 #include "database_core.hpp"
 #include "session_internal.hpp"
@@ -25,15 +27,18 @@ bool refers_to_itself(const Mapper& m) {
   return false;
 }
 
+// Whether column c (a foreign key: c.references is set) refers to a column of m.
+bool refers_to(const ColumnInfo& c, const Mapper& m) {
+  const auto& r = *c.references;
+  return r.target_mapper ? &r.target_mapper() == &m : r.table == m.table_name();
+}
+
 // The columns of m that refer to m itself (an adjacency list: parent_id -> id), each with the
 // column it refers to.
 std::vector<std::pair<const ColumnInfo*, const ColumnInfo*>> self_references(const Mapper& m) {
   std::vector<std::pair<const ColumnInfo*, const ColumnInfo*>> out;
   for (const auto& c : m.columns) {
-    if (!c->references) continue;
-    const auto& r = *c->references;
-    if (r.target_mapper ? &r.target_mapper() == &m : r.table == m.table_name())
-      out.emplace_back(c.get(), &referenced_column(*c, m));
+    if (c->references && refers_to(*c, m)) out.emplace_back(c.get(), &referenced_column(*c, m));
   }
   return out;
 }
@@ -954,7 +959,10 @@ void Flush::emit_updates(const std::vector<InstanceState*>& states) {
       if (!moved.empty()) follow_keys_set_by_hand({st}, &moved);
     }
   }
+  carrying_ = carried_columns(m);
   emit_update_statements(states, shapes);
+  carrying_ = nullptr;
+  if (!carried_.empty()) carry_updates(m, std::exchange(carried_, {}));
   if (const auto* after = handlers(m, Event::after_update))
     for (std::size_t i = 0; i < states.size(); ++i)
       if (shapes[i].any) detail::fire(*after, states[i]->obj.get(), session_.connection(m));
@@ -1053,6 +1061,8 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   void* obj = st.obj.get();
   for (const auto& c : m.columns) {
     if (!shape.changed[c->index]) continue;
+    if (carrying_ && (*carrying_)[c->index])
+      carried_.push_back({c.get(), c->from_snapshot(st.snapshot[c->index]), c->get(obj), st.obj});
     session_.states_.keep_for_rollback(st, c->index);
     st.snapshot.take(*c, obj);
   }
@@ -1063,6 +1073,94 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
     session_.identity_.put(&st);
   }
   if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::update);
+}
+
+namespace {
+
+bool carries(schema::ReferentialAction a) {
+  return a == schema::ReferentialAction::cascade || a == schema::ReferentialAction::set_null;
+}
+
+}  // namespace
+
+const ColumnSet* Flush::carried_columns(const Mapper& m) {
+  auto [it, fresh] = carried_columns_.try_emplace(&m);
+  if (fresh) {
+    ColumnSet set(m.columns.size());
+    bool any = false;
+    session_.states_.for_each_mapper([&](const Mapper& other) {
+      for (const auto& c : other.columns) {
+        if (!c->references || !carries(c->references->on_update) || !refers_to(*c, m)) continue;
+        set.insert(referenced_column(*c, m).index);
+        any = true;
+      }
+    });
+    if (any) it->second = std::move(set);
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+void Flush::carry_updates(const Mapper& m, std::vector<Carried> changes) {
+  auto& s = session_;
+  Removals left;  // the old parents' collections (SET NULL), each gone through once
+  std::vector<std::pair<const Mapper*, std::vector<Carried>>> work;
+  work.emplace_back(&m, std::move(changes));
+  while (!work.empty()) {
+    auto [parent_mapper, list] = std::move(work.back());
+    work.pop_back();
+    const Mapper& pm = *parent_mapper;
+    std::vector<const Mapper*> mappers;
+    s.states_.for_each_mapper([&mappers](const Mapper& o) { mappers.push_back(&o); });
+    for (const Mapper* cm : mappers) {
+      for (const auto& col : cm->columns) {
+        const ColumnInfo& c = *col;
+        if (!c.references || !carries(c.references->on_update) || !refers_to(c, pm)) continue;
+        const bool set_null = c.references->on_update == schema::ReferentialAction::set_null;
+        const ColumnInfo& referred = referenced_column(c, pm);
+        // The rows that referred to a NULL referred to nothing.
+        std::map<Value, const Carried*, ValueLess> by_before;
+        for (const auto& ch : list)
+          if (ch.column == &referred && !is_null(ch.before)) by_before.emplace(ch.before, &ch);
+        if (by_before.empty()) continue;
+        std::vector<Carried> next;
+        s.states_.for_each_state_of(*cm, [&](InstanceState& st) {
+          if (st.status != ObjectStatus::persistent) return;
+          auto found = by_before.find(c.from_snapshot(st.snapshot[c.index]));
+          if (found == by_before.end()) return;
+          const Carried& ch = *found->second;
+          const Value now = set_null ? Value(null) : ch.now;
+          void* obj = st.obj.get();
+          // The member as the user set it since the last flush, written by this flush next.
+          std::optional<Value> by_hand;
+          if (!c.equal(obj, st.snapshot.cell(c.index))) by_hand = c.get(obj);
+          c.set(obj, now);
+          s.states_.keep_for_rollback(st, c.index);
+          st.snapshot.take(c, obj);
+          if (c.column.primary_key) {  // the identity map follows the row's key
+            s.identity_.erase_if_is(&st);
+            st.key = identity_of(*cm, obj);
+            s.identity_.put(&st);
+          }
+          if (by_hand) {
+            c.set(obj, *by_hand);
+          } else if (set_null) {
+            // The row has no parent now: neither has the object, unless it was given one.
+            for (const auto& rel : cm->relationships) {
+              if (rel->kind != RelationKind::many_to_one || rel->fk != &c) continue;
+              auto& f = rel->field(obj);
+              if (SessionAccess::loaded(f) && !SessionAccess::changed(f))
+                rel->set_target(obj, nullptr, false);
+            }
+            for (const auto& rel : pm.relationships)
+              if (fk_in_target(rel->kind) && rel->fk == &c) left.add(*rel, ch.parent, obj);
+          }
+          next.push_back(Carried{&c, found->first, now, st.obj});
+        });
+        if (!next.empty()) work.emplace_back(cm, std::move(next));
+      }
+    }
+  }
+  left.apply();
 }
 
 void Flush::emit_delete(InstanceState& st) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <span>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -191,7 +192,25 @@ class Flush {
   void emit_update(InstanceState& s, const UpdateShape& shape);
   void emit_update_batch(const std::vector<InstanceState*>& states, const UpdateShape& shape);
   // After a row's UPDATE: its snapshot (and the transaction's, for rollback), its identity.
+  // A change of a column that foreign keys refer to is noted for carry_updates().
   void updated(InstanceState& s, const UpdateShape& shape);
+  // The database's ON UPDATE actions, mirrored in memory. After the UPDATEs of one mapper's
+  // rows, the objects the session holds whose foreign key referred to a value they changed
+  // (a key, or another column a foreign key refers to) take what the database did to their
+  // rows: CASCADE gives them the new value, SET NULL a NULL (and their reference and the old
+  // parent's collection let go of them). Their snapshots follow the rows; their members too,
+  // unless set by hand since the last flush (the flush writes that value next). A changed
+  // key of theirs carries on to the objects that refer to them in turn. SET DEFAULT is not
+  // mirrored.
+  struct Carried {
+    const ColumnInfo* column;           // of the updated mapper
+    Value before, now;                  // the value the rows referred to, and the new one
+    std::shared_ptr<void> parent;       // the updated object
+  };
+  void carry_updates(const Mapper& m, std::vector<Carried> changes);
+  // The columns of m a foreign key with an ON UPDATE action (CASCADE or SET NULL) of a model
+  // the session has held objects of refers to; null when none. Found once per mapper and flush.
+  const ColumnSet* carried_columns(const Mapper& m);
   void emit_delete(InstanceState& s);
   // The DELETEs of one mapper's deleted objects, between its before/after_delete handlers.
   void emit_deletes(const MapperWork& w);
@@ -216,6 +235,11 @@ class Flush {
   // all the children of their changed collections need the new one, not only those appended
   // since the last flush (see cascade(), updated()).
   std::unordered_set<const InstanceState*> rekeyed_;
+  // carried_columns() by mapper; the set of the mapper whose UPDATEs are being emitted, and the
+  // changes they made to those columns, for carry_updates().
+  std::unordered_map<const Mapper*, std::optional<ColumnSet>> carried_columns_;
+  const ColumnSet* carrying_ = nullptr;
+  std::vector<Carried> carried_;
   // Insert shapes made in this flush, by mapper and kind of row (see insert_shape).
   std::map<std::pair<const Mapper*, std::uint64_t>, InsertShape> insert_shapes_;
   std::deque<InsertShape> odd_insert_shapes_;  // of mappers too wide for that key

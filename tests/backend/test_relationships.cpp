@@ -2,6 +2,7 @@
 // only), back-populates in memory, foreign keys filled at flush, remove(), the save-update
 // cascade, and DetachedInstanceError for objects outside a session.
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -41,6 +42,44 @@ struct strata::Model<Hero> {
                        .on_update(strata::schema::ReferentialAction::cascade),
                    belongs_to("guild", &Hero::guild, &Hero::guild_code)
                        .back_populates(&Guild::heroes));
+  }
+};
+
+// A guild's banner refers to its code ON UPDATE SET NULL (the row loses its guild when the
+// code changes); a guild's hall is keyed by the code ON UPDATE CASCADE, without relationships.
+struct Banner {
+  std::int64_t id = 0;
+  std::optional<std::string> guild_code{};
+  strata::BelongsTo<Guild> guild{};
+};
+struct Hall {
+  std::string guild_code{};
+  std::string name{};
+};
+
+template <>
+struct strata::Model<Banner> {
+  static constexpr auto table = "banner";
+  static auto columns() {
+    return mapping(column("id", &Banner::id).primary_key(),
+                   column("guild_code", &Banner::guild_code)
+                       .length(16)
+                       .references(&Guild::code)
+                       .on_update(strata::schema::ReferentialAction::set_null),
+                   belongs_to("guild", &Banner::guild, &Banner::guild_code));
+  }
+};
+
+template <>
+struct strata::Model<Hall> {
+  static constexpr auto table = "hall";
+  static auto columns() {
+    return mapping(column("guild_code", &Hall::guild_code)
+                       .primary_key()
+                       .length(16)
+                       .references(&Guild::code)
+                       .on_update(strata::schema::ReferentialAction::cascade),
+                   column("name", &Hall::name).length(40));
   }
 };
 
@@ -571,7 +610,7 @@ class Guilds : public ::backend::BackendTest {
  protected:
   void SetUp() override {
     BackendTest::SetUp();
-    db().register_models<Guild, Hero>();
+    db().register_models<Guild, Hero, Banner, Hall>();
     db().create_all();
   }
   void TearDown() override {
@@ -658,6 +697,123 @@ TEST_P(Guilds, a_guild_whose_key_changes_as_it_gains_a_hero_gives_every_hero_the
   }
   s.expunge_all();
   EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "crimson").count(), 3);
+}
+
+// A key changed by a flush reaches the objects the session holds that refer to it, as the
+// database's ON UPDATE action reaches their rows (SQLAlchemy's passive_updates).
+
+TEST_P(Guilds, a_guilds_new_key_reaches_its_loaded_heroes_without_writing_them) {
+  auto& s = session();
+  auto guild = red_guild_of_two_heroes();
+  ASSERT_EQ(guild->heroes.size(), 2u);
+  guild->code = "crimson";
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("UPDATE {guild} SET code = ? WHERE {guild}.code = ?")}))
+      << dump();
+  ASSERT_EQ(guild->heroes.size(), 2u);
+  for (const auto& hero : guild->heroes) {
+    EXPECT_EQ(hero->guild_code, "crimson") << "hero " << hero->id;
+    EXPECT_FALSE(s.is_modified(hero)) << "hero " << hero->id;
+    EXPECT_EQ(hero->guild.get(), guild);
+  }
+  // Still the guild's own: deleting it finds them (its heroes' key may not be NULL).
+  s.delete_(guild);
+  EXPECT_THROW(s.flush(), strata::IntegrityError);
+  s.rollback();
+  EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "crimson").count(), 2);
+}
+
+TEST_P(Guilds, heroes_loaded_apart_from_their_guild_follow_its_new_key) {
+  auto& s = session();
+  red_guild_of_two_heroes();
+  s.expunge_all();
+  auto heroes = s.query<Hero>().order_by(&Hero::id).all();
+  ASSERT_EQ(heroes.size(), 2u);
+  auto guild = s.get<Guild>(std::string("red"));
+  guild->code = "crimson";
+  s.commit();
+  for (const auto& hero : heroes) {
+    EXPECT_EQ(hero->guild_code, "crimson") << "hero " << hero->id;
+    EXPECT_FALSE(s.is_modified(hero)) << "hero " << hero->id;
+  }
+  clear_sql();
+  EXPECT_EQ(heroes[0]->guild.get(), guild);
+  EXPECT_TRUE(selects().empty()) << dump();
+}
+
+TEST_P(Guilds, a_hero_moved_by_hand_as_its_guilds_key_changes_keeps_its_move) {
+  auto& s = session();
+  s.add(Guild{.code = "blue"});
+  auto guild = red_guild_of_two_heroes();
+  auto moved = guild->heroes[0];
+  auto stays = guild->heroes[1];
+  guild->code = "crimson";
+  moved->guild_code = "blue";
+  s.commit();
+  EXPECT_EQ(moved->guild_code, "blue");
+  EXPECT_EQ(stays->guild_code, "crimson");
+  EXPECT_FALSE(s.is_modified(moved));
+  EXPECT_FALSE(s.is_modified(stays));
+  EXPECT_EQ(guild->heroes.size(), 1u);
+  s.expunge_all();
+  EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "blue").count(), 1);
+  EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "crimson").count(), 1);
+}
+
+TEST_P(Guilds, a_key_change_rolled_back_gives_the_heroes_their_key_back) {
+  auto& s = session();
+  auto guild = red_guild_of_two_heroes();
+  auto hero = guild->heroes[0];
+  guild->code = "crimson";
+  s.flush();
+  EXPECT_EQ(hero->guild_code, "crimson");
+  s.rollback();
+  EXPECT_EQ(guild->code, "red");
+  EXPECT_EQ(hero->guild_code, "red");
+  EXPECT_FALSE(s.is_modified(hero));
+  EXPECT_EQ(s.query<Hero>().filter(col(&Hero::guild_code) == "red").count(), 2);
+}
+
+TEST_P(Guilds, a_banner_loses_its_guild_when_the_key_it_refers_to_changes_on_update_set_null) {
+  auto& s = session();
+  {
+    auto reds = s.add(Guild{.code = "red"});
+    s.add(Banner{.guild = reds});
+    s.commit();
+    s.expunge_all();
+  }
+  auto banner = s.query<Banner>().one();
+  auto guild = banner->guild.get();
+  ASSERT_TRUE(guild);
+  guild->code = "crimson";
+  s.commit();
+  EXPECT_EQ(banner->guild_code, std::nullopt);
+  EXPECT_EQ(banner->guild.get(), nullptr);
+  EXPECT_FALSE(s.is_modified(banner));
+  s.expunge_all();
+  EXPECT_EQ(s.query<Banner>().filter(col(&Banner::guild_code).is_null()).count(), 1);
+}
+
+TEST_P(Guilds, a_hall_keyed_by_its_guilds_code_is_found_by_the_new_key) {
+  auto& s = session();
+  s.add(Guild{.code = "red"});
+  s.add(Hall{.guild_code = "red", .name = "Red Hall"});
+  s.commit();
+  s.expunge_all();
+  auto hall = s.get<Hall>(std::string("red"));
+  auto guild = s.get<Guild>(std::string("red"));
+  guild->code = "crimson";
+  s.commit();
+  EXPECT_EQ(hall->guild_code, "crimson");
+  clear_sql();
+  EXPECT_EQ(s.get<Hall>(std::string("crimson")), hall);
+  EXPECT_TRUE(selects().empty()) << dump();
+  EXPECT_EQ(s.get<Hall>(std::string("red")), nullptr);
+  hall->name = "Crimson Hall";
+  s.commit();  // an UPDATE by the new key, which matches the row
+  s.expunge_all();
+  EXPECT_EQ(s.get<Hall>(std::string("crimson"))->name, "Crimson Hall");
 }
 
 }  // namespace

@@ -303,6 +303,21 @@ class StateTable {
   void erase(InstanceState& s);
   void clear() noexcept;
   std::size_t size() const noexcept { return live_; }
+  // f(m) for each mapper the table has held states of; f(s) for each live state of m.
+  template <class F>
+  void for_each_mapper(F f) const {
+    for (const auto& p : pools_) f(*p.mapper);
+  }
+  template <class F>
+  void for_each_state_of(const Mapper& m, F f) {
+    for (auto& p : pools_) {
+      if (p.mapper != &m) continue;
+      for (auto& ch : p.chunks)
+        for (std::size_t k = 0; k < ch->used; ++k)
+          if (ch->objects[k]) f(ch->slots[k]);
+      return;
+    }
+  }
   // Copies the snapshot bytes still referred to out of arenas that are mostly garbage (bytes of
   // replaced values), and frees the old blocks. Only between transactions: no state may hold
   // txn_saved cells.
