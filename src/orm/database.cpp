@@ -96,6 +96,17 @@ bool DatabaseCore::add_tables_updating(std::vector<std::string>& tables) {
   return true;
 }
 
+std::vector<ForeignKeyOf> DatabaseCore::foreign_keys_carrying_updates() {
+  std::lock_guard lock(mutex_);
+  std::vector<ForeignKeyOf> out;
+  for (const auto& t : metadata_.tables())
+    for (const auto& fk : t.foreign_keys)
+      if (fk.columns.size() == 1 && (fk.on_update == schema::ReferentialAction::cascade ||
+                                     fk.on_update == schema::ReferentialAction::set_null))
+        out.push_back({t.name, fk});
+  return out;
+}
+
 DatabaseCore& DatabaseCore::core_for_table(std::string_view name) {
   if (binds.empty()) return *this;
   {

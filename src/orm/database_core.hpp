@@ -94,6 +94,12 @@ struct MapperSql {
 // key = ? AND key2 = ? for the mapper's primary key, with placeholders.
 sql::ExprPtr key_condition(const Mapper& m);
 
+// A foreign key of a table of the metadata, with the table's name.
+struct ForeignKeyOf {
+  std::string table;
+  schema::ForeignKey key;
+};
+
 // One database of the app: the default one, or a named bind (DatabaseOptions::binds). The
 // default core owns the binds' cores; a mapper whose Model<T>::bind names one is registered,
 // compiled and ordered there (ensure_registered, rank_of and sql_for route by the mapper).
@@ -119,6 +125,9 @@ struct DatabaseCore {
   // False when one of them is not in the metadata (the table of a model not registered yet,
   // or none of the models'): its foreign keys are unknown, and any table may reach it.
   bool add_tables_updating(std::vector<std::string>& tables);
+  // The single-column foreign keys of the metadata whose ON UPDATE action carries a changed
+  // value into their rows (CASCADE, SET NULL).
+  std::vector<ForeignKeyOf> foreign_keys_carrying_updates();
   // The core where m's table lives.
   DatabaseCore& core_for(const Mapper& m) {
     return m.bind == bind_name ? *this : for_bind(m.bind);

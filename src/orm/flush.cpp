@@ -4,6 +4,7 @@
 // Model and session event handlers run at their points of the pipeline.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
@@ -1075,26 +1076,29 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::update);
 }
 
-namespace {
-
-bool carries(schema::ReferentialAction a) {
-  return a == schema::ReferentialAction::cascade || a == schema::ReferentialAction::set_null;
+const std::vector<ForeignKeyOf>& Flush::foreign_keys_carrying(const Mapper& m) {
+  DatabaseCore& core = session_.db_.core_for(m);
+  auto [it, fresh] = foreign_keys_carrying_.try_emplace(&core);
+  // A connection that does not enforce foreign keys (SQLite's switch off) leaves the rows that
+  // refer to a changed value as they were: so are the objects.
+  if (fresh && (core.engine.options().connect.foreign_keys ||
+                core.dialect->set_foreign_keys_sql(false).empty()))
+    it->second = core.foreign_keys_carrying_updates();
+  return it->second;
 }
-
-}  // namespace
 
 const ColumnSet* Flush::carried_columns(const Mapper& m) {
   auto [it, fresh] = carried_columns_.try_emplace(&m);
   if (fresh) {
     ColumnSet set(m.columns.size());
     bool any = false;
-    session_.states_.for_each_mapper([&](const Mapper& other) {
-      for (const auto& c : other.columns) {
-        if (!c->references || !carries(c->references->on_update) || !refers_to(*c, m)) continue;
-        set.insert(referenced_column(*c, m).index);
+    for (const auto& fk : foreign_keys_carrying(m)) {
+      if (fk.key.referred_table != m.table_name()) continue;
+      if (const ColumnInfo* c = m.find_column(fk.key.referred_columns.front())) {
+        set.insert(c->index);
         any = true;
       }
-    });
+    }
     if (any) it->second = std::move(set);
   }
   return it->second ? &*it->second : nullptr;
@@ -1102,43 +1106,63 @@ const ColumnSet* Flush::carried_columns(const Mapper& m) {
 
 void Flush::carry_updates(const Mapper& m, std::vector<Carried> changes) {
   auto& s = session_;
+  const auto& keys = foreign_keys_carrying(m);
   Removals left;  // the old parents' collections (SET NULL), each gone through once
-  std::vector<std::pair<const Mapper*, std::vector<Carried>>> work;
-  work.emplace_back(&m, std::move(changes));
+  // A column's changed values: each value rows referred to, the value they refer to now, and
+  // the object of the row that holds it, when the session holds it.
+  struct Change {
+    Value before, now;
+    std::shared_ptr<void> holder;
+  };
+  struct Step {
+    std::string table, column;
+    std::vector<Change> changes;
+  };
+  std::vector<Step> work;
+  for (auto& ch : changes) {
+    auto at = std::find_if(work.begin(), work.end(),
+                           [&ch](const Step& w) { return w.column == ch.column->column.name; });
+    if (at == work.end()) at = work.insert(work.end(), Step{m.table_name(), ch.column->column.name, {}});
+    at->changes.push_back({std::move(ch.before), std::move(ch.now), std::move(ch.parent)});
+  }
+  std::vector<const Mapper*> mappers;
+  s.states_.for_each_mapper([&mappers](const Mapper& o) { mappers.push_back(&o); });
+  // A foreign key carries each column once (a cycle of them would go round for ever).
+  std::set<std::pair<std::string, std::string>> done;
   while (!work.empty()) {
-    auto [parent_mapper, list] = std::move(work.back());
+    Step step = std::move(work.back());
     work.pop_back();
-    const Mapper& pm = *parent_mapper;
-    std::vector<const Mapper*> mappers;
-    s.states_.for_each_mapper([&mappers](const Mapper& o) { mappers.push_back(&o); });
-    for (const Mapper* cm : mappers) {
-      for (const auto& col : cm->columns) {
-        const ColumnInfo& c = *col;
-        if (!c.references || !carries(c.references->on_update) || !refers_to(c, pm)) continue;
-        const bool set_null = c.references->on_update == schema::ReferentialAction::set_null;
-        const ColumnInfo& referred = referenced_column(c, pm);
-        // The rows that referred to a NULL referred to nothing.
-        std::map<Value, const Carried*, ValueLess> by_before;
-        for (const auto& ch : list)
-          if (ch.column == &referred && !is_null(ch.before)) by_before.emplace(ch.before, &ch);
-        if (by_before.empty()) continue;
-        std::vector<Carried> next;
+    if (!done.emplace(step.table, step.column).second) continue;
+    std::map<Value, const Change*, ValueLess> by_before;
+    for (const auto& ch : step.changes)
+      if (!is_null(ch.before)) by_before.emplace(ch.before, &ch);  // NULL referred to nothing
+    for (const auto& fk : keys) {
+      if (fk.key.referred_table != step.table || fk.key.referred_columns.front() != step.column)
+        continue;
+      const std::string& column = fk.key.columns.front();
+      const bool set_null = fk.key.on_update == schema::ReferentialAction::set_null;
+      Step next{fk.table, column, {}};
+      std::map<Value, std::shared_ptr<void>, ValueLess> holders;
+      for (const Mapper* cm : mappers) {
+        if (cm->table_name() != fk.table) continue;
+        const ColumnInfo* cp = cm->find_column(column);
+        if (!cp) continue;
+        const ColumnInfo& c = *cp;
         s.states_.for_each_state_of(*cm, [&](InstanceState& st) {
           if (st.status != ObjectStatus::persistent) return;
           auto found = by_before.find(c.from_snapshot(st.snapshot[c.index]));
           if (found == by_before.end()) return;
-          const Carried& ch = *found->second;
-          const Value now = set_null ? Value(null) : ch.now;
+          const Change& ch = *found->second;
           void* obj = st.obj.get();
           // The member as the user set it since the last flush, written by this flush next.
           std::optional<Value> by_hand;
           if (!c.equal(obj, st.snapshot.cell(c.index))) by_hand = c.get(obj);
-          c.set(obj, now);
+          c.set(obj, set_null ? Value(null) : ch.now);
           s.states_.keep_for_rollback(st, c.index);
           st.snapshot.take(c, obj);
           if (c.column.primary_key) {  // the identity map follows the row's key
             s.identity_.erase_if_is(&st);
-            st.key = identity_of(*cm, obj);
+            st.key = identity_in_snapshot(st);
             s.identity_.put(&st);
           }
           if (by_hand) {
@@ -1151,13 +1175,19 @@ void Flush::carry_updates(const Mapper& m, std::vector<Carried> changes) {
               if (SessionAccess::loaded(f) && !SessionAccess::changed(f))
                 rel->set_target(obj, nullptr, false);
             }
-            for (const auto& rel : pm.relationships)
-              if (fk_in_target(rel->kind) && rel->fk == &c) left.add(*rel, ch.parent, obj);
+            if (auto* ps = ch.holder ? s.state_of(ch.holder.get()) : nullptr)
+              for (const auto& rel : ps->mapper->relationships)
+                if (fk_in_target(rel->kind) && rel->fk == &c) left.add(*rel, ch.holder, obj);
           }
-          next.push_back(Carried{&c, found->first, now, st.obj});
+          holders[found->first] = st.obj;
         });
-        if (!next.empty()) work.emplace_back(cm, std::move(next));
       }
+      for (const auto& [before, ch] : by_before) {
+        auto held = holders.find(before);
+        next.changes.push_back({before, set_null ? Value(null) : ch->now,
+                                held == holders.end() ? nullptr : held->second});
+      }
+      work.push_back(std::move(next));
     }
   }
   left.apply();

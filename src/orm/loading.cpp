@@ -30,6 +30,17 @@ Value identity_of(const Mapper& m, const void* obj) {
   return encode_key(parts);
 }
 
+Value identity_in_snapshot(const InstanceState& st) {
+  const Mapper& m = *st.mapper;
+  if (m.primary_key.size() == 1) {
+    const auto* k = m.primary_key.front();
+    return k->from_snapshot(st.snapshot[k->index]);
+  }
+  std::vector<Value> parts;
+  for (const auto* k : m.primary_key) parts.push_back(k->from_snapshot(st.snapshot[k->index]));
+  return encode_key(parts);
+}
+
 std::vector<Value> capture(const Mapper& m, const void* obj) {
   std::vector<Value> out;
   out.reserve(m.columns.size());

@@ -40,6 +40,8 @@ struct ValueLess {
 
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);
+// The same, of st's row as the database has it: from its snapshot.
+Value identity_in_snapshot(const InstanceState& st);
 // The column values of obj, in mapper order.
 std::vector<Value> capture(const Mapper& m, const void* obj);
 // Takes the snapshot of obj into out: each column's ColumnInfo::snapshot form, by index.
@@ -198,19 +200,22 @@ class Flush {
   // rows, the objects the session holds whose foreign key referred to a value they changed
   // (a key, or another column a foreign key refers to) take what the database did to their
   // rows: CASCADE gives them the new value, SET NULL a NULL (and their reference and the old
-  // parent's collection let go of them). Their snapshots follow the rows; their members too,
-  // unless set by hand since the last flush (the flush writes that value next). A changed
-  // key of theirs carries on to the objects that refer to them in turn. SET DEFAULT is not
-  // mirrored.
+  // parent's collections let go of them). Their snapshots follow the rows; their members too,
+  // unless set by hand since the last flush (the flush writes that value next). The values
+  // carry on, table by table, through the foreign keys that refer to the columns changed so,
+  // whether the session holds those rows or not. SET DEFAULT is not mirrored; nothing is
+  // where the connection does not enforce foreign keys (SQLite's foreign_keys option off).
   struct Carried {
-    const ColumnInfo* column;           // of the updated mapper
-    Value before, now;                  // the value the rows referred to, and the new one
-    std::shared_ptr<void> parent;       // the updated object
+    const ColumnInfo* column;      // of the updated mapper
+    Value before, now;             // the value the rows referred to, and the new one
+    std::shared_ptr<void> parent;  // the updated object
   };
   void carry_updates(const Mapper& m, std::vector<Carried> changes);
-  // The columns of m a foreign key with an ON UPDATE action (CASCADE or SET NULL) of a model
-  // the session has held objects of refers to; null when none. Found once per mapper and flush.
+  // The columns of m that a foreign key with such an action (CASCADE or SET NULL) refers to;
+  // null when none, or when foreign keys are not enforced. Found once per mapper and flush.
   const ColumnSet* carried_columns(const Mapper& m);
+  // The foreign keys with such an action in m's database, found once per flush.
+  const std::vector<ForeignKeyOf>& foreign_keys_carrying(const Mapper& m);
   void emit_delete(InstanceState& s);
   // The DELETEs of one mapper's deleted objects, between its before/after_delete handlers.
   void emit_deletes(const MapperWork& w);
@@ -238,6 +243,7 @@ class Flush {
   // carried_columns() by mapper; the set of the mapper whose UPDATEs are being emitted, and the
   // changes they made to those columns, for carry_updates().
   std::unordered_map<const Mapper*, std::optional<ColumnSet>> carried_columns_;
+  std::unordered_map<const DatabaseCore*, std::vector<ForeignKeyOf>> foreign_keys_carrying_;
   const ColumnSet* carrying_ = nullptr;
   std::vector<Carried> carried_;
   // Insert shapes made in this flush, by mapper and kind of row (see insert_shape).
