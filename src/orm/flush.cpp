@@ -1168,14 +1168,17 @@ void Flush::carry_updates(const Mapper& m, std::vector<Carried> changes) {
           if (by_hand) {
             c.set(obj, *by_hand);
           } else if (set_null) {
-            // The row has no parent now: neither has the object, unless it was given one.
+            // The row has no parent now: neither has the object, unless it was given one
+            // (then the flush writes that one's key).
+            bool given = false;
             for (const auto& rel : cm->relationships) {
               if (rel->kind != RelationKind::many_to_one || rel->fk != &c) continue;
               auto& f = rel->field(obj);
-              if (SessionAccess::loaded(f) && !SessionAccess::changed(f))
-                rel->set_target(obj, nullptr, false);
+              if (SessionAccess::changed(f)) given = true;
+              else if (SessionAccess::loaded(f)) rel->set_target(obj, nullptr, false);
             }
-            if (auto* ps = ch.holder ? s.state_of(ch.holder.get()) : nullptr)
+            auto* ps = ch.holder && !given ? s.state_of(ch.holder.get()) : nullptr;
+            if (ps)
               for (const auto& rel : ps->mapper->relationships)
                 if (fk_in_target(rel->kind) && rel->fk == &c) left.add(*rel, ch.holder, obj);
           }

@@ -83,6 +83,40 @@ struct strata::Model<Hall> {
   }
 };
 
+// A clan's flags refer to its code ON UPDATE SET NULL, with references both ways.
+struct Flag;
+struct Clan {
+  std::string code{};
+  strata::HasMany<Flag> flags{};
+};
+struct Flag {
+  std::int64_t id = 0;
+  std::optional<std::string> clan_code{};
+  strata::BelongsTo<Clan> clan{};
+};
+
+template <>
+struct strata::Model<Clan> {
+  static constexpr auto table = "clan";
+  static auto columns() {
+    return mapping(column("code", &Clan::code).primary_key().length(16),
+                   has_many("flags", &Clan::flags).back_populates(&Flag::clan));
+  }
+};
+
+template <>
+struct strata::Model<Flag> {
+  static constexpr auto table = "flag";
+  static auto columns() {
+    return mapping(column("id", &Flag::id).primary_key(),
+                   column("clan_code", &Flag::clan_code)
+                       .length(16)
+                       .references(&Clan::code)
+                       .on_update(strata::schema::ReferentialAction::set_null),
+                   belongs_to("clan", &Flag::clan, &Flag::clan_code).back_populates(&Clan::flags));
+  }
+};
+
 // A hall's rooms refer to its key (the guild's code) ON UPDATE CASCADE: a guild's new code
 // reaches them through the hall's row. A node's parent is a node of the same table.
 struct Room {
@@ -647,7 +681,7 @@ class Guilds : public ::backend::BackendTest {
  protected:
   void SetUp() override {
     BackendTest::SetUp();
-    db().register_models<Guild, Hero, Banner, Hall, Room, Node>();
+    db().register_models<Guild, Hero, Banner, Hall, Room, Node, Clan, Flag>();
     db().create_all();
   }
   void TearDown() override {
@@ -839,6 +873,33 @@ TEST_P(Guilds, a_banner_loses_its_guild_when_the_key_it_refers_to_changes_on_upd
   EXPECT_EQ(s.query<Banner>().filter(col(&Banner::guild_code).is_null()).count(), 1);
 }
 
+TEST_P(Guilds, a_clans_new_code_takes_its_flags_out_of_its_list_but_one_given_to_it_again) {
+  auto& s = session();
+  {
+    auto reds = s.add(Clan{.code = "red"});
+    s.add(Flag{.clan = reds});
+    s.add(Flag{.clan = reds});
+    s.commit();
+    s.expunge_all();
+  }
+  auto clan = s.query<Clan>().one();
+  ASSERT_EQ(clan->flags.size(), 2u);
+  auto dropped = clan->flags[0];
+  auto kept = clan->flags[1];
+  kept->clan = clan;  // given again: the flush writes its new key
+  clan->code = "crimson";
+  s.commit();
+  EXPECT_EQ(dropped->clan_code, std::nullopt);
+  EXPECT_EQ(dropped->clan.get(), nullptr);
+  EXPECT_EQ(kept->clan_code, "crimson");
+  EXPECT_EQ(kept->clan.get(), clan);
+  ASSERT_EQ(clan->flags.size(), 1u);
+  EXPECT_EQ(clan->flags[0], kept);
+  s.expunge_all();
+  EXPECT_EQ(s.query<Flag>().filter(col(&Flag::clan_code) == "crimson").count(), 1);
+  EXPECT_EQ(s.query<Flag>().filter(col(&Flag::clan_code).is_null()).count(), 1);
+}
+
 TEST_P(Guilds, a_hall_keyed_by_its_guilds_code_is_found_by_the_new_key) {
   auto& s = session();
   s.add(Guild{.code = "red"});
@@ -905,7 +966,7 @@ TEST_P(Guilds, without_foreign_keys_enforced_the_objects_keep_what_their_rows_ke
   // SQLite with its foreign_keys switch off carries nothing into the rows that refer to a
   // changed key; PostgreSQL always does. Either way the objects agree with their rows.
   reopen([](strata::DatabaseOptions& o) { o.engine.connect.foreign_keys = false; });
-  db().register_models<Guild, Hero, Banner, Hall, Room, Node>();
+  db().register_models<Guild, Hero, Banner, Hall, Room, Node, Clan, Flag>();
   db().create_all();
   auto& s = session();
   s.add(Guild{.code = "red"});
