@@ -1122,12 +1122,13 @@ void Flush::carry_updates(const Mapper& m, std::vector<Carried> changes) {
   for (auto& ch : changes) {
     auto at = std::find_if(work.begin(), work.end(),
                            [&ch](const Step& w) { return w.column == ch.column->column.name; });
-    if (at == work.end()) at = work.insert(work.end(), Step{m.table_name(), ch.column->column.name, {}});
+    if (at == work.end())
+      at = work.insert(work.end(), Step{m.table_name(), ch.column->column.name, {}});
     at->changes.push_back({std::move(ch.before), std::move(ch.now), std::move(ch.parent)});
   }
   std::vector<const Mapper*> mappers;
   s.states_.for_each_mapper([&mappers](const Mapper& o) { mappers.push_back(&o); });
-  // A foreign key carries each column once (a cycle of them would go round for ever).
+  // Each table's column is carried into once (a cycle of foreign keys would go round for ever).
   std::set<std::pair<std::string, std::string>> done;
   while (!work.empty()) {
     Step step = std::move(work.back());
