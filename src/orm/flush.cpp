@@ -1069,11 +1069,15 @@ void Flush::updated(InstanceState& st, const UpdateShape& shape) {
   }
   if (shape.key_changed) {
     rekeyed_.insert(&st);  // (a before_update handler may have changed it)
-    session_.identity_.erase_if_is(&st);
-    st.key = identity_of(m, obj);
-    session_.identity_.put(&st);
+    key_follows_row(st);
   }
   if (auto* log = session_.model_changes_.get()) log->record(st, ModelOperation::update);
+}
+
+void Flush::key_follows_row(InstanceState& st) {
+  session_.identity_.erase_if_is(&st);
+  st.key = identity_in_snapshot(st);
+  session_.identity_.put(&st);
 }
 
 const std::vector<ForeignKeyOf>& Flush::foreign_keys_carrying(const Mapper& m) {
@@ -1161,11 +1165,7 @@ void Flush::carry_updates(const Mapper& m, std::vector<Carried> changes) {
           c.set(obj, set_null ? Value(null) : ch.now);
           s.states_.keep_for_rollback(st, c.index);
           st.snapshot.take(c, obj);
-          if (c.column.primary_key) {  // the identity map follows the row's key
-            s.identity_.erase_if_is(&st);
-            st.key = identity_in_snapshot(st);
-            s.identity_.put(&st);
-          }
+          if (c.column.primary_key) key_follows_row(st);
           if (by_hand) {
             c.set(obj, *by_hand);
           } else if (set_null) {

@@ -196,6 +196,8 @@ class Flush {
   // After a row's UPDATE: its snapshot (and the transaction's, for rollback), its identity.
   // A change of a column that foreign keys refer to is noted for carry_updates().
   void updated(InstanceState& s, const UpdateShape& shape);
+  // s's row has a new key (in its snapshot): the identity map holds s by it.
+  void key_follows_row(InstanceState& s);
   // The database's ON UPDATE actions, mirrored in memory. After the UPDATEs of one mapper's
   // rows, the objects the session holds whose foreign key referred to a value they changed
   // (a key, or another column a foreign key refers to) take what the database did to their
