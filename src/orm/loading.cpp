@@ -2,6 +2,7 @@
 // exists, streaming, lazy loads of relationships, bulk UPDATE / DELETE kept consistent with
 // the session's objects, refresh, and raw SQL.
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 #include "database_core.hpp"
@@ -338,30 +339,59 @@ Value key_from_row(const Mapper& m, const engine::Statement& s) {
   return encode_key(parts);
 }
 
+// Columns a bulk UPDATE sets from expressions, and the values the database gave them, row
+// by row in the order of the keys (columns.size() values a row).
+struct Computed {
+  std::vector<const ColumnInfo*> columns;
+  std::vector<sql::ExprPtr> exprs;
+  std::vector<Value> values;
+};
+
 // Runs a bulk statement; when `keys` is given, collects the primary keys of the rows it
-// touched (RETURNING where the dialect has it, else a SELECT with the same filter first).
-// `keys_before`: the keys the rows had before the statement (an UPDATE that sets the primary
-// key would return the new ones), read by the SELECT first.
+// touched (RETURNING where the dialect has it, else a SELECT with the same filter first), and
+// with them the values of `computed`'s columns: returned after the UPDATE, or, by the SELECT
+// first, the expressions evaluated on the rows as they are before it, which are what the
+// UPDATE sets. `keys_before`: the keys the rows had before the statement (an UPDATE that sets
+// the primary key would return the new ones), read by the SELECT first.
 template <class Stmt>
 std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const Mapper& m,
-                      Stmt stmt_ast, std::vector<Value>* keys, bool keys_before = false) {
+                      Stmt stmt_ast, std::vector<Value>* keys, bool keys_before = false,
+                      Computed* computed = nullptr) {
+  const int first_computed = static_cast<int>(m.primary_key.size());
+  auto read_row = [&](const engine::Statement& row) {
+    keys->push_back(key_from_row(m, row));
+    if (!computed) return;
+    for (std::size_t j = 0; j < computed->columns.size(); ++j)
+      computed->values.push_back(
+          computed->columns[j]->row_value(row, first_computed + static_cast<int>(j)));
+  };
   if (keys && d.supports_returning() && !keys_before) {
     for (const auto* k : m.primary_key) stmt_ast.returning.push_back(k->column.name);
-    auto compiled = sql::compile(stmt_ast, d);
-    auto stmt = conn.prepare(compiled.sql);
-    stmt->bind_all(compiled.params);
-    while (stmt->step()) keys->push_back(key_from_row(m, *stmt));
+    if (computed)
+      for (const auto* c : computed->columns) stmt_ast.returning.push_back(c->column.name);
+    // A computed value the member cannot hold (SQLite keeps 3000000000 in an int32 column)
+    // throws as it is read back: a savepoint takes the statement back with it.
+    std::optional<engine::Transaction> undo_on_error;
+    if (computed) undo_on_error.emplace(conn);
+    {
+      auto compiled = sql::compile(stmt_ast, d);
+      auto stmt = conn.prepare(compiled.sql);
+      stmt->bind_all(compiled.params);
+      while (stmt->step()) read_row(*stmt);
+    }
+    if (undo_on_error) undo_on_error->commit();
     return static_cast<std::int64_t>(keys->size());
   }
   if (keys) {
     sql::Select s;
     for (const auto* k : m.primary_key) s.columns.push_back(sql::column(m.table_name(), k->column.name));
+    if (computed) s.columns.insert(s.columns.end(), computed->exprs.begin(), computed->exprs.end());
     s.from = m.table_name();
     s.where = stmt_ast.where;
     auto compiled = sql::compile(s, d);
     auto select = conn.prepare(compiled.sql);
     select->bind_all(compiled.params);
-    while (select->step()) keys->push_back(key_from_row(m, *select));
+    while (select->step()) read_row(*select);
   }
   auto compiled = sql::compile(stmt_ast, d);
   auto stmt = conn.prepare(compiled.sql);
@@ -371,18 +401,23 @@ std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const
 }  // namespace
 
 std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
-                                      const std::vector<std::pair<std::size_t, Value>>& assignments) {
+                                      const std::vector<SetColumn>& assignments) {
   require_plain_filter(q, "update");
   do_autoflush();
   m.configure();
   sql::Update u;
   u.table = m.table_name();
   std::vector<const ColumnInfo*> set_columns;
-  for (const auto& [offset, value] : assignments) {
-    const ColumnInfo* c = m.column_at(offset);
+  Computed computed;
+  for (const auto& a : assignments) {
+    const ColumnInfo* c = m.column_at(a.offset);
     if (!c) throw ArgumentError("update(): a member that is not a mapped column of " + m.class_name);
-    u.set.push_back({c->column.name, sql::param(value)});
+    u.set.push_back({c->column.name, a.expr ? a.expr : sql::param(a.value)});
     set_columns.push_back(c);
+    if (a.expr) {
+      computed.columns.push_back(c);
+      computed.exprs.push_back(a.expr);
+    }
   }
   u.where = q.where;
   std::vector<Value> keys;
@@ -391,16 +426,18 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
     return std::find(m.primary_key.begin(), m.primary_key.end(), c) != m.primary_key.end();
   });
   auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(u), sync ? &keys : nullptr,
-                       sets_key);
+                       sets_key, computed.columns.empty() ? nullptr : &computed);
   std::vector<InstanceState*> updated;
-  for (const auto& key : keys) {
-    auto* found = identity_.find(&m, key);
+  const std::size_t per_row = computed.columns.size();
+  for (std::size_t r = 0; r < keys.size(); ++r) {
+    auto* found = identity_.find(&m, keys[r]);
     if (!found) continue;
     auto& st = *found;
     void* obj = st.obj.get();
-    for (std::size_t i = 0; i < set_columns.size(); ++i) {
+    for (std::size_t i = 0, j = 0; i < set_columns.size(); ++i) {
       states_.keep_for_rollback(st, set_columns[i]->index);
-      set_columns[i]->set(obj, assignments[i].second);
+      if (assignments[i].expr) set_columns[i]->set(obj, computed.values[r * per_row + j++]);
+      else set_columns[i]->set(obj, assignments[i].value);
     }
     updated.push_back(&st);
   }

@@ -1,7 +1,8 @@
 // Queries beyond one model's rows, on a real database: joins (through relationships, on
 // explicit conditions, outer, over an association table without a struct, under aliases),
 // aggregates with group_by / having, distinct, subqueries in IN and EXISTS (correlated too),
-// and typed tuple results. The Mega-Tutorial timeline is one query.
+// typed tuple results, arithmetic, text concatenation and scalar functions, and bulk updates
+// from expressions. The Mega-Tutorial timeline is one query.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,9 +22,12 @@ using strata::count;
 using strata::count_distinct;
 using strata::desc;
 using strata::exists;
+using strata::length;
+using strata::lower;
 using strata::max;
 using strata::min;
 using strata::sum;
+using strata::upper;
 using Names = std::vector<std::string>;
 
 class QueryMoreTest : public ::backend::BackendTest {};
@@ -491,6 +495,77 @@ TEST_P(Blog, scalar_subqueries_compare_with_and_select_a_value) {
   EXPECT_EQ(rows, (std::vector<Row>{{"ann", 2}, {"bob", 1}, {"carl", 3}, {"dora", 0}}));
 }
 
+// ---- arithmetic, text and scalar functions -----------------------------------------------------
+
+TEST_P(Blog, arithmetic_filters_orders_and_selects_computed_values) {
+  auto& s = session();
+  auto votes = col(&Post::votes);
+  auto rating = col(&Post::rating);
+  EXPECT_EQ(titles(s.query<Post>().filter(votes * 2 > 5).order_by(&Post::title)),
+            (Names{"a1", "a2", "c3"}));
+  EXPECT_EQ(titles(s.query<Post>().filter(10 - votes >= 8).order_by(&Post::title)),
+            (Names{"b1", "c1", "c2"}))
+      << "a value on the left";
+  // votes - rating: a1 1.5, a2 2.5, b1 -3, c1 -0.5, c2 1, c3 0.5
+  EXPECT_EQ(titles(s.query<Post>().order_by(desc(votes - rating)).limit(2)),
+            (Names{"a2", "a1"}));
+
+  auto row = s.select(votes + 1, rating * 2, votes / 2, votes / 2.0, -votes, (votes + 1) * 3)
+                 .filter(col(&Post::title) == "a2")
+                 .one();
+  using Row = std::tuple<std::int64_t, double, std::int64_t, double, std::int64_t, std::int64_t>;
+  static_assert(std::is_same_v<decltype(row), Row>);
+  EXPECT_EQ(row, (Row{6, 5.0, 2, 2.5, -5, 18}))
+      << "integer division truncates on every database; (votes + 1) * 3 keeps its parentheses";
+  // Two columns of a join.
+  EXPECT_EQ(s.select(col(&User::id) - col(&Post::user_id)).join(&User::posts).all(),
+            (std::vector<std::int64_t>(6, 0)));
+}
+
+TEST_P(Blog, text_joins_text_and_scalar_functions_apply_to_each_row) {
+  auto& s = session();
+  auto name = col(&User::username);
+  EXPECT_EQ(s.select(name + " <" + col(&User::email) + ">").filter(name == "ann").one(),
+            "ann <ann@example.com>");
+  EXPECT_EQ(s.select("@" + name).filter(name == "bob").one(), "@bob") << "text on the left";
+  EXPECT_EQ(usernames(s.query<User>().filter(upper(name) == "BOB")), (Names{"bob"}));
+  EXPECT_EQ(usernames(s.query<User>().filter(lower(upper(&User::username)) == "carl")),
+            (Names{"carl"}));
+  EXPECT_EQ(usernames(s.query<User>().filter(length(name) > 3).order_by(&User::username)),
+            (Names{"carl", "dora"}));
+  auto n = s.select(length(&User::username)).filter(name == "ann").one();
+  static_assert(std::is_same_v<decltype(n), std::int64_t>);
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(s.select(strata::abs(col(&Post::votes) - 3)).filter(col(&Post::title) == "c1").one(),
+            3);
+  EXPECT_EQ(s.select(strata::abs(col(&Post::rating) - 4)).filter(col(&Post::title) == "c1").one(),
+            3.5);
+
+  // NULL in, NULL out: a nullable column makes the result std::optional.
+  auto bio = s.select(col(&User::bio) + "!", upper(&User::bio), length(col(&User::bio)))
+                 .filter(name == "ann")
+                 .one();
+  static_assert(std::is_same_v<decltype(bio), std::tuple<std::optional<std::string>,
+                                                         std::optional<std::string>,
+                                                         std::optional<std::int64_t>>>);
+  EXPECT_EQ(bio, (std::tuple<std::optional<std::string>, std::optional<std::string>,
+                             std::optional<std::int64_t>>{}));
+  EXPECT_EQ(s.select(coalesce(col(&User::bio) + "!", "none")).filter(name == "ann").one(), "none");
+}
+
+TEST_P(Blog, dividing_by_zero_is_null_on_sqlite_and_a_data_error_on_postgresql) {
+  auto& s = session();
+  auto ratio = strata::nullable(col(&Post::votes) / col(&Post::votes));
+  auto c1 = s.select(ratio).filter(col(&Post::title) == "c1");
+  if (url().starts_with("postgresql")) {
+    EXPECT_THROW(c1.all(), strata::DataError);
+    s.rollback();
+  } else {
+    EXPECT_EQ(c1.one(), std::nullopt);
+  }
+  EXPECT_EQ(s.select(ratio).filter(col(&Post::title) == "c2").one(), 1);
+}
+
 // ---- bulk statements ---------------------------------------------------------------------------
 
 TEST_P(Blog, bulk_statements_refuse_joins_and_take_subqueries_instead) {
@@ -502,6 +577,93 @@ TEST_P(Blog, bulk_statements_refuse_joins_and_take_subqueries_instead) {
   auto carls = session().query<User>().filter(col(&User::username) == "carl").select(&User::id);
   EXPECT_EQ(session().query<Post>().filter(col(&Post::user_id).in_(carls)).delete_(), 3);
   EXPECT_EQ(session().query<Post>().count(), 3);
+}
+
+TEST_P(Blog, bulk_update_from_expressions_gives_loaded_objects_what_the_database_computed) {
+  auto& s = session();
+  auto c1 = s.query<Post>().filter(col(&Post::title) == "c1").one();
+  auto a1 = s.query<Post>().filter(col(&Post::title) == "a1").one();
+  auto carl = s.query<User>().filter(col(&User::username) == "carl").one();
+  clear_sql();
+  auto matched = s.query<Post>()
+                     .filter(col(&Post::user_id) == carl->id)
+                     .update(strata::set(&Post::votes, col(&Post::votes) + 10),
+                             strata::set(&Post::rating, col(&Post::rating) * 2.0),
+                             strata::set(&Post::title, col(&Post::title) + "!"),
+                             strata::set(&Post::body, "edited"));
+  EXPECT_EQ(matched, 3);
+  auto written = writes();
+  ASSERT_EQ(written.size(), 1u) << "a bulk update is one statement\n" << dump();
+  EXPECT_TRUE(written[0].starts_with(
+      spelled("UPDATE post SET votes = post.votes + ?, rating = post.rating * ?, "
+              "title = post.title || ?, body = ? WHERE post.user_id = ?")))
+      << written[0];
+  EXPECT_EQ(c1->votes, 10) << "the loaded object kept its old value";
+  EXPECT_EQ(c1->rating, 1.0);
+  EXPECT_EQ(c1->title, "c1!");
+  EXPECT_EQ(c1->body, "edited");
+  EXPECT_FALSE(s.is_modified(c1)) << "the session would write the bulk change again";
+  EXPECT_EQ(a1->votes, 3) << "a post that did not match was changed";
+  clear_sql();
+  s.commit();
+  EXPECT_TRUE(writes().empty()) << "commit() wrote the bulk-updated objects again\n" << dump();
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::user_id) == carl->id).select(sum(&Post::votes))
+                .scalar(),
+            36);
+
+  // Rolled back, the objects get their values back.
+  s.query<Post>().filter(col(&Post::title) == "c1!").update(
+      strata::set(&Post::votes, col(&Post::votes) * col(&Post::votes)));
+  EXPECT_EQ(c1->votes, 100);
+  s.rollback();
+  EXPECT_EQ(c1->votes, 10);
+  s.expunge_all();
+  EXPECT_EQ(s.query<Post>().filter(col(&Post::title) == "c1!").one()->votes, 10);
+}
+
+TEST_P(Blog, bulk_update_of_a_key_from_an_expression_keeps_the_identity_map_in_step) {
+  auto& s = session();
+  auto dora = s.query<User>().filter(col(&User::username) == "dora").one();
+  const auto old_id = dora->id;
+  EXPECT_EQ(s.query<User>()
+                .filter(col(&User::username) == "dora")
+                .update(strata::set(&User::id, col(&User::id) + 100),
+                        strata::set(&User::email, upper(&User::email))),
+            1);
+  EXPECT_EQ(dora->id, old_id + 100) << "the session's object kept the old key";
+  EXPECT_EQ(dora->email, "DORA@EXAMPLE.COM");
+  EXPECT_EQ(s.get<User>(old_id + 100), dora);
+  EXPECT_EQ(s.get<User>(old_id), nullptr) << "the old key still finds the object";
+  EXPECT_FALSE(s.is_modified(dora));
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.get<User>(old_id + 100)->email, "DORA@EXAMPLE.COM");
+}
+
+TEST_P(Blog, bulk_update_from_an_expression_with_nothing_loaded_is_the_statement_alone) {
+  auto& s = session();
+  clear_sql();
+  EXPECT_EQ(s.query<Post>().update(strata::set(&Post::votes, col(&Post::votes) + 1)), 6);
+  EXPECT_EQ(writes(), (std::vector<std::string>{spelled("UPDATE post SET votes = post.votes + ?")}))
+      << "nothing to keep in step, nothing to return";
+  EXPECT_TRUE(selects().empty()) << "nothing to keep in step, nothing to read\n" << dump();
+  EXPECT_EQ(s.query<Post>().select(sum(&Post::votes)).scalar(), 21);
+}
+
+TEST_P(Blog, a_computed_value_the_member_cannot_hold_is_a_data_error_that_changes_nothing) {
+  auto& s = session();
+  auto c1 = s.query<Post>().filter(col(&Post::title) == "c1").one();
+  auto too_many = col(&Post::votes) + std::int64_t{3'000'000'000};  // votes is an int32
+  EXPECT_THROW(s.query<Post>().filter(col(&Post::title) == "c1").update(
+                   strata::set(&Post::votes, too_many)),
+               strata::DataError);
+  EXPECT_EQ(c1->votes, 0) << "the loaded object took part of the statement";
+  if (!url().starts_with("postgresql")) {  // PostgreSQL refuses the UPDATE itself
+    EXPECT_EQ(s.query<Post>().select(sum(&Post::votes)).scalar(), 15)
+        << "SQLite kept the value the member could not take";
+  }
+  s.rollback();
+  EXPECT_EQ(s.query<Post>().select(sum(&Post::votes)).scalar(), 15);
 }
 
 }  // namespace

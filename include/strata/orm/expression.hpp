@@ -502,6 +502,138 @@ Condition<A> not_(const Condition<A>& a) {
   return !a;
 }
 
+// Arithmetic and text concatenation, in any place an expression goes (filter, order_by,
+// select, a bulk update's set()): col(&Post::votes) + 1, col(&Item::price) * col(&Item::qty),
+// -col(&Account::balance), col(&User::first) + " " + col(&User::last) (SQL's ||). Numbers
+// combine with numbers (an integer result is read as std::int64_t, one with a floating-point
+// side as double), text with text; either side may be a plain value. The result may be NULL
+// (and is read as std::optional when selected) where a side may be: a std::optional member's
+// column, an aggregate, a scalar subquery.
+namespace detail {
+template <class X>
+using result_of_t = typename std::remove_cvref_t<X>::result_type;
+
+// The type an expression built from the sides Xs reads as: R, or std::optional<R> when a side
+// may be NULL. A plain value (not an expression) is never NULL.
+template <class X>
+constexpr bool may_be_null() {
+  if constexpr (expression<X>) return is_optional_v<result_of_t<X>>;
+  else return false;
+}
+template <class R, class... Xs>
+using maybe_null_t = std::conditional_t<(may_be_null<Xs>() || ...), std::optional<R>, R>;
+
+template <class X>
+struct side_value {
+  using type = std::remove_cvref_t<X>;
+};
+template <class X>
+  requires expression<X>
+struct side_value<X> {
+  using type = typename std::remove_cvref_t<X>::value_type;
+};
+template <class X>
+using side_value_t = typename side_value<X>::type;
+
+template <class X>
+struct side_models {
+  using type = models<>;
+};
+template <class X>
+  requires expression<X>
+struct side_models<X> {
+  using type = typename std::remove_cvref_t<X>::models_type;
+};
+template <class X>
+using side_models_t = typename side_models<X>::type;
+
+// What a + b holds: text for text, else std::int64_t for two integers and double otherwise.
+template <class A, class B>
+using sum_t = std::conditional_t<
+    std::same_as<A, std::string> || std::same_as<B, std::string>, std::string,
+    std::conditional_t<std::integral<A> && std::integral<B>, std::int64_t, double>>;
+
+template <class A, class B>
+concept text_sides = std::same_as<side_value_t<A>, std::string> &&
+                     (std::same_as<side_value_t<B>, std::string> ||
+                      (!expression<B> && std::convertible_to<const B&, std::string_view>));
+template <class A, class B>
+concept number_sides = arithmetic<side_value_t<A>> && arithmetic<side_value_t<B>>;
+
+// The SQL of one side: the expression's node, or a parameter for a value, typed by the other
+// side's value type (a number of another type keeps its own; see param_for).
+template <class Other, class X>
+sql::ExprPtr side_node(const X& x) {
+  if constexpr (expression<X>) {
+    return x.node();
+  } else if constexpr (std::same_as<Other, std::string>) {
+    return sql::param(Value{std::string(std::string_view(x))});
+  } else {
+    return param_for<Other>(x);
+  }
+}
+
+template <class A, class B>
+auto combine(sql::BinaryOp op, const A& a, const B& b) {
+  using VA = side_value_t<A>;
+  using VB = side_value_t<B>;
+  using R = sum_t<VA, VB>;
+  using S = union_t<side_models_t<A>, side_models_t<B>>;
+  return TypedExpression<S, R, maybe_null_t<R, A, B>>(
+      sql::binary(op, side_node<VB>(a), side_node<VA>(b)));
+}
+
+template <class A, class B>
+concept one_expression = expression<A> || expression<B>;
+}  // namespace detail
+
+template <class A, class B>
+  requires detail::one_expression<A, B>
+auto operator+(const A& a, const B& b) {
+  static_assert(detail::number_sides<A, B> || detail::text_sides<A, B> ||
+                    detail::text_sides<B, A>,
+                "strata: + adds numbers to numbers and joins text to text");
+  if constexpr (detail::text_sides<A, B> || detail::text_sides<B, A>)
+    return detail::combine(sql::BinaryOp::concat, a, b);
+  else if constexpr (detail::number_sides<A, B>)
+    return detail::combine(sql::BinaryOp::add, a, b);
+  else  // keeps the error above the only one
+    return Expression<models<>, std::int64_t>(nullptr);
+}
+template <class A, class B>
+  requires detail::one_expression<A, B>
+auto operator-(const A& a, const B& b) {
+  static_assert(detail::number_sides<A, B>, "strata: - applies to numbers");
+  if constexpr (detail::number_sides<A, B>) return detail::combine(sql::BinaryOp::sub, a, b);
+  else return Expression<models<>, std::int64_t>(nullptr);
+}
+template <class A, class B>
+  requires detail::one_expression<A, B>
+auto operator*(const A& a, const B& b) {
+  static_assert(detail::number_sides<A, B>, "strata: * applies to numbers");
+  if constexpr (detail::number_sides<A, B>) return detail::combine(sql::BinaryOp::mul, a, b);
+  else return Expression<models<>, std::int64_t>(nullptr);
+}
+// Division of two integers is an integer division (7 / 2 is 3) on every database; divide by
+// a double (col(&T::n) / 2.0) for a fraction. Dividing by zero gives NULL on SQLite and is an
+// error (DataError) on PostgreSQL.
+template <class A, class B>
+  requires detail::one_expression<A, B>
+auto operator/(const A& a, const B& b) {
+  static_assert(detail::number_sides<A, B>, "strata: / applies to numbers");
+  if constexpr (detail::number_sides<A, B>) return detail::combine(sql::BinaryOp::div, a, b);
+  else return Expression<models<>, std::int64_t>(nullptr);
+}
+template <class A>
+  requires detail::expression<A>
+auto operator-(const A& a) {
+  using V = detail::side_value_t<A>;
+  static_assert(detail::arithmetic<V>, "strata: unary - applies to numbers");
+  using R = detail::sum_t<V, V>;
+  return TypedExpression<typename A::models_type, R, detail::maybe_null_t<R, A>>(
+      sql::unary(sql::UnaryOp::neg, a.node()));
+}
+
 // ORDER BY item: asc(&User::name), desc(col(&User::name)).
 template <class S>
 struct Ordering {
@@ -526,28 +658,50 @@ Ordering<S> desc(const Expression<S, R>& e) {
   return {e.node(), true};
 }
 
-// SET column = value for bulk update(): set(&User::email, "x").
+// SET column = value for bulk update(): set(&User::email, "x"), or an expression of the
+// model's own columns, evaluated by the database for each row: set(&Post::votes,
+// col(&Post::votes) + 1).
 template <class T>
 struct Assignment {
   std::size_t offset;
   Value value;
+  sql::ExprPtr expr;  // set: the column takes this expression rather than `value`
 };
 
 template <class T, class M, class V>
+  requires(!detail::expression<V>)
 Assignment<T> set(M T::*member, const V& value) {
   using B = detail::base_t<M>;
   if constexpr (std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>) {
     static_assert(detail::is_optional_v<M>,
                   "strata: only a std::optional member's column can be set to NULL");
-    return {detail::offset_of(member), null};
+    return {detail::offset_of(member), null, nullptr};
   } else {
     static_assert(detail::comparable_value<B, V>,
                   "strata: the value's type does not match the column's type");
     if constexpr (detail::comparable_value<B, V>)
-      return {detail::offset_of(member), detail::to_assigned<B>(value)};
+      return {detail::offset_of(member), detail::to_assigned<B>(value), nullptr};
     else
-      return {detail::offset_of(member), null};
+      return {detail::offset_of(member), null, nullptr};
   }
+}
+
+template <class T, class M, class X>
+  requires detail::expression<X>
+Assignment<T> set(M T::*member, const X& e) {
+  using B = detail::base_t<M>;
+  using R = typename X::value_type;
+  static_assert(detail::subset<typename X::models_type, models<T>>::value,
+                "strata: set() takes an expression of the updated model's own columns");
+  static_assert(std::same_as<B, R> || (std::integral<B> && detail::arithmetic<B> &&
+                                       std::integral<R> && detail::arithmetic<R>) ||
+                    (std::floating_point<B> && detail::arithmetic<R>),
+                "strata: the expression's type does not match the column's type (an integer "
+                "column takes integers, a floating-point one any number, others their own type)");
+  static_assert(detail::is_optional_v<M> || !detail::is_optional_v<typename X::result_type>,
+                "strata: the expression may be NULL and the column may not: wrap it in "
+                "coalesce(expression, fallback)");
+  return {detail::offset_of(member), null, e.node()};
 }
 
 }  // namespace strata

@@ -1,5 +1,6 @@
-// Aggregate functions for queries: count, count_distinct, sum, avg, min, max, and coalesce.
-// Each takes a column expression (col(&Post::votes), an alias's column) or a member pointer.
+// Functions for queries: the aggregates count, count_distinct, sum, avg, min and max;
+// coalesce; and the scalar functions lower, upper, length and abs. Each takes a column
+// expression (col(&Post::votes), an alias's column, col(&A::x) + 1) or a member pointer.
 //
 // Their values, when selected (TupleQuery), read as:
 //   count(), count(x), count_distinct(x)  std::int64_t
@@ -53,6 +54,15 @@ sql::ExprPtr extreme(const char* name, const X& x) {
   auto arg = as_expression(x).node();
   if constexpr (stored == schema::TypeKind::boolean) arg = sql::cast(std::move(arg), "INTEGER");
   return aggregate(name, arg);
+}
+// lower(x) / upper(x): text in, text out, NULL for NULL.
+template <class X>
+auto scalar_text_function(const char* name, const X& x) {
+  static_assert(std::same_as<value_of<X>, std::string>,
+                "strata: lower() and upper() apply to text");
+  using E = expression_t<X>;
+  return TypedExpression<models_of<X>, std::string, maybe_null_t<std::string, E>>(
+      sql::function(name, {as_expression(x).node()}));
 }
 }  // namespace detail
 
@@ -116,6 +126,38 @@ TypedExpression<S, R, R> coalesce(const Expression<S, R>& e, const V& fallback) 
                 "strata: coalesce() fallback must have the expression's type");
   return TypedExpression<S, R, R>(
       sql::function("coalesce", {e.node(), detail::param_for<R>(fallback)}));
+}
+
+// The scalar functions: one value per row, NULL where their argument is (then read as
+// std::optional when selected).
+//   lower(x), upper(x)  text; SQLite changes the case of ASCII letters only, PostgreSQL of
+//                       every letter its database's locale knows
+//   length(x)           the number of characters of a text, as std::int64_t
+//   abs(x)              a number's absolute value, of its own type
+template <class X>
+auto lower(const X& x) {
+  return detail::scalar_text_function("lower", x);
+}
+template <class X>
+auto upper(const X& x) {
+  return detail::scalar_text_function("upper", x);
+}
+template <class X>
+auto length(const X& x) {
+  static_assert(std::same_as<detail::value_of<X>, std::string>,
+                "strata: length() applies to text");
+  using E = detail::expression_t<X>;
+  return TypedExpression<detail::models_of<X>, std::int64_t,
+                         detail::maybe_null_t<std::int64_t, E>>(
+      sql::function("length", {detail::as_expression(x).node()}));
+}
+template <class X>
+auto abs(const X& x) {
+  using R = detail::value_of<X>;
+  static_assert(detail::arithmetic<R>, "strata: abs() applies to numbers");
+  using E = detail::expression_t<X>;
+  return TypedExpression<detail::models_of<X>, R, detail::maybe_null_t<R, E>>(
+      sql::function("abs", {detail::as_expression(x).node()}));
 }
 
 }  // namespace strata

@@ -255,12 +255,14 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   }
 
   // UPDATE ... SET ... WHERE <filters>, one statement; objects of the session that match are
-  // updated in memory too. Returns the number of rows matched.
+  // updated in memory too (a column set from an expression: to the value the database
+  // computed, read back with the statement). Returns the number of rows matched.
   template <class... As>
   std::int64_t update(const Assignment<T>& first, const As&... rest) const {
-    std::vector<std::pair<std::size_t, Value>> set{{first.offset, first.value}};
-    (set.emplace_back(static_cast<const Assignment<T>&>(rest).offset,
-                      static_cast<const Assignment<T>&>(rest).value),
+    std::vector<detail::SetColumn> set{{first.offset, first.value, first.expr}};
+    (set.push_back({static_cast<const Assignment<T>&>(rest).offset,
+                    static_cast<const Assignment<T>&>(rest).value,
+                    static_cast<const Assignment<T>&>(rest).expr}),
      ...);
     return session().bulk_update(mapper_of<T>(), this->spec(), set);
   }

@@ -491,6 +491,14 @@ struct QuerySpec {
                                        // relationship wins)
 };
 
+// One SET of a bulk update: the column whose member sits at `offset` takes `value`, or the
+// expression `expr` when it is set.
+struct SetColumn {
+  std::size_t offset;
+  Value value;
+  sql::ExprPtr expr;
+};
+
 // A live SELECT over one mapper, yielding plain values one row at a time (no identity map).
 class Cursor {
  public:
@@ -554,7 +562,7 @@ class SessionCore {
   using RowSink = void (*)(void* out, const engine::Statement& row);
   void select_rows(const sql::Select& s, const Mapper* m, RowSink sink, void* out);
   std::int64_t bulk_update(const Mapper& m, const QuerySpec& q,
-                           const std::vector<std::pair<std::size_t, Value>>& assignments);
+                           const std::vector<SetColumn>& assignments);
   std::int64_t bulk_delete(const Mapper& m, const QuerySpec& q);
   // Raw SQL on the default database, or on the bind named `bind`.
   Result execute(std::string_view sql, const std::vector<Value>& params, std::string_view bind = {});
