@@ -330,6 +330,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
   std::size_t op = 0;
   bool checking_foreign_keys = false;  // past the operations, at the check before commit
   bool checked_ledger = false;         // the ledger was read again inside the lock
+  bool committing = false;             // the COMMIT was sent
   conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
   try {
     ledger.ensure(conn);
@@ -387,6 +388,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
                     .count();
       ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
     }
+    committing = true;
     conn.execute("COMMIT");
   } catch (const std::exception& e) {  // a callback of the application's throws what it likes
     try {
@@ -413,6 +415,14 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
         said.replace(at, temporary.size(), table);
       }
       what = said + what.substr(sql_at);
+    }
+    if (committing && !conn.is_alive()) {
+      // The server may have committed before the connection went: the ledger row commits
+      // with the migration, so the database itself tells which.
+      throw CommandError("migration " + id + " (" + step.migration->message +
+                         "): the connection to the database was lost at its COMMIT, so whether "
+                         "the database applied it is not known here; `db current` tells, as the "
+                         "migration and its ledger row commit together (" + what + ")");
     }
     if (!checked_ledger) {
       // Nothing of the migration ran, and a ledger that cannot be read takes no failure row.

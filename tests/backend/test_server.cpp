@@ -58,6 +58,10 @@ TEST_P(ServerTest, a_connection_lost_mid_session_is_a_clear_error_and_the_next_s
     FAIL() << "commit succeeded on a connection the server had ended";
   } catch (const OperationalError& e) {
     EXPECT_TRUE(contains(e.what(), "lost the connection to the database server")) << e.what();
+    // Seen from here, a connection lost at COMMIT may have committed first.
+    EXPECT_TRUE(contains(e.what(), "whether the server committed the transaction before the "
+                                   "connection went is not known"))
+        << e.what();
   }
   s.rollback();  // gives the dead connection back; the pool closes it
 
@@ -70,6 +74,23 @@ TEST_P(ServerTest, a_connection_lost_mid_session_is_a_clear_error_and_the_next_s
   ASSERT_EQ(titles.size(), 2u);
   EXPECT_EQ(titles[0]->title, "kept");
   EXPECT_EQ(titles[1]->title, "after");
+}
+
+TEST_P(ServerTest, a_connection_lost_before_the_commit_says_the_server_rolled_back) {
+  BACKEND_REQUIRE(server_connections());
+  auto& s = session();
+  s.add(Task{.title = "in flight"});
+  s.flush();
+  end_connection(connection_id(s));
+  s.add(Task{.title = "next"});
+  try {
+    s.flush();
+    FAIL() << "a flush succeeded on a connection the server had ended";
+  } catch (const OperationalError& e) {
+    EXPECT_TRUE(contains(e.what(), "the transaction was rolled back by the server")) << e.what();
+  }
+  s.rollback();
+  EXPECT_EQ(s.query<Task>().count(), 0);
 }
 
 TEST_P(ServerTest, a_pooled_connection_that_died_while_idle_is_not_handed_out_again) {

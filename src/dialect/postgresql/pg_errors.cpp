@@ -98,8 +98,17 @@ void raise_error(const FailedCall& f) {
   }
 
   if (lost_connection(f, sqlstate)) {
+    // Lost before its COMMIT, a transaction is rolled back by the server; lost at its COMMIT,
+    // the server may have committed it before the connection went.
+    std::string_view sql = f.sql;
+    while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n')) sql.remove_prefix(1);
+    const bool at_commit = sql.size() >= 6 && (sql.substr(0, 6) == "COMMIT" ||
+                                               sql.substr(0, 6) == "commit");
     throw OperationalError("lost the connection to the database server (" + driver_message +
-                               "); the transaction was rolled back by the server" + context(f),
+                               (at_commit ? "); whether the server committed the transaction "
+                                            "before the connection went is not known"
+                                          : "); the transaction was rolled back by the server") +
+                               context(f),
                            std::move(info));
   }
 

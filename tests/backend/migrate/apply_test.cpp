@@ -257,6 +257,48 @@ TEST_P(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_befo
       << "the ledger does not record the second failed attempt";
 }
 
+TEST_P(MigrateApply, a_connection_lost_at_commit_says_the_outcome_is_unknown_and_the_ledger_tells) {
+  if (GetParam() == "sqlite") GTEST_SKIP() << "a server's connection can end at COMMIT";
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "c10000000000";
+  m.message = "ends its connection";
+  m.upgrade = {CreateTableOp{table("item", {})}, CallOp{"end_at_commit", {}}};
+  m.downgrade = {};
+  ScriptDirectory::load(c.directory).write(m);
+  // A deferred constraint trigger runs at COMMIT, and there ends its own connection, as a
+  // server restart or a network failure at that moment would.
+  c.callbacks["end_at_commit"] = [](engine::Connection& conn) {
+    conn.execute(
+        "CREATE FUNCTION end_connection() RETURNS trigger AS $$ BEGIN PERFORM "
+        "pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$ LANGUAGE plpgsql");
+    conn.execute("CREATE CONSTRAINT TRIGGER end_at_commit AFTER INSERT ON item DEFERRABLE "
+                 "INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_connection()");
+    conn.execute("INSERT INTO item DEFAULT VALUES");
+  };
+  try {
+    upgrade(c);
+    FAIL() << "an upgrade whose connection ended at COMMIT succeeded";
+  } catch (const CommandError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("lost at its COMMIT"), std::string::npos) << what;
+    EXPECT_NE(what.find("`db current` tells"), std::string::npos) << what;
+    EXPECT_EQ(what.find("nothing of it was applied"), std::string::npos)
+        << "the message claims an outcome the command cannot know: " << what;
+  }
+  // Here the server ended the transaction before committing it, and `db current` says so.
+  EXPECT_FALSE(has_table(c.url, "item"));
+  out.str("");
+  current(c, false);
+  EXPECT_EQ(out.str().find("c10000000000"), std::string::npos) << out.str();
+  c.callbacks["end_at_commit"] = [](engine::Connection&) {};
+  upgrade(c);
+  EXPECT_TRUE(has_table(c.url, "item")) << "the migration does not apply after the lost COMMIT";
+}
+
 TEST(MigrateApplySqlite, a_failed_upgrade_removes_the_sqlite_file_it_created) {
   Scratch s;
   std::ostringstream out;
