@@ -2,6 +2,7 @@
 // exists, streaming, lazy loads of relationships, bulk UPDATE / DELETE kept consistent with
 // the session's objects, refresh, and raw SQL.
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <unordered_set>
 
@@ -339,12 +340,14 @@ Value key_from_row(const Mapper& m, const engine::Statement& s) {
   return encode_key(parts);
 }
 
-// Columns a bulk UPDATE sets from expressions, and the values the database gave them, row
-// by row in the order of the keys (columns.size() values a row).
+// Columns a bulk UPDATE sets from expressions, and the values the database gave them: one
+// entry a row, in the order of the keys, holding columns.size() values for a row whose key
+// `wanted` takes (an object the session holds) and none for the others.
 struct Computed {
   std::vector<const ColumnInfo*> columns;
   std::vector<sql::ExprPtr> exprs;
-  std::vector<Value> values;
+  std::function<bool(const Value& key)> wanted;
+  std::vector<std::vector<Value>> values;
 };
 
 // Runs a bulk statement; when `keys` is given, collects the primary keys of the rows it
@@ -361,9 +364,10 @@ std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const
   auto read_row = [&](const engine::Statement& row) {
     keys->push_back(key_from_row(m, row));
     if (!computed) return;
+    auto& values = computed->values.emplace_back();
+    if (!computed->wanted(keys->back())) return;
     for (std::size_t j = 0; j < computed->columns.size(); ++j)
-      computed->values.push_back(
-          computed->columns[j]->row_value(row, first_computed + static_cast<int>(j)));
+      values.push_back(computed->columns[j]->row_value(row, first_computed + static_cast<int>(j)));
   };
   if (keys && d.supports_returning() && !keys_before) {
     for (const auto* k : m.primary_key) stmt_ast.returning.push_back(k->column.name);
@@ -425,10 +429,10 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   const bool sets_key = std::any_of(set_columns.begin(), set_columns.end(), [&](const auto* c) {
     return std::find(m.primary_key.begin(), m.primary_key.end(), c) != m.primary_key.end();
   });
+  computed.wanted = [&](const Value& key) { return identity_.find(&m, key) != nullptr; };
   auto rows = run_bulk(connection(m), dialect_for(m), m, std::move(u), sync ? &keys : nullptr,
                        sets_key, computed.columns.empty() ? nullptr : &computed);
   std::vector<InstanceState*> updated;
-  const std::size_t per_row = computed.columns.size();
   for (std::size_t r = 0; r < keys.size(); ++r) {
     auto* found = identity_.find(&m, keys[r]);
     if (!found) continue;
@@ -436,7 +440,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
     void* obj = st.obj.get();
     for (std::size_t i = 0, j = 0; i < set_columns.size(); ++i) {
       states_.keep_for_rollback(st, set_columns[i]->index);
-      if (assignments[i].expr) set_columns[i]->set(obj, computed.values[r * per_row + j++]);
+      if (assignments[i].expr) set_columns[i]->set(obj, computed.values[r][j++]);
       else set_columns[i]->set(obj, assignments[i].value);
     }
     updated.push_back(&st);

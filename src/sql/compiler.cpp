@@ -15,8 +15,11 @@
 //   and GROUP BY it renders the alias; nested anywhere else it renders just expr.
 #include "strata/sql/compiler.hpp"
 
+#include <algorithm>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "strata/error.hpp"
 
@@ -127,6 +130,91 @@ std::string_view binary_text(BinaryOp op) {
     case BinaryOp::concat: return " || ";
   }
   return " ? ";
+}
+
+bool same_expr(const ExprPtr& a, const ExprPtr& b);
+
+// Whether two expressions are written the same (their parameters holding equal values).
+bool same_node(const Expr& a, const Expr& b) {
+  if (a.node.index() != b.node.index()) return false;
+  return std::visit(
+      [&](const auto& x) -> bool {
+        using N = std::decay_t<decltype(x)>;
+        const auto& y = std::get<N>(b.node);
+        if constexpr (std::is_same_v<N, ColumnExpr>) {
+          return x.table == y.table && x.name == y.name;
+        } else if constexpr (std::is_same_v<N, ParamExpr>) {
+          return x.typed == y.typed && x.value == y.value;
+        } else if constexpr (std::is_same_v<N, PlaceholderExpr>) {
+          return false;  // bound by the caller, each its own
+        } else if constexpr (std::is_same_v<N, RawExpr>) {
+          return x.text == y.text;
+        } else if constexpr (std::is_same_v<N, BinaryExpr>) {
+          return x.op == y.op && x.escape == y.escape && same_expr(x.left, y.left) &&
+                 same_expr(x.right, y.right);
+        } else if constexpr (std::is_same_v<N, UnaryExpr>) {
+          return x.op == y.op && same_expr(x.operand, y.operand);
+        } else if constexpr (std::is_same_v<N, InExpr>) {
+          return x.negated == y.negated && x.subquery == y.subquery &&
+                 same_expr(x.operand, y.operand) &&
+                 std::equal(x.items.begin(), x.items.end(), y.items.begin(), y.items.end(),
+                            same_expr);
+        } else if constexpr (std::is_same_v<N, BetweenExpr>) {
+          return same_expr(x.operand, y.operand) && same_expr(x.low, y.low) &&
+                 same_expr(x.high, y.high);
+        } else if constexpr (std::is_same_v<N, FunctionExpr>) {
+          return x.name == y.name && x.distinct == y.distinct &&
+                 std::equal(x.args.begin(), x.args.end(), y.args.begin(), y.args.end(),
+                            same_expr);
+        } else if constexpr (std::is_same_v<N, SubqueryExpr>) {
+          return x.select == y.select;
+        } else if constexpr (std::is_same_v<N, CastExpr>) {
+          return x.type == y.type && same_expr(x.expr, y.expr);
+        } else {
+          static_assert(std::is_same_v<N, LabelExpr>);
+          return x.alias == y.alias && same_expr(x.expr, y.expr);
+        }
+      },
+      a.node);
+}
+
+bool same_expr(const ExprPtr& a, const ExprPtr& b) {
+  if (a == b) return true;
+  return a && b && same_node(*a, *b);
+}
+
+// Whether an expression binds a value (a subquery may).
+bool binds_values(const Expr& e) {
+  return std::visit(
+      [](const auto& x) -> bool {
+        using N = std::decay_t<decltype(x)>;
+        auto any = [](const std::vector<ExprPtr>& items) {
+          return std::any_of(items.begin(), items.end(),
+                             [](const ExprPtr& i) { return i && binds_values(*i); });
+        };
+        auto one = [](const ExprPtr& i) { return i && binds_values(*i); };
+        if constexpr (std::is_same_v<N, ParamExpr> || std::is_same_v<N, PlaceholderExpr> ||
+                      std::is_same_v<N, SubqueryExpr>) {
+          return true;
+        } else if constexpr (std::is_same_v<N, ColumnExpr> || std::is_same_v<N, RawExpr>) {
+          return false;
+        } else if constexpr (std::is_same_v<N, BinaryExpr>) {
+          return one(x.left) || one(x.right);
+        } else if constexpr (std::is_same_v<N, UnaryExpr>) {
+          return one(x.operand);
+        } else if constexpr (std::is_same_v<N, InExpr>) {
+          return x.subquery || one(x.operand) || any(x.items);
+        } else if constexpr (std::is_same_v<N, BetweenExpr>) {
+          return one(x.operand) || one(x.low) || one(x.high);
+        } else if constexpr (std::is_same_v<N, FunctionExpr>) {
+          return any(x.args);
+        } else if constexpr (std::is_same_v<N, CastExpr>) {
+          return one(x.expr);
+        } else {
+          return one(x.expr);
+        }
+      },
+      e.node);
 }
 
 int precedence(const Expr& e) {
@@ -245,14 +333,27 @@ class Writer {
     }
   }
 
-  // ORDER BY / GROUP BY item: a label refers to its alias.
-  void sort_key(const ExprPtr& e) {
+  // ORDER BY / GROUP BY item: a label refers to its alias. An item that binds values and is
+  // also a result column refers to that column by its position (GROUP BY 1): written again,
+  // its values would be other parameters, and PostgreSQL does not take votes / $2 in GROUP BY
+  // for the votes / $1 it selects.
+  void sort_key(const ExprPtr& e, const std::vector<ExprPtr>& columns) {
     const Expr& x = checked(e);
     if (const auto* l = std::get_if<LabelExpr>(&x.node)) {
       ident(l->alias, "a label");
-    } else {
-      node(x);
+      return;
     }
+    if (binds_values(x)) {
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        const auto* c = columns[i] ? &*columns[i] : nullptr;
+        if (const auto* l = c ? std::get_if<LabelExpr>(&c->node) : nullptr) c = l->expr.get();
+        if (c && same_node(x, *c)) {
+          out_.sql += std::to_string(i + 1);
+          return;
+        }
+      }
+    }
+    node(x);
   }
 
   void table_ref(const std::string& table, const std::string& alias, std::string_view what) {
@@ -485,7 +586,7 @@ void Writer::select(const Select& s) {
     out_.sql += " GROUP BY ";
     for (std::size_t i = 0; i < s.group_by.size(); ++i) {
       if (i > 0) out_.sql += ", ";
-      sort_key(s.group_by[i]);
+      sort_key(s.group_by[i], s.columns);
     }
   }
   if (s.having) {
@@ -496,7 +597,7 @@ void Writer::select(const Select& s) {
     out_.sql += " ORDER BY ";
     for (std::size_t i = 0; i < s.order_by.size(); ++i) {
       if (i > 0) out_.sql += ", ";
-      sort_key(s.order_by[i].expr);
+      sort_key(s.order_by[i].expr, s.columns);
       if (s.order_by[i].descending) out_.sql += " DESC";
     }
   }

@@ -3,7 +3,9 @@
 // aggregates with group_by / having, distinct, subqueries in IN and EXISTS (correlated too),
 // typed tuple results, arithmetic, text concatenation and scalar functions, and bulk updates
 // from expressions. The Mega-Tutorial timeline is one query.
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -551,6 +553,26 @@ TEST_P(Blog, text_joins_text_and_scalar_functions_apply_to_each_row) {
   EXPECT_EQ(bio, (std::tuple<std::optional<std::string>, std::optional<std::string>,
                              std::optional<std::int64_t>>{}));
   EXPECT_EQ(s.select(coalesce(col(&User::bio) + "!", "none")).filter(name == "ann").one(), "none");
+  {
+    using namespace strata;  // as the docs' examples do: plain numbers keep the C library's
+    EXPECT_EQ(abs(-2), 2);
+    EXPECT_EQ(std::abs(-2.5), 2.5);
+  }
+}
+
+TEST_P(Blog, an_expression_with_a_value_groups_and_orders_what_it_selects) {
+  // Votes in buckets of two: a1 3 -> 1, a2 5 -> 2, b1 1 -> 0, c1 0 -> 0, c2 2 -> 1, c3 4 -> 2.
+  auto bucket = col(&Post::votes) / 2;
+  using Row = std::tuple<std::int64_t, std::int64_t>;
+  EXPECT_EQ(session().select(bucket, count()).group_by(bucket).order_by(desc(bucket)).all(),
+            (std::vector<Row>{{2, 2}, {1, 2}, {0, 2}}));
+  EXPECT_EQ(session()
+                .select(col(&Post::votes) / 2)
+                .distinct()
+                .order_by(col(&Post::votes) / 2)
+                .all(),
+            (std::vector<std::int64_t>{0, 1, 2}))
+      << "the same expression written twice";
 }
 
 TEST_P(Blog, dividing_by_zero_is_null_on_sqlite_and_a_data_error_on_postgresql) {

@@ -691,6 +691,7 @@ template <class T, class M, class X>
 Assignment<T> set(M T::*member, const X& e) {
   using B = detail::base_t<M>;
   using R = typename X::value_type;
+  // (A TableRef's column belongs to no model, as a subquery's value does: not caught here.)
   static_assert(detail::subset<typename X::models_type, models<T>>::value,
                 "strata: set() takes an expression of the updated model's own columns");
   static_assert(std::same_as<B, R> || (std::integral<B> && detail::arithmetic<B> &&

@@ -21,6 +21,11 @@
 namespace strata {
 
 namespace detail {
+// What the scalar functions take: a member pointer or an expression. Other arguments leave
+// them out of overload resolution, so abs(2.5) and length(text) elsewhere mean what they did.
+template <class X>
+concept column_or_expression = std::is_member_object_pointer_v<X> || expression<X>;
+
 // col(&T::m) for a member pointer, the expression itself otherwise.
 template <class X>
 auto as_expression(const X& x) {
@@ -135,14 +140,17 @@ TypedExpression<S, R, R> coalesce(const Expression<S, R>& e, const V& fallback) 
 //   length(x)           the number of characters of a text, as std::int64_t
 //   abs(x)              a number's absolute value, of its own type
 template <class X>
+  requires detail::column_or_expression<X>
 auto lower(const X& x) {
   return detail::scalar_text_function("lower", x);
 }
 template <class X>
+  requires detail::column_or_expression<X>
 auto upper(const X& x) {
   return detail::scalar_text_function("upper", x);
 }
 template <class X>
+  requires detail::column_or_expression<X>
 auto length(const X& x) {
   static_assert(std::same_as<detail::value_of<X>, std::string>,
                 "strata: length() applies to text");
@@ -152,6 +160,7 @@ auto length(const X& x) {
       sql::function("length", {detail::as_expression(x).node()}));
 }
 template <class X>
+  requires detail::column_or_expression<X>
 auto abs(const X& x) {
   using R = detail::value_of<X>;
   static_assert(detail::arithmetic<R>, "strata: abs() applies to numbers");

@@ -77,6 +77,30 @@ TEST(CompileSelect, order_by_a_label_uses_its_alias) {
             "SELECT t.kind, count(*) AS n FROM t GROUP BY t.kind ORDER BY n DESC, t.kind");
 }
 
+TEST(CompileSelect, a_grouped_or_ordered_item_that_binds_values_names_its_result_column) {
+  // Written again, votes / 10 would bind $3 where it selects $1, and PostgreSQL would not
+  // match the two.
+  Select s;
+  const auto bucket = [] { return binary(BinaryOp::div, column("post", "votes"), num(10)); };
+  s.columns = {bucket(), function("count", {column("", "*")})};
+  s.from = "post";
+  s.where = binary(BinaryOp::gt, column("post", "votes"), num(0));
+  s.group_by = {bucket()};
+  s.order_by = {{bucket(), true}, {binary(BinaryOp::div, column("post", "votes"), num(5)), false}};
+  const Compiled c = compile(s, DollarDialect{});
+  EXPECT_EQ(c.sql,
+            "SELECT post.votes / $1, count(*) FROM post WHERE post.votes > $2 GROUP BY 1 "
+            "ORDER BY 1 DESC, post.votes / $3");
+  EXPECT_EQ(c.params.size(), 3u);
+  // Without values, the item is written out as before.
+  Select t;
+  t.columns = {column("post", "user_id"), function("count", {column("", "*")})};
+  t.from = "post";
+  t.group_by = {column("post", "user_id")};
+  EXPECT_EQ(compile(t, QmarkDialect{}).sql,
+            "SELECT post.user_id, count(*) FROM post GROUP BY post.user_id");
+}
+
 TEST(CompileSelect, from_subquery_needs_and_gets_an_alias) {
   auto inner = std::make_shared<Select>();
   inner->columns = {column("post", "user_id"), label(function("count", {column("", "*")}), "n")};
