@@ -38,6 +38,8 @@ struct ValueLess {
   }
 };
 
+// Several key values as one (a composite key's identity).
+std::string encode_key(const std::vector<Value>& parts);
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);
 // The same, of st's row as the database has it: from its snapshot.

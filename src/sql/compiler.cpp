@@ -104,7 +104,8 @@ int binary_precedence(BinaryOp op) {
     case BinaryOp::add:
     case BinaryOp::sub: return prec_additive;
     case BinaryOp::mul:
-    case BinaryOp::div: return prec_multiplicative;
+    case BinaryOp::div:
+    case BinaryOp::mod: return prec_multiplicative;
   }
   return prec_primary;
 }
@@ -127,6 +128,7 @@ std::string_view binary_text(BinaryOp op) {
     case BinaryOp::sub: return " - ";
     case BinaryOp::mul: return " * ";
     case BinaryOp::div: return " / ";
+    case BinaryOp::mod: return " % ";
     case BinaryOp::concat: return " || ";
   }
   return " ? ";

@@ -512,13 +512,18 @@ TEST_P(Blog, arithmetic_filters_orders_and_selects_computed_values) {
   EXPECT_EQ(titles(s.query<Post>().order_by(desc(votes - rating)).limit(2)),
             (Names{"a2", "a1"}));
 
-  auto row = s.select(votes + 1, rating * 2, votes / 2, votes / 2.0, -votes, (votes + 1) * 3)
+  auto row = s.select(votes + 1, rating * 2, votes / 2, votes / 2.0, -votes, (votes + 1) * 3,
+                      votes % 3, -votes % 3)
                  .filter(col(&Post::title) == "a2")
                  .one();
-  using Row = std::tuple<std::int64_t, double, std::int64_t, double, std::int64_t, std::int64_t>;
+  using Row = std::tuple<std::int64_t, double, std::int64_t, double, std::int64_t, std::int64_t,
+                         std::int64_t, std::int64_t>;
   static_assert(std::is_same_v<decltype(row), Row>);
-  EXPECT_EQ(row, (Row{6, 5.0, 2, 2.5, -5, 18}))
-      << "integer division truncates on every database; (votes + 1) * 3 keeps its parentheses";
+  EXPECT_EQ(row, (Row{6, 5.0, 2, 2.5, -5, 18, 2, -2}))
+      << "integer division truncates on every database; (votes + 1) * 3 keeps its parentheses; "
+         "a remainder has the dividend's sign";
+  EXPECT_EQ(titles(s.query<Post>().filter(votes % 2 == 1).order_by(&Post::title)),
+            (Names{"a1", "a2", "b1"}));
   // Two columns of a join.
   EXPECT_EQ(s.select(col(&User::id) - col(&Post::user_id)).join(&User::posts).all(),
             (std::vector<std::int64_t>(6, 0)));

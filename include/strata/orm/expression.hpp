@@ -502,9 +502,10 @@ Condition<A> not_(const Condition<A>& a) {
   return !a;
 }
 
-// Arithmetic and text concatenation, in any place an expression goes (filter, order_by,
-// select, a bulk update's set()): col(&Post::votes) + 1, col(&Item::price) * col(&Item::qty),
-// -col(&Account::balance), col(&User::first) + " " + col(&User::last) (SQL's ||). Numbers
+// Arithmetic (+ - * / and, for integers, %) and text concatenation, in any place an
+// expression goes (filter, order_by, select, a bulk update's set()): col(&Post::votes) + 1,
+// col(&Item::price) * col(&Item::qty), -col(&Account::balance), col(&User::id) % 2,
+// col(&User::first) + " " + col(&User::last) (SQL's ||). Numbers
 // combine with numbers (an integer result is read as std::int64_t, one with a floating-point
 // side as double), text with text; either side may be a plain value. The result may be NULL
 // (and is read as std::optional when selected) where a side may be: a std::optional member's
@@ -622,6 +623,17 @@ template <class A, class B>
 auto operator/(const A& a, const B& b) {
   static_assert(detail::number_sides<A, B>, "strata: / applies to numbers");
   if constexpr (detail::number_sides<A, B>) return detail::combine(sql::BinaryOp::div, a, b);
+  else return Expression<models<>, std::int64_t>(nullptr);
+}
+// The remainder of an integer division, with the sign of the dividend (-7 % 3 is -1) on every
+// database; by zero, as for /: NULL on SQLite, DataError on PostgreSQL.
+template <class A, class B>
+  requires detail::one_expression<A, B>
+auto operator%(const A& a, const B& b) {
+  constexpr bool integers = std::integral<detail::side_value_t<A>> &&
+                            std::integral<detail::side_value_t<B>> && detail::number_sides<A, B>;
+  static_assert(integers, "strata: % applies to integers");
+  if constexpr (integers) return detail::combine(sql::BinaryOp::mod, a, b);
   else return Expression<models<>, std::int64_t>(nullptr);
 }
 template <class A>

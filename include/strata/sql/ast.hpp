@@ -23,7 +23,8 @@ enum class BinaryOp {
   eq, ne, lt, le, gt, ge,      // comparison
   and_, or_,                   // logical
   like, not_like, ilike, not_ilike,
-  add, sub, mul, div, concat,  // arithmetic and ||
+  add, sub, mul, div, mod,     // arithmetic (mod: %, of integers)
+  concat,                      // ||
 };
 
 enum class UnaryOp { not_, neg, is_null, is_not_null, exists, not_exists };
