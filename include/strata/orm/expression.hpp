@@ -524,29 +524,22 @@ constexpr bool may_be_null() {
 template <class R, class... Xs>
 using maybe_null_t = std::conditional_t<(may_be_null<Xs>() || ...), std::optional<R>, R>;
 
+// One side of an operator: an expression, or a plain value (over no model).
 template <class X>
-struct side_value {
-  using type = std::remove_cvref_t<X>;
+struct side {
+  using value_type = std::remove_cvref_t<X>;
+  using models_type = models<>;
 };
 template <class X>
   requires expression<X>
-struct side_value<X> {
-  using type = typename std::remove_cvref_t<X>::value_type;
+struct side<X> {
+  using value_type = typename std::remove_cvref_t<X>::value_type;
+  using models_type = typename std::remove_cvref_t<X>::models_type;
 };
 template <class X>
-using side_value_t = typename side_value<X>::type;
-
+using side_value_t = typename side<X>::value_type;
 template <class X>
-struct side_models {
-  using type = models<>;
-};
-template <class X>
-  requires expression<X>
-struct side_models<X> {
-  using type = typename std::remove_cvref_t<X>::models_type;
-};
-template <class X>
-using side_models_t = typename side_models<X>::type;
+using side_models_t = typename side<X>::models_type;
 
 // What a + b holds: text for text, else std::int64_t for two integers and double otherwise.
 template <class A, class B>

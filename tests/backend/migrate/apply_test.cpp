@@ -210,17 +210,23 @@ TEST_P(MigrateApply, call_runs_the_registered_callback_inside_the_migration) {
   EXPECT_FALSE(has_table(c.url, "item"));
 }
 
+// A migration with no downgrade that creates table item, then runs the callback `call`.
+void write_item_then_call(const Config& c, const std::string& revision, const std::string& message,
+                          const std::string& call) {
+  Migration m;
+  m.revision = revision;
+  m.message = message;
+  m.upgrade = {CreateTableOp{table("item", {})}, CallOp{call, {}}};
+  m.downgrade = {};
+  ScriptDirectory::load(c.directory).write(m);
+}
+
 TEST_P(MigrateApply, a_failing_callback_leaves_the_database_at_the_revision_before) {
   Scratch s(GetParam());
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
-  Migration m;
-  m.revision = "f10000000000";
-  m.message = "breaks";
-  m.upgrade = {CreateTableOp{table("item", {})}, CallOp{"boom", {}}};
-  m.downgrade = {};
-  ScriptDirectory::load(c.directory).write(m);
+  write_item_then_call(c, "f10000000000", "breaks", "boom");
   c.callbacks["boom"] = [](engine::Connection&) { throw DataError("bad data in row 7", {}); };
   // The database exists beforehand: a failed upgrade removes a SQLite file it created itself
   // (failure row and all; see the next test).
@@ -263,12 +269,7 @@ TEST_P(MigrateApply, a_connection_lost_at_commit_says_the_outcome_is_unknown_and
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
-  Migration m;
-  m.revision = "c10000000000";
-  m.message = "ends its connection";
-  m.upgrade = {CreateTableOp{table("item", {})}, CallOp{"end_at_commit", {}}};
-  m.downgrade = {};
-  ScriptDirectory::load(c.directory).write(m);
+  write_item_then_call(c, "c10000000000", "ends its connection", "end_at_commit");
   // A deferred constraint trigger runs at COMMIT, and there ends its own connection, as a
   // server restart or a network failure at that moment would.
   c.callbacks["end_at_commit"] = [](engine::Connection& conn) {
