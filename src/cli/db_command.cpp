@@ -222,6 +222,10 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   merge->add_option("revisions", revisions, "Revisions to merge (e.g. heads)")->required();
   merge->add_option("-m,--message", message, "Message")->capture_default_str();
   auto* check = app.add_subcommand("check", "Fail when models, migrations and database differ");
+  auto* lint = app.add_subcommand(
+      "lint", "Fail on migrations that lose data, may fail on existing rows, or cannot be undone");
+  lint->add_option("-r,--rev-range", range,
+                   "Range LOWER:UPPER, or one revision (default: every migration)");
 
   try {
     app.parse(argc, argv);
@@ -332,6 +336,8 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
         migrate::merge(c, revisions, message.empty() ? "merge heads" : message);
       } else if (check->parsed()) {
         migrate::check(c);
+      } else if (lint->parsed()) {
+        migrate::lint(c, range);
       }
     }
   } catch (const UsageError& e) {

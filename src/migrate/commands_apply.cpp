@@ -135,13 +135,25 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
   return dir.graph().find(failure.revision) && dir.unchanged(failure.revision, failure.checksum);
 }
 
-std::vector<Operation> downgrade_operations(const Migration& m) {
-  if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
+std::optional<Irreversible> irreversibility(const Migration& m) {
+  for (const Operation& op : m.upgrade) {
+    const auto* ex = std::get_if<ExecuteOp>(&op);
+    const auto* call = std::get_if<CallOp>(&op);
+    if (ex && ex->irreversible)
+      return Irreversible{describe(op) + " is marked irreversible", false};
+    const bool no_reverse = (ex && ex->reverse.empty()) || (call && call->reverse.empty());
+    if (no_reverse && m.downgrade.empty())
+      return Irreversible{describe(op) +
+                              " has no reverse and the downgrade list is empty; give it a "
+                              "`reverse` or write the downgrade",
+                          false};
+  }
+  if (!m.downgrade.empty() || m.upgrade.empty()) return std::nullopt;
   const bool only_sql_and_calls =
       std::all_of(m.upgrade.begin(), m.upgrade.end(), [](const auto& op) {
         return std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op);
       });
-  if (only_sql_and_calls) return reverse(m.upgrade);  // each `reverse` the file gives
+  if (only_sql_and_calls) return std::nullopt;  // each `reverse` the file gives
   // Schema operations are not undone unless the file says so: that may drop what holds data.
   std::string would;
   try {
@@ -150,10 +162,19 @@ std::vector<Operation> downgrade_operations(const Migration& m) {
   }
   const std::string reverse_text =
       would.empty() ? std::string() : " (the upgrade's reverse: " + would + ")";
-  throw IrreversibleError("migration " + m.revision + " (" + m.message +
-                          ") cannot be downgraded: its downgrade list is empty; write the "
-                          "downgrade into the file" +
-                          reverse_text + "; nothing was downgraded");
+  return Irreversible{
+      "its downgrade list is empty; write the downgrade into the file" + reverse_text, true};
+}
+
+IrreversibleError cannot_downgrade(const Migration& m, const Irreversible& why) {
+  return IrreversibleError("migration " + m.revision + " (" + m.message +
+                           ") cannot be downgraded: " + why.reason + "; nothing was downgraded");
+}
+
+std::vector<Operation> downgrade_operations(const Migration& m) {
+  if (auto why = irreversibility(m); why && why->empty_downgrade) throw cannot_downgrade(m, *why);
+  if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
+  return reverse(m.upgrade);  // execute and call operations only: each `reverse` the file gives
 }
 
 }  // namespace detail
@@ -171,22 +192,10 @@ struct Step {
   std::vector<OperationPlan> plans;
 };
 
-// Refuses to downgrade m when its upgrade cannot be undone: an operation marked irreversible,
-// or one without a reverse (execute, call) that an empty downgrade list leaves undone. A
-// downgrade list the author wrote is what runs otherwise (Alembic's downgrade()).
+// Refuses to downgrade m when its upgrade cannot be undone (irreversibility()), before any step
+// runs. A downgrade list the author wrote is what runs otherwise (Alembic's downgrade()).
 void check_reversible(const Migration& m) {
-  for (const Operation& op : m.upgrade) {
-    const auto* ex = std::get_if<ExecuteOp>(&op);
-    const auto* call = std::get_if<CallOp>(&op);
-    const std::string head =
-        "migration " + m.revision + " (" + m.message + ") cannot be downgraded: " + describe(op);
-    if (ex && ex->irreversible)
-      throw IrreversibleError(head + " is marked irreversible; nothing was downgraded");
-    const bool no_reverse = (ex && ex->reverse.empty()) || (call && call->reverse.empty());
-    if (no_reverse && m.downgrade.empty())
-      throw IrreversibleError(head + " has no reverse and the downgrade list is empty; give it a "
-                              "`reverse` or write the downgrade; nothing was downgraded");
-  }
+  if (auto why = irreversibility(m)) throw cannot_downgrade(m, *why);
 }
 
 // Plans every step from the state after `applied`, checking calls are registered and that a

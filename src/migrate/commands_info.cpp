@@ -43,15 +43,15 @@ void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::stri
   if (!m.created.empty()) os << "    Created: " << m.created << "\n\n";
 }
 
-std::set<std::string> current_heads(const Config& config, const ScriptDirectory& dir) {
+}  // namespace
+
+std::set<std::string> detail::current_heads(const Config& config, const ScriptDirectory& dir) {
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
   auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
   auto heads = dir.graph().resolve("current", applied);
   return {heads.begin(), heads.end()};
 }
-
-}  // namespace
 
 void history(const Config& config, const std::string& range, bool verbose,
              bool indicate_current) {

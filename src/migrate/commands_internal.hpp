@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "strata/dialect/dialect.hpp"
 #include "strata/engine/engine.hpp"
 #include "strata/migrate/commands.hpp"
+#include "strata/migrate/errors.hpp"
 
 namespace strata::migrate::detail {
 
@@ -68,6 +71,10 @@ std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledg
                                           Target& db, const Config& config,
                                           EditedFiles edited = EditedFiles::refuse);
 
+// The revisions the database is at (its applied heads), for reports: an edited applied file
+// is warned about, not refused. Connects to config.url.
+std::set<std::string> current_heads(const Config& config, const ScriptDirectory& dir);
+
 // "3f2a9c1b7d4e (head)"-style labels for reports.
 std::string revision_label(const ScriptDirectory& dir, const std::string& id);
 // "<base>" or the comma-separated ids.
@@ -86,6 +93,17 @@ std::string now_iso(bool fraction = false);
 // and RunPython). Schema operations under an empty downgrade list are refused
 // (IrreversibleError, naming what the reverse would be), as is an operation without reverse.
 std::vector<Operation> downgrade_operations(const Migration& m);
+// Why `db downgrade` cannot undo m, if it cannot: an upgrade operation marked irreversible, or
+// one without a reverse (execute, call) under an empty downgrade list (which check_reversible
+// refuses), or schema operations under an empty downgrade list (empty_downgrade: which
+// downgrade_operations refuses). The reason reads after "cannot be downgraded: ".
+struct Irreversible {
+  std::string reason;
+  bool empty_downgrade = false;
+};
+std::optional<Irreversible> irreversibility(const Migration& m);
+// "migration R (MESSAGE) cannot be downgraded: REASON; nothing was downgraded".
+IrreversibleError cannot_downgrade(const Migration& m, const Irreversible& why);
 std::ostream& err(const Config& c);  // config.err, or std::cerr
 
 }  // namespace strata::migrate::detail

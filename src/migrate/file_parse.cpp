@@ -316,7 +316,8 @@ std::string read_revision_id(const Field& f, const YAML::Node& node, int line) {
 Migration read_migration(const FileReader& file, const YAML::Node& root) {
   const Fields f(
       file, root, 1, "the migration file",
-      {"revision", "down_revision", "branch_labels", "message", "created", "upgrade", "downgrade"});
+      {"revision", "down_revision", "branch_labels", "message", "created", "lint_allow", "upgrade",
+       "downgrade"});
   Migration m;
   const Field revision = f.need("revision");
   m.revision = read_revision_id(revision, revision.value, revision.line);
@@ -345,6 +346,21 @@ Migration read_migration(const FileReader& file, const YAML::Node& root) {
   }
   if (auto v = f.get("message")) m.message = read_optional_string(*v).value_or("");
   if (auto v = f.get("created")) m.created = read_optional_string(*v).value_or("");
+  if (auto v = f.get("lint_allow")) {
+    const std::vector<std::string_view> rules(lint_rules.begin(), lint_rules.end());
+    for (std::string& rule : read_names(*v)) {
+      if (std::find(rules.begin(), rules.end(), rule) == rules.end()) {
+        std::string message = "names an unknown lint rule '" + single_line(rule, 40) + "'; ";
+        if (const auto guess = closest(rule, rules)) {
+          message += "did you mean '" + std::string(*guess) + "'? ";
+        }
+        v->fail(message + "the rules are " + join(rules));
+      }
+      if (std::find(m.lint_allow.begin(), m.lint_allow.end(), rule) != m.lint_allow.end())
+        v->fail("lists '" + rule + "' twice");
+      m.lint_allow.push_back(std::move(rule));
+    }
+  }
   m.upgrade = read_operations(f.need("upgrade"));
   m.downgrade = read_operations(f.need("downgrade"));
   return m;

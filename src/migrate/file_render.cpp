@@ -197,22 +197,6 @@ YamlNode fields(const CallOp& op) {
   return out;
 }
 
-// The comment above an operation that loses data or may fail on existing rows (as
-// is_destructive() and is_risky() decide), so a reviewer sees it; empty for the others.
-std::string warning(const Operation& op) {
-  if (const auto* drop = std::get_if<DropTableOp>(&op)) {
-    return "destructive: drops table '" + drop->table.name + "' and its data";
-  }
-  if (const auto* drop = std::get_if<DropColumnOp>(&op)) {
-    return "destructive: drops column '" + drop->table + "." + drop->column.name + "' and its data";
-  }
-  if (is_destructive(op)) {
-    return "destructive: " + describe(op) + " may lose data or fail on existing rows";
-  }
-  if (is_risky(op)) return "risky: " + describe(op) + " may fail on rows already in the table";
-  return {};
-}
-
 YamlNode operations(const std::vector<Operation>& ops) {
   YamlNode out = YamlNode::seq(false);
   for (const Operation& op : ops) {
@@ -238,6 +222,7 @@ std::string render(const Migration& m) {
   if (!m.branch_labels.empty()) root.set("branch_labels", names(m.branch_labels));
   root.set("message", text(m.message));
   root.set("created", text(m.created));
+  if (!m.lint_allow.empty()) root.set("lint_allow", names(m.lint_allow));
   root.set("upgrade", operations(m.upgrade), true);
   root.set("downgrade", operations(m.downgrade), true);
   return detail::file::emit(

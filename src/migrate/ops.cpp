@@ -245,6 +245,20 @@ bool is_risky(const Operation& op) {
       op);
 }
 
+std::string warning(const Operation& op) {
+  if (const auto* drop = std::get_if<DropTableOp>(&op)) {
+    return "destructive: drops table '" + drop->table.name + "' and its data";
+  }
+  if (const auto* drop = std::get_if<DropColumnOp>(&op)) {
+    return "destructive: drops column '" + drop->table + "." + drop->column.name + "' and its data";
+  }
+  if (is_destructive(op)) {
+    return "destructive: " + describe(op) + " may lose data or fail on existing rows";
+  }
+  if (is_risky(op)) return "risky: " + describe(op) + " may fail on rows already in the table";
+  return {};
+}
+
 std::string describe(const Operation& op) {
   using detail::join_names;
   auto on = [](const std::string& table, const std::vector<std::string>& columns) {

@@ -55,7 +55,8 @@ class ScriptDirectory {
   const RevisionGraph& graph() const noexcept { return graph_; }
   const Migration& get(const std::string& revision) const;
   // The checksum the ledger records for an applied revision: of the migration as render()
-  // writes it, so comments, layout and line ends of the file do not count.
+  // writes it, so comments, layout and line ends of the file do not count, nor its
+  // `lint_allow`.
   const std::string& checksum(const std::string& revision) const;
   // Whether a ledger's checksum is that of the revision's file as it is now: the checksum
   // above, or the one of the file's whole text that ledgers written before held.
@@ -124,5 +125,25 @@ void showmigrations(const Config& config);
 // database's revision against the heads (CommandError: not up to date). Without models (the
 // standalone tool) the first comparison is skipped, and the report says so.
 void check(const Config& config);
+
+// One finding of `db lint`.
+struct LintFinding {
+  std::string revision;
+  std::string rule;     // one of lint_rules
+  std::string message;  // "drops column 'user.about_me' and its data"
+  bool allowed = false;  // the migration's lint_allow lists the rule
+};
+
+// `db lint [-r RANGE]`: what the migrations of RANGE (history's ranges, or one revision spec
+// such as `head`; default: every one)
+// would do to a database that holds data, for config.url's dialect, oldest migration first:
+// each operation that loses data (destructive) or may fail on rows already in a table
+// (risky), each table rebuild (rebuild: SQLite's missing ALTER forms), each migration
+// `db downgrade` cannot undo (irreversible). Reads no database unless RANGE names `current`.
+// Throws StateError or CommandError (naming the migration) for one that cannot be planned.
+std::vector<LintFinding> lint_findings(const Config& config, const std::string& range = {});
+// Prints lint_findings() on config.out, one line each (allowed ones marked so), then a
+// summary; throws CommandError counting the findings that are not allowed, if any.
+void lint(const Config& config, const std::string& range = {});
 
 }  // namespace strata::migrate

@@ -2,12 +2,21 @@
 // as read from or written to a migration file (see file.hpp and docs/migrations.md).
 #pragma once
 
+#include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "strata/migrate/ops.hpp"
 
 namespace strata::migrate {
+
+// The rules of `db lint`, by the names a migration's `lint_allow` gives them: an operation that
+// loses data (destructive), one that may fail on rows already in the table (risky), a table
+// rebuild (rebuild: SQLite's missing ALTER forms), a migration `db downgrade` cannot undo
+// (irreversible).
+inline constexpr std::array<std::string_view, 4> lint_rules = {"destructive", "risky", "rebuild",
+                                                                "irreversible"};
 
 struct Migration {
   std::string revision;                     // [A-Za-z0-9_]+; generated ones: 12 hex digits
@@ -17,11 +26,16 @@ struct Migration {
   std::string created;                      // ISO 8601 UTC, informational
   std::vector<Operation> upgrade;
   std::vector<Operation> downgrade;         // normally reverse(upgrade); editable by hand
+  // The `db lint` rules (lint_rules) whose findings in this migration its author means: they
+  // are reported as allowed and do not fail the lint. Not part of the checksum: adding one to
+  // an applied migration does not make it an edited file.
+  std::vector<std::string> lint_allow;
   std::string path;                         // the file it was read from, if any
   friend bool operator==(const Migration& a, const Migration& b) {
     return a.revision == b.revision && a.down_revisions == b.down_revisions &&
            a.branch_labels == b.branch_labels && a.message == b.message &&
-           a.created == b.created && a.upgrade == b.upgrade && a.downgrade == b.downgrade;
+           a.created == b.created && a.upgrade == b.upgrade && a.downgrade == b.downgrade &&
+           a.lint_allow == b.lint_allow;
   }
 };
 

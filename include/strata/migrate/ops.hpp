@@ -168,6 +168,12 @@ bool is_risky(const Operation& op);
 // anything -> Boolean, DateTime -> Date), as does any change to String(n) from a non-string.
 bool is_narrowing(const schema::Type& from, const schema::Type& to);
 
+// For a reviewer, what is_destructive() or is_risky() finds in op, as one line that starts
+// with the finding: "destructive: drops column 'user.about_me' and its data", "risky: add
+// unique ... may fail on rows already in the table"; empty when neither. The comment above
+// the operation in the file `db migrate` writes, and a `db lint` finding.
+std::string warning(const Operation& op);
+
 // One line for humans: "create table 'post'", "drop column 'user.last_seen'",
 // "alter column 'post.body' (String(140) -> String(280))". StateError messages start with it.
 std::string describe(const Operation& op);

@@ -5,11 +5,13 @@
 // the database at the revision before it, and a held migration lock times out clearly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -970,4 +972,144 @@ TEST(MigrateApplySqlite, a_history_that_dropped_a_referred_table_still_folds) {
         << e.what();
   }
   EXPECT_TRUE(has_table(c.url, "parent"));
+}
+
+// ---- db lint ------------------------------------------------------------------------------------
+
+// The chain the lint tests read: a1 creates user (name, about) and post (user_id -> user.id);
+// a2 drops user.about, makes user.name NOT NULL without a default and adds a unique index on
+// it; a3 runs SQL marked irreversible. Each migration's lint_allow from `allow` (by revision).
+// Returns the files' paths, by revision.
+std::map<std::string, fs::path> write_lint_chain(
+    const Config& c, const std::map<std::string, std::vector<std::string>>& allow = {}) {
+  using schema::TypeKind;
+  for (const auto& entry : fs::directory_iterator(c.directory / "versions")) fs::remove(entry);
+  auto dir = ScriptDirectory::load(c.directory);
+  const auto user = table("user", {column("name", TypeKind::text), column("about", TypeKind::text)});
+  auto post = table("post", {column("user_id", TypeKind::integer)});
+  post.foreign_keys.push_back({"fk_post_user_id_user", {"user_id"}, "user", {"id"}, {}, {}});
+  std::vector<Migration> chain(3);
+  chain[0].revision = "a10000000000";
+  chain[0].message = "tables";
+  chain[0].upgrade = {CreateTableOp{user}, CreateTableOp{post}};
+  chain[1].revision = "a20000000000";
+  chain[1].message = "tighten user";
+  auto name_required = user.columns[1];
+  name_required.nullable = false;
+  chain[1].upgrade = {DropColumnOp{"user", user.columns[2], 2},
+                      AlterColumnOp{"user", user.columns[1], name_required},
+                      CreateIndexOp{"user", {"uq_user_name", {"name"}, true}}};
+  chain[2].revision = "a30000000000";
+  chain[2].message = "seed";
+  chain[2].upgrade = {ExecuteOp{{{"*", "INSERT INTO \"user\" (name) VALUES ('x')"}}, {}, true}};
+  std::map<std::string, fs::path> paths;
+  std::string parent;
+  for (auto& m : chain) {
+    if (!parent.empty()) m.down_revisions = {parent};
+    if (m.revision != "a30000000000") m.downgrade = reverse(m.upgrade);
+    if (allow.count(m.revision)) m.lint_allow = allow.at(m.revision);
+    paths[m.revision] = dir.write(m);
+    parent = m.revision;
+  }
+  return paths;
+}
+
+TEST_P(MigrateApply, lint_names_what_loses_data_may_fail_or_cannot_be_undone) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_lint_chain(c);
+  const bool sqlite = engine::Url::parse(c.url).backend() == "sqlite";
+
+  std::vector<std::string> found;
+  for (const auto& f : lint_findings(c)) {
+    EXPECT_FALSE(f.allowed);
+    found.push_back(f.revision + " " + f.rule + ": " + f.message);
+  }
+  auto has = [&](const std::string& text) {
+    return std::any_of(found.begin(), found.end(),
+                       [&](const auto& f) { return f.find(text) != std::string::npos; });
+  };
+  auto count_of = [&](const std::string& prefix) {
+    return std::count_if(found.begin(), found.end(),
+                         [&](const auto& f) { return f.rfind(prefix, 0) == 0; });
+  };
+  const std::string all = ::testing::PrintToString(found);
+  EXPECT_EQ(count_of("a10000000000"), 0) << all;  // new tables hold no rows
+  EXPECT_TRUE(has("a20000000000 destructive: drops column 'user.about' and its data")) << all;
+  EXPECT_TRUE(has("a20000000000 destructive: alter column 'user.name'")) << all;
+  EXPECT_TRUE(has("a20000000000 risky: create unique index 'uq_user_name'")) << all;
+  EXPECT_EQ(count_of("a20000000000 destructive"), 2) << all;
+  EXPECT_EQ(count_of("a20000000000 risky"), 1) << all;
+  // SQLite rebuilds user to make a column NOT NULL, and post refers to user; PostgreSQL alters
+  // the column in place.
+  EXPECT_EQ(has("a20000000000 rebuild: alter column 'user.name'"), sqlite) << all;
+  if (sqlite) {
+    EXPECT_TRUE(has("which 'post' refers to")) << all;
+  }
+  EXPECT_TRUE(has("a30000000000 irreversible: `db downgrade` cannot undo it: execute SQL")) << all;
+  EXPECT_TRUE(has("is marked irreversible")) << all;
+
+  // The command prints each, oldest migration first, and fails counting them.
+  try {
+    lint(c);
+    ADD_FAILURE() << "db lint passed a chain with findings:\n" << out.str();
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(found.size()) +
+                                         " findings in 2 migrations; a migration that means what it "
+                                         "does lists the rules in `lint_allow: [RULE, ...]`"),
+              std::string::npos)
+        << e.what();
+  }
+  const std::string printed = out.str();
+  EXPECT_NE(printed.find("a20000000000 (tighten user): destructive: drops column 'user.about' "
+                         "and its data\n"),
+            std::string::npos)
+      << printed;
+  EXPECT_LT(printed.find("a20000000000"), printed.find("a30000000000")) << printed;
+
+  // A range, or one revision, lints only its migrations.
+  for (const std::string range : {"a30000000000:", "a30000000000", "head", "a2:a3"}) {
+    const auto named = lint_findings(c, range);
+    ASSERT_FALSE(named.empty()) << range;
+    EXPECT_EQ(named.back().revision, "a30000000000") << range;
+    EXPECT_EQ(named.front().revision, range == "a2:a3" ? "a20000000000" : "a30000000000")
+        << range;
+  }
+  EXPECT_THROW(lint_findings(c, "a3:a2"), RevisionError);
+}
+
+TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_once_applied) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_lint_chain(c);
+  upgrade(c);
+  // Accepting the findings of applied migrations: the files change, the checksums do not.
+  write_lint_chain(c, {{"a20000000000", {"destructive", "risky", "rebuild"}},
+                       {"a30000000000", {"irreversible"}}});
+  out.str("");
+  EXPECT_NO_THROW(lint(c)) << out.str();
+  EXPECT_NE(out.str().find("[allowed]"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("Every finding is allowed by its migration's lint_allow."),
+            std::string::npos)
+      << out.str();
+  EXPECT_NO_THROW(upgrade(c)) << "lint_allow made an applied migration an edited file";
+  EXPECT_NO_THROW(check(c));
+  // One rule less: that finding fails the lint again.
+  write_lint_chain(c, {{"a20000000000", {"destructive", "rebuild"}}, {"a30000000000", {"irreversible"}}});
+  out.str("");
+  EXPECT_THROW(lint(c), CommandError);
+  EXPECT_NE(out.str().find("risky: create unique index 'uq_user_name'"), std::string::npos)
+      << out.str();
+  // Any other change to an applied file is still an edit.
+  const auto paths = write_lint_chain(c);
+  auto dir = ScriptDirectory::load(c.directory);
+  Migration edited = dir.get("a20000000000");
+  fs::remove(paths.at("a20000000000"));
+  edited.message = "tighten user (edited)";
+  dir.write(edited);
+  EXPECT_THROW(upgrade(c), CommandError);
 }

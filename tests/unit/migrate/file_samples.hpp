@@ -294,6 +294,7 @@ inline Migration full_migration() {
   m.branch_labels = {"feature-x", "v1.2"};
   m.message = "add post table";
   m.created = "2026-11-24T08:00:00Z";
+  m.lint_allow = {"irreversible", "destructive"};
   m.upgrade = sample_operations();
   m.downgrade = {RenameTableOp{"account", "user"}, CallOp{"clear_slugs", "backfill_slugs"}};
   return m;

@@ -390,6 +390,20 @@ TEST(MigrationFileErrors, an_unknown_field_lists_the_known_ones_and_suggests_one
                9, {"unknown field 'nulable' in column of create_table; did you mean 'nullable'?"});
 }
 
+TEST(MigrationFileErrors, lint_allow_names_known_rules_once_each) {
+  const Migration m =
+      parse("revision: abc\nlint_allow: [rebuild, risky]\nupgrade: []\ndowngrade: []\n", "m");
+  EXPECT_EQ(m.lint_allow, (std::vector<std::string>{"rebuild", "risky"}));
+  expect_error("revision: abc\nmessage: x\nlint_allow: [destrutive]\nupgrade: []\ndowngrade: []\n",
+               3,
+               {"'lint_allow' of the migration file names an unknown lint rule 'destrutive'; did "
+                "you mean 'destructive'? the rules are destructive, risky, rebuild, irreversible"});
+  expect_error("revision: abc\nlint_allow: [risky, risky]\nupgrade: []\ndowngrade: []\n", 2,
+               {"'lint_allow' of the migration file lists 'risky' twice"});
+  expect_error("revision: abc\nlint_allow: risky\nupgrade: []\ndowngrade: []\n", 2,
+               {"'lint_allow' of the migration file must be a list of names"});
+}
+
 TEST(MigrationFileErrors, a_field_of_the_wrong_shape_says_what_was_expected) {
   expect_error(with_upgrade("  - create_index: {table: post, name: ix, columns: user_id}\n"), 6,
                {"'columns' of create_index must be a list of names, e.g. [user_id]; found "
