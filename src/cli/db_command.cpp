@@ -224,8 +224,11 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   auto* check = app.add_subcommand("check", "Fail when models, migrations and database differ");
   auto* lint = app.add_subcommand(
       "lint", "Fail on migrations that lose data, may fail on existing rows, or cannot be undone");
-  lint->add_option("-r,--rev-range", range,
-                   "Range LOWER:UPPER, or one revision (default: every migration)");
+  bool pending = false;
+  auto* lint_range = lint->add_option("-r,--rev-range", range,
+                                      "Range LOWER:UPPER, or one revision (default: every migration)");
+  lint->add_flag("--pending", pending, "Only the migrations the database has not applied")
+      ->excludes(lint_range);
 
   try {
     app.parse(argc, argv);
@@ -337,7 +340,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       } else if (check->parsed()) {
         migrate::check(c);
       } else if (lint->parsed()) {
-        migrate::lint(c, range);
+        migrate::lint(c, range, pending);
       }
     }
   } catch (const UsageError& e) {

@@ -135,19 +135,9 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
   return dir.graph().find(failure.revision) && dir.unchanged(failure.revision, failure.checksum);
 }
 
-std::optional<Irreversible> irreversibility(const Migration& m) {
-  for (const Operation& op : m.upgrade) {
-    const auto* ex = std::get_if<ExecuteOp>(&op);
-    const auto* call = std::get_if<CallOp>(&op);
-    if (ex && ex->irreversible)
-      return Irreversible{describe(op) + " is marked irreversible", false};
-    const bool no_reverse = (ex && ex->reverse.empty()) || (call && call->reverse.empty());
-    if (no_reverse && m.downgrade.empty())
-      return Irreversible{describe(op) +
-                              " has no reverse and the downgrade list is empty; give it a "
-                              "`reverse` or write the downgrade",
-                          false};
-  }
+namespace {
+// Why downgrade_operations() refuses m: schema operations under an empty downgrade list.
+std::optional<std::string> unwritten_downgrade(const Migration& m) {
   if (!m.downgrade.empty() || m.upgrade.empty()) return std::nullopt;
   const bool only_sql_and_calls =
       std::all_of(m.upgrade.begin(), m.upgrade.end(), [](const auto& op) {
@@ -162,17 +152,31 @@ std::optional<Irreversible> irreversibility(const Migration& m) {
   }
   const std::string reverse_text =
       would.empty() ? std::string() : " (the upgrade's reverse: " + would + ")";
-  return Irreversible{
-      "its downgrade list is empty; write the downgrade into the file" + reverse_text, true};
+  return "its downgrade list is empty; write the downgrade into the file" + reverse_text;
+}
+}  // namespace
+
+std::optional<std::string> irreversibility(const Migration& m) {
+  for (const Operation& op : m.upgrade) {
+    const auto* ex = std::get_if<ExecuteOp>(&op);
+    const auto* call = std::get_if<CallOp>(&op);
+    if (ex && ex->irreversible) return describe(op) + " is marked irreversible";
+    const bool no_reverse = (ex && ex->reverse.empty()) || (call && call->reverse.empty());
+    if (no_reverse && m.downgrade.empty())
+      return describe(op) +
+             " has no reverse and the downgrade list is empty; give it a `reverse` or write the "
+             "downgrade";
+  }
+  return unwritten_downgrade(m);
 }
 
-IrreversibleError cannot_downgrade(const Migration& m, const Irreversible& why) {
+IrreversibleError cannot_downgrade(const Migration& m, const std::string& why) {
   return IrreversibleError("migration " + m.revision + " (" + m.message +
-                           ") cannot be downgraded: " + why.reason + "; nothing was downgraded");
+                           ") cannot be downgraded: " + why + "; nothing was downgraded");
 }
 
 std::vector<Operation> downgrade_operations(const Migration& m) {
-  if (auto why = irreversibility(m); why && why->empty_downgrade) throw cannot_downgrade(m, *why);
+  if (auto why = unwritten_downgrade(m)) throw cannot_downgrade(m, *why);
   if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
   return reverse(m.upgrade);  // execute and call operations only: each `reverse` the file gives
 }

@@ -38,6 +38,7 @@ void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::stri
   os << "Rev: " << id << tags(dir, id, current) << "\n";
   os << "Parent: " << parents_text(m) << "\n";
   if (!m.branch_labels.empty()) os << "Branch names: " << join_or_base(m.branch_labels) << "\n";
+  if (!m.lint_allow.empty()) os << "Lint allows: " << join_or_base(m.lint_allow) << "\n";
   os << "Path: " << m.path << "\n\n";
   os << "    " << m.message << "\n\n";
   if (!m.created.empty()) os << "    Created: " << m.created << "\n\n";

@@ -93,17 +93,13 @@ std::string now_iso(bool fraction = false);
 // and RunPython). Schema operations under an empty downgrade list are refused
 // (IrreversibleError, naming what the reverse would be), as is an operation without reverse.
 std::vector<Operation> downgrade_operations(const Migration& m);
-// Why `db downgrade` cannot undo m, if it cannot: an upgrade operation marked irreversible, or
-// one without a reverse (execute, call) under an empty downgrade list (which check_reversible
-// refuses), or schema operations under an empty downgrade list (empty_downgrade: which
-// downgrade_operations refuses). The reason reads after "cannot be downgraded: ".
-struct Irreversible {
-  std::string reason;
-  bool empty_downgrade = false;
-};
-std::optional<Irreversible> irreversibility(const Migration& m);
-// "migration R (MESSAGE) cannot be downgraded: REASON; nothing was downgraded".
-IrreversibleError cannot_downgrade(const Migration& m, const Irreversible& why);
+// Why `db downgrade` cannot undo m, if it cannot, as it reads after "cannot be downgraded: ":
+// an upgrade operation marked irreversible, one without a reverse (execute, call) under an
+// empty downgrade list, or schema operations under an empty downgrade list (which
+// downgrade_operations refuses).
+std::optional<std::string> irreversibility(const Migration& m);
+// "migration R (MESSAGE) cannot be downgraded: WHY; nothing was downgraded".
+IrreversibleError cannot_downgrade(const Migration& m, const std::string& why);
 std::ostream& err(const Config& c);  // config.err, or std::cerr
 
 }  // namespace strata::migrate::detail

@@ -39,8 +39,23 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
         std::find(m.lint_allow.begin(), m.lint_allow.end(), rule) != m.lint_allow.end();
     out.push_back({m.revision, std::string(rule), std::move(message), allowed});
   };
+  // The tables this migration created that hold no row yet: what is done to them loses
+  // nothing and cannot fail on rows. An execute or a call may write rows anywhere.
+  std::set<std::string> empty_tables;
   for (const Operation& op : m.upgrade) {
-    if (const std::string w = warning(op); !w.empty()) {
+    const std::string& table = table_of(op);
+    const bool empty = empty_tables.count(table) != 0;
+    if (std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op)) {
+      empty_tables.clear();
+    } else if (std::holds_alternative<CreateTableOp>(op)) {
+      empty_tables.insert(table);
+    } else if (const auto* rename = std::get_if<RenameTableOp>(&op); rename && empty) {
+      empty_tables.erase(table);
+      empty_tables.insert(rename->new_name);
+    } else if (std::holds_alternative<DropTableOp>(op)) {
+      empty_tables.erase(table);
+    }
+    if (const std::string w = warning(op); !w.empty() && !empty) {
       const auto colon = w.find(": ");
       add(w.substr(0, colon), w.substr(colon + 2));
     }
@@ -49,37 +64,53 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
       plans = plan(d, state, {op});
     } catch (const StateError& e) {
       throw StateError("migration " + m.revision + " (" + m.path + "): " + e.what());
-    } catch (const CommandError& e) {
+    } catch (const Error& e) {
       throw CommandError("migration " + m.revision + " (" + m.path + "): " + e.what());
     }
     if (plans.empty() || !plans.front().rebuild) continue;
     // A rebuild runs the whole migration with foreign keys off and checks every foreign key of
     // the database before it commits: a row that was already without its parent fails it.
-    const std::string& table = plans.front().rebuilt_table;
-    add("rebuild", describe(op) + " rebuilds table '" + table + "' (" + std::string(d.name()) +
-                       " has no ALTER TABLE form for it)" + referred_to_by(state, table) +
+    const std::string& rebuilt = plans.front().rebuilt_table;
+    add("rebuild", describe(op) + " rebuilds table '" + rebuilt + "' (" + std::string(d.name()) +
+                       " has no ALTER TABLE form for it)" + referred_to_by(state, rebuilt) +
                        ": it copies every row, runs the migration with foreign keys off and "
                        "checks every foreign key of the database before commit, so a row "
                        "anywhere that already lacks its parent fails it");
   }
-  if (auto why = irreversibility(m))
-    add("irreversible", "`db downgrade` cannot undo it: " + why->reason);
+  if (auto why = irreversibility(m)) add("irreversible", "`db downgrade` cannot undo it: " + *why);
+}
+
+// The revisions to lint: those the database has not applied (pending), else those of the
+// range (history's), or of one revision spec (`head`, an id).
+std::set<std::string> revisions_to_lint(const Config& config, const ScriptDirectory& dir,
+                                        const std::string& range, bool pending) {
+  const auto& g = dir.graph();
+  std::set<std::string> out;
+  if (pending) {
+    auto db = open_database(config);
+    Ledger ledger(*db.dialect);
+    const auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
+    const std::set<std::string> done(applied.begin(), applied.end());
+    for (const auto& id : g.topological_order())
+      if (!done.count(id)) out.insert(id);
+    return out;
+  }
+  std::vector<std::string> current;
+  if (uses_current(range)) {
+    const auto heads = current_heads(config, dir);
+    current.assign(heads.begin(), heads.end());
+  }
+  const auto named = range.empty() || range.find(':') != std::string::npos
+                         ? g.history(range, current)
+                         : g.resolve(range, current);
+  return {named.begin(), named.end()};
 }
 
 std::vector<LintFinding> findings_of(const Config& config, const ScriptDirectory& dir,
-                                     const std::string& range) {
+                                     const std::string& range, bool pending) {
   const auto d = dialect_of(config);
-  std::vector<std::string> applied;
-  if (uses_current(range)) {
-    const auto heads = current_heads(config, dir);
-    applied.assign(heads.begin(), heads.end());
-  }
   const auto& g = dir.graph();
-  // A range, as history's; or one revision spec (`head`, an id): the migrations it names.
-  const auto named = range.empty() || range.find(':') != std::string::npos
-                         ? g.history(range, applied)
-                         : g.resolve(range, applied);
-  const std::set<std::string> wanted(named.begin(), named.end());
+  const std::set<std::string> wanted = revisions_to_lint(config, dir, range, pending);
   std::vector<LintFinding> out;
   // The schema after the last migration linted: the one before the next, when that is its
   // only parent (a chain is folded once, not once per migration).
@@ -88,8 +119,11 @@ std::vector<LintFinding> findings_of(const Config& config, const ScriptDirectory
   for (const auto& id : g.topological_order()) {  // oldest first
     if (!wanted.count(id)) continue;
     const Migration& m = dir.get(id);
-    if (state_after.empty() || m.down_revisions != std::vector<std::string>{state_after})
+    if (state_after.empty() || m.down_revisions != std::vector<std::string>{state_after}) {
       state = dir.state_at(g.ancestors(id));
+      // As a history is folded: the lint does not refuse what the other commands accept.
+      state.set_checks(SchemaState::Checks::replay);
+    }
     lint_migration(*d, m, state, out);
     state_after = id;
   }
@@ -98,13 +132,14 @@ std::vector<LintFinding> findings_of(const Config& config, const ScriptDirectory
 
 }  // namespace
 
-std::vector<LintFinding> lint_findings(const Config& config, const std::string& range) {
-  return findings_of(config, ScriptDirectory::load(config.directory), range);
+std::vector<LintFinding> lint_findings(const Config& config, const std::string& range,
+                                       bool pending) {
+  return findings_of(config, ScriptDirectory::load(config.directory), range, pending);
 }
 
-void lint(const Config& config, const std::string& range) {
+void lint(const Config& config, const std::string& range, bool pending) {
   const auto dir = ScriptDirectory::load(config.directory);
-  const auto findings = findings_of(config, dir, range);
+  const auto findings = findings_of(config, dir, range, pending);
   auto& os = out(config);
   std::size_t refused = 0;
   std::vector<std::string> revisions;  // with a finding not allowed

@@ -245,6 +245,18 @@ bool is_risky(const Operation& op) {
       op);
 }
 
+const std::string& table_of(const Operation& op) {
+  static const std::string none;
+  return std::visit(
+      Overloaded{[](const CreateTableOp& o) -> const std::string& { return o.table.name; },
+                 [](const DropTableOp& o) -> const std::string& { return o.table.name; },
+                 [](const RenameTableOp& o) -> const std::string& { return o.old_name; },
+                 [](const ExecuteOp&) -> const std::string& { return none; },
+                 [](const CallOp&) -> const std::string& { return none; },
+                 [](const auto& o) -> const std::string& { return o.table; }},
+      op);
+}
+
 std::string warning(const Operation& op) {
   if (const auto* drop = std::get_if<DropTableOp>(&op)) {
     return "destructive: drops table '" + drop->table.name + "' and its data";

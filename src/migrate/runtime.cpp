@@ -20,24 +20,6 @@ overloaded(F...) -> overloaded<F...>;
 
 using Kind = dialect::TableChange::Kind;
 
-// The table an operation changes (its name before the operation).
-const std::string& table_of(const Operation& op) {
-  return std::visit(
-      overloaded{[](const CreateTableOp& o) -> const std::string& { return o.table.name; },
-                 [](const DropTableOp& o) -> const std::string& { return o.table.name; },
-                 [](const RenameTableOp& o) -> const std::string& { return o.old_name; },
-                 [](const ExecuteOp&) -> const std::string& {
-                   static const std::string none;
-                   return none;
-                 },
-                 [](const CallOp&) -> const std::string& {
-                   static const std::string none;
-                   return none;
-                 },
-                 [](const auto& o) -> const std::string& { return o.table; }},
-      op);
-}
-
 dialect::TableChange change_of(const Operation& op) {
   return std::visit(
       overloaded{

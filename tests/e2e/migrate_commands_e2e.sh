@@ -255,6 +255,8 @@ refused 1 strata -d oneway --url "$ONEWAY" lint
 sed -i 's/^lint_allow: .*/lint_allow: [irreversible]/' oneway/versions/aaaa00000008_seed.yaml
 run strata -d oneway --url "$ONEWAY" lint
 run strata -d oneway --url "$ONEWAY" upgrade
+run strata -d oneway --url "$ONEWAY" lint --pending
+refused 2 strata -d oneway --url "$ONEWAY" lint --pending -r base:heads
 run strata lint -r "$R1:$R3"
 
 say ""

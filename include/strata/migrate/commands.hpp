@@ -134,16 +134,19 @@ struct LintFinding {
   bool allowed = false;  // the migration's lint_allow lists the rule
 };
 
-// `db lint [-r RANGE]`: what the migrations of RANGE (history's ranges, or one revision spec
-// such as `head`; default: every one)
-// would do to a database that holds data, for config.url's dialect, oldest migration first:
-// each operation that loses data (destructive) or may fail on rows already in a table
-// (risky), each table rebuild (rebuild: SQLite's missing ALTER forms), each migration
-// `db downgrade` cannot undo (irreversible). Reads no database unless RANGE names `current`.
-// Throws StateError or CommandError (naming the migration) for one that cannot be planned.
-std::vector<LintFinding> lint_findings(const Config& config, const std::string& range = {});
+// `db lint [-r RANGE | --pending]`: what the migrations of RANGE (history's ranges, or one
+// revision spec such as `head`; default: every one), or those the database has not applied
+// (pending), would do to a database that holds data, for config.url's dialect, oldest
+// migration first: each operation that loses data (destructive) or may fail on rows already
+// in a table (risky), each table rebuild (rebuild: SQLite's missing ALTER forms), each
+// migration `db downgrade` cannot undo (irreversible). What a migration does to a table it
+// created, before any execute or call, is none of these. Reads no database unless pending or
+// RANGE names `current`. Throws CommandError (naming the migration) for one that cannot be
+// planned.
+std::vector<LintFinding> lint_findings(const Config& config, const std::string& range = {},
+                                       bool pending = false);
 // Prints lint_findings() on config.out, one line each (allowed ones marked so), then a
 // summary; throws CommandError counting the findings that are not allowed, if any.
-void lint(const Config& config, const std::string& range = {});
+void lint(const Config& config, const std::string& range = {}, bool pending = false);
 
 }  // namespace strata::migrate

@@ -168,6 +168,9 @@ bool is_risky(const Operation& op);
 // anything -> Boolean, DateTime -> Date), as does any change to String(n) from a non-string.
 bool is_narrowing(const schema::Type& from, const schema::Type& to);
 
+// The table op changes, by its name before op; empty for execute and call.
+const std::string& table_of(const Operation& op);
+
 // For a reviewer, what is_destructive() or is_risky() finds in op, as one line that starts
 // with the finding: "destructive: drops column 'user.about_me' and its data", "risky: add
 // unique ... may fail on rows already in the table"; empty when neither. The comment above
