@@ -150,6 +150,8 @@ run microblog_v6 db heads
 run microblog_v6 db branches
 run microblog_v6 db show head
 run microblog_v6 db migrate --check
+# What the chain would do to a database with rows: the rebuilds are SQLite's alone.
+run microblog_v6 db lint
 run microblog_v6 db check
 run microblog_v6 db upgrade
 run microblog_v6 dump
