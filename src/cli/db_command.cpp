@@ -225,8 +225,8 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   auto* lint = app.add_subcommand(
       "lint", "Fail on migrations that lose data, may fail on existing rows, or cannot be undone");
   bool pending = false;
-  auto* lint_range = lint->add_option("-r,--rev-range", range,
-                                      "Range LOWER:UPPER, or one revision (default: every migration)");
+  auto* lint_range = lint->add_option(
+      "-r,--rev-range", range, "Range LOWER:UPPER, or one revision (default: every migration)");
   lint->add_flag("--pending", pending, "Only the migrations the database has not applied")
       ->excludes(lint_range);
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <set>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 

@@ -996,7 +996,8 @@ std::map<std::string, fs::path> write_lint_chain(
   using schema::TypeKind;
   for (const auto& entry : fs::directory_iterator(c.directory / "versions")) fs::remove(entry);
   auto dir = ScriptDirectory::load(c.directory);
-  const auto user = table("user", {column("name", TypeKind::text), column("about", TypeKind::text)});
+  const auto user =
+      table("user", {column("name", TypeKind::text), column("about", TypeKind::text)});
   auto post = table("post", {column("user_id", TypeKind::integer)});
   post.foreign_keys.push_back({"fk_post_user_id_user", {"user_id"}, "user", {"id"}, {}, {}});
   std::vector<Migration> chain(3);
@@ -1067,11 +1068,10 @@ TEST_P(MigrateApply, lint_names_what_loses_data_may_fail_or_cannot_be_undone) {
     lint(c);
     ADD_FAILURE() << "db lint passed a chain with findings:\n" << out.str();
   } catch (const CommandError& e) {
-    EXPECT_NE(std::string(e.what()).find(std::to_string(found.size()) +
-                                         " findings in 2 migrations; a migration that means what it "
-                                         "does lists the rules in `lint_allow: [RULE, ...]`"),
-              std::string::npos)
-        << e.what();
+    const std::string summary = std::to_string(found.size()) +
+                                " findings in 2 migrations; a migration that means what it does "
+                                "lists the rules in `lint_allow: [RULE, ...]`";
+    EXPECT_NE(std::string(e.what()).find(summary), std::string::npos) << e.what();
   }
   const std::string printed = out.str();
   EXPECT_NE(printed.find("a20000000000 (tighten user): destructive: drops column 'user.about' "
@@ -1110,14 +1110,16 @@ TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_
   EXPECT_NO_THROW(upgrade(c)) << "lint_allow made an applied migration an edited file";
   EXPECT_NO_THROW(check(c));
   // One rule less: that finding fails the lint again.
-  write_lint_chain(c, {{"a20000000000", {"destructive", "rebuild"}}, {"a30000000000", {"irreversible"}}});
+  write_lint_chain(c, {{"a20000000000", {"destructive", "rebuild"}},
+                       {"a30000000000", {"irreversible"}}});
   out.str("");
   EXPECT_THROW(lint(c), CommandError);
   EXPECT_NE(out.str().find("risky: create unique index 'uq_user_name'"), std::string::npos)
       << out.str();
   out.str("");
   show(c, "a20000000000");
-  EXPECT_NE(out.str().find("\nLint allows: destructive, rebuild\n"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("\nLint allows: destructive, rebuild\n"), std::string::npos)
+      << out.str();
   // Any other change to an applied file is still an edit.
   const auto paths = write_lint_chain(c);
   auto dir = ScriptDirectory::load(c.directory);
@@ -1130,7 +1132,8 @@ TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_
   EXPECT_NE(refused.find(") was edited after it was applied"), std::string::npos) << refused;
 }
 
-TEST_P(MigrateApply, lint_passes_what_a_migration_does_to_a_table_it_created_until_sql_may_fill_it) {
+TEST_P(MigrateApply,
+       lint_passes_what_a_migration_does_to_a_table_it_created_until_sql_may_fill_it) {
   using schema::TypeKind;
   Scratch s(GetParam());
   std::ostringstream out;
@@ -1144,7 +1147,8 @@ TEST_P(MigrateApply, lint_passes_what_a_migration_does_to_a_table_it_created_unt
   m.message = "tags";
   m.upgrade = {CreateTableOp{tag}, AlterColumnOp{"tag", tag.columns[1], name_required},
                CreateIndexOp{"tag", {"uq_tag_name", {"name"}, true}},
-               ExecuteOp{{{"*", "INSERT INTO tag (name) VALUES ('x')"}}, {{"*", "DELETE FROM tag"}}},
+               ExecuteOp{{{"*", "INSERT INTO tag (name) VALUES ('x')"}},
+                         {{"*", "DELETE FROM tag"}}},
                DropColumnOp{"tag", tag.columns[2], 2}};
   m.downgrade = reverse(m.upgrade);
   ScriptDirectory::load(c.directory).write(m);
