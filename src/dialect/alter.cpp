@@ -270,6 +270,7 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
       if (default_in_the_way) out.push_back(column + "DROP DEFAULT");
       if (old_column.type != new_column.type) {
         out.push_back(column + "TYPE " + type_sql(new_column.type) + using_);
+        plan.rewrite = type_change_rewrites(old_column.type, new_column.type);
       }
       // A primary key column is NOT NULL whatever its flag says (column_sql writes it so).
       const bool was_not_null = !old_column.nullable || ddl::in_primary_key(before, change.name);

@@ -67,7 +67,14 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
     } catch (const Error& e) {
       throw CommandError("migration " + m.revision + " (" + m.path + "): " + e.what());
     }
-    if (plans.empty() || !plans.front().rebuild) continue;
+    if (plans.empty()) continue;
+    if (plans.front().rewrite && !empty) {
+      add("rebuild", describe(op) + " rewrites table '" + table + "' and its indexes (" +
+                         std::string(d.name()) +
+                         " cannot change this type in place): every read and write of the "
+                         "table waits for its lock until the migration commits");
+    }
+    if (!plans.front().rebuild) continue;
     // A rebuild runs the whole migration with foreign keys off and checks every foreign key of
     // the database before it commits: a row that was already without its parent fails it.
     const std::string& rebuilt = plans.front().rebuilt_table;

@@ -93,6 +93,7 @@ std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
       p.rebuild = plan.rebuild;
       if (plan.rebuild) p.rebuilt_table = before.name;
       p.foreign_keys_off = plan.foreign_keys_off;
+      p.rewrite = plan.rewrite;
     }
     out.push_back(std::move(p));
   }

@@ -58,6 +58,10 @@ struct AlterPlan {
   // Foreign-key enforcement must be off while the statements run (set before the
   // transaction begins), and the foreign keys checked before commit (SQLite rebuilds).
   bool foreign_keys_off = false;
+  // The database rewrites the table and its indexes in place while it holds the table's
+  // strongest lock (PostgreSQL: a column type it cannot change in place). Not a rebuild: the
+  // statements are one ALTER TABLE.
+  bool rewrite = false;
 };
 
 // A trigger or view that rebuilding a table would drop or break (see rebuild_dependents()).
@@ -156,6 +160,12 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
                                         const schema::Type& /*from*/,
                                         const schema::Type& /*to*/) const {
     return {};
+  }
+  // Whether ALTER COLUMN TYPE from `from` to `to` rewrites the table and its indexes (sets
+  // AlterPlan::rewrite); false by default.
+  virtual bool type_change_rewrites(const schema::Type& /*from*/,
+                                    const schema::Type& /*to*/) const {
+    return false;
   }
   // The query that lists foreign-key violations after a rebuild (SQLite: PRAGMA
   // foreign_key_check); empty when the dialect needs none.

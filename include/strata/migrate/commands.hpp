@@ -138,11 +138,12 @@ struct LintFinding {
 // revision spec such as `head`; default: every one), or those the database has not applied
 // (pending), would do to a database that holds data, for config.url's dialect, oldest
 // migration first: each operation that loses data (destructive) or may fail on rows already
-// in a table (risky), each table rebuild (rebuild: SQLite's missing ALTER forms), each
-// migration `db downgrade` cannot undo (irreversible). What a migration does to a table it
-// created, before any execute or call, is none of these. Reads no database unless pending or
-// RANGE names `current`. Throws CommandError (naming the migration) for one that cannot be
-// planned.
+// in a table (risky), each table rebuilt or rewritten (rebuild: SQLite's missing ALTER
+// forms, a PostgreSQL type change the server cannot make in place), each migration
+// `db downgrade` cannot undo (irreversible). What a migration does to a table it created,
+// before any execute or call, is none of these (but a SQLite rebuild). Reads no database
+// unless pending or RANGE names `current`. Throws CommandError (naming the migration) for
+// one that cannot be planned.
 std::vector<LintFinding> lint_findings(const Config& config, const std::string& range = {},
                                        bool pending = false);
 // Prints lint_findings() on config.out, one line each (allowed ones marked so), then a

@@ -13,8 +13,8 @@ namespace strata::migrate {
 
 // The rules of `db lint`, by the names a migration's `lint_allow` gives them: an operation that
 // loses data (destructive), one that may fail on rows already in the table (risky), a table
-// rebuild (rebuild: SQLite's missing ALTER forms), a migration `db downgrade` cannot undo
-// (irreversible).
+// rebuilt or rewritten (rebuild: SQLite's missing ALTER forms, PostgreSQL's type changes that
+// rewrite the table), a migration `db downgrade` cannot undo (irreversible).
 inline constexpr std::array<std::string_view, 4> lint_rules = {"destructive", "risky", "rebuild",
                                                                 "irreversible"};
 

@@ -25,6 +25,7 @@ struct OperationPlan {
   bool rebuild = false;                 // a table is rebuilt (SQLite)
   std::string rebuilt_table;            // with rebuild: that table's name before the change
   bool foreign_keys_off = false;        // must run with foreign-key enforcement off
+  bool rewrite = false;                 // the table is rewritten in place (PostgreSQL)
   bool authored = false;                // an execute or a call: the migration author's own
 };
 

@@ -69,6 +69,18 @@ std::string PgDialect::type_sql(const schema::Type& t) const {
   return "TEXT";
 }
 
+bool PgDialect::type_change_rewrites(const schema::Type& from, const schema::Type& to) const {
+  const std::string from_sql = type_sql(from), to_sql = type_sql(to);
+  if (from_sql == to_sql) return false;
+  auto character = [](const schema::Type& t) {
+    return t.kind == schema::TypeKind::string || t.kind == schema::TypeKind::text;
+  };
+  if (!character(from) || !character(to)) return true;
+  if (to_sql == "TEXT") return false;  // from VARCHAR(n): the limit goes
+  // Both VARCHAR(n): a longer limit is in place; a shorter one checks and rewrites every row.
+  return from_sql == "TEXT" || *to.length < *from.length;
+}
+
 std::string PgDialect::column_sql(const schema::Table& t, const schema::Column& c) const {
   schema::Column spelled = c;
   if (c.type.kind == schema::TypeKind::boolean && c.server_default) {

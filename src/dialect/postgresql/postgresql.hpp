@@ -56,6 +56,9 @@ class PgDialect final : public Dialect {
     if (from.kind == to.kind) return {};
     return " USING " + quote(column) + "::" + type_sql(to);
   }
+  // Every type change but those the server makes in place: to the same SQL type, VARCHAR(n)
+  // to VARCHAR(m >= n), VARCHAR or TEXT to TEXT (binary coercible; PostgreSQL's ALTER TABLE).
+  bool type_change_rewrites(const schema::Type& from, const schema::Type& to) const override;
   // pg_reflect.cpp: the current schema from pg_catalog. The server rewrites check conditions
   // and defaults ("'x'::character varying"): those compare through comparable_sql().
   ReflectedSchema reflect(engine::Connection& conn) const override;

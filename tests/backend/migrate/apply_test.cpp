@@ -1198,3 +1198,58 @@ TEST_P(MigrateApply, lint_plans_a_branch_on_its_own_parent_and_lints_what_the_da
   EXPECT_NE(error.find("migration c40000000000 ("), std::string::npos) << error;
   EXPECT_NE(error.find("no SQL for dialect"), std::string::npos) << error;
 }
+
+TEST_P(MigrateApply, lint_names_a_type_change_that_rewrites_the_table_on_postgresql) {
+  using schema::TypeKind;
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  auto t = table("t", {column("v", TypeKind::integer)});
+  t.columns.push_back({"name", {TypeKind::string, 10}, true, false, false, {}});
+  write_by_hand(c, "d10000000000", "", "t", {CreateTableOp{t}});
+  auto bigger = t.columns[1];
+  bigger.type = {TypeKind::big_integer, {}};
+  auto longer = t.columns[2];
+  longer.type = {TypeKind::string, 20};
+  auto shorter = t.columns[2];
+  shorter.type = {TypeKind::string, 5};
+  write_by_hand(c, "d20000000000", "d10000000000", "widen",
+                {AlterColumnOp{"t", t.columns[1], bigger}, AlterColumnOp{"t", t.columns[2], longer},
+                 AlterColumnOp{"t", longer, shorter}});
+  std::vector<std::string> rebuilds;
+  for (const auto& f : lint_findings(c))
+    if (f.rule == "rebuild") rebuilds.push_back(f.message);
+  const std::string all = ::testing::PrintToString(rebuilds);
+  if (engine::Url::parse(c.url).backend() == "sqlite") {
+    EXPECT_EQ(rebuilds.size(), 3u) << all;  // SQLite rebuilds the table for each
+    return;
+  }
+  // PostgreSQL makes a longer VARCHAR in place; BIGINT and a shorter VARCHAR rewrite the table.
+  ASSERT_EQ(rebuilds.size(), 2u) << all;
+  EXPECT_EQ(rebuilds[0], "alter column 't.v' (Integer -> BigInteger) rewrites table 't' and its "
+                         "indexes (postgresql cannot change this type in place): every read and "
+                         "write of the table waits for its lock until the migration commits");
+  EXPECT_NE(rebuilds[1].find("alter column 't.name' (String(20) -> String(5))"),
+            std::string::npos)
+      << all;
+  // What the server does: a rewrite gives the table a new file (pg_class.relfilenode).
+  upgrade(c, "d10000000000");
+  Database db{c.url};
+  auto& session = db.session();
+  auto file = [&] {
+    return session.execute("SELECT relfilenode FROM pg_class WHERE relname = 't'")
+        .rows.at(0)
+        .get<std::int64_t>(0);
+  };
+  auto rewrites = [&](const std::string& alter) {
+    const auto before = file();
+    session.execute("ALTER TABLE t " + alter);
+    return file() != before;
+  };
+  EXPECT_FALSE(rewrites("ALTER COLUMN name TYPE VARCHAR(20)"));
+  EXPECT_TRUE(rewrites("ALTER COLUMN v TYPE BIGINT"));
+  EXPECT_TRUE(rewrites("ALTER COLUMN name TYPE VARCHAR(5)"));
+  EXPECT_FALSE(rewrites("ALTER COLUMN name TYPE TEXT"));
+  session.rollback();
+}
