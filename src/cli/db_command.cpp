@@ -223,7 +223,9 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   merge->add_option("-m,--message", message, "Message")->capture_default_str();
   auto* check = app.add_subcommand("check", "Fail when models, migrations and database differ");
   auto* lint = app.add_subcommand(
-      "lint", "Fail on migrations that lose data, may fail on existing rows, or cannot be undone");
+      "lint",
+      "Fail on migrations that lose data, may fail on existing rows, rebuild or rewrite a table, "
+      "or cannot be undone");
   bool pending = false;
   auto* lint_range = lint->add_option(
       "-r,--rev-range", range, "Range LOWER:UPPER, or one revision (default: every migration)");

@@ -60,7 +60,7 @@ struct AlterPlan {
   bool foreign_keys_off = false;
   // The database rewrites the table and its indexes in place while it holds the table's
   // strongest lock (PostgreSQL: a column type it cannot change in place). Not a rebuild: the
-  // statements are one ALTER TABLE.
+  // statements alter the table, they do not copy it.
   bool rewrite = false;
 };
 

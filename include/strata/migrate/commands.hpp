@@ -140,10 +140,10 @@ struct LintFinding {
 // migration first: each operation that loses data (destructive) or may fail on rows already
 // in a table (risky), each table rebuilt or rewritten (rebuild: SQLite's missing ALTER
 // forms, a PostgreSQL type change the server cannot make in place), each migration
-// `db downgrade` cannot undo (irreversible). What a migration does to a table it created,
-// before any execute or call, is none of these (but a SQLite rebuild). Reads no database
-// unless pending or RANGE names `current`. Throws CommandError (naming the migration) for
-// one that cannot be planned.
+// `db downgrade` cannot undo (irreversible). An operation on a table the migration created,
+// before any execute or call, is not destructive, risky or a rewrite (a SQLite rebuild still
+// is). Reads no database unless pending or RANGE is relative to it (`current`, `-1`).
+// Throws CommandError (naming the migration) for one that cannot be planned.
 std::vector<LintFinding> lint_findings(const Config& config, const std::string& range = {},
                                        bool pending = false);
 // Prints lint_findings() on config.out, one line each (allowed ones marked so), then a
