@@ -23,9 +23,7 @@ void require_plain_filter(const QuerySpec& q, const char* what) {
                         "group_by or having: filter with in_(subquery) or exists(subquery) "
                         "instead");
 }
-}  // namespace
 
-namespace {
 // The key of a row whose first columns are the primary key's, in identity_of()'s form.
 Value key_from_row(const Mapper& m, const engine::Statement& s) {
   if (m.primary_key.size() == 1) return m.primary_key.front()->row_value(s, 0);

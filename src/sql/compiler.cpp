@@ -210,9 +210,8 @@ bool binds_values(const Expr& e) {
           return one(x.operand) || one(x.low) || one(x.high);
         } else if constexpr (std::is_same_v<N, FunctionExpr>) {
           return any(x.args);
-        } else if constexpr (std::is_same_v<N, CastExpr>) {
-          return one(x.expr);
-        } else {
+        } else {  // the one expression a cast or a label holds
+          static_assert(std::is_same_v<N, CastExpr> || std::is_same_v<N, LabelExpr>);
           return one(x.expr);
         }
       },
