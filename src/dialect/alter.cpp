@@ -290,10 +290,16 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
       break;
     }
     case K::create_index:
-      out.push_back(
-          ddl::create_index_sql(*this, after, *ddl::find_named(after.indexes, change.name)));
+      out.push_back(ddl::create_index_sql(*this, after,
+                                          *ddl::find_named(after.indexes, change.name),
+                                          change.concurrently && indexes_concurrently()));
       break;
-    case K::drop_index: out.push_back("DROP INDEX " + quote(change.name)); break;
+    case K::drop_index:
+      out.push_back(std::string(change.concurrently && indexes_concurrently()
+                                    ? "DROP INDEX CONCURRENTLY "
+                                    : "DROP INDEX ") +
+                    quote(change.name));
+      break;
     case K::add_unique:
       out.push_back(alter + "ADD " + ddl::constraint_prefix(*this, change.name) +
                     ddl::unique_body(*this, *ddl::find_named(after.uniques, change.name)));

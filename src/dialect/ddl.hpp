@@ -29,9 +29,10 @@ std::string constraint_prefix(const sql::SqlDialect& d, const std::string& name)
 std::string unique_body(const sql::SqlDialect& d, const schema::UniqueConstraint& uq);
 std::string foreign_key_body(const sql::SqlDialect& d, const schema::ForeignKey& fk);
 std::string check_body(const schema::CheckConstraint& ck);
-// CREATE [UNIQUE] INDEX name ON table (cols). Throws CompileError for an unnamed index.
+// CREATE [UNIQUE] INDEX [CONCURRENTLY] name ON table (cols). Throws CompileError for an
+// unnamed index.
 std::string create_index_sql(const sql::SqlDialect& d, const schema::Table& t,
-                             const schema::Index& ix);
+                             const schema::Index& ix, bool concurrently = false);
 
 // The name of a change kind as migration files spell it: "add_column", "drop_check"...
 std::string_view to_string(TableChange::Kind kind);

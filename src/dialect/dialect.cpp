@@ -67,13 +67,14 @@ std::string foreign_key_body(const sql::SqlDialect& d, const schema::ForeignKey&
 std::string check_body(const schema::CheckConstraint& ck) { return "CHECK (" + ck.sqltext + ")"; }
 
 std::string create_index_sql(const sql::SqlDialect& d, const schema::Table& t,
-                             const schema::Index& ix) {
+                             const schema::Index& ix, bool concurrently) {
   if (ix.name.empty()) {
     throw CompileError("an index on table '" + t.name + "' (" + column_list(d, ix.columns) +
                        ") has no name; add the table to a MetaData so its naming convention "
                        "names it");
   }
-  return std::string(ix.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + d.quote(ix.name) +
+  return std::string(ix.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") +
+         (concurrently ? "CONCURRENTLY " : "") + d.quote(ix.name) +
          " ON " + d.quote(t.name) + " (" + column_list(d, ix.columns) + ")";
 }
 

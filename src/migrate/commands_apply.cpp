@@ -219,6 +219,19 @@ std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
     } catch (const CommandError& e) {
       throw CommandError("migration " + id + " (" + m.path + "): " + e.what());
     }
+    for (std::size_t i = 0; i < s.plans.size(); ++i) {
+      const OperationPlan& p = s.plans[i];
+      const std::string which = "migration " + id + " (" + m.path + "): operation " +
+                                std::to_string(i + 1) + " (" + p.description + ")";
+      if (m.atomic && is_concurrent(ops[i]))  // a file refuses it; a Migration built in code
+        throw CommandError(which + " runs CONCURRENTLY, which cannot run inside a transaction; "
+                                   "give the migration 'atomic: false'");
+      if (!m.atomic && (p.rebuild || p.foreign_keys_off))
+        throw CommandError(which + " rebuilds table '" + p.rebuilt_table + "' on " +
+                           std::string(d.name()) + ", which must run in one transaction with "
+                           "foreign keys off, and the migration has 'atomic: false'; move the "
+                           "operation to a migration without it");
+    }
     for (const auto& p : s.plans)
       if (!p.call.empty() && !offline && !config.callbacks.count(p.call))
         throw CommandError("migration " + id + " calls '" + p.call +
@@ -237,11 +250,37 @@ std::string arrow(const Step& s) {
                           : "Running downgrade " + m.revision + " -> " + parents + ", " + m.message;
 }
 
+// A step of a migration with `atomic: false`, as run_outside_transaction() runs it: each schema
+// operation in a transaction of its own, execute and CONCURRENTLY with none open.
+void print_offline_outside_transaction(std::ostream& os, const Ledger& ledger,
+                                       const dialect::Dialect& d, const Step& step,
+                                       const ScriptDirectory& dir) {
+  os << "-- (atomic: false: no transaction around the migration; each schema operation commits "
+        "on its own)\n";
+  for (const auto& p : step.plans) {
+    os << "-- " << p.description << "\n";
+    if (!p.call.empty()) os << "-- (runs the application's callback '" << p.call << "': not available as SQL)\n";
+    const bool own_transaction = !p.authored && !p.concurrently;
+    if (own_transaction) os << d.begin_migration_sql() << ";\n";
+    for (const auto& stmt : p.statements) os << stmt << ";\n";
+    if (own_transaction) os << "COMMIT;\n";
+  }
+  const auto& id = step.migration->revision;
+  if (step.way == Way::up)
+    os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
+  else
+    os << ledger.delete_sql(id) << ";\n";
+}
+
 void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialect& d,
                    const std::vector<Step>& steps, const ScriptDirectory& dir) {
   for (const auto& s : ledger.ensure_sql()) os << s << ";\n";
   for (const auto& step : steps) {
     os << "\n-- " << arrow(step) << "\n";
+    if (!step.migration->atomic) {
+      print_offline_outside_transaction(os, ledger, d, step, dir);
+      continue;
+    }
     bool fk_off = std::any_of(step.plans.begin(), step.plans.end(),
                               [](const auto& p) { return p.foreign_keys_off; });
     if (fk_off && !d.set_foreign_keys_sql(false).empty()) os << d.set_foreign_keys_sql(false) << ";\n";
@@ -313,12 +352,181 @@ struct Dependents {
   }
 };
 
+void rollback_quietly(engine::Connection& conn) noexcept {
+  try {
+    if (conn.in_transaction()) conn.execute("ROLLBACK");
+  } catch (const std::exception&) {
+    // The connection is gone, and its transaction with it.
+  }
+}
+
+// What `db stamp` takes for the revision before m: its parent, or base.
+std::string before(const Migration& m) {
+  if (m.down_revisions.empty()) return "base";
+  std::string out;
+  for (const auto& id : m.down_revisions) out += (out.empty() ? "" : " ") + id;
+  return out;
+}
+
+// What the first `done` operations did, when they could not be undone.
+std::string kept(std::size_t done) {
+  return done == 1 ? "operation 1 took effect and stays"
+                   : "operations 1-" + std::to_string(done) + " took effect and stay";
+}
+
+// A migration with `atomic: false`. Its ledger row is claimed first, under the migration's
+// write lock ("running": a second run refuses it, and a run that stops part way leaves a
+// trace); each schema operation then commits in a transaction of its own, execute, call and
+// the CONCURRENTLY index operations run with no transaction open, and at the end the row
+// becomes "applied" (or goes, for a downgrade). A failure keeps what the operations before it
+// did, says which, and records it: a "failed" row for an upgrade, the "applied" row back for a
+// downgrade.
+void run_outside_transaction(const Config& config, engine::Connection& conn,
+                             const dialect::Dialect& d, const Ledger& ledger,
+                             const ScriptDirectory& dir, const Step& step) {
+  auto& os = out(config);
+  const Migration& m = *step.migration;
+  const auto& id = m.revision;
+  const bool up = step.way == Way::up;
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<AppliedMigration> applied_row;  // a downgrade's, to put back after a failure
+  conn.execute(d.begin_migration_sql());
+  try {
+    ledger.ensure(conn);
+    for (const auto& r : ledger.running(conn)) {
+      if (r.revision != id) continue;
+      throw CommandError(
+          "migration " + id + " (" + m.message + ") runs outside a transaction (atomic: false), "
+          "and a run that started it at " + r.applied_at + " has not finished: it is still "
+          "running, or it stopped part way; when no run is under way, see which of its "
+          "operations took effect, then `db stamp` the database to " + id + " (the migration "
+          "is in full effect) or to " + before(m) + " (none of it is)");
+    }
+    const auto rows = ledger.applied(conn);
+    const auto row = std::find_if(rows.begin(), rows.end(),
+                                  [&](const auto& r) { return r.revision == id; });
+    if ((row != rows.end()) == up) {
+      conn.execute("ROLLBACK");
+      os << "  (already " << (up ? "applied" : "un-applied") << " by another process)\n";
+      return;
+    }
+    if (!up) applied_row = *row;
+    ledger.remove(conn, id);  // an earlier failure row, or the applied row of a downgrade
+    ledger.record(conn, {id, dir.checksum(id), now_iso(true), 0, "running", {}});
+    conn.execute("COMMIT");
+  } catch (const CommandError&) {
+    rollback_quietly(conn);
+    throw;
+  } catch (const std::exception& e) {
+    rollback_quietly(conn);
+    throw CommandError("migration " + id + " (" + m.message +
+                       ") was not started: the ledger could not be checked: " + e.what());
+  }
+  os << "  (atomic: false: each operation commits on its own)" << std::endl;
+
+  std::size_t op = 0;
+  try {
+    for (; op < step.plans.size(); ++op) {
+      const auto& p = step.plans[op];
+      if (p.authored || p.concurrently) {
+        std::optional<bool> existed;  // whether the CONCURRENTLY index was there before
+        try {
+          if (!p.leftover_query.empty()) {
+            auto q = conn.prepare(p.leftover_query);
+            existed = q->step() && q->get_int64(0) != 0;
+          }
+          for (const auto& stmt : p.statements) conn.execute(stmt);
+          if (!p.call.empty()) config.callbacks.at(p.call)(conn);
+        } catch (const std::exception& e) {
+          if (!existed || *existed) throw;
+          // An invalid index is left behind; drop it, so that the operation leaves nothing.
+          rollback_quietly(conn);
+          std::string left;
+          try {
+            auto q = conn.prepare(p.leftover_query);
+            if (q->step() && q->get_int64(0) != 0) {
+              q = {};
+              conn.execute(p.leftover_drop);
+              left = "; the invalid index it left was dropped again";
+            }
+          } catch (const std::exception& drop_error) {
+            left = "; it left an invalid index, which could not be dropped (" +
+                   std::string(drop_error.what()) + "): drop it by hand (" + p.leftover_drop +
+                   ") before running the migration again";
+          }
+          throw CommandError(e.what() + left);
+        }
+        if (conn.in_transaction()) {
+          rollback_quietly(conn);
+          throw CommandError("it left a transaction open, which was rolled back; with "
+                             "'atomic: false' an execute or a call that begins a transaction "
+                             "must end it");
+        }
+      } else {
+        conn.execute(d.begin_migration_sql());
+        for (const auto& stmt : p.statements) conn.execute(stmt);
+        conn.execute("COMMIT");
+      }
+    }
+  } catch (const std::exception& e) {
+    rollback_quietly(conn);
+    std::string message = "migration " + id + " (" + m.message + ") failed at operation " +
+                          std::to_string(op + 1) + " of " + std::to_string(step.plans.size()) +
+                          " (" + step.plans[op].description + "): " + e.what() + "; ";
+    if (op == 0) {
+      message += "nothing of it was applied";
+    } else {
+      const std::string target = up ? id : before(m);
+      message += "it runs outside a transaction (atomic: false), so its " +
+                 std::string(up ? "" : "downgrade's ") + kept(op) +
+                 "; undo that by hand and run the command again, or "
+                 "do the rest by hand and `db stamp` the database to " + target;
+    }
+    try {
+      conn.execute(d.begin_migration_sql());
+      if (up) {
+        ledger.record_failure(conn, {id, dir.checksum(id), now_iso(true), 0, "failed", message});
+      } else {
+        ledger.remove(conn, id);
+        ledger.record(conn, *applied_row);
+      }
+      conn.execute("COMMIT");
+    } catch (const std::exception& ledger_error) {
+      rollback_quietly(conn);
+      message += "; the ledger could not be updated (" + std::string(ledger_error.what()) +
+                 "), so it still says the migration is running";
+    }
+    throw CommandError(message);
+  }
+
+  try {
+    conn.execute(d.begin_migration_sql());
+    ledger.remove(conn, id);
+    for (const auto& f : ledger.failures(conn))
+      if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
+    if (up) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+      ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
+    }
+    conn.execute("COMMIT");
+  } catch (const std::exception& e) {
+    rollback_quietly(conn);
+    throw CommandError("migration " + id + " (" + m.message + "): every operation took effect, "
+                       "but the ledger could not record it (" + e.what() + "), so it still says "
+                       "the migration is running; `db stamp` the database to " +
+                       (up ? id : before(m)));
+  }
+}
+
 void run_step(const Config& config, engine::Connection& conn, const dialect::Dialect& d,
               const Ledger& ledger, const ScriptDirectory& dir, const Step& step,
               std::size_t index, std::size_t total) {
   auto& os = out(config);
   if (config.terminal) os << "[" << index << "/" << total << "] ";
   os << arrow(step) << std::endl;
+  if (!step.migration->atomic) return run_outside_transaction(config, conn, d, ledger, dir, step);
   const auto& id = step.migration->revision;
   const bool up = step.way == Way::up;
   const bool fk_off = std::any_of(step.plans.begin(), step.plans.end(),

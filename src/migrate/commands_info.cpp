@@ -39,6 +39,7 @@ void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::stri
   os << "Parent: " << parents_text(m) << "\n";
   if (!m.branch_labels.empty()) os << "Branch names: " << join_or_base(m.branch_labels) << "\n";
   if (!m.lint_allow.empty()) os << "Lint allows: " << join_or_base(m.lint_allow) << "\n";
+  if (!m.atomic) os << "Transaction: none (atomic: false)\n";
   os << "Path: " << m.path << "\n\n";
   os << "    " << m.message << "\n\n";
   if (!m.created.empty()) os << "    Created: " << m.created << "\n\n";
@@ -89,6 +90,10 @@ void current(const Config& config, bool verbose) {
     for (const auto& f : ledger.failures(*db.conn)) {
       if (failure_applies(dir, f))
         os << f.revision << " (failed at " << f.applied_at << "): " << f.error << "\n";
+    }
+    for (const auto& r : ledger.running(*db.conn)) {
+      os << r.revision << " (running since " << r.applied_at << "): started outside a "
+         << "transaction (atomic: false) and not finished: still running, or stopped part way\n";
     }
   }
 }

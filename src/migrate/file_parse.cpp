@@ -216,12 +216,17 @@ struct OperationReader {
                                 "'; to rename a column use rename_column");
     }
   }
-  void operator()(CreateIndexOp& op) const {
-    op.index = part<schema::Index>(kIndexFields, &op.table, read_index);
+  template <class Op>
+  void read_index_op(Op& op) const {  // create_index, drop_index
+    std::vector<std::string_view> known = on_table(kIndexFields);
+    known.push_back("concurrently");
+    const Fields f = fields(std::move(known));
+    op.table = read_string(f.need("table"));
+    op.index = read_index(f);
+    if (auto v = f.get("concurrently")) op.concurrently = read_bool(*v);
   }
-  void operator()(DropIndexOp& op) const {
-    op.index = part<schema::Index>(kIndexFields, &op.table, read_index);
-  }
+  void operator()(CreateIndexOp& op) const { read_index_op(op); }
+  void operator()(DropIndexOp& op) const { read_index_op(op); }
   void operator()(AddUniqueOp& op) const {
     op.constraint = part<schema::UniqueConstraint>(kUniqueFields, &op.table, read_unique);
   }
@@ -293,10 +298,18 @@ Operation read_operation(const FileReader& file, const YAML::Node& item, int lin
   return *op;
 }
 
-std::vector<Operation> read_operations(const Field& f) {
+// The operations of `upgrade` or `downgrade`; `atomic` is the migration's.
+std::vector<Operation> read_operations(const Field& f, bool atomic) {
   std::vector<Operation> out;
   for_each_item(f, "operations", [&](const YAML::Node& item, int line) {
     out.push_back(read_operation(*f.file, item, line));
+    if (atomic && is_concurrent(out.back())) {
+      f.file->fail(line, std::string(kind_name(out.back())) +
+                             " with 'concurrently: true' cannot run inside a transaction, and "
+                             "this migration runs in one; add 'atomic: false' to the migration "
+                             "(best in a migration of its own: it then commits each operation "
+                             "as it goes)");
+    }
   });
   return out;
 }
@@ -316,8 +329,8 @@ std::string read_revision_id(const Field& f, const YAML::Node& node, int line) {
 Migration read_migration(const FileReader& file, const YAML::Node& root) {
   const Fields f(
       file, root, 1, "the migration file",
-      {"revision", "down_revision", "branch_labels", "message", "created", "lint_allow", "upgrade",
-       "downgrade"});
+      {"revision", "down_revision", "branch_labels", "message", "created", "lint_allow", "atomic",
+       "upgrade", "downgrade"});
   Migration m;
   const Field revision = f.need("revision");
   m.revision = read_revision_id(revision, revision.value, revision.line);
@@ -361,8 +374,9 @@ Migration read_migration(const FileReader& file, const YAML::Node& root) {
       m.lint_allow.push_back(std::move(rule));
     }
   }
-  m.upgrade = read_operations(f.need("upgrade"));
-  m.downgrade = read_operations(f.need("downgrade"));
+  if (auto v = f.get("atomic")) m.atomic = read_bool(*v);
+  m.upgrade = read_operations(f.need("upgrade"), m.atomic);
+  m.downgrade = read_operations(f.need("downgrade"), m.atomic);
   return m;
 }
 

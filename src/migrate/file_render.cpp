@@ -169,8 +169,14 @@ YamlNode table_and(const Op& op, const auto& part, AddFields add_fields) {
   return out;
 }
 
-YamlNode fields(const CreateIndexOp& op) { return table_and(op, op.index, add_index_fields); }
-YamlNode fields(const DropIndexOp& op) { return table_and(op, op.index, add_index_fields); }
+template <class Op>
+YamlNode index_fields(const Op& op) {  // create_index, drop_index
+  YamlNode out = table_and(op, op.index, add_index_fields);
+  if (op.concurrently) out.set("concurrently", flag(true));
+  return out;
+}
+YamlNode fields(const CreateIndexOp& op) { return index_fields(op); }
+YamlNode fields(const DropIndexOp& op) { return index_fields(op); }
 YamlNode fields(const AddUniqueOp& op) { return table_and(op, op.constraint, add_unique_fields); }
 YamlNode fields(const DropUniqueOp& op) { return table_and(op, op.constraint, add_unique_fields); }
 YamlNode fields(const AddForeignKeyOp& op) {
@@ -223,6 +229,7 @@ std::string render(const Migration& m) {
   root.set("message", text(m.message));
   root.set("created", text(m.created));
   if (!m.lint_allow.empty()) root.set("lint_allow", names(m.lint_allow));
+  if (!m.atomic) root.set("atomic", flag(false));
   root.set("upgrade", operations(m.upgrade), true);
   root.set("downgrade", operations(m.downgrade), true);
   return detail::file::emit(

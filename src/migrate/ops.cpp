@@ -131,10 +131,10 @@ Operation reverse(const Operation& op) {
             return AlterColumnOp{o.table, o.after, o.before};
           },
           [](const CreateIndexOp& o) -> Operation {
-            return DropIndexOp{o.table, o.index};
+            return DropIndexOp{o.table, o.index, o.concurrently};
           },
           [](const DropIndexOp& o) -> Operation {
-            return CreateIndexOp{o.table, o.index};
+            return CreateIndexOp{o.table, o.index, o.concurrently};
           },
           [](const AddUniqueOp& o) -> Operation {
             return DropUniqueOp{o.table, o.constraint};
@@ -245,6 +245,12 @@ bool is_risky(const Operation& op) {
       op);
 }
 
+bool is_concurrent(const Operation& op) {
+  if (const auto* create = std::get_if<CreateIndexOp>(&op)) return create->concurrently;
+  if (const auto* drop = std::get_if<DropIndexOp>(&op)) return drop->concurrently;
+  return false;
+}
+
 const std::string& table_of(const Operation& op) {
   static const std::string none;
   return std::visit(
@@ -300,10 +306,12 @@ std::string describe(const Operation& op) {
           },
           [&](const CreateIndexOp& o) {
             return std::string(o.index.unique ? "create unique index '" : "create index '") +
-                   o.index.name + "'" + on(o.table, o.index.columns);
+                   o.index.name + "'" + on(o.table, o.index.columns) +
+                   (o.concurrently ? " concurrently" : "");
           },
           [](const DropIndexOp& o) {
-            return "drop index '" + o.index.name + "' on '" + o.table + "'";
+            return "drop index '" + o.index.name + "' on '" + o.table + "'" +
+                   (o.concurrently ? " concurrently" : "");
           },
           [&](const AddUniqueOp& o) {
             return "add unique constraint '" + o.constraint.name + "'" +

@@ -28,8 +28,8 @@ dialect::TableChange change_of(const Operation& op) {
           [](const DropColumnOp& o) { return dialect::TableChange{Kind::drop_column, o.column.name, {}}; },
           [](const RenameColumnOp& o) { return dialect::TableChange{Kind::rename_column, o.old_name, o.new_name}; },
           [](const AlterColumnOp& o) { return dialect::TableChange{Kind::alter_column, o.before.name, {}}; },
-          [](const CreateIndexOp& o) { return dialect::TableChange{Kind::create_index, o.index.name, {}}; },
-          [](const DropIndexOp& o) { return dialect::TableChange{Kind::drop_index, o.index.name, {}}; },
+          [](const CreateIndexOp& o) { return dialect::TableChange{Kind::create_index, o.index.name, {}, o.concurrently}; },
+          [](const DropIndexOp& o) { return dialect::TableChange{Kind::drop_index, o.index.name, {}, o.concurrently}; },
           [](const AddUniqueOp& o) { return dialect::TableChange{Kind::add_unique, o.constraint.name, {}}; },
           [](const DropUniqueOp& o) { return dialect::TableChange{Kind::drop_unique, o.constraint.name, {}}; },
           [](const AddForeignKeyOp& o) { return dialect::TableChange{Kind::add_foreign_key, o.foreign_key.name, {}}; },
@@ -94,6 +94,12 @@ std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
       if (plan.rebuild) p.rebuilt_table = before.name;
       p.foreign_keys_off = plan.foreign_keys_off;
       p.rewrite = plan.rewrite;
+      p.concurrently = change.concurrently && d.indexes_concurrently();
+      if (p.concurrently && change.kind == Kind::create_index) {
+        p.leftover_query = d.table_exists_sql(change.name);  // any relation, indexes too
+        dialect::TableChange drop{Kind::drop_index, change.name, {}, true};
+        p.leftover_drop = d.alter_table_sql(*state.find(after_name), before, drop).statements.at(0);
+      }
     }
     out.push_back(std::move(p));
   }
@@ -158,6 +164,10 @@ std::vector<AppliedMigration> Ledger::applied(engine::Connection& c) const {
 
 std::vector<AppliedMigration> Ledger::failures(engine::Connection& c) const {
   return read_rows(c, dialect_, "failed");
+}
+
+std::vector<AppliedMigration> Ledger::running(engine::Connection& c) const {
+  return read_rows(c, dialect_, "running");
 }
 
 void Ledger::record_failure(engine::Connection& c, const AppliedMigration& row) const {

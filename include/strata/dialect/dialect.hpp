@@ -43,6 +43,9 @@ struct TableChange {
   Kind kind = Kind::add_column;
   std::string name;      // the table, column, index or constraint concerned (the old name)
   std::string new_name;  // for renames
+  // create_index / drop_index: CONCURRENTLY where the dialect has it (indexes_concurrently()),
+  // a plain CREATE / DROP INDEX elsewhere.
+  bool concurrently = false;
 };
 
 // A rebuilt table is created under this prefix and its name, then renamed (SQLite); errors of
@@ -177,6 +180,9 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // shipped dialect uses, asks information_schema about the current schema (which lists only
   // the tables the user has rights on).
   virtual std::string table_exists_sql(const std::string& name) const;
+  // Whether CREATE / DROP INDEX CONCURRENTLY exists (PostgreSQL): the index is built or dropped
+  // without blocking writes to the table, outside any transaction. False by default.
+  virtual bool indexes_concurrently() const { return false; }
   // The statement that opens a migration's transaction and takes the write lock that makes
   // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
   virtual std::string begin_migration_sql() const { return "BEGIN"; }

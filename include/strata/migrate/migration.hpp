@@ -30,12 +30,17 @@ struct Migration {
   // are reported as allowed and do not fail the lint. Not part of the checksum: adding one to
   // an applied migration does not make it an edited file.
   std::vector<std::string> lint_allow;
+  // false (`atomic: false`, Django's name): the migration runs outside a transaction, for what
+  // cannot run inside one (CREATE INDEX CONCURRENTLY, VACUUM) or should commit as it goes (a
+  // data migration in batches). Each schema operation then commits on its own; execute and
+  // call run with no transaction open. A failure keeps the operations before it.
+  bool atomic = true;
   std::string path;                         // the file it was read from, if any
   friend bool operator==(const Migration& a, const Migration& b) {
     return a.revision == b.revision && a.down_revisions == b.down_revisions &&
            a.branch_labels == b.branch_labels && a.message == b.message &&
            a.created == b.created && a.upgrade == b.upgrade && a.downgrade == b.downgrade &&
-           a.lint_allow == b.lint_allow;
+           a.lint_allow == b.lint_allow && a.atomic == b.atomic;
   }
 };
 

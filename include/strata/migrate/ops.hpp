@@ -65,14 +65,20 @@ struct AlterColumnOp {
   schema::Column after;  // same name as before
   friend bool operator==(const AlterColumnOp&, const AlterColumnOp&) = default;
 };
+// `concurrently`: PostgreSQL's CREATE / DROP INDEX CONCURRENTLY, which does not block writes
+// to the table while it builds (or drops) the index, and cannot run inside a transaction: only
+// in a migration with `atomic: false` (Migration::atomic). Other dialects run a plain CREATE /
+// DROP INDEX. The reverse keeps it.
 struct CreateIndexOp {
   std::string table;
   schema::Index index;
+  bool concurrently = false;
   friend bool operator==(const CreateIndexOp&, const CreateIndexOp&) = default;
 };
 struct DropIndexOp {
   std::string table;
   schema::Index index;
+  bool concurrently = false;
   friend bool operator==(const DropIndexOp&, const DropIndexOp&) = default;
 };
 struct AddUniqueOp {
@@ -167,6 +173,10 @@ bool is_risky(const Operation& op);
 // change of kind narrows (e.g. Text -> String(n), BigInteger -> Integer, Float -> Integer,
 // anything -> Boolean, DateTime -> Date), as does any change to String(n) from a non-string.
 bool is_narrowing(const schema::Type& from, const schema::Type& to);
+
+// Whether op is a create_index or drop_index with `concurrently` (it cannot run inside a
+// transaction on PostgreSQL).
+bool is_concurrent(const Operation& op);
 
 // The table op changes, by its name before op; empty for execute and call.
 const std::string& table_of(const Operation& op);

@@ -27,6 +27,14 @@ struct OperationPlan {
   bool foreign_keys_off = false;        // must run with foreign-key enforcement off
   bool rewrite = false;                 // the table is rewritten in place (PostgreSQL)
   bool authored = false;                // an execute or a call: the migration author's own
+  // CREATE / DROP INDEX CONCURRENTLY (PostgreSQL): runs outside any transaction, so only in a
+  // migration with `atomic: false`.
+  bool concurrently = false;
+  // For CREATE INDEX CONCURRENTLY, which leaves an invalid index of its name behind when it
+  // fails: a query whose one row holds 1 while that index exists (else 0), and the statement
+  // that drops it. The runtime drops it after a failure when the query said 0 before.
+  std::string leftover_query;
+  std::string leftover_drop;
 };
 
 // The plans of ops, applied in order to `state` (which ends as the state after them).
@@ -35,7 +43,8 @@ struct OperationPlan {
 std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
                                 const std::vector<Operation>& ops);
 
-// A data migration callback: gets the connection, inside the migration's transaction.
+// A data migration callback: gets the connection, inside the migration's transaction (with
+// `atomic: false`, outside any: it may BEGIN and COMMIT batches of its own).
 using Callback = std::function<void(engine::Connection&)>;
 using Callbacks = std::map<std::string, Callback>;
 
@@ -45,7 +54,10 @@ struct AppliedMigration {
   std::string checksum;
   std::string applied_at;     // ISO 8601 UTC
   std::int64_t duration_ms = 0;
-  std::string status = "applied";  // or "failed": its last attempt failed, nothing applied
+  // "applied"; "failed": its last attempt failed (nothing of it applied, unless it has
+  // `atomic: false`: then the error says what stays); "running": a migration with
+  // `atomic: false` under way, or stopped part way.
+  std::string status = "applied";
   std::string error;               // for "failed": which operation failed and why
 };
 
@@ -62,6 +74,9 @@ class Ledger {
   std::vector<AppliedMigration> applied(engine::Connection& c) const;
   // Rows of migrations whose last attempt failed.
   std::vector<AppliedMigration> failures(engine::Connection& c) const;
+  // Rows of migrations with `atomic: false` that a run has started and not finished (status
+  // "running"): it is still running, or it stopped part way.
+  std::vector<AppliedMigration> running(engine::Connection& c) const;
   // Records a failed attempt (replacing an earlier failure row), inside the caller's
   // transaction.
   void record_failure(engine::Connection& c, const AppliedMigration& row) const;

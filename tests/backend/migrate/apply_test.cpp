@@ -1253,3 +1253,228 @@ TEST_P(MigrateApply, lint_names_a_type_change_that_rewrites_the_table_on_postgre
   EXPECT_FALSE(rewrites("ALTER COLUMN name TYPE TEXT"));
   session.rollback();
 }
+
+namespace {
+
+// A table `item` (e10000000000), then e20000000000 with `atomic: false` and the given upgrade.
+void write_item_then_outside(const Config& c, std::vector<Operation> upgrade) {
+  write_item(c);
+  Migration m = migration_of("e20000000000", "e10000000000", "outside", std::move(upgrade));
+  m.atomic = false;
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+}
+
+bool on_sqlite(const Config& c) { return engine::Url::parse(c.url).backend() == "sqlite"; }
+
+// The relations (tables, indexes, valid or not) called `name`.
+std::int64_t relations_named(const Config& c, const std::string& name) {
+  return count(c.url, on_sqlite(c)
+                          ? "SELECT count(*) FROM sqlite_master WHERE name = '" + name + "'"
+                          : "SELECT count(*) FROM pg_class WHERE relname = '" + name + "'");
+}
+
+// Whether the database has an index `name` that queries can use.
+bool has_valid_index(const Config& c, const std::string& name) {
+  if (on_sqlite(c))
+    return count(c.url, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '" +
+                            name + "'") == 1;
+  return count(c.url, "SELECT count(*) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+                      "WHERE x.relname = '" + name + "' AND i.indisvalid") == 1;
+}
+
+std::int64_t unfinished_rows(const Config& c) {
+  return count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'running'");
+}
+
+const std::vector<std::string> item_only = {"e10000000000"};
+const std::vector<std::string> item_and_outside = {"e10000000000", "e20000000000"};
+
+}  // namespace
+
+TEST_P(MigrateApply, atomic_false_builds_an_index_concurrently_and_lets_a_call_commit_batches) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_then_outside(c, {CreateIndexOp{"item", {"ix_item_v", {"v"}, false}, true},
+                              CallOp{"batches", "unbatch"}});
+  c.callbacks["batches"] = [](engine::Connection& conn) {
+    EXPECT_FALSE(conn.in_transaction()) << "an atomic: false migration opened a transaction";
+    for (int batch = 0; batch < 3; ++batch) {
+      conn.execute("BEGIN");
+      conn.execute("INSERT INTO item (v) VALUES (" + std::to_string(batch) + ")");
+      conn.execute("COMMIT");
+    }
+  };
+  c.callbacks["unbatch"] = [](engine::Connection& conn) {
+    EXPECT_FALSE(conn.in_transaction());
+    conn.execute("DELETE FROM item");
+  };
+  // PostgreSQL refuses CREATE INDEX CONCURRENTLY inside a transaction block: that it runs at
+  // all says none was open.
+  upgrade(c);
+  EXPECT_NE(out.str().find("(atomic: false: each operation commits on its own)"),
+            std::string::npos)
+      << out.str();
+  EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 3);
+  EXPECT_EQ(applied_ids(c), item_and_outside);
+  EXPECT_EQ(unfinished_rows(c), 0);
+
+  downgrade(c);  // DROP INDEX CONCURRENTLY, then the reverse callback
+  EXPECT_EQ(relations_named(c, "ix_item_v"), 0);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 0);
+  EXPECT_EQ(applied_ids(c), item_only);
+  EXPECT_EQ(unfinished_rows(c), 0);
+
+  // Offline, the SQL runs as the command would run it: no transaction around the index.
+  std::ostringstream sql;
+  auto offline = c;
+  offline.out = &sql;
+  upgrade(offline, "head", true, "e10000000000");
+  const std::string text = sql.str();
+  const auto at = text.find("CREATE INDEX ");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string before = text.substr(0, at);
+  const std::string line_before = before.substr(before.rfind('\n', before.size() - 2) + 1);
+  if (on_sqlite(c)) {
+    // SQLite has no CONCURRENTLY: a plain CREATE INDEX, in a transaction of its own.
+    EXPECT_EQ(line_before, "BEGIN IMMEDIATE;\n") << text;
+  } else {
+    EXPECT_EQ(text.substr(at, 26), "CREATE INDEX CONCURRENTLY ") << text;
+    EXPECT_EQ(line_before, "-- create index 'ix_item_v' on 'item' (v) concurrently\n") << text;
+  }
+  EXPECT_NE(text.find("-- (atomic: false: no transaction around the migration"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'e20000000000'"), std::string::npos) << "no ledger row:\n" << text;
+
+  std::ostringstream shown;
+  auto report = c;
+  report.out = &shown;
+  show(report, "e20000000000");
+  EXPECT_NE(shown.str().find("\nTransaction: none (atomic: false)\n"), std::string::npos)
+      << shown.str();
+}
+
+TEST_P(MigrateApply, atomic_false_keeps_what_ran_before_a_failure_says_so_and_leaves_no_index) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_then_outside(
+      c, {ExecuteOp{{{"*", "INSERT INTO item (v) VALUES (1), (1)"}}, {{"*", "DELETE FROM item"}}, false},
+          CreateTableOp{table("note", {})},
+          CreateIndexOp{"item", {"uq_item_v", {"v"}, true}, true}});
+  upgrade(c, "e10000000000");
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("migration e20000000000 (outside) failed at operation 3 of 3 (create unique "
+                       "index 'uq_item_v'"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("it runs outside a transaction (atomic: false), so its operations 1-2 took "
+                       "effect and stay; undo that by hand and run the command again, or do the "
+                       "rest by hand and `db stamp` the database to e20000000000"),
+            std::string::npos)
+      << error;
+  // PostgreSQL leaves the index of a failed CREATE INDEX CONCURRENTLY behind, invalid.
+  if (!on_sqlite(c)) {
+    EXPECT_NE(error.find("the invalid index it left was dropped again"), std::string::npos)
+        << error;
+  }
+  EXPECT_EQ(relations_named(c, "uq_item_v"), 0);
+  EXPECT_TRUE(has_table(c.url, "note"));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 2);
+  EXPECT_EQ(applied_ids(c), item_only);
+  EXPECT_EQ(unfinished_rows(c), 0);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed' AND "
+                         "error LIKE '%operations 1-2 took effect%'"),
+            1)
+      << "the ledger does not keep what the failure left";
+}
+
+TEST_P(MigrateApply, atomic_false_puts_the_applied_row_back_when_its_downgrade_fails) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_then_outside(c, {CallOp{"nothing", "refuse"}, CreateTableOp{table("note", {})}});
+  c.callbacks["nothing"] = [](engine::Connection&) {};
+  c.callbacks["refuse"] = [](engine::Connection&) {
+    throw std::runtime_error("rows of note are still needed");
+  };
+  upgrade(c);
+  // The downgrade drops note, then calls `refuse`.
+  const std::string error = error_of([&] { downgrade(c); });
+  EXPECT_NE(error.find("failed at operation 2 of 2 (call 'refuse')"), std::string::npos) << error;
+  EXPECT_NE(error.find("rows of note are still needed"), std::string::npos) << error;
+  EXPECT_NE(error.find("so its downgrade's operation 1 took effect and stays;"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("`db stamp` the database to e10000000000"), std::string::npos) << error;
+  EXPECT_FALSE(has_table(c.url, "note"));
+  EXPECT_EQ(applied_ids(c), item_and_outside) << "the ledger lost the migration's row";
+  EXPECT_EQ(unfinished_rows(c), 0);
+}
+
+TEST_P(MigrateApply, atomic_false_refuses_a_migration_a_run_left_unfinished_until_stamped) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_then_outside(c, {CreateIndexOp{"item", {"ix_item_v", {"v"}, false}, true}});
+  upgrade(c, "e10000000000");
+  {
+    // What a run that stopped part way (killed, its connection lost) leaves in the ledger.
+    Database db{c.url};
+    db.session().execute("INSERT INTO strata_migrations (revision, checksum, applied_at, "
+                         "duration_ms, status) VALUES ('e20000000000', 'x', "
+                         "'2026-12-06T21:00:00.000000Z', 0, 'running')");
+    db.session().commit();
+  }
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("migration e20000000000 (outside) runs outside a transaction (atomic: "
+                       "false), and a run that started it at 2026-12-06T21:00:00.000000Z has not "
+                       "finished"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("`db stamp` the database to e20000000000 (the migration is in full effect) "
+                       "or to e10000000000 (none of it is)"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(relations_named(c, "ix_item_v"), 0) << "the refused migration ran";
+  std::ostringstream now;
+  auto report = c;
+  report.out = &now;
+  current(report, false);
+  EXPECT_NE(now.str().find("e20000000000 (running since 2026-12-06T21:00:00.000000Z): started "
+                           "outside a transaction (atomic: false) and not finished"),
+            std::string::npos)
+      << now.str();
+
+  stamp(c, "e10000000000");
+  EXPECT_EQ(unfinished_rows(c), 0);
+  upgrade(c);
+  EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
+  EXPECT_EQ(applied_ids(c), item_and_outside);
+}
+
+TEST(MigrateApplySqlite, atomic_false_refuses_a_table_rebuild_before_anything_runs) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  auto v = column("v", schema::TypeKind::integer);
+  auto v_text = v;
+  v_text.type = {schema::TypeKind::text, {}};
+  write_item_then_outside(c, {CreateTableOp{table("note", {})}, AlterColumnOp{"item", v, v_text}});
+  upgrade(c, "e10000000000");
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("operation 2 (alter column 'item.v'"), std::string::npos) << error;
+  EXPECT_NE(error.find("rebuilds table 'item' on sqlite, which must run in one transaction with "
+                       "foreign keys off, and the migration has 'atomic: false'; move the "
+                       "operation to a migration without it"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(has_table(c.url, "note")) << "an operation before the refused one ran";
+  EXPECT_EQ(applied_ids(c), item_only);
+}

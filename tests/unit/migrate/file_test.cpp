@@ -75,6 +75,28 @@ TEST(MigrationFile, sample_list_covers_every_operation_kind) {
 
 TEST(MigrationFile, whole_migration_round_trips) { expect_round_trip(full_migration(), "full"); }
 
+TEST(MigrationFile, atomic_false_and_concurrently_round_trip_and_are_left_out_when_unset) {
+  Migration m;
+  m.revision = "3f2a9c1b7d4e";
+  m.atomic = false;
+  m.upgrade = {CreateIndexOp{"post", {"ix_post_a", {"a"}, true}, true}};
+  m.downgrade = reverse(m.upgrade);
+  ASSERT_TRUE(std::get<DropIndexOp>(m.downgrade.at(0)).concurrently)
+      << "the reverse of a concurrent create_index is a concurrent drop_index";
+  expect_round_trip(m, "atomic: false with a concurrent index");
+  const std::string text = render(m);
+  EXPECT_NE(text.find("\natomic: false\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("concurrently: true"), std::string::npos) << text;
+
+  Migration plain = m;
+  plain.atomic = true;
+  plain.upgrade = {CreateIndexOp{"post", {"ix_post_a", {"a"}, true}}};
+  plain.downgrade = reverse(plain.upgrade);
+  expect_round_trip(plain, "the same migration in a transaction");
+  EXPECT_EQ(render(plain).find("atomic"), std::string::npos) << render(plain);
+  EXPECT_EQ(render(plain).find("concurrently"), std::string::npos) << render(plain);
+}
+
 TEST(MigrationFile, identity_fields_round_trip_set_and_unset) {
   Migration base;
   base.revision = "initial_schema";  // hand-named revisions are accepted
@@ -382,7 +404,7 @@ TEST(MigrationFileErrors, an_unknown_operation_lists_the_known_ones_and_suggests
 TEST(MigrationFileErrors, an_unknown_field_lists_the_known_ones_and_suggests_one) {
   expect_error(with_upgrade("  - create_index: {table: post, name: ix, colums: [a]}\n"), 6,
                {"unknown field 'colums' in create_index; did you mean 'columns'? expected "
-                "table, name, columns, unique"});
+                "table, name, columns, unique, concurrently"});
   expect_error("revision: abc\nmesage: hi\nupgrade: []\ndowngrade: []\n", 2,
                {"unknown field 'mesage' in the migration file; did you mean 'message'?"});
   expect_error(with_upgrade("  - create_table:\n      name: t\n      columns:\n"
@@ -402,6 +424,33 @@ TEST(MigrationFileErrors, lint_allow_names_known_rules_once_each) {
                {"'lint_allow' of the migration file lists 'risky' twice"});
   expect_error("revision: abc\nlint_allow: risky\nupgrade: []\ndowngrade: []\n", 2,
                {"'lint_allow' of the migration file must be a list of names"});
+}
+
+TEST(MigrationFileErrors, a_concurrent_index_needs_a_migration_outside_a_transaction) {
+  const Migration m = parse(
+      "revision: abc\natomic: false\nupgrade:\n"
+      "  - create_index: {table: t, name: i, columns: [a], concurrently: yes}\n"
+      "downgrade:\n  - drop_index: {table: t, name: i, columns: [a], concurrently: true}\n",
+      "m");
+  EXPECT_FALSE(m.atomic);
+  EXPECT_TRUE(std::get<CreateIndexOp>(m.upgrade.at(0)).concurrently);
+  EXPECT_TRUE(std::get<DropIndexOp>(m.downgrade.at(0)).concurrently);
+  EXPECT_TRUE(parse("revision: abc\nupgrade: []\ndowngrade: []\n", "m").atomic)
+      << "a migration runs in a transaction unless its file says otherwise";
+
+  expect_error(
+      with_upgrade("  - create_index: {table: t, name: i, columns: [a], concurrently: true}\n"), 6,
+      {"create_index with 'concurrently: true' cannot run inside a transaction, and this "
+       "migration runs in one; add 'atomic: false' to the migration"});
+  expect_error("revision: abc\nupgrade: []\ndowngrade:\n"
+               "  - {drop_index: {table: t, name: i, columns: [a], concurrently: true}}\n",
+               4, {"drop_index with 'concurrently: true' cannot run inside a transaction"});
+  expect_error("revision: abc\natomic: false\nupgrade:\n"
+               "  - create_index: {table: t, name: i, columns: [a], concurrently: maybe}\n"
+               "downgrade: []\n",
+               4, {"'concurrently' of create_index must be true or false; found 'maybe'"});
+  expect_error("revision: abc\natomic: sometimes\nupgrade: []\ndowngrade: []\n", 2,
+               {"'atomic' of the migration file must be true or false; found 'sometimes'"});
 }
 
 TEST(MigrationFileErrors, a_field_of_the_wrong_shape_says_what_was_expected) {
@@ -473,7 +522,7 @@ TEST(MigrationFileErrors, an_operation_item_must_be_a_map_with_one_key) {
                {"found 3 keys: 'create_index' 'table' 'name'",
                 "are the fields of the operation indented under its name?"});
   expect_error(with_upgrade("  - create_index:\n"), 6,
-               {"create_index must be a map of table, name, columns, unique; found nothing"});
+               {"create_index must be a map of table, name, columns, unique, concurrently; found nothing"});
 }
 
 TEST(MigrationFileErrors, duplicate_keys_are_refused_not_silently_dropped) {
