@@ -225,7 +225,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   auto* lint = app.add_subcommand(
       "lint",
       "Fail on migrations that lose data, may fail on existing rows, rebuild or rewrite a table, "
-      "or cannot be undone");
+      "lock a table while an index builds, or cannot be undone");
   bool pending = false;
   auto* lint_range = lint->add_option(
       "-r,--rev-range", range, "Range LOWER:UPPER, or one revision (default: every migration)");

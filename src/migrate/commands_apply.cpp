@@ -675,12 +675,15 @@ void run_steps(const Config& config, Target& db, const Ledger& ledger, const Scr
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
+  std::size_t i = 0;
   try {
     engine::Connection& conn = db.connect();
-    for (std::size_t i = 0; i < steps.size(); ++i)
+    for (; i < steps.size(); ++i)
       run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
   } catch (...) {
-    db.discard_if_created(ledger);  // a failed first step leaves no new database behind
+    // A failed first step leaves no new database behind, unless it ran outside a transaction:
+    // what it did before the failure stays, as its error says.
+    if (i == steps.size() || steps[i].migration->atomic) db.discard_if_created(ledger);
     throw;
   }
 }

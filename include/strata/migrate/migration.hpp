@@ -14,9 +14,11 @@ namespace strata::migrate {
 // The rules of `db lint`, by the names a migration's `lint_allow` gives them: an operation that
 // loses data (destructive), one that may fail on rows already in the table (risky), a table
 // rebuilt or rewritten (rebuild: SQLite's missing ALTER forms, PostgreSQL's type changes that
-// rewrite the table), a migration `db downgrade` cannot undo (irreversible).
-inline constexpr std::array<std::string_view, 4> lint_rules = {"destructive", "risky", "rebuild",
-                                                                "irreversible"};
+// rewrite the table), an index built or dropped under a lock that blocks the table's writes
+// where the dialect has a way that does not (locking: PostgreSQL without CONCURRENTLY), a
+// migration `db downgrade` cannot undo (irreversible).
+inline constexpr std::array<std::string_view, 5> lint_rules = {"destructive", "risky", "rebuild",
+                                                                "locking", "irreversible"};
 
 struct Migration {
   std::string revision;                     // [A-Za-z0-9_]+; generated ones: 12 hex digits

@@ -114,6 +114,15 @@ std::int64_t count(const std::string& url, const std::string& sql) {
   return r.rows.at(0).get<std::int64_t>(0);
 }
 
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 bool has_table(const std::string& url, const std::string& name) {
   Database db{url};
   try {
@@ -321,6 +330,23 @@ TEST(MigrateApplySqlite, a_failed_upgrade_removes_the_sqlite_file_it_created) {
   EXPECT_FALSE(fs::exists(s.dir / "app.db")) << "a failed stamp created the database file";
 }
 
+TEST(MigrateApplySqlite, a_failed_upgrade_outside_a_transaction_keeps_the_file_it_created) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "f30000000000";
+  m.message = "breaks";
+  m.atomic = false;
+  m.upgrade = {CreateTableOp{table("item", {})}, ExecuteOp{{{"*", "CREATE TABLE broken ("}}, {}, false}};
+  m.downgrade = {};
+  ScriptDirectory::load(c.directory).write(m);
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("operation 1 took effect and stays"), std::string::npos) << error;
+  EXPECT_TRUE(has_table(c.url, "item")) << "the file, and the table the error says stays, went";
+}
+
 TEST_P(MigrateApply, execute_runs_the_sql_of_the_current_dialect) {
   Scratch s(GetParam());
   std::ostringstream out;
@@ -454,15 +480,6 @@ void item_chain(const Config& c, std::vector<Operation> second_before) {
       AlterColumnOp{"item", item.columns[1], column("name", schema::TypeKind::text, false)});
   m2.downgrade = {AlterColumnOp{"item", column("name", schema::TypeKind::text, false), item.columns[1]}};
   ScriptDirectory::load(c.directory).write(m2);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
@@ -1054,6 +1071,8 @@ TEST_P(MigrateApply, lint_names_what_loses_data_may_fail_or_cannot_be_undone) {
   EXPECT_TRUE(has("a20000000000 risky: create unique index 'uq_user_name'")) << all;
   EXPECT_EQ(count_of("a20000000000 destructive"), 2) << all;
   EXPECT_EQ(count_of("a20000000000 risky"), 1) << all;
+  // PostgreSQL builds the index under a lock that blocks writes: CONCURRENTLY does not.
+  EXPECT_EQ(has("a20000000000 locking: create unique index 'uq_user_name'"), !sqlite) << all;
   // SQLite rebuilds user to make a column NOT NULL, and post refers to user; PostgreSQL alters
   // the column in place.
   EXPECT_EQ(has("a20000000000 rebuild: alter column 'user.name'"), sqlite) << all;
@@ -1099,7 +1118,7 @@ TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_
   write_lint_chain(c);
   upgrade(c);
   // Accepting the findings of applied migrations: the files change, the checksums do not.
-  write_lint_chain(c, {{"a20000000000", {"destructive", "risky", "rebuild"}},
+  write_lint_chain(c, {{"a20000000000", {"destructive", "risky", "rebuild", "locking"}},
                        {"a30000000000", {"irreversible"}}});
   out.str("");
   EXPECT_NO_THROW(lint(c)) << out.str();
@@ -1110,7 +1129,7 @@ TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_
   EXPECT_NO_THROW(upgrade(c)) << "lint_allow made an applied migration an edited file";
   EXPECT_NO_THROW(check(c));
   // One rule less: that finding fails the lint again.
-  write_lint_chain(c, {{"a20000000000", {"destructive", "rebuild"}},
+  write_lint_chain(c, {{"a20000000000", {"destructive", "rebuild", "locking"}},
                        {"a30000000000", {"irreversible"}}});
   out.str("");
   EXPECT_THROW(lint(c), CommandError);
@@ -1118,7 +1137,7 @@ TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_
       << out.str();
   out.str("");
   show(c, "a20000000000");
-  EXPECT_NE(out.str().find("\nLint allows: destructive, rebuild\n"), std::string::npos)
+  EXPECT_NE(out.str().find("\nLint allows: destructive, rebuild, locking\n"), std::string::npos)
       << out.str();
   // Any other change to an applied file is still an edit.
   const auto paths = write_lint_chain(c);
@@ -1477,4 +1496,43 @@ TEST(MigrateApplySqlite, atomic_false_refuses_a_table_rebuild_before_anything_ru
       << error;
   EXPECT_FALSE(has_table(c.url, "note")) << "an operation before the refused one ran";
   EXPECT_EQ(applied_ids(c), item_only);
+}
+
+TEST_P(MigrateApply, lint_names_an_index_that_locks_a_table_in_use_on_postgresql) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  const schema::Index ix{"ix_item_v", {"v"}, false};
+  write_item(c);
+  write_migration(c, "e20000000000", "e10000000000", "index", {CreateIndexOp{"item", ix}});
+  Migration concurrent = migration_of(
+      "e30000000000", "e20000000000", "rebuilt index",
+      {DropIndexOp{"item", ix, true}, CreateIndexOp{"item", {"ix_item_v2", {"v"}, false}, true}});
+  concurrent.atomic = false;
+  concurrent.downgrade = reverse(concurrent.upgrade);
+  ScriptDirectory::load(c.directory).write(concurrent);
+  // A table's own index, made with it, locks no table in use.
+  write_migration(c, "e40000000000", "e30000000000", "note",
+                  {CreateTableOp{table("note", {column("v", schema::TypeKind::integer)})},
+                   CreateIndexOp{"note", {"ix_note_v", {"v"}, false}}});
+
+  std::vector<std::string> locking;
+  for (const auto& f : lint_findings(c))
+    if (f.rule == "locking") locking.push_back(f.revision + ": " + f.message);
+  if (on_sqlite(c)) {
+    EXPECT_TRUE(locking.empty()) << ::testing::PrintToString(locking);
+  } else {
+    EXPECT_EQ(locking, std::vector<std::string>{
+                           "e20000000000: create index 'ix_item_v' on 'item' (v) blocks every "
+                           "write to 'item' while postgresql builds the index: give it "
+                           "`concurrently: true`, in a migration with `atomic: false`"});
+  }
+  // The chain runs both ways: the concurrent drop and create, and their reverses.
+  upgrade(c);
+  EXPECT_EQ(relations_named(c, "ix_item_v"), 0);
+  EXPECT_TRUE(has_valid_index(c, "ix_item_v2"));
+  downgrade(c, "e20000000000");
+  EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
+  EXPECT_EQ(relations_named(c, "ix_item_v2"), 0);
 }

@@ -419,7 +419,7 @@ TEST(MigrationFileErrors, lint_allow_names_known_rules_once_each) {
   expect_error("revision: abc\nmessage: x\nlint_allow: [destrutive]\nupgrade: []\ndowngrade: []\n",
                3,
                {"'lint_allow' of the migration file names an unknown lint rule 'destrutive'; did "
-                "you mean 'destructive'? the rules are destructive, risky, rebuild, irreversible"});
+                "you mean 'destructive'? the rules are destructive, risky, rebuild, locking, irreversible"});
   expect_error("revision: abc\nlint_allow: [risky, risky]\nupgrade: []\ndowngrade: []\n", 2,
                {"'lint_allow' of the migration file lists 'risky' twice"});
   expect_error("revision: abc\nlint_allow: risky\nupgrade: []\ndowngrade: []\n", 2,
