@@ -198,7 +198,10 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   redo->add_option("revision", redo_arg, "Target of the downgrade: id, prefix, base, -N");
 
   auto* stamp = app.add_subcommand("stamp", "Record REV as the database's revision without running anything");
-  stamp->add_option("revision", revision_arg, "Target")->required();
+  std::vector<std::string> stamp_targets;
+  stamp->add_option("revisions", stamp_targets,
+                    "Target: one revision, or several where the database has several heads")
+      ->required();
   stamp->add_flag("--sql", sql, "Print the SQL instead of running it");
 
   auto* sqlmigrate = app.add_subcommand("sqlmigrate", "Django: print the SQL of one migration");
@@ -225,7 +228,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   auto* lint = app.add_subcommand(
       "lint",
       "Fail on migrations that lose data, may fail on existing rows, rebuild or rewrite a table, "
-      "lock a table while an index builds, or cannot be undone");
+      "build or drop an index without CONCURRENTLY, or cannot be undone");
   bool pending = false;
   auto* lint_range = lint->add_option(
       "-r,--rev-range", range, "Range LOWER:UPPER, or one revision (default: every migration)");
@@ -316,7 +319,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       } else if (redo->parsed()) {
         migrate::redo(c, redo_arg);
       } else if (stamp->parsed()) {
-        migrate::stamp(c, revision_arg, sql);
+        migrate::stamp(c, stamp_targets, sql);
       } else if (sqlmigrate->parsed()) {
         auto dir = migrate::ScriptDirectory::load(c.directory);
         auto id = dir.graph().resolve_one(revision_arg, {});

@@ -1,6 +1,7 @@
 // Moving a database along the chain: upgrade, downgrade, Django's migrate TARGET, stamp — each
-// migration in its own transaction under the migration lock, recorded in the ledger; or, with
-// --sql, the same SQL printed instead of run.
+// migration in its own transaction (or, with `atomic: false`, none: commands_outside.cpp) under
+// the migration lock, recorded in the ledger; or, with --sql, the same SQL printed instead of
+// run.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,7 +76,8 @@ void Target::discard_if_created(const Ledger& ledger) noexcept {
   // file. Only a file this command created, with no migration applied, is ever removed.
   if (!created) return;
   try {
-    if (conn && !ledger.applied(*conn).empty()) return;  // a migration went through: keep it
+    // A migration went through, or one outside a transaction went part way: keep it.
+    if (conn && (!ledger.applied(*conn).empty() || !ledger.unfinished(*conn).empty())) return;
     conn = engine::PooledConnection();
     engine.reset();  // closes every connection to the file
   } catch (const std::exception&) {
@@ -112,6 +114,7 @@ std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledg
     }
     ids.push_back(row.revision);
   }
+  if (edited == EditedFiles::refuse) refuse_unfinished(dir, ledger.unfinished(*db.conn), ids);
   return ids;
 }
 
@@ -187,15 +190,6 @@ using namespace detail;
 
 namespace {
 
-enum class Way { up, down };
-
-// One step: a migration applied or un-applied, with its SQL planned against the state.
-struct Step {
-  const Migration* migration;
-  Way way;
-  std::vector<OperationPlan> plans;
-};
-
 // Refuses to downgrade m when its upgrade cannot be undone (irreversibility()), before any step
 // runs. A downgrade list the author wrote is what runs otherwise (Alembic's downgrade()).
 void check_reversible(const Migration& m) {
@@ -248,28 +242,6 @@ std::string arrow(const Step& s) {
   for (std::size_t i = 1; i < m.down_revisions.size(); ++i) parents += ", " + m.down_revisions[i];
   return s.way == Way::up ? "Running upgrade " + parents + " -> " + m.revision + ", " + m.message
                           : "Running downgrade " + m.revision + " -> " + parents + ", " + m.message;
-}
-
-// A step of a migration with `atomic: false`, as run_outside_transaction() runs it: each schema
-// operation in a transaction of its own, execute and CONCURRENTLY with none open.
-void print_offline_outside_transaction(std::ostream& os, const Ledger& ledger,
-                                       const dialect::Dialect& d, const Step& step,
-                                       const ScriptDirectory& dir) {
-  os << "-- (atomic: false: no transaction around the migration; each schema operation commits "
-        "on its own)\n";
-  for (const auto& p : step.plans) {
-    os << "-- " << p.description << "\n";
-    if (!p.call.empty()) os << "-- (runs the application's callback '" << p.call << "': not available as SQL)\n";
-    const bool own_transaction = !p.authored && !p.concurrently;
-    if (own_transaction) os << d.begin_migration_sql() << ";\n";
-    for (const auto& stmt : p.statements) os << stmt << ";\n";
-    if (own_transaction) os << "COMMIT;\n";
-  }
-  const auto& id = step.migration->revision;
-  if (step.way == Way::up)
-    os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
-  else
-    os << ledger.delete_sql(id) << ";\n";
 }
 
 void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialect& d,
@@ -351,174 +323,6 @@ struct Dependents {
     }
   }
 };
-
-void rollback_quietly(engine::Connection& conn) noexcept {
-  try {
-    if (conn.in_transaction()) conn.execute("ROLLBACK");
-  } catch (const std::exception&) {
-    // The connection is gone, and its transaction with it.
-  }
-}
-
-// What `db stamp` takes for the revision before m: its parent, or base.
-std::string before(const Migration& m) {
-  if (m.down_revisions.empty()) return "base";
-  std::string out;
-  for (const auto& id : m.down_revisions) out += (out.empty() ? "" : " ") + id;
-  return out;
-}
-
-// What the first `done` operations did, when they could not be undone.
-std::string kept(std::size_t done) {
-  return done == 1 ? "operation 1 took effect and stays"
-                   : "operations 1-" + std::to_string(done) + " took effect and stay";
-}
-
-// A migration with `atomic: false`. Its ledger row is claimed first, under the migration's
-// write lock ("running": a second run refuses it, and a run that stops part way leaves a
-// trace); each schema operation then commits in a transaction of its own, execute, call and
-// the CONCURRENTLY index operations run with no transaction open, and at the end the row
-// becomes "applied" (or goes, for a downgrade). A failure keeps what the operations before it
-// did, says which, and records it: a "failed" row for an upgrade, the "applied" row back for a
-// downgrade.
-void run_outside_transaction(const Config& config, engine::Connection& conn,
-                             const dialect::Dialect& d, const Ledger& ledger,
-                             const ScriptDirectory& dir, const Step& step) {
-  auto& os = out(config);
-  const Migration& m = *step.migration;
-  const auto& id = m.revision;
-  const bool up = step.way == Way::up;
-  const auto started = std::chrono::steady_clock::now();
-  std::optional<AppliedMigration> applied_row;  // a downgrade's, to put back after a failure
-  conn.execute(d.begin_migration_sql());
-  try {
-    ledger.ensure(conn);
-    for (const auto& r : ledger.running(conn)) {
-      if (r.revision != id) continue;
-      throw CommandError(
-          "migration " + id + " (" + m.message + ") runs outside a transaction (atomic: false), "
-          "and a run that started it at " + r.applied_at + " has not finished: it is still "
-          "running, or it stopped part way; when no run is under way, see which of its "
-          "operations took effect, then `db stamp` the database to " + id + " (the migration "
-          "is in full effect) or to " + before(m) + " (none of it is)");
-    }
-    const auto rows = ledger.applied(conn);
-    const auto row = std::find_if(rows.begin(), rows.end(),
-                                  [&](const auto& r) { return r.revision == id; });
-    if ((row != rows.end()) == up) {
-      conn.execute("ROLLBACK");
-      os << "  (already " << (up ? "applied" : "un-applied") << " by another process)\n";
-      return;
-    }
-    if (!up) applied_row = *row;
-    ledger.remove(conn, id);  // an earlier failure row, or the applied row of a downgrade
-    ledger.record(conn, {id, dir.checksum(id), now_iso(true), 0, "running", {}});
-    conn.execute("COMMIT");
-  } catch (const CommandError&) {
-    rollback_quietly(conn);
-    throw;
-  } catch (const std::exception& e) {
-    rollback_quietly(conn);
-    throw CommandError("migration " + id + " (" + m.message +
-                       ") was not started: the ledger could not be checked: " + e.what());
-  }
-  os << "  (atomic: false: each operation commits on its own)" << std::endl;
-
-  std::size_t op = 0;
-  try {
-    for (; op < step.plans.size(); ++op) {
-      const auto& p = step.plans[op];
-      if (p.authored || p.concurrently) {
-        std::optional<bool> existed;  // whether the CONCURRENTLY index was there before
-        try {
-          if (!p.leftover_query.empty()) {
-            auto q = conn.prepare(p.leftover_query);
-            existed = q->step() && q->get_int64(0) != 0;
-          }
-          for (const auto& stmt : p.statements) conn.execute(stmt);
-          if (!p.call.empty()) config.callbacks.at(p.call)(conn);
-        } catch (const std::exception& e) {
-          if (!existed || *existed) throw;
-          // An invalid index is left behind; drop it, so that the operation leaves nothing.
-          rollback_quietly(conn);
-          std::string left;
-          try {
-            auto q = conn.prepare(p.leftover_query);
-            if (q->step() && q->get_int64(0) != 0) {
-              q = {};
-              conn.execute(p.leftover_drop);
-              left = "; the invalid index it left was dropped again";
-            }
-          } catch (const std::exception& drop_error) {
-            left = "; it left an invalid index, which could not be dropped (" +
-                   std::string(drop_error.what()) + "): drop it by hand (" + p.leftover_drop +
-                   ") before running the migration again";
-          }
-          throw CommandError(e.what() + left);
-        }
-        if (conn.in_transaction()) {
-          rollback_quietly(conn);
-          throw CommandError("it left a transaction open, which was rolled back; with "
-                             "'atomic: false' an execute or a call that begins a transaction "
-                             "must end it");
-        }
-      } else {
-        conn.execute(d.begin_migration_sql());
-        for (const auto& stmt : p.statements) conn.execute(stmt);
-        conn.execute("COMMIT");
-      }
-    }
-  } catch (const std::exception& e) {
-    rollback_quietly(conn);
-    std::string message = "migration " + id + " (" + m.message + ") failed at operation " +
-                          std::to_string(op + 1) + " of " + std::to_string(step.plans.size()) +
-                          " (" + step.plans[op].description + "): " + e.what() + "; ";
-    if (op == 0) {
-      message += "nothing of it was applied";
-    } else {
-      const std::string target = up ? id : before(m);
-      message += "it runs outside a transaction (atomic: false), so its " +
-                 std::string(up ? "" : "downgrade's ") + kept(op) +
-                 "; undo that by hand and run the command again, or "
-                 "do the rest by hand and `db stamp` the database to " + target;
-    }
-    try {
-      conn.execute(d.begin_migration_sql());
-      if (up) {
-        ledger.record_failure(conn, {id, dir.checksum(id), now_iso(true), 0, "failed", message});
-      } else {
-        ledger.remove(conn, id);
-        ledger.record(conn, *applied_row);
-      }
-      conn.execute("COMMIT");
-    } catch (const std::exception& ledger_error) {
-      rollback_quietly(conn);
-      message += "; the ledger could not be updated (" + std::string(ledger_error.what()) +
-                 "), so it still says the migration is running";
-    }
-    throw CommandError(message);
-  }
-
-  try {
-    conn.execute(d.begin_migration_sql());
-    ledger.remove(conn, id);
-    for (const auto& f : ledger.failures(conn))
-      if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
-    if (up) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-      ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
-    }
-    conn.execute("COMMIT");
-  } catch (const std::exception& e) {
-    rollback_quietly(conn);
-    throw CommandError("migration " + id + " (" + m.message + "): every operation took effect, "
-                       "but the ledger could not record it (" + e.what() + "), so it still says "
-                       "the migration is running; `db stamp` the database to " +
-                       (up ? id : before(m)));
-  }
-}
 
 void run_step(const Config& config, engine::Connection& conn, const dialect::Dialect& d,
               const Ledger& ledger, const ScriptDirectory& dir, const Step& step,
@@ -675,15 +479,12 @@ void run_steps(const Config& config, Target& db, const Ledger& ledger, const Scr
     out(config) << "Nothing to do: the database is at " << join_or_base(targets) << "\n";
     return;
   }
-  std::size_t i = 0;
   try {
     engine::Connection& conn = db.connect();
-    for (; i < steps.size(); ++i)
+    for (std::size_t i = 0; i < steps.size(); ++i)
       run_step(config, conn, *db.dialect, ledger, dir, steps[i], i + 1, steps.size());
   } catch (...) {
-    // A failed first step leaves no new database behind, unless it ran outside a transaction:
-    // what it did before the failure stays, as its error says.
-    if (i == steps.size() || steps[i].migration->atomic) db.discard_if_created(ledger);
+    db.discard_if_created(ledger);  // a failed first step leaves no new database behind
     throw;
   }
 }
@@ -772,7 +573,7 @@ void redo(const Config& config, const std::string& target) {
   try {
     run_steps(config, db, ledger, dir, up_steps, back_to);
   } catch (const std::exception& e) {
-    // Each migration is a transaction of its own: those applied before the failure stay.
+    // Each migration commits on its own: those applied before the failure stay.
     std::string stays = "?";
     try {
       stays = join_or_base(g.resolve("current", verified_applied(dir, ledger, db, config)));
@@ -785,13 +586,33 @@ void redo(const Config& config, const std::string& target) {
   }
 }
 
+namespace {
+// The revisions that several targets of `db stamp` name together: the heads of their union.
+std::vector<std::string> resolve_targets(const RevisionGraph& g,
+                                         const std::vector<std::string>& targets,
+                                         const std::vector<std::string>& current) {
+  std::vector<std::string> all;
+  for (const auto& t : targets)
+    for (auto& id : g.resolve(t, current))
+      if (std::find(all.begin(), all.end(), id) == all.end()) all.push_back(std::move(id));
+  return g.resolve("current", all);
+}
+}  // namespace
+
 void stamp(const Config& config, const std::string& target, bool sql) {
+  stamp(config, std::vector<std::string>{target}, sql);
+}
+
+void stamp(const Config& config, const std::vector<std::string>& targets, bool sql) {
+  if (targets.empty()) throw CommandError("stamp: no revision given; name one, or heads or base");
   auto dir = ScriptDirectory::load(config.directory);
   const auto& g = dir.graph();
+  std::string named;  // the targets, as the command line gave them
+  for (const auto& t : targets) named += (named.empty() ? "" : " ") + t;
   auto write = [&](const dialect::Dialect& d, const std::vector<std::string>& current,
                    auto&& emit) {
     Ledger ledger(d);
-    auto wanted = closure(g, g.resolve(target, current));
+    auto wanted = closure(g, resolve_targets(g, targets, current));
     for (const auto& s : ledger.ensure_sql()) emit(s);
     emit("DELETE FROM " + d.quote(Ledger::table_name));
     for (const auto& id : wanted)
@@ -815,12 +636,13 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     // A ledger row without its file (the file deleted or renamed after it was applied): every
     // other command refuses the database and sends the user here. The stamp rewrites the whole
     // ledger, so the row goes; only a target relative to it cannot be worked out.
-    bool outright = target != "current";
+    bool outright =
+        std::find(targets.begin(), targets.end(), "current") == targets.end();
     try {
       // A target that does not depend on what is current resolves alike from anywhere.
-      const auto from_base = g.resolve(target, {});
-      outright = outright && from_base == g.resolve(target, current) &&
-                 from_base == g.resolve(target, g.heads());
+      const auto from_base = resolve_targets(g, targets, {});
+      outright = outright && from_base == resolve_targets(g, targets, current) &&
+                 from_base == resolve_targets(g, targets, g.heads());
     } catch (const UnknownRevisionError&) {
       throw;  // a target that names no revision: that is what to say
     } catch (const Error&) {
@@ -828,22 +650,25 @@ void stamp(const Config& config, const std::string& target, bool sql) {
     }
     if (!outright) {
       throw CommandError("the database has revision '" + unknown.front() +
-                         "' applied, but no migration file defines it, so '" + target +
+                         "' applied, but no migration file defines it, so '" + named +
                          "' cannot be worked out from it; stamp a revision named outright (its "
                          "id, `heads` or `base`), and the ledger forgets '" + unknown.front() +
                          "'");
     }
     current.clear();
   }
-  closure(g, g.resolve(target, current));  // an unknown target fails before anything is created
+  // An unknown target fails before anything is created.
+  const auto stamped = resolve_targets(g, targets, current);
   try {
     db.connect().execute(db.dialect->begin_migration_sql());
-    auto wanted = write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
+    // The ledger is rewritten whole: a migration with `atomic: false` that a run did not
+    // finish is no longer between revisions, but where the stamp says.
+    write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
     db.conn->execute("COMMIT");
     for (const auto& id : unknown)
       out(config) << "Removed revision " << id
                   << " from the database's ledger: no migration file defines it\n";
-    out(config) << "Stamped the database at " << join_or_base(g.resolve(target, current)) << "\n";
+    out(config) << "Stamped the database at " << join_or_base(stamped) << "\n";
   } catch (const Error&) {
     try {
       if (db.conn) db.conn->execute("ROLLBACK");

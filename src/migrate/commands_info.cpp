@@ -91,9 +91,14 @@ void current(const Config& config, bool verbose) {
       if (failure_applies(dir, f))
         os << f.revision << " (failed at " << f.applied_at << "): " << f.error << "\n";
     }
-    for (const auto& r : ledger.running(*db.conn)) {
-      os << r.revision << " (running since " << r.applied_at << "): started outside a "
-         << "transaction (atomic: false) and not finished: still running, or stopped part way\n";
+    // Whatever its file now says: the database is between revisions until `db stamp`.
+    for (const auto& r : ledger.unfinished(*db.conn)) {
+      if (r.status == "partial")
+        os << r.revision << " (failed part way at " << r.applied_at << "): " << r.error << "\n";
+      else
+        os << r.revision << " (running since " << r.applied_at << "): started outside a "
+           << "transaction (atomic: false) and not finished: still running, or stopped part "
+           << "way\n";
     }
   }
 }

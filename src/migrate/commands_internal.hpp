@@ -80,6 +80,29 @@ std::string revision_label(const ScriptDirectory& dir, const std::string& id);
 // "<base>" or the comma-separated ids.
 std::string join_or_base(const std::vector<std::string>& ids);
 
+// One step of upgrade / downgrade / migrate / redo: a migration applied or un-applied, with its
+// SQL planned against the schema before it.
+enum class Way { up, down };
+struct Step {
+  const Migration* migration;
+  Way way;
+  std::vector<OperationPlan> plans;
+};
+
+// commands_outside.cpp: a migration with `atomic: false`, run (or, offline, printed) without a
+// transaction around it.
+void run_outside_transaction(const Config& config, engine::Connection& conn,
+                             const dialect::Dialect& d, const Ledger& ledger,
+                             const ScriptDirectory& dir, const Step& step);
+void print_offline_outside_transaction(std::ostream& os, const Ledger& ledger,
+                                       const dialect::Dialect& d, const Step& step,
+                                       const ScriptDirectory& dir);
+// The ledger's rows of migrations with `atomic: false` that a run did not finish make the
+// database one between revisions: a CommandError naming the first, with the `db stamp` that
+// says where the database is. `applied`: the ledger's applied revisions.
+void refuse_unfinished(const ScriptDirectory& dir, const std::vector<AppliedMigration>& unfinished,
+                       const std::vector<std::string>& applied);
+
 // Whether a ledger's failed attempt still concerns the migrations: its revision has a file,
 // unchanged since the attempt. Else it is stale: `db current` leaves it out, and the next
 // command that applies something removes it.

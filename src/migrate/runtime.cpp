@@ -136,12 +136,13 @@ void Ledger::ensure(engine::Connection& c) const {
 }
 
 namespace {
+// The rows whose status is `statuses` (an SQL list of literals: 'applied').
 std::vector<AppliedMigration> read_rows(engine::Connection& c, const dialect::Dialect& d,
-                                        const char* status) {
+                                        const char* statuses) {
   std::vector<AppliedMigration> rows;
   const std::string sql = "SELECT revision, checksum, applied_at, duration_ms, status, error FROM " +
-                          d.quote(Ledger::table_name) + " WHERE status = '" + status +
-                          "' ORDER BY applied_at, revision";
+                          d.quote(Ledger::table_name) + " WHERE status IN (" + statuses +
+                          ") ORDER BY applied_at, revision";
   // Asked outright: a ledger that cannot be read (a lock held too long, a right missing) is an
   // error, never "nothing applied", after which an upgrade would run every migration again.
   {
@@ -159,15 +160,15 @@ std::vector<AppliedMigration> read_rows(engine::Connection& c, const dialect::Di
 }  // namespace
 
 std::vector<AppliedMigration> Ledger::applied(engine::Connection& c) const {
-  return read_rows(c, dialect_, "applied");
+  return read_rows(c, dialect_, "'applied'");
 }
 
 std::vector<AppliedMigration> Ledger::failures(engine::Connection& c) const {
-  return read_rows(c, dialect_, "failed");
+  return read_rows(c, dialect_, "'failed'");
 }
 
-std::vector<AppliedMigration> Ledger::running(engine::Connection& c) const {
-  return read_rows(c, dialect_, "running");
+std::vector<AppliedMigration> Ledger::unfinished(engine::Connection& c) const {
+  return read_rows(c, dialect_, "'running', 'partial'");
 }
 
 void Ledger::record_failure(engine::Connection& c, const AppliedMigration& row) const {

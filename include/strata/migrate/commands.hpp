@@ -102,6 +102,9 @@ void downgrade(const Config& config, const std::string& target = "-1", bool sql 
                const std::string& from = {});
 void migrate_to(const Config& config, const std::string& target, bool sql = false);
 void stamp(const Config& config, const std::string& target, bool sql = false);
+// `db stamp REV...` (Alembic's): the database at every revision the targets name (a database
+// with several heads names each, e.g. `db stamp a1b2 c3d4`).
+void stamp(const Config& config, const std::vector<std::string>& targets, bool sql = false);
 // `db redo [REV]` (Rails' db:migrate:redo): downgrade to REV (default -1, the last migration),
 // then upgrade back to the revisions the database was at, under one migration lock: proves
 // that migrations reverse. Nothing applied, or REV not below the database, is a CommandError

@@ -54,9 +54,9 @@ struct AppliedMigration {
   std::string checksum;
   std::string applied_at;     // ISO 8601 UTC
   std::int64_t duration_ms = 0;
-  // "applied"; "failed": its last attempt failed (nothing of it applied, unless it has
-  // `atomic: false`: then the error says what stays); "running": a migration with
-  // `atomic: false` under way, or stopped part way.
+  // "applied"; "failed": its last attempt failed, nothing of it applied; for a migration with
+  // `atomic: false`, "running" (under way, or stopped part way) and "partial" (failed part
+  // way: the error says what stays).
   std::string status = "applied";
   std::string error;               // for "failed": which operation failed and why
 };
@@ -74,9 +74,10 @@ class Ledger {
   std::vector<AppliedMigration> applied(engine::Connection& c) const;
   // Rows of migrations whose last attempt failed.
   std::vector<AppliedMigration> failures(engine::Connection& c) const;
-  // Rows of migrations with `atomic: false` that a run has started and not finished (status
-  // "running"): it is still running, or it stopped part way.
-  std::vector<AppliedMigration> running(engine::Connection& c) const;
+  // Rows of migrations with `atomic: false` that a run started and did not finish: "running"
+  // (still running, or stopped part way) and "partial" (failed part way). The database is
+  // between revisions: the commands that apply refuse it until `db stamp`.
+  std::vector<AppliedMigration> unfinished(engine::Connection& c) const;
   // Records a failed attempt (replacing an earlier failure row), inside the caller's
   // transaction.
   void record_failure(engine::Connection& c, const AppliedMigration& row) const;

@@ -1302,8 +1302,16 @@ bool has_valid_index(const Config& c, const std::string& name) {
                       "WHERE x.relname = '" + name + "' AND i.indisvalid") == 1;
 }
 
+// Rows of migrations with `atomic: false` that a run did not finish (running, partial).
 std::int64_t unfinished_rows(const Config& c) {
-  return count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'running'");
+  return count(c.url,
+               "SELECT count(*) FROM strata_migrations WHERE status IN ('running', 'partial')");
+}
+
+void execute_by_hand(const Config& c, const std::vector<std::string>& statements) {
+  Database db{c.url};
+  for (const auto& sql : statements) db.session().execute(sql);
+  db.session().commit();
 }
 
 const std::vector<std::string> item_only = {"e10000000000"};
@@ -1363,6 +1371,10 @@ TEST_P(MigrateApply, atomic_false_builds_an_index_concurrently_and_lets_a_call_c
   } else {
     EXPECT_EQ(text.substr(at, 26), "CREATE INDEX CONCURRENTLY ") << text;
     EXPECT_EQ(line_before, "-- create index 'ix_item_v' on 'item' (v) concurrently\n") << text;
+    const auto step = text.find("-- Running upgrade e10000000000 -> e20000000000");
+    ASSERT_NE(step, std::string::npos) << text;
+    EXPECT_EQ(text.substr(step, at - step).find("BEGIN"), std::string::npos)
+        << "a transaction is opened around CREATE INDEX CONCURRENTLY:\n" << text;
   }
   EXPECT_NE(text.find("-- (atomic: false: no transaction around the migration"), std::string::npos)
       << text;
@@ -1376,7 +1388,7 @@ TEST_P(MigrateApply, atomic_false_builds_an_index_concurrently_and_lets_a_call_c
       << shown.str();
 }
 
-TEST_P(MigrateApply, atomic_false_keeps_what_ran_before_a_failure_says_so_and_leaves_no_index) {
+TEST_P(MigrateApply, atomic_false_keeps_what_ran_before_a_failure_and_runs_nothing_until_stamped) {
   Scratch s(GetParam());
   std::ostringstream out;
   auto c = config_for(s, out);
@@ -1391,9 +1403,12 @@ TEST_P(MigrateApply, atomic_false_keeps_what_ran_before_a_failure_says_so_and_le
                        "index 'uq_item_v'"),
             std::string::npos)
       << error;
+  const std::string advice =
+      "`db stamp e20000000000` (the migration is in full effect) or `db stamp e10000000000` "
+      "(none of it is)";
   EXPECT_NE(error.find("it runs outside a transaction (atomic: false), so its operations 1-2 took "
-                       "effect and stay; undo that by hand and run the command again, or do the "
-                       "rest by hand and `db stamp` the database to e20000000000"),
+                       "effect and stay; the database is between revisions, and nothing runs "
+                       "until you undo that by hand or do the rest by hand, then " + advice),
             std::string::npos)
       << error;
   // PostgreSQL leaves the index of a failed CREATE INDEX CONCURRENTLY behind, invalid.
@@ -1405,14 +1420,62 @@ TEST_P(MigrateApply, atomic_false_keeps_what_ran_before_a_failure_says_so_and_le
   EXPECT_TRUE(has_table(c.url, "note"));
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 2);
   EXPECT_EQ(applied_ids(c), item_only);
-  EXPECT_EQ(unfinished_rows(c), 0);
-  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed' AND "
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'partial' AND "
                          "error LIKE '%operations 1-2 took effect%'"),
             1)
       << "the ledger does not keep what the failure left";
+
+  // Run again from its start, the migration would insert the rows a second time: until the
+  // database says where it is, nothing runs, either way.
+  for (const auto& refused : {error_of([&] { upgrade(c); }), error_of([&] { downgrade(c); })}) {
+    EXPECT_NE(refused.find("migration e20000000000 (outside) runs outside a transaction (atomic: "
+                           "false) and failed part way at "),
+              std::string::npos)
+        << refused;
+    EXPECT_NE(refused.find("so the database is between revisions; when no run is under way, see "
+                           "which of its operations took effect, then " + advice),
+              std::string::npos)
+        << refused;
+  }
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 2);
+  std::ostringstream now;
+  auto report = c;
+  report.out = &now;
+  current(report, false);
+  EXPECT_NE(now.str().find("e20000000000 (failed part way at "), std::string::npos) << now.str();
+
+  // The rest done by hand, the stamp the error names: the migration is applied.
+  execute_by_hand(c, {"DELETE FROM item WHERE id = (SELECT max(id) FROM item)",
+                      "CREATE UNIQUE INDEX uq_item_v ON item (v)"});
+  stamp(c, "e20000000000");
+  EXPECT_EQ(unfinished_rows(c), 0);
+  EXPECT_EQ(applied_ids(c), item_and_outside);
+  EXPECT_NO_THROW(upgrade(c));
 }
 
-TEST_P(MigrateApply, atomic_false_puts_the_applied_row_back_when_its_downgrade_fails) {
+TEST_P(MigrateApply, atomic_false_runs_again_after_a_failure_that_left_nothing) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_then_outside(c, {CreateTableOp{table("note", {})},
+                              CreateIndexOp{"item", {"ix_item_v", {"v"}, false}, true}});
+  upgrade(c, "e10000000000");
+  execute_by_hand(c, {"CREATE TABLE note (id INTEGER)"});
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("failed at operation 1 of 2 (create table 'note')"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("; nothing of it was applied"), std::string::npos) << error;
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1);
+  EXPECT_EQ(unfinished_rows(c), 0);
+  execute_by_hand(c, {"DROP TABLE note"});
+  upgrade(c);
+  EXPECT_EQ(applied_ids(c), item_and_outside);
+  EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status <> 'applied'"), 0);
+}
+
+TEST_P(MigrateApply, atomic_false_marks_a_downgrade_that_failed_part_way) {
   Scratch s(GetParam());
   std::ostringstream out;
   auto c = config_for(s, out);
@@ -1427,12 +1490,42 @@ TEST_P(MigrateApply, atomic_false_puts_the_applied_row_back_when_its_downgrade_f
   const std::string error = error_of([&] { downgrade(c); });
   EXPECT_NE(error.find("failed at operation 2 of 2 (call 'refuse')"), std::string::npos) << error;
   EXPECT_NE(error.find("rows of note are still needed"), std::string::npos) << error;
-  EXPECT_NE(error.find("so its downgrade's operation 1 took effect and stays;"), std::string::npos)
+  EXPECT_NE(error.find("so its downgrade's operation 1 took effect and stays, and operation 2 may "
+                       "have done part of its work;"),
+            std::string::npos)
       << error;
-  EXPECT_NE(error.find("`db stamp` the database to e10000000000"), std::string::npos) << error;
+  EXPECT_NE(error.find("`db stamp e20000000000` (the migration is in full effect) or `db stamp "
+                       "e10000000000` (none of it is)"),
+            std::string::npos)
+      << error;
   EXPECT_FALSE(has_table(c.url, "note"));
-  EXPECT_EQ(applied_ids(c), item_and_outside) << "the ledger lost the migration's row";
+  EXPECT_EQ(applied_ids(c), item_only);
+  EXPECT_EQ(unfinished_rows(c), 1);
+  EXPECT_THROW(upgrade(c), CommandError);
+  stamp(c, "e10000000000");
   EXPECT_EQ(unfinished_rows(c), 0);
+  EXPECT_EQ(applied_ids(c), item_only);
+}
+
+TEST_P(MigrateApply, atomic_false_refuses_a_call_that_leaves_its_transaction_open) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_then_outside(c, {CallOp{"begins", "nothing"}});
+  c.callbacks["begins"] = [](engine::Connection& conn) {
+    conn.execute("BEGIN");
+    conn.execute("INSERT INTO item (v) VALUES (7)");
+  };
+  c.callbacks["nothing"] = [](engine::Connection&) {};
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("failed at operation 1 of 1 (call 'begins'): it left a transaction open, "
+                       "which was rolled back"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 0);
+  // A callback may have committed part of its work before: the database is between revisions.
+  EXPECT_EQ(unfinished_rows(c), 1);
 }
 
 TEST_P(MigrateApply, atomic_false_refuses_a_migration_a_run_left_unfinished_until_stamped) {
@@ -1450,16 +1543,18 @@ TEST_P(MigrateApply, atomic_false_refuses_a_migration_a_run_left_unfinished_unti
                          "'2026-12-06T21:00:00.000000Z', 0, 'running')");
     db.session().commit();
   }
-  const std::string error = error_of([&] { upgrade(c); });
-  EXPECT_NE(error.find("migration e20000000000 (outside) runs outside a transaction (atomic: "
-                       "false), and a run that started it at 2026-12-06T21:00:00.000000Z has not "
-                       "finished"),
-            std::string::npos)
-      << error;
-  EXPECT_NE(error.find("`db stamp` the database to e20000000000 (the migration is in full effect) "
-                       "or to e10000000000 (none of it is)"),
-            std::string::npos)
-      << error;
+  for (const auto& error : {error_of([&] { upgrade(c); }), error_of([&] { downgrade(c); })}) {
+    EXPECT_NE(error.find("migration e20000000000 (outside) runs outside a transaction (atomic: "
+                         "false) and was started at 2026-12-06T21:00:00.000000Z by a run that has "
+                         "not finished: it is still running, or it stopped part way, so the "
+                         "database is between revisions"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find("`db stamp e20000000000` (the migration is in full effect) or `db stamp "
+                         "e10000000000` (none of it is)"),
+              std::string::npos)
+        << error;
+  }
   EXPECT_EQ(relations_named(c, "ix_item_v"), 0) << "the refused migration ran";
   std::ostringstream now;
   auto report = c;
@@ -1535,4 +1630,21 @@ TEST_P(MigrateApply, lint_names_an_index_that_locks_a_table_in_use_on_postgresql
   downgrade(c, "e20000000000");
   EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
   EXPECT_EQ(relations_named(c, "ix_item_v2"), 0);
+}
+
+TEST_P(MigrateApply, stamp_takes_a_revision_for_each_head) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  write_migration(c, "b10000000000", "", "other", {CreateTableOp{table("other", {})}});
+  upgrade(c, "heads");
+  stamp(c, std::vector<std::string>{"e10000000000", "b10000000000"});
+  EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"b10000000000", "e10000000000"}));
+  EXPECT_NE(out.str().find("Stamped the database at "), std::string::npos) << out.str();
+  stamp(c, std::vector<std::string>{"e10000000000"});
+  EXPECT_EQ(applied_ids(c), item_only);
+  EXPECT_THROW(stamp(c, std::vector<std::string>{"b10000000000", "zzzz"}), UnknownRevisionError);
+  EXPECT_EQ(applied_ids(c), item_only) << "a refused stamp changed the ledger";
 }
