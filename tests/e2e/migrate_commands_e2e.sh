@@ -287,4 +287,56 @@ run strata -d labelled --url "$LABELLED" upgrade heads
 run strata -d labelled --url "$LABELLED" downgrade audit@base
 run strata -d labelled --url "$LABELLED" current
 run strata -d labelled --url "$LABELLED" downgrade audit@base
+
+say ""
+say "## atomic: false: each operation commits on its own; one that failed part way leaves the"
+say "## database between revisions, refused until db stamp (a revision per head) says where it is"
+mkdir -p loose/versions
+LOOSE="sqlite:///$WORK/loose.db"
+cat > loose/versions/aaaa00000010_item.yaml << 'YAML'
+revision: aaaa00000010
+message: item
+upgrade:
+  - create_table:
+      name: item
+      columns:
+        - {name: id, type: Integer, primary_key: true, autoincrement: true, nullable: false}
+        - {name: v, type: Integer}
+      primary_key: {name: pk_item, columns: [id]}
+downgrade:
+  - drop_table:
+      name: item
+      columns:
+        - {name: id, type: Integer, primary_key: true, autoincrement: true, nullable: false}
+        - {name: v, type: Integer}
+      primary_key: {name: pk_item, columns: [id]}
+YAML
+cat > loose/versions/aaaa00000011_other.yaml << 'YAML'
+revision: aaaa00000011
+message: other
+branch_labels: [other]
+upgrade: []
+downgrade: []
+YAML
+cat > loose/versions/aaaa00000012_unique_v.yaml << 'YAML'
+revision: aaaa00000012
+down_revision: aaaa00000010
+message: unique v
+atomic: false
+upgrade:
+  - execute: {sql: "INSERT INTO item (v) VALUES (1), (1)", reverse: "DELETE FROM item"}
+  - create_index: {table: item, name: uq_item_v, columns: [v], unique: true, concurrently: true}
+downgrade:
+  - drop_index: {table: item, name: uq_item_v, columns: [v], unique: true, concurrently: true}
+  - execute: {sql: "DELETE FROM item", reverse: "INSERT INTO item (v) VALUES (1), (1)"}
+YAML
+refused 1 strata -d loose --url "$LOOSE" upgrade heads
+run strata -d loose --url "$LOOSE" current
+refused 1 strata -d loose --url "$LOOSE" upgrade heads
+say "# the rest by hand: one duplicate deleted, the index made"
+sqlite3 -batch "$WORK/loose.db" "DELETE FROM item WHERE id = 2; CREATE UNIQUE INDEX uq_item_v ON item (v);"
+run strata -d loose --url "$LOOSE" stamp aaaa00000011 aaaa00000012
+run strata -d loose --url "$LOOSE" current
+run strata -d loose --url "$LOOSE" show aaaa00000012
+run strata -d loose --url "$LOOSE" upgrade --sql aaaa00000010:aaaa00000012
 e2e_finish
