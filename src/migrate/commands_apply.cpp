@@ -356,10 +356,19 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
   bool checking_foreign_keys = false;  // past the operations, at the check before commit
   bool checked_ledger = false;         // the ledger was read again inside the lock
   bool committing = false;             // the COMMIT was sent
+  bool between_revisions = false;      // another run left a migration outside a transaction
   conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
   try {
     ledger.ensure(conn);
     const auto rows = ledger.applied(conn);
+    // SQLite has no lock that spans a run: another may have claimed a migration with
+    // `atomic: false` since this one read the ledger.
+    if (const auto unfinished = ledger.unfinished(conn); !unfinished.empty()) {
+      std::vector<std::string> ids;
+      for (const auto& r : rows) ids.push_back(r.revision);
+      between_revisions = true;
+      refuse_unfinished(dir, unfinished, ids);
+    }
     const bool is_applied =
         std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.revision == id; });
     if (is_applied == up) {
@@ -421,6 +430,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     } catch (const Error&) {
       // Already rolled back by the failure.
     }
+    if (between_revisions) throw;
     std::string where = op < step.plans.size()
                             ? "operation " + std::to_string(op + 1) + " of " +
                                   std::to_string(step.plans.size()) + " (" +
@@ -594,6 +604,11 @@ std::vector<std::string> resolve_targets(const RevisionGraph& g,
                                          const std::vector<std::string>& targets,
                                          const std::vector<std::string>& current) {
   std::vector<std::string> all;
+  for (const auto& t : targets) {
+    if (targets.size() > 1 && (t == "base" || t == "zero"))
+      throw CommandError("stamp: '" + t + "' means no revision applied, so it cannot go with "
+                         "others; name it alone");
+  }
   for (const auto& t : targets)
     for (auto& id : g.resolve(t, current))
       if (std::find(all.begin(), all.end(), id) == all.end()) all.push_back(std::move(id));

@@ -65,8 +65,9 @@ enum class EditedFiles { refuse, warn };
 
 // The applied revisions the ledger holds, checked against the files: every applied revision
 // must have its file, unchanged (ScriptDirectory::unchanged). Throws CommandError naming the
-// file otherwise — for an edited file, only with EditedFiles::refuse. None when the database
-// does not exist yet.
+// file otherwise — for an edited file, only with EditedFiles::refuse, which also refuses a
+// database that a migration with `atomic: false` left between revisions (refuse_unfinished).
+// None when the database does not exist yet.
 std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
                                           Target& db, const Config& config,
                                           EditedFiles edited = EditedFiles::refuse);

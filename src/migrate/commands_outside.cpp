@@ -66,11 +66,19 @@ void refuse_unfinished(const ScriptDirectory& dir, const std::vector<AppliedMigr
                        const std::vector<std::string>& applied) {
   if (unfinished.empty()) return;
   const AppliedMigration& row = unfinished.front();
-  std::string what = "migration " + row.revision;
-  if (dir.graph().find(row.revision)) what += " (" + dir.get(row.revision).message + ")";
-  throw CommandError(what + " runs outside a transaction (atomic: false) and " +
-                     unfinished_text(row) + ", so the database is between revisions; when no "
-                     "run is under way, see which of its operations took effect, then " +
+  if (!dir.graph().find(row.revision)) {
+    // Its file is gone: the database cannot be stamped at it, only where it was before.
+    throw CommandError("migration " + row.revision + " ran outside a transaction (atomic: "
+                       "false) and " + unfinished_text(row) + ", and no migration file defines "
+                       "it any more, so the database is between revisions; undo by hand what "
+                       "of it took effect, then " + stamp_command(dir, applied, row.revision,
+                                                                  false) +
+                       " (or restore the file)");
+  }
+  throw CommandError("migration " + row.revision + " (" + dir.get(row.revision).message +
+                     ") runs outside a transaction (atomic: false) and " + unfinished_text(row) +
+                     ", so the database is between revisions; when no run is under way, see "
+                     "which of its operations took effect, then " +
                      stamp_advice(dir, applied, row.revision));
 }
 
@@ -143,8 +151,9 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
   os << "  (atomic: false: each operation commits on its own)" << std::endl;
 
   std::size_t op = 0;
-  // Whether the failing operation may have done part of its work: SQL and callbacks of the
-  // author's run with no transaction, and a CONCURRENTLY operation is none either.
+  // Whether the failing operation may have done part of its work: the author's SQL and
+  // callbacks run with no transaction around them, and a failed DROP INDEX CONCURRENTLY may
+  // leave its index invalid.
   bool failed_part_way = false;
   try {
     for (; op < step.plans.size(); ++op) {
@@ -171,13 +180,19 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
         // nothing.
         rollback_quietly(conn);
         std::string left;
+        bool there = false;
         try {
           auto q = conn.prepare(p.leftover_query);
-          if (q->step() && q->get_int64(0) != 0) {
-            q = {};
-            conn.execute(p.leftover_drop);
-            left = "; the invalid index it left was dropped again";
-          }
+          there = q->step() && q->get_int64(0) != 0;
+        } catch (const std::exception& check_error) {
+          failed_part_way = true;
+          throw CommandError(e.what() + ("; whether it left an invalid index could not be "
+                                         "checked (" + std::string(check_error.what()) +
+                                         "): if it did, drop it (" + p.leftover_drop + ")"));
+        }
+        try {
+          if (there) conn.execute(p.leftover_drop);
+          if (there) left = "; the invalid index it left was dropped again";
         } catch (const std::exception& drop_error) {
           failed_part_way = true;
           left = "; it left an invalid index, which could not be dropped (" +

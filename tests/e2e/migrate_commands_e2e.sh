@@ -330,6 +330,7 @@ downgrade:
   - drop_index: {table: item, name: uq_item_v, columns: [v], unique: true, concurrently: true}
   - execute: {sql: "DELETE FROM item", reverse: "INSERT INTO item (v) VALUES (1), (1)"}
 YAML
+run strata -d loose --url "$LOOSE" upgrade other@head
 refused 1 strata -d loose --url "$LOOSE" upgrade heads
 run strata -d loose --url "$LOOSE" current
 refused 1 strata -d loose --url "$LOOSE" upgrade heads

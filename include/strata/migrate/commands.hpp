@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -105,11 +106,16 @@ void stamp(const Config& config, const std::string& target, bool sql = false);
 // `db stamp REV...` (Alembic's): the database at every revision the targets name (a database
 // with several heads names each, e.g. `db stamp a1b2 c3d4`).
 void stamp(const Config& config, const std::vector<std::string>& targets, bool sql = false);
+inline void stamp(const Config& config, std::initializer_list<std::string> targets,
+                  bool sql = false) {
+  stamp(config, std::vector<std::string>(targets), sql);
+}
 // `db redo [REV]` (Rails' db:migrate:redo): downgrade to REV (default -1, the last migration),
 // then upgrade back to the revisions the database was at, under one migration lock: proves
 // that migrations reverse. Nothing applied, or REV not below the database, is a CommandError
 // that changes nothing. When the way back up fails, the database stays where the downgrade
-// left it (each migration is its own transaction), and the error says so.
+// left it (each migration commits on its own; one with `atomic: false` may stay part way),
+// and the error says so.
 void redo(const Config& config, const std::string& target = "-1");
 
 // Reports: `db history [-r A:B] [-v] [-i]`, `db current [-v]`, `db heads`, `db branches`,

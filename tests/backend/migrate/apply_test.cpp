@@ -1640,11 +1640,69 @@ TEST_P(MigrateApply, stamp_takes_a_revision_for_each_head) {
   write_item(c);
   write_migration(c, "b10000000000", "", "other", {CreateTableOp{table("other", {})}});
   upgrade(c, "heads");
-  stamp(c, std::vector<std::string>{"e10000000000", "b10000000000"});
+  stamp(c, {"e10000000000"});
+  EXPECT_EQ(applied_ids(c), item_only);
+  stamp(c, {"e10000000000", "b10000000000"});
   EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"b10000000000", "e10000000000"}));
-  EXPECT_NE(out.str().find("Stamped the database at "), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("Stamped the database at b10000000000, e10000000000"),
+            std::string::npos)
+      << out.str();
   stamp(c, std::vector<std::string>{"e10000000000"});
   EXPECT_EQ(applied_ids(c), item_only);
-  EXPECT_THROW(stamp(c, std::vector<std::string>{"b10000000000", "zzzz"}), UnknownRevisionError);
+  EXPECT_THROW(stamp(c, {"b10000000000", "zzzz"}), UnknownRevisionError);
+  EXPECT_NE(error_of([&] { stamp(c, {"base", "b10000000000"}); })
+                .find("stamp: 'base' means no revision applied, so it cannot go with others"),
+            std::string::npos);
   EXPECT_EQ(applied_ids(c), item_only) << "a refused stamp changed the ledger";
+}
+
+TEST_P(MigrateApply, a_migration_left_unfinished_by_another_run_stops_this_run_at_its_next_step) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  write_migration(c, "e20000000000", "e10000000000", "meanwhile", {CallOp{"claim", "nothing"}});
+  write_migration(c, "e30000000000", "e20000000000", "note",
+                  {CreateTableOp{table("note", {})}});
+  Migration other = migration_of("b10000000000", "", "other", {CreateTableOp{table("other", {})}});
+  other.atomic = false;
+  other.downgrade = reverse(other.upgrade);
+  ScriptDirectory::load(c.directory).write(other);
+  // While this run applies e20000000000, another (on SQLite, which has no lock that spans a
+  // run) claims b10000000000, which runs outside a transaction, and has not finished it.
+  c.callbacks["claim"] = [](engine::Connection& conn) {
+    conn.execute("INSERT INTO strata_migrations (revision, checksum, applied_at, duration_ms, "
+                 "status) VALUES ('b10000000000', 'x', '2026-12-06T21:00:00.000000Z', 0, "
+                 "'running')");
+  };
+  c.callbacks["nothing"] = [](engine::Connection&) {};
+  const std::string error = error_of([&] { upgrade(c, "e30000000000"); });
+  EXPECT_NE(error.find("migration b10000000000 (other) runs outside a transaction (atomic: false) "
+                       "and was started at 2026-12-06T21:00:00.000000Z by a run that has not "
+                       "finished"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("`db stamp b10000000000 e20000000000` (the migration is in full effect) or "
+                       "`db stamp e20000000000` (none of it is)"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"e10000000000", "e20000000000"}));
+  EXPECT_FALSE(has_table(c.url, "note")) << "the step after the claim ran";
+
+  // The file of an unfinished migration deleted: the stamp that leaves it out.
+  fs::remove(ScriptDirectory::load(c.directory).get("b10000000000").path);
+  const std::string gone = error_of([&] { upgrade(c); });
+  EXPECT_NE(gone.find("migration b10000000000 ran outside a transaction (atomic: false) and was "
+                      "started at"),
+            std::string::npos)
+      << gone;
+  EXPECT_NE(gone.find("no migration file defines it any more, so the database is between "
+                      "revisions; undo by hand what of it took effect, then `db stamp "
+                      "e20000000000` (or restore the file)"),
+            std::string::npos)
+      << gone;
+  stamp(c, "e20000000000");
+  upgrade(c);
+  EXPECT_TRUE(has_table(c.url, "note"));
 }
