@@ -134,6 +134,19 @@ std::string now_iso(bool fraction) {
   return out + "Z";
 }
 
+void record_done(engine::Connection& conn, const Ledger& ledger, const ScriptDirectory& dir,
+                 const std::string& id, bool up,
+                 std::chrono::steady_clock::time_point started) {
+  ledger.remove(conn, id);  // an earlier failure row, the claim, or the row a downgrade undoes
+  for (const auto& f : ledger.failures(conn))
+    if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
+  if (!up) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
+}
+
 bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure) {
   return dir.graph().find(failure.revision) && dir.unchanged(failure.revision, failure.checksum);
 }
@@ -413,15 +426,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       }
       checking_foreign_keys = false;
     }
-    ledger.remove(conn, id);  // an earlier failure row, if any
-    for (const auto& f : ledger.failures(conn))
-      if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
-    if (up) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-      ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
-    }
+    record_done(conn, ledger, dir, id, up, started);
     committing = true;
     conn.execute("COMMIT");
   } catch (const std::exception& e) {  // a callback of the application's throws what it likes

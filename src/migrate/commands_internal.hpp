@@ -2,6 +2,7 @@
 // command files.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -103,6 +104,12 @@ void print_offline_outside_transaction(std::ostream& os, const Ledger& ledger,
 // says where the database is. `applied`: the ledger's applied revisions.
 void refuse_unfinished(const ScriptDirectory& dir, const std::vector<AppliedMigration>& unfinished,
                        const std::vector<std::string>& applied);
+
+// In the caller's transaction, after step `id` ran (up: applied; else: un-applied): its row
+// goes, and so do failure rows that no longer concern the migrations; an upgrade is recorded
+// as applied, with the time since `started`.
+void record_done(engine::Connection& conn, const Ledger& ledger, const ScriptDirectory& dir,
+                 const std::string& id, bool up, std::chrono::steady_clock::time_point started);
 
 // Whether a ledger's failed attempt still concerns the migrations: its revision has a file,
 // unchanged since the attempt. Else it is stale: `db current` leaves it out, and the next

@@ -251,15 +251,7 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
 
   try {
     conn.execute(d.begin_migration_sql());
-    ledger.remove(conn, id);
-    for (const auto& f : ledger.failures(conn))
-      if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
-    if (up) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-      ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
-    }
+    record_done(conn, ledger, dir, id, up, started);
     conn.execute("COMMIT");
   } catch (const std::exception& e) {
     rollback_quietly(conn);

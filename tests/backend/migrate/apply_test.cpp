@@ -1349,6 +1349,12 @@ TEST_P(MigrateApply, atomic_false_builds_an_index_concurrently_and_lets_a_call_c
   EXPECT_EQ(applied_ids(c), item_and_outside);
   EXPECT_EQ(unfinished_rows(c), 0);
 
+  redo(c);  // down and up again, each outside a transaction
+  EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 3);
+  EXPECT_EQ(applied_ids(c), item_and_outside);
+  EXPECT_EQ(unfinished_rows(c), 0);
+
   downgrade(c);  // DROP INDEX CONCURRENTLY, then the reverse callback
   EXPECT_EQ(relations_named(c, "ix_item_v"), 0);
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM item"), 0);
