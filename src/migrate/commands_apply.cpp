@@ -613,10 +613,9 @@ std::vector<std::string> resolve_targets(const RevisionGraph& g,
     if (targets.size() > 1 && (t == "base" || t == "zero"))
       throw CommandError("stamp: '" + t + "' means no revision applied, so it cannot go with "
                          "others; name it alone");
-  }
-  for (const auto& t : targets)
     for (auto& id : g.resolve(t, current))
       if (std::find(all.begin(), all.end(), id) == all.end()) all.push_back(std::move(id));
+  }
   return g.resolve("current", all);
 }
 }  // namespace

@@ -68,10 +68,9 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
       throw CommandError("migration " + m.revision + " (" + m.path + "): " + e.what());
     }
     if (plans.empty()) continue;
-    const bool index_op =
-        std::holds_alternative<CreateIndexOp>(op) || std::holds_alternative<DropIndexOp>(op);
+    const bool create = std::holds_alternative<CreateIndexOp>(op);
+    const bool index_op = create || std::holds_alternative<DropIndexOp>(op);
     if (index_op && d.indexes_concurrently() && !is_concurrent(op) && !empty) {
-      const bool create = std::holds_alternative<CreateIndexOp>(op);
       add("locking", describe(op) + (create ? " blocks every write to '" + table +
                                                    "' while " + std::string(d.name()) +
                                                    " builds the index"

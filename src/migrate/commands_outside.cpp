@@ -190,13 +190,16 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
                                          "checked (" + std::string(check_error.what()) +
                                          "): if it did, drop it (" + p.leftover_drop + ")"));
         }
-        try {
-          if (there) conn.execute(p.leftover_drop);
-          if (there) left = "; the invalid index it left was dropped again";
-        } catch (const std::exception& drop_error) {
-          failed_part_way = true;
-          left = "; it left an invalid index, which could not be dropped (" +
-                 std::string(drop_error.what()) + "): drop it by hand (" + p.leftover_drop + ")";
+        if (there) {
+          try {
+            conn.execute(p.leftover_drop);
+            left = "; the invalid index it left was dropped again";
+          } catch (const std::exception& drop_error) {
+            failed_part_way = true;
+            left = "; it left an invalid index, which could not be dropped (" +
+                   std::string(drop_error.what()) + "): drop it by hand (" + p.leftover_drop +
+                   ")";
+          }
         }
         throw CommandError(e.what() + left);
       }
