@@ -224,6 +224,13 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   auto* merge = app.add_subcommand("merge", "Join several heads in one revision");
   merge->add_option("revisions", revisions, "Revisions to merge (e.g. heads)")->required();
   merge->add_option("-m,--message", message, "Message")->capture_default_str();
+  auto* squash = app.add_subcommand(
+      "squash", "Write one migration in place of a chain of them (FROM defaults to its start)");
+  std::vector<std::string> squash_revisions;
+  squash->add_option("revisions", squash_revisions, "[FROM] TO: the oldest and newest to squash")
+      ->required()
+      ->expected(1, 2);
+  squash->add_option("-m,--message", message, "Message of the squashed migration");
   auto* check = app.add_subcommand("check", "Fail when models, migrations and database differ");
   auto* lint = app.add_subcommand(
       "lint",
@@ -278,7 +285,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
         (migrate_cmd->parsed() && !target.empty()) || revision->parsed() || empty || merge_heads ||
         (upgrade->parsed() && revision_arg != "head") || downgrade->parsed() || redo->parsed() ||
         stamp->parsed() ||
-        sqlmigrate->parsed() || show->parsed() || merge->parsed();
+        sqlmigrate->parsed() || show->parsed() || merge->parsed() || squash->parsed();
     if (one_revision && targets.size() > 1) {
       std::string names;
       for (const auto& t : targets) names += (names.empty() ? "" : ", ") + t.name;
@@ -323,9 +330,9 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       } else if (sqlmigrate->parsed()) {
         auto dir = migrate::ScriptDirectory::load(c.directory);
         auto id = dir.graph().resolve_one(revision_arg, {});
-        const auto& m = dir.get(id);
-        std::string from = m.down_revisions.empty() ? "base" : m.down_revisions.front();
-        if (m.down_revisions.size() > 1)
+        const auto& parents = dir.graph().find(id)->down_revisions;
+        std::string from = parents.empty() ? "base" : parents.front();
+        if (parents.size() > 1)
           throw migrate::CommandError("sqlmigrate of a merge: use `db upgrade --sql FROM:TO`");
         migrate::upgrade(c, id, true, from == "base" ? std::string() : from);
       } else if (history->parsed()) {
@@ -342,6 +349,10 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
         migrate::show(c, revision_arg);
       } else if (merge->parsed()) {
         migrate::merge(c, revisions, message.empty() ? "merge heads" : message);
+      } else if (squash->parsed()) {
+        const bool both = squash_revisions.size() == 2;
+        migrate::squash(c, both ? squash_revisions.front() : std::string(),
+                        squash_revisions.back(), message);
       } else if (check->parsed()) {
         migrate::check(c);
       } else if (lint->parsed()) {

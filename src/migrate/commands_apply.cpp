@@ -95,25 +95,46 @@ void Target::discard_if_created(const Ledger& ledger) noexcept {
 
 std::ostream& err(const Config& c) { return c.err ? *c.err : std::cerr; }
 
-std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
+void follow_squashes(ScriptDirectory& dir, const std::vector<std::string>& recorded) {
+  auto has = [&](const std::string& id) {
+    return std::find(recorded.begin(), recorded.end(), id) != recorded.end();
+  };
+  const auto order = dir.graph().topological_order();  // unsquash() rebuilds the graph
+  for (const auto& id : order) {
+    const auto& replaces = dir.get(id).replaces;
+    if (replaces.empty() || has(id)) continue;
+    const auto done = std::count_if(replaces.begin(), replaces.end(), has);
+    if (done > 0 && static_cast<std::size_t>(done) < replaces.size()) dir.unsquash(id);
+  }
+}
+
+bool knows(const ScriptDirectory& dir, const std::string& recorded) {
+  const Migration* squashed = dir.replaced_by(recorded);
+  return dir.graph().find(recorded) || (squashed && dir.graph().find(squashed->revision));
+}
+
+std::vector<std::string> verified_applied(ScriptDirectory& dir, const Ledger& ledger,
                                           Target& db, const Config& config, EditedFiles edited) {
   std::vector<std::string> ids;
   if (!db.conn) return ids;
-  for (const auto& row : ledger.applied(*db.conn)) {
-    if (!dir.graph().find(row.revision))
+  const auto rows = ledger.applied(*db.conn);
+  for (const auto& row : rows) ids.push_back(row.revision);
+  follow_squashes(dir, ids);
+  for (const auto& row : rows) {
+    if (!knows(dir, row.revision))
       throw CommandError("the database has revision '" + row.revision +
                          "' applied, but no migration file defines it; restore the file, or "
                          "`db stamp` the database to a known revision");
-    if (!dir.unchanged(row.revision, row.checksum)) {
-      const std::string what = "migration " + row.revision + " (" + dir.get(row.revision).path +
-                               ") was edited after it was applied";
-      if (edited == EditedFiles::refuse)
-        throw CommandError(what + "; undo the edit and put the change in a new migration");
-      err(config) << "warning: " << what << "; upgrade and downgrade refuse it until the edit "
-                  << "is undone" << std::endl;
-    }
-    ids.push_back(row.revision);
+    // A replaced revision's file may be gone: the squashed migration stands for it.
+    if (!dir.has(row.revision) || dir.unchanged(row.revision, row.checksum)) continue;
+    const std::string what = "migration " + row.revision + " (" + dir.get(row.revision).path +
+                             ") was edited after it was applied";
+    if (edited == EditedFiles::refuse)
+      throw CommandError(what + "; undo the edit and put the change in a new migration");
+    err(config) << "warning: " << what << "; upgrade and downgrade refuse it until the edit "
+                << "is undone" << std::endl;
   }
+  ids = dir.applied_revisions(ids);
   if (edited == EditedFiles::refuse) refuse_unfinished(dir, ledger.unfinished(*db.conn), ids);
   return ids;
 }
@@ -137,7 +158,10 @@ std::string now_iso(bool fraction) {
 void record_done(engine::Connection& conn, const Ledger& ledger, const ScriptDirectory& dir,
                  const std::string& id, bool up,
                  std::chrono::steady_clock::time_point started) {
-  ledger.remove(conn, id);  // an earlier failure row, the claim, or the row a downgrade undoes
+  // An earlier failure row, the claim, or the row a downgrade undoes (with, for a squashed
+  // migration, the rows of the revisions it replaces).
+  for (const auto& row : up ? std::vector<std::string>{id} : with_replaced(dir.get(id)))
+    ledger.remove(conn, row);
   for (const auto& f : ledger.failures(conn))
     if (!failure_applies(dir, f)) ledger.remove(conn, f.revision);
   if (!up) return;
@@ -145,6 +169,12 @@ void record_done(engine::Connection& conn, const Ledger& ledger, const ScriptDir
                       std::chrono::steady_clock::now() - started)
                       .count();
   ledger.record(conn, {id, dir.checksum(id), now_iso(true), ms, "applied", {}});
+}
+
+std::vector<std::string> with_replaced(const Migration& m) {
+  std::vector<std::string> rows{m.revision};
+  rows.insert(rows.end(), m.replaces.begin(), m.replaces.end());
+  return rows;
 }
 
 bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure) {
@@ -249,10 +279,9 @@ std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
   return steps;
 }
 
-std::string arrow(const Step& s) {
+std::string arrow(const ScriptDirectory& dir, const Step& s) {
   const auto& m = *s.migration;
-  std::string parents = m.down_revisions.empty() ? "<base>" : m.down_revisions.front();
-  for (std::size_t i = 1; i < m.down_revisions.size(); ++i) parents += ", " + m.down_revisions[i];
+  const std::string parents = join_or_base(dir.graph().find(m.revision)->down_revisions);
   return s.way == Way::up ? "Running upgrade " + parents + " -> " + m.revision + ", " + m.message
                           : "Running downgrade " + m.revision + " -> " + parents + ", " + m.message;
 }
@@ -261,7 +290,7 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
                    const std::vector<Step>& steps, const ScriptDirectory& dir) {
   for (const auto& s : ledger.ensure_sql()) os << s << ";\n";
   for (const auto& step : steps) {
-    os << "\n-- " << arrow(step) << "\n";
+    os << "\n-- " << arrow(dir, step) << "\n";
     if (!step.migration->atomic) {
       print_offline_outside_transaction(os, ledger, d, step, dir);
       continue;
@@ -285,7 +314,7 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
     if (step.way == Way::up)
       os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
     else
-      os << ledger.delete_sql(id) << ";\n";
+      for (const auto& row : with_replaced(*step.migration)) os << ledger.delete_sql(row) << ";\n";
     os << "COMMIT;\n";
     if (fk_off && !d.set_foreign_keys_sql(true).empty()) os << d.set_foreign_keys_sql(true) << ";\n";
   }
@@ -342,7 +371,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
               std::size_t index, std::size_t total) {
   auto& os = out(config);
   if (config.terminal) os << "[" << index << "/" << total << "] ";
-  os << arrow(step) << std::endl;
+  os << arrow(dir, step) << std::endl;
   if (!step.migration->atomic) return run_outside_transaction(config, conn, d, ledger, dir, step);
   const auto& id = step.migration->revision;
   const bool up = step.way == Way::up;
@@ -373,17 +402,16 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
   conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
   try {
     ledger.ensure(conn);
-    const auto rows = ledger.applied(conn);
+    std::vector<std::string> recorded;
+    for (const auto& r : ledger.applied(conn)) recorded.push_back(r.revision);
+    const auto ids = dir.applied_revisions(recorded);
     // SQLite has no lock that spans a run: another may have claimed a migration with
     // `atomic: false` since this one read the ledger.
     if (const auto unfinished = ledger.unfinished(conn); !unfinished.empty()) {
-      std::vector<std::string> ids;
-      for (const auto& r : rows) ids.push_back(r.revision);
       between_revisions = true;
       refuse_unfinished(dir, unfinished, ids);
     }
-    const bool is_applied =
-        std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.revision == id; });
+    const bool is_applied = std::find(ids.begin(), ids.end(), id) != ids.end();
     if (is_applied == up) {
       conn.execute("ROLLBACK");
       os << "  (already " << (up ? "applied" : "un-applied") << " by another process)\n";
@@ -650,9 +678,18 @@ void stamp(const Config& config, const std::vector<std::string>& targets, bool s
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   std::vector<std::string> current, unknown;
-  if (db.conn)
+  if (db.conn) {
+    for (const auto& row : ledger.applied(*db.conn)) current.push_back(row.revision);
+    try {
+      follow_squashes(dir, current);
+    } catch (const CommandError&) {
+      // Replaced revisions whose files are gone: the stamp is what repairs such a database.
+    }
+    current.clear();
     for (const auto& row : ledger.applied(*db.conn))
-      (g.find(row.revision) ? current : unknown).push_back(row.revision);
+      (knows(dir, row.revision) ? current : unknown).push_back(row.revision);
+    current = dir.applied_revisions(current);
+  }
   if (!unknown.empty()) {
     // A ledger row without its file (the file deleted or renamed after it was applied): every
     // other command refuses the database and sends the user here. The stamp rewrites the whole

@@ -12,8 +12,10 @@ using namespace detail;
 
 namespace {
 
-std::string parents_text(const Migration& m) {
-  return m.down_revisions.empty() ? "<base>" : join_or_base(m.down_revisions);
+// As the graph has them: a down_revision naming the last revision a squashed migration
+// replaces names the squashed one.
+std::string parents_text(const ScriptDirectory& dir, const std::string& id) {
+  return join_or_base(dir.graph().find(id)->down_revisions);
 }
 
 // "(head)", "(branchpoint)", "(mergepoint)", "(current)" tags, in Alembic's order.
@@ -36,10 +38,11 @@ void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::stri
                    const std::set<std::string>* current) {
   const auto& m = dir.get(id);
   os << "Rev: " << id << tags(dir, id, current) << "\n";
-  os << "Parent: " << parents_text(m) << "\n";
+  os << "Parent: " << parents_text(dir, id) << "\n";
   if (!m.branch_labels.empty()) os << "Branch names: " << join_or_base(m.branch_labels) << "\n";
   if (!m.lint_allow.empty()) os << "Lint allows: " << join_or_base(m.lint_allow) << "\n";
   if (!m.atomic) os << "Transaction: none (atomic: false)\n";
+  if (!m.replaces.empty()) os << "Replaces: " << join_or_base(m.replaces) << "\n";
   os << "Path: " << m.path << "\n\n";
   os << "    " << m.message << "\n\n";
   if (!m.created.empty()) os << "    Created: " << m.created << "\n\n";
@@ -47,7 +50,7 @@ void verbose_block(std::ostream& os, const ScriptDirectory& dir, const std::stri
 
 }  // namespace
 
-std::set<std::string> detail::current_heads(const Config& config, const ScriptDirectory& dir) {
+std::set<std::string> detail::current_heads(const Config& config, ScriptDirectory& dir) {
   auto db = open_database(config);
   Ledger ledger(*db.dialect);
   auto applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
@@ -68,7 +71,7 @@ void history(const Config& config, const std::string& range, bool verbose,
       verbose_block(os, dir, id, cur);
     } else {
       const auto& m = dir.get(id);
-      os << parents_text(m) << " -> " << id << tags(dir, id, cur) << ", " << m.message << "\n";
+      os << parents_text(dir, id) << " -> " << id << tags(dir, id, cur) << ", " << m.message << "\n";
     }
   }
 }

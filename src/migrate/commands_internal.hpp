@@ -68,14 +68,24 @@ enum class EditedFiles { refuse, warn };
 // must have its file, unchanged (ScriptDirectory::unchanged). Throws CommandError naming the
 // file otherwise — for an edited file, only with EditedFiles::refuse, which also refuses a
 // database that a migration with `atomic: false` left between revisions (refuse_unfinished).
-// None when the database does not exist yet.
-std::vector<std::string> verified_applied(const ScriptDirectory& dir, const Ledger& ledger,
+// The ledger's rows of revisions a squashed migration replaces count as it
+// (ScriptDirectory::applied_revisions); a database that applied some of them, not all, gets
+// them back in dir's graph (ScriptDirectory::unsquash). None when the database does not exist
+// yet.
+std::vector<std::string> verified_applied(ScriptDirectory& dir, const Ledger& ledger,
                                           Target& db, const Config& config,
                                           EditedFiles edited = EditedFiles::refuse);
 
+// For the ledger's applied revisions (`recorded`): unsquashes each squashed migration of
+// which the database applied some of the revisions it replaces, not all.
+void follow_squashes(ScriptDirectory& dir, const std::vector<std::string>& recorded);
+// Whether a ledger row's revision is one the migrations know: the graph holds it, or it holds
+// the squashed migration that replaces it.
+bool knows(const ScriptDirectory& dir, const std::string& recorded);
+
 // The revisions the database is at (its applied heads), for reports: an edited applied file
 // is warned about, not refused. Connects to config.url.
-std::set<std::string> current_heads(const Config& config, const ScriptDirectory& dir);
+std::set<std::string> current_heads(const Config& config, ScriptDirectory& dir);
 
 // "3f2a9c1b7d4e (head)"-style labels for reports.
 std::string revision_label(const ScriptDirectory& dir, const std::string& id);
@@ -110,6 +120,10 @@ void refuse_unfinished(const ScriptDirectory& dir, const std::vector<AppliedMigr
 // as applied, with the time since `started`.
 void record_done(engine::Connection& conn, const Ledger& ledger, const ScriptDirectory& dir,
                  const std::string& id, bool up, std::chrono::steady_clock::time_point started);
+
+// The ledger rows that stand for m being applied: its own and, for a squashed migration, those
+// of the revisions it replaces (a downgrade removes them all).
+std::vector<std::string> with_replaced(const Migration& m);
 
 // Whether a ledger's failed attempt still concerns the migrations: its revision has a file,
 // unchanged since the attempt. Else it is stale: `db current` leaves it out, and the next

@@ -99,7 +99,7 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
 
 // The revisions to lint: those the database has not applied (pending), else those of the
 // range (history's), or of one revision spec (`head`, an id).
-std::set<std::string> revisions_to_lint(const Config& config, const ScriptDirectory& dir,
+std::set<std::string> revisions_to_lint(const Config& config, ScriptDirectory& dir,
                                         const std::string& range, bool pending) {
   const auto& g = dir.graph();
   std::set<std::string> out;
@@ -123,7 +123,7 @@ std::set<std::string> revisions_to_lint(const Config& config, const ScriptDirect
   return {named.begin(), named.end()};
 }
 
-std::vector<LintFinding> findings_of(const Config& config, const ScriptDirectory& dir,
+std::vector<LintFinding> findings_of(const Config& config, ScriptDirectory& dir,
                                      const std::string& range, bool pending) {
   const auto d = dialect_of(config);
   const auto& g = dir.graph();
@@ -136,7 +136,7 @@ std::vector<LintFinding> findings_of(const Config& config, const ScriptDirectory
   for (const auto& id : g.topological_order()) {  // oldest first
     if (!wanted.count(id)) continue;
     const Migration& m = dir.get(id);
-    if (state_after.empty() || m.down_revisions != std::vector<std::string>{state_after}) {
+    if (state_after.empty() || g.find(id)->down_revisions != std::vector<std::string>{state_after}) {
       state = dir.state_at(g.ancestors(id));
       // As a history is folded: the lint does not refuse what the other commands accept.
       state.set_checks(SchemaState::Checks::replay);
@@ -151,11 +151,12 @@ std::vector<LintFinding> findings_of(const Config& config, const ScriptDirectory
 
 std::vector<LintFinding> lint_findings(const Config& config, const std::string& range,
                                        bool pending) {
-  return findings_of(config, ScriptDirectory::load(config.directory), range, pending);
+  auto dir = ScriptDirectory::load(config.directory);
+  return findings_of(config, dir, range, pending);
 }
 
 void lint(const Config& config, const std::string& range, bool pending) {
-  const auto dir = ScriptDirectory::load(config.directory);
+  auto dir = ScriptDirectory::load(config.directory);
   const auto findings = findings_of(config, dir, range, pending);
   auto& os = out(config);
   std::size_t refused = 0;

@@ -128,7 +128,7 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
     const auto rows = ledger.applied(conn);
     applied = revisions_of(rows);
     // Another run (SQLite has no lock that spans a migration) may have claimed it meanwhile.
-    refuse_unfinished(dir, ledger.unfinished(conn), applied);
+    refuse_unfinished(dir, ledger.unfinished(conn), dir.applied_revisions(applied));
     const auto row = std::find(applied.begin(), applied.end(), id);
     if ((row != applied.end()) == up) {
       conn.execute("ROLLBACK");

@@ -330,7 +330,7 @@ Migration read_migration(const FileReader& file, const YAML::Node& root) {
   const Fields f(
       file, root, 1, "the migration file",
       {"revision", "down_revision", "branch_labels", "message", "created", "lint_allow", "atomic",
-       "upgrade", "downgrade"});
+       "replaces", "upgrade", "downgrade"});
   Migration m;
   const Field revision = f.need("revision");
   m.revision = read_revision_id(revision, revision.value, revision.line);
@@ -375,6 +375,15 @@ Migration read_migration(const FileReader& file, const YAML::Node& root) {
     }
   }
   if (auto v = f.get("atomic")) m.atomic = read_bool(*v);
+  if (auto v = f.get("replaces"); v && !v->value.IsNull()) {
+    for_each_item(*v, "revision ids", [&](const YAML::Node& item, int line) {
+      std::string id = read_revision_id(*v, item, line);
+      if (id == m.revision) file.fail(line, "'replaces' lists the migration's own revision");
+      if (std::find(m.replaces.begin(), m.replaces.end(), id) != m.replaces.end())
+        file.fail(line, "'replaces' lists '" + id + "' twice");
+      m.replaces.push_back(std::move(id));
+    });
+  }
   m.upgrade = read_operations(f.need("upgrade"), m.atomic);
   m.downgrade = read_operations(f.need("downgrade"), m.atomic);
   return m;

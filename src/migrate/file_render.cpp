@@ -230,6 +230,7 @@ std::string render(const Migration& m) {
   root.set("created", text(m.created));
   if (!m.lint_allow.empty()) root.set("lint_allow", names(m.lint_allow));
   if (!m.atomic) root.set("atomic", flag(false));
+  if (!m.replaces.empty()) root.set("replaces", names(m.replaces));
   root.set("upgrade", operations(m.upgrade), true);
   root.set("downgrade", operations(m.downgrade), true);
   return detail::file::emit(

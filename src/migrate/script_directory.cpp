@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -69,7 +70,6 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
   }
   if (ec) throw unreadable();
   std::sort(files.begin(), files.end());
-  std::vector<Revision> revisions;
   for (const auto& path : files) {
     std::string text = read_file(path);
     Migration m = parse(text, path.string());
@@ -77,7 +77,6 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
     if (dir.migrations_.count(m.revision))
       throw RevisionError("revision '" + m.revision + "' is defined twice: in " +
                           dir.migrations_.at(m.revision).path + " and " + path.string());
-    revisions.push_back({m.revision, m.down_revisions, m.branch_labels, m.message});
     // What the migration runs, not which lint findings its author accepts: `lint_allow`
     // added to an applied migration does not make it an edited file.
     Migration runs = m;
@@ -86,8 +85,96 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
     dir.text_checksums_[m.revision] = migrate::checksum(text);
     dir.migrations_.emplace(m.revision, std::move(m));
   }
-  dir.graph_ = RevisionGraph(std::move(revisions));
+  for (const auto& [id, m] : dir.migrations_) {
+    for (const auto& r : m.replaces) {
+      if (auto [at, fresh] = dir.replaced_by_.emplace(r, id); !fresh)
+        throw RevisionError("revision '" + r + "' is replaced by two squashed migrations, " +
+                            at->second + " and " + id + "; only one may list it in 'replaces'");
+    }
+  }
+  for (const auto& [r, by] : dir.replaced_by_) {
+    if (auto found = dir.migrations_.find(r); found != dir.migrations_.end() && !found->second.replaces.empty())
+      throw RevisionError(by + " (" + dir.migrations_.at(by).path + ") replaces " + r +
+                          ", itself a squashed migration; a squashed migration is not squashed "
+                          "again");
+  }
+  dir.build_graph();
   return dir;
+}
+
+void ScriptDirectory::build_graph() {
+  // Whether the graph holds revision r: not when a squashed migration stands for it, nor
+  // when it is a squashed migration that stands back for the revisions it replaces.
+  auto hidden = [&](const std::string& r) {
+    if (unsquashed_.count(r)) return true;
+    auto by = replaced_by_.find(r);
+    return by != replaced_by_.end() && !unsquashed_.count(by->second);
+  };
+  std::vector<Revision> revisions;
+  for (const auto& [id, m] : migrations_) {
+    if (hidden(id)) continue;
+    Revision r{id, m.down_revisions, m.branch_labels, m.message};
+    for (auto& parent : r.down_revisions) {
+      if (unsquashed_.count(parent)) {
+        parent = migrations_.at(parent).replaces.back();
+        continue;
+      }
+      auto by = replaced_by_.find(parent);
+      if (by == replaced_by_.end() || unsquashed_.count(by->second)) continue;
+      const Migration& squashed = migrations_.at(by->second);
+      if (parent != squashed.replaces.back())
+        throw RevisionError(m.path + ": its down_revision " + parent + " is one of the revisions "
+                            "squashed into " + squashed.revision + ", not the last of them (" +
+                            squashed.replaces.back() + "), so nothing says where it runs; make "
+                            "its down_revision " + squashed.revision);
+      parent = squashed.revision;
+    }
+    revisions.push_back(std::move(r));
+  }
+  graph_ = RevisionGraph(std::move(revisions));
+}
+
+const Migration* ScriptDirectory::replaced_by(std::string_view revision) const {
+  auto by = replaced_by_.find(revision);
+  return by == replaced_by_.end() ? nullptr : &migrations_.at(by->second);
+}
+
+std::vector<std::string> ScriptDirectory::applied_revisions(
+    const std::vector<std::string>& recorded) const {
+  const std::set<std::string, std::less<>> rows(recorded.begin(), recorded.end());
+  std::vector<std::string> ids;
+  for (const auto& id : recorded)
+    if (graph_.find(id)) ids.push_back(id);
+  for (const auto& [id, m] : migrations_) {
+    if (m.replaces.empty() || rows.count(id) || !graph_.find(id)) continue;
+    if (std::all_of(m.replaces.begin(), m.replaces.end(),
+                    [&](const std::string& r) { return rows.count(r); }))
+      ids.push_back(id);
+  }
+  return ids;
+}
+
+void ScriptDirectory::unsquash(const std::string& squashed) {
+  const Migration& s = get(squashed);
+  std::vector<std::string> missing;
+  for (const auto& r : s.replaces)
+    if (!migrations_.count(r)) missing.push_back(r);
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& r : missing) list += (list.empty() ? "" : ", ") + r;
+    throw CommandError("the database has applied some of the revisions squashed into " +
+                       squashed + ", not all, and the files of " + list + " are gone; restore "
+                       "them (e.g. from version control) to bring this database up to " +
+                       squashed + ", or `db stamp` it where its schema is");
+  }
+  for (std::size_t i = 1; i < s.replaces.size(); ++i) {
+    if (migrations_.at(s.replaces[i]).down_revisions != std::vector<std::string>{s.replaces[i - 1]})
+      throw CommandError(squashed + " (" + s.path + ") replaces " + s.replaces[i] + ", whose "
+                         "down_revision is not " + s.replaces[i - 1] + "; 'replaces' must list "
+                         "a chain of revisions, oldest first");
+  }
+  unsquashed_.insert(squashed);
+  build_graph();
 }
 
 const Migration& ScriptDirectory::get(const std::string& revision) const {

@@ -340,4 +340,60 @@ run strata -d loose --url "$LOOSE" stamp aaaa00000011 aaaa00000012
 run strata -d loose --url "$LOOSE" current
 run strata -d loose --url "$LOOSE" show aaaa00000012
 run strata -d loose --url "$LOOSE" upgrade --sql aaaa00000010:aaaa00000012
+refused 1 strata -d loose squash aaaa00000012
+
+say ""
+say "## squash: one migration in place of a chain; a database at its end goes on, a new one"
+say "## runs the squashed migration alone, and the chain's files may go"
+mkdir -p sq/versions
+cp loose/versions/aaaa00000010_item.yaml sq/versions/
+cat > sq/versions/aaaa00000013_note.yaml << 'YAML'
+revision: aaaa00000013
+down_revision: aaaa00000010
+message: note
+upgrade:
+  - add_column: {table: item, column: {name: note, type: Text, nullable: true}}
+  - execute: {sql: "UPDATE item SET note = 'n'", reverse: "UPDATE item SET note = NULL"}
+  - create_index: {table: item, name: ix_item_v, columns: [v], unique: false}
+downgrade:
+  - drop_index: {table: item, name: ix_item_v, columns: [v], unique: false}
+  - execute: {sql: "UPDATE item SET note = NULL", reverse: "UPDATE item SET note = 'n'"}
+  - drop_column: {table: item, column: {name: note, type: Text, nullable: true}}
+YAML
+cat > sq/versions/aaaa00000014_remark.yaml << 'YAML'
+revision: aaaa00000014
+down_revision: aaaa00000013
+message: remark
+upgrade:
+  - rename_column: {table: item, old_name: note, new_name: remark}
+downgrade:
+  - rename_column: {table: item, old_name: remark, new_name: note}
+YAML
+cat > sq/versions/aaaa00000015_after.yaml << 'YAML'
+revision: aaaa00000015
+down_revision: aaaa00000014
+message: after
+upgrade:
+  - add_column: {table: item, column: {name: w, type: Integer, nullable: true}}
+downgrade:
+  - drop_column: {table: item, column: {name: w, type: Integer, nullable: true}}
+YAML
+OLD="sqlite:///$WORK/sq_old.db"
+NEW="sqlite:///$WORK/sq_new.db"
+run strata -d sq --url "$OLD" upgrade aaaa00000014
+refused 1 strata -d sq squash aaaa00000014 aaaa00000010
+refused 2 strata -d sq squash a b c
+run strata -d sq squash aaaa00000014 -m "item squashed"
+SQ=$(generated)
+run strata -d sq history
+run strata -d sq show "$SQ"
+run strata -d sq --url "$OLD" history -i
+run strata -d sq --url "$OLD" upgrade
+run strata -d sq --url "$NEW" upgrade
+say "# the chain's files deleted"
+rm sq/versions/aaaa0000001[034]_*.yaml
+run strata -d sq --url "$NEW" downgrade base
+run strata -d sq --url "$NEW" upgrade
+run strata -d sq --url "$OLD" current
+refused 1 strata -d sq squash heads
 e2e_finish

@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ class ScriptDirectory {
 
   const RevisionGraph& graph() const noexcept { return graph_; }
   const Migration& get(const std::string& revision) const;
+  // Whether a file defines the revision (the graph may not hold it: see replaced_by()).
+  bool has(std::string_view revision) const { return migrations_.find(revision) != migrations_.end(); }
   // The checksum the ledger records for an applied revision: of the migration as render()
   // writes it, so comments, layout and line ends of the file do not count, nor its
   // `lint_allow`.
@@ -69,11 +72,33 @@ class ScriptDirectory {
   std::filesystem::path write(const Migration& m) const;
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
+  // Squashed migrations (`db squash`, Migration::replaces). The graph holds a squashed
+  // migration in place of the revisions it replaces, whose files may stay or go; a
+  // down_revision naming the last of them names the squashed one. A down_revision naming
+  // another of them is a RevisionError (the migration would run after all of them), as are a
+  // revision two migrations replace and a squashed migration that replaces another.
+  //
+  // The squashed migration that replaces `revision`, or null.
+  const Migration* replaced_by(std::string_view revision) const;
+  // The ledger's applied revisions (`recorded`) as the graph's ids: a squashed migration is
+  // applied when its own row or the row of every revision it replaces is there; the ids of
+  // revisions the graph does not hold are left out.
+  std::vector<std::string> applied_revisions(const std::vector<std::string>& recorded) const;
+  // For a database that applied some, not all, of the revisions a squashed migration
+  // replaces: the graph gets them back in place of the squashed one (until load() again), so
+  // that the rest of them run from their files, as Django does. Throws CommandError when
+  // their files are gone or do not form the chain `replaces` lists.
+  void unsquash(const std::string& squashed);
+
  private:
+  void build_graph();
+
   std::filesystem::path directory_;
-  std::map<std::string, Migration> migrations_;
+  std::map<std::string, Migration, std::less<>> migrations_;
   std::map<std::string, std::string> checksums_;       // of render(migration)
   std::map<std::string, std::string> text_checksums_;  // of the file's text (older ledgers)
+  std::map<std::string, std::string, std::less<>> replaced_by_;  // revision -> squashed one
+  std::set<std::string> unsquashed_;  // squashed migrations the graph holds the revisions of
   RevisionGraph graph_;
 };
 
@@ -93,6 +118,17 @@ std::filesystem::path merge(const Config& config, const std::vector<std::string>
 // Django's `makemigrations --merge`: merge(config, {"heads"}, message) when there are two
 // heads or more; with one, says there is nothing to merge and writes nothing.
 std::optional<std::filesystem::path> merge_heads(const Config& config, const std::string& message);
+
+// `db squash [FROM] TO -m MSG` (Django's squashmigrations): one migration in place of the
+// chain FROM..TO (FROM defaults to where the chain starts: a base, a merge, or the revision
+// after a branch point), its operations optimize()d, listing the chain in `replaces`. A
+// database that applied the whole chain has applied it; one that applied none runs it; one
+// part way runs the rest of the chain from its files. The chain may have no fork or merge
+// inside, no migration with `atomic: false`, and no squashed migration. When one of the chain
+// cannot be downgraded, the squashed migration's downgrade list is empty (it cannot either).
+// Returns the path written.
+std::filesystem::path squash(const Config& config, const std::string& from, const std::string& to,
+                             const std::string& message);
 
 // `db upgrade [REV]`, `db downgrade [REV]`, Django's `migrate [TARGET|zero]`, `db stamp REV`.
 // With sql (offline), print the SQL instead of touching the database; the starting point is

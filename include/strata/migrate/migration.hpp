@@ -37,12 +37,19 @@ struct Migration {
   // data migration in batches). Each schema operation then commits on its own; execute and
   // call run with no transaction open. A failure keeps the operations before it.
   bool atomic = true;
+  // For a migration `db squash` wrote: the revisions it stands for, oldest first (Django's
+  // `replaces`). A database that applied all of them has applied this one; one that applied
+  // none runs this one; one that applied some runs the rest of them, from their files. A
+  // migration whose down_revision names the last of them comes after this one. It stays in
+  // the file after their files are gone: ledgers name them.
+  std::vector<std::string> replaces;
   std::string path;                         // the file it was read from, if any
   friend bool operator==(const Migration& a, const Migration& b) {
     return a.revision == b.revision && a.down_revisions == b.down_revisions &&
            a.branch_labels == b.branch_labels && a.message == b.message &&
            a.created == b.created && a.upgrade == b.upgrade && a.downgrade == b.downgrade &&
-           a.lint_allow == b.lint_allow && a.atomic == b.atomic;
+           a.lint_allow == b.lint_allow && a.atomic == b.atomic &&
+           a.replaces == b.replaces;
   }
 };
 

@@ -1712,3 +1712,183 @@ TEST_P(MigrateApply, a_migration_left_unfinished_by_another_run_stops_this_run_a
   upgrade(c);
   EXPECT_TRUE(has_table(c.url, "note"));
 }
+
+namespace {
+void run_sql(const std::string& url, const std::string& sql) {
+  Database db{url};
+  auto& session = db.session();
+  session.execute(sql);
+  session.commit();
+}
+
+std::vector<std::string> sorted(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+}  // namespace
+
+TEST_P(MigrateApply, squash_replaces_a_chain_for_databases_before_it_after_it_and_part_way) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  Migration note = migration_of(
+      "e20000000000", "e10000000000", "note",
+      {AddColumnOp{"item", column("note", schema::TypeKind::text), {}},
+       ExecuteOp{{{"*", "UPDATE item SET note = 'n' WHERE note IS NULL"}},
+                 {{"*", "UPDATE item SET note = NULL"}},
+                 false}});
+  note.downgrade = reverse(note.upgrade);
+  ScriptDirectory::load(c.directory).write(note);
+  write_migration(c, "e30000000000", "e20000000000", "index",
+                  {CreateIndexOp{"item", schema::Index{"ix_item_v", {"v"}, false}}});
+  write_migration(c, "e40000000000", "e30000000000", "rename",
+                  {RenameColumnOp{"item", "note", "remark"}});
+  write_migration(c, "e50000000000", "e40000000000", "other", {CreateTableOp{table("other", {})}});
+  const std::vector<std::string> chain = {"e10000000000", "e20000000000", "e30000000000",
+                                          "e40000000000"};
+  // A database part way along the chain, with a row.
+  upgrade(c, "e10000000000");
+  run_sql(c.url, "INSERT INTO item (v) VALUES (7)");
+  upgrade(c, "e20000000000");
+
+  out.str("");
+  const auto path = squash(c, "", "e40000000000", "item squashed");
+  const auto dir = ScriptDirectory::load(c.directory);
+  const Migration* squashed = dir.replaced_by("e10000000000");
+  ASSERT_NE(squashed, nullptr);
+  const std::string id = squashed->revision;
+  EXPECT_EQ(squashed->replaces, chain);
+  EXPECT_EQ(squashed->path, path.string());
+  EXPECT_TRUE(squashed->down_revisions.empty());
+  // The column joins the new table; nothing joins across the execute.
+  ASSERT_EQ(squashed->upgrade.size(), 4u);
+  EXPECT_EQ(std::get<CreateTableOp>(squashed->upgrade[0]).table.columns.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<ExecuteOp>(squashed->upgrade[1]));
+  EXPECT_NE(out.str().find("Squashed 4 migrations, e10000000000 to e40000000000, into " + id +
+                           ": 4 of 5 upgrade operations"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(dir.graph().find("e50000000000")->down_revisions, std::vector<std::string>{id});
+  EXPECT_EQ(dir.graph().find("e30000000000"), nullptr);
+  out.str("");
+  show(c, id);
+  EXPECT_NE(out.str().find("Replaces: e10000000000, e20000000000, e30000000000, e40000000000"),
+            std::string::npos)
+      << out.str();
+
+  // Part way: the rest of the chain runs from its files, then what comes after it.
+  out.str("");
+  upgrade(c);
+  EXPECT_NE(out.str().find("Running upgrade e20000000000 -> e30000000000"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("Running upgrade e40000000000 -> e50000000000"), std::string::npos)
+      << out.str();
+  EXPECT_EQ(out.str().find(id), std::string::npos) << out.str();
+  EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"e10000000000", "e20000000000",
+                                                      "e30000000000", "e40000000000",
+                                                      "e50000000000"}));
+  EXPECT_EQ(count(c.url, "SELECT COUNT(*) FROM item WHERE v = 7 AND remark = 'n'"), 1);
+  // At the end of the chain: the squashed migration counts as applied.
+  out.str("");
+  history(c, "", false, true);
+  EXPECT_NE(out.str().find(id + " -> e50000000000 (head) (current), other"), std::string::npos)
+      << out.str();
+  out.str("");
+  upgrade(c);
+  EXPECT_NE(out.str().find("Nothing to do"), std::string::npos) << out.str();
+
+  // Down through it: its downgrade runs, and the chain's rows go.
+  out.str("");
+  downgrade(c, "base");
+  EXPECT_NE(out.str().find("Running downgrade " + id + " -> <base>, item squashed"),
+            std::string::npos)
+      << out.str();
+  EXPECT_TRUE(applied_ids(c).empty());
+  EXPECT_FALSE(has_table(c.url, "item"));
+  // From base, the squashed migration runs in place of the chain.
+  out.str("");
+  upgrade(c);
+  EXPECT_NE(out.str().find("Running upgrade <base> -> " + id + ", item squashed"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(out.str().find("e30000000000"), std::string::npos) << out.str();
+  EXPECT_EQ(applied_ids(c), sorted({id, "e50000000000"}));
+  run_sql(c.url, "INSERT INTO item (v, remark) VALUES (1, 'r')");
+  EXPECT_NO_THROW(check([&] {
+    Config plain = c;
+    plain.has_models = false;
+    return plain;
+  }()));
+
+  // The chain's files gone: the migration after it follows the squashed one.
+  for (const auto& r : chain) fs::remove(dir.get(r).path);
+  out.str("");
+  upgrade(c);
+  EXPECT_NE(out.str().find("Nothing to do"), std::string::npos) << out.str();
+  redo(c, "-1");
+  EXPECT_EQ(applied_ids(c), sorted({id, "e50000000000"}));
+  EXPECT_EQ(count(c.url, "SELECT COUNT(*) FROM item"), 1) << "a redo of e5 lost item's rows";
+
+  // A database part way whose chain files are gone cannot go on: refused, naming them.
+  downgrade(c, "base");
+  for (const auto& r : {"e10000000000", "e20000000000"})
+    run_sql(c.url, std::string("INSERT INTO strata_migrations (revision, checksum, applied_at, "
+                               "duration_ms, status) VALUES ('") +
+                       r + "', 'x', '2026-12-06T21:00:00.000000Z', 0, 'applied')");
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("the database has applied some of the revisions squashed into " + id +
+                       ", not all, and the files of e10000000000, e20000000000, e30000000000, "
+                       "e40000000000 are gone"),
+            std::string::npos)
+      << error;
+  // The stamp repairs it.
+  stamp(c, {id});
+  EXPECT_EQ(applied_ids(c), std::vector<std::string>{id});
+
+  // A squashed migration is not squashed again while it replaces others.
+  const std::string again = error_of([&] { squash(c, "", "e50000000000", ""); });
+  EXPECT_NE(again.find("squash: " + id + " is itself a squashed migration"), std::string::npos)
+      << again;
+}
+
+TEST(MigrateApplySqlite, squash_refuses_a_chain_with_a_fork_a_gap_or_one_migration) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  write_migration(c, "e30000000000", "e20000000000", "three", {CreateTableOp{table("three", {})}});
+  write_migration(c, "b10000000000", "e20000000000", "fork", {CreateTableOp{table("fork", {})}});
+  const auto refused = [&](const std::string& from, const std::string& to) {
+    const std::string e = error_of([&] { squash(c, from, to, ""); });
+    EXPECT_EQ(std::distance(fs::directory_iterator(c.directory / "versions"),
+                            fs::directory_iterator()),
+              4)
+        << "a refused squash wrote a file";
+    return e;
+  };
+  EXPECT_NE(refused("e10000000000", "e30000000000")
+                .find("between e10000000000 and e30000000000, e20000000000 has several children "
+                      "(a branch point)"),
+            std::string::npos);
+  EXPECT_NE(refused("e30000000000", "e10000000000").find("e30000000000 is not below e10000000000"),
+            std::string::npos);
+  EXPECT_NE(refused("", "e30000000000").find("e30000000000 has nothing below it to squash it with"),
+            std::string::npos);
+  // Up to the branch point: the chain below it.
+  squash(c, "", "e20000000000", "");
+  const auto dir = ScriptDirectory::load(c.directory);
+  const Migration* squashed = dir.replaced_by("e20000000000");
+  ASSERT_NE(squashed, nullptr);
+  auto children = dir.graph().children(squashed->revision);
+  std::sort(children.begin(), children.end());
+  EXPECT_EQ(children, (std::vector<std::string>{"b10000000000", "e30000000000"}));
+  // A migration naming one of the chain but the last as its parent has no place.
+  write_migration(c, "c10000000000", "e10000000000", "late", {CreateTableOp{table("late", {})}});
+  EXPECT_NE(error_of([&] { ScriptDirectory::load(c.directory); })
+                .find("its down_revision e10000000000 is one of the revisions squashed into " +
+                      squashed->revision + ", not the last of them (e20000000000)"),
+            std::string::npos);
+}

@@ -426,6 +426,23 @@ TEST(MigrationFileErrors, lint_allow_names_known_rules_once_each) {
                {"'lint_allow' of the migration file must be a list of names"});
 }
 
+TEST(MigrationFileErrors, replaces_lists_other_revisions_once_each) {
+  const Migration m = parse(
+      "revision: abc\nreplaces: [a1, b2]\nupgrade: []\ndowngrade: []\n", "m");
+  EXPECT_EQ(m.replaces, (std::vector<std::string>{"a1", "b2"}));
+  EXPECT_EQ(parse(render(m), "m"), m);
+  EXPECT_NE(render(m).find("replaces: [a1, b2]"), std::string::npos) << render(m);
+  EXPECT_TRUE(parse("revision: abc\nupgrade: []\ndowngrade: []\n", "m").replaces.empty());
+  expect_error("revision: abc\nreplaces: [a1, a1]\nupgrade: []\ndowngrade: []\n", 2,
+               {"'replaces' lists 'a1' twice"});
+  expect_error("revision: abc\nreplaces: [abc]\nupgrade: []\ndowngrade: []\n", 2,
+               {"'replaces' lists the migration's own revision"});
+  expect_error("revision: abc\nreplaces: a1\nupgrade: []\ndowngrade: []\n", 2,
+               {"'replaces' of the migration file must be a list of revision ids"});
+  expect_error("revision: abc\nreplaces: [a-1]\nupgrade: []\ndowngrade: []\n", 2,
+               {"must be a revision id"});
+}
+
 TEST(MigrationFileErrors, a_concurrent_index_needs_a_migration_outside_a_transaction) {
   const Migration m = parse(
       "revision: abc\natomic: false\nupgrade:\n"
