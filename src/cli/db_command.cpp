@@ -329,7 +329,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
         migrate::stamp(c, stamp_targets, sql);
       } else if (sqlmigrate->parsed()) {
         auto dir = migrate::ScriptDirectory::load(c.directory);
-        auto id = dir.graph().resolve_one(revision_arg, {});
+        auto id = dir.resolve_one(revision_arg, {});
         const auto& parents = dir.graph().find(id)->down_revisions;
         std::string from = parents.empty() ? "base" : parents.front();
         if (parents.size() > 1)

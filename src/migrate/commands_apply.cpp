@@ -398,7 +398,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
   bool checking_foreign_keys = false;  // past the operations, at the check before commit
   bool checked_ledger = false;         // the ledger was read again inside the lock
   bool committing = false;             // the COMMIT was sent
-  bool between_revisions = false;      // another run left a migration outside a transaction
+  bool refused = false;  // the ledger as re-read refuses the step: its error goes out as it is
   conn.execute(d.begin_migration_sql());  // the migration lock: concurrent runs wait here
   try {
     ledger.ensure(conn);
@@ -408,10 +408,20 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     // SQLite has no lock that spans a run: another may have claimed a migration with
     // `atomic: false` since this one read the ledger.
     if (const auto unfinished = ledger.unfinished(conn); !unfinished.empty()) {
-      between_revisions = true;
+      refused = true;  // another run left a migration outside a transaction unfinished
       refuse_unfinished(dir, unfinished, ids);
     }
     const bool is_applied = std::find(ids.begin(), ids.end(), id) != ids.end();
+    // SQLite again: a run of an older checkout may have applied part of the chain a squashed
+    // migration replaces since this one read the ledger.
+    if (up && !is_applied)
+      for (const auto& r : step.migration->replaces)
+        if (std::find(recorded.begin(), recorded.end(), r) != recorded.end()) {
+          refused = true;
+          throw CommandError("migration " + id + " (" + step.migration->message +
+                             ") was not started: another run applied " + r + ", one of the "
+                             "revisions it replaces, meanwhile; run the command again");
+        }
     if (is_applied == up) {
       conn.execute("ROLLBACK");
       os << "  (already " << (up ? "applied" : "un-applied") << " by another process)\n";
@@ -463,7 +473,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     } catch (const Error&) {
       // Already rolled back by the failure.
     }
-    if (between_revisions) throw;
+    if (refused) throw;
     std::string where = op < step.plans.size()
                             ? "operation " + std::to_string(op + 1) + " of " +
                                   std::to_string(step.plans.size()) + " (" +
@@ -540,9 +550,12 @@ void move(const Config& config, const std::string& target, bool sql, const std::
     auto d = dialect_of(config);
     Ledger ledger(*d);
     std::vector<std::string> applied;
-    if (!from.empty()) applied = closure(g, g.resolve(from, {}));
+    // A database part way along a squashed chain goes on through the chain (as online).
+    if (const Migration* squashed = dir.replaced_by(from); squashed && !g.find(from))
+      dir.unsquash(squashed->revision);
+    if (!from.empty()) applied = closure(g, dir.resolve(from, {}));
     else if (way == Way::down) applied = closure(g, g.heads());
-    auto targets = g.resolve(target, applied);
+    auto targets = dir.resolve(target, applied);
     auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
     if (auto branch = g.branch_base_path(target, applied); branch && way == Way::down) path = *branch;
     print_offline(out(config), ledger, *d, plan_steps(config, dir, *d, applied, path, way, true), dir);
@@ -552,7 +565,7 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   auto applied = verified_applied(dir, ledger, db, config);
-  auto targets = g.resolve(target, applied);
+  auto targets = dir.resolve(target, applied);
   auto path = way == Way::up ? g.upgrade_path(applied, targets) : g.downgrade_path(applied, targets);
   if (auto branch = g.branch_base_path(target, applied); branch && way == Way::down) path = *branch;
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, path, way, false),
@@ -578,7 +591,7 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   MigrationLock lock(db, config);
   Ledger ledger(*db.dialect);
   auto applied = verified_applied(dir, ledger, db, config);
-  auto targets = g.resolve(target, applied);
+  auto targets = dir.resolve(target, applied);
   auto p = g.plan_to(applied, targets);
   if (auto branch = g.branch_base_path(target, applied))
     p = {branch->empty() ? Direction::none : Direction::downgrade, *branch};
@@ -597,7 +610,7 @@ void redo(const Config& config, const std::string& target) {
   const auto back_to = g.resolve("current", applied);
   if (back_to.empty())
     throw CommandError("redo: no migration is applied, so there is nothing to redo");
-  const auto down_to = g.resolve(target, applied);
+  const auto down_to = dir.resolve(target, applied);
   auto down = g.downgrade_path(applied, down_to);
   if (auto branch = g.branch_base_path(target, applied)) down = *branch;
   if (down.empty())
@@ -633,7 +646,7 @@ void redo(const Config& config, const std::string& target) {
 
 namespace {
 // The revisions that several targets of `db stamp` name together: the heads of their union.
-std::vector<std::string> resolve_targets(const RevisionGraph& g,
+std::vector<std::string> resolve_targets(const ScriptDirectory& dir,
                                          const std::vector<std::string>& targets,
                                          const std::vector<std::string>& current) {
   std::vector<std::string> all;
@@ -641,10 +654,10 @@ std::vector<std::string> resolve_targets(const RevisionGraph& g,
     if (targets.size() > 1 && (t == "base" || t == "zero"))
       throw CommandError("stamp: '" + t + "' means no revision applied, so it cannot go with "
                          "others; name it alone");
-    for (auto& id : g.resolve(t, current))
+    for (auto& id : dir.resolve(t, current))
       if (std::find(all.begin(), all.end(), id) == all.end()) all.push_back(std::move(id));
   }
-  return g.resolve("current", all);
+  return dir.graph().resolve("current", all);
 }
 }  // namespace
 
@@ -661,7 +674,7 @@ void stamp(const Config& config, const std::vector<std::string>& targets, bool s
   auto write = [&](const dialect::Dialect& d, const std::vector<std::string>& current,
                    auto&& emit) {
     Ledger ledger(d);
-    auto wanted = closure(g, resolve_targets(g, targets, current));
+    auto wanted = closure(g, resolve_targets(dir, targets, current));
     for (const auto& s : ledger.ensure_sql()) emit(s);
     emit("DELETE FROM " + d.quote(Ledger::table_name));
     for (const auto& id : wanted)
@@ -698,9 +711,9 @@ void stamp(const Config& config, const std::vector<std::string>& targets, bool s
         std::find(targets.begin(), targets.end(), "current") == targets.end();
     try {
       // A target that does not depend on what is current resolves alike from anywhere.
-      const auto from_base = resolve_targets(g, targets, {});
-      outright = outright && from_base == resolve_targets(g, targets, current) &&
-                 from_base == resolve_targets(g, targets, g.heads());
+      const auto from_base = resolve_targets(dir, targets, {});
+      outright = outright && from_base == resolve_targets(dir, targets, current) &&
+                 from_base == resolve_targets(dir, targets, g.heads());
     } catch (const UnknownRevisionError&) {
       throw;  // a target that names no revision: that is what to say
     } catch (const Error&) {
@@ -716,7 +729,7 @@ void stamp(const Config& config, const std::vector<std::string>& targets, bool s
     current.clear();
   }
   // An unknown target fails before anything is created.
-  const auto stamped = resolve_targets(g, targets, current);
+  const auto stamped = resolve_targets(dir, targets, current);
   try {
     db.connect().execute(db.dialect->begin_migration_sql());
     // The ledger is rewritten whole: a migration with `atomic: false` that a run did not

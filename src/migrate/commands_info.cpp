@@ -136,7 +136,7 @@ void show(const Config& config, const std::string& revision) {
     Ledger ledger(*db.dialect);
     applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);
   }
-  auto id = dir.graph().resolve_one(revision, applied);
+  auto id = dir.resolve_one(revision, applied);
   auto& os = out(config);
   verbose_block(os, dir, id, nullptr);
   const auto& m = dir.get(id);

@@ -119,7 +119,7 @@ std::set<std::string> revisions_to_lint(const Config& config, ScriptDirectory& d
   }
   const auto named = range.empty() || range.find(':') != std::string::npos
                          ? g.history(range, current)
-                         : g.resolve(range, current);
+                         : dir.resolve(range, current);
   return {named.begin(), named.end()};
 }
 

@@ -137,6 +137,7 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
     }
     if (!up) applied_row = rows[static_cast<std::size_t>(row - applied.begin())];
     std::erase(applied, id);
+    applied = dir.applied_revisions(applied);  // as the graph names them, for the stamp advice
     ledger.remove(conn, id);  // an earlier failure row, or the applied row of a downgrade
     ledger.record(conn, {id, dir.checksum(id), now_iso(true), 0, "running", {}});
     conn.execute("COMMIT");

@@ -136,7 +136,7 @@ fs::path merge(const Config& config, const std::vector<std::string>& revisions,
   auto dir = ScriptDirectory::load(config.directory);
   std::vector<std::string> parents;
   for (const auto& spec : revisions)
-    for (auto& id : dir.graph().resolve(spec, {}))
+    for (auto& id : dir.resolve(spec, {}))
       if (std::find(parents.begin(), parents.end(), id) == parents.end()) parents.push_back(id);
   if (parents.size() < 2)
     throw CommandError("merge needs two or more revisions to join; got " + join_or_base(parents));

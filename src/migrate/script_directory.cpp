@@ -89,7 +89,8 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
     for (const auto& r : m.replaces) {
       if (auto [at, fresh] = dir.replaced_by_.emplace(r, id); !fresh)
         throw RevisionError("revision '" + r + "' is replaced by two squashed migrations, " +
-                            at->second + " and " + id + "; only one may list it in 'replaces'");
+                            at->second + " (" + dir.migrations_.at(at->second).path + ") and " +
+                            id + " (" + m.path + "); only one may list it in 'replaces'");
     }
   }
   for (const auto& [r, by] : dir.replaced_by_) {
@@ -125,8 +126,11 @@ void ScriptDirectory::build_graph() {
       if (parent != squashed.replaces.back())
         throw RevisionError(m.path + ": its down_revision " + parent + " is one of the revisions "
                             "squashed into " + squashed.revision + ", not the last of them (" +
-                            squashed.replaces.back() + "), so nothing says where it runs; make "
-                            "its down_revision " + squashed.revision);
+                            squashed.replaces.back() + "), so nothing says where it runs; write "
+                            "the squash again to end at " + parent + " (delete " +
+                            squashed.path + ", then `db squash ... " + parent + "`), or, if " +
+                            id + " is applied nowhere yet, make its down_revision " +
+                            squashed.revision);
       parent = squashed.revision;
     }
     revisions.push_back(std::move(r));
@@ -152,6 +156,30 @@ std::vector<std::string> ScriptDirectory::applied_revisions(
       ids.push_back(id);
   }
   return ids;
+}
+
+std::string_view ScriptDirectory::for_graph(std::string_view spec) const {
+  if (graph_.find(spec)) return spec;
+  auto it = migrations_.find(spec);
+  if (it == migrations_.end()) return spec;
+  if (unsquashed_.count(it->first)) return it->second.replaces.back();
+  if (const Migration* squashed = replaced_by(spec)) {
+    throw UnknownRevisionError("revision '" + std::string(spec) + "' is one of the revisions " +
+                                   "squashed into " + squashed->revision + " (" + squashed->path +
+                                   "); name " + squashed->revision + ", which stands for them all",
+                               std::string(spec));
+  }
+  return spec;
+}
+
+std::vector<std::string> ScriptDirectory::resolve(std::string_view spec,
+                                                  const std::vector<std::string>& current) const {
+  return graph_.resolve(for_graph(spec), current);
+}
+
+std::string ScriptDirectory::resolve_one(std::string_view spec,
+                                         const std::vector<std::string>& current) const {
+  return graph_.resolve_one(for_graph(spec), current);
 }
 
 void ScriptDirectory::unsquash(const std::string& squashed) {

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "commands_internal.hpp"
+#include "strata/dialect/sqlite/sqlite_dialect.hpp"
 #include "strata/migrate/errors.hpp"
 
 namespace strata::migrate {
@@ -25,8 +26,8 @@ bool on_table(const Operation& op) {
 
 // What an operation concerns, as keys:
 //   "t:T"    it changes table T;
-//   "n:N"    it creates, drops or renames the index or constraint N (index names are
-//            database-wide);
+//   "n:N"    it creates, drops or renames the index, constraint or table N (on PostgreSQL
+//            indexes and tables share one namespace);
 //   "s:T"    it changes T in a way a foreign key referring to T notices (T created, dropped or
 //            renamed; a unique constraint or index of T added or dropped);
 //   "s:T.c"  it changes column c of T in such a way (dropped, renamed, altered);
@@ -40,6 +41,7 @@ void foreign_key_keys(std::vector<std::string>& keys, const schema::ForeignKey& 
 void table_keys(std::vector<std::string>& keys, const schema::Table& t) {
   keys.push_back("t:" + t.name);
   keys.push_back("s:" + t.name);
+  keys.push_back("n:" + t.name);  // PostgreSQL: tables and indexes share one namespace
   if (!t.primary_key.name.empty()) keys.push_back("n:" + t.primary_key.name);
   for (const auto& ix : t.indexes) keys.push_back("n:" + ix.name);
   for (const auto& uq : t.uniques) keys.push_back("n:" + uq.name);
@@ -55,7 +57,8 @@ std::vector<std::string> keys_of(const Operation& op) {
         if constexpr (std::is_same_v<O, CreateTableOp> || std::is_same_v<O, DropTableOp>) {
           table_keys(keys, o.table);
         } else if constexpr (std::is_same_v<O, RenameTableOp>) {
-          keys = {"t:" + o.old_name, "t:" + o.new_name, "s:" + o.old_name, "s:" + o.new_name};
+          keys = {"t:" + o.old_name, "t:" + o.new_name, "s:" + o.old_name,
+                  "s:" + o.new_name, "n:" + o.old_name, "n:" + o.new_name};
         } else if constexpr (std::is_same_v<O, ExecuteOp> || std::is_same_v<O, CallOp>) {
           // barrier(): nothing moves past it
         } else {
@@ -255,44 +258,50 @@ bool same_effect(const SchemaState& start, const Ops& ops, const SchemaState& go
   return s == goal;
 }
 
-// One reduction of ops, the first found (oldest operation first); false when there is none.
-bool reduce_once(const SchemaState& start, Ops& ops, const SchemaState& goal) {
+// One pass over ops, oldest operation first, taking every reduction it finds; false when it
+// found none. After a reduction the pass goes on at the same operation: the ones before it,
+// and so the schema before it, are unchanged.
+bool reduce_pass(const SchemaState& start, Ops& ops, const SchemaState& goal) {
+  bool changed = false;
   SchemaState before = start;  // the schema before ops[i]
   before.set_checks(SchemaState::Checks::replay);
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (!barrier(ops[i])) {
-      for (std::size_t j = i + 1; j < ops.size() && !barrier(ops[j]); ++j) {
-        auto result = reduce(ops[i], ops[j], before);
-        if (!result) continue;
-        // The result takes a's place when b can move back past what is between them, else
-        // b's place when a can move on past it.
-        const auto between_begin = ops.begin() + static_cast<std::ptrdiff_t>(i) + 1;
-        const auto between_end = ops.begin() + static_cast<std::ptrdiff_t>(j);
-        const bool back = std::all_of(between_begin, between_end,
-                                      [&](const Operation& x) { return commute(x, ops[j]); });
-        const bool on = std::all_of(between_begin, between_end,
-                                    [&](const Operation& x) { return commute(ops[i], x); });
-        for (const bool at_first : {true, false}) {
-          if (!(at_first ? back : on)) continue;
-          Ops candidate(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(i));
-          if (at_first) candidate.insert(candidate.end(), result->begin(), result->end());
-          candidate.insert(candidate.end(), between_begin, between_end);
-          if (!at_first) candidate.insert(candidate.end(), result->begin(), result->end());
-          candidate.insert(candidate.end(), between_end + 1, ops.end());
-          if (same_effect(start, candidate, goal)) {
-            ops = std::move(candidate);
-            return true;
-          }
+  for (std::size_t i = 0; i < ops.size();) {
+    bool reduced = false;
+    for (std::size_t j = i + 1; !reduced && !barrier(ops[i]) && j < ops.size() && !barrier(ops[j]);
+         ++j) {
+      auto result = reduce(ops[i], ops[j], before);
+      if (!result) continue;
+      // The result takes a's place when b can move back past what is between them, else b's
+      // place when a can move on past it.
+      const auto between_begin = ops.begin() + static_cast<std::ptrdiff_t>(i) + 1;
+      const auto between_end = ops.begin() + static_cast<std::ptrdiff_t>(j);
+      const bool back = std::all_of(between_begin, between_end,
+                                    [&](const Operation& x) { return commute(x, ops[j]); });
+      const bool on = std::all_of(between_begin, between_end,
+                                  [&](const Operation& x) { return commute(ops[i], x); });
+      for (const bool at_first : {true, false}) {
+        if (!(at_first ? back : on)) continue;
+        Ops candidate(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(i));
+        if (at_first) candidate.insert(candidate.end(), result->begin(), result->end());
+        candidate.insert(candidate.end(), between_begin, between_end);
+        if (!at_first) candidate.insert(candidate.end(), result->begin(), result->end());
+        candidate.insert(candidate.end(), between_end + 1, ops.end());
+        if (same_effect(start, candidate, goal)) {
+          ops = std::move(candidate);
+          reduced = changed = true;
+          break;
         }
       }
     }
+    if (reduced) continue;
     try {
       before.apply(ops[i]);
     } catch (const StateError&) {
-      return false;
+      return changed;
     }
+    ++i;
   }
-  return false;
+  return changed;
 }
 
 }  // namespace
@@ -305,8 +314,9 @@ std::vector<Operation> optimize(const SchemaState& start, std::vector<Operation>
   } catch (const StateError&) {
     return ops;
   }
-  // Each reduction makes the list shorter, so this ends.
-  while (reduce_once(start, ops, goal)) {
+  // Each reduction makes the list shorter, so this ends; a pass may make a reduction
+  // possible before the point it reached.
+  while (reduce_pass(start, ops, goal)) {
   }
   return ops;
 }
@@ -318,8 +328,11 @@ namespace {
 std::vector<std::string> chain_of(const ScriptDirectory& dir, const std::string& from,
                                   const std::string& to) {
   const RevisionGraph& g = dir.graph();
-  const std::string last = g.resolve_one(to, {});
-  const std::string first = from.empty() ? std::string() : g.resolve_one(from, {});
+  const std::string last = dir.resolve_one(to, {});
+  const std::string first = from.empty() ? std::string() : dir.resolve_one(from, {});
+  if (first == last)
+    throw CommandError("squash: " + first + " is both the first and the last migration to "
+                       "squash; name the oldest, then the newest");
   std::vector<std::string> chain{last};  // newest first, while walking down
   while (chain.back() != first) {
     const Revision& r = *g.find(chain.back());
@@ -360,6 +373,57 @@ std::vector<std::string> chain_of(const ScriptDirectory& dir, const std::string&
   return chain;
 }
 
+std::vector<Operation> schema_operations(const std::vector<Operation>& ops) {
+  std::vector<Operation> out;
+  for (const auto& op : ops)
+    if (!barrier(op)) out.push_back(op);
+  return out;
+}
+
+// Whether SQLite runs ops, from `state`, with foreign keys off: a table rebuild turns them off
+// for the whole migration.
+bool foreign_keys_off(const dialect::Dialect& d, SchemaState state, const std::vector<Operation>& ops) {
+  try {
+    const auto plans = plan(d, state, schema_operations(ops));
+    return std::any_of(plans.begin(), plans.end(), [](const auto& p) { return p.foreign_keys_off; });
+  } catch (const Error&) {
+    return false;  // the chain's own migrations plan alike: nothing to compare
+  }
+}
+
+bool authored(const std::vector<Operation>& ops) {
+  return std::any_of(ops.begin(), ops.end(), barrier);
+}
+
+// On SQLite, a squashed migration that rebuilds a table runs from its first operation to its
+// last with foreign keys off, and so would the execute and call operations of a migration of
+// the chain that ran with them on (a DELETE would no longer cascade): that migration, if any.
+// `before`: the schema before the chain; `after`: after it.
+std::optional<std::string> runs_without_foreign_keys(const ScriptDirectory& dir,
+                                                     const std::vector<std::string>& chain,
+                                                     const SchemaState& before,
+                                                     const SchemaState& after,
+                                                     const Migration& squashed) {
+  const auto d = dialect::sqlite::make_dialect();
+  if (foreign_keys_off(*d, before, squashed.upgrade)) {
+    SchemaState state = before;
+    for (const auto& id : chain) {
+      const Migration& m = dir.get(id);
+      if (authored(m.upgrade) && !foreign_keys_off(*d, state, m.upgrade)) return id;
+      state.apply(m.upgrade);
+    }
+  }
+  if (!squashed.downgrade.empty() && foreign_keys_off(*d, after, squashed.downgrade)) {
+    SchemaState state = after;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const auto ops = detail::downgrade_operations(dir.get(*it));
+      if (authored(ops) && !foreign_keys_off(*d, state, ops)) return *it;
+      state.apply(ops);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::filesystem::path squash(const Config& config, const std::string& from, const std::string& to,
@@ -395,11 +459,19 @@ std::filesystem::path squash(const Config& config, const std::string& from, cons
     }
   }
   auto ancestors = g.ancestors(first.revision);
-  m.upgrade = optimize(dir.state_at(ancestors), upgrade);
+  const SchemaState before = dir.state_at(ancestors);
+  ancestors.insert(ancestors.end(), chain.begin(), chain.end());
+  const SchemaState after = dir.state_at(ancestors);
+  m.upgrade = optimize(before, upgrade);
   // With one of them irreversible, so is the squash: an empty downgrade list says so.
-  if (!irreversible) {
-    ancestors.insert(ancestors.end(), chain.begin(), chain.end());
-    m.downgrade = optimize(dir.state_at(ancestors), downgrade);
+  if (!irreversible) m.downgrade = optimize(after, downgrade);
+  const bool sqlite = config.url.empty() || detail::dialect_of(config)->name() == "sqlite";
+  if (const auto id = sqlite ? runs_without_foreign_keys(dir, chain, before, after, m)
+                             : std::nullopt) {
+    throw CommandError("squash: on SQLite the squashed migration rebuilds a table, so all of it "
+                       "runs with foreign keys off, and with it the execute and call operations "
+                       "of " + *id + ", which ran with them on (a DELETE would not cascade); "
+                       "squash a chain without it (one that ends before it, or starts after it)");
   }
   const auto path = dir.write(m);
   try {
@@ -421,7 +493,8 @@ std::filesystem::path squash(const Config& config, const std::string& from, cons
   os << "Generated " << path.string() << "\n"
      << "Databases at any of the squashed revisions go on as before. Once every database has "
         "passed " << last.revision << ", their files may go; " << m.revision
-     << "'s `replaces` keeps the migrations after them in place.\n";
+     << "'s `replaces` keeps the migrations after them in place. A downgrade or redo takes "
+     << m.revision << " as one migration: going below it undoes the whole chain.\n";
   return path;
 }
 

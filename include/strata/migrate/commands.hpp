@@ -89,9 +89,16 @@ class ScriptDirectory {
   // that the rest of them run from their files, as Django does. Throws CommandError when
   // their files are gone or do not form the chain `replaces` lists.
   void unsquash(const std::string& squashed);
+  // graph().resolve() and resolve_one(), knowing squashed migrations: the id of one whose
+  // revisions the graph holds back (unsquash()) stands for the last of them; the id of a
+  // revision one stands for is an UnknownRevisionError naming it.
+  std::vector<std::string> resolve(std::string_view spec,
+                                   const std::vector<std::string>& current) const;
+  std::string resolve_one(std::string_view spec, const std::vector<std::string>& current) const;
 
  private:
   void build_graph();
+  std::string_view for_graph(std::string_view spec) const;
 
   std::filesystem::path directory_;
   std::map<std::string, Migration, std::less<>> migrations_;

@@ -1778,14 +1778,24 @@ TEST_P(MigrateApply, squash_replaces_a_chain_for_databases_before_it_after_it_an
             std::string::npos)
       << out.str();
 
-  // Part way: the rest of the chain runs from its files, then what comes after it.
+  // Part way: the rest of the chain runs from its files (the squashed migration's id names
+  // the last of them), then what comes after it; offline from there, the same.
   out.str("");
-  upgrade(c);
+  upgrade(c, "head", true, "e20000000000");
+  EXPECT_NE(out.str().find("-- Running upgrade e20000000000 -> e30000000000"), std::string::npos)
+      << out.str();
+  out.str("");
+  upgrade(c, id);
   EXPECT_NE(out.str().find("Running upgrade e20000000000 -> e30000000000"), std::string::npos)
       << out.str();
-  EXPECT_NE(out.str().find("Running upgrade e40000000000 -> e50000000000"), std::string::npos)
+  EXPECT_NE(out.str().find("Running upgrade e30000000000 -> e40000000000"), std::string::npos)
       << out.str();
-  EXPECT_EQ(out.str().find(id), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("e50000000000"), std::string::npos) << out.str();
+  // The whole chain applied: the squashed migration stands for it.
+  out.str("");
+  upgrade(c);
+  EXPECT_NE(out.str().find("Running upgrade " + id + " -> e50000000000"), std::string::npos)
+      << out.str();
   EXPECT_EQ(applied_ids(c), (std::vector<std::string>{"e10000000000", "e20000000000",
                                                       "e30000000000", "e40000000000",
                                                       "e50000000000"}));
@@ -1877,6 +1887,9 @@ TEST(MigrateApplySqlite, squash_refuses_a_chain_with_a_fork_a_gap_or_one_migrati
             std::string::npos);
   EXPECT_NE(refused("", "e30000000000").find("e30000000000 has nothing below it to squash it with"),
             std::string::npos);
+  EXPECT_NE(refused("e20000000000", "e20000000000")
+                .find("e20000000000 is both the first and the last migration to squash"),
+            std::string::npos);
   // Up to the branch point: the chain below it.
   squash(c, "", "e20000000000", "");
   const auto dir = ScriptDirectory::load(c.directory);
@@ -1885,10 +1898,49 @@ TEST(MigrateApplySqlite, squash_refuses_a_chain_with_a_fork_a_gap_or_one_migrati
   auto children = dir.graph().children(squashed->revision);
   std::sort(children.begin(), children.end());
   EXPECT_EQ(children, (std::vector<std::string>{"b10000000000", "e30000000000"}));
+  EXPECT_NE(error_of([&] { show(c, "e10000000000"); })
+                .find("revision 'e10000000000' is one of the revisions squashed into " +
+                      squashed->revision),
+            std::string::npos);
   // A migration naming one of the chain but the last as its parent has no place.
   write_migration(c, "c10000000000", "e10000000000", "late", {CreateTableOp{table("late", {})}});
   EXPECT_NE(error_of([&] { ScriptDirectory::load(c.directory); })
                 .find("its down_revision e10000000000 is one of the revisions squashed into " +
                       squashed->revision + ", not the last of them (e20000000000)"),
             std::string::npos);
+}
+
+TEST(MigrateApplySqlite, squash_refuses_to_run_a_data_migration_with_foreign_keys_off) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  schema::Table parent = table("parent", {});
+  schema::Table child = table("child", {column("parent_id", schema::TypeKind::integer),
+                                        column("label", schema::TypeKind::text)});
+  child.foreign_keys = {schema::ForeignKey{"fk_child_parent_id_parent", {"parent_id"}, "parent",
+                                           {"id"}, schema::ReferentialAction::cascade}};
+  write_migration(c, "f10000000000", "", "tables", {CreateTableOp{parent}, CreateTableOp{child}});
+  write_migration(c, "f20000000000", "f10000000000", "purge",
+                  {ExecuteOp{{{"*", "DELETE FROM parent"}}, {{"*", "SELECT 1"}}, false}});
+  schema::Column label = child.columns[2];
+  schema::Column required = label;
+  required.nullable = false;
+  required.server_default = "''";
+  write_migration(c, "f30000000000", "f20000000000", "label required",
+                  {AlterColumnOp{"child", label, required}});
+  // The DELETE cascades to child's rows with foreign keys on; in a migration that rebuilds
+  // child, SQLite runs it with them off.
+  const std::string error = error_of([&] { squash(c, "", "f30000000000", ""); });
+  EXPECT_NE(error.find("squash: on SQLite the squashed migration rebuilds a table, so all of it "
+                       "runs with foreign keys off, and with it the execute and call operations "
+                       "of f20000000000"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(std::distance(fs::directory_iterator(c.directory / "versions"),
+                          fs::directory_iterator()),
+            3)
+      << "a refused squash wrote a file";
+  // Without the data migration in the chain, or on PostgreSQL, it is squashed.
+  EXPECT_NO_THROW(squash(c, "f10000000000", "f20000000000", ""));
 }
