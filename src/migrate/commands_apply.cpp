@@ -412,15 +412,16 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       refuse_unfinished(dir, unfinished, ids);
     }
     const bool is_applied = std::find(ids.begin(), ids.end(), id) != ids.end();
-    // SQLite again: a run of an older checkout may have applied part of the chain a squashed
-    // migration replaces since this one read the ledger.
-    if (up && !is_applied)
+    // SQLite again: a run of an older checkout may have moved the database along the chain a
+    // squashed migration replaces since this one read the ledger, leaving it part way.
+    if (!is_applied)
       for (const auto& r : step.migration->replaces)
         if (std::find(recorded.begin(), recorded.end(), r) != recorded.end()) {
           refused = true;
           throw CommandError("migration " + id + " (" + step.migration->message +
-                             ") was not started: another run applied " + r + ", one of the "
-                             "revisions it replaces, meanwhile; run the command again");
+                             ") was not started: another run moved the database part way along "
+                             "the revisions it replaces (it has " + r + " applied) meanwhile; "
+                             "run the command again");
         }
     if (is_applied == up) {
       conn.execute("ROLLBACK");

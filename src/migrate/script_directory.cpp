@@ -160,10 +160,9 @@ std::vector<std::string> ScriptDirectory::applied_revisions(
 
 std::string_view ScriptDirectory::for_graph(std::string_view spec) const {
   if (graph_.find(spec)) return spec;
-  auto it = migrations_.find(spec);
-  if (it == migrations_.end()) return spec;
-  if (unsquashed_.count(it->first)) return it->second.replaces.back();
-  if (const Migration* squashed = replaced_by(spec)) {
+  if (auto it = migrations_.find(spec); it != migrations_.end() && unsquashed_.count(it->first))
+    return it->second.replaces.back();
+  if (const Migration* squashed = replaced_by(spec)) {  // its file may be gone
     throw UnknownRevisionError("revision '" + std::string(spec) + "' is one of the revisions " +
                                    "squashed into " + squashed->revision + " (" + squashed->path +
                                    "); name " + squashed->revision + ", which stands for them all",

@@ -380,15 +380,30 @@ std::vector<Operation> schema_operations(const std::vector<Operation>& ops) {
   return out;
 }
 
-// Whether SQLite runs ops, from `state`, with foreign keys off: a table rebuild turns them off
-// for the whole migration.
-bool foreign_keys_off(const dialect::Dialect& d, SchemaState state, const std::vector<Operation>& ops) {
+// Whether SQLite runs ops, from `state`, with foreign keys off (a table rebuild turns them off
+// for the whole migration); nullopt when they cannot be planned.
+std::optional<bool> foreign_keys_off(const dialect::Dialect& d, SchemaState state,
+                                     const std::vector<Operation>& ops) {
   try {
     const auto plans = plan(d, state, schema_operations(ops));
     return std::any_of(plans.begin(), plans.end(), [](const auto& p) { return p.foreign_keys_off; });
   } catch (const Error&) {
-    return false;  // the chain's own migrations plan alike: nothing to compare
+    return std::nullopt;
   }
+}
+
+// Whether a foreign key of the schema does something when the row it refers to goes or changes
+// (CASCADE, SET NULL, SET DEFAULT): with foreign keys off, SQLite does not. Without one, a
+// missing row fails the check at the end of the migration as it would have failed the row's
+// statement.
+bool acts(const SchemaState& state) {
+  auto acting = [](schema::ReferentialAction a) {
+    return a != schema::ReferentialAction::no_action && a != schema::ReferentialAction::restrict;
+  };
+  for (const auto& t : state.tables())
+    for (const auto& fk : t.foreign_keys)
+      if (acting(fk.on_delete) || acting(fk.on_update)) return true;
+  return false;
 }
 
 bool authored(const std::vector<Operation>& ops) {
@@ -404,23 +419,27 @@ std::optional<std::string> runs_without_foreign_keys(const ScriptDirectory& dir,
                                                      const SchemaState& before,
                                                      const SchemaState& after,
                                                      const Migration& squashed) {
+  if (!acts(before) && !acts(after)) return std::nullopt;
   const auto d = dialect::sqlite::make_dialect();
-  if (foreign_keys_off(*d, before, squashed.upgrade)) {
-    SchemaState state = before;
-    for (const auto& id : chain) {
-      const Migration& m = dir.get(id);
-      if (authored(m.upgrade) && !foreign_keys_off(*d, state, m.upgrade)) return id;
-      state.apply(m.upgrade);
+  // Each migration of the chain, in the order a run takes them, with the schema before it.
+  auto first_that_loses = [&](SchemaState state, bool up) -> std::optional<std::string> {
+    state.set_checks(SchemaState::Checks::replay);  // as the chain folds
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+      const std::string& id = up ? chain[i] : chain[chain.size() - 1 - i];
+      const auto ops = up ? dir.get(id).upgrade : detail::downgrade_operations(dir.get(id));
+      if (authored(ops) && foreign_keys_off(*d, state, ops) == false) return id;
+      try {
+        state.apply(ops);
+      } catch (const StateError&) {
+        return std::nullopt;  // a downgrade written by hand that does not fold: its runs say so
+      }
     }
-  }
-  if (!squashed.downgrade.empty() && foreign_keys_off(*d, after, squashed.downgrade)) {
-    SchemaState state = after;
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      const auto ops = detail::downgrade_operations(dir.get(*it));
-      if (authored(ops) && !foreign_keys_off(*d, state, ops)) return *it;
-      state.apply(ops);
-    }
-  }
+    return std::nullopt;
+  };
+  if (foreign_keys_off(*d, before, squashed.upgrade) == true)
+    if (auto id = first_that_loses(before, true)) return id;
+  if (!squashed.downgrade.empty() && foreign_keys_off(*d, after, squashed.downgrade) == true)
+    return first_that_loses(after, false);
   return std::nullopt;
 }
 
@@ -465,13 +484,18 @@ std::filesystem::path squash(const Config& config, const std::string& from, cons
   m.upgrade = optimize(before, upgrade);
   // With one of them irreversible, so is the squash: an empty downgrade list says so.
   if (!irreversible) m.downgrade = optimize(after, downgrade);
-  const bool sqlite = config.url.empty() || detail::dialect_of(config)->name() == "sqlite";
+  bool sqlite = true;  // unless the app's URL says otherwise
+  try {
+    sqlite = config.url.empty() || detail::dialect_of(config)->name() == "sqlite";
+  } catch (const Error&) {
+  }
   if (const auto id = sqlite ? runs_without_foreign_keys(dir, chain, before, after, m)
                              : std::nullopt) {
-    throw CommandError("squash: on SQLite the squashed migration rebuilds a table, so all of it "
-                       "runs with foreign keys off, and with it the execute and call operations "
-                       "of " + *id + ", which ran with them on (a DELETE would not cascade); "
-                       "squash a chain without it (one that ends before it, or starts after it)");
+    throw CommandError("squash: on SQLite the squashed migration rebuilds a table (in its "
+                       "upgrade or its downgrade), so all of it runs with foreign keys off, and "
+                       "with it the execute and call operations of " + *id + ", which ran with "
+                       "them on (a DELETE would not cascade); squash a chain without it (one "
+                       "that ends before it, or starts after it)");
   }
   const auto path = dir.write(m);
   try {

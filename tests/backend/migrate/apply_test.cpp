@@ -1932,15 +1932,45 @@ TEST(MigrateApplySqlite, squash_refuses_to_run_a_data_migration_with_foreign_key
   // The DELETE cascades to child's rows with foreign keys on; in a migration that rebuilds
   // child, SQLite runs it with them off.
   const std::string error = error_of([&] { squash(c, "", "f30000000000", ""); });
-  EXPECT_NE(error.find("squash: on SQLite the squashed migration rebuilds a table, so all of it "
-                       "runs with foreign keys off, and with it the execute and call operations "
-                       "of f20000000000"),
+  EXPECT_NE(error.find("squash: on SQLite the squashed migration rebuilds a table (in its "
+                       "upgrade or its downgrade), so all of it runs with foreign keys off, and "
+                       "with it the execute and call operations of f20000000000"),
             std::string::npos)
       << error;
   EXPECT_EQ(std::distance(fs::directory_iterator(c.directory / "versions"),
                           fs::directory_iterator()),
             3)
       << "a refused squash wrote a file";
-  // Without the data migration in the chain, or on PostgreSQL, it is squashed.
+  // On PostgreSQL, which has no such rebuild, it is squashed; on SQLite, a chain without the
+  // rebuild is.
+  Config on_postgresql = c;
+  on_postgresql.url = "postgresql://localhost/nowhere";
+  EXPECT_NO_THROW(squash(on_postgresql, "", "f30000000000", ""));
+  fs::remove(ScriptDirectory::load(c.directory).replaced_by("f10000000000")->path);
   EXPECT_NO_THROW(squash(c, "f10000000000", "f20000000000", ""));
+}
+
+TEST(MigrateApplySqlite, a_squashed_migration_is_not_undone_when_another_run_moved_along_its_chain) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  write_migration(c, "e30000000000", "e20000000000", "meddles", {CallOp{"nothing", "meddle"}});
+  c.callbacks["nothing"] = [](engine::Connection&) {};
+  // As a run of an older checkout would, between this run's steps: e20000000000 un-applied.
+  c.callbacks["meddle"] = [](engine::Connection& conn) {
+    conn.execute("DELETE FROM strata_migrations WHERE revision = 'e20000000000'");
+  };
+  upgrade(c);
+  squash(c, "", "e20000000000", "");
+  const std::string id = ScriptDirectory::load(c.directory).replaced_by("e10000000000")->revision;
+  const std::string error = error_of([&] { downgrade(c, "base"); });
+  EXPECT_NE(error.find("migration " + id + " (squashed e10000000000 to e20000000000) was not "
+                       "started: another run moved the database part way along the revisions "
+                       "it replaces (it has e10000000000 applied) meanwhile"),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(has_table(c.url, "item")) << "the squashed migration was undone part way";
+  EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
 }

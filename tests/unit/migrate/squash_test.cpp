@@ -194,6 +194,17 @@ TEST(Optimize, joins_renames_and_a_drop_takes_in_what_came_before) {
   EXPECT_EQ(std::get<DropTableOp>(dropped[0]).table, tag);
 }
 
+TEST(Optimize, keeps_a_table_and_an_index_of_one_name_apart) {
+  // On PostgreSQL tables and indexes share one namespace: with the renames joined after the
+  // index is made, RENAME TABLE r TO q would come after CREATE INDEX r while r is a table.
+  const Table q = named(table("q"));
+  const SchemaState start = state_of({named(table("r")), named(table("tt")), q});
+  const std::vector<Operation> ops = {RenameTableOp{"r", "s"},
+                                      CreateIndexOp{"tt", schema::Index{"r", {"id"}, false}},
+                                      DropTableOp{q}, RenameTableOp{"s", "q"}};
+  EXPECT_EQ(optimized(start, ops), ops);
+}
+
 TEST(Optimize, returns_operations_that_do_not_fold_unchanged) {
   const std::vector<Operation> ops = {AddColumnOp{"nowhere", int_col("x", true), std::nullopt},
                                       DropColumnOp{"nowhere", int_col("x", true), 1}};
