@@ -246,16 +246,23 @@ std::optional<Ops> reduce(const Operation& a, const Operation& b, const SchemaSt
   return cancel<AddCheckOp, DropCheckOp>(a, b, [](const auto& o) { return o.check; });
 }
 
-// Whether ops fold from start, with the checks of operations about to run, to `goal`.
-bool same_effect(const SchemaState& start, const Ops& ops, const SchemaState& goal) {
+// start with ops applied under `checks`; nullopt when they do not fold.
+std::optional<SchemaState> folded(const SchemaState& start, const Ops& ops,
+                                  SchemaState::Checks checks) {
   SchemaState s = start;
-  s.set_checks(SchemaState::Checks::run);
+  s.set_checks(checks);
   try {
     s.apply(ops);
   } catch (const StateError&) {
-    return false;
+    return std::nullopt;
   }
-  return s == goal;
+  return s;
+}
+
+// Whether ops fold from start, with the checks of operations about to run, to `goal`.
+bool same_effect(const SchemaState& start, const Ops& ops, const SchemaState& goal) {
+  const auto s = folded(start, ops, SchemaState::Checks::run);
+  return s && *s == goal;
 }
 
 // One pass over ops, oldest operation first, taking every reduction it finds; false when it
@@ -307,16 +314,11 @@ bool reduce_pass(const SchemaState& start, Ops& ops, const SchemaState& goal) {
 }  // namespace
 
 std::vector<Operation> optimize(const SchemaState& start, std::vector<Operation> ops) {
-  SchemaState goal = start;
-  goal.set_checks(SchemaState::Checks::replay);
-  try {
-    goal.apply(ops);
-  } catch (const StateError&) {
-    return ops;
-  }
+  const auto goal = folded(start, ops, SchemaState::Checks::replay);
+  if (!goal) return ops;
   // Each reduction makes the list shorter, so this ends; a pass may make a reduction
   // possible before the point it reached.
-  while (reduce_pass(start, ops, goal)) {
+  while (reduce_pass(start, ops, *goal)) {
   }
   return ops;
 }
