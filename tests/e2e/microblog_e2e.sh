@@ -206,4 +206,26 @@ run microblog_v6 db --url "$COPY" stamp head
 run microblog_v6 db --url "$COPY" check
 compare v6 copy
 
+say ""
+say "## 7. db squash: the chain as one migration; this database goes on, a new one runs it alone"
+run microblog_v6 seed zoe
+run microblog_v6 db squash head -m "microblog schema"
+SQUASHED=$(generated)
+run microblog_v6 db history
+run microblog_v6 db current
+run microblog_v6 db check
+run microblog_v6 dump
+db_create fresh
+FRESH=$(db_url fresh)
+run microblog_v6 db --url "$FRESH" upgrade
+compare v6 fresh "the squashed migration's schema"
+run microblog_v6 db --url "$FRESH" check
+say "# the chain's files deleted: both databases go on"
+find migrations/versions -name '*.yaml' ! -name "${SQUASHED}_*" -delete
+run microblog_v6 db check
+run microblog_v6 db --url "$FRESH" downgrade base
+run microblog_v6 db --url "$FRESH" upgrade
+compare v6 fresh
+run microblog_v6 db makemigrations
+
 e2e_finish
