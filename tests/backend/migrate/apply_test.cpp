@@ -1974,3 +1974,26 @@ TEST(MigrateApplySqlite, a_squashed_migration_is_not_undone_when_another_run_mov
   EXPECT_TRUE(has_table(c.url, "item")) << "the squashed migration was undone part way";
   EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
 }
+
+TEST(MigrateApplySqlite, squash_of_a_chain_one_cannot_downgrade_cannot_be_downgraded) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  write_by_hand(c, "e20000000000", "e10000000000", "fill",
+                {ExecuteOp{{{"*", "INSERT INTO item (v) VALUES (1)"}}, {}, true}});
+  squash(c, "", "e20000000000", "");
+  EXPECT_NE(out.str().find("Its downgrade list is empty: e20000000000 cannot be downgraded: "
+                           "execute SQL"),
+            std::string::npos)
+      << out.str();
+  const auto dir = ScriptDirectory::load(c.directory);
+  const Migration* squashed = dir.replaced_by("e10000000000");
+  ASSERT_NE(squashed, nullptr);
+  EXPECT_TRUE(squashed->downgrade.empty());
+  upgrade(c);
+  EXPECT_EQ(count(c.url, "SELECT COUNT(*) FROM item"), 1);
+  EXPECT_THROW(downgrade(c, "base"), IrreversibleError);
+  EXPECT_EQ(count(c.url, "SELECT COUNT(*) FROM item"), 1) << "a refused downgrade changed the data";
+}
