@@ -146,6 +146,10 @@ std::string join_or_base(const std::vector<std::string>& ids) {
   return s;
 }
 
+std::string parents_text(const ScriptDirectory& dir, const std::string& id) {
+  return join_or_base(dir.graph().find(id)->down_revisions);
+}
+
 std::string now_iso(bool fraction) {
   // strata's own "2026-11-24 07:36:12.000123", as ISO 8601 UTC: 'T', 'Z', and the
   // microseconds only when asked for.
@@ -281,7 +285,7 @@ std::vector<Step> plan_steps(const Config& config, const ScriptDirectory& dir,
 
 std::string arrow(const ScriptDirectory& dir, const Step& s) {
   const auto& m = *s.migration;
-  const std::string parents = join_or_base(dir.graph().find(m.revision)->down_revisions);
+  const std::string parents = parents_text(dir, m.revision);
   return s.way == Way::up ? "Running upgrade " + parents + " -> " + m.revision + ", " + m.message
                           : "Running downgrade " + m.revision + " -> " + parents + ", " + m.message;
 }

@@ -12,12 +12,6 @@ using namespace detail;
 
 namespace {
 
-// As the graph has them: a down_revision naming the last revision a squashed migration
-// replaces names the squashed one.
-std::string parents_text(const ScriptDirectory& dir, const std::string& id) {
-  return join_or_base(dir.graph().find(id)->down_revisions);
-}
-
 // "(head)", "(branchpoint)", "(mergepoint)", "(current)" tags, in Alembic's order.
 std::string tags(const ScriptDirectory& dir, const std::string& id,
                  const std::set<std::string>* current_heads) {

@@ -89,6 +89,9 @@ std::set<std::string> current_heads(const Config& config, ScriptDirectory& dir);
 
 // "3f2a9c1b7d4e (head)"-style labels for reports.
 std::string revision_label(const ScriptDirectory& dir, const std::string& id);
+// The parents of revision id as the graph has them ("<base>" or the comma-separated ids): a
+// down_revision naming the last revision a squashed migration replaces names the squashed one.
+std::string parents_text(const ScriptDirectory& dir, const std::string& id);
 // "<base>" or the comma-separated ids.
 std::string join_or_base(const std::vector<std::string>& ids);
 

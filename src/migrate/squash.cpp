@@ -340,11 +340,8 @@ std::vector<std::string> chain_of(const ScriptDirectory& dir, const std::string&
     const Revision& r = *g.find(chain.back());
     if (r.down_revisions.size() != 1 || g.children(r.down_revisions.front()).size() != 1) {
       if (first.empty()) break;  // as far as it goes
-      const bool below = g.find(first) != nullptr && [&] {
-        const auto a = g.ancestors(last);
-        return std::find(a.begin(), a.end(), first) != a.end();
-      }();
-      if (!below)
+      const auto below = g.ancestors(last);
+      if (std::find(below.begin(), below.end(), first) == below.end())
         throw CommandError("squash: " + first + " is not below " + last + "; give the oldest "
                            "migration to squash first, then the newest");
       throw CommandError(
