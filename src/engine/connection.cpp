@@ -207,7 +207,12 @@ void Connection::rollback_to_savepoint(std::string_view name) {
   execute("ROLLBACK TO SAVEPOINT " + quoted(name));
 }
 
-Transaction::Transaction(Connection& c) : conn_(c) {
+Transaction::Transaction(Connection& c) : Transaction(c, std::nullopt) {}
+
+Transaction::Transaction(Connection& c, LockingRows locking)
+    : Transaction(c, std::optional<LockingRows>(locking)) {}
+
+Transaction::Transaction(Connection& c, std::optional<LockingRows> locking) : conn_(c) {
   // Nested inside another Transaction, or inside a transaction begun with plain SQL (e.g. a
   // migration's BEGIN IMMEDIATE): a savepoint.
   if (conn_.transaction_depth_ > 0 || conn_.in_transaction()) {
@@ -215,7 +220,8 @@ Transaction::Transaction(Connection& c) : conn_(c) {
     conn_.savepoint(name);
     savepoint_ = std::move(name);
   } else {
-    conn_.begin();
+    if (locking) conn_.begin_locking(locking->nowait);
+    else conn_.begin();
     conn_.savepoint_serial_ = 0;
   }
   ++conn_.transaction_depth_;

@@ -253,7 +253,8 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_plain() {
   auto stmt = session_.connection(mapper_).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
   std::vector<std::shared_ptr<void>> out;
-  while (stmt->step()) out.push_back(Loader::load_row(session_, mapper_, *stmt));
+  while (stmt->step())
+    out.push_back(Loader::load_row(session_, mapper_, *stmt, 0, query_.populate_existing));
   return out;
 }
 
@@ -307,6 +308,13 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
     s.from_alias = parent;
   } else {
     s = Loader::select_for(session_, m, query_);
+    // The rows locked are the query's own (its model's, its inner joins'), not those the
+    // eager loads join: PostgreSQL refuses to lock the nullable side of an outer join.
+    if (s.lock && s.lock->of.empty()) {
+      s.lock->of.push_back(m.table_name());
+      for (const auto& j : query_.joins)
+        if (j.kind == sql::JoinKind::inner) s.lock->of.push_back(j.alias.empty() ? j.table : j.alias);
+    }
   }
 
   std::vector<int> first_column;
@@ -358,7 +366,7 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
   std::vector<Found> found;
   const std::size_t n = rels.size();
   while (stmt->step()) {
-    auto obj = Loader::load_row(session_, m, *stmt);
+    auto obj = Loader::load_row(session_, m, *stmt, 0, query_.populate_existing);
     auto [it, fresh] = position.try_emplace(obj.get(), parents.size());
     if (fresh) {
       for (const auto* rel : rels)
@@ -370,7 +378,8 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
       auto& f = found[it->second * n + i];
       const Mapper& target = rels[i]->target();
       if (!f.wanted || no_related_row(target, *stmt, first_column[i])) continue;
-      auto item = Loader::load_row(session_, target, *stmt, first_column[i]);
+      auto item =
+          Loader::load_row(session_, target, *stmt, first_column[i], query_.populate_existing);
       if (f.seen.insert(item.get()).second) f.items.push_back(std::move(item));
     }
   }
@@ -426,7 +435,7 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
     auto stmt = session_.connection(rel.target()).prepare_cached(compiled.sql);
     stmt->bind_all(compiled.params);
     while (stmt->step()) {
-      auto obj = Loader::load_row(session_, target, *stmt);
+      auto obj = Loader::load_row(session_, target, *stmt, 0, query_.populate_existing);
       related[link.row_value(*stmt, rows.link_column)].push_back(std::move(obj));
     }
   }

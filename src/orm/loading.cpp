@@ -70,13 +70,17 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
 }
 
 std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
-                                       const engine::Statement& s, int first_column) {
+                                       const engine::Statement& s, int first_column,
+                                       bool populate) {
   if (m.primary_key.size() == 1) {
     const int k = first_column + static_cast<int>(m.primary_key.front()->index);
     if (const ValueRef r = s.get_ref(k); r.kind() == ValueRef::Kind::integer) {  // one probe
       const std::int64_t key = r.as_integer();
       InstanceState** slot = session.identity_.slot_for(&m, key);
-      if (*slot) return (*slot)->obj;  // in-memory state wins
+      if (*slot) {  // in-memory state wins, unless the query populates existing objects
+        if (populate) overwrite(session, **slot, s, first_column);
+        return (*slot)->obj;
+      }
       return load_new_row(session, m, s, IdentityKey(key), first_column, slot, r);
     }
   }
@@ -92,8 +96,27 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
       parts.push_back(k->row_value(s, first_column + static_cast<int>(k->index)));
     key = encode_key(parts);
   }
-  if (auto* st = session.identity_.find(&m, key)) return st->obj;  // in-memory state wins
+  if (auto* st = session.identity_.find(&m, key)) {
+    if (populate) overwrite(session, *st, s, first_column);
+    return st->obj;
+  }
   return load_new_row(session, m, s, IdentityKey(std::move(key)), first_column);
+}
+
+void Loader::overwrite(SessionCore& session, InstanceState& st, const engine::Statement& s,
+                       int first_column) {
+  const Mapper& m = *st.mapper;
+  // New objects its relationships took in (user->posts.append(post)) stay in the session, as
+  // SQLAlchemy's save-update cascade puts them there when they are appended: expired with the
+  // relationships below, they would be lost without a word. First, so that an object this
+  // refuses (another session's) leaves the object as it was.
+  session.cascade_add(st);
+  void* raw = st.obj.get();
+  for (const auto& c : m.columns) c->load(raw, s, first_column + static_cast<int>(c->index));
+  // What the transaction may have changed, rollback() must be able to put back.
+  for (const auto& c : m.columns) session.states_.keep_for_rollback(st, c->index);
+  take_snapshot(m, raw, st.snapshot);
+  for (const auto& rel : m.relationships) rel->expire(raw);
 }
 
 std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m,
@@ -134,6 +157,7 @@ sql::Select Loader::select_for(SessionCore& session, const Mapper& m, const Quer
   s.order_by = q.order_by;
   s.limit = q.limit;
   s.offset = q.offset;
+  s.lock = q.lock;
   return s;
 }
 
@@ -200,17 +224,22 @@ std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const Query
 
 void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out) {
   m.configure();
+  DatabaseCore& core = db_.core_for(m);
+  // A query that locks rows begins the transaction (before its autoflush writes anything) as
+  // one that does: on SQLite, with the database's write lock.
+  if (q.lock) connection_for(core, q.lock);
   if (EagerLoader::applies(m, q)) {
     do_autoflush();  // whole: the loads of related objects read further tables
     for (auto& obj : EagerLoader(*this, m, q).run()) sink(out, std::move(obj));
     return;
   }
   const auto select = Loader::select_for(*this, m, q);
-  autoflush_before(db_.core_for(m), select);
+  autoflush_before(core, select);
   auto compiled = sql::compile(select, dialect_for(m));
   auto stmt = connection(m).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
-  while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt));
+  const bool populate = q.populate_existing;
+  while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt, 0, populate));
 }
 
 namespace {
@@ -232,6 +261,7 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
   if (q.limit || q.offset || q.distinct || !q.group_by.empty() || q.having) {
     // Count what all() returns: its rows (DISTINCT over whole objects, one per group).
     auto inner = std::make_shared<sql::Select>(Loader::select_for(*this, m, q));
+    inner->lock.reset();  // counting locks nothing
     if (!q.distinct && q.group_by.empty() && !q.having) {
       inner->columns.clear();
       for (const auto* k : m.primary_key)
@@ -299,6 +329,7 @@ Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
                         "to it: use all() or paginate()");
   m.configure();
   const auto select = Loader::select_for(*this, m, q);
+  if (q.lock) connection_for(db_.core_for(m), q.lock);  // as in all()
   autoflush_before(db_.core_for(m), select);
   auto compiled = sql::compile(select, dialect_for(m));
   Cursor c;
@@ -451,23 +482,13 @@ void SessionCore::refresh(const Mapper& m, const void* obj) {
   auto* st = state_of(obj);
   if (!st || st->status != ObjectStatus::persistent)
     throw InvalidRequestError("refresh(): this " + m.class_name + " is not persistent in this session");
-  // New objects its relationships took in (user->posts.append(post)) stay in the session, as
-  // SQLAlchemy's save-update cascade puts them there when they are appended: expired with the
-  // relationships below, they would be lost without a word. First, so that an object this
-  // refuses (another session's) leaves the object as it was.
-  cascade_add(*st);
   auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
   int p = 0;
   for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
   if (!stmt->step())
     throw InvalidRequestError("refresh(): " + describe(m, obj) + " no longer exists in the database");
-  void* raw = st->obj.get();
-  for (const auto& c : m.columns) c->load(raw, *stmt, static_cast<int>(c->index));
   // The one row by key is read; the statement goes back to the cache, which resets it.
-  // What the transaction may have changed, rollback() must be able to put back.
-  for (const auto& c : m.columns) states_.keep_for_rollback(*st, c->index);
-  take_snapshot(m, raw, st->snapshot);
-  for (const auto& rel : m.relationships) rel->expire(raw);
+  Loader::overwrite(*this, *st, *stmt);
 }
 
 }  // namespace strata::detail

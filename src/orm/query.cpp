@@ -121,7 +121,13 @@ std::shared_ptr<const sql::Select> subquery_select(const QueryState& q) {
   s->order_by = q.spec.order_by;
   s->limit = q.spec.limit;
   s->offset = q.spec.offset;
+  s->lock = q.spec.lock;
   return s;
+}
+
+void throw_nowait_and_skip_locked() {
+  throw ArgumentError("with_for_update(): nowait fails when a row is locked and skip_locked "
+                      "leaves it out; ask for one of them");
 }
 
 void throw_negative(const char* clause, std::int64_t n) {
@@ -147,6 +153,7 @@ void SessionCore::select_rows(const sql::Select& s, const Mapper* m, RowSink sin
   // The database whose tables the query reads: its model's (a table of the same name may be
   // in another database too), else the one holding its FROM table.
   DatabaseCore& core = m ? db_.core_for(*m) : db_.core_for_table(s.from);
+  if (s.lock) connection_for(core, s.lock);  // as in all()
   autoflush_before(core, s);
   auto compiled = sql::compile(s, *core.dialect);
   auto stmt = connection(core).prepare_cached(compiled.sql);

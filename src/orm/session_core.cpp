@@ -45,10 +45,25 @@ SessionCore::~SessionCore() {
   }
 }
 
-engine::Connection& SessionCore::connection() {
+namespace {
+std::unique_ptr<engine::Transaction> begin(engine::Connection& c,
+                                           const engine::Transaction::LockingRows* locking) {
+  return locking ? std::make_unique<engine::Transaction>(c, *locking)
+                 : std::make_unique<engine::Transaction>(c);
+}
+}  // namespace
+
+engine::Connection& SessionCore::connection(const engine::Transaction::LockingRows* locking) {
   if (!conn_) conn_ = db_.engine.connect();
-  if (!txn_) txn_ = std::make_unique<engine::Transaction>(*conn_);
+  if (!txn_) txn_ = begin(*conn_, locking);
   return *conn_;
+}
+
+engine::Connection& SessionCore::connection_for(DatabaseCore& core,
+                                                const std::optional<sql::RowLock>& lock) {
+  if (!lock) return connection(core);
+  const engine::Transaction::LockingRows locking{.nowait = lock->nowait};
+  return connection(core, &locking);
 }
 
 const MapperSql& SessionCore::sql_for(const Mapper& m) {
@@ -64,8 +79,9 @@ engine::Connection& SessionCore::connection(const Mapper& m) {
   return m.bind.empty() ? connection() : connection(db_.core_for(m));
 }
 
-engine::Connection& SessionCore::connection(DatabaseCore& core) {
-  if (&core == &db_) return connection();
+engine::Connection& SessionCore::connection(DatabaseCore& core,
+                                            const engine::Transaction::LockingRows* locking) {
+  if (&core == &db_) return connection(locking);
   auto it = std::find_if(bind_connections_.begin(), bind_connections_.end(),
                          [&](const BindConnection& b) { return b.core == &core; });
   if (it == bind_connections_.end()) {
@@ -73,7 +89,7 @@ engine::Connection& SessionCore::connection(DatabaseCore& core) {
     it = std::prev(bind_connections_.end());
   }
   if (!it->conn) it->conn = core.engine.connect();
-  if (!it->txn) it->txn = std::make_unique<engine::Transaction>(*it->conn);
+  if (!it->txn) it->txn = begin(*it->conn, locking);
   return *it->conn;
 }
 

@@ -86,8 +86,16 @@ class Loader {
  public:
   // The object for the current row of s: the identity map's, or a new persistent one. m's
   // columns start at result column first_column (past a joined parent's, say).
+  // populate (Query::populate_existing): an object the session holds takes the row's values
+  // too (Loader::overwrite).
   static std::shared_ptr<void> load_row(SessionCore& session, const Mapper& m,
-                                        const engine::Statement& s, int first_column = 0);
+                                        const engine::Statement& s, int first_column = 0,
+                                        bool populate = false);
+  // The object of st takes the current row of s as refresh() takes its row: columns and
+  // snapshot (what rollback() puts back kept first), relationships to load again on next
+  // access; new objects they took in stay in the session.
+  static void overwrite(SessionCore& session, InstanceState& st, const engine::Statement& s,
+                        int first_column = 0);
   // A new persistent object for the current row of s, whose key is `key` and not in the
   // identity map: the caller has just looked. It goes into the map at `slot` when given (from
   // IdentityMap::slot_for, with nothing put or erased since), else with put(). key_ref, when

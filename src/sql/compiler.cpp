@@ -248,6 +248,7 @@ class Writer {
   Compiled take() && { return std::move(out_); }
 
   void select(const Select& s);
+  void lock(const RowLock& l);
   void insert(const Insert& s);
   void update(const Update& s);
   void delete_(const Delete& s);
@@ -622,6 +623,26 @@ void Writer::select(const Select& s) {
     out_.sql += " OFFSET ";
     next_placeholder(*s.offset);
   }
+  if (s.lock) lock(*s.lock);
+}
+
+void Writer::lock(const RowLock& l) {
+  if (l.nowait && l.skip_locked)
+    throw CompileError("a row lock either fails at once (NOWAIT) or skips locked rows "
+                       "(SKIP LOCKED), not both");
+  if (!d_.supports_row_locks()) return;
+  switch (l.strength) {
+    case RowLock::Strength::update: out_.sql += " FOR UPDATE"; break;
+    case RowLock::Strength::no_key_update: out_.sql += " FOR NO KEY UPDATE"; break;
+    case RowLock::Strength::share: out_.sql += " FOR SHARE"; break;
+    case RowLock::Strength::key_share: out_.sql += " FOR KEY SHARE"; break;
+  }
+  for (std::size_t i = 0; i < l.of.size(); ++i) {
+    out_.sql += i == 0 ? " OF " : ", ";
+    ident(l.of[i], "a locked table");
+  }
+  if (l.nowait) out_.sql += " NOWAIT";
+  if (l.skip_locked) out_.sql += " SKIP LOCKED";
 }
 
 void Writer::insert(const Insert& s) {

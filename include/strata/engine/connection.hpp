@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -146,6 +147,11 @@ class Connection {
   // Transactions. begin() is a plain BEGIN (the driver may choose the form, e.g. SQLite's
   // BEGIN IMMEDIATE when asked); nested levels are savepoints (see Transaction below).
   virtual void begin();
+  // BEGIN of a transaction that locks rows it reads (SELECT ... FOR UPDATE). A database that
+  // locks rows needs nothing more than begin(); SQLite, which locks the whole database, takes
+  // its write lock at once (BEGIN IMMEDIATE), waiting for it up to the busy timeout, or not at
+  // all with nowait (OperationalError when another connection holds it).
+  virtual void begin_locking(bool /*nowait*/) { begin(); }
   virtual void commit();
   virtual void rollback();
   void savepoint(std::string_view name);
@@ -197,6 +203,12 @@ class Connection {
 class Transaction {
  public:
   explicit Transaction(Connection& c);
+  // The outermost transaction begins with Connection::begin_locking(nowait); a nested one is
+  // a savepoint as above.
+  struct LockingRows {
+    bool nowait = false;
+  };
+  Transaction(Connection& c, LockingRows locking);
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction();
@@ -206,6 +218,7 @@ class Transaction {
   bool nested() const noexcept { return !savepoint_.empty(); }
 
  private:
+  Transaction(Connection& c, std::optional<LockingRows> locking);
   Connection& conn_;
   std::string savepoint_;  // empty for the outermost transaction
   bool active_ = true;

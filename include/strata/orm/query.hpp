@@ -186,6 +186,17 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
     return Query(std::move(st));
   }
 
+  // The rows overwrite the objects the session already holds for them (SQLAlchemy's
+  // populate_existing): their columns and snapshots take the rows' values, and their
+  // relationships load again on next access. Without it the session's objects keep their
+  // values in memory. Changes not flushed yet are lost: the query's autoflush writes them
+  // first, unless autoflush is off.
+  Query populate_existing() const {
+    auto st = this->state_;
+    st.spec.populate_existing = true;
+    return Query(std::move(st));
+  }
+
   std::vector<std::shared_ptr<T>> all() const {
     std::vector<std::shared_ptr<T>> out;
     session().all(

@@ -18,6 +18,19 @@
 
 namespace strata {
 
+// with_for_update()'s options, as SQLAlchemy's: read locks for reading (FOR SHARE: others
+// may read and share-lock the rows, not change them); key_share weakens either lock so that
+// it does not stop rows of other tables referring to the locked ones (FOR NO KEY UPDATE, or
+// with read FOR KEY SHARE); nowait fails at once (OperationalError) rather than wait for a
+// row another transaction holds; skip_locked leaves such rows out. PostgreSQL's locking
+// clauses; see with_for_update() for SQLite.
+struct ForUpdate {
+  bool read = false;
+  bool key_share = false;
+  bool nowait = false;
+  bool skip_locked = false;
+};
+
 namespace detail {
 template <class P>
 struct member_traits;
@@ -155,6 +168,8 @@ R read_result(const engine::Statement& s, int i) {
   }
 }
 
+[[noreturn]] void throw_nowait_and_skip_locked();
+
 template <class Q, class S2, class C2>
 struct rebind;
 template <class Q, class S2, class C2>
@@ -208,6 +223,33 @@ class QueryBase {
     if (n < 0) throw_negative("offset", n);
     auto st = state_;
     st.spec.offset = n;
+    return Self(std::move(st));
+  }
+  // SELECT ... FOR UPDATE: the rows read stay locked against other transactions' changes
+  // and locks until the session's transaction ends (commit, rollback, close). A Query's
+  // objects take the rows' values even when the session holds them already
+  // (populate_existing()): what the lock keeps is the rows as they are now.
+  // with_for_update<User>(): only the rows of the models named (FOR UPDATE OF user), of the
+  // query's own or joined models. Options as SQLAlchemy's (ForUpdate). On SQLite, which locks
+  // the whole database rather than rows, the session's transaction, when it has not begun
+  // yet, begins with the database's write lock (BEGIN IMMEDIATE; see docs/orm.md).
+  template <class... Us>
+  Self with_for_update(ForUpdate options = {}) const {
+    static_assert((contains<S, Us>::value && ...),
+                  "strata: with_for_update<...>() names a model that is not part of this query");
+    static_assert(!(is_aliased<Us>::value || ...),
+                  "strata: with_for_update<...>() takes models, not aliases");
+    if (options.nowait && options.skip_locked) throw_nowait_and_skip_locked();
+    sql::RowLock lock;
+    using Strength = sql::RowLock::Strength;
+    lock.strength = options.read ? (options.key_share ? Strength::key_share : Strength::share)
+                                 : (options.key_share ? Strength::no_key_update : Strength::update);
+    (lock.of.push_back(mapper_of<Us>().table_name()), ...);
+    lock.nowait = options.nowait;
+    lock.skip_locked = options.skip_locked;
+    auto st = state_;
+    st.spec.lock = std::move(lock);
+    st.spec.populate_existing = true;
     return Self(std::move(st));
   }
   // SELECT DISTINCT.

@@ -479,6 +479,8 @@ class OrphanList {
 // A query as the typed front describes it (the FROM table is the mapper's, or the tuple
 // query's own).
 struct QuerySpec {
+  std::optional<sql::RowLock> lock;  // with_for_update(): SELECT ... FOR UPDATE
+  bool populate_existing = false;    // the rows overwrite the objects the session holds
   sql::ExprPtr where;
   std::vector<sql::OrderBy> order_by;
   std::optional<std::int64_t> limit;
@@ -611,8 +613,16 @@ class SessionCore {
   friend class EagerLoader;
   friend class Cursor;
 
-  engine::Connection& connection();  // the default database's: borrows one, BEGINs on first use
-  engine::Connection& connection(DatabaseCore& core);  // the same for one database of the app
+  // The default database's connection: borrows one, BEGINs on first use (with locking: the
+  // BEGIN of a transaction that locks rows, engine::Connection::begin_locking).
+  engine::Connection& connection(const engine::Transaction::LockingRows* locking = nullptr);
+  // The same for one database of the app.
+  engine::Connection& connection(DatabaseCore& core,
+                                 const engine::Transaction::LockingRows* locking = nullptr);
+  // The connection for a query of m's database that locks the rows it reads (lock, when
+  // set: Select::lock): its transaction, when it has not begun yet, begins as one that locks
+  // rows (on SQLite, BEGIN IMMEDIATE).
+  engine::Connection& connection_for(DatabaseCore& core, const std::optional<sql::RowLock>& lock);
   // The database's compiled SQL of m (DatabaseCore::sql_for, which takes the database's lock),
   // remembered for the last few mappers this session used.
   const MapperSql& sql_for(const Mapper& m);

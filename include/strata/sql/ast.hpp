@@ -143,6 +143,18 @@ struct Join {
   ExprPtr on;
 };
 
+// A locking clause: SELECT ... FOR UPDATE (FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE)
+// [OF tables] [NOWAIT | SKIP LOCKED]. Written by dialects that lock rows (PostgreSQL); others
+// leave it out (SQLite locks the whole database: the ORM begins such a transaction with its
+// write lock).
+struct RowLock {
+  enum class Strength { update, no_key_update, share, key_share };
+  Strength strength = Strength::update;
+  std::vector<std::string> of;  // tables or aliases whose rows are locked; empty: every one
+  bool nowait = false;          // fail at once rather than wait for a row another holds
+  bool skip_locked = false;     // leave out rows another transaction holds
+};
+
 struct Select {
   std::vector<ExprPtr> columns;  // result columns, in order
   bool distinct = false;
@@ -156,6 +168,7 @@ struct Select {
   std::vector<OrderBy> order_by;
   std::optional<std::int64_t> limit;
   std::optional<std::int64_t> offset;
+  std::optional<RowLock> lock;
 };
 
 // Adds to `out` each table s reads that is not there yet: its FROM and JOIN tables and those

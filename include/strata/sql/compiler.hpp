@@ -43,6 +43,10 @@ class SqlDialect {
   // LIMIT needs before it: "" when OFFSET may stand alone (standard SQL, PostgreSQL; the
   // default), else the LIMIT that means none, written as it is (SQLite: "-1").
   virtual std::string_view no_limit() const { return {}; }
+
+  // Whether SELECT takes a locking clause (FOR UPDATE ...); when not, Select::lock is left out
+  // of the text.
+  virtual bool supports_row_locks() const { return false; }
 };
 
 // The result of compiling: text with placeholders, and one entry in params for every

@@ -21,6 +21,7 @@ class PgDialect final : public Dialect {
   std::string typed_placeholder(std::size_t n, const Value& v) const override;
   bool supports_returning() const override { return true; }
   bool supports_ilike() const override { return true; }
+  bool supports_row_locks() const override { return true; }
 
   // engine::Driver
   std::unique_ptr<engine::Connection> connect(const engine::Url& url,

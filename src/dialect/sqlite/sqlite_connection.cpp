@@ -399,6 +399,26 @@ bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db
 
 void SqliteConnection::begin() { execute(begin_immediate_ ? "BEGIN IMMEDIATE" : "BEGIN"); }
 
+void SqliteConnection::begin_locking(bool nowait) {
+  if (!nowait) return execute("BEGIN IMMEDIATE");
+  auto restore = [this] {
+    const auto ms = busy_timeout_.count();
+    sqlite3_busy_timeout(db_, ms > INT_MAX ? INT_MAX : static_cast<int>(ms < 0 ? 0 : ms));
+  };
+  sqlite3_busy_timeout(db_, 0);
+  try {
+    execute("BEGIN IMMEDIATE");
+  } catch (const OperationalError& e) {
+    restore();
+    if ((e.code() & 0xff) != SQLITE_BUSY) throw;
+    throw OperationalError(
+        "database is locked: another connection holds the write lock, which SQLite takes for "
+        "the whole database, and a lock with nowait does not wait for it",
+        e.info());
+  }
+  restore();
+}
+
 // ---- opening ----------------------------------------------------------------------------
 
 bool database_exists(const engine::Url& url) {

@@ -110,6 +110,8 @@ class SqliteConnection final : public engine::Connection {
   bool in_transaction() const override;
   // BEGIN, or BEGIN IMMEDIATE with ConnectOptions::begin_immediate.
   void begin() override;
+  // BEGIN IMMEDIATE: SQLite locks the database, not rows.
+  void begin_locking(bool nowait) override;
   bool is_alive() override { return db_ != nullptr; }
 
   sqlite3* handle() const noexcept { return db_; }

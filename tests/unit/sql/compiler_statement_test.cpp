@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -144,6 +145,54 @@ TEST(CompileSelect, limit_and_offset_are_bound_parameters) {
   c = compile(s, DollarDialect{});
   EXPECT_EQ(c.sql, "SELECT t.a FROM t LIMIT $1") << "limit(0) must still be written";
   EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{0}}));
+}
+
+TEST(CompileSelect, a_row_lock_comes_last_where_the_dialect_locks_rows) {
+  Select s;
+  s.columns = {column("user", "id")};
+  s.from = "user";
+  s.where = eq(column("user", "id"), num(1));
+  s.limit = 1;
+  s.lock = RowLock{};
+  EXPECT_EQ(compile(s, DollarDialect{}).sql,
+            "SELECT \"user\".id FROM \"user\" WHERE \"user\".id = $1 LIMIT $2 FOR UPDATE");
+  // A dialect without locking clauses leaves it out (SQLite: the ORM begins the transaction
+  // with the database's write lock instead).
+  EXPECT_EQ(compile(s, QmarkDialect{}).sql,
+            "SELECT \"user\".id FROM \"user\" WHERE \"user\".id = ? LIMIT ?");
+
+  s.limit.reset();
+  s.where = nullptr;
+  s.joins.push_back({JoinKind::inner, "post", "p", eq(column("p", "user_id"), column("user", "id"))});
+  const std::vector<std::pair<RowLock, std::string>> cases = {
+      {{RowLock::Strength::share, {}, false, false}, " FOR SHARE"},
+      {{RowLock::Strength::no_key_update, {}, true, false}, " FOR NO KEY UPDATE NOWAIT"},
+      {{RowLock::Strength::key_share, {"user"}, false, true}, " FOR KEY SHARE OF \"user\" SKIP LOCKED"},
+      {{RowLock::Strength::update, {"user", "p"}, false, false}, " FOR UPDATE OF \"user\", p"},
+  };
+  for (const auto& [lock, clause] : cases) {
+    s.lock = lock;
+    EXPECT_EQ(compile(s, DollarDialect{}).sql,
+              "SELECT \"user\".id FROM \"user\" JOIN post AS p ON p.user_id = \"user\".id" + clause);
+  }
+  // Inside a subquery it stays with the subquery (PostgreSQL locks the rows it reads there).
+  auto inner = std::make_shared<Select>();
+  inner->columns = {column("job", "id")};
+  inner->from = "job";
+  inner->limit = 1;
+  inner->lock = RowLock{RowLock::Strength::update, {}, false, true};
+  Select outer;
+  outer.columns = {column("job", "id")};
+  outer.from = "job";
+  outer.where = in(column("job", "id"), inner);
+  EXPECT_EQ(compile(outer, DollarDialect{}).sql,
+            "SELECT job.id FROM job WHERE job.id IN (SELECT job.id FROM job LIMIT $1 FOR UPDATE "
+            "SKIP LOCKED)");
+
+  s.lock = RowLock{RowLock::Strength::update, {}, true, true};
+  EXPECT_NE(compile_error([&] { compile(s, DollarDialect{}); }).find("not both"), std::string::npos);
+  s.lock = RowLock{RowLock::Strength::update, {""}, false, false};
+  EXPECT_NE(compile_error([&] { compile(s, DollarDialect{}); }), "");
 }
 
 TEST(CompileSelect, two_limits_of_one_shape_compile_to_the_same_text) {

@@ -30,7 +30,7 @@ class QmarkDialect : public SqlDialect {
   bool returning_ = true;  // tests switch it off to check the CompileError
 };
 
-// PostgreSQL-like: "$n" placeholders, native ILIKE.
+// PostgreSQL-like: "$n" placeholders, native ILIKE, locking clauses.
 class DollarDialect : public SqlDialect {
  public:
   bool is_keyword(std::string_view lower_name) const override {
@@ -39,6 +39,7 @@ class DollarDialect : public SqlDialect {
   std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
   bool supports_returning() const override { return true; }
   bool supports_ilike() const override { return true; }
+  bool supports_row_locks() const override { return true; }
 };
 
 }  // namespace strata::sql::testing
