@@ -5,6 +5,7 @@
 #include "eager.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -254,7 +255,7 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_plain() {
   stmt->bind_all(compiled.params);
   std::vector<std::shared_ptr<void>> out;
   while (stmt->step())
-    out.push_back(Loader::load_row(session_, mapper_, *stmt, 0, query_.populate_existing));
+    out.push_back(Loader::load_row(session_, mapper_, *stmt, 0, populate()));
   return out;
 }
 
@@ -274,9 +275,18 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
   const bool wrap = grouped || (collections && (query_.limit || query_.offset));
   const std::string parent = wrap ? std::string("anon_1") : m.table_name();
 
+  // The rows locked are the query's own (its model's, its inner joins'), not those the eager
+  // loads join: PostgreSQL refuses to lock the nullable side of an outer join.
+  auto own_rows_only = [&](std::optional<sql::RowLock>& lock) {
+    if (!lock || !lock->of.empty()) return;
+    lock->of.push_back(m.table_name());
+    for (const auto& j : query_.joins)
+      if (j.kind == sql::JoinKind::inner) lock->of.push_back(j.alias.empty() ? j.table : j.alias);
+  };
   sql::Select s;
   if (wrap) {
     auto parents = std::make_shared<sql::Select>(Loader::select_for(session_, m, query_));
+    own_rows_only(parents->lock);
     for (const auto& c : m.columns) s.columns.push_back(sql::column(parent, c->column.name));
     // An ORDER BY item that the outer query cannot read (a joined model's column, a
     // subquery; in a grouped query anything but a parent's column, which may be an
@@ -308,13 +318,7 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
     s.from_alias = parent;
   } else {
     s = Loader::select_for(session_, m, query_);
-    // The rows locked are the query's own (its model's, its inner joins'), not those the
-    // eager loads join: PostgreSQL refuses to lock the nullable side of an outer join.
-    if (s.lock && s.lock->of.empty()) {
-      s.lock->of.push_back(m.table_name());
-      for (const auto& j : query_.joins)
-        if (j.kind == sql::JoinKind::inner) s.lock->of.push_back(j.alias.empty() ? j.table : j.alias);
-    }
+    own_rows_only(s.lock);
   }
 
   std::vector<int> first_column;
@@ -366,7 +370,7 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
   std::vector<Found> found;
   const std::size_t n = rels.size();
   while (stmt->step()) {
-    auto obj = Loader::load_row(session_, m, *stmt, 0, query_.populate_existing);
+    auto obj = Loader::load_row(session_, m, *stmt, 0, populate());
     auto [it, fresh] = position.try_emplace(obj.get(), parents.size());
     if (fresh) {
       for (const auto* rel : rels)
@@ -379,7 +383,7 @@ std::vector<std::shared_ptr<void>> EagerLoader::load_joined(
       const Mapper& target = rels[i]->target();
       if (!f.wanted || no_related_row(target, *stmt, first_column[i])) continue;
       auto item =
-          Loader::load_row(session_, target, *stmt, first_column[i], query_.populate_existing);
+          Loader::load_row(session_, target, *stmt, first_column[i], populate());
       if (f.seen.insert(item.get()).second) f.items.push_back(std::move(item));
     }
   }
@@ -412,7 +416,8 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
       continue;
     }
     if (by_key) {
-      if (auto* st = session_.identity_.find(&target, v)) {
+      auto* st = query_.populate_existing ? nullptr : session_.identity_.find(&target, v);
+      if (st) {
         fill(rel, owner, {st->obj});
         continue;
       }
@@ -435,7 +440,7 @@ void EagerLoader::load_selectin(const RelationshipInfo& rel,
     auto stmt = session_.connection(rel.target()).prepare_cached(compiled.sql);
     stmt->bind_all(compiled.params);
     while (stmt->step()) {
-      auto obj = Loader::load_row(session_, target, *stmt, 0, query_.populate_existing);
+      auto obj = Loader::load_row(session_, target, *stmt, 0, populate());
       related[link.row_value(*stmt, rows.link_column)].push_back(std::move(obj));
     }
   }

@@ -12,6 +12,7 @@
 
 #include "strata/orm/mapper.hpp"
 #include "strata/orm/session_core.hpp"
+#include "session_internal.hpp"
 #include "strata/sql/ast.hpp"
 
 namespace strata::detail {
@@ -71,9 +72,13 @@ class EagerLoader {
   void fill(const RelationshipInfo& rel, const std::shared_ptr<void>& owner,
             std::vector<std::shared_ptr<void>> items);
 
+  // What load_row() takes: the objects overwritten so far with populate_existing, else null.
+  Populated* populate() { return query_.populate_existing ? &populated_ : nullptr; }
+
   SessionCore& session_;
   const Mapper& mapper_;
   const QuerySpec& query_;
+  Populated populated_;  // with populate_existing: each object is overwritten once
   std::vector<Planned> plan_;  // one per relationship of mapper_ with a strategy to apply
 };
 

@@ -71,15 +71,16 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
 
 std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
                                        const engine::Statement& s, int first_column,
-                                       bool populate) {
+                                       Populated* populate) {
   if (m.primary_key.size() == 1) {
     const int k = first_column + static_cast<int>(m.primary_key.front()->index);
     if (const ValueRef r = s.get_ref(k); r.kind() == ValueRef::Kind::integer) {  // one probe
       const std::int64_t key = r.as_integer();
       InstanceState** slot = session.identity_.slot_for(&m, key);
-      if (*slot) {  // in-memory state wins, unless the query populates existing objects
-        if (populate) overwrite(session, **slot, s, first_column);
-        return (*slot)->obj;
+      if (InstanceState* st = *slot) {  // in-memory state wins, unless the query populates
+        // (overwrite() may load, and so grow the identity map: slot is not read after it)
+        if (populate && populate->insert(st).second) overwrite(session, *st, s, first_column);
+        return st->obj;
       }
       return load_new_row(session, m, s, IdentityKey(key), first_column, slot, r);
     }
@@ -97,7 +98,7 @@ std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
     key = encode_key(parts);
   }
   if (auto* st = session.identity_.find(&m, key)) {
-    if (populate) overwrite(session, *st, s, first_column);
+    if (populate && populate->insert(st).second) overwrite(session, *st, s, first_column);
     return st->obj;
   }
   return load_new_row(session, m, s, IdentityKey(std::move(key)), first_column);
@@ -110,7 +111,7 @@ void Loader::overwrite(SessionCore& session, InstanceState& st, const engine::St
   // SQLAlchemy's save-update cascade puts them there when they are appended: expired with the
   // relationships below, they would be lost without a word. First, so that an object this
   // refuses (another session's) leaves the object as it was.
-  session.cascade_add(st);
+  if (!st.marked_for_delete) session.cascade_add(st);  // a deleted one brings nothing in
   void* raw = st.obj.get();
   for (const auto& c : m.columns) c->load(raw, s, first_column + static_cast<int>(c->index));
   // What the transaction may have changed, rollback() must be able to put back.
@@ -238,7 +239,8 @@ void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out)
   auto compiled = sql::compile(select, dialect_for(m));
   auto stmt = connection(m).prepare_cached(compiled.sql);
   stmt->bind_all(compiled.params);
-  const bool populate = q.populate_existing;
+  Populated populated;
+  Populated* populate = q.populate_existing ? &populated : nullptr;
   while (stmt->step()) sink(out, Loader::load_row(*this, m, *stmt, 0, populate));
 }
 
@@ -275,6 +277,9 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
     s.joins = q.joins;
     s.where = q.where;
   }
+  // Nothing is locked, but the transaction begins as all() would begin it (on SQLite with the
+  // write lock): paginate() counts first.
+  if (q.lock) connection_for(db_.core_for(m), q.lock);
   autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m)));
 }
@@ -292,6 +297,7 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   inner->offset = q.offset;
   sql::Select s;
   s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
+  if (q.lock) connection_for(db_.core_for(m), q.lock);  // as count()
   autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m))) != 0;
 }

@@ -81,16 +81,20 @@ class Removals {
   std::map<std::pair<const RelationshipInfo*, const void*>, Entry> by_owner_;
 };
 
+// The objects a query with populate_existing has overwritten so far.
+using Populated = std::unordered_set<const InstanceState*>;
+
 // Turns result rows into session objects (columns in mapper order from column 0).
 class Loader {
  public:
   // The object for the current row of s: the identity map's, or a new persistent one. m's
   // columns start at result column first_column (past a joined parent's, say).
-  // populate (Query::populate_existing): an object the session holds takes the row's values
-  // too (Loader::overwrite).
+  // populate, when given (Query::populate_existing): an object the session holds takes the
+  // row's values too (Loader::overwrite), once: the states overwritten so far in the query
+  // are kept there (a parent repeated by joined rows, an object loaded by two eager loads).
   static std::shared_ptr<void> load_row(SessionCore& session, const Mapper& m,
                                         const engine::Statement& s, int first_column = 0,
-                                        bool populate = false);
+                                        Populated* populate = nullptr);
   // The object of st takes the current row of s as refresh() takes its row: columns and
   // snapshot (what rollback() puts back kept first), relationships to load again on next
   // access; new objects they took in stay in the session.

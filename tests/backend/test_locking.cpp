@@ -108,6 +108,17 @@ TEST_P(LockingTest, populate_existing_reaches_objects_loaded_eagerly_with_them) 
     s.execute("UPDATE post SET title = 'again' WHERE id = " + ph(1), {one_id});
   }
   EXPECT_FALSE(s.is_modified(one));
+
+  // A many-to-one target the session holds is read again rather than taken from the map.
+  s.execute("UPDATE " + q("user") + " SET email = 'newer@x' WHERE id = " + ph(1), {ann_id});
+  auto posts = s.query<Post>()
+                   .filter_by(&Post::id, one_id)
+                   .options(strata::selectinload(&Post::author))
+                   .populate_existing()
+                   .all();
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0]->author.get(), ann);
+  EXPECT_EQ(ann->email, "newer@x");
 }
 
 // ---- with_for_update -----------------------------------------------------------------------
@@ -282,6 +293,22 @@ TEST_P(LockingTest, values_and_streams_lock_too_and_counting_locks_nothing) {
   EXPECT_EQ(page.total, 2);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0]->username, "ann");
+  s.rollback();
+}
+
+TEST_P(LockingTest, counting_first_begins_the_transaction_as_the_locking_query_would) {
+  auto& s = session();
+  const std::string begin = row_write_locks() ? "BEGIN" : "BEGIN IMMEDIATE";
+  auto page = s.query<User>().order_by(&User::id).with_for_update().paginate(2, 1);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0]->username, "bob");
+  ASSERT_FALSE(sql().empty());
+  EXPECT_EQ(sql().front(), begin) << dump();
+  s.rollback();
+  clear_sql();
+  EXPECT_TRUE(s.query<User>().filter_by(&User::id, ann_id).with_for_update().exists());
+  ASSERT_FALSE(sql().empty());
+  EXPECT_EQ(sql().front(), begin) << dump();
   s.rollback();
 }
 

@@ -235,8 +235,9 @@ class QueryBase {
   // yet, begins with the database's write lock (BEGIN IMMEDIATE; see docs/orm.md).
   template <class... Us>
   Self with_for_update(ForUpdate options = {}) const {
-    static_assert((contains<S, Us>::value && ...),
-                  "strata: with_for_update<...>() names a model that is not part of this query");
+    static_assert(((contains<S, Us>::value && !contains<C, Us>::value) && ...),
+                  "strata: with_for_update<...>() names a model that is not part of this query "
+                  "(the queried one or a joined one; a correlated one is the enclosing query's)");
     static_assert(!(is_aliased<Us>::value || ...),
                   "strata: with_for_update<...>() takes models, not aliases");
     if (options.nowait && options.skip_locked) throw_nowait_and_skip_locked();

@@ -401,22 +401,25 @@ void SqliteConnection::begin() { execute(begin_immediate_ ? "BEGIN IMMEDIATE" : 
 
 void SqliteConnection::begin_locking(bool nowait) {
   if (!nowait) return execute("BEGIN IMMEDIATE");
-  auto restore = [this] {
-    const auto ms = busy_timeout_.count();
-    sqlite3_busy_timeout(db_, ms > INT_MAX ? INT_MAX : static_cast<int>(ms < 0 ? 0 : ms));
-  };
+  // The busy timeout is the connection's again however BEGIN ends.
+  struct Restore {
+    sqlite3* db;
+    std::chrono::milliseconds ms;
+    ~Restore() {
+      const auto n = ms.count();
+      sqlite3_busy_timeout(db, n > INT_MAX ? INT_MAX : static_cast<int>(n < 0 ? 0 : n));
+    }
+  } restore{db_, busy_timeout_};
   sqlite3_busy_timeout(db_, 0);
   try {
     execute("BEGIN IMMEDIATE");
   } catch (const OperationalError& e) {
-    restore();
     if ((e.code() & 0xff) != SQLITE_BUSY) throw;
     throw OperationalError(
         "database is locked: another connection holds the write lock, which SQLite takes for "
         "the whole database, and a lock with nowait does not wait for it",
         e.info());
   }
-  restore();
 }
 
 // ---- opening ----------------------------------------------------------------------------
