@@ -5,8 +5,8 @@
 #include "eager.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>

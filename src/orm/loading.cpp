@@ -212,6 +212,25 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
                         : Loader::load_row(*this, m, *stmt);
 }
 
+std::shared_ptr<void> SessionCore::get_locked(const Mapper& m, const Value& key,
+                                              sql::RowLock lock) {
+  check_usable();
+  m.configure();
+  if (m.primary_key.size() != 1)
+    throw ArgumentError("get(): " + m.class_name +
+                        " has a composite primary key; use query().filter(...).with_for_update()");
+  QuerySpec q;
+  const auto* k = m.primary_key.front();
+  q.where = sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),
+                        sql::param(key));
+  q.lock = std::move(lock);
+  q.populate_existing = true;
+  auto rows = all(m, q);
+  if (rows.empty()) return nullptr;
+  const auto* st = state_of(rows.front().get());
+  return st && st->marked_for_delete ? nullptr : rows.front();  // as get() (autoflush off)
+}
+
 std::vector<std::shared_ptr<void>> SessionCore::all(const Mapper& m, const QuerySpec& q) {
   std::vector<std::shared_ptr<void>> out;
   all(

@@ -125,9 +125,17 @@ std::shared_ptr<const sql::Select> subquery_select(const QueryState& q) {
   return s;
 }
 
-void throw_nowait_and_skip_locked() {
-  throw ArgumentError("with_for_update(): nowait fails when a row is locked and skip_locked "
-                      "leaves it out; ask for one of them");
+sql::RowLock row_lock(const ForUpdate& options) {
+  if (options.nowait && options.skip_locked)
+    throw ArgumentError("with_for_update(): nowait fails when a row is locked and skip_locked "
+                        "leaves it out; ask for one of them");
+  using Strength = sql::RowLock::Strength;
+  sql::RowLock lock;
+  lock.strength = options.read ? (options.key_share ? Strength::key_share : Strength::share)
+                               : (options.key_share ? Strength::no_key_update : Strength::update);
+  lock.nowait = options.nowait;
+  lock.skip_locked = options.skip_locked;
+  return lock;
 }
 
 void throw_negative(const char* clause, std::int64_t n) {

@@ -121,6 +121,32 @@ TEST_P(LockingTest, populate_existing_reaches_objects_loaded_eagerly_with_them) 
   EXPECT_EQ(ann->email, "newer@x");
 }
 
+// A self-referential model through two eager loads of one query: an employee comes back as
+// a parent row, as a joined manager and as a report the selectin load reads. Every object
+// takes its row, and what both loads filled stays loaded (no SQL on access).
+TEST_P(LockingTest, populate_existing_through_two_eager_loads_of_one_model) {
+  auto& s = session();
+  auto ann = s.add(Employee{.name = "ann"});
+  auto bob = s.add(Employee{.name = "bob", .manager = ann});
+  s.add(Employee{.name = "carl", .manager = ann});
+  s.add(Employee{.name = "dora", .manager = bob});
+  s.commit();
+  s.execute("UPDATE employee SET name = name || '!'");
+  auto staff = s.query<Employee>()
+                   .options(joinedload(&Employee::manager), strata::selectinload(&Employee::reports))
+                   .order_by(&Employee::id)
+                   .populate_existing()
+                   .all();
+  ASSERT_EQ(staff.size(), 4u);
+  EXPECT_EQ(ann->name, "ann!");
+  EXPECT_EQ(bob->name, "bob!");
+  clear_sql();
+  EXPECT_EQ(ann->reports.size(), 2u);
+  EXPECT_EQ(bob->reports.size(), 1u);
+  EXPECT_EQ(bob->manager.get(), ann);
+  EXPECT_TRUE(sql().empty()) << "a relationship the query loaded was expired again:\n" << dump();
+}
+
 // ---- with_for_update -----------------------------------------------------------------------
 
 TEST_P(LockingTest, with_for_update_reads_the_rows_as_they_are_now) {
@@ -143,6 +169,48 @@ TEST_P(LockingTest, with_for_update_reads_the_rows_as_they_are_now) {
     EXPECT_FALSE(contains(run.back(), "FOR UPDATE")) << dump();
   }
   s.commit();
+}
+
+TEST_P(LockingTest, get_with_a_lock_reads_the_row_even_when_the_session_holds_it) {
+  auto& s = session();
+  auto ann = s.get<User>(ann_id);
+  s.commit();
+  s.execute("UPDATE " + q("user") + " SET email = 'new@x' WHERE id = " + ph(1), {ann_id});
+  s.commit();
+  clear_sql();
+  EXPECT_EQ(s.get<User>(ann_id, ForUpdate{}), ann);
+  EXPECT_EQ(ann->email, "new@x") << "the locked row's values did not reach the object";
+  ASSERT_FALSE(sql().empty());
+  EXPECT_EQ(sql().front(), row_write_locks() ? "BEGIN" : "BEGIN IMMEDIATE") << dump();
+  if (row_write_locks()) {
+    EXPECT_TRUE(contains(sql().back(), " FOR UPDATE")) << dump();
+  }
+  EXPECT_EQ(s.get<User>(ann_id + bob_id + 1, {.nowait = true}), nullptr);
+  {
+    auto guard = s.no_autoflush();
+    s.delete_(ann);
+    EXPECT_EQ(s.get<User>(ann_id, ForUpdate{}), nullptr) << "an object marked for deletion";
+  }
+  s.rollback();
+  if (shared_database()) {
+    auto mine = s.get<User>(bob_id, {.read = true});
+    strata::DatabaseOptions options;
+    options.engine.connect.busy_timeout = std::chrono::milliseconds(100);
+    auto other_db = open_another(options);
+    auto other = other_db->new_session();
+    const std::string message =
+        operational_error([&] { other.get<User>(bob_id, {.nowait = true}); });
+    EXPECT_TRUE(contains(message, "database is locked")) << message;
+    other.rollback();
+    s.commit();
+    EXPECT_EQ(other.get<User>(bob_id, {.nowait = true})->username, "bob");
+    other.commit();
+  }
+  try {
+    s.get<User>(ann_id, {.nowait = true, .skip_locked = true});
+    FAIL() << "nowait with skip_locked was taken";
+  } catch (const strata::ArgumentError&) {
+  }
 }
 
 TEST_P(LockingTest, a_row_lock_holds_off_other_transactions_until_commit) {

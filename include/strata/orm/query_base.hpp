@@ -168,7 +168,9 @@ R read_result(const engine::Statement& s, int i) {
   }
 }
 
-[[noreturn]] void throw_nowait_and_skip_locked();
+// The locking clause that options ask for, of every table (ArgumentError for nowait with
+// skip_locked).
+sql::RowLock row_lock(const ForUpdate& options);
 
 template <class Q, class S2, class C2>
 struct rebind;
@@ -240,14 +242,8 @@ class QueryBase {
                   "(the queried one or a joined one; a correlated one is the enclosing query's)");
     static_assert(!(is_aliased<Us>::value || ...),
                   "strata: with_for_update<...>() takes models, not aliases");
-    if (options.nowait && options.skip_locked) throw_nowait_and_skip_locked();
-    sql::RowLock lock;
-    using Strength = sql::RowLock::Strength;
-    lock.strength = options.read ? (options.key_share ? Strength::key_share : Strength::share)
-                                 : (options.key_share ? Strength::no_key_update : Strength::update);
+    sql::RowLock lock = row_lock(options);
     (lock.of.push_back(mapper_of<Us>().table_name()), ...);
-    lock.nowait = options.nowait;
-    lock.skip_locked = options.skip_locked;
     auto st = state_;
     st.spec.lock = std::move(lock);
     st.spec.populate_existing = true;

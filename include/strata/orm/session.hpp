@@ -109,6 +109,14 @@ class Session {
   std::shared_ptr<T> get(const K& key) {
     return std::static_pointer_cast<T>(core_->get(mapper_of<T>(), detail::key_value(key)));
   }
+  // The same with the row locked (SQLAlchemy's get(..., with_for_update=...)): always a
+  // SELECT ... FOR UPDATE, whose row the session's object takes, as Query::with_for_update():
+  // s.get<Account>(id, strata::ForUpdate{}), s.get<Job>(id, {.nowait = true}).
+  template <class T, class K>
+  std::shared_ptr<T> get(const K& key, ForUpdate lock) {
+    return std::static_pointer_cast<T>(
+        core_->get_locked(mapper_of<T>(), detail::key_value(key), detail::row_lock(lock)));
+  }
 
   template <class T>
   Query<T> query() {
