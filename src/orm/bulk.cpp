@@ -17,6 +17,10 @@ void require_plain_filter(const QuerySpec& q, const char* what) {
     throw ArgumentError(std::string(what) +
                         "() runs one statement over the filtered rows; it cannot take "
                         "order_by, limit or offset");
+  if (q.lock)
+    throw ArgumentError(std::string(what) +
+                        "() writes the rows, which locks them until the transaction ends; it "
+                        "takes no with_for_update()");
   if (!q.joins.empty() || q.distinct || !q.group_by.empty() || q.having)
     throw ArgumentError(std::string(what) +
                         "() runs one statement over one table; it cannot take joins, distinct, "

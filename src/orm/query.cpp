@@ -125,10 +125,10 @@ std::shared_ptr<const sql::Select> subquery_select(const QueryState& q) {
   return s;
 }
 
-sql::RowLock row_lock(const ForUpdate& options) {
+sql::RowLock row_lock(const ForUpdate& options, const char* what) {
   if (options.nowait && options.skip_locked)
-    throw ArgumentError("with_for_update(): nowait fails when a row is locked and skip_locked "
-                        "leaves it out; ask for one of them");
+    throw ArgumentError(std::string(what) + "(): nowait fails when a row is locked and "
+                        "skip_locked leaves it out; ask for one of them");
   using Strength = sql::RowLock::Strength;
   sql::RowLock lock;
   lock.strength = options.read ? (options.key_share ? Strength::key_share : Strength::share)

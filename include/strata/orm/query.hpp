@@ -189,8 +189,8 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   // The rows overwrite the objects the session already holds for them (SQLAlchemy's
   // populate_existing): their columns and snapshots take the rows' values, and their
   // relationships load again on next access. Without it the session's objects keep their
-  // values in memory. Changes not flushed yet are lost: the query's autoflush writes them
-  // first, unless autoflush is off.
+  // values in memory. Changes not flushed yet are written first by the query's autoflush;
+  // with autoflush off they are overwritten.
   Query populate_existing() const {
     auto st = this->state_;
     st.spec.populate_existing = true;

@@ -19,11 +19,12 @@
 namespace strata {
 
 // with_for_update()'s options, as SQLAlchemy's: read locks for reading (FOR SHARE: others
-// may read and share-lock the rows, not change them); key_share weakens either lock so that
-// it does not stop rows of other tables referring to the locked ones (FOR NO KEY UPDATE, or
-// with read FOR KEY SHARE); nowait fails at once (OperationalError) rather than wait for a
-// row another transaction holds; skip_locked leaves such rows out. PostgreSQL's locking
-// clauses; see with_for_update() for SQLite.
+// may read and share-lock the rows, not change them); key_share weakens the lock: without
+// read, FOR NO KEY UPDATE (rows of other tables may still come to refer to the locked ones);
+// with read, FOR KEY SHARE (others may change the rows' columns other than the key); nowait
+// fails at once (OperationalError) rather than wait for a row another transaction holds;
+// skip_locked leaves such rows out. PostgreSQL's locking clauses; see with_for_update() for
+// SQLite.
 struct ForUpdate {
   bool read = false;
   bool key_share = false;
@@ -168,9 +169,9 @@ R read_result(const engine::Statement& s, int i) {
   }
 }
 
-// The locking clause that options ask for, of every table (ArgumentError for nowait with
-// skip_locked).
-sql::RowLock row_lock(const ForUpdate& options);
+// The locking clause that options ask for, of every table (ArgumentError, naming `what`,
+// for nowait with skip_locked).
+sql::RowLock row_lock(const ForUpdate& options, const char* what);
 
 template <class Q, class S2, class C2>
 struct rebind;
@@ -242,7 +243,7 @@ class QueryBase {
                   "(the queried one or a joined one; a correlated one is the enclosing query's)");
     static_assert(!(is_aliased<Us>::value || ...),
                   "strata: with_for_update<...>() takes models, not aliases");
-    sql::RowLock lock = row_lock(options);
+    sql::RowLock lock = row_lock(options, "with_for_update");
     (lock.of.push_back(mapper_of<Us>().table_name()), ...);
     auto st = state_;
     st.spec.lock = std::move(lock);

@@ -110,12 +110,13 @@ class Session {
     return std::static_pointer_cast<T>(core_->get(mapper_of<T>(), detail::key_value(key)));
   }
   // The same with the row locked (SQLAlchemy's get(..., with_for_update=...)): always a
-  // SELECT ... FOR UPDATE, whose row the session's object takes, as Query::with_for_update():
-  // s.get<Account>(id, strata::ForUpdate{}), s.get<Job>(id, {.nowait = true}).
+  // SELECT by key with the lock, whose row the session's object takes, as
+  // Query::with_for_update(): s.get<Account>(id, strata::ForUpdate{}),
+  // s.get<Job>(id, {.nowait = true}). Null also when skip_locked leaves a locked row out.
   template <class T, class K>
   std::shared_ptr<T> get(const K& key, ForUpdate lock) {
     return std::static_pointer_cast<T>(
-        core_->get_locked(mapper_of<T>(), detail::key_value(key), detail::row_lock(lock)));
+        core_->get_locked(mapper_of<T>(), detail::key_value(key), detail::row_lock(lock, "get")));
   }
 
   template <class T>
