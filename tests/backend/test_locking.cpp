@@ -23,6 +23,17 @@ class LockingTest : public ::backend::WithAnnAndBob<LockingBase> {
     options.engine.connect.busy_timeout = std::chrono::milliseconds(100);
     return open_another(options);
   }
+  // Ann, loaded by the session, whose row another write then changes (email new@x) behind
+  // the session's back, both committed; the captured SQL cleared.
+  std::shared_ptr<User> ann_changed_behind_the_session() {
+    auto& s = session();
+    auto ann = s.get<User>(ann_id);
+    s.commit();
+    s.execute("UPDATE " + q("user") + " SET email = 'new@x' WHERE id = " + ph(1), {ann_id});
+    s.commit();
+    clear_sql();
+    return ann;
+  }
 };
 INSTANTIATE_TEST_SUITE_P(backends, LockingTest, ::testing::ValuesIn(::backend::test_urls()),
                          ::backend::url_label);
@@ -160,11 +171,7 @@ TEST_P(LockingTest, populate_existing_through_two_eager_loads_of_one_model) {
 
 TEST_P(LockingTest, with_for_update_reads_the_rows_as_they_are_now) {
   auto& s = session();
-  auto ann = s.get<User>(ann_id);
-  s.commit();
-  s.execute("UPDATE " + q("user") + " SET email = 'new@x' WHERE id = " + ph(1), {ann_id});
-  s.commit();
-  clear_sql();
+  auto ann = ann_changed_behind_the_session();
   auto locked = s.query<User>().filter_by(&User::id, ann_id).with_for_update().one();
   EXPECT_EQ(locked, ann);
   EXPECT_EQ(ann->email, "new@x") << "the locked row's values did not reach the object";
@@ -182,11 +189,7 @@ TEST_P(LockingTest, with_for_update_reads_the_rows_as_they_are_now) {
 
 TEST_P(LockingTest, get_with_a_lock_reads_the_row_even_when_the_session_holds_it) {
   auto& s = session();
-  auto ann = s.get<User>(ann_id);
-  s.commit();
-  s.execute("UPDATE " + q("user") + " SET email = 'new@x' WHERE id = " + ph(1), {ann_id});
-  s.commit();
-  clear_sql();
+  auto ann = ann_changed_behind_the_session();
   EXPECT_EQ(s.get<User>(ann_id, ForUpdate{}), ann);
   EXPECT_EQ(ann->email, "new@x") << "the locked row's values did not reach the object";
   ASSERT_FALSE(sql().empty());
