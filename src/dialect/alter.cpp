@@ -42,6 +42,7 @@ std::string_view object_of(TableChange::Kind kind) {
     case K::add_check:
     case K::drop_check: return "check constraint";
     case K::rename_constraint: return "constraint";
+    case K::validate_constraint: return "foreign key or check constraint";
   }
   return "object";
 }
@@ -67,6 +68,8 @@ bool has_object(const schema::Table& t, TableChange::Kind kind, std::string_view
       return (!name.empty() && t.primary_key.name == name) ||
              find_named(t.uniques, name) != nullptr || find_named(t.foreign_keys, name) != nullptr ||
              find_named(t.checks, name) != nullptr;
+    case K::validate_constraint:
+      return find_named(t.foreign_keys, name) != nullptr || find_named(t.checks, name) != nullptr;
   }
   return false;
 }
@@ -141,6 +144,7 @@ std::string_view to_string(TableChange::Kind kind) {
     case K::add_check: return "add_check";
     case K::drop_check: return "drop_check";
     case K::rename_constraint: return "rename_constraint";
+    case K::validate_constraint: return "validate_constraint";
   }
   return "change";
 }
@@ -188,6 +192,10 @@ void check_change(const schema::Table& before, const schema::Table& after,
       }
       expect(before, after, change, change.name, true, false);
       expect(before, after, change, change.new_name, false, true);
+      break;
+    case K::validate_constraint:
+      expect(before, after, change, change.name, true, true);
+      if (before != after) mismatch(before, change, "validating a constraint changes no schema");
       break;
     case K::alter_column:
       expect(before, after, change, change.name, true, true);
@@ -237,6 +245,8 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
   using K = TableChange::Kind;
   ddl::check_change(before, after, change);
   const std::string alter = "ALTER TABLE " + quote(before.name) + " ";
+  const std::string not_valid =
+      change.not_valid && constraints_not_valid() ? std::string(" NOT VALID") : std::string();
   AlterPlan plan;
   std::vector<std::string>& out = plan.statements;
   switch (change.kind) {
@@ -307,11 +317,16 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
     case K::add_foreign_key:
       out.push_back(
           alter + "ADD " + ddl::constraint_prefix(*this, change.name) +
-          ddl::foreign_key_body(*this, *ddl::find_named(after.foreign_keys, change.name)));
+          ddl::foreign_key_body(*this, *ddl::find_named(after.foreign_keys, change.name)) +
+          not_valid);
       break;
     case K::add_check:
       out.push_back(alter + "ADD " + ddl::constraint_prefix(*this, change.name) +
-                    ddl::check_body(*ddl::find_named(after.checks, change.name)));
+                    ddl::check_body(*ddl::find_named(after.checks, change.name)) + not_valid);
+      break;
+    case K::validate_constraint:  // nothing to do where every constraint is added valid
+      if (constraints_not_valid())
+        out.push_back(alter + "VALIDATE CONSTRAINT " + quote(change.name));
       break;
     case K::drop_unique:
     case K::drop_foreign_key:

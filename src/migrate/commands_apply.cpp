@@ -187,11 +187,13 @@ bool failure_applies(const ScriptDirectory& dir, const AppliedMigration& failure
 
 namespace {
 // Why downgrade_operations() refuses m: schema operations under an empty downgrade list.
+// (Validating a constraint changes no schema: its reverse, itself, does nothing.)
 std::optional<std::string> unwritten_downgrade(const Migration& m) {
   if (!m.downgrade.empty() || m.upgrade.empty()) return std::nullopt;
   const bool only_sql_and_calls =
       std::all_of(m.upgrade.begin(), m.upgrade.end(), [](const auto& op) {
-        return std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op);
+        return std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op) ||
+               std::holds_alternative<ValidateConstraintOp>(op);
       });
   if (only_sql_and_calls) return std::nullopt;  // each `reverse` the file gives
   // Schema operations are not undone unless the file says so: that may drop what holds data.
@@ -228,7 +230,7 @@ IrreversibleError cannot_downgrade(const Migration& m, const std::string& why) {
 std::vector<Operation> downgrade_operations(const Migration& m) {
   if (auto why = unwritten_downgrade(m)) throw cannot_downgrade(m, *why);
   if (!m.downgrade.empty() || m.upgrade.empty()) return m.downgrade;
-  return reverse(m.upgrade);  // execute and call operations only: each `reverse` the file gives
+  return reverse(m.upgrade);  // execute, call and validate_constraint operations only
 }
 
 }  // namespace detail

@@ -2,6 +2,8 @@
 // CI, before it runs anywhere. Offline: the schema before each migration is the fold of the
 // chain, as `db migrate` sees it.
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <set>
 
 #include "strata/migrate/errors.hpp"
@@ -31,9 +33,105 @@ std::string referred_to_by(const SchemaState& state, const std::string& table) {
   return out + (names.size() == 1 ? " refers to" : " refer to");
 }
 
+// A foreign key or check constraint: its table, its name.
+using ConstraintKey = std::pair<std::string, std::string>;
+
+// Whether t has a check constraint that is `column IS NOT NULL` (spacing, case, quotes and
+// parentheses aside), one of `unvalidated` excepted.
+bool has_not_null_check(const schema::Table& t, const std::string& column,
+                        const std::set<ConstraintKey>& unvalidated) {
+  auto squeezed = [](std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '(' || c == ')') continue;
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  };
+  const std::string wanted = squeezed(column) + "isnotnull";
+  return std::any_of(t.checks.begin(), t.checks.end(), [&](const schema::CheckConstraint& c) {
+    return squeezed(c.sqltext) == wanted && !unvalidated.count({t.name, c.name});
+  });
+}
+
+// Keeps `unvalidated` (the foreign keys and checks added not valid and not validated since)
+// as it is after op.
+void track_validation(const Operation& op, std::set<ConstraintKey>& unvalidated) {
+  if (const auto* add = std::get_if<AddForeignKeyOp>(&op)) {
+    const ConstraintKey key{add->table, add->foreign_key.name};
+    add->not_valid ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
+  } else if (const auto* check = std::get_if<AddCheckOp>(&op)) {
+    const ConstraintKey key{check->table, check->check.name};
+    check->not_valid ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
+  } else if (const auto* validate = std::get_if<ValidateConstraintOp>(&op)) {
+    unvalidated.erase({validate->table, validate->name});
+  }
+}
+
+// What op locks on a dialect whose locks for index builds and constraints matter (PostgreSQL):
+// the `locking` finding's message, or empty. `before` is the table as it is before op.
+std::string lock_held(const dialect::Dialect& d, const Migration& m, const Operation& op,
+                      const schema::Table& before, const std::set<ConstraintKey>& unvalidated,
+                      const std::set<ConstraintKey>& added_not_valid_here) {
+  const std::string& table = before.name;
+  const std::string dialect(d.name());
+  const std::string later =
+      ": give it `not_valid: true` (the rows already in the table are not checked, and the "
+      "lock is held for a moment), then check them with `validate_constraint` in a later "
+      "migration, which lets reads and writes go on";
+  if (d.indexes_concurrently() && (std::holds_alternative<CreateIndexOp>(op) ||
+                                   std::holds_alternative<DropIndexOp>(op))) {
+    if (is_concurrent(op)) return {};
+    return describe(op) + (std::holds_alternative<CreateIndexOp>(op)
+                               ? " blocks every write to '" + table + "' while " + dialect +
+                                     " builds the index"
+                               : " blocks every read and write of '" + table +
+                                     "' while it waits for the queries before it") +
+           ": give it `concurrently: true`, in a migration with `atomic: false`";
+  }
+  if (!d.constraints_not_valid()) return {};
+  if (const auto* unique = std::get_if<AddUniqueOp>(&op)) {
+    const bool one_column = unique->constraint.columns.size() == 1;
+    return describe(op) + " blocks every read and write of '" + table + "' while " + dialect +
+           " builds the constraint's index: for a table in use, make it a unique index (" +
+           (one_column ? "`.unique().index()` on the column, or " : "") +
+           "`unique_index(...)` in the mapping) and create it with `concurrently: true`, in a "
+           "migration with `atomic: false`";
+  }
+  if (const auto* add = std::get_if<AddForeignKeyOp>(&op); add && !add->not_valid) {
+    const std::string& referred = add->foreign_key.referred_table;
+    return describe(op) + " blocks every write to '" + table + "'" +
+           (referred == table ? std::string() : " and to '" + referred + "'") + " while " +
+           dialect + " checks every row of '" + table + "'" + later;
+  }
+  if (const auto* add = std::get_if<AddCheckOp>(&op); add && !add->not_valid) {
+    return describe(op) + " blocks every read and write of '" + table + "' while " + dialect +
+           " checks every row" + later;
+  }
+  if (const auto* alter = std::get_if<AlterColumnOp>(&op)) {
+    const bool set_not_null = alter->before.nullable && !alter->after.nullable &&
+                              !alter->before.primary_key;
+    if (!set_not_null || has_not_null_check(before, alter->before.name, unvalidated)) return {};
+    return describe(op) + " blocks every read and write of '" + table + "' while " + dialect +
+           " checks every row for NULL: first add a check `" + alter->before.name +
+           " IS NOT NULL` with `not_valid: true` and validate it in a later migration; " +
+           dialect + " 12 and later then make the column NOT NULL without the scan (the "
+           "check can be dropped after)";
+  }
+  if (const auto* validate = std::get_if<ValidateConstraintOp>(&op);
+      validate && m.atomic && added_not_valid_here.count({table, validate->name})) {
+    return describe(op) + ", added `not_valid` in this same migration: in one transaction the "
+           "lock the add takes is held while the rows are checked; validate it in a later "
+           "migration";
+  }
+  return {};
+}
+
 // Lints m, planned on `state` (the schema before it), which ends as the schema after it.
+// `unvalidated`: the constraints added not valid and not validated yet, as far as the
+// migrations linted before m tell; m's own are added to it, and those it validates removed.
 void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& state,
-                    std::vector<LintFinding>& out) {
+                    std::set<ConstraintKey>& unvalidated, std::vector<LintFinding>& out) {
   auto add = [&](std::string_view rule, std::string message) {
     const bool allowed =
         std::find(m.lint_allow.begin(), m.lint_allow.end(), rule) != m.lint_allow.end();
@@ -42,6 +140,7 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
   // The tables this migration created that hold no row yet: what is done to them loses
   // nothing and cannot fail on rows. An execute or a call may write rows anywhere.
   std::set<std::string> empty_tables;
+  std::set<ConstraintKey> added_not_valid_here;
   for (const Operation& op : m.upgrade) {
     const std::string& table = table_of(op);
     const bool empty = empty_tables.count(table) != 0;
@@ -55,10 +154,24 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
     } else if (std::holds_alternative<DropTableOp>(op)) {
       empty_tables.erase(table);
     }
-    if (const std::string w = warning(op); !w.empty() && !empty) {
+    const auto* validate = std::get_if<ValidateConstraintOp>(&op);
+    // (validating runs nothing, and cannot fail, where every constraint is added valid)
+    const bool checks_rows = !validate || d.constraints_not_valid();
+    if (const std::string w = warning(op); !w.empty() && !empty && checks_rows) {
       const auto colon = w.find(": ");
       add(w.substr(0, colon), w.substr(colon + 2));
     }
+    const auto* add_fk = std::get_if<AddForeignKeyOp>(&op);
+    const auto* add_check = std::get_if<AddCheckOp>(&op);
+    const bool not_valid = (add_fk && add_fk->not_valid) || (add_check && add_check->not_valid);
+    if (not_valid && !d.constraints_not_valid() && !empty) {
+      add("risky", describe(op) + " may fail on rows already in the table: " +
+                       std::string(d.name()) +
+                       " has no NOT VALID form, and checks them as it adds the constraint");
+    }
+    // The table before op (plan() applies op to state).
+    std::optional<schema::Table> before;
+    if (const schema::Table* t = state.find(table)) before = *t;
     std::vector<OperationPlan> plans;
     try {
       plans = plan(d, state, {op});
@@ -67,17 +180,16 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
     } catch (const Error& e) {
       throw CommandError("migration " + m.revision + " (" + m.path + "): " + e.what());
     }
-    if (plans.empty()) continue;
-    const bool create = std::holds_alternative<CreateIndexOp>(op);
-    const bool index_op = create || std::holds_alternative<DropIndexOp>(op);
-    if (index_op && d.indexes_concurrently() && !is_concurrent(op) && !empty) {
-      add("locking", describe(op) + (create ? " blocks every write to '" + table +
-                                                   "' while " + std::string(d.name()) +
-                                                   " builds the index"
-                                             : " blocks every read and write of '" + table +
-                                                   "' while it waits for the queries before it") +
-                         ": give it `concurrently: true`, in a migration with `atomic: false`");
+    if (before && !empty) {
+      if (std::string why = lock_held(d, m, op, *before, unvalidated, added_not_valid_here);
+          !why.empty())
+        add("locking", std::move(why));
     }
+    if (d.constraints_not_valid()) {
+      track_validation(op, unvalidated);
+      if (not_valid) track_validation(op, added_not_valid_here);
+    }
+    if (plans.empty()) continue;
     if (plans.front().rewrite && !empty) {
       add("rebuild", describe(op) + " rewrites table '" + table + "' and its indexes (" +
                          std::string(d.name()) +
@@ -132,16 +244,24 @@ std::vector<LintFinding> findings_of(const Config& config, ScriptDirectory& dir,
   // The schema after the last migration linted: the one before the next, when that is its
   // only parent (a chain is folded once, not once per migration).
   SchemaState state;
+  std::set<ConstraintKey> unvalidated;  // in state
   std::string state_after;
   for (const auto& id : g.topological_order()) {  // oldest first
     if (!wanted.count(id)) continue;
     const Migration& m = dir.get(id);
     if (state_after.empty() || g.find(id)->down_revisions != std::vector<std::string>{state_after}) {
-      state = dir.state_at(g.ancestors(id));
+      const auto below = g.ancestors(id);
+      state = dir.state_at(below);
       // As a history is folded: the lint does not refuse what the other commands accept.
       state.set_checks(SchemaState::Checks::replay);
+      unvalidated.clear();
+      const std::set<std::string> ancestors(below.begin(), below.end());
+      for (const auto& earlier : g.topological_order()) {
+        if (!ancestors.count(earlier)) continue;
+        for (const Operation& op : dir.get(earlier).upgrade) track_validation(op, unvalidated);
+      }
     }
-    lint_migration(*d, m, state, out);
+    lint_migration(*d, m, state, unvalidated, out);
     state_after = id;
   }
   return out;

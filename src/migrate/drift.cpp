@@ -224,7 +224,8 @@ std::vector<Line> op_lines(const dialect::Dialect& d, const std::vector<Operatio
           } else if constexpr (std::is_same_v<T, ExecuteOp> || std::is_same_v<T, CallOp> ||
                                std::is_same_v<T, RenameTableOp> ||
                                std::is_same_v<T, RenameColumnOp> ||
-                               std::is_same_v<T, RenameConstraintOp>) {
+                               std::is_same_v<T, RenameConstraintOp> ||
+                               std::is_same_v<T, ValidateConstraintOp>) {
             // compare() emits none of these (renames: confirm_rename says no; the primary
             // keys' names were aligned above)
           } else if (whole.count(o.table)) {

@@ -174,10 +174,16 @@ struct OperationReader {
   Fields fields(std::vector<std::string_view> known) const {
     return op_fields(file, value, line, kind, std::move(known));
   }
+  // The fields of a table's part (an index, a constraint) and `table`; with not_valid, also
+  // the flag `not_valid` (add_foreign_key, add_check).
   template <class Part, class Read>
-  Part part(const std::vector<std::string_view>& known, std::string* table, Read read) const {
-    const Fields f = fields(on_table(known));
+  Part part(const std::vector<std::string_view>& known, std::string* table, Read read,
+            bool* not_valid = nullptr) const {
+    std::vector<std::string_view> names = on_table(known);
+    if (not_valid) names.push_back("not_valid");
+    const Fields f = fields(std::move(names));
     *table = read_string(f.need("table"));
+    if (auto v = f.get("not_valid"); v && not_valid) *not_valid = read_bool(*v);
     return read(f);
   }
 
@@ -234,13 +240,14 @@ struct OperationReader {
     op.constraint = part<schema::UniqueConstraint>(kUniqueFields, &op.table, read_unique);
   }
   void operator()(AddForeignKeyOp& op) const {
-    op.foreign_key = part<schema::ForeignKey>(kForeignKeyFields, &op.table, read_foreign_key);
+    op.foreign_key =
+        part<schema::ForeignKey>(kForeignKeyFields, &op.table, read_foreign_key, &op.not_valid);
   }
   void operator()(DropForeignKeyOp& op) const {
     op.foreign_key = part<schema::ForeignKey>(kForeignKeyFields, &op.table, read_foreign_key);
   }
   void operator()(AddCheckOp& op) const {
-    op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check);
+    op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check, &op.not_valid);
   }
   void operator()(DropCheckOp& op) const {
     op.check = part<schema::CheckConstraint>(kCheckFields, &op.table, read_check);
@@ -250,6 +257,11 @@ struct OperationReader {
     op.table = read_string(f.need("table"));
     op.old_name = read_string(f.need("old_name"));
     op.new_name = read_string(f.need("new_name"));
+  }
+  void operator()(ValidateConstraintOp& op) const {
+    const Fields f = fields({"table", "name"});
+    op.table = read_string(f.need("table"));
+    op.name = read_string(f.need("name"));
   }
   void operator()(ExecuteOp& op) const {
     const Fields f = fields({"sql", "reverse", "irreversible"});

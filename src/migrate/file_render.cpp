@@ -180,12 +180,23 @@ YamlNode fields(const DropIndexOp& op) { return index_fields(op); }
 YamlNode fields(const AddUniqueOp& op) { return table_and(op, op.constraint, add_unique_fields); }
 YamlNode fields(const DropUniqueOp& op) { return table_and(op, op.constraint, add_unique_fields); }
 YamlNode fields(const AddForeignKeyOp& op) {
-  return table_and(op, op.foreign_key, add_foreign_key_fields);
+  YamlNode out = table_and(op, op.foreign_key, add_foreign_key_fields);
+  if (op.not_valid) out.set("not_valid", flag(true));
+  return out;
 }
 YamlNode fields(const DropForeignKeyOp& op) {
   return table_and(op, op.foreign_key, add_foreign_key_fields);
 }
-YamlNode fields(const AddCheckOp& op) { return table_and(op, op.check, add_check_fields); }
+YamlNode fields(const AddCheckOp& op) {
+  YamlNode out = table_and(op, op.check, add_check_fields);
+  if (op.not_valid) out.set("not_valid", flag(true));
+  return out;
+}
+YamlNode fields(const ValidateConstraintOp& op) {
+  YamlNode out = on_table(op.table);
+  out.set("name", text(op.name));
+  return out;
+}
 YamlNode fields(const DropCheckOp& op) { return table_and(op, op.check, add_check_fields); }
 
 YamlNode fields(const ExecuteOp& op) {

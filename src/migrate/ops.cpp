@@ -157,6 +157,7 @@ Operation reverse(const Operation& op) {
           [](const RenameConstraintOp& o) -> Operation {
             return RenameConstraintOp{o.table, o.new_name, o.old_name};
           },
+          [](const ValidateConstraintOp& o) -> Operation { return o; },
           [&op](const ExecuteOp& o) -> Operation {
             if (o.irreversible) {
               throw IrreversibleError(describe(op) +
@@ -238,8 +239,9 @@ bool is_risky(const Operation& op) {
           [](const AddColumnOp& o) { return !o.column.nullable && !o.column.server_default; },
           [](const CreateIndexOp& o) { return o.index.unique; },
           [](const AddUniqueOp&) { return true; },
-          [](const AddCheckOp&) { return true; },
-          [](const AddForeignKeyOp&) { return true; },
+          [](const AddCheckOp& o) { return !o.not_valid; },
+          [](const AddForeignKeyOp& o) { return !o.not_valid; },
+          [](const ValidateConstraintOp&) { return true; },
           [](const auto&) { return false; },
       },
       op);
@@ -323,14 +325,15 @@ std::string describe(const Operation& op) {
           [&](const AddForeignKeyOp& o) {
             const schema::ForeignKey& fk = o.foreign_key;
             return "add foreign key '" + fk.name + "'" + on(o.table, fk.columns) + " -> '" +
-                   fk.referred_table + "' (" + join_names(fk.referred_columns) + ")";
+                   fk.referred_table + "' (" + join_names(fk.referred_columns) + ")" +
+                   (o.not_valid ? " not valid" : "");
           },
           [](const DropForeignKeyOp& o) {
             return "drop foreign key '" + o.foreign_key.name + "' on '" + o.table + "'";
           },
           [](const AddCheckOp& o) {
             return "add check constraint '" + o.check.name + "' on '" + o.table + "' (" +
-                   o.check.sqltext + ")";
+                   o.check.sqltext + ")" + (o.not_valid ? " not valid" : "");
           },
           [](const DropCheckOp& o) {
             return "drop check constraint '" + o.check.name + "' on '" + o.table + "'";
@@ -338,6 +341,9 @@ std::string describe(const Operation& op) {
           [](const RenameConstraintOp& o) {
             return "rename constraint '" + o.old_name + "' on '" + o.table + "' to '" +
                    o.new_name + "'";
+          },
+          [](const ValidateConstraintOp& o) {
+            return "validate constraint '" + o.name + "' on '" + o.table + "'";
           },
           [](const ExecuteOp& o) { return "execute SQL \"" + sql_excerpt(o.sql) + "\""; },
           [](const CallOp& o) { return "call '" + o.name + "'"; },
@@ -364,6 +370,7 @@ std::string_view kind_name(const Operation& op) {
           [](const AddCheckOp&) -> std::string_view { return "add_check"; },
           [](const DropCheckOp&) -> std::string_view { return "drop_check"; },
           [](const RenameConstraintOp&) -> std::string_view { return "rename_constraint"; },
+          [](const ValidateConstraintOp&) -> std::string_view { return "validate_constraint"; },
           [](const ExecuteOp&) -> std::string_view { return "execute"; },
           [](const CallOp&) -> std::string_view { return "call"; },
       },

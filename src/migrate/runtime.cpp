@@ -32,11 +32,12 @@ dialect::TableChange change_of(const Operation& op) {
           [](const DropIndexOp& o) { return dialect::TableChange{Kind::drop_index, o.index.name, {}, o.concurrently}; },
           [](const AddUniqueOp& o) { return dialect::TableChange{Kind::add_unique, o.constraint.name, {}}; },
           [](const DropUniqueOp& o) { return dialect::TableChange{Kind::drop_unique, o.constraint.name, {}}; },
-          [](const AddForeignKeyOp& o) { return dialect::TableChange{Kind::add_foreign_key, o.foreign_key.name, {}}; },
+          [](const AddForeignKeyOp& o) { return dialect::TableChange{Kind::add_foreign_key, o.foreign_key.name, {}, false, o.not_valid}; },
           [](const DropForeignKeyOp& o) { return dialect::TableChange{Kind::drop_foreign_key, o.foreign_key.name, {}}; },
-          [](const AddCheckOp& o) { return dialect::TableChange{Kind::add_check, o.check.name, {}}; },
+          [](const AddCheckOp& o) { return dialect::TableChange{Kind::add_check, o.check.name, {}, false, o.not_valid}; },
           [](const DropCheckOp& o) { return dialect::TableChange{Kind::drop_check, o.check.name, {}}; },
           [](const RenameConstraintOp& o) { return dialect::TableChange{Kind::rename_constraint, o.old_name, o.new_name}; },
+          [](const ValidateConstraintOp& o) { return dialect::TableChange{Kind::validate_constraint, o.name, {}}; },
           [](const auto&) -> dialect::TableChange { throw CommandError("not a table change"); }},
       op);
 }

@@ -82,6 +82,8 @@ std::vector<std::string> keys_of(const Operation& op) {
             foreign_key_keys(keys, o.foreign_key);
           } else if constexpr (std::is_same_v<O, AddCheckOp> || std::is_same_v<O, DropCheckOp>) {
             keys.push_back("n:" + o.check.name);
+          } else if constexpr (std::is_same_v<O, ValidateConstraintOp>) {
+            keys.push_back("n:" + o.name);
           } else if constexpr (std::is_same_v<O, RenameConstraintOp>) {
             keys.push_back("n:" + o.old_name);
             keys.push_back("n:" + o.new_name);

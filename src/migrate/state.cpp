@@ -708,6 +708,20 @@ void apply_op(Tables& tables, const RenameConstraintOp& o, const Operation& op,
   rename_in(t.checks);
 }
 
+// Changes nothing; the constraint must be one that can be added not valid.
+void apply_op(Tables& tables, const ValidateConstraintOp& o, const Operation& op) {
+  const Table& t = require_table(tables, o.table, op);
+  const Named what = o.name.empty() ? Named::nothing : kind_named(t, o.name);
+  if (what == Named::foreign_key || what == Named::check) return;
+  if (what == Named::nothing) {
+    fail(op, "table " + quoted(t.name) + " has no foreign key or check constraint named " +
+                 quoted(o.name));
+  }
+  fail(op, object_named(t, o.name) + " of table " + quoted(t.name) +
+               " is checked whole when it is made; only a foreign key or check constraint, "
+               "added with `not_valid: true`, is validated later");
+}
+
 void apply_op(Tables&, const ExecuteOp&, const Operation&) {}
 void apply_op(Tables&, const CallOp&, const Operation&) {}
 

@@ -38,7 +38,8 @@ struct TableChange {
     rename_table, add_column, drop_column, rename_column, alter_column, create_index,
     drop_index, add_unique, drop_unique, add_foreign_key, drop_foreign_key, add_check,
     drop_check,
-    rename_constraint  // a primary key, unique, foreign-key or check constraint
+    rename_constraint,  // a primary key, unique, foreign-key or check constraint
+    validate_constraint  // a foreign key or check added not valid: its rows checked
   };
   Kind kind = Kind::add_column;
   std::string name;      // the table, column, index or constraint concerned (the old name)
@@ -46,6 +47,9 @@ struct TableChange {
   // create_index / drop_index: CONCURRENTLY where the dialect has it (indexes_concurrently()),
   // a plain CREATE / DROP INDEX elsewhere.
   bool concurrently = false;
+  // add_foreign_key / add_check: NOT VALID where the dialect has it (constraints_not_valid()),
+  // the rows already in the table left unchecked; a plain ADD CONSTRAINT elsewhere.
+  bool not_valid = false;
 };
 
 // A rebuilt table is created under this prefix and its name, then renamed (SQLite); errors of
@@ -183,6 +187,9 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // Whether CREATE / DROP INDEX CONCURRENTLY exists (PostgreSQL): the index is built or dropped
   // without blocking writes to the table, outside any transaction. False by default.
   virtual bool indexes_concurrently() const { return false; }
+  // Whether a foreign key or check constraint can be added NOT VALID (the rows already in the
+  // table unchecked) and validated later by a statement that does not block writes.
+  virtual bool constraints_not_valid() const { return false; }
   // The statement that opens a migration's transaction and takes the write lock that makes
   // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
   virtual std::string begin_migration_sql() const { return "BEGIN"; }

@@ -91,9 +91,16 @@ struct DropUniqueOp {
   schema::UniqueConstraint constraint;
   friend bool operator==(const DropUniqueOp&, const DropUniqueOp&) = default;
 };
+// `not_valid`: PostgreSQL's ADD CONSTRAINT ... NOT VALID, for a table in use. The constraint
+// holds for rows written from then on, but the rows already in the table are not checked, so
+// adding it takes its locks for a moment instead of for a scan of the table; a
+// ValidateConstraintOp, in a later migration, checks them without blocking writes. Other
+// dialects add the constraint as usual (SQLite's rebuild checks the rows then). The reverse
+// (a drop) does not keep it, nor does the reverse of a drop.
 struct AddForeignKeyOp {
   std::string table;
   schema::ForeignKey foreign_key;
+  bool not_valid = false;
   friend bool operator==(const AddForeignKeyOp&, const AddForeignKeyOp&) = default;
 };
 struct DropForeignKeyOp {
@@ -101,9 +108,11 @@ struct DropForeignKeyOp {
   schema::ForeignKey foreign_key;
   friend bool operator==(const DropForeignKeyOp&, const DropForeignKeyOp&) = default;
 };
+// `not_valid`: as AddForeignKeyOp's.
 struct AddCheckOp {
   std::string table;
   schema::CheckConstraint check;
+  bool not_valid = false;
   friend bool operator==(const AddCheckOp&, const AddCheckOp&) = default;
 };
 struct DropCheckOp {
@@ -122,6 +131,16 @@ struct RenameConstraintOp {
   std::string old_name;
   std::string new_name;
   friend bool operator==(const RenameConstraintOp&, const RenameConstraintOp&) = default;
+};
+
+// Checks the rows of a foreign key or check constraint added with `not_valid` (PostgreSQL:
+// ALTER TABLE ... VALIDATE CONSTRAINT, which scans the table while writes go on; nothing
+// happens when the constraint is valid already). It changes no schema, so its reverse is
+// itself. Other dialects, which add every constraint valid, run nothing.
+struct ValidateConstraintOp {
+  std::string table;
+  std::string name;
+  friend bool operator==(const ValidateConstraintOp&, const ValidateConstraintOp&) = default;
 };
 
 // Raw SQL. `sql` maps a dialect name ("sqlite", "postgresql") or "*" (any) to the statement
@@ -145,8 +164,8 @@ struct CallOp {
 using Operation = std::variant<CreateTableOp, DropTableOp, RenameTableOp, AddColumnOp, DropColumnOp,
                                RenameColumnOp, AlterColumnOp, CreateIndexOp, DropIndexOp,
                                AddUniqueOp, DropUniqueOp, AddForeignKeyOp, DropForeignKeyOp,
-                               AddCheckOp, DropCheckOp, RenameConstraintOp, ExecuteOp,
-                               CallOp>;
+                               AddCheckOp, DropCheckOp, RenameConstraintOp,
+                               ValidateConstraintOp, ExecuteOp, CallOp>;
 
 // The operation that undoes op. Throws IrreversibleError for an ExecuteOp without reverse
 // SQL (or marked irreversible) and a CallOp without a reverse callback.
@@ -162,8 +181,10 @@ bool is_destructive(const Operation& op);
 
 // Whether op may fail on rows already in the table: a column made NOT NULL (even with a server
 // default: existing NULLs still fail), a column added NOT NULL without a server default, type
-// narrowing, a unique constraint or unique index, a check constraint, a foreign key. Dropping
-// is never risky (it cannot fail on data; it is destructive). For `db lint` and the file.
+// narrowing, a unique constraint or unique index, a check constraint, a foreign key (added
+// valid: one added `not_valid` checks no row; its validate_constraint is the risky step).
+// Dropping is never risky (it cannot fail on data; it is destructive). For `db lint` and the
+// file.
 bool is_risky(const Operation& op);
 
 // Whether converting a column from `from` to `to` may lose or reject values. Widening is safe:

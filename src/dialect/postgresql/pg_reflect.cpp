@@ -45,14 +45,16 @@ schema::ReferentialAction action_of(std::string_view code) {
   return A::no_action;
 }
 
-// The condition of "CHECK ((length((body)::text) > 0))": what is inside CHECK ( ... ).
+// The condition of "CHECK ((length((body)::text) > 0))": what is inside CHECK ( ... ); a
+// constraint added NOT VALID has those words after it.
 std::string check_condition(std::string_view def) {
   constexpr std::string_view head = "CHECK (";
+  constexpr std::string_view not_valid = " NOT VALID";
+  if (def.ends_with(not_valid)) def.remove_suffix(not_valid.size());
   if (def.starts_with(head) && def.ends_with(')')) {
     def.remove_prefix(head.size());
     def.remove_suffix(1);
   }
-  if (const auto p = def.rfind(") NOT VALID"); p != std::string_view::npos) def = def.substr(0, p);
   return std::string(def);
 }
 

@@ -49,6 +49,7 @@ class PgDialect final : public Dialect {
            ") IS NULL THEN 0 ELSE 1 END";
   }
   bool indexes_concurrently() const override { return true; }
+  bool constraints_not_valid() const override { return true; }
   // A session-level advisory lock, polled with pg_try_advisory_lock until the timeout.
   void lock_migrations(engine::Connection& conn, std::chrono::milliseconds timeout) const override;
   void unlock_migrations(engine::Connection& conn) const override;

@@ -228,7 +228,9 @@ AlterPlan SqliteDialect::alter_table_sql(const schema::Table& before, const sche
     case Kind::rename_table:
     case Kind::rename_column:  // also renames the column in indexes, checks and foreign keys
     case Kind::create_index:
-    case Kind::drop_index: return Dialect::alter_table_sql(before, after, change);
+    case Kind::drop_index:
+    case Kind::validate_constraint:  // nothing: SQLite adds every constraint valid
+      return Dialect::alter_table_sql(before, after, change);
     case Kind::add_column:
       if (can_add_natively(before, after, change.name)) {
         return Dialect::alter_table_sql(before, after, change);

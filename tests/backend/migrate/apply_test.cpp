@@ -1073,6 +1073,11 @@ TEST_P(MigrateApply, lint_names_what_loses_data_may_fail_or_cannot_be_undone) {
   EXPECT_EQ(count_of("a20000000000 risky"), 1) << all;
   // PostgreSQL builds the index under a lock that blocks writes: CONCURRENTLY does not.
   EXPECT_EQ(has("a20000000000 locking: create unique index 'uq_user_name'"), !sqlite) << all;
+  // And SET NOT NULL reads every row under a lock that blocks reads too.
+  EXPECT_EQ(has("a20000000000 locking: alter column 'user.name' (NULL -> NOT NULL) blocks every "
+                "read and write of 'user'"),
+            !sqlite)
+      << all;
   // SQLite rebuilds user to make a column NOT NULL, and post refers to user; PostgreSQL alters
   // the column in place.
   EXPECT_EQ(has("a20000000000 rebuild: alter column 'user.name'"), sqlite) << all;
@@ -1636,6 +1641,205 @@ TEST_P(MigrateApply, lint_names_an_index_that_locks_a_table_in_use_on_postgresql
   downgrade(c, "e20000000000");
   EXPECT_TRUE(has_valid_index(c, "ix_item_v"));
   EXPECT_EQ(relations_named(c, "ix_item_v2"), 0);
+}
+
+// ---- constraints added not valid ----------------------------------------------------------------
+
+namespace {
+
+const schema::CheckConstraint kPositive{"ck_item_v_positive", "v > 0"};
+const schema::ForeignKey kOwner{"fk_item_owner_id_owner", {"owner_id"}, "owner", {"id"}, {}, {}};
+
+// e10000000000 item (id, v); e20000000000 a table owner and item.owner_id.
+void write_item_and_owner(const Config& c) {
+  write_item(c);
+  write_migration(c, "e20000000000", "e10000000000", "owner",
+                  {CreateTableOp{table("owner", {})},
+                   AddColumnOp{"item", column("owner_id", schema::TypeKind::integer), {}}});
+}
+
+// Of the two constraints above, how many the database has, and how many of them valid.
+std::pair<std::int64_t, std::int64_t> item_constraints(const Config& c) {
+  const std::string of = " FROM pg_constraint WHERE conname IN ('ck_item_v_positive', "
+                         "'fk_item_owner_id_owner')";
+  return {count(c.url, "SELECT count(*)" + of), count(c.url, "SELECT count(*)" + of +
+                                                                 " AND convalidated")};
+}
+
+}  // namespace
+
+// A check and a foreign key added with `not_valid: true` to a table whose rows break both: on
+// PostgreSQL the upgrade leaves those rows be while new rows are checked, `db check` finds
+// the chain and the database agree, and validate_constraint fails, naming the constraint,
+// until the rows are mended. SQLite has no such form: the upgrade checks the rows and fails,
+// leaving the database where it was, and validating runs nothing.
+TEST_P(MigrateApply, constraints_added_not_valid_leave_old_rows_until_validated) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_owner(c);
+  upgrade(c);
+  const std::vector<std::string> before = {"e10000000000", "e20000000000"};
+  execute_by_hand(c, {"INSERT INTO item (v, owner_id) VALUES (-1, 99)"});
+  write_migration(c, "e30000000000", "e20000000000", "constraints",
+                  {AddCheckOp{"item", kPositive, true}, AddForeignKeyOp{"item", kOwner, true}});
+  if (on_sqlite(c)) {
+    const std::string error = error_of([&] { upgrade(c); });
+    EXPECT_NE(error.find("ck_item_v_positive"), std::string::npos) << error;
+    EXPECT_EQ(applied_ids(c), before);
+    execute_by_hand(c, {"UPDATE item SET v = 1", "UPDATE item SET owner_id = NULL"});
+    upgrade(c);
+  } else {
+    upgrade(c);
+    EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE v = -1 AND owner_id = 99"), 1);
+    EXPECT_EQ(item_constraints(c), std::make_pair(std::int64_t{2}, std::int64_t{0}));
+    // The rows written from now on are checked.
+    std::string error = error_of([&] { execute_by_hand(c, {"INSERT INTO item (v) VALUES (-2)"}); });
+    EXPECT_NE(error.find("ck_item_v_positive"), std::string::npos) << error;
+    error = error_of([&] { execute_by_hand(c, {"INSERT INTO item (v, owner_id) VALUES (2, 98)"}); });
+    EXPECT_NE(error.find("fk_item_owner_id_owner"), std::string::npos) << error;
+  }
+  EXPECT_NO_THROW(check(c)) << out.str();  // the check's condition reads back as written
+
+  // (as `db revision` writes it: an empty downgrade, which validating needs no more than SQL)
+  write_by_hand(c, "e40000000000", "e30000000000", "validate",
+                {ValidateConstraintOp{"item", kPositive.name},
+                 ValidateConstraintOp{"item", kOwner.name}});
+  const std::vector<std::string> added = {"e10000000000", "e20000000000", "e30000000000"};
+  if (!on_sqlite(c)) {
+    std::string error = error_of([&] { upgrade(c); });
+    EXPECT_NE(error.find("ck_item_v_positive"), std::string::npos) << error;
+    EXPECT_EQ(applied_ids(c), added);
+    execute_by_hand(c, {"UPDATE item SET v = 1"});
+    error = error_of([&] { upgrade(c); });
+    EXPECT_NE(error.find("fk_item_owner_id_owner"), std::string::npos) << error;
+    EXPECT_EQ(applied_ids(c), added);
+    EXPECT_EQ(item_constraints(c), std::make_pair(std::int64_t{2}, std::int64_t{0}))
+        << "the failed migration's first validation stayed";
+    execute_by_hand(c, {"UPDATE item SET owner_id = NULL"});
+  }
+  upgrade(c);
+  EXPECT_EQ(applied_ids(c).back(), "e40000000000");
+  // (the constraints and how many of them are valid, on PostgreSQL)
+  const auto sqlite_or = [&](std::int64_t n, std::int64_t valid) {
+    return on_sqlite(c) ? std::make_pair(std::int64_t{-1}, std::int64_t{-1})
+                        : std::make_pair(n, valid);
+  };
+  const auto constraints = [&] {
+    return on_sqlite(c) ? std::make_pair(std::int64_t{-1}, std::int64_t{-1}) : item_constraints(c);
+  };
+  EXPECT_EQ(constraints(), sqlite_or(2, 2));
+  EXPECT_NO_THROW(check(c)) << out.str();
+
+  // Down: validating again does nothing; then the constraints go.
+  downgrade(c, "e30000000000");
+  EXPECT_EQ(constraints(), sqlite_or(2, 2));
+  downgrade(c, "e20000000000");
+  EXPECT_EQ(constraints(), sqlite_or(0, 0));
+  execute_by_hand(c, {"INSERT INTO item (v, owner_id) VALUES (-3, 97)"});  // unchecked again
+}
+
+// db lint on PostgreSQL: a constraint added valid, a unique constraint and SET NOT NULL lock a
+// table in use while the rows are checked; not_valid does not, but its validate is risky, and
+// validating in the migration that added it keeps the add's lock; SET NOT NULL needs no scan
+// once a validated check says the column holds no NULL. SQLite has no NOT VALID form: such an
+// add may fail on rows, and validating is nothing.
+TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgresql) {
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  using schema::TypeKind;
+  write_item(c);
+  const auto w = column("w", TypeKind::integer);
+  const auto x = column("x", TypeKind::integer);
+  write_migration(c, "e20000000000", "e10000000000", "owner",
+                  {CreateTableOp{table("owner", {})},
+                   AddColumnOp{"item", column("owner_id", TypeKind::integer), {}},
+                   AddColumnOp{"item", w, {}}, AddColumnOp{"item", x, {}}});
+  auto not_null = [](schema::Column col) {
+    col.nullable = false;
+    return col;
+  };
+  write_migration(c, "e30000000000", "e20000000000", "plain",
+                  {AddCheckOp{"item", kPositive}, AddForeignKeyOp{"item", kOwner},
+                   AddUniqueOp{"item", {"uq_item_v", {"v"}}},
+                   AlterColumnOp{"item", column("v", TypeKind::integer),
+                                 not_null(column("v", TypeKind::integer))}});
+  write_migration(c, "e40000000000", "e30000000000", "not valid",
+                  {AddCheckOp{"item", {"ck_item_w_not_null", "w IS NOT NULL"}, true},
+                   AddCheckOp{"item", {"ck_item_x_not_null", "(\"x\" IS NOT NULL)"}, true},
+                   AddCheckOp{"item", {"ck_item_w_positive", "w > 0"}, true},
+                   ValidateConstraintOp{"item", "ck_item_w_positive"},
+                   AlterColumnOp{"item", x, not_null(x)}});
+  write_migration(c, "e50000000000", "e40000000000", "validate",
+                  {ValidateConstraintOp{"item", "ck_item_w_not_null"}});
+  write_migration(c, "e60000000000", "e50000000000", "w required",
+                  {AlterColumnOp{"item", w, not_null(w)}});
+
+  auto findings = [&](const std::string& rule, const std::string& range = {}) {
+    std::vector<std::string> found;
+    for (const auto& f : lint_findings(c, range))
+      if (f.rule == rule) found.push_back(f.revision.substr(0, 2) + ": " + f.message);
+    return found;
+  };
+  if (on_sqlite(c)) {
+    EXPECT_TRUE(findings("locking").empty()) << ::testing::PrintToString(findings("locking"));
+    const std::string no_form = " may fail on rows already in the table: sqlite has no NOT "
+                                "VALID form, and checks them as it adds the constraint";
+    std::vector<std::string> risky;
+    for (const auto& f : findings("risky"))
+      if (f.rfind("e4", 0) == 0 || f.rfind("e5", 0) == 0) risky.push_back(f);
+    EXPECT_EQ(risky, (std::vector<std::string>{
+                         "e4: add check constraint 'ck_item_w_not_null' on 'item' (w IS NOT "
+                         "NULL) not valid" + no_form,
+                         "e4: add check constraint 'ck_item_x_not_null' on 'item' ((\"x\" IS NOT "
+                         "NULL)) not valid" + no_form,
+                         "e4: add check constraint 'ck_item_w_positive' on 'item' (w > 0) not "
+                         "valid" + no_form}));
+    return;
+  }
+  const std::string later =
+      ": give it `not_valid: true` (the rows already in the table are not checked, and the "
+      "lock is held for a moment), then check them with `validate_constraint` in a later "
+      "migration, which lets reads and writes go on";
+  auto set_not_null = [](const std::string& col) {
+    return "alter column 'item." + col + "' (NULL -> NOT NULL) blocks every read and write of "
+           "'item' while postgresql checks every row for NULL: first add a check `" + col +
+           " IS NOT NULL` with `not_valid: true` and validate it in a later migration; "
+           "postgresql 12 and later then make the column NOT NULL without the scan (the check "
+           "can be dropped after)";
+  };
+  EXPECT_EQ(findings("locking"),
+            (std::vector<std::string>{
+                "e3: add check constraint 'ck_item_v_positive' on 'item' (v > 0) blocks every "
+                "read and write of 'item' while postgresql checks every row" + later,
+                "e3: add foreign key 'fk_item_owner_id_owner' on 'item' (owner_id) -> 'owner' "
+                "(id) blocks every write to 'item' and to 'owner' while postgresql checks every "
+                "row of 'item'" + later,
+                "e3: add unique constraint 'uq_item_v' on 'item' (v) blocks every read and "
+                "write of 'item' while postgresql builds the constraint's index: for a table "
+                "in use, make it a unique index (`.unique().index()` on the column, or "
+                "`unique_index(...)` in the mapping) and create it with `concurrently: true`, "
+                "in a migration with `atomic: false`",
+                "e3: " + set_not_null("v"),
+                "e4: validate constraint 'ck_item_w_positive' on 'item', added `not_valid` in "
+                "this same migration: in one transaction the lock the add takes is held while "
+                "the rows are checked; validate it in a later migration",
+                "e4: " + set_not_null("x")}));
+  // Added not valid: not risky; validating is.
+  std::vector<std::string> risky;
+  for (const auto& f : findings("risky"))
+    if (f.rfind("e4", 0) == 0 || f.rfind("e5", 0) == 0) risky.push_back(f);
+  EXPECT_EQ(risky, (std::vector<std::string>{
+                       "e4: validate constraint 'ck_item_w_positive' on 'item' may fail on rows "
+                       "already in the table",
+                       "e5: validate constraint 'ck_item_w_not_null' on 'item' may fail on rows "
+                       "already in the table"}));
+  // Linted alone, e6 still knows that e5 validated the check (and e4 alone, that it did not).
+  EXPECT_TRUE(findings("locking", "e60000000000").empty());
+  EXPECT_EQ(findings("locking", "e40000000000").size(), 2u);
 }
 
 TEST_P(MigrateApply, stamp_takes_a_revision_for_each_head) {

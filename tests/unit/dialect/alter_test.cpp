@@ -244,6 +244,34 @@ TEST(AlterMismatch, alter_column_needs_a_difference_and_renames_need_names) {
                   {"does not name the unique constraint"});
 }
 
+// Where constraints are always added valid (the base dialect, SQLite), not_valid changes
+// nothing and validating runs nothing: no statement, no rebuild.
+TEST(BaseAlter, not_valid_is_ignored_and_validating_runs_nothing_without_the_form) {
+  schema::Table without = table("post");
+  without.checks.clear();
+  TableChange add = change(Kind::add_check, "ck_post_title_not_empty");
+  add.not_valid = true;
+  EXPECT_EQ(base_sql(without, table("post"), add),
+            Statements{"ALTER TABLE post ADD CONSTRAINT ck_post_title_not_empty CHECK "
+                       "(length(title) > 0)"});
+  const TableChange validate = change(Kind::validate_constraint, "fk_post_user_id_user");
+  EXPECT_EQ(base_sql(table("post"), table("post"), validate), Statements{});
+  const AlterPlan plan = sqlite_dialect.alter_table_sql(table("post"), table("post"), validate);
+  EXPECT_TRUE(plan.statements.empty());
+  EXPECT_FALSE(plan.rebuild);
+  EXPECT_FALSE(sqlite_dialect.constraints_not_valid());
+}
+
+TEST(AlterMismatch, validate_names_a_foreign_key_or_check_and_changes_nothing) {
+  expect_mismatch(table("post"), table("post"), change(Kind::validate_constraint, "uq_post_user_id_title"),
+                  {"foreign key or check constraint 'uq_post_user_id_title' does not exist before"});
+  schema::Table without = table("post");
+  without.checks.clear();
+  expect_mismatch(without, table("post"),
+                  change(Kind::validate_constraint, "fk_post_user_id_user"),
+                  {"validating a constraint changes no schema"});
+}
+
 TEST(BaseAlter, rename_constraint_is_rename_constraint) {
   schema::Table after = table("post");
   after.primary_key.name = "pk_article";

@@ -217,5 +217,40 @@ TEST(PostgresqlDialect, alter_column_type_with_a_default_drops_it_around_the_con
             std::vector<std::string>{"ALTER TABLE \"user\" ALTER COLUMN name TYPE VARCHAR(20)"});
 }
 
+
+// A foreign key or check added NOT VALID leaves the rows already in the table unchecked; a
+// later VALIDATE CONSTRAINT checks them without blocking writes.
+TEST(PostgresqlDialect, constraints_added_not_valid_and_validated_later) {
+  const schema::MetaData md = blog_metadata();
+  const schema::Table with = *md.find("post");
+  schema::Table without = with;
+  without.foreign_keys.clear();
+  without.checks.clear();
+  schema::Table fk_only = without;
+  fk_only.foreign_keys = with.foreign_keys;
+  using Kind = TableChange::Kind;
+  TableChange add_fk{Kind::add_foreign_key, "fk_post_user_id_user", {}};
+  add_fk.not_valid = true;
+  EXPECT_EQ(pg()->alter_table_sql(without, fk_only, add_fk).statements,
+            std::vector<std::string>{
+                "ALTER TABLE post ADD CONSTRAINT fk_post_user_id_user FOREIGN KEY(user_id) "
+                "REFERENCES \"user\" (id) ON DELETE CASCADE NOT VALID"});
+  TableChange add_check{Kind::add_check, "ck_post_title_not_empty", {}};
+  add_check.not_valid = true;
+  EXPECT_EQ(pg()->alter_table_sql(fk_only, with, add_check).statements,
+            std::vector<std::string>{"ALTER TABLE post ADD CONSTRAINT ck_post_title_not_empty "
+                                     "CHECK (length(title) > 0) NOT VALID"});
+  add_check.not_valid = false;  // the plain form checks the rows as it adds
+  EXPECT_EQ(pg()->alter_table_sql(fk_only, with, add_check).statements,
+            std::vector<std::string>{"ALTER TABLE post ADD CONSTRAINT ck_post_title_not_empty "
+                                     "CHECK (length(title) > 0)"});
+  EXPECT_TRUE(pg()->constraints_not_valid());
+  for (const char* name : {"fk_post_user_id_user", "ck_post_title_not_empty"}) {
+    EXPECT_EQ(pg()->alter_table_sql(with, with, {Kind::validate_constraint, name, {}}).statements,
+              std::vector<std::string>{"ALTER TABLE post VALIDATE CONSTRAINT " +
+                                       std::string(name)});
+  }
+}
+
 }  // namespace
 }  // namespace strata::dialect

@@ -111,8 +111,11 @@ inline std::vector<Operation> sample_operations() {
       DropForeignKeyOp{"post", fk},
       DropForeignKeyOp{"a", plain_fk},
       AddCheckOp{"post", {"ck_post_body_len", "length(body) > 0"}},
+      AddCheckOp{"post", {"ck_post_body_len", "length(body) > 0"}, true},
+      AddForeignKeyOp{"post", fk, true},
       DropCheckOp{"post", {"ck_post_body_len", "length(body) > 0"}},
       RenameConstraintOp{"account", "pk_user", "pk_account"},
+      ValidateConstraintOp{"post", "ck_post_body_len"},
       ExecuteOp{{{"*", "UPDATE user SET bio = ''"}}, {}, false},
       ExecuteOp{
           {{"sqlite", "UPDATE user SET bio = ''"}, {"postgresql", "UPDATE \"user\" SET bio = ''"}},

@@ -410,6 +410,14 @@ TEST(MigrationFileErrors, an_unknown_field_lists_the_known_ones_and_suggests_one
   expect_error(with_upgrade("  - create_table:\n      name: t\n      columns:\n"
                             "        - {name: a, type: Text, nulable: false}\n"),
                9, {"unknown field 'nulable' in column of create_table; did you mean 'nullable'?"});
+  // not_valid belongs to add_foreign_key and add_check, not to what is always checked whole
+  expect_error(with_upgrade("  - add_unique: {table: t, name: uq, columns: [a], not_valid: true}\n"),
+               6, {"unknown field 'not_valid' in add_unique; expected table, name, columns"});
+  expect_error(with_upgrade("  - validate_constraint: {table: t, nam: ck}\n"), 6,
+               {"unknown field 'nam' in validate_constraint; did you mean 'name'? expected table, "
+                "name"});
+  expect_error(with_upgrade("  - add_check: {table: t, name: ck, sqltext: a > 0, not_valid: 1}\n"),
+               6, {"'not_valid' of add_check must be true or false"});
 }
 
 TEST(MigrationFileErrors, lint_allow_names_known_rules_once_each) {

@@ -150,6 +150,7 @@ inline std::vector<Operation> one_of_each_kind() {
       AddCheckOp{"post", schema::CheckConstraint{"ck_post_body_len", "length(body) > 0"}},
       DropCheckOp{"tag", tag.checks[0]},
       RenameConstraintOp{"user", "pk_user", "pk_account"},
+      ValidateConstraintOp{"post", post.foreign_keys[0].name},
       ExecuteOp{{{"*", "UPDATE user SET email = lower(email)"}}, {{"*", "SELECT 1"}}, false},
       CallOp{"backfill_slugs", "clear_slugs"},
   };

@@ -99,6 +99,12 @@ TEST(Reverse, indexes_and_constraints_swap_add_and_drop) {
   EXPECT_EQ(reverse(DropCheckOp{"post", ck}), Operation(AddCheckOp{"post", ck}));
   EXPECT_EQ(reverse(RenameConstraintOp{"account", "pk_user", "pk_account"}),
             Operation(RenameConstraintOp{"account", "pk_account", "pk_user"}));
+  // A constraint added not valid is dropped the same way; dropped, it comes back valid.
+  EXPECT_EQ(reverse(AddForeignKeyOp{"post", f, true}), Operation(DropForeignKeyOp{"post", f}));
+  EXPECT_EQ(reverse(AddCheckOp{"post", ck, true}), Operation(DropCheckOp{"post", ck}));
+  // Validating changes no schema: undoing it is validating again, which does nothing.
+  EXPECT_EQ(reverse(ValidateConstraintOp{"post", "ck_post_body_len"}),
+            Operation(ValidateConstraintOp{"post", "ck_post_body_len"}));
 }
 
 TEST(Reverse, execute_swaps_sql_and_reverse_per_dialect) {
@@ -197,6 +203,11 @@ TEST(Classification, destructive_and_risky_operations_table) {
       {"add unique", AddUniqueOp{"t", {"uq_t_c", {"c"}}}, false, true},
       {"add check", AddCheckOp{"t", {"ck_t_c", "c > 0"}}, false, true},
       {"add foreign key", AddForeignKeyOp{"t", post_v2().foreign_keys[0]}, false, true},
+      // not valid: no row is checked; the validate is the step that may fail
+      {"add check not valid", AddCheckOp{"t", {"ck_t_c", "c > 0"}, true}, false, false},
+      {"add foreign key not valid", AddForeignKeyOp{"t", post_v2().foreign_keys[0], true}, false,
+       false},
+      {"validate constraint", ValidateConstraintOp{"t", "ck_t_c"}, false, true},
       {"drop index", DropIndexOp{"t", {"ix_t_c", {"c"}, true}}, false, false},
       {"drop unique", DropUniqueOp{"t", {"uq_t_c", {"c"}}}, false, false},
       {"drop foreign key", DropForeignKeyOp{"t", post_v2().foreign_keys[0]}, false, false},
@@ -275,12 +286,20 @@ TEST(Describe, gives_one_readable_line_for_every_kind) {
       "add check constraint 'ck_post_body_len' on 'post' (length(body) > 0)",
       "drop check constraint 'ck_tag_uses_positive' on 'tag'",
       "rename constraint 'pk_user' on 'user' to 'pk_account'",
+      "validate constraint 'fk_post_user_id_user' on 'post'",
       "execute SQL \"UPDATE user SET email = lower(email)\"",
       "call 'backfill_slugs'",
   };
   const std::vector<Operation> ops = one_of_each_kind();
   ASSERT_EQ(ops.size(), expected.size());
   for (std::size_t i = 0; i < ops.size(); ++i) EXPECT_EQ(describe(ops[i]), expected[i]);
+}
+
+TEST(Describe, a_constraint_added_not_valid_says_so) {
+  EXPECT_EQ(describe(AddCheckOp{"post", {"ck_post_body_len", "length(body) > 0"}, true}),
+            "add check constraint 'ck_post_body_len' on 'post' (length(body) > 0) not valid");
+  EXPECT_EQ(describe(AddForeignKeyOp{"post", post_v2().foreign_keys[0], true}),
+            "add foreign key 'fk_post_user_id_user' on 'post' (user_id) -> 'user' (id) not valid");
 }
 
 TEST(Describe, alter_column_lists_every_change) {
@@ -314,7 +333,7 @@ TEST(KindName, is_the_file_format_name_of_every_kind) {
       "create_index", "drop_index",      "add_unique",
       "drop_unique",  "add_foreign_key", "drop_foreign_key",
       "add_check",    "drop_check",      "rename_constraint",
-      "execute",      "call",
+      "validate_constraint", "execute",  "call",
   };
   const std::vector<Operation> ops = one_of_each_kind();
   ASSERT_EQ(ops.size(), expected.size());

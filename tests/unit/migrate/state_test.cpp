@@ -48,8 +48,9 @@ TEST(Fold, apply_then_apply_reverse_restores_the_state_for_every_kind) {
   for (const Operation& op : one_of_each_kind()) {
     SchemaState s = base;
     s.apply(op);
-    const bool changes_schema =
-        !std::holds_alternative<ExecuteOp>(op) && !std::holds_alternative<CallOp>(op);
+    const bool changes_schema = !std::holds_alternative<ExecuteOp>(op) &&
+                                !std::holds_alternative<CallOp>(op) &&
+                                !std::holds_alternative<ValidateConstraintOp>(op);
     EXPECT_EQ(s != base, changes_schema) << describe(op);
     s.apply(reverse(op));
     EXPECT_EQ(s, base) << "apply then apply reverse must restore the state exactly: "
@@ -390,6 +391,24 @@ TEST(FoldErrors, rename_constraint_of_what_is_not_a_free_constraint_name) {
             "keeps its primary key's name: rename_constraint renames it)");
   EXPECT_EQ(state_error(s, RenameConstraintOp{"user", "pk_user", "pk_user"}),
             "rename constraint 'pk_user' on 'user' to 'pk_user': the new name is the old one");
+}
+
+TEST(Fold, validate_constraint_changes_nothing_and_names_a_foreign_key_or_check) {
+  SchemaState s = state_of(base_tables());
+  const SchemaState before = s;
+  s.apply(ValidateConstraintOp{"post", "fk_post_user_id_user"});
+  s.apply(ValidateConstraintOp{"tag", "ck_tag_uses_positive"});
+  EXPECT_EQ(s.tables(), before.tables());
+  EXPECT_EQ(state_error(s, ValidateConstraintOp{"post", "fk_post_author"}),
+            "validate constraint 'fk_post_author' on 'post': table 'post' has no foreign key or "
+            "check constraint named 'fk_post_author'");
+  EXPECT_EQ(state_error(s, ValidateConstraintOp{"post", "uq_post_body"}),
+            "validate constraint 'uq_post_body' on 'post': unique constraint 'uq_post_body' of "
+            "table 'post' is checked whole when it is made; only a foreign key or check "
+            "constraint, added with `not_valid: true`, is validated later");
+  EXPECT_EQ(state_error(s, ValidateConstraintOp{"note", "ck_x"}).rfind(
+                "validate constraint 'ck_x' on 'note': ", 0),
+            0u);
 }
 
 // After rename_table, the table keeps its primary key's name; on PostgreSQL that name is an
