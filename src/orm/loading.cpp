@@ -212,13 +212,13 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
                         : Loader::load_row(*this, m, *stmt);
 }
 
-std::shared_ptr<void> SessionCore::get_locked(const Mapper& m, const Value& key,
-                                              sql::RowLock lock) {
+std::shared_ptr<void> SessionCore::get_fresh(const Mapper& m, const Value& key,
+                                             std::optional<sql::RowLock> lock) {
   check_usable();
   m.configure();
   if (m.primary_key.size() != 1)
-    throw ArgumentError("get(): " + m.class_name +
-                        " has a composite primary key; use query().filter(...).with_for_update()");
+    throw ArgumentError("get(): " + m.class_name + " has a composite primary key; use query()" +
+                        ".filter(...)." + (lock ? "with_for_update()" : "populate_existing()"));
   QuerySpec q;
   const auto* k = m.primary_key.front();
   q.where = sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),

@@ -187,6 +187,42 @@ TEST_P(LockingTest, with_for_update_reads_the_rows_as_they_are_now) {
   s.commit();
 }
 
+TEST_P(LockingTest, get_with_populate_existing_reads_the_row_even_when_the_session_holds_it) {
+  auto& s = session();
+  auto ann = ann_changed_behind_the_session();
+  EXPECT_EQ(s.get<User>(ann_id), ann);
+  EXPECT_TRUE(sql().empty()) << "a plain get() of a held object ran SQL: " << dump();
+  EXPECT_NE(ann->email, "new@x");
+  EXPECT_EQ(s.get<User>(ann_id, strata::populate_existing), ann);
+  EXPECT_EQ(ann->email, "new@x") << "the row's values did not reach the object";
+  EXPECT_FALSE(s.is_modified(ann)) << "the snapshot was not taken from the row";
+  ASSERT_FALSE(sql().empty());
+  EXPECT_EQ(sql().front(), "BEGIN") << "no lock, so no write lock on SQLite: " << dump();
+  EXPECT_FALSE(contains(sql().back(), "FOR ")) << dump();
+  // A change in memory: autoflush writes it first, and the row brings it back; with autoflush
+  // off it is overwritten.
+  ann->email = "kept@x";
+  EXPECT_EQ(s.get<User>(ann_id, strata::populate_existing)->email, "kept@x");
+  {
+    auto guard = s.no_autoflush();
+    ann->email = "lost@x";
+    EXPECT_EQ(s.get<User>(ann_id, strata::populate_existing)->email, "kept@x");
+    s.delete_(ann);
+    EXPECT_EQ(s.get<User>(ann_id, strata::populate_existing), nullptr)
+        << "an object marked for deletion";
+  }
+  s.rollback();
+  EXPECT_EQ(s.get<User>(ann_id + bob_id + 1, strata::populate_existing), nullptr);
+  // A mapping that loads a relationship eagerly: the related object is read again too.
+  auto shelf = s.add(Shelf{.name = "top"});
+  auto book = s.add(Book{.title = "b", .shelf = shelf});
+  s.commit();
+  s.execute("UPDATE " + q("shelf") + " SET name = 'bottom' WHERE id = " + ph(1), {shelf->id});
+  s.commit();
+  EXPECT_EQ(s.get<Book>(book->id, strata::populate_existing), book);
+  EXPECT_EQ(shelf->name, "bottom");
+}
+
 TEST_P(LockingTest, get_with_a_lock_reads_the_row_even_when_the_session_holds_it) {
   auto& s = session();
   auto ann = ann_changed_behind_the_session();

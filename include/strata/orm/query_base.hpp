@@ -32,6 +32,10 @@ struct ForUpdate {
   bool skip_locked = false;
 };
 
+// Session::get(key, populate_existing): SQLAlchemy's get(..., populate_existing=True).
+struct PopulateExisting {};
+inline constexpr PopulateExisting populate_existing{};
+
 namespace detail {
 template <class P>
 struct member_traits;

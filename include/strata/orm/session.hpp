@@ -116,7 +116,15 @@ class Session {
   template <class T, class K>
   std::shared_ptr<T> get(const K& key, ForUpdate lock) {
     return std::static_pointer_cast<T>(
-        core_->get_locked(mapper_of<T>(), detail::key_value(key), detail::row_lock(lock, "get")));
+        core_->get_fresh(mapper_of<T>(), detail::key_value(key), detail::row_lock(lock, "get")));
+  }
+  // The same without a lock (SQLAlchemy's get(..., populate_existing=True)): always a SELECT
+  // by key, whose row the session's object takes, as Query::populate_existing():
+  // s.get<User>(id, strata::populate_existing).
+  template <class T, class K>
+  std::shared_ptr<T> get(const K& key, PopulateExisting) {
+    return std::static_pointer_cast<T>(
+        core_->get_fresh(mapper_of<T>(), detail::key_value(key), std::nullopt));
   }
 
   template <class T>

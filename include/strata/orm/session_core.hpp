@@ -551,8 +551,10 @@ class SessionCore {
 
   // Loading.
   std::shared_ptr<void> get(const Mapper& m, const Value& key);
-  // get() through a query that locks the row and overwrites the object the session holds.
-  std::shared_ptr<void> get_locked(const Mapper& m, const Value& key, sql::RowLock lock);
+  // get() through a query that overwrites the object the session holds (populate_existing),
+  // with the row locked when lock is set.
+  std::shared_ptr<void> get_fresh(const Mapper& m, const Value& key,
+                                  std::optional<sql::RowLock> lock);
   std::vector<std::shared_ptr<void>> all(const Mapper& m, const QuerySpec& q);
   // The same, each object handed to sink(out, object) as it is read: Query<T>::all fills its
   // typed vector so, without a second vector of all the objects.
