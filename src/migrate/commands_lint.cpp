@@ -55,8 +55,13 @@ bool has_not_null_check(const schema::Table& t, const std::string& column,
 }
 
 // Keeps `unvalidated` (the foreign keys and checks added not valid and not validated since)
-// as it is after op.
+// as it is after op: an add records or clears its constraint, a validation clears it, renames
+// carry it, and drops, or a table made anew, forget it.
 void track_validation(const Operation& op, std::set<ConstraintKey>& unvalidated) {
+  auto forget_table = [&](const std::string& table) {
+    for (auto it = unvalidated.begin(); it != unvalidated.end();)
+      it = it->first == table ? unvalidated.erase(it) : std::next(it);
+  };
   if (const auto* add = std::get_if<AddForeignKeyOp>(&op)) {
     const ConstraintKey key{add->table, add->foreign_key.name};
     add->not_valid ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
@@ -65,14 +70,31 @@ void track_validation(const Operation& op, std::set<ConstraintKey>& unvalidated)
     check->not_valid ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
   } else if (const auto* validate = std::get_if<ValidateConstraintOp>(&op)) {
     unvalidated.erase({validate->table, validate->name});
+  } else if (const auto* drop = std::get_if<DropForeignKeyOp>(&op)) {
+    unvalidated.erase({drop->table, drop->foreign_key.name});
+  } else if (const auto* drop_check = std::get_if<DropCheckOp>(&op)) {
+    unvalidated.erase({drop_check->table, drop_check->check.name});
+  } else if (const auto* rename = std::get_if<RenameConstraintOp>(&op)) {
+    if (unvalidated.erase({rename->table, rename->old_name}))
+      unvalidated.insert({rename->table, rename->new_name});
+  } else if (const auto* rename_table = std::get_if<RenameTableOp>(&op)) {
+    std::vector<std::string> names;
+    for (const auto& [table, name] : unvalidated)
+      if (table == rename_table->old_name) names.push_back(name);
+    forget_table(rename_table->old_name);
+    for (auto& name : names) unvalidated.insert({rename_table->new_name, std::move(name)});
+  } else if (std::holds_alternative<DropTableOp>(op) || std::holds_alternative<CreateTableOp>(op)) {
+    forget_table(table_of(op));
   }
 }
 
 // What op locks on a dialect whose locks for index builds and constraints matter (PostgreSQL):
 // the `locking` finding's message, or empty. `before` is the table as it is before op.
-std::string lock_held(const dialect::Dialect& d, const Migration& m, const Operation& op,
+// `locks_before`: what the first operation before op in m that holds a lock until m commits
+// (empty when none, or when m is not atomic).
+std::string lock_held(const dialect::Dialect& d, const Operation& op,
                       const schema::Table& before, const std::set<ConstraintKey>& unvalidated,
-                      const std::set<ConstraintKey>& added_not_valid_here) {
+                      const std::string& locks_before) {
   const std::string& table = before.name;
   const std::string dialect(d.name());
   const std::string later =
@@ -119,10 +141,10 @@ std::string lock_held(const dialect::Dialect& d, const Migration& m, const Opera
            "check can be dropped after)";
   }
   if (const auto* validate = std::get_if<ValidateConstraintOp>(&op);
-      validate && m.atomic && added_not_valid_here.count({table, validate->name})) {
-    return describe(op) + ", added `not_valid` in this same migration: in one transaction the "
-           "lock the add takes is held while the rows are checked; validate it in a later "
-           "migration";
+      validate && !locks_before.empty() && unvalidated.count({table, validate->name})) {
+    return describe(op) + " comes after " + locks_before +
+           " in one transaction: the lock that took is held while the rows are checked; "
+           "validate in a migration of its own";
   }
   return {};
 }
@@ -140,7 +162,8 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
   // The tables this migration created that hold no row yet: what is done to them loses
   // nothing and cannot fail on rows. An execute or a call may write rows anywhere.
   std::set<std::string> empty_tables;
-  std::set<ConstraintKey> added_not_valid_here;
+  // What the first operation so far that holds a lock on a table in use until m commits.
+  std::string locks_before;
   for (const Operation& op : m.upgrade) {
     const std::string& table = table_of(op);
     const bool empty = empty_tables.count(table) != 0;
@@ -155,8 +178,10 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
       empty_tables.erase(table);
     }
     const auto* validate = std::get_if<ValidateConstraintOp>(&op);
-    // (validating runs nothing, and cannot fail, where every constraint is added valid)
-    const bool checks_rows = !validate || d.constraints_not_valid();
+    // Validating checks rows only of a constraint added not valid (and runs nothing where
+    // every constraint is added valid).
+    const bool checks_rows =
+        !validate || (d.constraints_not_valid() && unvalidated.count({table, validate->name}));
     if (const std::string w = warning(op); !w.empty() && !empty && checks_rows) {
       const auto colon = w.find(": ");
       add(w.substr(0, colon), w.substr(colon + 2));
@@ -181,14 +206,14 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
       throw CommandError("migration " + m.revision + " (" + m.path + "): " + e.what());
     }
     if (before && !empty) {
-      if (std::string why = lock_held(d, m, op, *before, unvalidated, added_not_valid_here);
-          !why.empty())
+      if (std::string why = lock_held(d, op, *before, unvalidated, locks_before); !why.empty())
         add("locking", std::move(why));
     }
-    if (d.constraints_not_valid()) {
-      track_validation(op, unvalidated);
-      if (not_valid) track_validation(op, added_not_valid_here);
-    }
+    if (d.constraints_not_valid()) track_validation(op, unvalidated);
+    // A new table's lock keeps no one waiting, unless it takes one on a table it refers to.
+    const auto* create = std::get_if<CreateTableOp>(&op);
+    const bool locks = create ? !create->table.foreign_keys.empty() : !validate && !empty;
+    if (m.atomic && locks && locks_before.empty()) locks_before = describe(op);
     if (plans.empty()) continue;
     if (plans.front().rewrite && !empty) {
       add("rebuild", describe(op) + " rewrites table '" + table + "' and its indexes (" +

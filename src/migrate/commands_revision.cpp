@@ -205,6 +205,11 @@ void check(const Config& config) {
                        " (listed above); undo the change, or write a migration that makes it and "
                        "`db stamp` the database to that migration");
   }
+  // Not a difference: the chain may validate them in a later migration.
+  for (const auto& [table, name] : live.not_valid)
+    out(config) << "Note: constraint '" << name << "' of table '" << table
+                << "' is not valid yet: the rows it was added to are unchecked until a "
+                   "migration validates it (validate_constraint).\n";
   if (at != heads)
     throw CommandError("the database is not up to date: it is at " + join_or_base(at) +
                        ", the migrations' heads are " + join_or_base(heads) +

@@ -189,6 +189,15 @@ std::optional<Ops> reduce(const Operation& a, const Operation& b, const SchemaSt
   }
   if (!on_table(a) || !on_table(b) || table_of(a) != table_of(b)) return std::nullopt;
   const std::string& table = table_of(a);
+  // Added not valid, then validated: in one migration, that is the add that checks the rows
+  // (which `db lint` names on PostgreSQL, as it would the pair in one transaction).
+  if (const auto* validate = std::get_if<ValidateConstraintOp>(&b)) {
+    if (const auto* fk = std::get_if<AddForeignKeyOp>(&a); fk && fk->foreign_key.name == validate->name)
+      return Ops{AddForeignKeyOp{table, fk->foreign_key}};
+    if (const auto* check = std::get_if<AddCheckOp>(&a); check && check->check.name == validate->name)
+      return Ops{AddCheckOp{table, check->check}};
+    return std::nullopt;
+  }
   if (const auto* add = std::get_if<AddColumnOp>(&a)) {
     const std::string& column = add->column.name;
     if (const auto* drop = std::get_if<DropColumnOp>(&b); drop && drop->column.name == column)

@@ -714,12 +714,19 @@ void apply_op(Tables& tables, const ValidateConstraintOp& o, const Operation& op
   const Named what = o.name.empty() ? Named::nothing : kind_named(t, o.name);
   if (what == Named::foreign_key || what == Named::check) return;
   if (what == Named::nothing) {
+    std::string elsewhere;
+    for (const Table& other : tables) {
+      const Named there = kind_named(other, o.name);
+      if (there == Named::foreign_key || there == Named::check) {
+        elsewhere = " (table " + quoted(other.name) + " has " + object_named(other, o.name) + ")";
+        break;
+      }
+    }
     fail(op, "table " + quoted(t.name) + " has no foreign key or check constraint named " +
-                 quoted(o.name));
+                 quoted(o.name) + elsewhere);
   }
-  fail(op, object_named(t, o.name) + " of table " + quoted(t.name) +
-               " is checked whole when it is made; only a foreign key or check constraint, "
-               "added with `not_valid: true`, is validated later");
+  fail(op, "only a foreign key or check constraint, added with `not_valid: true`, is validated; "
+           "table " + quoted(t.name) + " has " + object_named(t, o.name));
 }
 
 void apply_op(Tables&, const ExecuteOp&, const Operation&) {}

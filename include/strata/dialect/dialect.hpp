@@ -98,6 +98,9 @@ struct ReflectedSchema {
   // database keeps no name for has an empty name.
   std::vector<schema::Table> tables;
   std::vector<ReflectionProblem> problems;  // in table order
+  // The foreign keys and checks added NOT VALID and not validated since (PostgreSQL): table
+  // and constraint name, in table order. They are in `tables` as any other.
+  std::vector<std::pair<std::string, std::string>> not_valid;
 };
 
 // Which parts of a table reflect() returns exactly as create_table_sql() wrote them; the

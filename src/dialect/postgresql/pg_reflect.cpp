@@ -107,7 +107,8 @@ ReflectedSchema PgDialect::reflect(engine::Connection& conn) const {
   auto constraints = conn.prepare(
       "SELECT cl.relname, con.conname, con.contype, " + names_of("con.conkey", "con.conrelid") +
       ", coalesce(f.relname, ''), " + names_of("con.confkey", "con.confrelid") +
-      ", con.confdeltype, con.confupdtype, pg_get_constraintdef(con.oid) "
+      ", con.confdeltype, con.confupdtype, pg_get_constraintdef(con.oid), "
+      "con.convalidated::int "
       "FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid "
       "JOIN pg_namespace n ON n.oid = cl.relnamespace "
       "LEFT JOIN pg_class f ON f.oid = con.confrelid "
@@ -121,6 +122,8 @@ ReflectedSchema PgDialect::reflect(engine::Connection& conn) const {
     std::string name(constraints->get_text(1));
     const std::string_view type = constraints->get_text(2);
     std::vector<std::string> cols = split_names(constraints->get_text(3));
+    if ((type == "f" || type == "c") && constraints->get_int64(9) == 0)
+      out.not_valid.push_back({table, name});
     if (type == "p") {
       t.primary_key.name = std::move(name);
       t.primary_key.columns = cols;

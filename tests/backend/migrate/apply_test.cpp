@@ -1700,7 +1700,15 @@ TEST_P(MigrateApply, constraints_added_not_valid_leave_old_rows_until_validated)
     error = error_of([&] { execute_by_hand(c, {"INSERT INTO item (v, owner_id) VALUES (2, 98)"}); });
     EXPECT_NE(error.find("fk_item_owner_id_owner"), std::string::npos) << error;
   }
+  out.str("");
   EXPECT_NO_THROW(check(c)) << out.str();  // the check's condition reads back as written
+  // ... and db check notes what waits for a validation.
+  for (const char* name : {"ck_item_v_positive", "fk_item_owner_id_owner"}) {
+    EXPECT_EQ(out.str().find("Note: constraint '" + std::string(name) +
+                             "' of table 'item' is not valid yet") != std::string::npos,
+              !on_sqlite(c))
+        << out.str();
+  }
 
   // (as `db revision` writes it: an empty downgrade, which validating needs no more than SQL)
   write_by_hand(c, "e40000000000", "e30000000000", "validate",
@@ -1730,7 +1738,9 @@ TEST_P(MigrateApply, constraints_added_not_valid_leave_old_rows_until_validated)
     return on_sqlite(c) ? std::make_pair(std::int64_t{-1}, std::int64_t{-1}) : item_constraints(c);
   };
   EXPECT_EQ(constraints(), sqlite_or(2, 2));
+  out.str("");
   EXPECT_NO_THROW(check(c)) << out.str();
+  EXPECT_EQ(out.str().find("Note:"), std::string::npos) << out.str();
 
   // Down: validating again does nothing; then the constraints go.
   downgrade(c, "e30000000000");
@@ -1754,10 +1764,12 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
   write_item(c);
   const auto w = column("w", TypeKind::integer);
   const auto x = column("x", TypeKind::integer);
+  const auto y = column("y", TypeKind::integer);
   write_migration(c, "e20000000000", "e10000000000", "owner",
                   {CreateTableOp{table("owner", {})},
                    AddColumnOp{"item", column("owner_id", TypeKind::integer), {}},
-                   AddColumnOp{"item", w, {}}, AddColumnOp{"item", x, {}}});
+                   AddColumnOp{"item", w, {}}, AddColumnOp{"item", x, {}},
+                   AddColumnOp{"item", y, {}}});
   auto not_null = [](schema::Column col) {
     col.nullable = false;
     return col;
@@ -1772,11 +1784,26 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
                    AddCheckOp{"item", {"ck_item_x_not_null", "(\"x\" IS NOT NULL)"}, true},
                    AddCheckOp{"item", {"ck_item_w_positive", "w > 0"}, true},
                    ValidateConstraintOp{"item", "ck_item_w_positive"},
-                   AlterColumnOp{"item", x, not_null(x)}});
+                   AlterColumnOp{"item", x, not_null(x)},
+                   AddCheckOp{"item", {"ck_item_y_not_null", "y IS NOT NULL"}, true}});
   write_migration(c, "e50000000000", "e40000000000", "validate",
                   {ValidateConstraintOp{"item", "ck_item_w_not_null"}});
   write_migration(c, "e60000000000", "e50000000000", "w required",
                   {AlterColumnOp{"item", w, not_null(w)}});
+  // The table renamed: its check on y, never validated, goes with it.
+  write_migration(c, "e70000000000", "e60000000000", "items", {RenameTableOp{"item", "items"}});
+  write_migration(c, "e80000000000", "e70000000000", "y required",
+                  {AlterColumnOp{"items", y, not_null(y)}});
+  // Added and validated outside a transaction: each commits on its own. And a constraint
+  // added valid: validating it checks nothing.
+  Migration outside = migration_of(
+      "e90000000000", "e80000000000", "outside",
+      {AddCheckOp{"items", {"ck_items_v_big", "v > -100"}, true},
+       ValidateConstraintOp{"items", "ck_items_v_big"},
+       ValidateConstraintOp{"items", kPositive.name}});
+  outside.atomic = false;
+  outside.downgrade = reverse(outside.upgrade);
+  ScriptDirectory::load(c.directory).write(outside);
 
   auto findings = [&](const std::string& rule, const std::string& range = {}) {
     std::vector<std::string> found;
@@ -1797,20 +1824,24 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
                          "e4: add check constraint 'ck_item_x_not_null' on 'item' ((\"x\" IS NOT "
                          "NULL)) not valid" + no_form,
                          "e4: add check constraint 'ck_item_w_positive' on 'item' (w > 0) not "
-                         "valid" + no_form}));
+                         "valid" + no_form,
+                         "e4: add check constraint 'ck_item_y_not_null' on 'item' (y IS NOT "
+                         "NULL) not valid" + no_form}));
     return;
   }
   const std::string later =
       ": give it `not_valid: true` (the rows already in the table are not checked, and the "
       "lock is held for a moment), then check them with `validate_constraint` in a later "
       "migration, which lets reads and writes go on";
-  auto set_not_null = [](const std::string& col) {
-    return "alter column 'item." + col + "' (NULL -> NOT NULL) blocks every read and write of "
-           "'item' while postgresql checks every row for NULL: first add a check `" + col +
+  auto set_not_null_of = [](const std::string& table, const std::string& col) {
+    return "alter column '" + table + "." + col + "' (NULL -> NOT NULL) blocks every read and "
+           "write of '" + table + "' while postgresql checks every row for NULL: first add a "
+           "check `" + col +
            " IS NOT NULL` with `not_valid: true` and validate it in a later migration; "
            "postgresql 12 and later then make the column NOT NULL without the scan (the check "
            "can be dropped after)";
   };
+  auto set_not_null = [&](const std::string& col) { return set_not_null_of("item", col); };
   EXPECT_EQ(findings("locking"),
             (std::vector<std::string>{
                 "e3: add check constraint 'ck_item_v_positive' on 'item' (v > 0) blocks every "
@@ -1824,21 +1855,28 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
                 "`unique_index(...)` in the mapping) and create it with `concurrently: true`, "
                 "in a migration with `atomic: false`",
                 "e3: " + set_not_null("v"),
-                "e4: validate constraint 'ck_item_w_positive' on 'item', added `not_valid` in "
-                "this same migration: in one transaction the lock the add takes is held while "
-                "the rows are checked; validate it in a later migration",
-                "e4: " + set_not_null("x")}));
-  // Added not valid: not risky; validating is.
+                "e4: validate constraint 'ck_item_w_positive' on 'item' comes after add check "
+                "constraint 'ck_item_w_not_null' on 'item' (w IS NOT NULL) not valid in one "
+                "transaction: the lock that took is held while the rows are checked; validate "
+                "in a migration of its own",
+                "e4: " + set_not_null("x"), "e8: " + set_not_null_of("items", "y")}));
+  // Added not valid: not risky; validating is, unless the constraint is valid already.
   std::vector<std::string> risky;
   for (const auto& f : findings("risky"))
-    if (f.rfind("e4", 0) == 0 || f.rfind("e5", 0) == 0) risky.push_back(f);
+    if (f.rfind("e4", 0) == 0 || f.rfind("e5", 0) == 0 || f.rfind("e9", 0) == 0)
+      risky.push_back(f);
   EXPECT_EQ(risky, (std::vector<std::string>{
                        "e4: validate constraint 'ck_item_w_positive' on 'item' may fail on rows "
                        "already in the table",
                        "e5: validate constraint 'ck_item_w_not_null' on 'item' may fail on rows "
+                       "already in the table",
+                       "e9: validate constraint 'ck_items_v_big' on 'items' may fail on rows "
                        "already in the table"}));
-  // Linted alone, e6 still knows that e5 validated the check (and e4 alone, that it did not).
+  // Linted alone, e6 still knows that e5 validated its check, and e8 that nothing validated
+  // its check, which the rename carried.
   EXPECT_TRUE(findings("locking", "e60000000000").empty());
+  EXPECT_EQ(findings("locking", "e80000000000"),
+            std::vector<std::string>{"e8: " + set_not_null_of("items", "y")});
   EXPECT_EQ(findings("locking", "e40000000000").size(), 2u);
 }
 

@@ -91,6 +91,30 @@ TEST(Optimize, cancels_what_an_existing_table_gains_and_loses_again) {
             2u);
 }
 
+// A constraint added not valid and then validated is, in one migration, the add that checks
+// its rows; on a table created in the same history it is part of the creation.
+TEST(Optimize, a_constraint_added_not_valid_then_validated_is_one_plain_add) {
+  const Table post = post_v2();
+  Table bare = post;
+  bare.foreign_keys.clear();
+  const schema::ForeignKey fk = post.foreign_keys[0];
+  const schema::CheckConstraint check{"ck_post_body_len", "length(body) > 0"};
+  const SchemaState start = state_of({user_v1(), bare});
+  EXPECT_EQ(optimized(start, {AddForeignKeyOp{"post", fk, true},
+                              ValidateConstraintOp{"post", fk.name},
+                              AddCheckOp{"post", check, true},
+                              ValidateConstraintOp{"post", check.name}}),
+            (std::vector<Operation>{AddForeignKeyOp{"post", fk}, AddCheckOp{"post", check}}));
+  // Not yet validated: it stays not valid.
+  const std::vector<Operation> only_added = {AddForeignKeyOp{"post", fk, true}};
+  EXPECT_EQ(optimized(start, only_added), only_added);
+  const auto created = optimized(state_of({user_v1()}),
+                                 {CreateTableOp{bare}, AddForeignKeyOp{"post", fk, true},
+                                  ValidateConstraintOp{"post", fk.name}});
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(canonical(std::get<CreateTableOp>(created[0]).table), canonical(post));
+}
+
 TEST(Optimize, joins_changes_of_a_column_unless_both_cast_it) {
   const SchemaState start = state_of({user_v1()});
   const Column email = user_v1().columns[2];  // String(120), NOT NULL

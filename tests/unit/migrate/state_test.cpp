@@ -403,9 +403,13 @@ TEST(Fold, validate_constraint_changes_nothing_and_names_a_foreign_key_or_check)
             "validate constraint 'fk_post_author' on 'post': table 'post' has no foreign key or "
             "check constraint named 'fk_post_author'");
   EXPECT_EQ(state_error(s, ValidateConstraintOp{"post", "uq_post_body"}),
-            "validate constraint 'uq_post_body' on 'post': unique constraint 'uq_post_body' of "
-            "table 'post' is checked whole when it is made; only a foreign key or check "
-            "constraint, added with `not_valid: true`, is validated later");
+            "validate constraint 'uq_post_body' on 'post': only a foreign key or check "
+            "constraint, added with `not_valid: true`, is validated; table 'post' has unique "
+            "constraint 'uq_post_body'");
+  EXPECT_EQ(state_error(s, ValidateConstraintOp{"post", "ck_tag_uses_positive"}),
+            "validate constraint 'ck_tag_uses_positive' on 'post': table 'post' has no foreign "
+            "key or check constraint named 'ck_tag_uses_positive' (table 'tag' has check "
+            "constraint 'ck_tag_uses_positive')");
   EXPECT_EQ(state_error(s, ValidateConstraintOp{"note", "ck_x"}).rfind(
                 "validate constraint 'ck_x' on 'note': ", 0),
             0u);
