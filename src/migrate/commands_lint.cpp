@@ -90,8 +90,8 @@ void track_validation(const Operation& op, std::set<ConstraintKey>& unvalidated)
 
 // What op locks on a dialect whose locks for index builds and constraints matter (PostgreSQL):
 // the `locking` finding's message, or empty. `before` is the table as it is before op.
-// `locks_before`: what the first operation before op in m that holds a lock until m commits
-// (empty when none, or when m is not atomic).
+// `locks_before`: the description of the first operation before op in its migration that
+// holds a lock until the migration commits (empty when none, or when it is not atomic).
 std::string lock_held(const dialect::Dialect& d, const Operation& op,
                       const schema::Table& before, const std::set<ConstraintKey>& unvalidated,
                       const std::string& locks_before) {
@@ -150,8 +150,8 @@ std::string lock_held(const dialect::Dialect& d, const Operation& op,
 }
 
 // Lints m, planned on `state` (the schema before it), which ends as the schema after it.
-// `unvalidated`: the constraints added not valid and not validated yet, as far as the
-// migrations linted before m tell; m's own are added to it, and those it validates removed.
+// `unvalidated`: the constraints added not valid and not validated yet, as the chain before m
+// leaves them; it leaves as m leaves them.
 void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& state,
                     std::set<ConstraintKey>& unvalidated, std::vector<LintFinding>& out) {
   auto add = [&](std::string_view rule, std::string message) {
@@ -162,7 +162,8 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
   // The tables this migration created that hold no row yet: what is done to them loses
   // nothing and cannot fail on rows. An execute or a call may write rows anywhere.
   std::set<std::string> empty_tables;
-  // What the first operation so far that holds a lock on a table in use until m commits.
+  // The description of the first operation so far that holds a lock on a table in use until
+  // m commits.
   std::string locks_before;
   for (const Operation& op : m.upgrade) {
     const std::string& table = table_of(op);

@@ -69,6 +69,19 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
   return *c;
 }
 
+std::optional<sql::RowLock> lock_taken(const QuerySpec& q) {
+  if (q.lock) return q.lock;
+  if (!q.where && q.joins.empty() && !q.having) return std::nullopt;  // (most queries)
+  sql::Select s;
+  s.joins = q.joins;
+  s.where = q.where;
+  s.group_by = q.group_by;
+  s.having = q.having;
+  s.order_by = q.order_by;
+  if (const sql::RowLock* lock = sql::row_lock_in(s)) return *lock;
+  return std::nullopt;
+}
+
 std::shared_ptr<void> Loader::load_row(SessionCore& session, const Mapper& m,
                                        const engine::Statement& s, int first_column,
                                        Populated* populate) {
@@ -247,7 +260,7 @@ void SessionCore::all(const Mapper& m, const QuerySpec& q, Sink sink, void* out)
   DatabaseCore& core = db_.core_for(m);
   // A query that locks rows begins the transaction (before its autoflush writes anything) as
   // one that does: on SQLite, with the database's write lock.
-  if (q.lock) connection_for(core, q.lock);
+  if (auto lock = lock_taken(q)) connection_for(core, lock);
   if (EagerLoader::applies(m, q)) {
     do_autoflush();  // whole: the loads of related objects read further tables
     for (auto& obj : EagerLoader(*this, m, q).run()) sink(out, std::move(obj));
@@ -298,7 +311,7 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
   }
   // Nothing is locked, but the transaction begins as all() would begin it (on SQLite with the
   // write lock): paginate() counts first.
-  if (q.lock) connection_for(db_.core_for(m), q.lock);
+  if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m)));
 }
@@ -316,7 +329,7 @@ bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   inner->offset = q.offset;
   sql::Select s;
   s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
-  if (q.lock) connection_for(db_.core_for(m), q.lock);  // as count()
+  if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);  // as count()
   autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m))) != 0;
 }
@@ -354,7 +367,8 @@ Cursor SessionCore::stream(const Mapper& m, const QuerySpec& q) {
                         "to it: use all() or paginate()");
   m.configure();
   const auto select = Loader::select_for(*this, m, q);
-  if (q.lock) connection_for(db_.core_for(m), q.lock);  // as in all()
+  if (const auto* lock = sql::row_lock_in(select))  // as in all()
+    connection_for(db_.core_for(m), *lock);
   autoflush_before(db_.core_for(m), select);
   auto compiled = sql::compile(select, dialect_for(m));
   Cursor c;

@@ -161,7 +161,7 @@ void SessionCore::select_rows(const sql::Select& s, const Mapper* m, RowSink sin
   // The database whose tables the query reads: its model's (a table of the same name may be
   // in another database too), else the one holding its FROM table.
   DatabaseCore& core = m ? db_.core_for(*m) : db_.core_for_table(s.from);
-  if (s.lock) connection_for(core, s.lock);  // as in all()
+  if (const auto* lock = sql::row_lock_in(s)) connection_for(core, *lock);  // as in all()
   autoflush_before(core, s);
   auto compiled = sql::compile(s, *core.dialect);
   auto stmt = connection(core).prepare_cached(compiled.sql);

@@ -40,6 +40,10 @@ struct ValueLess {
 
 // Several key values as one (a composite key's identity).
 std::string encode_key(const std::vector<Value>& parts);
+// The row lock a query takes: its own (with_for_update()), else the first of a subquery in its
+// conditions or joins, which on SQLite begins the session's transaction as the query's own
+// would (with the write lock).
+std::optional<sql::RowLock> lock_taken(const QuerySpec& q);
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);
 // The same, of st's row as the database has it: from its snapshot.

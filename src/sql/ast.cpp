@@ -3,6 +3,7 @@
 #include "strata/sql/ast.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <type_traits>
 #include <variant>
 
@@ -111,7 +112,60 @@ void tables_read(const ExprPtr& e, std::vector<std::string>& out) {
       e->node);
 }
 
+const RowLock* row_lock_in(const ExprPtr& e) {
+  if (!e) return nullptr;
+  return std::visit(
+      [](const auto& n) -> const RowLock* {
+        using N = std::decay_t<decltype(n)>;
+        auto first = [](std::initializer_list<const ExprPtr*> exprs) -> const RowLock* {
+          for (const ExprPtr* x : exprs)
+            if (const RowLock* lock = row_lock_in(*x)) return lock;
+          return nullptr;
+        };
+        if constexpr (std::is_same_v<N, BinaryExpr>) {
+          return first({&n.left, &n.right});
+        } else if constexpr (std::is_same_v<N, UnaryExpr>) {
+          return row_lock_in(n.operand);
+        } else if constexpr (std::is_same_v<N, InExpr>) {
+          if (const RowLock* lock = row_lock_in(n.operand)) return lock;
+          for (const auto& item : n.items)
+            if (const RowLock* lock = row_lock_in(item)) return lock;
+          return n.subquery ? row_lock_in(*n.subquery) : nullptr;
+        } else if constexpr (std::is_same_v<N, BetweenExpr>) {
+          return first({&n.operand, &n.low, &n.high});
+        } else if constexpr (std::is_same_v<N, FunctionExpr>) {
+          for (const auto& arg : n.args)
+            if (const RowLock* lock = row_lock_in(arg)) return lock;
+          return nullptr;
+        } else if constexpr (std::is_same_v<N, SubqueryExpr>) {
+          return n.select ? row_lock_in(*n.select) : nullptr;
+        } else if constexpr (std::is_same_v<N, CastExpr> || std::is_same_v<N, LabelExpr>) {
+          return row_lock_in(n.expr);
+        } else {
+          return nullptr;  // a column, a parameter, a placeholder, a raw constant
+        }
+      },
+      e->node);
+}
+
 }  // namespace
+
+const RowLock* row_lock_in(const Select& s) {
+  if (s.lock) return &*s.lock;
+  if (s.from_subquery)
+    if (const RowLock* lock = row_lock_in(*s.from_subquery)) return lock;
+  for (const auto& j : s.joins)
+    if (const RowLock* lock = row_lock_in(j.on)) return lock;
+  for (const auto& c : s.columns)
+    if (const RowLock* lock = row_lock_in(c)) return lock;
+  if (const RowLock* lock = row_lock_in(s.where)) return lock;
+  for (const auto& g : s.group_by)
+    if (const RowLock* lock = row_lock_in(g)) return lock;
+  if (const RowLock* lock = row_lock_in(s.having)) return lock;
+  for (const auto& o : s.order_by)
+    if (const RowLock* lock = row_lock_in(o.expr)) return lock;
+  return nullptr;
+}
 
 void tables_read(const Select& s, std::vector<std::string>& out) {
   add_table(s.from, out);

@@ -456,6 +456,40 @@ TEST_P(LockingTest, counting_first_begins_the_transaction_as_the_locking_query_w
   s.rollback();
 }
 
+// A lock inside a subquery locks the rows the subquery reads (PostgreSQL); on SQLite it begins
+// the session's transaction with the write lock, as the query's own lock would.
+TEST_P(LockingTest, a_lock_in_a_subquery_begins_the_transaction_as_the_querys_own_would) {
+  auto& s = session();
+  const std::string begin = row_write_locks() ? "BEGIN" : "BEGIN IMMEDIATE";
+  auto ann_locked =
+      s.query<User>().filter_by(&User::username, "ann").with_for_update().select(&User::id);
+  auto check = [&](const char* what) {
+    ASSERT_FALSE(sql().empty()) << what;
+    EXPECT_EQ(sql().front(), begin) << what << ": " << dump();
+    if (row_write_locks()) {
+      EXPECT_TRUE(contains(sql().back(), "FOR UPDATE")) << what << ": " << dump();
+    }
+    s.rollback();
+    clear_sql();
+  };
+  auto users = s.query<User>().filter(col(&User::id).in_(ann_locked)).all();
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0]->username, "ann");
+  check("all()");
+  EXPECT_EQ(s.query<User>().filter(col(&User::id).in_(ann_locked)).count(), 1);
+  check("count()");
+  EXPECT_TRUE(s.query<User>().filter(col(&User::id).in_(ann_locked)).exists());
+  check("exists()");
+  EXPECT_EQ(s.query<User>().filter(col(&User::id).in_(ann_locked)).select(&User::email).all(),
+            std::vector<std::string>{"ann@x"});
+  check("a select of values");
+  int streamed = 0;
+  for (const auto& u : s.query<User>().filter(col(&User::id).in_(ann_locked)).stream())
+    streamed += u.username == "ann";
+  EXPECT_EQ(streamed, 1);
+  check("stream()");
+}
+
 TEST_P(LockingTest, nowait_and_skip_locked_together_are_refused) {
   auto& s = session();
   try {

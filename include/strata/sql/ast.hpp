@@ -175,6 +175,9 @@ struct Select {
 // of every subquery within it (columns name only tables and aliases these bring in).
 void tables_read(const Select& s, std::vector<std::string>& out);
 
+// The row lock s takes: its own, else the first of a subquery within it; null for none.
+const RowLock* row_lock_in(const Select& s);
+
 // INSERT INTO table (columns...) VALUES (row...), (row...) [RETURNING ...].
 struct Insert {
   std::string table;
