@@ -54,20 +54,39 @@ bool has_not_null_check(const schema::Table& t, const std::string& column,
   });
 }
 
-// Keeps `unvalidated` (the foreign keys and checks added not valid and not validated since)
-// as it is after op: an add records or clears its constraint, a validation clears it, renames
-// carry it, and drops, or a table made anew, forget it.
-void track_validation(const Operation& op, std::set<ConstraintKey>& unvalidated) {
+// Keeps `empty_tables` (the tables a migration created that hold no row yet) as it is after
+// op: an execute or a call may write rows anywhere.
+void track_empty(const Operation& op, std::set<std::string>& empty_tables) {
+  const std::string& table = table_of(op);
+  if (std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op)) {
+    empty_tables.clear();
+  } else if (std::holds_alternative<CreateTableOp>(op)) {
+    empty_tables.insert(table);
+  } else if (const auto* rename = std::get_if<RenameTableOp>(&op);
+             rename && empty_tables.erase(table)) {
+    empty_tables.insert(rename->new_name);
+  } else if (std::holds_alternative<DropTableOp>(op)) {
+    empty_tables.erase(table);
+  }
+}
+
+// Keeps `unvalidated` (the foreign keys and checks added not valid to a table with rows, and
+// not validated since) as it is after op: an add records or clears its constraint (one added
+// to a table without rows, `table_empty`, holds for every row it will have), a validation
+// clears it, renames carry it, and drops, or a table made anew, forget it.
+void track_validation(const Operation& op, bool table_empty,
+                      std::set<ConstraintKey>& unvalidated) {
   auto forget_table = [&](const std::string& table) {
     for (auto it = unvalidated.begin(); it != unvalidated.end();)
       it = it->first == table ? unvalidated.erase(it) : std::next(it);
   };
   if (const auto* add = std::get_if<AddForeignKeyOp>(&op)) {
     const ConstraintKey key{add->table, add->foreign_key.name};
-    add->not_valid ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
+    add->not_valid && !table_empty ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
   } else if (const auto* check = std::get_if<AddCheckOp>(&op)) {
     const ConstraintKey key{check->table, check->check.name};
-    check->not_valid ? void(unvalidated.insert(key)) : void(unvalidated.erase(key));
+    check->not_valid && !table_empty ? void(unvalidated.insert(key))
+                                     : void(unvalidated.erase(key));
   } else if (const auto* validate = std::get_if<ValidateConstraintOp>(&op)) {
     unvalidated.erase({validate->table, validate->name});
   } else if (const auto* drop = std::get_if<DropForeignKeyOp>(&op)) {
@@ -85,6 +104,16 @@ void track_validation(const Operation& op, std::set<ConstraintKey>& unvalidated)
     for (auto& name : names) unvalidated.insert({rename_table->new_name, std::move(name)});
   } else if (std::holds_alternative<DropTableOp>(op) || std::holds_alternative<CreateTableOp>(op)) {
     forget_table(table_of(op));
+  }
+}
+
+// Keeps `unvalidated` as it is after migration m.
+void track_migration(const Migration& m, std::set<ConstraintKey>& unvalidated) {
+  std::set<std::string> empty_tables;
+  for (const Operation& op : m.upgrade) {
+    const bool empty = empty_tables.count(table_of(op)) != 0;
+    track_empty(op, empty_tables);
+    track_validation(op, empty, unvalidated);
   }
 }
 
@@ -143,8 +172,9 @@ std::string lock_held(const dialect::Dialect& d, const Operation& op,
   if (const auto* validate = std::get_if<ValidateConstraintOp>(&op);
       validate && !locks_before.empty() && unvalidated.count({table, validate->name})) {
     return describe(op) + " comes after " + locks_before +
-           " in one transaction: the lock that took is held while the rows are checked; "
-           "validate in a migration of its own";
+           " in the same transaction, so the locks taken before it stay held while the rows "
+           "are checked: give the validation a migration of its own (or this one `atomic: "
+           "false`)";
   }
   return {};
 }
@@ -160,7 +190,7 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
     out.push_back({m.revision, std::string(rule), std::move(message), allowed});
   };
   // The tables this migration created that hold no row yet: what is done to them loses
-  // nothing and cannot fail on rows. An execute or a call may write rows anywhere.
+  // nothing and cannot fail on rows.
   std::set<std::string> empty_tables;
   // The description of the first operation so far that holds a lock on a table in use until
   // m commits.
@@ -168,16 +198,7 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
   for (const Operation& op : m.upgrade) {
     const std::string& table = table_of(op);
     const bool empty = empty_tables.count(table) != 0;
-    if (std::holds_alternative<ExecuteOp>(op) || std::holds_alternative<CallOp>(op)) {
-      empty_tables.clear();
-    } else if (std::holds_alternative<CreateTableOp>(op)) {
-      empty_tables.insert(table);
-    } else if (const auto* rename = std::get_if<RenameTableOp>(&op); rename && empty) {
-      empty_tables.erase(table);
-      empty_tables.insert(rename->new_name);
-    } else if (std::holds_alternative<DropTableOp>(op)) {
-      empty_tables.erase(table);
-    }
+    track_empty(op, empty_tables);
     const auto* validate = std::get_if<ValidateConstraintOp>(&op);
     // Validating checks rows only of a constraint added not valid (and runs nothing where
     // every constraint is added valid).
@@ -210,10 +231,19 @@ void lint_migration(const dialect::Dialect& d, const Migration& m, SchemaState& 
       if (std::string why = lock_held(d, op, *before, unvalidated, locks_before); !why.empty())
         add("locking", std::move(why));
     }
-    if (d.constraints_not_valid()) track_validation(op, unvalidated);
-    // A new table's lock keeps no one waiting, unless it takes one on a table it refers to.
-    const auto* create = std::get_if<CreateTableOp>(&op);
-    const bool locks = create ? !create->table.foreign_keys.empty() : !validate && !empty;
+    if (d.constraints_not_valid()) track_validation(op, empty, unvalidated);
+    // A new table's lock keeps no one waiting, unless its foreign keys take one on a table in
+    // use that they refer to.
+    const auto refers_to_table_in_use = [&](const std::vector<schema::ForeignKey>& keys) {
+      return std::any_of(keys.begin(), keys.end(), [&](const schema::ForeignKey& fk) {
+        return fk.referred_table != table && !empty_tables.count(fk.referred_table);
+      });
+    };
+    bool locks = !validate && !empty;
+    if (const auto* create = std::get_if<CreateTableOp>(&op))
+      locks = refers_to_table_in_use(create->table.foreign_keys);
+    else if (add_fk && empty)
+      locks = refers_to_table_in_use({add_fk->foreign_key});
     if (m.atomic && locks && locks_before.empty()) locks_before = describe(op);
     if (plans.empty()) continue;
     if (plans.front().rewrite && !empty) {
@@ -282,10 +312,8 @@ std::vector<LintFinding> findings_of(const Config& config, ScriptDirectory& dir,
       state.set_checks(SchemaState::Checks::replay);
       unvalidated.clear();
       const std::set<std::string> ancestors(below.begin(), below.end());
-      for (const auto& earlier : g.topological_order()) {
-        if (!ancestors.count(earlier)) continue;
-        for (const Operation& op : dir.get(earlier).upgrade) track_validation(op, unvalidated);
-      }
+      for (const auto& earlier : g.topological_order())
+        if (ancestors.count(earlier)) track_migration(dir.get(earlier), unvalidated);
     }
     lint_migration(*d, m, state, unvalidated, out);
     state_after = id;

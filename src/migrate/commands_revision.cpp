@@ -208,8 +208,8 @@ void check(const Config& config) {
   // Not a difference: the chain may validate them in a later migration.
   for (const auto& [table, name] : live.not_valid)
     out(config) << "Note: constraint '" << name << "' of table '" << table
-                << "' is not valid yet: the rows it was added to are unchecked until a "
-                   "migration validates it (validate_constraint).\n";
+                << "' is not valid yet: the rows that were in the table when it was added "
+                   "have not been checked; a validate_constraint checks them.\n";
   if (at != heads)
     throw CommandError("the database is not up to date: it is at " + join_or_base(at) +
                        ", the migrations' heads are " + join_or_base(heads) +

@@ -725,8 +725,8 @@ void apply_op(Tables& tables, const ValidateConstraintOp& o, const Operation& op
     fail(op, "table " + quoted(t.name) + " has no foreign key or check constraint named " +
                  quoted(o.name) + elsewhere);
   }
-  fail(op, "only a foreign key or check constraint, added with `not_valid: true`, is validated; "
-           "table " + quoted(t.name) + " has " + object_named(t, o.name));
+  fail(op, "validate_constraint takes a foreign key or check constraint; table " + quoted(t.name) +
+               " has " + object_named(t, o.name) + ", which is checked in full when it is made");
 }
 
 void apply_op(Tables&, const ExecuteOp&, const Operation&) {}

@@ -104,6 +104,9 @@ std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const
 std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
                                       const std::vector<SetColumn>& assignments) {
   require_plain_filter(q, "update");
+  // A lock in a subquery (the queue's UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+  // LOCKED)) begins the transaction as a locking query does: on SQLite, with the write lock.
+  if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   do_autoflush();
   m.configure();
   sql::Update u;
@@ -162,6 +165,9 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
 
 std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   require_plain_filter(q, "delete_");
+  // A lock in a subquery (the queue's UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+  // LOCKED)) begins the transaction as a locking query does: on SQLite, with the write lock.
+  if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   do_autoflush();
   m.configure();
   sql::Delete d;

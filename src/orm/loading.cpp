@@ -71,7 +71,8 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
 
 std::optional<sql::RowLock> lock_taken(const QuerySpec& q) {
   if (q.lock) return q.lock;
-  if (!q.where && q.joins.empty() && !q.having) return std::nullopt;  // (most queries)
+  if (!q.where && q.joins.empty() && !q.having && q.order_by.empty() && q.group_by.empty())
+    return std::nullopt;  // (most queries)
   sql::Select s;
   s.joins = q.joins;
   s.where = q.where;

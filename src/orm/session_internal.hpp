@@ -40,9 +40,9 @@ struct ValueLess {
 
 // Several key values as one (a composite key's identity).
 std::string encode_key(const std::vector<Value>& parts);
-// The row lock a query takes: its own (with_for_update()), else the first of a subquery in its
-// conditions or joins, which on SQLite begins the session's transaction as the query's own
-// would (with the write lock).
+// The row lock a query takes: its own (with_for_update()), else the first of a subquery in it
+// (in its conditions, joins, ordering or grouping), which on SQLite begins the session's
+// transaction as the query's own would (with the write lock).
 std::optional<sql::RowLock> lock_taken(const QuerySpec& q);
 // The identity of an object from its key members (composite keys encoded as one text).
 Value identity_of(const Mapper& m, const void* obj);

@@ -234,6 +234,7 @@ TEST_P(LockingTest, get_with_a_lock_reads_the_row_even_when_the_session_holds_it
     EXPECT_TRUE(contains(sql().back(), " FOR UPDATE")) << dump();
   }
   EXPECT_EQ(s.get<User>(ann_id + bob_id + 1, {.nowait = true}), nullptr);
+  EXPECT_EQ(s.get<User>(ann_id, {}), ann);  // {} is ForUpdate{}
   {
     auto guard = s.no_autoflush();
     s.delete_(ann);
@@ -488,6 +489,11 @@ TEST_P(LockingTest, a_lock_in_a_subquery_begins_the_transaction_as_the_querys_ow
     streamed += u.username == "ann";
   EXPECT_EQ(streamed, 1);
   check("stream()");
+  // A bulk update that takes its rows through a locking subquery (a queue's claim).
+  EXPECT_EQ(
+      s.query<User>().filter(col(&User::id).in_(ann_locked)).update(strata::set(&User::bio, "x")),
+      1);
+  check("a bulk update");
 }
 
 TEST_P(LockingTest, nowait_and_skip_locked_together_are_refused) {

@@ -32,9 +32,12 @@ struct ForUpdate {
   bool skip_locked = false;
 };
 
-// Session::get(key, populate_existing): SQLAlchemy's get(..., populate_existing=True).
-struct PopulateExisting {};
-inline constexpr PopulateExisting populate_existing{};
+// Session::get(key, populate_existing): SQLAlchemy's get(..., populate_existing=True). A tag
+// that `{}` does not make (as std::nullopt_t), so that get(key, {}) is get(key, ForUpdate{}).
+struct PopulateExisting {
+  explicit constexpr PopulateExisting(int) {}
+};
+inline constexpr PopulateExisting populate_existing{0};
 
 namespace detail {
 template <class P>

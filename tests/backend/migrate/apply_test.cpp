@@ -1804,6 +1804,19 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
   outside.atomic = false;
   outside.downgrade = reverse(outside.upgrade);
   ScriptDirectory::load(c.directory).write(outside);
+  // Validations after other operations in one transaction: a column added; a new table whose
+  // foreign key locks the table it refers to, and whose own check, added not valid while it
+  // has no rows, has nothing to check.
+  write_migration(c, "ea0000000000", "e90000000000", "z",
+                  {AddColumnOp{"items", column("z", TypeKind::integer), {}},
+                   ValidateConstraintOp{"items", "ck_item_x_not_null"}});
+  auto tag = table("tag", {column("item_id", TypeKind::integer)});
+  tag.foreign_keys.push_back({"fk_tag_item_id_items", {"item_id"}, "items", {"id"}, {}, {}});
+  write_migration(c, "eb0000000000", "ea0000000000", "tags",
+                  {CreateTableOp{tag},
+                   AddCheckOp{"tag", {"ck_tag_id_positive", "id > 0"}, true},
+                   ValidateConstraintOp{"tag", "ck_tag_id_positive"},
+                   ValidateConstraintOp{"items", "ck_item_y_not_null"}});
 
   auto findings = [&](const std::string& rule, const std::string& range = {}) {
     std::vector<std::string> found;
@@ -1842,6 +1855,9 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
            "can be dropped after)";
   };
   auto set_not_null = [&](const std::string& col) { return set_not_null_of("item", col); };
+  const std::string held =
+      " in the same transaction, so the locks taken before it stay held while the rows are "
+      "checked: give the validation a migration of its own (or this one `atomic: false`)";
   EXPECT_EQ(findings("locking"),
             (std::vector<std::string>{
                 "e3: add check constraint 'ck_item_v_positive' on 'item' (v > 0) blocks every "
@@ -1856,14 +1872,17 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
                 "in a migration with `atomic: false`",
                 "e3: " + set_not_null("v"),
                 "e4: validate constraint 'ck_item_w_positive' on 'item' comes after add check "
-                "constraint 'ck_item_w_not_null' on 'item' (w IS NOT NULL) not valid in one "
-                "transaction: the lock that took is held while the rows are checked; validate "
-                "in a migration of its own",
-                "e4: " + set_not_null("x"), "e8: " + set_not_null_of("items", "y")}));
+                "constraint 'ck_item_w_not_null' on 'item' (w IS NOT NULL) not valid" + held,
+                "e4: " + set_not_null("x"), "e8: " + set_not_null_of("items", "y"),
+                "ea: validate constraint 'ck_item_x_not_null' on 'items' comes after add column "
+                "'items.z'" + held,
+                "eb: validate constraint 'ck_item_y_not_null' on 'items' comes after create "
+                "table 'tag'" + held}));
   // Added not valid: not risky; validating is, unless the constraint is valid already.
   std::vector<std::string> risky;
   for (const auto& f : findings("risky"))
-    if (f.rfind("e4", 0) == 0 || f.rfind("e5", 0) == 0 || f.rfind("e9", 0) == 0)
+    if (f.rfind("e4", 0) == 0 || f.rfind("e5", 0) == 0 || f.rfind("e9", 0) == 0 ||
+        f.rfind("ea", 0) == 0 || f.rfind("eb", 0) == 0)
       risky.push_back(f);
   EXPECT_EQ(risky, (std::vector<std::string>{
                        "e4: validate constraint 'ck_item_w_positive' on 'item' may fail on rows "
@@ -1871,6 +1890,10 @@ TEST_P(MigrateApply, lint_names_constraints_that_lock_a_table_in_use_on_postgres
                        "e5: validate constraint 'ck_item_w_not_null' on 'item' may fail on rows "
                        "already in the table",
                        "e9: validate constraint 'ck_items_v_big' on 'items' may fail on rows "
+                       "already in the table",
+                       "ea: validate constraint 'ck_item_x_not_null' on 'items' may fail on rows "
+                       "already in the table",
+                       "eb: validate constraint 'ck_item_y_not_null' on 'items' may fail on rows "
                        "already in the table"}));
   // Linted alone, e6 still knows that e5 validated its check, and e8 that nothing validated
   // its check, which the rename carried.

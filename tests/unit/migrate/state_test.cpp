@@ -403,9 +403,9 @@ TEST(Fold, validate_constraint_changes_nothing_and_names_a_foreign_key_or_check)
             "validate constraint 'fk_post_author' on 'post': table 'post' has no foreign key or "
             "check constraint named 'fk_post_author'");
   EXPECT_EQ(state_error(s, ValidateConstraintOp{"post", "uq_post_body"}),
-            "validate constraint 'uq_post_body' on 'post': only a foreign key or check "
-            "constraint, added with `not_valid: true`, is validated; table 'post' has unique "
-            "constraint 'uq_post_body'");
+            "validate constraint 'uq_post_body' on 'post': validate_constraint takes a foreign "
+            "key or check constraint; table 'post' has unique constraint 'uq_post_body', which "
+            "is checked in full when it is made");
   EXPECT_EQ(state_error(s, ValidateConstraintOp{"post", "ck_tag_uses_positive"}),
             "validate constraint 'ck_tag_uses_positive' on 'post': table 'post' has no foreign "
             "key or check constraint named 'ck_tag_uses_positive' (table 'tag' has check "
