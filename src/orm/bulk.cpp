@@ -165,8 +165,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
 
 std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   require_plain_filter(q, "delete_");
-  // A lock in a subquery (the queue's UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
-  // LOCKED)) begins the transaction as a locking query does: on SQLite, with the write lock.
+  // As bulk_update(): a lock in a subquery begins the transaction as a locking query does.
   if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   do_autoflush();
   m.configure();

@@ -310,8 +310,8 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
     s.joins = q.joins;
     s.where = q.where;
   }
-  // Nothing is locked, but the transaction begins as all() would begin it (on SQLite with the
-  // write lock): paginate() counts first.
+  // No row of the query's own is locked, but the transaction begins as all() would begin it
+  // (on SQLite with the write lock): paginate() counts first.
   if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   autoflush_before(db_.core_for(m), s);
   return scalar(connection(m), sql::compile(s, dialect_for(m)));
