@@ -290,11 +290,11 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
       }
       if (default_in_the_way) {
         if (new_column.server_default) {
-          out.push_back(column + "SET DEFAULT " + *new_column.server_default);
+          out.push_back(column + "SET DEFAULT " + default_sql(new_column));
         }
       } else if (old_column.server_default != new_column.server_default) {
         out.push_back(column + (new_column.server_default
-                                    ? "SET DEFAULT " + *new_column.server_default
+                                    ? "SET DEFAULT " + default_sql(new_column)
                                     : std::string("DROP DEFAULT")));
       }
       break;

@@ -162,7 +162,7 @@ std::string Dialect::column_sql(const schema::Table& t, const schema::Column& c)
   }
   std::string out = quote(c.name) + " " + type_sql(c.type);
   if (!c.nullable || in_primary_key) out += " NOT NULL";
-  if (c.server_default) out += " DEFAULT " + *c.server_default;
+  if (c.server_default) out += " DEFAULT " + default_sql(c);
   return out;
 }
 

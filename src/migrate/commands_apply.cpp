@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -310,7 +311,8 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
       if (!p.call.empty()) os << "-- (runs the application's callback '" << p.call << "': not available as SQL)\n";
       if (p.rebuild) {
         os << "-- (applied online, the triggers and views that name '" << p.rebuilt_table
-           << "' are dropped before this and created again after it)\n";
+           << "', and its indexes the migrations do not describe, are dropped before this and "
+              "created again after it)\n";
       }
       for (const auto& stmt : p.statements) os << stmt << ";\n";
     }
@@ -347,26 +349,48 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
 struct Dependents {
   std::vector<dialect::DependentObject> objects;
 
+  static const char* kind_name(dialect::DependentObject::Kind k) {
+    switch (k) {
+      case dialect::DependentObject::Kind::index: return "index";
+      case dialect::DependentObject::Kind::view: return "view";
+      case dialect::DependentObject::Kind::trigger: return "trigger";
+    }
+    return "object";
+  }
   void drop(engine::Connection& conn, const dialect::Dialect& d) const {
     for (const auto& x : objects) {
-      const bool view = x.kind == dialect::DependentObject::Kind::view;
-      conn.execute(std::string(view ? "DROP VIEW " : "DROP TRIGGER ") + d.quote(x.name));
+      std::string kind = kind_name(x.kind);
+      for (char& c : kind) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      conn.execute("DROP " + kind + " " + d.quote(x.name));
     }
   }
+  // Indexes, then views (a trigger may use one), each view once those it uses are back: a
+  // view whose creation fails is tried again after the others, until none comes back more.
   void recreate(engine::Connection& conn, const std::string& table) const {
-    // Views first: a trigger may use one.
-    for (const bool views : {true, false}) {
-      for (const auto& x : objects) {
-        const bool view = x.kind == dialect::DependentObject::Kind::view;
-        if (view != views) continue;
-        try {
-          conn.execute(x.sql);
-        } catch (const Error& e) {
-          throw CommandError("could not create " + std::string(view ? "view '" : "trigger '") +
-                             x.name + "' again after rebuilding table '" + table + "' (" +
-                             e.what() + "); it refers to what the migration changed: drop it "
-                             "in an execute operation before this one and create it anew after");
+    using Kind = dialect::DependentObject::Kind;
+    for (const Kind kind : {Kind::index, Kind::view, Kind::trigger}) {
+      std::vector<const dialect::DependentObject*> left;
+      for (const auto& x : objects)
+        if (x.kind == kind) left.push_back(&x);
+      while (!left.empty()) {
+        std::vector<const dialect::DependentObject*> failed;
+        std::string first_error;
+        for (const auto* x : left) {
+          try {
+            conn.execute(x->sql);
+          } catch (const Error& e) {
+            if (failed.empty()) first_error = e.what();
+            failed.push_back(x);
+          }
         }
+        if (failed.size() == left.size()) {
+          throw CommandError("could not create " + std::string(kind_name(kind)) + " '" +
+                             failed.front()->name + "' again after rebuilding table '" + table +
+                             "' (" + first_error + "); it refers to what the migration changed: "
+                             "drop it in an execute operation before this one and create it "
+                             "anew after");
+        }
+        left = std::move(failed);
       }
     }
   }
@@ -439,7 +463,8 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       const auto& p = step.plans[op];
       Dependents dependents;
       if (p.rebuild) {
-        dependents.objects = d.rebuild_dependents(conn, p.rebuilt_table);
+        dependents.objects =
+            d.rebuild_dependents(conn, {p.rebuilt_table, p.rebuilt_columns, p.rebuilt_indexes});
         dependents.drop(conn, d);
       }
       for (const auto& stmt : p.statements) conn.execute(stmt);

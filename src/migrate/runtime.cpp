@@ -92,7 +92,11 @@ std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
       auto plan = d.alter_table_sql(before, *state.find(after_name), change);
       p.statements = std::move(plan.statements);
       p.rebuild = plan.rebuild;
-      if (plan.rebuild) p.rebuilt_table = before.name;
+      if (plan.rebuild) {
+        p.rebuilt_table = before.name;
+        for (const auto& c : before.columns) p.rebuilt_columns.push_back(c.name);
+        for (const auto& ix : state.find(after_name)->indexes) p.rebuilt_indexes.push_back(ix.name);
+      }
       p.foreign_keys_off = plan.foreign_keys_off;
       p.rewrite = plan.rewrite;
       p.concurrently = change.concurrently && d.indexes_concurrently();

@@ -220,6 +220,8 @@ std::string first_difference(const Table& state, const Table& op) {
   return "the check constraints differ";
 }
 
+bool mentions_column(std::string_view sql, std::string_view table, const std::string& column);
+
 // What in t uses column `name` in a way that forbids dropping it ("index 'ix_user_email'").
 std::string user_of_column(const Table& t, const std::string& name) {
   auto uses = [&](const std::vector<std::string>& columns) {
@@ -234,6 +236,10 @@ std::string user_of_column(const Table& t, const std::string& name) {
   }
   for (const ForeignKey& fk : t.foreign_keys) {
     if (uses(fk.columns)) return "foreign key " + quoted(fk.name);
+  }
+  // (PostgreSQL would drop such a check with the column, SQLite would refuse the table)
+  for (const CheckConstraint& ck : t.checks) {
+    if (mentions_column(ck.sqltext, t.name, name)) return "check constraint " + quoted(ck.name);
   }
   return {};
 }
@@ -258,8 +264,8 @@ bool same_ignoring_case(std::string_view a, std::string_view b) {
 
 // The SQL condition text with column `from` of `table` renamed `to`, as the database does
 // with a check constraint when the column is renamed: bare names (any case) and "quoted"
-// names, alone or qualified by the table's name; string literals and other tables' columns
-// are left alone. `to` is written bare when it is a plain lower-case name, else quoted.
+// names, alone or qualified by the table's name; string literals, other tables' columns and
+// function names (a name followed by '(') are left alone. `to` is written bare when it is a plain lower-case name, else quoted.
 std::string rename_in_sql(std::string_view sql, std::string_view table, const std::string& from,
                           const std::string& to) {
   const bool plain = !to.empty() && identifier_start(to[0]) &&
@@ -318,7 +324,10 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
     const bool ours = !qualified || qualifier == table;
     const bool match = quoted_name ? name == from : same_ignoring_case(name, from);
     const bool followed_by_dot = end < sql.size() && sql[end] == '.';
-    if (match && ours && !followed_by_dot) {
+    std::size_t after = end;
+    while (after < sql.size() && std::isspace(static_cast<unsigned char>(sql[after])) != 0) ++after;
+    const bool function_name = after < sql.size() && sql[after] == '(';  // length(title)
+    if (match && ours && !followed_by_dot && !function_name) {
       out += spelled;
     } else {
       out.append(sql.substr(i, end - i));
@@ -327,6 +336,11 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
     i = end;
   }
   return out;
+}
+
+// Whether the SQL condition names column `column` of `table`, as rename_in_sql() reads it.
+bool mentions_column(std::string_view sql, std::string_view table, const std::string& column) {
+  return rename_in_sql(sql, table, column, column + '\x01') != sql;
 }
 
 void validate_new_table(const Tables& tables, const Table& t, const Operation& op) {

@@ -71,9 +71,19 @@ struct AlterPlan {
   bool rewrite = false;
 };
 
-// A trigger or view that rebuilding a table would drop or break (see rebuild_dependents()).
+// A table as a rebuild (an AlterPlan with rebuild) sees it: its name, its columns as the
+// migrations know them (the rows' values the rebuild copies) and the indexes the rebuild's own
+// statements create again.
+struct RebuiltTable {
+  std::string name;
+  std::vector<std::string> columns;
+  std::vector<std::string> indexes;
+};
+
+// A trigger, view or index that rebuilding a table would drop or break, to drop before the
+// rebuild and create again after it (see rebuild_dependents()).
 struct DependentObject {
-  enum class Kind { trigger, view };
+  enum class Kind { index, view, trigger };
   Kind kind = Kind::trigger;
   std::string name;
   std::string sql;  // the statement that creates it, as the database keeps it
@@ -206,13 +216,17 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // Turns foreign-key enforcement on or off for the connection, outside a transaction
   // (SQLite: PRAGMA foreign_keys); empty when the dialect has no such switch.
   virtual std::string set_foreign_keys_sql(bool /*on*/) const { return {}; }
-  // A trigger or view that rebuilding `table` (an AlterPlan with rebuild) would drop or break,
-  // looked up on conn inside the migration's transaction: triggers on the table (dropped with
-  // it) and triggers and views that name it (they break the rebuild's rename step). The
-  // migration runtime refuses the rebuild when there is any. The base class (a dialect that
-  // never rebuilds) returns none.
+  // What rebuilding `table` would drop or break, looked up on conn inside the migration's
+  // transaction: triggers on the table (dropped with it), triggers and views that name it or
+  // such a view (they break the rebuild's rename step), and indexes of the table that the
+  // migrations do not know (made by an `execute`: a partial or expression index), which the
+  // rebuild's own statements would not create again. The migration runtime drops them before
+  // the rebuild and creates them again after it. Throws CompileError when the live table has
+  // a column that table.columns lacks (added by SQL of the migration author's own): the
+  // rebuild would not copy its values. The base class (a dialect that never rebuilds)
+  // returns none.
   virtual std::vector<DependentObject> rebuild_dependents(engine::Connection& /*conn*/,
-                                                          const std::string& /*table*/) const {
+                                                          const RebuiltTable& /*table*/) const {
     return {};
   }
 
@@ -238,6 +252,9 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
 
   // Column definition inside CREATE TABLE: name, type, NOT NULL, DEFAULT.
   virtual std::string column_sql(const schema::Table& t, const schema::Column& c) const;
+  // c's server default as this database takes it after DEFAULT (CREATE TABLE, ADD COLUMN,
+  // ALTER COLUMN ... SET DEFAULT); c must have one. The base class: the text itself.
+  virtual std::string default_sql(const schema::Column& c) const { return *c.server_default; }
 
   // Makes e's message and constraint() name the constraint that failed and its table, using
   // the schema in metadata, the row being written, and where needed queries on conn (e.g.

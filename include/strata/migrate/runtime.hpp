@@ -23,7 +23,9 @@ struct OperationPlan {
   std::vector<std::string> statements;  // SQL, in order; empty for a call
   std::string call;                     // a CallOp's callback name, else empty
   bool rebuild = false;                 // a table is rebuilt (SQLite)
-  std::string rebuilt_table;            // with rebuild: that table's name before the change
+  std::string rebuilt_table;            // with rebuild: that table's name before the change,
+  std::vector<std::string> rebuilt_columns;  // its columns as the migrations know them,
+  std::vector<std::string> rebuilt_indexes;  // and the indexes the statements create again
   bool foreign_keys_off = false;        // must run with foreign-key enforcement off
   bool rewrite = false;                 // the table is rewritten in place (PostgreSQL)
   bool authored = false;                // an execute or a call: the migration author's own

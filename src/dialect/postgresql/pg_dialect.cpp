@@ -81,13 +81,17 @@ bool PgDialect::type_change_rewrites(const schema::Type& from, const schema::Typ
   return from_sql == "TEXT" || *to.length < *from.length;
 }
 
-std::string PgDialect::column_sql(const schema::Table& t, const schema::Column& c) const {
-  schema::Column spelled = c;
-  if (c.type.kind == schema::TypeKind::boolean && c.server_default) {
-    if (*c.server_default == "0") spelled.server_default = "false";
-    if (*c.server_default == "1") spelled.server_default = "true";
+std::string PgDialect::default_sql(const schema::Column& c) const {
+  // SQLite's spelling of a Boolean default (0 / 1), which PostgreSQL refuses for a boolean
+  if (c.type.kind == schema::TypeKind::boolean) {
+    if (*c.server_default == "0") return "false";
+    if (*c.server_default == "1") return "true";
   }
-  std::string out = Dialect::column_sql(t, spelled);  // checks autoincrement's rules
+  return *c.server_default;
+}
+
+std::string PgDialect::column_sql(const schema::Table& t, const schema::Column& c) const {
+  std::string out = Dialect::column_sql(t, c);  // checks autoincrement's rules
   if (c.autoincrement) {
     const std::string type = type_sql(c.type);
     const std::size_t at = out.find(type, quote(c.name).size());

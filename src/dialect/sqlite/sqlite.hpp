@@ -53,9 +53,11 @@ class SqliteDialect final : public Dialect {
                                          engine::Connection& conn,
                                          const schema::MetaData& metadata) const override;
   // sqlite_alter.cpp: triggers on the table, and triggers and views naming it, found by
-  // renaming the table inside a savepoint (SQLite rewrites every reference) and rolling back.
+  // renaming the table inside a savepoint (SQLite rewrites every reference) and rolling back;
+  // then the views and triggers naming one of those views, by their text; and the table's
+  // indexes with a CREATE INDEX text of their own that table.indexes lacks.
   std::vector<DependentObject> rebuild_dependents(engine::Connection& conn,
-                                                  const std::string& table) const override;
+                                                  const RebuiltTable& table) const override;
   // sqlite_reflect.cpp: pragmas for the structure, the CREATE TABLE text for constraint names
   // and checks. Types are read back through type_sql(); a single-column INTEGER primary key
   // of a rowid table (SQLite's rowid alias) is autoincrement.

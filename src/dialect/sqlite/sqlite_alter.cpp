@@ -43,6 +43,14 @@ namespace {
 
 using Kind = TableChange::Kind;
 
+// SQLite's names compare without case (ASCII).
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 std::string_view trim(std::string_view s) {
   const std::size_t first = s.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};
@@ -254,16 +262,36 @@ AlterPlan SqliteDialect::alter_table_sql(const schema::Table& before, const sche
 }
 
 std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connection& conn,
-                                                              const std::string& table) const {
+                                                              const RebuiltTable& table) const {
+  // A column the migrations do not know (added by an execute) is one the rebuild's INSERT
+  // would not copy: refused rather than lost. (table_xinfo: generated columns too.)
+  {
+    auto stmt = conn.prepare("SELECT name FROM pragma_table_xinfo(?) ORDER BY cid");
+    stmt->bind(0, Value{table.name});
+    while (stmt->step()) {
+      const std::string column(stmt->get_text(0));
+      const bool known = std::any_of(table.columns.begin(), table.columns.end(),
+                                     [&](const std::string& c) { return same_name(c, column); });
+      if (!known) {
+        throw CompileError("table '" + table.name + "' has a column '" + column +
+                           "' that the migrations do not describe (made by SQL of its own?); "
+                           "rebuilding the table would lose its values: describe it with an "
+                           "add_column operation, or drop it, before a migration that rebuilds "
+                           "the table");
+      }
+    }
+  }
+
   struct Entry {
     std::string type, name, table, sql;
     bool operator==(const Entry&) const = default;
   };
+  // In the order they were created (an object is created after those it uses).
   auto read = [&] {
     std::vector<Entry> out;
     auto stmt = conn.prepare(
         "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('trigger', 'view') "
-        "ORDER BY type, name");
+        "ORDER BY rowid");
     while (stmt->step()) {
       out.push_back({std::string(stmt->get_text(0)), std::string(stmt->get_text(1)),
                      std::string(stmt->get_text(2)),
@@ -271,15 +299,32 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
     }
     return out;
   };
+  std::vector<DependentObject> out;
+  // Indexes of the table with a text of their own (not those of its PRIMARY KEY and UNIQUE
+  // constraints, which the new CREATE TABLE makes) that the rebuild does not create.
+  {
+    auto stmt = conn.prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND "
+        "sql IS NOT NULL ORDER BY rowid");
+    stmt->bind(0, Value{table.name});
+    while (stmt->step()) {
+      std::string name(stmt->get_text(0));
+      const bool known = std::any_of(table.indexes.begin(), table.indexes.end(),
+                                     [&](const std::string& ix) { return same_name(ix, name); });
+      if (!known)
+        out.push_back({DependentObject::Kind::index, std::move(name), std::string(stmt->get_text(1))});
+    }
+  }
   const std::vector<Entry> before = read();
-  if (before.empty()) return {};
+  if (before.empty()) return out;
   // SQLite rewrites every reference to a renamed table in triggers and views: those that
   // change under a trial rename are the ones that name the table (its own triggers included).
   const std::string savepoint = "strata_rebuild_probe";
   conn.savepoint(savepoint);
   std::vector<Entry> after;
   try {
-    conn.execute("ALTER TABLE " + quote(table) + " RENAME TO " + quote("_strata_probe_" + table));
+    conn.execute("ALTER TABLE " + quote(table.name) + " RENAME TO " +
+                 quote("_strata_probe_" + table.name));
     after = read();
   } catch (const Error&) {
     conn.rollback_to_savepoint(savepoint);
@@ -288,9 +333,26 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
   }
   conn.rollback_to_savepoint(savepoint);
   conn.release_savepoint(savepoint);
-  std::vector<DependentObject> out;
-  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
-    if (before[i] == after[i]) continue;
+  std::vector<bool> dependent(before.size(), false);
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i)
+    dependent[i] = !(before[i] == after[i]);
+  // A view or trigger that uses a view dropped here breaks the rename step as well (SQLite
+  // checks every view and trigger of the schema then): it goes too, and what uses it, found by
+  // the text naming the view (one naming it otherwise, say as a column, goes needlessly and
+  // comes back the same).
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (std::size_t v = 0; v < before.size(); ++v) {
+      if (!dependent[v] || before[v].type != "view") continue;
+      for (std::size_t i = 0; i < before.size(); ++i) {
+        if (dependent[i] || !ddl::mentions_identifier(before[i].sql, before[v].name)) continue;
+        dependent[i] = true;
+        grew = true;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (!dependent[i]) continue;
     out.push_back({before[i].type == "view" ? DependentObject::Kind::view
                                             : DependentObject::Kind::trigger,
                    before[i].name, before[i].sql});

@@ -518,6 +518,68 @@ TEST(MigrateApply, a_table_rebuild_keeps_the_triggers_and_views_that_name_the_ta
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM v_item"), 2);
 }
 
+// An index made by SQL of its own (a partial one, which no operation describes) was dropped
+// with the old table and not made again; a view reading a view of the table broke the
+// rebuild's rename step.
+TEST(MigrateApply, a_table_rebuild_keeps_indexes_of_its_own_sql_and_views_over_its_views) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  item_chain(c, {});
+  {
+    Database db{c.url};
+    auto& session = db.session();
+    session.execute("CREATE UNIQUE INDEX uq_item_name_live ON item (name) WHERE name <> 'dup'");
+    session.execute("CREATE VIEW v1 AS SELECT name FROM item");
+    session.execute("CREATE VIEW v2 AS SELECT name FROM v1");
+    session.execute("CREATE TABLE audit (what TEXT)");
+    session.execute("CREATE TRIGGER trg_audit AFTER INSERT ON audit BEGIN SELECT name FROM v2; END");
+    session.execute("INSERT INTO item (name) VALUES ('a'), ('dup'), ('dup')");
+    session.commit();
+  }
+  auto unique_still_holds = [&] {
+    Database db{c.url};
+    auto& session = db.session();
+    session.execute("INSERT INTO item (name) VALUES ('dup')");  // outside the index's rows
+    const std::string error = error_of([&] { session.execute("INSERT INTO item (name) VALUES ('a')"); });
+    session.rollback();
+    return error.find("UNIQUE") != std::string::npos;
+  };
+  for (const bool up : {true, false}) {  // name NOT NULL, and back: a rebuild each way
+    if (up) upgrade(c);
+    else downgrade(c);
+    EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"),
+              up ? 2 : 1)
+        << out.str();
+    EXPECT_EQ(count(c.url, "SELECT count(*) FROM sqlite_master WHERE name IN ('uq_item_name_live', "
+                           "'v1', 'v2', 'trg_audit')"),
+              4);
+    EXPECT_TRUE(unique_still_holds()) << "the partial unique index was lost";
+    EXPECT_EQ(count(c.url, "SELECT count(*) FROM v2"), 3);
+  }
+}
+
+// A column added by SQL of its own: the rebuild's copy would not carry its values.
+TEST(MigrateApply, a_table_rebuild_refuses_a_column_the_migrations_do_not_describe) {
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  item_chain(c, {});
+  {
+    Database db{c.url};
+    db.session().execute("ALTER TABLE item ADD COLUMN extra TEXT");
+    db.session().execute("INSERT INTO item (name, extra) VALUES ('n', 'kept')");
+    db.session().commit();
+  }
+  const std::string error = error_of([&] { upgrade(c); });
+  EXPECT_NE(error.find("table 'item' has a column 'extra' that the migrations do not describe"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("nothing of it was applied"), std::string::npos) << error;
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM item WHERE extra = 'kept'"), 1);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"), 1);
+}
+
 TEST(MigrateApply, dropping_a_column_a_view_reads_fails_the_migration_and_loses_nothing) {
   Scratch s;
   std::ostringstream out;

@@ -349,3 +349,87 @@ TEST_P(MigrateKeepsData, a_foreign_key_the_rows_break_fails_the_migration_and_sa
   EXPECT_EQ(s.count("SELECT count(*) FROM note"), 2);
   EXPECT_EQ(s.applied(), 1);
 }
+
+// PostgreSQL's explicit cast to VARCHAR(n) cuts a longer value short without an error, and
+// the type change cast so whenever the kind changed (TEXT or INTEGER to VARCHAR(n)): the
+// values were cut and the migration succeeded. SQLite keeps the values whatever the length.
+TEST_P(MigrateKeepsData, a_type_change_to_a_shorter_string_fails_rather_than_cut_values) {
+  const schema::Type code{schema::TypeKind::string, 3};
+  for (const auto& change : {AlterColumnOp{"note", column("body", text), column("body", code)},
+                             AlterColumnOp{"note", column("n", integer), column("n", code)}}) {
+    Scratch s(GetParam());
+    s.write({CreateTableOp{table("note", {column("body", text), column("n", integer)})}});
+    upgrade(s.config);
+    s.execute("INSERT INTO note (body, n) VALUES ('abcdefghij', 12345), ('ab', 7)");
+    s.write({change});
+    if (engine::Url::parse(s.config.url).backend() == "postgresql") {
+      const std::string error = s.error_of([&] { upgrade(s.config); });
+      EXPECT_NE(error.find("value too long"), std::string::npos) << error;
+      EXPECT_NE(error.find("nothing of it was applied"), std::string::npos) << error;
+      EXPECT_EQ(s.applied(), 1);
+    } else {
+      upgrade(s.config);
+      EXPECT_EQ(s.applied(), 2) << s.out.str();
+    }
+    EXPECT_EQ(s.count("SELECT count(*) FROM note WHERE body = 'abcdefghij'"), 1) << "cut short";
+    EXPECT_EQ(s.count("SELECT count(*) FROM note WHERE CAST(n AS TEXT) = '12345'"), 1);
+  }
+}
+
+// PostgreSQL takes a Boolean default as false / true, not SQLite's 0 / 1: CREATE TABLE and
+// ADD COLUMN spelled it so, ALTER COLUMN ... SET DEFAULT did not, and the server refused it.
+TEST_P(MigrateKeepsData, a_boolean_default_set_by_alter_column_is_spelled_for_the_database) {
+  Scratch s(GetParam());
+  const schema::Type boolean{schema::TypeKind::boolean, {}};
+  s.write({CreateTableOp{table("flags", {column("active", boolean), column("n", integer, true, "0")})}});
+  upgrade(s.config);
+  s.execute("INSERT INTO flags (active, n) VALUES (NULL, 1)");
+  s.write({AlterColumnOp{"flags", column("active", boolean), column("active", boolean, true, "1")},
+           AlterColumnOp{"flags", column("n", integer, true, "0"), column("n", boolean, true, "0")}});
+  upgrade(s.config);
+  EXPECT_EQ(s.applied(), 2) << s.out.str();
+  s.execute("INSERT INTO flags (id) VALUES (2)");
+  EXPECT_EQ(s.count("SELECT count(*) FROM flags WHERE id = 2 AND active AND NOT n"), 1);
+  EXPECT_EQ(s.count("SELECT count(*) FROM flags WHERE id = 1 AND n"), 1) << "1 became true";
+  downgrade(s.config);
+  EXPECT_EQ(s.applied(), 1) << s.out.str();
+}
+
+// PostgreSQL drops a check with a column it names, and SQLite's rebuild refuses the table
+// then: the migrations' schema kept a check the database no longer had (or could not make).
+TEST_P(MigrateKeepsData, dropping_a_column_a_check_names_is_refused_until_the_check_goes) {
+  Scratch s(GetParam());
+  schema::Table item = table("item", {column("qty", integer), column("name", text)});
+  item.checks = {{"ck_item_qty", "qty > 0"}};
+  s.write({CreateTableOp{item}});
+  upgrade(s.config);
+  s.execute("INSERT INTO item (qty, name) VALUES (3, 'a')");
+  s.write({DropColumnOp{"item", column("qty", integer), 1}});
+  const std::string error = s.error_of([&] { upgrade(s.config); });
+  EXPECT_NE(error.find("the column is used by check constraint 'ck_item_qty'; drop that first"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(s.count("SELECT qty FROM item"), 3);
+  EXPECT_EQ(s.applied(), 1);
+}
+
+// A rename of a column named as a function (length) renamed the function in the check's text
+// as well: the migrations' schema then held length(name) as qty_len(name).
+TEST_P(MigrateKeepsData, renaming_a_column_named_as_a_function_leaves_the_function_alone) {
+  Scratch s(GetParam());
+  schema::Table item = table("item", {column("length", integer), column("name", text)});
+  item.checks = {{"ck_item_length", "length(name) > 0 AND length > 0"}};
+  s.write({CreateTableOp{item}});
+  upgrade(s.config);
+  s.execute("INSERT INTO item (length, name) VALUES (3, 'a')");
+  // the rename, then a change that rebuilds the table on SQLite from the migrations' schema
+  s.write({RenameColumnOp{"item", "length", "size"},
+           AlterColumnOp{"item", column("name", text), column("name", text, false)}});
+  upgrade(s.config);
+  EXPECT_EQ(s.applied(), 2) << s.out.str();
+  EXPECT_EQ(s.count("SELECT size FROM item"), 3);
+  EXPECT_THROW(s.execute("INSERT INTO item (size, name) VALUES (1, '')"), IntegrityError)
+      << "the check holds no more";
+  downgrade(s.config);
+  EXPECT_EQ(s.count("SELECT length FROM item"), 3);
+}

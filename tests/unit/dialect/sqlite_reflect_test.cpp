@@ -246,17 +246,47 @@ TEST_F(SqliteReflect, rebuild_dependents_are_the_triggers_and_views_naming_the_t
   conn_->execute("CREATE TRIGGER t_on_x AFTER INSERT ON x BEGIN SELECT 1; END");
   conn_->execute("CREATE TRIGGER t_on_y AFTER INSERT ON y BEGIN INSERT INTO x (b) VALUES ('z'); END");
   conn_->execute("CREATE TRIGGER t_y_only AFTER INSERT ON y BEGIN SELECT 2; END");
-  std::vector<std::string> names;
-  for (const auto& d : dialect_->rebuild_dependents(*conn_, "x")) {
-    names.push_back((d.kind == DependentObject::Kind::view ? "view " : "trigger ") + d.name);
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{"trigger t_on_x", "trigger t_on_y", "view v_x"}));
-  EXPECT_TRUE(dialect_->rebuild_dependents(*conn_, "y").size() == 2u)
-      << "y has two triggers on it and nothing else naming it";
+  // through a view: v_of_v and t_reads_v name only v_x, yet break the rename step
+  conn_->execute("CREATE VIEW v_of_v AS SELECT a FROM v_x");
+  conn_->execute("CREATE TRIGGER t_reads_v AFTER INSERT ON y BEGIN SELECT a FROM v_of_v; END");
+  // an index the migrations know, one they do not (partial), and one of y
+  conn_->execute("CREATE INDEX ix_x_b ON x (b)");
+  conn_->execute("CREATE UNIQUE INDEX uq_x_b_live ON x (b) WHERE a > 0");
+  conn_->execute("CREATE INDEX ix_y_id ON y (id)");
+  auto names = [&](const RebuiltTable& t) {
+    std::vector<std::string> out;
+    for (const auto& d : dialect_->rebuild_dependents(*conn_, t)) {
+      const char* kind = d.kind == DependentObject::Kind::view    ? "view "
+                         : d.kind == DependentObject::Kind::index ? "index "
+                                                                  : "trigger ";
+      out.push_back(kind + d.name);
+    }
+    return out;
+  };
+  EXPECT_EQ(names({"x", {"a", "b"}, {"ix_x_b"}}),
+            (std::vector<std::string>{"index uq_x_b_live", "view v_x", "trigger t_on_x",
+                                      "trigger t_on_y", "view v_of_v", "trigger t_reads_v"}))
+      << "in the order they were made, each after what it uses";
+  EXPECT_EQ(names({"y", {"id"}, {}}),
+            (std::vector<std::string>{"index ix_y_id", "trigger t_on_y", "trigger t_y_only",
+                                      "trigger t_reads_v"}))
+      << "y: two triggers on it and a third on it that reads a view; its index unknown";
   EXPECT_FALSE(conn_->in_transaction()) << "the trial rename is rolled back and released";
   auto stmt = conn_->prepare("SELECT count(*) FROM sqlite_master WHERE name = 'x'");
   ASSERT_TRUE(stmt->step());
   EXPECT_EQ(stmt->get_int64(0), 1) << "table x keeps its name";
+
+  // A column the migrations do not know: the rebuild would not copy it.
+  try {
+    dialect_->rebuild_dependents(*conn_, {"x", {"a"}, {"ix_x_b"}});
+    ADD_FAILURE() << "a column the migrations lack must be refused";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("column 'b' that the migrations do not describe"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(dialect_->rebuild_dependents(*conn_, {"x", {"A", "B"}, {"IX_X_B"}}).size() == 6u)
+      << "names compare without case, as SQLite's do";
 }
 
 }  // namespace
