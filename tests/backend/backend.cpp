@@ -243,6 +243,10 @@ bool BackendTest::row_write_locks() const { return db_->dialect().name() == "pos
 
 bool BackendTest::text_holds_nul() const { return db_->dialect().name() == "sqlite"; }
 
+bool BackendTest::failed_statement_aborts_transaction() const {
+  return db_->dialect().name() == "postgresql";
+}
+
 bool BackendTest::stores_nan() const { return db_->dialect().name() != "sqlite"; }
 
 bool BackendTest::batched_inserts() const { return db_->dialect().batches_inserts(); }

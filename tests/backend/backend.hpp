@@ -90,6 +90,9 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
   bool text_holds_nul() const;
   // A floating-point column keeps NaN (PostgreSQL); SQLite would store NULL.
   bool stores_nan() const;
+  // A failed statement aborts its transaction: the server refuses the rest of it, and its
+  // COMMIT rolls back (PostgreSQL). SQLite undoes the failed statement alone.
+  bool failed_statement_aborts_transaction() const;
   // New rows of one table go to the database in multi-row INSERTs (PostgreSQL), not one
   // statement each.
   bool batched_inserts() const;

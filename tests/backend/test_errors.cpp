@@ -251,6 +251,35 @@ TEST_P(ErrorsTest, delete_of_a_row_deleted_by_another_session_is_stale_data) {
   s.rollback();
 }
 
+// PostgreSQL answers the COMMIT of a transaction a failed statement aborted with a ROLLBACK
+// and no error: commit() returned as if the user had been written.
+TEST_P(ErrorsTest, a_commit_after_a_failed_statement_commits_or_says_it_rolled_back) {
+  auto& s = session();
+  s.add(User{.username = "ann", .email = "ann@x"});
+  s.flush();
+  EXPECT_THROW(s.execute("SELECT * FROM no_such_table"), strata::ProgrammingError);
+  auto users = [&] { return open_another()->session().query<User>().count(); };
+  if (failed_statement_aborts_transaction()) {
+    try {
+      s.commit();
+      FAIL() << "the COMMIT that rolled back passed for a commit";
+    } catch (const strata::ProgrammingError& e) {
+      EXPECT_TRUE(contains(e.what(), "COMMIT rolled back instead")) << e.what();
+    }
+    s.rollback();
+    EXPECT_EQ(users(), 0);
+    EXPECT_EQ(s.query<User>().count(), 0);
+    commit_ann(s);  // the session works again
+    EXPECT_EQ(users(), 1);
+  } else {
+    s.commit();  // SQLite undid the failed statement alone
+    if (shared_database()) {
+      EXPECT_EQ(users(), 1);
+    }
+    EXPECT_EQ(s.query<User>().count(), 1);
+  }
+}
+
 TEST_P(ErrorsTest, one_and_get_errors_do_not_break_the_session) {
   auto& s = session();
   commit_ann(s);

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <sstream>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -533,6 +536,25 @@ std::unique_ptr<engine::Statement> PgConnection::prepare(std::string_view sql) {
   return std::make_unique<PgStatement>(*this, std::move(name), std::move(text), params);
 }
 
+namespace {
+
+// COMMIT, END or COMMIT/END [WORK | TRANSACTION], in any case, with surrounding blanks and a
+// final semicolon.
+bool is_commit(std::string_view sql) {
+  std::string words;
+  for (char c : sql) {
+    if (c == ';') break;
+    words += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  std::istringstream in(words);
+  std::string first, second, more;
+  in >> first >> second >> more;
+  if (first != "COMMIT" && first != "END") return false;
+  return more.empty() && (second.empty() || second == "WORK" || second == "TRANSACTION");
+}
+
+}  // namespace
+
 void PgConnection::execute(std::string_view sql) {
   if (link_->conn == nullptr) raise_error({.kind = FailedCall::Kind::operational, .summary = "the connection is closed", .sql = std::string(sql)});
   deallocate_unused();
@@ -544,6 +566,17 @@ void PgConnection::execute(std::string_view sql) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     if (echoing()) echo(text, {}, elapsed, true);
     raise_error({.result = r.get(), .conn = link_->conn, .sql = text});
+  }
+  // The COMMIT of a transaction that a failed statement aborted rolls it back, and the server
+  // says so only by the tag ROLLBACK: a commit that did not happen must not pass for one.
+  if (status == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(r.get())) == "ROLLBACK" &&
+      is_commit(text)) {
+    if (echoing()) echo(text, {}, elapsed, true);
+    raise_error({.kind = FailedCall::Kind::programming,
+                 .summary = "COMMIT rolled back instead: a statement of this transaction "
+                            "failed earlier, and PostgreSQL then refuses the rest of it; nothing "
+                            "of the transaction was written (roll back, then do the work again)",
+                 .sql = text});
   }
   if (echoing()) echo(text, {}, elapsed);
 }
