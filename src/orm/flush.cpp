@@ -34,6 +34,14 @@ bool refers_to(const ColumnInfo& c, const Mapper& m) {
   return r.target_mapper ? &r.target_mapper() == &m : r.table == m.table_name();
 }
 
+// Whether a one-to-many or one-to-one of m holds rows of m itself (an adjacency list's
+// children), whose foreign key the flush fills from the parent.
+bool collects_its_own_rows(const Mapper& m) {
+  return std::any_of(m.relationships.begin(), m.relationships.end(), [&m](const auto& rel) {
+    return fk_in_target(rel->kind) && &rel->target() == &m;
+  });
+}
+
 // The columns of m that refer to m itself (an adjacency list: parent_id -> id), each with the
 // column it refers to.
 std::vector<std::pair<const ColumnInfo*, const ColumnInfo*>> self_references(const Mapper& m) {
@@ -99,8 +107,20 @@ void order_self_referring(const Mapper& m, StateOf state_of,
       for (std::size_t i = 0; i < refs.size(); ++i)
         if (refs[i].second != m.autoincrement || !refs[i].second->key_unset(st->obj.get()))
           by_ref[i].emplace(refs[i].second->get(st->obj.get()), st);
+    // A new row's children of the same table held in its collections (a one-to-many with
+    // no reference back) come after it too.
+    std::unordered_map<InstanceState*, std::vector<InstanceState*>> collected_by;
+    for (const auto& rel : m.relationships) {
+      if (!fk_in_target(rel->kind) || &rel->target() != &m) continue;
+      for (auto* st : inserts) {
+        if (!SessionAccess::loaded(rel->field(st->obj.get()))) continue;
+        for (const auto& child : rel->current(st->obj.get()))
+          if (auto* cs = state_of(child.get()); cs && cs != st) collected_by[cs].push_back(st);
+      }
+    }
     order_by_dependencies(inserts, [&](InstanceState& st) {
       std::vector<InstanceState*> parents;
+      if (auto it = collected_by.find(&st); it != collected_by.end()) parents = it->second;
       void* obj = st.obj.get();
       for (const auto& rel : m.relationships) {
         if (rel->kind != RelationKind::many_to_one || &rel->target() != &m) continue;
@@ -224,8 +244,22 @@ bool Flush::run() {
       // to itself keeps INSERTs first: its updated rows may refer to its new ones.
       const bool self_ref = w.mapper && refers_to_itself(*w.mapper);
       follow_keys_set_by_hand(w.updates);
+      // Rows of the table that its own one-to-many collections hold take their parent's key
+      // before their INSERT or UPDATE: from a stored parent here, from a new one right after
+      // its INSERT (the rows come parents first).
+      const bool own_children = self_ref && collects_its_own_rows(*w.mapper);
+      if (own_children)
+        for (auto* st : w.updates)
+          if (!rekeyed_.contains(st)) push_keys_to_children(*st, false);
       if (!self_ref) emit_updates(w.updates);
-      emit_inserts(w.inserts);
+      if (own_children) {
+        for (auto* st : w.inserts) {
+          emit_inserts(std::vector<InstanceState*>{st});
+          push_keys_to_children(*st, true);
+        }
+      } else {
+        emit_inserts(w.inserts);
+      }
       fire(handlers(*w.mapper, Event::after_insert), w.inserts);
       if (self_ref) emit_updates(w.updates);
       for (auto* st : w.inserts) push_keys_to_children(*st, true);

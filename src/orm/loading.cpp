@@ -71,15 +71,16 @@ const ColumnInfo& referenced_column(const ColumnInfo& fk, const Mapper& referred
 
 std::optional<sql::RowLock> lock_taken(const QuerySpec& q) {
   if (q.lock) return q.lock;
-  if (!q.where && q.joins.empty() && !q.having && q.order_by.empty() && q.group_by.empty())
-    return std::nullopt;  // (most queries)
-  sql::Select s;
-  s.joins = q.joins;
-  s.where = q.where;
-  s.group_by = q.group_by;
-  s.having = q.having;
-  s.order_by = q.order_by;
-  if (const sql::RowLock* lock = sql::row_lock_in(s)) return *lock;
+  // the parts of q that can hold a subquery, in the order row_lock_in(Select) reads them
+  const sql::RowLock* lock = nullptr;
+  for (const auto& j : q.joins)
+    if ((lock = sql::row_lock_in(j.on))) return *lock;
+  if ((lock = sql::row_lock_in(q.where))) return *lock;
+  for (const auto& g : q.group_by)
+    if ((lock = sql::row_lock_in(g))) return *lock;
+  if ((lock = sql::row_lock_in(q.having))) return *lock;
+  for (const auto& o : q.order_by)
+    if ((lock = sql::row_lock_in(o.expr))) return *lock;
   return std::nullopt;
 }
 
@@ -319,15 +320,30 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
 
 bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   m.configure();
-  auto inner = std::make_shared<sql::Select>();
-  inner->columns = {sql::raw("1")};
-  inner->from = m.table_name();
-  inner->joins = q.joins;
-  inner->where = q.where;
-  inner->group_by = q.group_by;
-  inner->having = q.having;
-  inner->limit = q.limit;  // users().offset(5).exists() asks about the rows past the fifth
-  inner->offset = q.offset;
+  std::shared_ptr<sql::Select> inner;
+  if (q.distinct) {
+    // Whole objects told apart, as all() and count() see them: with an offset, rows that
+    // repeat one object through a join count once.
+    // (Inside a derived table: SQLite 3.40 drops the DISTINCT of an EXISTS's own SELECT,
+    // OFFSET or not.)
+    auto objects = std::make_shared<sql::Select>(Loader::select_for(*this, m, q));
+    objects->lock.reset();
+    objects->order_by.clear();
+    inner = std::make_shared<sql::Select>();
+    inner->columns = {sql::raw("1")};
+    inner->from_subquery = std::move(objects);
+    inner->from_alias = "anon_1";
+  } else {
+    inner = std::make_shared<sql::Select>();
+    inner->columns = {sql::raw("1")};
+    inner->from = m.table_name();
+    inner->joins = q.joins;
+    inner->where = q.where;
+    inner->group_by = q.group_by;
+    inner->having = q.having;
+    inner->limit = q.limit;  // users().offset(5).exists() asks about the rows past the fifth
+    inner->offset = q.offset;
+  }
   sql::Select s;
   s.columns = {sql::unary(sql::UnaryOp::exists, sql::subquery(std::move(inner)))};
   if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);  // as count()
@@ -426,6 +442,17 @@ std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const Relat
   q.limit = 1;
   auto rows = all(target, q);
   return rows.empty() ? nullptr : rows.front();
+}
+
+std::shared_ptr<void> SessionCore::held_target(InstanceState& owner, const RelationshipInfo& rel) {
+  Value v = rel.fk->get(owner.obj.get());
+  if (is_null(v)) return nullptr;
+  const Mapper& target = rel.target();
+  target.configure();
+  const ColumnInfo& ref = referenced_column(*rel.fk, target);
+  if (target.primary_key.size() != 1 || target.primary_key.front() != &ref) return nullptr;
+  auto* st = identity_.find(&target, v);
+  return st ? st->obj : nullptr;
 }
 
 std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,

@@ -930,6 +930,21 @@ void RelationField::on_target_changed(const std::shared_ptr<void>& old_target,
   if (new_target) session.back_add(*rel_->back, new_target, owner_->obj);
 }
 
+void RelationField::on_unloaded_target_changed(const std::shared_ptr<void>& new_target) {
+  if (!owner_) return;
+  auto& session = owner_->session();
+  if (auto old = session.held_target(*owner_, *rel_)) return on_target_changed(old, new_target);
+  session.note_relation_change(*owner_);
+  if (new_target) session.note_parented(owner_->obj.get());
+  if (!rel_->back) return;
+  // Let go of a parent the session does not hold (post->author = nullptr on a post whose
+  // author was never loaded): an orphan all the same, for the parent's delete-orphan cascade.
+  if (!new_target && rel_->back->cascade.delete_orphan &&
+      !is_null(rel_->fk->get(owner_->obj.get())))
+    session.note_orphan(*rel_->back, owner_->obj);
+  if (new_target) session.back_add(*rel_->back, new_target, owner_->obj);
+}
+
 void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   if (!owner_) return;
   auto& session = owner_->session();

@@ -112,6 +112,8 @@ void tables_read(const ExprPtr& e, std::vector<std::string>& out) {
       e->node);
 }
 
+}  // namespace
+
 const RowLock* row_lock_in(const ExprPtr& e) {
   if (!e) return nullptr;
   return std::visit(
@@ -147,8 +149,6 @@ const RowLock* row_lock_in(const ExprPtr& e) {
       },
       e->node);
 }
-
-}  // namespace
 
 const RowLock* row_lock_in(const Select& s) {
   if (s.lock) return &*s.lock;

@@ -255,8 +255,28 @@ struct strata::Model<Player> {
   }
 };
 
+// An adjacency list with only the collection side (SQLAlchemy's basic example): a topic's
+// subtopics, no reference back to the parent.
+struct Topic {
+  std::int64_t id = 0;
+  std::string name{};
+  std::optional<std::int64_t> parent_id{};
+  strata::HasMany<Topic> subtopics{};
+};
+
+template <>
+struct strata::Model<Topic> {
+  static constexpr auto table = "topic";
+  static constexpr auto name = "Topic";
+  static auto columns() {
+    return mapping(column("id", &Topic::id).primary_key(), column("name", &Topic::name).length(40),
+                   column("parent_id", &Topic::parent_id).references(&Topic::id),
+                   has_many("subtopics", &Topic::subtopics).foreign_key(&Topic::parent_id));
+  }
+};
+
 // Registers the models above with db (the fixture calls it beside its own models).
 inline void register_relation_models(strata::Database& db) {
   db.register_models<Member, Profile, Card, Article, Tag, Reader, Folder, Sheet, Album, Photo,
-                     Team, Player>();
+                     Team, Player, Topic>();
 }

@@ -131,6 +131,11 @@ TEST_P(Blog, join_through_one_to_many_repeats_the_parent_per_child_unless_distin
   EXPECT_EQ(q.distinct().count(), 2) << "count() must count what all() returns";
   EXPECT_TRUE(q.exists());
   EXPECT_FALSE(q.filter(col(&Post::votes) > 100).exists());
+  // past the two distinct users nothing is left, though four rows are
+  EXPECT_TRUE(q.distinct().offset(1).exists());
+  EXPECT_FALSE(q.distinct().offset(2).exists()) << "exists() must see what all() returns";
+  EXPECT_EQ(q.distinct().offset(2).count(), 0);
+  EXPECT_TRUE(q.offset(3).exists());
   auto page = session().query<User>().join(&User::posts).distinct().order_by(&User::username)
                   .paginate(1, 2);
   EXPECT_EQ(page.total, 3) << "ann, bob and carl have posts";

@@ -898,6 +898,34 @@ TEST_P(RelationsTest, a_note_whose_folder_is_set_to_null_is_deleted_as_an_orphan
   EXPECT_EQ(s.query<Sheet>().count(), 1);
 }
 
+// With the folder not loaded, the note did not know it had one: no orphan, and the flush
+// refused the NULL folder_id.
+TEST_P(RelationsTest, a_note_whose_unloaded_folder_is_set_to_null_is_deleted_as_an_orphan) {
+  auto& s = session();
+  auto f = s.add(Folder{.name = "f"});
+  auto a = s.add(Sheet{.text = "a", .folder = f});
+  auto b = s.add(Sheet{.text = "b", .folder = f});
+  s.commit();
+  const auto f_id = f->id, a_id = a->id, b_id = b->id;
+  s.expunge_all();
+  // the folder not in the session: the foreign key says there was one
+  auto a2 = s.get<Sheet>(a_id);
+  clear_sql();
+  a2->folder = nullptr;
+  EXPECT_TRUE(selects().empty()) << "letting go of the folder loaded it\n" << dump();
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?")})) << dump();
+  // the folder in the session, neither its notes nor the note's folder loaded
+  auto f2 = s.get<Folder>(f_id);
+  auto b2 = s.get<Sheet>(b_id);
+  clear_sql();
+  b2->folder = nullptr;
+  s.commit();
+  EXPECT_EQ(writes(), (Sql{spelled("DELETE FROM {sheet} WHERE {sheet}.id = ?")})) << dump();
+  EXPECT_TRUE(f2->notes.empty());
+  EXPECT_EQ(s.query<Sheet>().count(), 0);
+}
+
 TEST_P(RelationsTest, a_note_given_no_folder_then_another_is_moved_not_deleted) {
   auto& s = session();
   auto f = s.add(Folder{.name = "f"});
@@ -1380,4 +1408,60 @@ TEST_P(Followers, eager_loads_fill_one_to_one_relationships) {
     EXPECT_FALSE(members[3]->profile) << "david has no profile";
     EXPECT_EQ(selects().size(), loading) << dump();
   }
+}
+
+// ---- an adjacency list with only the collection side -------------------------------------
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> topic_parents(strata::Database& db) {
+  auto rows = db.session().execute(
+      "SELECT c.name, COALESCE(p.name, '-') FROM topic c LEFT JOIN topic p ON p.id = c.parent_id "
+      "ORDER BY c.name");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : rows.rows) out.emplace_back(r.get<std::string>(0), r.get<std::string>(1));
+  db.session().rollback();
+  return out;
+}
+
+}  // namespace
+
+// A child of the same table reached only through its parent's collection was inserted
+// before the flush pushed the parent's key into it: its row kept parent_id NULL.
+TEST_P(RelationsTest, children_of_the_same_table_in_a_collection_get_their_parents_key) {
+  auto& s = session();
+  auto root = std::make_shared<Topic>(Topic{.name = "root"});
+  auto leaf = std::make_shared<Topic>(Topic{.name = "leaf"});
+  auto mid = std::make_shared<Topic>(Topic{.name = "mid"});
+  mid->subtopics.append(leaf);
+  root->subtopics.append(mid);
+  s.add(leaf);  // added children first: the worst order
+  s.add(root);
+  s.commit();
+  EXPECT_EQ(mid->parent_id, root->id);
+  EXPECT_EQ(leaf->parent_id, mid->id);
+  EXPECT_FALSE(s.is_modified(leaf)) << "the key reached the object, not its row";
+  // a stored parent's collection takes a new child
+  root->subtopics.append(std::make_shared<Topic>(Topic{.name = "second"}));
+  s.commit();
+  // and a stored child moves from one stored parent to another
+  auto moved = std::make_shared<Topic>(Topic{.name = "third"});
+  root->subtopics.append(moved);
+  s.commit();
+  root->subtopics.remove(moved);
+  mid->subtopics.append(moved);
+  s.commit();
+  EXPECT_EQ(moved->parent_id, mid->id);
+  EXPECT_FALSE(s.is_modified(moved)) << "the key reached the object, not its row";
+  using Parents = std::vector<std::pair<std::string, std::string>>;
+  if (shared_database()) {  // as another program sees the rows
+    EXPECT_EQ(topic_parents(*open_another()),
+              (Parents{{"leaf", "mid"}, {"mid", "root"}, {"root", "-"}, {"second", "root"}, {"third", "mid"}}));
+  }
+  EXPECT_EQ(topic_parents(db()),
+            (Parents{{"leaf", "mid"}, {"mid", "root"}, {"root", "-"}, {"second", "root"}, {"third", "mid"}}));
+  EXPECT_FALSE(s.is_modified(mid));
+  s.expunge_all();
+  auto back = s.query<Topic>().filter_by(&Topic::name, "root").one();
+  EXPECT_EQ(back->subtopics.size(), 2u);
 }

@@ -638,6 +638,27 @@ TEST_P(TypesTest, nan_is_kept_and_unchanged_or_refused_never_turned_into_null) {
   EXPECT_TRUE(std::isnan(*y->opt_real));
 }
 
+// 0.0 == -0.0, so a change between them passed for no change and was never written.
+TEST_P(TypesTest, a_change_of_the_sign_of_zero_is_written) {
+  auto& s = session();
+  auto x = s.add(Sample{.real = 0.0});
+  s.commit();
+  x->real = -0.0;
+  EXPECT_TRUE(s.is_modified(x));
+  clear_sql();
+  s.commit();
+  EXPECT_EQ(writes(), (std::vector<std::string>{
+                          spelled("UPDATE {sample} SET {real} = ? WHERE {sample}.id = ?")}))
+      << dump();
+  EXPECT_FALSE(s.is_modified(x));
+  s.expunge_all();
+  auto y = s.get<Sample>(x->id);
+  ASSERT_TRUE(y);
+  EXPECT_EQ(y->real, 0.0);
+  // PostgreSQL keeps the sign; SQLite stores a whole real as an integer and reads 0.0
+  EXPECT_EQ(std::signbit(y->real), stores_nan()) << "(stores_nan(): PostgreSQL)";
+}
+
 TEST_P(TypesTest, doubles_keep_every_digit_whatever_the_server_sets_extra_float_digits_to) {
   // A server (or a database, or a role) set to extra_float_digits = 0, as older setups are,
   // writes doubles with 15 digits: 0.1 + 0.2 would load as 0.3.

@@ -44,6 +44,10 @@ class RelationField {
   // Back-population hooks (no-ops when not attached).
   void on_target_changed(const std::shared_ptr<void>& old_target,
                          const std::shared_ptr<void>& new_target);
+  // A many-to-one assigned while not loaded (attached): the previous object is the one the
+  // session holds under the foreign key's value, if any (no SQL), and the foreign key's
+  // value says whether there was one.
+  void on_unloaded_target_changed(const std::shared_ptr<void>& new_target);
   void on_item_added(const std::shared_ptr<void>& item);
   void on_item_removed(const std::shared_ptr<void>& item);
   [[noreturn]] void throw_not_loaded() const;
@@ -128,11 +132,13 @@ class BelongsTo : public detail::SingleRelation<T, BelongsTo<T>> {
   friend struct detail::SessionAccess;
   std::shared_ptr<void> fetch() const { return this->load_target(); }
   void assign(std::shared_ptr<T> target) {
-    std::shared_ptr<void> old = this->loaded_ ? std::shared_ptr<void>(this->target_) : nullptr;
+    const bool was_loaded = this->loaded_;
+    std::shared_ptr<void> old = was_loaded ? std::shared_ptr<void>(this->target_) : nullptr;
     this->target_ = std::move(target);
     this->loaded_ = true;
     this->changed_ = true;
-    this->on_target_changed(old, this->target_);
+    if (was_loaded) this->on_target_changed(old, this->target_);
+    else this->on_unloaded_target_changed(this->target_);
   }
 };
 

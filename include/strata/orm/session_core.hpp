@@ -575,6 +575,9 @@ class SessionCore {
 
   // Lazy loading, called through relationship fields.
   std::shared_ptr<void> load_target(InstanceState& owner, const RelationshipInfo& rel);
+  // The object a many-to-one of owner refers to by its foreign key's value, when the identity
+  // map holds it (no SQL); null otherwise.
+  std::shared_ptr<void> held_target(InstanceState& owner, const RelationshipInfo& rel);
   std::vector<std::shared_ptr<void>> load_items(InstanceState& owner,
                                                 const RelationshipInfo& rel);
   // HasOne: the object referring to owner, or null; MultipleResultsFound when several do.

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -128,7 +129,9 @@ class SnapshotCell {
         double d;
         std::memcpy(&d, raw_, sizeof d);
         const double r = v.as_real();
-        return d == r || (d != d && r != r);  // NaN: unchanged, not changed at every flush
+        // -0.0 is a change from 0.0 (PostgreSQL keeps the sign); NaN is unchanged, not
+        // changed at every flush
+        return (d == r && std::signbit(d) == std::signbit(r)) || (d != d && r != r);
       }
       case ValueRef::Kind::text:
       case ValueRef::Kind::blob: {

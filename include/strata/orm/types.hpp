@@ -18,6 +18,7 @@
 
 #include <array>
 #include <concepts>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -251,7 +252,8 @@ struct Type<F> {
   }
   static bool equal(F v, const Value& snapshot) {
     auto* d = std::get_if<double>(&snapshot);
-    return d && *d == static_cast<double>(v);
+    const double x = static_cast<double>(v);
+    return d && ((*d == x && std::signbit(*d) == std::signbit(x)) || (*d != *d && x != x));
   }
   static ValueRef snapshot_ref(F v, Value&) noexcept {
     return ValueRef::real(static_cast<double>(v));

@@ -177,6 +177,8 @@ void tables_read(const Select& s, std::vector<std::string>& out);
 
 // The row lock s takes: its own, else the first of a subquery within it; null for none.
 const RowLock* row_lock_in(const Select& s);
+// The first row lock of a subquery within e (null e, or none: null).
+const RowLock* row_lock_in(const ExprPtr& e);
 
 // INSERT INTO table (columns...) VALUES (row...), (row...) [RETURNING ...].
 struct Insert {
