@@ -1250,7 +1250,10 @@ void Flush::emit_delete(InstanceState& st) {
 void Flush::finalize() {
   auto& s = session_;
   if (inserted_.size() > 1) s.identity_.reserve(s.identity_.size() + inserted_.size());
-  for (auto* st : inserted_) s.identity_.put(st);
+  // (A state an after_insert handler expunged is free, or another object's by now.)
+  for (auto* st : inserted_)
+    if (st->obj && st->status == ObjectStatus::persistent && st->inserted_in_txn)
+      s.identity_.put(st);
   follow_keys_of_new_rows();  // once the rows inserted are in the identity map
   for (auto* st : touched_) {
     if (!st->obj) continue;  // erased meanwhile (see cascade())

@@ -196,35 +196,36 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
     do_autoflush();
     if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
   }
-  auto not_found = [&]() -> std::shared_ptr<void> {
-    if (!autoflush || identity_.empty()) return nullptr;
-    autoflush_before(db_.core_for(m), {m.table_name()});
-    auto* st = lookup();
-    return st && !st->marked_for_delete ? st->obj : nullptr;
-  };
-  if (EagerLoader::eager_by_default(m)) {
-    // The mapping loads some relationships eagerly: a query by key, with its strategies.
-    QuerySpec q;
+  auto select = [&]() -> std::shared_ptr<void> {
+    if (EagerLoader::eager_by_default(m)) {
+      // The mapping loads some relationships eagerly: a query by key, with its strategies.
+      QuerySpec q;
+      const auto* k = m.primary_key.front();
+      q.where = sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),
+                            sql::param(key));
+      auto rows = EagerLoader(*this, m, q).run();
+      return rows.empty() ? nullptr : rows.front();
+    }
+    auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
+    stmt->bind(0, key);
+    if (!stmt->step()) return nullptr;
+    // The row's key, as the database has it: the identity map was just searched for `key`,
+    // which may be another (5 for '5', another case where a collation ignores it).
     const auto* k = m.primary_key.front();
-    q.where = sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),
-                          sql::param(key));
-    auto rows = EagerLoader(*this, m, q).run();
-    return rows.empty() ? not_found() : rows.front();
-  }
-  auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
-  stmt->bind(0, key);
-  if (!stmt->step()) {
-    stmt = {};
-    return not_found();
-  }
-  // The row's key, as the database has it: the identity map was just searched for `key`,
-  // which may be another (5 for '5', another case where a collation ignores it).
-  const auto* k = m.primary_key.front();
-  Value row_key = k->row_value(*stmt, static_cast<int>(k->index));
-  // One row at most (the key is the primary key): the statement goes back to the cache,
-  // which resets it, without stepping to its end.
-  return row_key == key ? Loader::load_new_row(*this, m, *stmt, IdentityKey(std::move(row_key)))
-                        : Loader::load_row(*this, m, *stmt);
+    Value row_key = k->row_value(*stmt, static_cast<int>(k->index));
+    // One row at most (the key is the primary key): the statement goes back to the cache,
+    // which resets it, without stepping to its end.
+    return row_key == key ? Loader::load_new_row(*this, m, *stmt, IdentityKey(std::move(row_key)))
+                          : Loader::load_row(*this, m, *stmt);
+  };
+  if (auto found = select()) return found;
+  // Not found: an object of the session may have taken this key, or changed a key that an
+  // ON UPDATE action carries into this row's. A flush for that makes the row one the
+  // session holds, or one the SELECT finds now.
+  if (!autoflush || identity_.empty() || !autoflush_before(db_.core_for(m), {m.table_name()}))
+    return nullptr;
+  if (auto* st = lookup()) return st->marked_for_delete ? nullptr : st->obj;
+  return select();
 }
 
 std::shared_ptr<void> SessionCore::get_fresh(const Mapper& m, const Value& key,

@@ -863,7 +863,7 @@ void SessionCore::do_autoflush() {
   if (autoflush && !flushing_) flush();
 }
 
-void SessionCore::autoflush_before(DatabaseCore& core, std::vector<std::string> tables) {
+bool SessionCore::autoflush_before(DatabaseCore& core, std::vector<std::string> tables) {
   // Narrowed, as get()'s and lazy loads' are, to what can change the rows a SELECT reads:
   // rows to add or remove anywhere (new, deleted and re-parented objects, whose cascades
   // reach further than their own table), or a changed column of an object of a table the
@@ -874,20 +874,23 @@ void SessionCore::autoflush_before(DatabaseCore& core, std::vector<std::string> 
   // each query made a query per object cost O(n^2). A table whose foreign keys are unknown
   // (its model not registered yet) may be reached from any table: then every object counts.
   check_usable();
-  if (!autoflush || flushing_ || states_.size() == 0) return;
+  if (!autoflush || flushing_ || states_.size() == 0) return false;
   if (!rows_to_add_or_remove_) {
     const bool known = core.add_tables_updating(tables);
     if (known ? !states_.any_persistent_changed(tables) : !states_.any_persistent_changed())
-      return;
+      return false;
   }
-  flush();
+  return Flush(*this).run();
 }
 
-void SessionCore::autoflush_before(DatabaseCore& core, const sql::Select& s) {
-  if (!autoflush || flushing_ || states_.size() == 0) return check_usable();
+bool SessionCore::autoflush_before(DatabaseCore& core, const sql::Select& s) {
+  if (!autoflush || flushing_ || states_.size() == 0) {
+    check_usable();
+    return false;
+  }
   std::vector<std::string> tables;
   sql::tables_read(s, tables);
-  autoflush_before(core, std::move(tables));
+  return autoflush_before(core, std::move(tables));
 }
 
 }  // namespace detail

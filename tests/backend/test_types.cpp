@@ -1001,6 +1001,8 @@ TEST_P(UnsignedTest, a_uint64_above_int64_max_is_refused_naming_the_column_never
   EXPECT_THROW(s.query<Counters>().filter(col(&Counters::u64) == too_big).count(),
                strata::DataError)
       << "a comparison with a value no column holds compared with it wrapped";
+  EXPECT_THROW(s.get<Counters>(too_big), strata::DataError)
+      << "get() of a key no column holds looked up the key wrapped (-1)";
   s.rollback();
   s.expunge_all();
   auto r = s.execute("SELECT u64 FROM counters");

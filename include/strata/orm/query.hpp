@@ -250,7 +250,8 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
     return p;
   }
 
-  // Rows as plain values, one at a time (see Stream).
+  // Rows as plain values, one at a time (see Stream). The stream holds the session's
+  // connection: it must not outlive the session.
   Stream<T> stream() const { return Stream<T>(session().stream(mapper_of<T>(), this->spec())); }
 
   // Values instead of objects: select(&User::username, count(col(&Post::id))) makes a

@@ -2,7 +2,9 @@
 // commit, rollback). A session belongs to one thread; open one per request or task.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -24,6 +26,10 @@ struct is_shared_ptr<std::shared_ptr<T>> : std::true_type {};
 template <class K>
 Value key_value(const K& k) {
   if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>) {
+    if constexpr (std::is_unsigned_v<K> && sizeof(K) >= sizeof(std::int64_t)) {
+      if (k > static_cast<K>(INT64_MAX))
+        throw DataError("key " + std::to_string(k) + " is above INT64_MAX, which no column holds", {});
+    }
     return static_cast<std::int64_t>(k);
   } else if constexpr (std::is_convertible_v<const K&, std::string_view>) {
     return std::string(std::string_view(k));
@@ -97,7 +103,9 @@ class Session {
   void add_all(const std::vector<std::shared_ptr<T>>& objs) {
     for (const auto& o : objs) core_->add(mapper_of<T>(), o);
   }
-  // Marks obj for deletion at the next flush (a pending object is just dropped).
+  // Marks obj for deletion at the next flush. A pending object is just dropped (expunged);
+  // one that a collection of an object in the session holds is added again by the
+  // collection's cascade at flush: take it out of the collection instead.
   template <class T>
   void delete_(const std::shared_ptr<T>& obj) {
     core_->delete_(mapper_of<T>(), obj.get());

@@ -637,8 +637,9 @@ class SessionCore {
   void do_autoflush();
   // do_autoflush() before a SELECT of the database `core` that reads `tables` (or the tables s
   // reads), narrowed to the changes that can change its rows (see the definition).
-  void autoflush_before(DatabaseCore& core, std::vector<std::string> tables);
-  void autoflush_before(DatabaseCore& core, const sql::Select& s);
+  // True when it flushed, writing something.
+  bool autoflush_before(DatabaseCore& core, std::vector<std::string> tables);
+  bool autoflush_before(DatabaseCore& core, const sql::Select& s);
   InstanceState* state_of(const void* obj) const;
   InstanceState& attach(const Mapper& m, std::shared_ptr<void> obj, ObjectStatus status);
   // A deleted object leaves the loaded relationships of the objects that referred to it.
