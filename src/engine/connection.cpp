@@ -237,13 +237,22 @@ Transaction::~Transaction() {
 }
 
 // A failed COMMIT (e.g. database locked) leaves the transaction active: the caller may retry
-// or roll back, and the destructor rolls back.
+// or roll back, and the destructor rolls back. One the database ended itself (PostgreSQL's
+// COMMIT of a transaction a failed statement aborted rolls it back) is over.
 void Transaction::commit() {
   if (!active_) throw InvalidRequestError("commit() of a transaction that is already over");
   if (nested()) {
     conn_.release_savepoint(savepoint_);
   } else {
-    conn_.commit();
+    try {
+      conn_.commit();
+    } catch (...) {
+      if (!conn_.in_transaction()) {
+        active_ = false;
+        --conn_.transaction_depth_;
+      }
+      throw;
+    }
   }
   active_ = false;
   --conn_.transaction_depth_;

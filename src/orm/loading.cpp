@@ -322,9 +322,10 @@ std::int64_t SessionCore::count(const Mapper& m, const QuerySpec& q) {
 bool SessionCore::exists(const Mapper& m, const QuerySpec& q) {
   m.configure();
   std::shared_ptr<sql::Select> inner;
-  if (q.distinct) {
+  if (q.distinct && (q.limit || q.offset)) {
     // Whole objects told apart, as all() and count() see them: with an offset, rows that
-    // repeat one object through a join count once.
+    // repeat one object through a join count once. (Without a limit or an offset DISTINCT
+    // changes no answer: the plain EXISTS below stops at the first row.)
     // (Inside a derived table: SQLite 3.40 drops the DISTINCT of an EXISTS's own SELECT,
     // OFFSET or not.)
     auto objects = std::make_shared<sql::Select>(Loader::select_for(*this, m, q));

@@ -702,9 +702,20 @@ void SessionCore::commit() {
   }
   // One transaction per database, committed in turn (the default first): when a later COMMIT
   // fails, the earlier ones stand, as with SQLAlchemy's binds without two-phase commit.
-  if (txn_) txn_->commit();
+  auto commit = [this](engine::Transaction& txn) {
+    try {
+      txn.commit();
+    } catch (const Error& e) {
+      // The database ended the transaction itself (PostgreSQL's COMMIT of a transaction a
+      // failed statement aborted): the session's is over too, and it refuses work until
+      // rollback() puts its objects back, as after a failed flush.
+      if (!txn.active()) abort_transaction(std::string("COMMIT failed: ") + e.what());
+      throw;
+    }
+  };
+  if (txn_) commit(*txn_);
   for (auto& b : bind_connections_)
-    if (b.txn) b.txn->commit();
+    if (b.txn) commit(*b.txn);
   end_transaction();
   std::vector<InstanceState*> gone;
   keys_assigned_in_txn_ = false;

@@ -266,6 +266,10 @@ TEST_P(ErrorsTest, a_commit_after_a_failed_statement_commits_or_says_it_rolled_b
     } catch (const strata::ProgrammingError& e) {
       EXPECT_TRUE(contains(e.what(), "COMMIT rolled back instead")) << e.what();
     }
+    // the session knows its transaction is over: neither a second commit() nor more work
+    // passes for one that writes
+    EXPECT_THROW(s.commit(), strata::InvalidRequestError);
+    EXPECT_THROW(s.query<User>().count(), strata::InvalidRequestError);
     s.rollback();
     EXPECT_EQ(users(), 0);
     EXPECT_EQ(s.query<User>().count(), 0);
