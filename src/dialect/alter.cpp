@@ -102,13 +102,6 @@ bool is_identifier_char(char c) {
   return std::isalnum(u) != 0 || c == '_' || c == '$' || u >= 0x80;
 }
 
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // From text[i] == open, the position after the matching close; a doubled close is an
 // escaped one. Returns the unquoted content in *content when asked.
 std::size_t skip_quoted(std::string_view text, std::size_t i, char close, std::string* content) {
@@ -126,6 +119,13 @@ std::size_t skip_quoted(std::string_view text, std::size_t i, char close, std::s
 }
 
 }  // namespace
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 std::string_view to_string(TableChange::Kind kind) {
   using K = TableChange::Kind;

@@ -49,4 +49,7 @@ void check_change(const schema::Table& before, const schema::Table& after,
 // Used to find the columns a CHECK constraint names.
 bool mentions_identifier(std::string_view sqltext, std::string_view name);
 
+// Whether two names are the same without regard to ASCII case (SQLite's identifiers).
+bool same_ignoring_case(std::string_view a, std::string_view b);
+
 }  // namespace strata::dialect::ddl

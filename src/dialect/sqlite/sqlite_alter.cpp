@@ -43,14 +43,6 @@ namespace {
 
 using Kind = TableChange::Kind;
 
-// SQLite's names compare without case (ASCII).
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view trim(std::string_view s) {
   const std::size_t first = s.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};
@@ -271,7 +263,7 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
     while (stmt->step()) {
       const std::string column(stmt->get_text(0));
       const bool known = std::any_of(table.columns.begin(), table.columns.end(),
-                                     [&](const std::string& c) { return same_name(c, column); });
+                                     [&](const std::string& c) { return ddl::same_ignoring_case(c, column); });
       if (!known) {
         throw CompileError("table '" + table.name + "' has a column '" + column +
                            "' that the migrations do not describe (made by SQL of its own?); "
@@ -310,7 +302,7 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
     while (stmt->step()) {
       std::string name(stmt->get_text(0));
       const bool known = std::any_of(table.indexes.begin(), table.indexes.end(),
-                                     [&](const std::string& ix) { return same_name(ix, name); });
+                                     [&](const std::string& ix) { return ddl::same_ignoring_case(ix, name); });
       if (!known)
         out.push_back({DependentObject::Kind::index, std::move(name), std::string(stmt->get_text(1))});
     }

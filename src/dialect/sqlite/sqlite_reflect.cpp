@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "../ddl.hpp"
 #include "create_table_parser.hpp"
 #include "sqlite.hpp"
 
@@ -30,12 +31,7 @@ std::string upper_without_spaces(std::string_view s) {
   return out;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+bool same_name(std::string_view a, std::string_view b) { return ddl::same_ignoring_case(a, b); }
 
 bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
