@@ -296,7 +296,56 @@ class Writer {
   }
 
   void node(const Expr& e) {
+    if (grouped_ && !replaying_) {
+      if (Grouped* g = grouped_item(e)) {
+        grouped_again(e, *g);
+        return;
+      }
+    }
     std::visit([this](const auto& n) { visit(n); }, e.node);
+  }
+
+  // A GROUP BY item that binds values, with numbered placeholders: the numbers its first
+  // writing took, for every later writing of the same expression in the statement.
+  struct Grouped {
+    const Expr* expr;
+    std::vector<std::size_t> numbers;
+    bool written = false;
+  };
+
+  Grouped* grouped_item(const Expr& e) {
+    for (Grouped& g : *grouped_) {
+      if (&e == g.expr || same_node(e, *g.expr)) return &g;
+    }
+    return nullptr;
+  }
+
+  void grouped_again(const Expr& e, Grouped& g) {
+    auto visit_node = [&] { std::visit([this](const auto& n) { visit(n); }, e.node); };
+    if (!g.written) {
+      recorders_.push_back(&g.numbers);
+      visit_node();
+      recorders_.pop_back();
+      g.written = true;
+      return;
+    }
+    replaying_ = &g.numbers;
+    replayed_ = 0;
+    visit_node();
+    const bool whole = replayed_ == g.numbers.size();
+    replaying_ = nullptr;
+    if (!whole) throw CompileError("a grouped expression was written with other parameters");
+  }
+
+  // The GROUP BY items of s for grouped_, when the dialect numbers its placeholders.
+  std::vector<Grouped> grouped_items(const Select& s) const {
+    std::vector<Grouped> items;
+    if (!d_.numbered_placeholders()) return items;
+    for (const ExprPtr& e : s.group_by) {
+      if (e && !std::holds_alternative<LabelExpr>(e->node) && binds_values(*e))
+        items.push_back({e.get(), {}});
+    }
+    return items;
   }
 
   // e, wrapped in parentheses when its precedence is below min_prec.
@@ -323,9 +372,17 @@ class Writer {
   }
 
   void next_placeholder(Value v, bool typed = false) {
-    out_.params.push_back(std::move(v));
-    out_.sql += typed ? d_.typed_placeholder(out_.params.size(), out_.params.back())
-                      : d_.placeholder(out_.params.size());
+    std::size_t n = 0;
+    if (replaying_) {
+      if (replayed_ == replaying_->size())
+        throw CompileError("a grouped expression was written with other parameters");
+      n = (*replaying_)[replayed_++];
+    } else {
+      out_.params.push_back(std::move(v));
+      n = out_.params.size();
+    }
+    for (std::vector<std::size_t>* r : recorders_) r->push_back(n);
+    out_.sql += typed ? d_.typed_placeholder(n, out_.params[n - 1]) : d_.placeholder(n);
   }
 
   void expr_list(const std::vector<ExprPtr>& items) {
@@ -388,6 +445,12 @@ class Writer {
 
   const SqlDialect& d_;
   Compiled out_;
+  // The current SELECT's grouped items (null when none need it), the numbers being recorded,
+  // and the numbers being written again.
+  std::vector<Grouped>* grouped_ = nullptr;
+  std::vector<std::vector<std::size_t>*> recorders_;
+  const std::vector<std::size_t>* replaying_ = nullptr;
+  std::size_t replayed_ = 0;
 };
 
 void Writer::visit(const ColumnExpr& c) {
@@ -549,6 +612,9 @@ void Writer::select(const Select& s) {
   if (s.columns.empty()) {
     throw CompileError("SELECT has no result columns; add at least one (raw(\"*\") for all)");
   }
+  std::vector<Grouped> grouped = grouped_items(s);
+  std::vector<Grouped>* const outer_grouped = grouped_;
+  grouped_ = grouped.empty() ? nullptr : &grouped;
   out_.sql += s.distinct ? "SELECT DISTINCT " : "SELECT ";
   for (std::size_t i = 0; i < s.columns.size(); ++i) {
     if (i > 0) out_.sql += ", ";
@@ -624,6 +690,7 @@ void Writer::select(const Select& s) {
     next_placeholder(*s.offset);
   }
   if (s.lock) lock(*s.lock);
+  grouped_ = outer_grouped;
 }
 
 void Writer::lock(const RowLock& l) {

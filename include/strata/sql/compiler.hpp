@@ -32,6 +32,10 @@ class SqlDialect {
   virtual std::string typed_placeholder(std::size_t n, const Value& /*v*/) const {
     return placeholder(n);
   }
+  // Whether a placeholder names its number ("$n"), so that one parameter can be written more
+  // than once. PostgreSQL needs that: it takes `votes / $1` in HAVING or around a select item
+  // as the `votes / $1` it groups by, never `votes / $3`.
+  virtual bool numbered_placeholders() const { return false; }
 
   // Whether INSERT/UPDATE/DELETE ... RETURNING is available.
   virtual bool supports_returning() const = 0;
@@ -49,9 +53,12 @@ class SqlDialect {
   virtual bool supports_row_locks() const { return false; }
 };
 
-// The result of compiling: text with placeholders, and one entry in params for every
-// placeholder in text order. A ParamExpr contributes its value; a PlaceholderExpr contributes
-// Null, for the caller to bind itself.
+// The result of compiling: text with placeholders, and in params the value of placeholder n at
+// params[n - 1]. A ParamExpr contributes its value; a PlaceholderExpr contributes Null, for the
+// caller to bind itself. Placeholders are numbered in text order, one number each, except that
+// with numbered_placeholders() every writing of a grouped expression that binds values (GROUP
+// BY's, and the same expression in the select list, HAVING or ORDER BY) uses the numbers of the
+// first.
 struct Compiled {
   std::string sql;
   std::vector<Value> params;

@@ -19,6 +19,7 @@ class PgDialect final : public Dialect {
   // Parameters take their type from the context; a number compared with a column of another
   // numeric type keeps its own: $1::bigint, $1::double precision.
   std::string typed_placeholder(std::size_t n, const Value& v) const override;
+  bool numbered_placeholders() const override { return true; }
   bool supports_returning() const override { return true; }
   bool supports_ilike() const override { return true; }
   bool supports_row_locks() const override { return true; }

@@ -102,6 +102,47 @@ TEST(CompileSelect, a_grouped_or_ordered_item_that_binds_values_names_its_result
             "SELECT post.user_id, count(*) FROM post GROUP BY post.user_id");
 }
 
+TEST(CompileSelect, a_grouped_item_that_binds_values_is_written_again_with_its_own_numbers) {
+  // PostgreSQL takes votes / $1 in HAVING, ORDER BY or around a select item as the votes / $1
+  // it groups by; votes / $3 it refuses ("must appear in the GROUP BY clause").
+  const auto bucket = [] { return binary(BinaryOp::div, column("post", "votes"), num(10)); };
+  Select s;
+  s.columns = {bucket(), function("count", {column("", "*")})};
+  s.from = "post";
+  s.where = binary(BinaryOp::gt, column("post", "votes"), num(0));
+  s.group_by = {bucket()};
+  s.having = binary(BinaryOp::gt, bucket(), num(3));
+  s.order_by = {{binary(BinaryOp::mul, bucket(), num(2)), false}};
+  Compiled c = compile(s, DollarDialect{});
+  EXPECT_EQ(c.sql,
+            "SELECT post.votes / $1, count(*) FROM post WHERE post.votes > $2 GROUP BY 1 "
+            "HAVING post.votes / $1 > $3 ORDER BY post.votes / $1 * $4");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{10}, std::int64_t{0}, std::int64_t{3},
+                                          std::int64_t{2}}));
+  // Grouped but not selected on its own: the select item around it takes the numbers first.
+  Select t;
+  t.columns = {binary(BinaryOp::mul, bucket(), num(2))};
+  t.from = "post";
+  t.group_by = {bucket()};
+  c = compile(t, DollarDialect{});
+  EXPECT_EQ(c.sql, "SELECT post.votes / $1 * $2 FROM post GROUP BY post.votes / $1");
+  EXPECT_EQ(c.params, (std::vector<Value>{std::int64_t{10}, std::int64_t{2}}));
+  // "?" placeholders bind in text order: one value each, as before.
+  c = compile(t, QmarkDialect{});
+  EXPECT_EQ(c.sql, "SELECT post.votes / ? * ? FROM post GROUP BY post.votes / ?");
+  EXPECT_EQ(c.params.size(), 3u);
+  // A subquery's own grouping is its own; the outer statement's numbers go on after it.
+  auto inner = std::make_shared<Select>(t);
+  Select u;
+  u.columns = {column("g", "x")};
+  u.from_subquery = inner;
+  u.from_alias = "g";
+  u.where = binary(BinaryOp::gt, bucket(), num(1));
+  EXPECT_EQ(compile(u, DollarDialect{}).sql,
+            "SELECT g.x FROM (SELECT post.votes / $1 * $2 FROM post GROUP BY post.votes / $1) "
+            "AS g WHERE post.votes / $3 > $4");
+}
+
 TEST(CompileSelect, from_subquery_needs_and_gets_an_alias) {
   auto inner = std::make_shared<Select>();
   inner->columns = {column("post", "user_id"), label(function("count", {column("", "*")}), "n")};

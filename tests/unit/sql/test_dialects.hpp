@@ -37,6 +37,7 @@ class DollarDialect : public SqlDialect {
     return is_test_keyword(lower_name);
   }
   std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
+  bool numbered_placeholders() const override { return true; }
   bool supports_returning() const override { return true; }
   bool supports_ilike() const override { return true; }
   bool supports_row_locks() const override { return true; }
