@@ -48,8 +48,8 @@ using value_of = typename expression_t<X>::value_type;
 sql::ExprPtr aggregate(const char* name, const sql::ExprPtr& arg, bool distinct = false);
 
 // min() / max() of x, holding R, by the type R is stored as (a Convert<T, Stored>'s Stored).
-// A bool is compared as the integer it is stored as (0 / 1): PostgreSQL has no min(boolean),
-// and reads the integer back as a bool like SQLite's.
+// A bool is compared as the integer it is stored as (0 / 1), PostgreSQL having no
+// min(boolean), and the result is cast back to a boolean, for comparisons with other booleans.
 template <class R, class X>
 sql::ExprPtr extreme(const char* name, const X& x) {
   constexpr schema::TypeKind stored = Type<base_t<R>>::kind;
@@ -57,7 +57,9 @@ sql::ExprPtr extreme(const char* name, const X& x) {
                 "strata: min() and max() do not apply to Blob columns (PostgreSQL has no min "
                 "or max of bytea)");
   auto arg = as_expression(x).node();
-  if constexpr (stored == schema::TypeKind::boolean) arg = sql::cast(std::move(arg), "INTEGER");
+  if constexpr (stored == schema::TypeKind::boolean) {
+    return sql::cast(aggregate(name, sql::cast(std::move(arg), "INTEGER")), "BOOLEAN");
+  }
   return aggregate(name, arg);
 }
 // lower(x) / upper(x): text in, text out, NULL for NULL.
