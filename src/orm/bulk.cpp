@@ -109,6 +109,7 @@ std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
   if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   do_autoflush();
   m.configure();
+  wrote_in_txn_ = true;
   sql::Update u;
   u.table = m.table_name();
   std::vector<const ColumnInfo*> set_columns;
@@ -169,6 +170,7 @@ std::int64_t SessionCore::bulk_delete(const Mapper& m, const QuerySpec& q) {
   if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);
   do_autoflush();
   m.configure();
+  wrote_in_txn_ = true;
   sql::Delete d;
   d.table = m.table_name();
   d.where = q.where;

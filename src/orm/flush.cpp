@@ -234,6 +234,7 @@ bool Flush::run() {
     // deleted meanwhile (by a model event handler), which the next flush (commit's, say) must
     // not skip.
     s.rows_to_add_or_remove_ = false;
+    s.wrote_in_txn_ = true;
     const auto early = deletable_first(work);
     for (auto& w : work) {
       // Rows of a table that no table refers to can go first: nothing waits on them, and a

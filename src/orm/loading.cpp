@@ -141,6 +141,7 @@ std::shared_ptr<void> Loader::load_new_row(SessionCore& session, const Mapper& m
                                            ValueRef key_ref) {
   auto obj = m.create(session.states_.object_blocks(m));
   auto& st = session.attach(m, obj, ObjectStatus::persistent);
+  st.loaded_after_write = session.wrote_in_txn_;
   // The key column, when the caller has read it, is not read again: on PostgreSQL that would
   // parse the number a second time.
   const ColumnInfo* key_read =
@@ -405,6 +406,7 @@ Result SessionCore::execute(std::string_view text, const std::vector<Value>& par
                             std::string_view bind) {
   do_autoflush();
   auto stmt = connection(db_.for_bind(bind)).prepare_cached(text);
+  wrote_in_txn_ = true;  // the text may write
   stmt->bind_all(params);
   Result r;
   for (int i = 0; i < stmt->column_count(); ++i) r.columns.emplace_back(stmt->column_name(i));

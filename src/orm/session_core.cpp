@@ -393,13 +393,18 @@ void SessionCore::release(const RelationshipInfo& rel, const std::shared_ptr<voi
     note_relation_change(item.get());
   } else if (rel.fk->column.nullable) {
     rel.fk->set(item.get(), null);
-  } else if (!rel.cascade.delete_orphan) {
-    throw InvalidRequestError("removing a " + rel.target().class_name + " from " +
-                              rel.owner->class_name + "." + rel.name + " would set '" +
-                              rel.fk->qualified_name +
-                              "' to NULL, but it is NOT NULL; delete the object instead, or "
-                              "declare the relationship with cascade(\"all, delete-orphan\")");
+  } else {
+    check_release(rel);
   }
+}
+
+void SessionCore::check_release(const RelationshipInfo& rel) {
+  if (rel.back || rel.fk->column.nullable || rel.cascade.delete_orphan) return;
+  throw InvalidRequestError("removing a " + rel.target().class_name + " from " +
+                            rel.owner->class_name + "." + rel.name + " would set '" +
+                            rel.fk->qualified_name +
+                            "' to NULL, but it is NOT NULL; delete the object instead, or "
+                            "declare the relationship with cascade(\"all, delete-orphan\")");
 }
 
 void SessionCore::note_link(const RelationshipInfo& rel, const std::shared_ptr<void>& owner,
@@ -719,9 +724,11 @@ void SessionCore::commit() {
   end_transaction();
   std::vector<InstanceState*> gone;
   keys_assigned_in_txn_ = false;
+  wrote_in_txn_ = false;
   for (auto& s : states_) {
     s.inserted_in_txn = false;
     s.key_assigned_by_db = false;
+    s.loaded_after_write = false;
     if (s.status == ObjectStatus::deleted) gone.push_back(&s);
   }
   states_.release_saved();
@@ -758,10 +765,15 @@ void SessionCore::fire_after_rollback(bool had_transaction) {
 void SessionCore::rollback() {
   const bool had_transaction = roll_back_and_forget_changes();
   std::vector<InstanceState*> drop;
+  std::vector<InstanceState*> stale;
   for (auto& s : states_) {
     if (s.status == ObjectStatus::pending || s.inserted_in_txn) {
       drop.push_back(&s);
       continue;
+    }
+    if (s.loaded_after_write) {
+      s.loaded_after_write = false;
+      stale.push_back(&s);
     }
     if (s.status == ObjectStatus::deleted) {
       s.status = ObjectStatus::persistent;
@@ -844,10 +856,37 @@ void SessionCore::rollback() {
   }
   for (auto& k : kept) k.rel->set_target(k.obj.get(), std::move(k.target), true);
   keys_assigned_in_txn_ = false;  // only states inserted in this transaction had them
+  reload_after_rollback(stale);
   states_.release_saved();
   states_.compact_snapshots();
   // The rollback stands whatever the handlers do: an exception reaches the caller.
   fire_after_rollback(had_transaction);
+}
+
+void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale) {
+  // What SQLAlchemy's rollback does by expiring every object, for these only: the others'
+  // snapshots were taken before the transaction wrote, and rollback() has put them back.
+  wrote_in_txn_ = false;
+  if (stale.empty()) return;
+  std::vector<InstanceState*> gone;
+  std::size_t read = 0;
+  try {
+    for (; read < stale.size(); ++read) {
+      InstanceState& st = *stale[read];
+      const Mapper& m = *st.mapper;
+      auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
+      int p = 0;
+      for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
+      if (stmt->step()) Loader::overwrite(*this, st, *stmt);
+      else gone.push_back(&st);  // a row the transaction inserted (execute())
+    }
+  } catch (const Error&) {
+    // The database cannot be read now (a lost connection): what was not read cannot be
+    // trusted, and leaves the session rather than stay with the rolled-back values.
+    gone.insert(gone.end(), stale.begin() + static_cast<std::ptrdiff_t>(read), stale.end());
+  }
+  roll_back_transactions();  // the reads' own transaction: nothing written, nothing held
+  for (auto* st : gone) detach(*st);
 }
 
 void SessionCore::close() {
@@ -856,6 +895,7 @@ void SessionCore::close() {
   // and a session that read many objects closes without comparing each one. Objects whose
   // INSERT the ROLLBACK undoes lose their database-assigned key, as with rollback().
   const bool had_transaction = roll_back_and_forget_changes();
+  wrote_in_txn_ = false;
   if (keys_assigned_in_txn_) {
     for (auto& s : states_)
       if (s.key_assigned_by_db) s.mapper->autoincrement->clear_key(s.obj.get());
@@ -974,6 +1014,10 @@ void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   for (auto& old_parent : rel_->back->current(item.get()))
     if (old_parent != owner_->obj) rel_->remove_item(old_parent.get(), item.get());
   rel_->back->set_target(item.get(), owner_->obj, true);
+}
+
+void RelationField::check_removal() const {
+  if (owner_ && rel_->kind != RelationKind::many_to_many) SessionCore::check_release(*rel_);
 }
 
 void RelationField::on_item_removed(const std::shared_ptr<void>& item) {

@@ -275,8 +275,42 @@ struct strata::Model<Topic> {
   }
 };
 
+// A collection without a back reference over a NOT NULL foreign key, without delete-orphan:
+// letting go of an entry is refused (its key cannot become NULL).
+struct Entry;
+struct Ledger {
+  std::int64_t id = 0;
+  std::string name{};
+  strata::HasMany<Entry> entries{};
+  strata::HasOne<Entry> first{};  // over a foreign key that is not unique
+};
+struct Entry {
+  std::int64_t id = 0;
+  std::string text{};
+  std::int64_t ledger_id = 0;
+};
+
+template <>
+struct strata::Model<Ledger> {
+  static constexpr auto table = "ledger";
+  static constexpr auto name = "Ledger";
+  static auto columns() {
+    return mapping(column("id", &Ledger::id).primary_key(), column("name", &Ledger::name).length(40),
+                   has_many("entries", &Ledger::entries), has_one("first", &Ledger::first));
+  }
+};
+template <>
+struct strata::Model<Entry> {
+  static constexpr auto table = "entry";
+  static constexpr auto name = "Entry";
+  static auto columns() {
+    return mapping(column("id", &Entry::id).primary_key(), column("text", &Entry::text).length(40),
+                   column("ledger_id", &Entry::ledger_id).references(&Ledger::id));
+  }
+};
+
 // Registers the models above with db (the fixture calls it beside its own models).
 inline void register_relation_models(strata::Database& db) {
   db.register_models<Member, Profile, Card, Article, Tag, Reader, Folder, Sheet, Album, Photo,
-                     Team, Player, Topic>();
+                     Team, Player, Topic, Ledger, Entry>();
 }

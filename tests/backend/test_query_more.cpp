@@ -323,7 +323,8 @@ TEST_P(Blog, aggregates_read_as_their_documented_types) {
   EXPECT_EQ(std::get<4>(row), 4.0);
 }
 
-// PostgreSQL has no min(boolean) / max(boolean): the column is compared as 0 / 1.
+// PostgreSQL has no min(boolean) / max(boolean): the column is compared as 0 / 1, and the
+// result is a boolean again.
 TEST_P(Blog, min_and_max_of_a_boolean_column_read_as_bool_on_every_database) {
   auto& s = session();
   s.query<User>().filter(col(&User::username) == "dora").update(strata::set(&User::active, false));
@@ -337,6 +338,17 @@ TEST_P(Blog, min_and_max_of_a_boolean_column_read_as_bool_on_every_database) {
                         .order_by(&User::username)
                         .all();
   EXPECT_EQ(all_active, (Names{"ann", "bob", "carl"}));
+  // Compared with a boolean column (PostgreSQL has no integer = boolean).
+  auto same = s.select(col(&User::username))
+                  .group_by(&User::username, &User::active)
+                  .having(max(&User::active) == col(&User::active))
+                  .order_by(&User::username)
+                  .all();
+  EXPECT_EQ(same.size(), 4u);
+  EXPECT_EQ(s.select(col(&User::username))
+                .filter(col(&User::active) == s.query<User>().select(min(&User::active)).as_scalar())
+                .all(),
+            (Names{"dora"}));
 }
 
 TEST_P(Blog, aggregates_over_no_rows_are_null_except_count) {
@@ -583,6 +595,21 @@ TEST_P(Blog, an_expression_with_a_value_groups_and_orders_what_it_selects) {
                 .all(),
             (std::vector<std::int64_t>{0, 1, 2}))
       << "the same expression written twice";
+}
+
+TEST_P(Blog, an_expression_with_a_value_it_groups_by_is_the_same_in_having_and_around_items) {
+  // Buckets of two: 2 -> a2, c3; 1 -> a1, c2; 0 -> b1, c1.
+  auto bucket = col(&Post::votes) / 2;
+  using Row = std::tuple<std::int64_t, std::int64_t>;
+  EXPECT_EQ(session()
+                .select(bucket, count())
+                .group_by(bucket)
+                .having(bucket > 0)
+                .order_by(bucket * 3)
+                .all(),
+            (std::vector<Row>{{1, 2}, {2, 2}}));
+  EXPECT_EQ(session().select(bucket * 10).group_by(bucket).order_by(desc(bucket)).all(),
+            (std::vector<std::int64_t>{20, 10, 0}));
 }
 
 TEST_P(Blog, dividing_by_zero_is_null_on_sqlite_and_a_data_error_on_postgresql) {

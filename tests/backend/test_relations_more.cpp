@@ -1465,3 +1465,43 @@ TEST_P(RelationsTest, children_of_the_same_table_in_a_collection_get_their_paren
   auto back = s.query<Topic>().filter_by(&Topic::name, "root").one();
   EXPECT_EQ(back->subtopics.size(), 2u);
 }
+
+TEST_P(RelationsTest, a_refused_removal_from_a_collection_changes_nothing) {
+  // No back reference, no delete-orphan, a NOT NULL key: an entry cannot leave its ledger.
+  auto& s = session();
+  auto a = std::make_shared<Entry>(Entry{.text = "a"});
+  auto b = std::make_shared<Entry>(Entry{.text = "b"});
+  auto ledger = s.add(Ledger{.name = "cash", .entries = {a, b}});
+  s.commit();
+  ASSERT_EQ(b->ledger_id, ledger->id);
+  try {
+    ledger->entries.remove(a);
+    ADD_FAILURE() << "removing an entry was not refused";
+  } catch (const strata::InvalidRequestError& e) {
+    EXPECT_TRUE(contains(e.what(), "Ledger.entries")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "NOT NULL")) << e.what();
+  }
+  EXPECT_EQ(ledger->entries.all(), (std::vector<std::shared_ptr<Entry>>{a, b}));
+  // Assigning a collection that keeps every entry lets go of none.
+  auto c = std::make_shared<Entry>(Entry{.text = "c"});
+  ledger->entries = strata::HasMany<Entry>{a, b, c};
+  s.commit();
+  EXPECT_EQ(c->ledger_id, ledger->id);
+  // One that drops an entry is refused, and the collection stays as it was.
+  EXPECT_THROW(ledger->entries = strata::HasMany<Entry>{c}, strata::InvalidRequestError);
+  EXPECT_EQ(ledger->entries.all(), (std::vector<std::shared_ptr<Entry>>{a, b, c}));
+  s.commit();
+  s.expunge_all();
+  auto again = s.get<Ledger>(ledger->id);
+  EXPECT_EQ(again->entries.size(), 3u);
+  // A one-to-one field over the same key: replacing its object is refused the same way.
+  auto held = s.query<Entry>().filter(col(&Entry::text) == "a").one();
+  auto first = s.add(Ledger{.name = "bank", .first = held});
+  s.commit();
+  ASSERT_EQ(first->first.get(), held);
+  EXPECT_THROW(first->first = std::make_shared<Entry>(Entry{.text = "d"}),
+               strata::InvalidRequestError);
+  EXPECT_EQ(first->first.get(), held);
+  s.commit();
+  EXPECT_EQ(s.query<Entry>().count(), 3);
+}

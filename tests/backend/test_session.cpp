@@ -729,6 +729,47 @@ TEST_P(SessionTest, rollback_after_refresh_restores_the_committed_values) {
   EXPECT_EQ(s.query<User>().filter_by(&User::email, "a@x").count(), 1);
 }
 
+TEST_P(SessionTest, rollback_reads_again_the_objects_first_loaded_after_the_transaction_wrote) {
+  // Their snapshots hold what the transaction wrote, which the rollback undid (SQLAlchemy
+  // expires every object at rollback): they take their rows again, and an object whose row
+  // the rollback took away leaves the session.
+  auto& s = session();
+  s.add(User{.username = "ann", .email = "a@x"});
+  s.add(User{.username = "bob", .email = "b@x"});
+  s.commit();
+  s.expunge_all();
+  auto bob = s.query<User>().filter_by(&User::username, "bob").one();  // before any write
+  EXPECT_EQ(s.query<User>().update(strata::set(&User::bio, std::string("bulk"))), 2);
+  auto ann = s.query<User>().filter_by(&User::username, "ann").one();
+  ASSERT_EQ(ann->bio, "bulk");
+  s.execute("INSERT INTO " + q("user") + " (username, email, role, active) VALUES (" + ph(1) +
+                ", " + ph(2) + ", 0, TRUE)",
+            {std::string("cat"), std::string("c@x")});
+  auto cat = s.query<User>().filter_by(&User::username, "cat").one();
+  s.rollback();
+  EXPECT_EQ(ann->bio, std::nullopt) << "the rolled-back bulk update stayed in the object";
+  EXPECT_EQ(bob->bio, std::nullopt);
+  EXPECT_TRUE(s.contains(ann));
+  EXPECT_FALSE(s.is_modified(ann)) << "the snapshot kept the rolled-back value";
+  EXPECT_FALSE(s.contains(cat)) << "an object whose row the rollback took away stayed";
+  EXPECT_EQ(s.get<User>(cat->id), nullptr);
+  // The object goes on as any other: a change is written, and only the change.
+  ann->email = "ann@x";
+  s.commit();
+  {
+    auto other = db().new_session();
+    auto stored = other.get<User>(ann->id);
+    EXPECT_EQ(stored->email, "ann@x");
+    EXPECT_EQ(stored->bio, std::nullopt);
+    EXPECT_EQ(other.query<User>().count(), 2);
+  }
+  // A transaction that wrote nothing reads nothing again at rollback.
+  s.query<User>().all();
+  clear_sql();
+  s.rollback();
+  EXPECT_TRUE(selects().empty()) << dump();
+}
+
 TEST_P(SessionTest, refresh_of_a_row_deleted_elsewhere_is_an_invalid_request) {
   auto& s = session();
   auto u = s.add(User{.username = "ann", .email = "a@x"});

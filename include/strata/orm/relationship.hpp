@@ -50,6 +50,9 @@ class RelationField {
   void on_unloaded_target_changed(const std::shared_ptr<void>& new_target);
   void on_item_added(const std::shared_ptr<void>& item);
   void on_item_removed(const std::shared_ptr<void>& item);
+  // Throws, before anything changes, the InvalidRequestError that on_item_removed() would
+  // give: with no back reference and no delete-orphan, a NOT NULL foreign key cannot let go.
+  void check_removal() const;
   [[noreturn]] void throw_not_loaded() const;
 
   InstanceState* owner_ = nullptr;       // set by the session while the owner is attached
@@ -162,14 +165,26 @@ class HasMany : public detail::RelationField {
       : RelationField(o), items_(std::move(o.items_)), index_(std::move(o.index_)) {}
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
-      // Unloaded and outside a session (a streamed object): no old items to let go of.
-      if (loaded_ || owner_)
-        for (auto& old : all()) on_item_removed(old);
+      auto items = distinct(o.all());
+      // Unloaded and outside a session (a streamed object): no old items to let go of. The
+      // ones kept stay as they are (their links too); a refused removal changes nothing.
+      std::unordered_set<const T*> kept;
+      if (loaded_ || owner_) {
+        std::vector<std::shared_ptr<T>> gone;
+        const std::unordered_set<const T*> listed = addresses(items);
+        for (const auto& old : all()) {
+          if (listed.contains(old.get())) kept.insert(old.get());
+          else gone.push_back(old);
+        }
+        if (!gone.empty()) check_removal();
+        for (auto& old : gone) on_item_removed(old);
+      }
       index_.reset();
-      items_ = distinct(o.all());
+      items_ = std::move(items);
       loaded_ = true;  // holds what was assigned, not what a later load would find
       changed_ = true;
-      for (auto& item : items_) on_item_added(item);
+      for (auto& item : items_)
+        if (!kept.contains(item.get())) on_item_added(item);
     }
     return *this;
   }
@@ -207,6 +222,7 @@ class HasMany : public detail::RelationField {
     all();
     auto it = std::find(items_.begin(), items_.end(), item);
     if (it == items_.end()) return;
+    check_removal();
     auto keep = *it;
     if (index_) index_->erase(keep.get());
     items_.erase(it);
@@ -219,6 +235,12 @@ class HasMany : public detail::RelationField {
   friend struct detail::SessionAccess;
   // items without the repeats of an object, in order (a long list is checked through a set
   // of addresses, so that assigning another object's collection stays linear).
+  static std::unordered_set<const T*> addresses(const std::vector<std::shared_ptr<T>>& items) {
+    std::unordered_set<const T*> out;
+    out.reserve(items.size());
+    for (const auto& item : items) out.insert(item.get());
+    return out;
+  }
   template <class R>
   static std::vector<std::shared_ptr<T>> distinct(const R& items) {
     constexpr std::size_t short_list = 16;
@@ -284,6 +306,7 @@ class HasOne : public detail::SingleRelation<T, HasOne<T>> {
   void assign(std::shared_ptr<T> target) {
     // The previous object must be known to be released: load it first.
     std::shared_ptr<T> old = (this->loaded_ || this->owner_) ? this->get() : nullptr;
+    if (old && old != target) this->check_removal();
     this->target_ = std::move(target);
     this->loaded_ = true;
     this->changed_ = true;

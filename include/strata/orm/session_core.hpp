@@ -177,6 +177,8 @@ struct InstanceState {
   bool inserted_in_txn = false;    // its INSERT was flushed in the current transaction
   bool key_assigned_by_db = false; // the INSERT filled an autoincrement key
   bool relation_noted = false;     // listed in SessionCore::relation_changed_ (once)
+  bool loaded_after_write = false; // first loaded after a write of the current transaction:
+                                   // rollback() reads it again
   Snapshot snapshot;               // column values as last flushed or loaded, by index
   std::uint64_t seq = 0;           // order of add(), to insert in that order
 
@@ -596,6 +598,9 @@ class SessionCore {
   // item left rel (a HasMany or HasOne of its owner): its back reference becomes null and its
   // foreign key NULL at flush, or it is deleted at flush with the delete-orphan cascade.
   void release(const RelationshipInfo& rel, const std::shared_ptr<void>& item);
+  // Throws InvalidRequestError when release() cannot let go of an item of rel: no back
+  // reference to null, no delete-orphan, and a NOT NULL foreign key.
+  static void check_release(const RelationshipInfo& rel);
   // A relationship field changed: remember its owner for the next flush.
   void note_relation_change(InstanceState& owner);
   // item was appended to owner's collection rel (one-to-many, one-to-one or many-to-many): for
@@ -661,6 +666,10 @@ class SessionCore {
                                     std::unordered_set<const void*>& seen) const;
   void cascade_add(InstanceState& s);
   void detach(InstanceState& s);
+  // rollback(): the objects first loaded after a write of the transaction rolled back hold
+  // what it wrote; they take their rows again, and leave the session when the row is gone
+  // (or cannot be read).
+  void reload_after_rollback(const std::vector<InstanceState*>& stale);
   void end_transaction();  // after COMMIT or ROLLBACK: give the connections back
   void roll_back_transactions();  // ROLLBACK on every database the session has used
   // rollback() and close(): ROLLBACK, and forget the pending links, orphans, relationship
@@ -736,6 +745,9 @@ class SessionCore {
   // Whether some state may hold a key the database assigned in this transaction
   // (InstanceState::key_assigned_by_db): close() looks for them only then.
   bool keys_assigned_in_txn_ = false;
+  // Whether the current transaction has written (a flush, a bulk update() or delete_(),
+  // execute()): the objects loaded after that are InstanceState::loaded_after_write.
+  bool wrote_in_txn_ = false;
 };
 
 }  // namespace detail
