@@ -265,10 +265,22 @@ bool same_ignoring_case(std::string_view a, std::string_view b) {
          });
 }
 
+// Whether a bare name that follows `before` (the text so far) is a type's: after the AS of a
+// CAST, or after PostgreSQL's `::`. A check's condition has no other AS.
+bool names_a_type(std::string_view before) {
+  std::size_t end = before.size();
+  while (end > 0 && std::isspace(static_cast<unsigned char>(before[end - 1])) != 0) --end;
+  before = before.substr(0, end);
+  if (before.ends_with("::")) return true;
+  if (end < 2 || !same_ignoring_case(before.substr(end - 2), "as")) return false;
+  return end == 2 || !identifier_char(before[end - 3]);
+}
+
 // The SQL condition text with column `from` of `table` renamed `to`, as the database does
 // with a check constraint when the column is renamed: bare names (any case) and "quoted"
-// names, alone or qualified by the table's name; string literals, other tables' columns and
-// function names (a name followed by '(') are left alone. `to` is written bare when it is a plain lower-case name, else quoted.
+// names, alone or qualified by the table's name; string literals, other tables' columns,
+// function names (a name followed by '(') and type names (CAST(x AS date), x::date) are left
+// alone. `to` is written bare when it is a plain lower-case name, else quoted.
 std::string rename_in_sql(std::string_view sql, std::string_view table, const std::string& from,
                           const std::string& to) {
   const bool plain = !to.empty() && identifier_start(to[0]) &&
@@ -330,7 +342,8 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
     std::size_t after = end;
     while (after < sql.size() && std::isspace(static_cast<unsigned char>(sql[after])) != 0) ++after;
     const bool function_name = after < sql.size() && sql[after] == '(';  // length(title)
-    if (match && ours && !followed_by_dot && !function_name) {
+    const bool type = !quoted_name && names_a_type(out);  // CAST(x AS date), x::date
+    if (match && ours && !followed_by_dot && !function_name && !type) {
       out += spelled;
     } else {
       out.append(sql.substr(i, end - i));

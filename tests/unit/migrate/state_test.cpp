@@ -159,6 +159,31 @@ TEST(Fold, rename_column_leaves_a_function_of_the_same_name_alone) {
             "length(name) > 0 AND size > 0 AND LENGTH (name) < 9");
 }
 
+TEST(Fold, a_type_named_like_a_column_is_neither_renamed_nor_a_use_of_it) {
+  Table t;
+  t.name = "item";
+  t.columns = {Column{"id", {schema::TypeKind::integer, {}}, false, true, true, {}},
+               Column{"date", {schema::TypeKind::text, {}}, true, false, false, {}},
+               Column{"made", {schema::TypeKind::text, {}}, true, false, false, {}}};
+  t.primary_key = {"pk_item", {"id"}};
+  t.checks = {{"ck_item_made", "CAST(made AS date) > '2020-01-01' AND made::date < '2100-01-01'"},
+              {"ck_item_date", "date <> '' AND CAST(date as DATE) IS NOT NULL"}};
+  const SchemaState start = state_of({t});
+  SchemaState s = start;
+  s.apply(RenameColumnOp{"item", "date", "day"});
+  auto condition = [&](const std::string& name) {
+    for (const auto& ck : s.find("item")->checks)
+      if (ck.name == name) return ck.sqltext;
+    return std::string("(none)");
+  };
+  EXPECT_EQ(condition("ck_item_made"), t.checks[0].sqltext);
+  EXPECT_EQ(condition("ck_item_date"), "day <> '' AND CAST(day as DATE) IS NOT NULL");
+  // Dropping the column named like the type: ck_item_made does not use it.
+  s = start;
+  s.apply(DropCheckOp{"item", t.checks[1]});
+  EXPECT_NO_THROW(s.apply(DropColumnOp{"item", t.columns[1], 1}));
+}
+
 // PostgreSQL dropped such a check with the column, silently; SQLite's rebuild refused the
 // table. Refused now; a history that did it on PostgreSQL replays as it ran there.
 TEST(Fold, a_column_a_check_names_is_dropped_only_with_the_check_or_in_a_replay) {
