@@ -2,6 +2,7 @@
 // exists, streaming, lazy loads of relationships, refresh, and raw SQL. (Bulk UPDATE and
 // DELETE: bulk.cpp.)
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 #include "database_core.hpp"
@@ -430,32 +431,43 @@ void check_loadable(const InstanceState& owner, const RelationshipInfo& rel) {
                             "raise) or the query's raiseload()): load it with joinedload() or "
                             "selectinload(), or assign it");
 }
+
+// What a many-to-one's foreign key refers to (none when it is NULL): the value, the column
+// of the target it names, and whether that column is the target's whole primary key.
+struct Referred {
+  Value value;
+  const Mapper& target;
+  const ColumnInfo& column;
+  bool by_key;
+};
+std::optional<Referred> referred_by(const InstanceState& owner, const RelationshipInfo& rel) {
+  Value v = rel.fk->get(owner.obj.get());
+  if (is_null(v)) return std::nullopt;
+  const Mapper& target = rel.target();
+  target.configure();
+  const ColumnInfo& ref = referenced_column(*rel.fk, target);
+  const bool by_key = target.primary_key.size() == 1 && target.primary_key.front() == &ref;
+  return Referred{std::move(v), target, ref, by_key};
+}
 }  // namespace
 
 std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const RelationshipInfo& rel) {
   check_loadable(owner, rel);
-  Value v = rel.fk->get(owner.obj.get());
-  if (is_null(v)) return nullptr;
-  const Mapper& target = rel.target();
-  target.configure();
-  const ColumnInfo& ref = referenced_column(*rel.fk, target);
-  if (target.primary_key.size() == 1 && target.primary_key.front() == &ref) return get(target, v);
+  auto r = referred_by(owner, rel);
+  if (!r) return nullptr;
+  if (r->by_key) return get(r->target, r->value);
   QuerySpec q;
-  q.where = sql::binary(sql::BinaryOp::eq, sql::column(target.table_name(), ref.column.name),
-                        sql::param(v));
+  q.where = sql::binary(sql::BinaryOp::eq, sql::column(r->target.table_name(), r->column.column.name),
+                        sql::param(std::move(r->value)));
   q.limit = 1;
-  auto rows = all(target, q);
+  auto rows = all(r->target, q);
   return rows.empty() ? nullptr : rows.front();
 }
 
 std::shared_ptr<void> SessionCore::held_target(InstanceState& owner, const RelationshipInfo& rel) {
-  Value v = rel.fk->get(owner.obj.get());
-  if (is_null(v)) return nullptr;
-  const Mapper& target = rel.target();
-  target.configure();
-  const ColumnInfo& ref = referenced_column(*rel.fk, target);
-  if (target.primary_key.size() != 1 || target.primary_key.front() != &ref) return nullptr;
-  auto* st = identity_.find(&target, v);
+  auto r = referred_by(owner, rel);
+  if (!r || !r->by_key) return nullptr;
+  auto* st = identity_.find(&r->target, r->value);
   return st ? st->obj : nullptr;
 }
 

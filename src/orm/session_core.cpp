@@ -398,8 +398,12 @@ void SessionCore::release(const RelationshipInfo& rel, const std::shared_ptr<voi
   }
 }
 
+bool SessionCore::release_refused(const RelationshipInfo& rel) {
+  return !rel.back && !rel.fk->column.nullable && !rel.cascade.delete_orphan;
+}
+
 void SessionCore::check_release(const RelationshipInfo& rel) {
-  if (rel.back || rel.fk->column.nullable || rel.cascade.delete_orphan) return;
+  if (!release_refused(rel)) return;
   throw InvalidRequestError("removing a " + rel.target().class_name + " from " +
                             rel.owner->class_name + "." + rel.name + " would set '" +
                             rel.fk->qualified_name +
@@ -869,22 +873,75 @@ void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale
   wrote_in_txn_ = false;
   if (stale.empty()) return;
   std::vector<InstanceState*> gone;
-  std::size_t read = 0;
-  try {
-    for (; read < stale.size(); ++read) {
-      InstanceState& st = *stale[read];
-      const Mapper& m = *st.mapper;
-      auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
-      int p = 0;
-      for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
-      if (stmt->step()) Loader::overwrite(*this, st, *stmt);
-      else gone.push_back(&st);  // a row the transaction inserted (execute())
+  // By mapper, in order. An object whose identity another object holds again (one loaded
+  // before the transaction removed the row and put back by the rollback) is that other's.
+  std::vector<std::pair<const Mapper*, std::vector<InstanceState*>>> groups;
+  for (InstanceState* st : stale) {
+    if (identity_.find(st->mapper, identity_in_snapshot(*st)) != st) {
+      gone.push_back(st);
+      continue;
     }
-  } catch (const Error&) {
-    // The database cannot be read now (a lost connection): what was not read cannot be
-    // trusted, and leaves the session rather than stay with the rolled-back values.
-    gone.insert(gone.end(), stale.begin() + static_cast<std::ptrdiff_t>(read), stale.end());
+    auto g = std::find_if(groups.begin(), groups.end(),
+                          [&](const auto& x) { return x.first == st->mapper; });
+    if (g == groups.end()) g = groups.insert(groups.end(), {st->mapper, {}});
+    g->second.push_back(st);
   }
+  const bool was_autoflush = autoflush;
+  autoflush = false;  // nothing is changed after the rollback; nothing to look for
+  // Each group's rows in chunks: WHERE key IN (...), the objects the session holds taking the
+  // rows (populate_existing); a composite key row by row.
+  constexpr std::size_t chunk = 500;
+  bool readable = true;
+  for (auto& [mapper, states] : groups) {
+    const Mapper& m = *mapper;
+    for (std::size_t from = 0; from < states.size(); from += chunk) {
+      const std::size_t to = std::min(states.size(), from + chunk);
+      std::unordered_set<const void*> read;
+      if (readable) {
+        try {
+          if (m.primary_key.size() == 1) {
+            const ColumnInfo& k = *m.primary_key.front();
+            std::vector<sql::ExprPtr> keys;
+            for (std::size_t i = from; i < to; ++i)
+              keys.push_back(sql::param(k.from_snapshot(states[i]->snapshot[k.index])));
+            QuerySpec q;
+            q.where = sql::in(sql::column(m.table_name(), k.column.name), std::move(keys));
+            q.populate_existing = true;
+            for (const auto& rel : m.relationships)  // the columns only: no eager loads
+              if (rel->lazy == Loading::joined || rel->lazy == Loading::selectin)
+                q.load.push_back({rel->field_offset, Loading::select});
+            for (const auto& obj : all(m, q)) read.insert(obj.get());
+          } else {
+            for (std::size_t i = from; i < to; ++i) {
+              InstanceState& st = *states[i];
+              auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
+              int p = 0;
+              for (const auto* k : m.primary_key)
+                stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
+              if (stmt->step()) {
+                Loader::overwrite(*this, st, *stmt);
+                read.insert(st.obj.get());
+              }
+            }
+          }
+        } catch (const OperationalError&) {
+          // The database cannot be read now (a lost connection, a lock): no more tries.
+          read.clear();
+          readable = false;
+        } catch (...) {
+          // These rows do not load (a value the member's type refuses, a table the
+          // transaction made): the others may.
+          read.clear();
+          roll_back_transactions();
+        }
+      }
+      // A row the rollback took away (inserted by execute()), or not read: what was not
+      // read cannot be trusted, and leaves the session rather than keep rolled-back values.
+      for (std::size_t i = from; i < to; ++i)
+        if (!read.contains(states[i]->obj.get())) gone.push_back(states[i]);
+    }
+  }
+  autoflush = was_autoflush;
   roll_back_transactions();  // the reads' own transaction: nothing written, nothing held
   for (auto* st : gone) detach(*st);
 }
@@ -988,15 +1045,12 @@ void RelationField::on_unloaded_target_changed(const std::shared_ptr<void>& new_
   if (!owner_) return;
   auto& session = owner_->session();
   if (auto old = session.held_target(*owner_, *rel_)) return on_target_changed(old, new_target);
-  session.note_relation_change(*owner_);
-  if (new_target) session.note_parented(owner_->obj.get());
-  if (!rel_->back) return;
+  on_target_changed(nullptr, new_target);
   // Let go of a parent the session does not hold (post->author = nullptr on a post whose
   // author was never loaded): an orphan all the same, for the parent's delete-orphan cascade.
-  if (!new_target && rel_->back->cascade.delete_orphan &&
+  if (!new_target && rel_->back && rel_->back->cascade.delete_orphan &&
       !is_null(rel_->fk->get(owner_->obj.get())))
     session.note_orphan(*rel_->back, owner_->obj);
-  if (new_target) session.back_add(*rel_->back, new_target, owner_->obj);
 }
 
 void RelationField::on_item_added(const std::shared_ptr<void>& item) {
@@ -1016,8 +1070,12 @@ void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   rel_->back->set_target(item.get(), owner_->obj, true);
 }
 
+bool RelationField::removal_refused() const {
+  return owner_ && rel_->kind != RelationKind::many_to_many && SessionCore::release_refused(*rel_);
+}
+
 void RelationField::check_removal() const {
-  if (owner_ && rel_->kind != RelationKind::many_to_many) SessionCore::check_release(*rel_);
+  if (removal_refused()) SessionCore::check_release(*rel_);
 }
 
 void RelationField::on_item_removed(const std::shared_ptr<void>& item) {

@@ -296,7 +296,7 @@ class Writer {
   }
 
   void node(const Expr& e) {
-    if (grouped_ && !replaying_) {
+    if (!grouped_.empty() && !replaying_) {
       if (Grouped* g = grouped_item(e)) {
         grouped_again(e, *g);
         return;
@@ -313,9 +313,10 @@ class Writer {
     bool written = false;
   };
 
+  // The innermost SELECT's first: a subquery may use its outer query's grouped items.
   Grouped* grouped_item(const Expr& e) {
-    for (Grouped& g : *grouped_) {
-      if (&e == g.expr || same_node(e, *g.expr)) return &g;
+    for (auto it = grouped_.rbegin(); it != grouped_.rend(); ++it) {
+      if (&e == (*it)->expr || same_node(e, *(*it)->expr)) return *it;
     }
     return nullptr;
   }
@@ -337,13 +338,15 @@ class Writer {
     if (!whole) throw CompileError("a grouped expression was written with other parameters");
   }
 
-  // The GROUP BY items of s for grouped_, when the dialect numbers its placeholders.
+  // The GROUP BY items of s for grouped_ (a label's expression), when the dialect numbers its
+  // placeholders.
   std::vector<Grouped> grouped_items(const Select& s) const {
     std::vector<Grouped> items;
     if (!d_.numbered_placeholders()) return items;
     for (const ExprPtr& e : s.group_by) {
-      if (e && !std::holds_alternative<LabelExpr>(e->node) && binds_values(*e))
-        items.push_back({e.get(), {}});
+      const Expr* x = e.get();
+      if (const auto* l = x ? std::get_if<LabelExpr>(&x->node) : nullptr) x = l->expr.get();
+      if (x && binds_values(*x)) items.push_back({x, {}});
     }
     return items;
   }
@@ -445,9 +448,9 @@ class Writer {
 
   const SqlDialect& d_;
   Compiled out_;
-  // The current SELECT's grouped items (null when none need it), the numbers being recorded,
+  // The grouped items of the SELECTs being written, outer first; the numbers being recorded,
   // and the numbers being written again.
-  std::vector<Grouped>* grouped_ = nullptr;
+  std::vector<Grouped*> grouped_;
   std::vector<std::vector<std::size_t>*> recorders_;
   const std::vector<std::size_t>* replaying_ = nullptr;
   std::size_t replayed_ = 0;
@@ -613,8 +616,8 @@ void Writer::select(const Select& s) {
     throw CompileError("SELECT has no result columns; add at least one (raw(\"*\") for all)");
   }
   std::vector<Grouped> grouped = grouped_items(s);
-  std::vector<Grouped>* const outer_grouped = grouped_;
-  grouped_ = grouped.empty() ? nullptr : &grouped;
+  const std::size_t outer_grouped = grouped_.size();
+  for (Grouped& g : grouped) grouped_.push_back(&g);
   out_.sql += s.distinct ? "SELECT DISTINCT " : "SELECT ";
   for (std::size_t i = 0; i < s.columns.size(); ++i) {
     if (i > 0) out_.sql += ", ";
@@ -690,7 +693,7 @@ void Writer::select(const Select& s) {
     next_placeholder(*s.offset);
   }
   if (s.lock) lock(*s.lock);
-  grouped_ = outer_grouped;
+  grouped_.resize(outer_grouped);
 }
 
 void Writer::lock(const RowLock& l) {

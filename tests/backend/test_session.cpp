@@ -770,6 +770,33 @@ TEST_P(SessionTest, rollback_reads_again_the_objects_first_loaded_after_the_tran
   EXPECT_TRUE(selects().empty()) << dump();
 }
 
+TEST_P(SessionTest, rollback_keeps_one_object_a_row_when_the_transaction_deleted_and_inserted_it) {
+  // ann is held before the transaction; a bulk delete takes her out, a raw INSERT puts a row
+  // back under her key, and a query loads it as a second object. The rollback brings ann back:
+  // the second object leaves the session.
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "a@x"});
+  s.commit();
+  EXPECT_EQ(s.query<User>().delete_(), 1);
+  s.execute("INSERT INTO " + q("user") + " (id, username, email, role, active) VALUES (" +
+                ph(1) + ", " + ph(2) + ", " + ph(3) + ", 0, TRUE)",
+            {ann->id, std::string("imposter"), std::string("i@x")});
+  auto imposter = s.get<User>(ann->id);
+  ASSERT_NE(imposter, nullptr);
+  ASSERT_NE(imposter, ann);
+  s.rollback();
+  EXPECT_TRUE(s.contains(ann));
+  EXPECT_FALSE(s.contains(imposter)) << "two objects of the session hold one row";
+  EXPECT_EQ(s.get<User>(ann->id), ann);
+  EXPECT_EQ(ann->username, "ann");
+  imposter->username = "lost";
+  ann->email = "ann@x";
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.get<User>(ann->id)->username, "ann");
+  EXPECT_EQ(s.get<User>(ann->id)->email, "ann@x");
+}
+
 TEST_P(SessionTest, refresh_of_a_row_deleted_elsewhere_is_an_invalid_request) {
   auto& s = session();
   auto u = s.add(User{.username = "ann", .email = "a@x"});

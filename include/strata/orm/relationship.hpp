@@ -50,8 +50,10 @@ class RelationField {
   void on_unloaded_target_changed(const std::shared_ptr<void>& new_target);
   void on_item_added(const std::shared_ptr<void>& item);
   void on_item_removed(const std::shared_ptr<void>& item);
-  // Throws, before anything changes, the InvalidRequestError that on_item_removed() would
-  // give: with no back reference and no delete-orphan, a NOT NULL foreign key cannot let go.
+  // Whether on_item_removed() refuses every item (InvalidRequestError): with no back
+  // reference and no delete-orphan, a NOT NULL foreign key cannot let go. check_removal()
+  // throws that refusal, for callers to give it before they change anything.
+  bool removal_refused() const;
   void check_removal() const;
   [[noreturn]] void throw_not_loaded() const;
 
@@ -166,25 +168,23 @@ class HasMany : public detail::RelationField {
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
       auto items = distinct(o.all());
-      // Unloaded and outside a session (a streamed object): no old items to let go of. The
-      // ones kept stay as they are (their links too); a refused removal changes nothing.
-      std::unordered_set<const T*> kept;
+      // Unloaded and outside a session (a streamed object): no old items to let go of. Where
+      // letting go is refused, the items listed again stay as they are, and one that is not
+      // is refused before anything changes.
       if (loaded_ || owner_) {
-        std::vector<std::shared_ptr<T>> gone;
-        const std::unordered_set<const T*> listed = addresses(items);
-        for (const auto& old : all()) {
-          if (listed.contains(old.get())) kept.insert(old.get());
-          else gone.push_back(old);
+        if (removal_refused()) {
+          const std::unordered_set<const T*> listed = addresses(items);
+          for (const auto& old : all())
+            if (!listed.contains(old.get())) check_removal();
+        } else {
+          for (auto& old : all()) on_item_removed(old);
         }
-        if (!gone.empty()) check_removal();
-        for (auto& old : gone) on_item_removed(old);
       }
       index_.reset();
       items_ = std::move(items);
       loaded_ = true;  // holds what was assigned, not what a later load would find
       changed_ = true;
-      for (auto& item : items_)
-        if (!kept.contains(item.get())) on_item_added(item);
+      for (auto& item : items_) on_item_added(item);
     }
     return *this;
   }

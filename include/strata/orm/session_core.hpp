@@ -598,8 +598,9 @@ class SessionCore {
   // item left rel (a HasMany or HasOne of its owner): its back reference becomes null and its
   // foreign key NULL at flush, or it is deleted at flush with the delete-orphan cascade.
   void release(const RelationshipInfo& rel, const std::shared_ptr<void>& item);
-  // Throws InvalidRequestError when release() cannot let go of an item of rel: no back
-  // reference to null, no delete-orphan, and a NOT NULL foreign key.
+  // Whether release() cannot let go of an item of rel (no back reference to null, no
+  // delete-orphan, and a NOT NULL foreign key); check_release() throws InvalidRequestError then.
+  static bool release_refused(const RelationshipInfo& rel);
   static void check_release(const RelationshipInfo& rel);
   // A relationship field changed: remember its owner for the next flush.
   void note_relation_change(InstanceState& owner);

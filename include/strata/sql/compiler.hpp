@@ -56,9 +56,9 @@ class SqlDialect {
 // The result of compiling: text with placeholders, and in params the value of placeholder n at
 // params[n - 1]. A ParamExpr contributes its value; a PlaceholderExpr contributes Null, for the
 // caller to bind itself. Placeholders are numbered in text order, one number each, except that
-// with numbered_placeholders() every writing of a grouped expression that binds values (GROUP
-// BY's, and the same expression in the select list, HAVING or ORDER BY) uses the numbers of the
-// first.
+// with numbered_placeholders() every writing of an expression that binds values and that a
+// SELECT groups by (the GROUP BY item, a label's expression, and the same expression anywhere
+// else in that SELECT, its subqueries included) uses the numbers of the first.
 struct Compiled {
   std::string sql;
   std::vector<Value> params;

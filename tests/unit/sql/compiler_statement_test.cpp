@@ -141,6 +141,23 @@ TEST(CompileSelect, a_grouped_item_that_binds_values_is_written_again_with_its_o
   EXPECT_EQ(compile(u, DollarDialect{}).sql,
             "SELECT g.x FROM (SELECT post.votes / $1 * $2 FROM post GROUP BY post.votes / $1) "
             "AS g WHERE post.votes / $3 > $4");
+  // Grouped by a label: its expression, wherever it comes back; and in a subquery of the
+  // grouping statement (correlated), the outer query's numbers.
+  Select v;
+  v.columns = {label(bucket(), "b"), function("count", {column("", "*")})};
+  v.from = "post";
+  v.group_by = {label(bucket(), "b")};
+  auto correlated = std::make_shared<Select>();
+  correlated->columns = {function("count", {column("", "*")})};
+  correlated->from = "vote";
+  correlated->where = binary(BinaryOp::eq, column("vote", "bucket"), bucket());
+  v.having = binary(BinaryOp::and_, binary(BinaryOp::gt, bucket(), num(0)),
+                    binary(BinaryOp::gt, subquery(correlated), num(1)));
+  c = compile(v, DollarDialect{});
+  EXPECT_EQ(c.sql,
+            "SELECT post.votes / $1 AS b, count(*) FROM post GROUP BY b HAVING post.votes / $1 > "
+            "$2 AND (SELECT count(*) FROM vote WHERE vote.bucket = post.votes / $1) > $3");
+  EXPECT_EQ(c.params.size(), 3u);
 }
 
 TEST(CompileSelect, from_subquery_needs_and_gets_an_alias) {
