@@ -775,13 +775,23 @@ void SessionCore::rollback() {
       drop.push_back(&s);
       continue;
     }
-    if (s.loaded_after_write) {
+    // An object read again below never takes the identity map's place from one that is not:
+    // that one was there before the transaction (which deleted its row and made another).
+    const bool stale_state = s.loaded_after_write;
+    auto take_identity = [&](const Value& key) {
+      if (stale_state) {
+        const InstanceState* holder = identity_.find(s.mapper, key);
+        if (holder && holder != &s) return;  // reload_after_rollback() lets s go
+      }
+      identity_.put(&s);
+    };
+    if (stale_state) {
       s.loaded_after_write = false;
       stale.push_back(&s);
     }
     if (s.status == ObjectStatus::deleted) {
       s.status = ObjectStatus::persistent;
-      identity_.put(&s);
+      take_identity(identity_in_snapshot(s));
     }
     s.marked_for_delete = false;
     // When an UPDATE of the transaction changed the primary key, the identity map follows it
@@ -798,8 +808,8 @@ void SessionCore::rollback() {
       Value key = identity_of(*s.mapper, raw);
       if (!(ValueRef(key) == s.key.ref())) {
         identity_.erase_if_is(&s);
-        s.key = std::move(key);
-        identity_.put(&s);
+        s.key = key;
+        take_identity(key);
       }
     }
     for (const auto& rel : s.mapper->relationships) rel->expire(raw);
@@ -868,80 +878,40 @@ void SessionCore::rollback() {
 }
 
 void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale) {
-  // What SQLAlchemy's rollback does by expiring every object, for these only: the others'
-  // snapshots were taken before the transaction wrote, and rollback() has put them back.
+  // What SQLAlchemy's rollback does by expiring every object, for these only (and at once,
+  // where SQLAlchemy reads an expired object on its next use): the others' snapshots were
+  // taken before the transaction wrote, and rollback() has put them back. Row by row, by key,
+  // so that a row that does not load (a value its member's type refuses) is the only one lost.
   wrote_in_txn_ = false;
   if (stale.empty()) return;
   std::vector<InstanceState*> gone;
-  // By mapper, in order. An object whose identity another object holds again (one loaded
-  // before the transaction removed the row and put back by the rollback) is that other's.
-  std::vector<std::pair<const Mapper*, std::vector<InstanceState*>>> groups;
+  std::vector<const DatabaseCore*> unreadable;  // an OperationalError there: no more tries
   for (InstanceState* st : stale) {
-    if (identity_.find(st->mapper, identity_in_snapshot(*st)) != st) {
-      gone.push_back(st);
-      continue;
-    }
-    auto g = std::find_if(groups.begin(), groups.end(),
-                          [&](const auto& x) { return x.first == st->mapper; });
-    if (g == groups.end()) g = groups.insert(groups.end(), {st->mapper, {}});
-    g->second.push_back(st);
-  }
-  const bool was_autoflush = autoflush;
-  autoflush = false;  // nothing is changed after the rollback; nothing to look for
-  // Each group's rows in chunks: WHERE key IN (...), the objects the session holds taking the
-  // rows (populate_existing); a composite key row by row.
-  constexpr std::size_t chunk = 500;
-  bool readable = true;
-  for (auto& [mapper, states] : groups) {
-    const Mapper& m = *mapper;
-    for (std::size_t from = 0; from < states.size(); from += chunk) {
-      const std::size_t to = std::min(states.size(), from + chunk);
-      std::unordered_set<const void*> read;
-      if (readable) {
-        try {
-          if (m.primary_key.size() == 1) {
-            const ColumnInfo& k = *m.primary_key.front();
-            std::vector<sql::ExprPtr> keys;
-            for (std::size_t i = from; i < to; ++i)
-              keys.push_back(sql::param(k.from_snapshot(states[i]->snapshot[k.index])));
-            QuerySpec q;
-            q.where = sql::in(sql::column(m.table_name(), k.column.name), std::move(keys));
-            q.populate_existing = true;
-            for (const auto& rel : m.relationships)  // the columns only: no eager loads
-              if (rel->lazy == Loading::joined || rel->lazy == Loading::selectin)
-                q.load.push_back({rel->field_offset, Loading::select});
-            for (const auto& obj : all(m, q)) read.insert(obj.get());
-          } else {
-            for (std::size_t i = from; i < to; ++i) {
-              InstanceState& st = *states[i];
-              auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
-              int p = 0;
-              for (const auto* k : m.primary_key)
-                stmt->bind(p++, k->from_snapshot(st.snapshot[k->index]));
-              if (stmt->step()) {
-                Loader::overwrite(*this, st, *stmt);
-                read.insert(st.obj.get());
-              }
-            }
-          }
-        } catch (const OperationalError&) {
-          // The database cannot be read now (a lost connection, a lock): no more tries.
-          read.clear();
-          readable = false;
-        } catch (...) {
-          // These rows do not load (a value the member's type refuses, a table the
-          // transaction made): the others may.
-          read.clear();
-          roll_back_transactions();
+    const Mapper& m = *st->mapper;
+    const DatabaseCore* core = m.bind.empty() ? &db_ : &db_.core_for(m);
+    bool read = false;
+    // An object whose identity another object holds again (rollback() above) is that other's.
+    if (identity_.find(&m, identity_in_snapshot(*st)) == st &&
+        std::find(unreadable.begin(), unreadable.end(), core) == unreadable.end()) {
+      try {
+        auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
+        int p = 0;
+        for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
+        if (stmt->step()) {
+          Loader::overwrite(*this, *st, *stmt);
+          read = true;
         }
+      } catch (const OperationalError&) {
+        unreadable.push_back(core);  // a lost connection, a lock
+        roll_back_transactions();
+      } catch (...) {
+        roll_back_transactions();  // PostgreSQL refuses more statements in the transaction
       }
-      // A row the rollback took away (inserted by execute()), or not read: what was not
-      // read cannot be trusted, and leaves the session rather than keep rolled-back values.
-      for (std::size_t i = from; i < to; ++i)
-        if (!read.contains(states[i]->obj.get())) gone.push_back(states[i]);
     }
+    // Its row gone (inserted by execute()), or not read: what was not read cannot be trusted,
+    // and leaves the session rather than keep values the rollback undid.
+    if (!read) gone.push_back(st);
   }
-  autoflush = was_autoflush;
   roll_back_transactions();  // the reads' own transaction: nothing written, nothing held
   for (auto* st : gone) detach(*st);
 }
