@@ -31,11 +31,9 @@ std::string upper_without_spaces(std::string_view s) {
   return out;
 }
 
-bool same_name(std::string_view a, std::string_view b) { return ddl::same_ignoring_case(a, b); }
-
 bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](const auto& x, const auto& y) { return same_name(x, y); });
+                                            ddl::same_ignoring_case);
 }
 
 constexpr schema::TypeKind kinds[] = {
@@ -90,7 +88,7 @@ class Reader {
     columns(t, problem);
     for (schema::Column& c : t.columns) {  // the default as written, where the text says it
       for (const auto& [column, text] : parsed.defaults) {
-        if (c.server_default && same_name(column, c.name)) c.server_default = text;
+        if (c.server_default && ddl::same_ignoring_case(column, c.name)) c.server_default = text;
       }
     }
     bool pk_index = false;
@@ -273,7 +271,7 @@ class Reader {
       for (std::size_t i = 0; i < parsed.foreign_keys.size(); ++i) {
         const schema::ForeignKey& p = parsed.foreign_keys[i];
         if (!taken[i] && same_names(p.columns, fk.columns) &&
-            same_name(p.referred_table, fk.referred_table) &&
+            ddl::same_ignoring_case(p.referred_table, fk.referred_table) &&
             (p.referred_columns.empty() || same_names(p.referred_columns, fk.referred_columns))) {
           fk.name = p.name;
           taken[i] = true;
