@@ -192,14 +192,28 @@ std::optional<Time> read_time(std::string_view text, std::size_t& pos) {
   return Time{hours{h} + minutes{m} + seconds{s} + microseconds{us}};
 }
 
-bool read_utc_suffix(std::string_view text, std::size_t& pos) {
-  auto rest = text.substr(pos);
-  if (rest.empty()) return true;
-  if (rest == "Z" || rest == "+00:00" || rest == "+0000") {
-    pos = text.size();
-    return true;
+// What follows a time: nothing or Z (UTC), or an offset from UTC, +HH, +HH:MM or +HHMM (and
+// -): PostgreSQL writes a timestamptz in the session's UTC as ...+00. The offset, in
+// minutes east of UTC, goes to offset.
+bool read_utc_offset(std::string_view text, std::size_t& pos, int& offset) {
+  offset = 0;
+  if (pos == text.size()) return true;
+  if (text[pos] == 'Z') {
+    ++pos;
+    return pos == text.size();
   }
-  return false;
+  if (text[pos] != '+' && text[pos] != '-') return false;
+  const int sign = text[pos] == '-' ? -1 : 1;
+  ++pos;
+  int h = 0, m = 0;
+  if (!digits(text, pos, 2, h)) return false;
+  if (pos < text.size()) {
+    if (text[pos] == ':') ++pos;
+    if (!digits(text, pos, 2, m)) return false;
+  }
+  if (pos != text.size() || h > 23 || m > 59) return false;
+  offset = sign * (h * 60 + m);
+  return true;
 }
 
 }  // namespace
@@ -231,8 +245,14 @@ std::optional<Date> parse_date(std::string_view text) {
 std::optional<Time> parse_time(std::string_view text) {
   std::size_t pos = 0;
   auto t = read_time(text, pos);
-  if (!t || !read_utc_suffix(text, pos)) return std::nullopt;
-  return t;
+  int offset = 0;
+  if (!t || !read_utc_offset(text, pos, offset)) return std::nullopt;
+  if (offset == 0) return t;
+  // A time of day with an offset (PostgreSQL's timetz): the same time of day in UTC.
+  constexpr long long day = 86400000000LL;
+  long long us = (t->since_midnight - minutes{offset}).count() % day;
+  if (us < 0) us += day;
+  return Time{microseconds{us}};
 }
 
 std::optional<DateTime> parse_datetime(std::string_view text) {
@@ -243,8 +263,9 @@ std::optional<DateTime> parse_datetime(std::string_view text) {
   if (text[pos] != ' ' && text[pos] != 'T') return std::nullopt;
   ++pos;
   auto t = read_time(text, pos);
-  if (!t || !read_utc_suffix(text, pos)) return std::nullopt;
-  return DateTime{sys_days{*d}} + t->since_midnight;
+  int offset = 0;
+  if (!t || !read_utc_offset(text, pos, offset)) return std::nullopt;
+  return DateTime{sys_days{*d}} + t->since_midnight - minutes{offset};
 }
 
 }  // namespace strata

@@ -183,4 +183,18 @@ TEST_P(ServerTest, a_server_that_is_not_there_is_a_one_line_operational_error) {
   }
 }
 
+TEST_P(ServerTest, every_word_the_server_reserves_is_quoted) {
+  // The server's own list (pg_get_keywords: R reserved, T reserved but a function or type
+  // name), so that a word a newer server reserves (system_user in 16) is not written bare.
+  if (!server_connections()) GTEST_SKIP() << "PostgreSQL's keyword list";
+  auto& s = session();
+  auto r = s.execute("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')");
+  ASSERT_GT(r.rows.size(), 50u);
+  const auto& d = db().dialect();
+  for (const auto& row : r.rows) {
+    const auto word = row.get<std::string>(0);
+    EXPECT_EQ(d.quote(word), "\"" + word + "\"") << word << " is written bare";
+  }
+}
+
 }  // namespace

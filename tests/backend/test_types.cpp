@@ -690,6 +690,19 @@ TEST_P(TypesTest, doubles_keep_every_digit_whatever_the_server_sets_extra_float_
   EXPECT_EQ(s2.query<Sample>().select(strata::max(&Sample::real)).scalar(), tricky);
 }
 
+TEST_P(TypesTest, timestamps_with_a_time_zone_read_as_utc) {
+  // PostgreSQL writes a timestamptz in the session's zone (UTC) as ...+00, which loaded as a
+  // DataError; an existing timestamptz column or now() must read.
+  if (!server_connections()) GTEST_SKIP() << "timestamptz and timetz are PostgreSQL's";
+  auto& s = session();
+  auto r = s.execute("SELECT TIMESTAMPTZ '2024-01-01 12:00:00.25+02', TIMETZ '01:00:00+03'");
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(strata::to_iso(r.rows[0].get<strata::DateTime>(0)), "2024-01-01 10:00:00.250000");
+  EXPECT_EQ(strata::to_iso(r.rows[0].get<strata::Time>(1)), "22:00:00.000000");
+  auto now = s.execute("SELECT now()").rows.at(0).get<strata::DateTime>(0);
+  EXPECT_LT(std::chrono::abs(now - strata::utc_now()), std::chrono::minutes{5});
+}
+
 // A program may set a locale whose decimal point is a comma (setlocale(LC_ALL, "") where the
 // user's language is German); numbers must still read and write as the database has them.
 TEST_P(TypesTest, doubles_read_back_the_same_whatever_the_programs_locale) {

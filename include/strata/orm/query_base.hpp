@@ -352,11 +352,18 @@ class QueryBase {
   // enclosing query must have them: exists() and in_() carry them to its filter().
   template <class... Us>
   auto correlate() const {
+    static_assert(!(contains<S, Us>::value || ...),
+                  "strata: correlate() names a model the subquery already selects FROM or "
+                  "joins, which would hide the enclosing query's; let the enclosing query join "
+                  "it under an alias (strata::aliased<Model>) and correlate to that");
     using Out = rebind_t<Self, union_t<S, models<Us...>>, union_t<C, models<Us...>>>;
     return Out(state_);
   }
   template <class U>
   auto correlate(const Aliased<U>&) const {
+    static_assert(!contains<S, Aliased<U>>::value,
+                  "strata: correlate() names an alias the subquery already selects FROM or "
+                  "joins, which would hide the enclosing query's");
     using Out = rebind_t<Self, union_t<S, models<Aliased<U>>>, union_t<C, models<Aliased<U>>>>;
     return Out(state_);
   }

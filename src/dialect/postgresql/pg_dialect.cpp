@@ -15,8 +15,9 @@ namespace strata::dialect::postgresql {
 namespace {
 
 // PostgreSQL's reserved key words (those that cannot be a column or table name unquoted, and
-// those reserved but allowed as function or type names), sorted for binary search.
-constexpr std::array<std::string_view, 138> reserved{
+// those reserved but allowed as function or type names), sorted for binary search; system_user
+// since PostgreSQL 16.
+constexpr std::array<std::string_view, 139> reserved{
     "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
     "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character",
     "check", "coalesce", "collate", "collation", "column", "concurrently", "constraint", "create",
@@ -30,7 +31,7 @@ constexpr std::array<std::string_view, 138> reserved{
     "numeric", "offset", "on", "only", "or", "order", "outer", "overlaps", "overlay", "placing",
     "position", "precision", "primary", "real", "references", "returning", "right", "row",
     "select", "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric",
-    "table", "tablesample", "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true",
+    "system_user", "table", "tablesample", "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true",
     "union", "unique", "user", "using", "values", "varchar", "variadic", "verbose", "when",
     "where", "window", "with", "xmlattributes"};
 

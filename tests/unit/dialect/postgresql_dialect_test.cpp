@@ -37,6 +37,7 @@ TEST(PostgresqlDialect, reserved_words_and_mixed_case_are_quoted) {
   const auto d = pg();
   EXPECT_EQ(d->quote("user"), "\"user\"");
   EXPECT_EQ(d->quote("order"), "\"order\"");
+  EXPECT_EQ(d->quote("system_user"), "\"system_user\"") << "reserved since PostgreSQL 16";
   EXPECT_EQ(d->quote("email"), "email");
   EXPECT_EQ(d->quote("Email"), "\"Email\"");
   EXPECT_EQ(d->quote("a\"b"), "\"a\"\"b\"");

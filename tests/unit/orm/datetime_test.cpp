@@ -66,6 +66,30 @@ TEST(DateTimeText, written_text_parses_back_to_the_same_value) {
   EXPECT_TRUE(*back == t) << "round trip changed the value: " << strata::to_iso(*back);
 }
 
+TEST(DateTimeText, text_with_an_offset_from_utc_reads_as_utc) {
+  // PostgreSQL writes a timestamptz (and a timetz) in the session's UTC as ...+00.
+  const strata::DateTime ten = sys_days{2024y / 1 / 1} + 10h;
+  for (const char* text : {"2024-01-01 10:00:00", "2024-01-01 10:00:00Z", "2024-01-01T10:00:00+00",
+                           "2024-01-01 10:00:00+00:00", "2024-01-01 10:00:00+0000",
+                           "2024-01-01 10:00:00-00", "2024-01-01 12:00:00+02",
+                           "2024-01-01 11:30:00+01:30", "2024-01-01 05:15:00-0445"}) {
+    auto t = strata::parse_datetime(text);
+    ASSERT_TRUE(t.has_value()) << text;
+    EXPECT_TRUE(*t == ten) << text << " read as " << strata::to_iso(*t);
+  }
+  auto across = strata::parse_datetime("2024-01-01 01:00:00+03");
+  ASSERT_TRUE(across.has_value());
+  EXPECT_EQ(strata::to_iso(*across), "2023-12-31 22:00:00.000000");
+  auto t = strata::parse_time("01:00:00.5+03");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(strata::to_iso(*t), "22:00:00.500000");
+  EXPECT_EQ(strata::to_iso(*strata::parse_time("23:00:00-02")), "01:00:00.000000");
+  for (const char* bad : {"2024-01-01 10:00:00+", "2024-01-01 10:00:00+2", "2024-01-01 10:00:00+24",
+                          "2024-01-01 10:00:00+02:60", "2024-01-01 10:00:00+02:", "2024-01-01 10:00:00Z0",
+                          "2024-01-01 10:00:00 UTC", "2024-01-01 10:00:00+02:00:00"})
+    EXPECT_FALSE(strata::parse_datetime(bad).has_value()) << bad;
+}
+
 TEST(DateTimeText, datetime_digits_agree_with_the_calendar_of_std_chrono) {
   // The DateTime writer computes the civil date itself; every day of a few centuries (and
   // instants before 1970 and around leap days) must read as std::chrono's calendar says.
