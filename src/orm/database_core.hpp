@@ -147,6 +147,16 @@ struct DatabaseCore {
     std::lock_guard lock(mutex_);
     return mappers_;
   }
+  // Those of this database and of its binds: what a relationship to a model may be declared
+  // on, wherever the model's table lives.
+  std::vector<const Mapper*> mappers_of_every_bind() {
+    auto out = mappers();
+    for (auto& [name, bind] : binds) {
+      auto more = bind->mappers();
+      out.insert(out.end(), more.begin(), more.end());
+    }
+    return out;
+  }
 
  private:
   void recompute_ranks();

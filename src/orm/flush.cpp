@@ -483,10 +483,10 @@ bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel,
   } else if (SessionAccess::changed(rel.field(owner))) {
     return false;
   }
-  // The parent's key as the database has it, or as it is now (a key changed by hand).
+  // The parent is deleted by its key as the database has it; a key changed by hand since
+  // is not written, and may be another row's: a child that refers to it is that row's.
   const ColumnInfo& key = referenced_column(*rel.fk, *parent.mapper);
-  const Value fk = rel.fk->get(child);
-  if (fk == key.get(owner) || fk == key.from_snapshot(parent.snapshot[key.index])) return false;
+  if (rel.fk->get(child) == key.from_snapshot(parent.snapshot[key.index])) return false;
   // The child's reference to the parent is stale too: it loads again by its foreign key.
   if (rel.back) rel.back->expire(child);
   return true;
@@ -596,7 +596,7 @@ void Flush::emit_secondary_deletes(InstanceState& st) {
   // rows that refer to this object go too.
   if (!one_sided_) {
     one_sided_.emplace();
-    for (const Mapper* m : s.db_.mappers())
+    for (const Mapper* m : s.db_.mappers_of_every_bind())
       for (const auto& rel : m->relationships)
         if (rel->kind == RelationKind::many_to_many && !rel->back && !rel->passive_deletes)
           one_sided_->push_back(rel.get());

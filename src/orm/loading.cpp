@@ -452,7 +452,7 @@ std::optional<Referred> referred_by(const InstanceState& owner, const Relationsh
 }  // namespace
 
 std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const RelationshipInfo& rel) {
-  check_loadable(owner, rel);
+  if (!flushing_) check_loadable(owner, rel);  // (the flush's own loads: see load_items)
   auto r = referred_by(owner, rel);
   if (!r) return nullptr;
   if (r->by_key) return get(r->target, r->value);
@@ -473,13 +473,20 @@ std::shared_ptr<void> SessionCore::held_target(InstanceState& owner, const Relat
 
 std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
                                                            const RelationshipInfo& rel) {
-  check_loadable(owner, rel);
+  // lazy='raise' is for the program's own reads; what the flush must load (a deleted
+  // object's children, for its delete cascade or their foreign keys' NULL) loads, as
+  // SQLAlchemy's unit of work does since 2.0.8.
+  if (!flushing_) check_loadable(owner, rel);
   if (owner.status == ObjectStatus::pending) return {};
   const Mapper& target = rel.target();
   target.configure();
   const bool through = rel.kind == RelationKind::many_to_many;
   const ColumnInfo& ref = through ? *rel.local_ref : referenced_column(*rel.fk, *owner.mapper);
-  Value v = ref.get(owner.obj.get());
+  // An owner the flush deletes is deleted by its key as the database has it, and its children
+  // are the rows that refer to that key, whatever its key in memory (SQLAlchemy's unit of work
+  // loads them "against committed" too): its key changed by hand may be another row's.
+  Value v = owner.marked_for_delete ? ref.from_snapshot(owner.snapshot[ref.index])
+                                    : ref.get(owner.obj.get());
   // Autoflush, narrowed (as in get()) to what can change the rows WHERE fk = v returns: rows
   // added or removed and relationships changed (rows_to_add_or_remove_), a changed key of the
   // owner, or a foreign key changed by hand in an object of the target. Other changed columns

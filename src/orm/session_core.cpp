@@ -5,15 +5,18 @@
 #include "strata/orm/session_core.hpp"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "database_core.hpp"
+#include "eager.hpp"
 #include "events_internal.hpp"
 #include "session_internal.hpp"
 #include "strata/orm/mapping.hpp"
 #include "strata/orm/database.hpp"
+#include "strata/sql/compiler.hpp"
 
 namespace strata {
 namespace detail {
@@ -565,7 +568,7 @@ void SessionCore::leave_collections(const std::vector<InstanceState*>& gone) {
   // object, each with the deleted objects to look for in them.
   std::unordered_map<const RelationshipInfo*, std::unordered_set<const void*>> holding;
   std::unordered_map<const Mapper*, std::vector<const RelationshipInfo*>> one_sided;
-  for (const Mapper* m : db_.mappers())
+  for (const Mapper* m : db_.mappers_of_every_bind())
     for (const auto& rel : m->relationships)
       if (!rel->back && rel->kind != RelationKind::many_to_one)
         one_sided[&rel->target()].push_back(rel.get());
@@ -880,37 +883,106 @@ void SessionCore::rollback() {
 void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale) {
   // What SQLAlchemy's rollback does by expiring every object, for these only (and at once,
   // where SQLAlchemy reads an expired object on its next use): the others' snapshots were
-  // taken before the transaction wrote, and rollback() has put them back. Row by row, by key,
-  // so that a row that does not load (a value its member's type refuses) is the only one lost.
+  // taken before the transaction wrote, and rollback() has put them back. The objects of a
+  // table with a one-column key are read up to selectin_chunk a statement (WHERE key IN
+  // (...)), the others one SELECT by key each; a row that does not load (a value its
+  // member's type refuses) is the only one lost.
   wrote_in_txn_ = false;
   if (stale.empty()) return;
   std::vector<InstanceState*> gone;
   std::vector<const DatabaseCore*> unreadable;  // an OperationalError there: no more tries
+  auto core_of = [&](const Mapper& m) -> const DatabaseCore* {
+    return m.bind.empty() ? &db_ : &db_.core_for(m);
+  };
+  auto readable = [&](const Mapper& m) {
+    return std::find(unreadable.begin(), unreadable.end(), core_of(m)) == unreadable.end();
+  };
+  // A statement failed: PostgreSQL refuses more statements in its transaction, and after an
+  // OperationalError (a lost connection, a lock) that database is not read again.
+  auto failed = [&](const Mapper& m, bool operational) {
+    if (operational) unreadable.push_back(core_of(m));
+    roll_back_transactions();
+  };
+  // The objects to read, by mapper, in the order rollback() gave them. An object whose
+  // identity another object holds again (rollback() above) is that other's, and leaves.
+  std::vector<std::pair<const Mapper*, std::vector<InstanceState*>>> by_mapper;
   for (InstanceState* st : stale) {
     const Mapper& m = *st->mapper;
-    const DatabaseCore* core = m.bind.empty() ? &db_ : &db_.core_for(m);
-    bool read = false;
-    // An object whose identity another object holds again (rollback() above) is that other's.
-    if (identity_.find(&m, identity_in_snapshot(*st)) == st &&
-        std::find(unreadable.begin(), unreadable.end(), core) == unreadable.end()) {
-      try {
-        auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
-        int p = 0;
-        for (const auto* k : m.primary_key) stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
-        if (stmt->step()) {
-          Loader::overwrite(*this, *st, *stmt);
-          read = true;
-        }
-      } catch (const OperationalError&) {
-        unreadable.push_back(core);  // a lost connection, a lock
-        roll_back_transactions();
-      } catch (...) {
-        roll_back_transactions();  // PostgreSQL refuses more statements in the transaction
-      }
+    if (identity_.find(&m, identity_in_snapshot(*st)) != st) {
+      gone.push_back(st);
+      continue;
     }
-    // Its row gone (inserted by execute()), or not read: what was not read cannot be trusted,
-    // and leaves the session rather than keep values the rollback undid.
-    if (!read) gone.push_back(st);
+    auto it = std::find_if(by_mapper.begin(), by_mapper.end(),
+                           [&](const auto& g) { return g.first == &m; });
+    if (it == by_mapper.end()) it = by_mapper.insert(by_mapper.end(), {&m, {}});
+    it->second.push_back(st);
+  }
+  for (auto& [mp, states] : by_mapper) {
+    const Mapper& m = *mp;
+    if (m.primary_key.size() != 1) {
+      for (InstanceState* st : states) {
+        bool read = false;
+        if (readable(m)) {
+          try {
+            auto stmt = connection(m).prepare_cached(sql_for(m).get_by_key);
+            int p = 0;
+            for (const auto* k : m.primary_key)
+              stmt->bind(p++, k->from_snapshot(st->snapshot[k->index]));
+            if (stmt->step()) {
+              Loader::overwrite(*this, *st, *stmt);
+              read = true;
+            }
+          } catch (const OperationalError&) {
+            failed(m, true);
+          } catch (...) {
+            failed(m, false);
+          }
+        }
+        if (!read) gone.push_back(st);
+      }
+      continue;
+    }
+    const ColumnInfo& key = *m.primary_key.front();
+    for (std::size_t from = 0; from < states.size(); from += selectin_chunk) {
+      const std::size_t n = std::min(selectin_chunk, states.size() - from);
+      std::map<Value, InstanceState*, ValueLess> waiting;
+      std::vector<sql::ExprPtr> items;
+      items.reserve(n);
+      for (std::size_t i = from; i < from + n; ++i) {
+        Value v = identity_in_snapshot(*states[i]);
+        items.push_back(sql::param(v));
+        waiting.emplace(std::move(v), states[i]);
+      }
+      if (readable(m)) {
+        try {
+          sql::Select select;
+          select.columns = sql_for(m).column_exprs;
+          select.from = m.table_name();
+          select.where = sql::in(sql::column(m.table_name(), key.column.name), std::move(items));
+          auto compiled = sql::compile(select, dialect_for(m));
+          auto stmt = connection(m).prepare_cached(compiled.sql);
+          stmt->bind_all(compiled.params);
+          while (stmt->step()) {
+            auto it = waiting.find(key.row_value(*stmt, static_cast<int>(key.index)));
+            if (it == waiting.end()) continue;
+            InstanceState* st = it->second;
+            waiting.erase(it);
+            try {
+              Loader::overwrite(*this, *st, *stmt);
+            } catch (...) {
+              gone.push_back(st);  // this row only; the statement goes on
+            }
+          }
+        } catch (const OperationalError&) {
+          failed(m, true);
+        } catch (...) {
+          failed(m, false);
+        }
+      }
+      // Their rows gone (inserted by execute()), or not read: what was not read cannot be
+      // trusted, and leaves the session rather than keep values the rollback undid.
+      for (auto& [v, st] : waiting) gone.push_back(st);
+    }
   }
   roll_back_transactions();  // the reads' own transaction: nothing written, nothing held
   for (auto* st : gone) detach(*st);
@@ -1034,10 +1106,31 @@ void RelationField::on_item_added(const std::shared_ptr<void>& item) {
   }
   session.note_parented(item.get());
   if (!rel_->back) return;
-  // The item leaves its previous parent's collection, if that is loaded.
-  for (auto& old_parent : rel_->back->current(item.get()))
+  // The item leaves its previous parent's collection, if that is loaded: the parent its back
+  // reference holds, or, that not loaded, the one the session holds under its foreign key.
+  std::vector<std::shared_ptr<void>> old_parents;
+  auto& back_field = rel_->back->field(item.get());
+  if (SessionAccess::loaded(back_field)) {
+    old_parents = rel_->back->current(item.get());
+  } else if (auto* item_state = SessionAccess::owner(back_field)) {
+    if (auto held = session.held_target(*item_state, *rel_->back)) old_parents.push_back(held);
+  }
+  for (auto& old_parent : old_parents)
     if (old_parent != owner_->obj) rel_->remove_item(old_parent.get(), item.get());
   rel_->back->set_target(item.get(), owner_->obj, true);
+}
+
+void RelationField::check_joinable(const void* item) const {
+  if (!owner_) return;
+  const Mapper& target = rel_->target();
+  if (target.relationships.empty()) return;  // nowhere to say which session holds it
+  const InstanceState* holder =
+      SessionAccess::owner(target.relationships.front()->field(const_cast<void*>(item)));
+  if (holder && &holder->session() != &owner_->session())
+    throw InvalidRequestError(describe(target, item) + " is already in another session; " +
+                              "expunge() it from that session (or close it) before putting it " +
+                              "in " + rel_->owner->class_name + "." + rel_->name +
+                              " of an object of this one");
 }
 
 bool RelationField::removal_refused() const {

@@ -30,6 +30,17 @@ struct OldMemo {
   std::int64_t id = 0;
   std::string text{};
 };
+// A many-to-many declared on the reader's side only, both models in the `users` bind.
+struct Badge {
+  std::int64_t id = 0;
+  std::string label{};
+};
+inline const strata::AssociationTable holder_badge{
+    "holder_badge", {"holder_id", "holder.id"}, {"badge_id", "badge.id"}};
+struct Holder {
+  std::int64_t id = 0;
+  strata::HasMany<Badge> badges{};
+};
 // A model whose bind the database does not configure.
 struct Stray {
   std::int64_t id = 0;
@@ -58,6 +69,23 @@ struct strata::Model<OldMemo> {
   static constexpr auto bind = "users";
   static auto columns() {
     return mapping(column("id", &OldMemo::id).primary_key(), column("text", &OldMemo::text));
+  }
+};
+template <>
+struct strata::Model<Badge> {
+  static constexpr auto table = "badge";
+  static constexpr auto bind = "users";
+  static auto columns() {
+    return mapping(column("id", &Badge::id).primary_key(), column("label", &Badge::label));
+  }
+};
+template <>
+struct strata::Model<Holder> {
+  static constexpr auto table = "holder";
+  static constexpr auto bind = "users";
+  static auto columns() {
+    return mapping(column("id", &Holder::id).primary_key(),
+                   has_many("badges", &Holder::badges).secondary(holder_badge, "holder_id", "badge_id"));
   }
 };
 template <>
@@ -183,6 +211,25 @@ TEST_P(Binds, CreateAllMakesEachTableInItsOwnDatabase) {
   db->drop_all();
   EXPECT_EQ(rows_in(default_url_, "memo"), -1);
   EXPECT_EQ(rows_in(users_url_, "account"), -1);
+}
+
+TEST_P(Binds, DeletingTheTargetOfAOneSidedManyToManyInABindDeletesItsLinks) {
+  // The relationship is declared on Holder only: deleting a badge must delete its
+  // holder_badge rows (and leave the holder's loaded collection), as in the default database.
+  auto db = open();
+  db->register_models<Badge, Holder>();
+  db->create_all();
+  auto& s = db->session();
+  auto badge = s.add(Badge{.label = "gold"});
+  auto holder = s.add(Holder{});
+  holder->badges.append(badge);
+  s.commit();
+  ASSERT_EQ(rows_in(users_url_, "holder_badge"), 1);
+  s.delete_(badge);
+  EXPECT_NO_THROW(s.commit());
+  EXPECT_EQ(rows_in(users_url_, "holder_badge"), 0);
+  EXPECT_EQ(rows_in(users_url_, "badge"), 0);
+  EXPECT_TRUE(holder->badges.empty()) << "the deleted badge stayed in the loaded collection";
 }
 
 TEST_P(Binds, TheSessionSendsEachModelToItsDatabase) {

@@ -600,6 +600,123 @@ TEST_P(RelationsTest, an_object_in_another_session_is_refused_not_taken_over) {
   EXPECT_EQ(s.query<Sheet>().count(), 1);
 }
 
+TEST_P(RelationsTest, a_deleted_parent_whose_key_changed_in_memory_takes_only_its_own_rows) {
+  // The folder is deleted by its key as stored; a key changed by hand since, here another
+  // folder's, must not bring that folder's notes into the delete cascade (SQLAlchemy loads a
+  // deleted object's collections against its committed key).
+  auto& s = session();
+  auto f1 = s.add(Folder{.name = "one"});
+  auto f2 = s.add(Folder{.name = "two"});
+  s.add(Sheet{.text = "mine", .folder = f1});
+  s.add(Sheet{.text = "theirs", .folder = f2});
+  s.commit();
+  const auto one = f1->id;
+  const auto two = f2->id;
+  s.expunge_all();
+  auto f = s.get<Folder>(one);
+  f->id = two;
+  s.delete_(f);
+  s.commit();
+  {
+    auto other = db().new_session();
+    EXPECT_EQ(other.get<Folder>(one), nullptr);
+    EXPECT_NE(other.get<Folder>(two), nullptr);
+    auto left = other.query<Sheet>().all();
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0]->text, "theirs") << "another folder's note went with the deleted folder";
+  }
+  // Its notes loaded before the key changed, and a key no row has: they go with it.
+  s.expunge_all();
+  auto g = s.get<Folder>(two);
+  ASSERT_EQ(g->notes.size(), 1u);
+  g->id = 1000;
+  s.delete_(g);
+  s.commit();
+  EXPECT_EQ(s.query<Folder>().count(), 0);
+  EXPECT_EQ(s.query<Sheet>().count(), 0);
+  // Not loaded, and not yet loaded when the key changed.
+  auto f3 = s.add(Folder{.name = "three"});
+  s.add(Sheet{.text = "t", .folder = f3});
+  s.commit();
+  s.expunge_all();
+  auto h = s.get<Folder>(f3->id);
+  h->id = 2000;
+  s.delete_(h);
+  s.commit();
+  EXPECT_EQ(s.query<Folder>().count(), 0);
+  EXPECT_EQ(s.query<Sheet>().count(), 0);
+}
+
+TEST_P(RelationsTest, another_sessions_object_is_refused_by_a_relationship_before_any_change) {
+  // SQLAlchemy refuses it at the append; taken, it would be moved out of the other session's
+  // collections and left for both sessions to write.
+  auto& s = session();
+  auto f1 = s.add(Folder{.name = "one"});
+  auto f2 = s.add(Folder{.name = "two"});
+  s.add(Sheet{.text = "n", .folder = f1});
+  s.commit();
+  auto mine = s.get<Folder>(f2->id);
+  ASSERT_TRUE(mine->notes.empty());
+  s.commit();  // the objects stay loaded; the other session may write
+  auto other = db().new_session();
+  auto theirs = other.get<Folder>(f1->id);
+  ASSERT_EQ(theirs->notes.size(), 1u);
+  auto note = theirs->notes[0];
+  auto refused = [](const std::function<void()>& change) {
+    try {
+      change();
+    } catch (const strata::InvalidRequestError& e) {
+      EXPECT_NE(std::string(e.what()).find("already in another session"), std::string::npos)
+          << e.what();
+      return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused([&] { mine->notes.append(note); }));
+  EXPECT_TRUE(refused([&] { mine->notes = strata::HasMany<Sheet>{note}; }));
+  EXPECT_TRUE(refused([&] { note->folder = mine; }));
+  EXPECT_TRUE(mine->notes.empty());
+  ASSERT_EQ(theirs->notes.size(), 1u);
+  EXPECT_EQ(theirs->notes[0], note);
+  EXPECT_EQ(note->folder.get(), theirs);
+  EXPECT_FALSE(s.contains(note));
+  // Both sessions go on as before.
+  note->text = "edited";
+  other.commit();
+  other.close();
+  mine->name = "renamed";
+  s.commit();
+  s.expunge_all();
+  auto stored = s.query<Sheet>().one();
+  EXPECT_EQ(stored->text, "edited");
+  EXPECT_EQ(stored->folder_id, f1->id);
+  EXPECT_EQ(s.get<Folder>(f2->id)->name, "renamed");
+}
+
+TEST_P(RelationsTest, a_note_moved_while_its_folder_is_not_loaded_leaves_the_old_folders_list) {
+  // The note's reference to its folder is not loaded (refresh() let it go): the folder that
+  // lists it is found by its foreign key, as for note->folder = other.
+  auto& s = session();
+  auto f1 = s.add(Folder{.name = "one"});
+  auto f2 = s.add(Folder{.name = "two"});
+  s.add(Sheet{.text = "n", .folder = f1});
+  s.commit();
+  s.expunge_all();
+  auto one = s.get<Folder>(f1->id);
+  ASSERT_EQ(one->notes.size(), 1u);
+  auto note = one->notes[0];
+  s.refresh(note);
+  ASSERT_FALSE(note->folder.loaded());
+  auto two = s.get<Folder>(f2->id);
+  two->notes.append(note);
+  EXPECT_TRUE(one->notes.empty()) << "the note stayed in its old folder's notes";
+  s.commit();
+  EXPECT_TRUE(one->notes.empty());
+  ASSERT_EQ(two->notes.size(), 1u);
+  EXPECT_EQ(note->folder_id, two->id);
+  EXPECT_EQ(note->folder.get(), two);
+}
+
 TEST_P(RelationsTest, a_merged_folder_loads_its_notes_from_the_database) {
   std::shared_ptr<Folder> kept;
   {

@@ -770,6 +770,29 @@ TEST_P(SessionTest, rollback_reads_again_the_objects_first_loaded_after_the_tran
   EXPECT_TRUE(selects().empty()) << dump();
 }
 
+TEST_P(SessionTest, rollback_reads_many_objects_again_a_few_hundred_a_statement) {
+  // One SELECT ... WHERE id IN (...) for up to 500 objects, rather than one SELECT each (a
+  // round trip each on PostgreSQL).
+  auto& s = session();
+  for (int i = 0; i < 1200; ++i)
+    s.add(User{.username = "u" + std::to_string(i), .email = std::to_string(i) + "@x"});
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.query<User>().update(strata::set(&User::bio, std::string("bulk"))), 1200);
+  auto users = s.query<User>().order_by(&User::id).all();
+  ASSERT_EQ(users.size(), 1200u);
+  s.execute("DELETE FROM " + q("user") + " WHERE username = " + ph(1), {std::string("u7")});
+  clear_sql();
+  s.rollback();
+  EXPECT_EQ(selects().size(), 3u) << dump();
+  for (const auto& u : users) {
+    EXPECT_TRUE(s.contains(u)) << u->username;
+    EXPECT_EQ(u->bio, std::nullopt) << u->username;
+    EXPECT_FALSE(s.is_modified(u)) << u->username;
+  }
+  EXPECT_EQ(s.get<User>(users[7]->id), users[7]) << "the rollback brought the deleted row back";
+}
+
 TEST_P(SessionTest, rollback_keeps_one_object_a_row_when_the_transaction_deleted_and_inserted_it) {
   // ann is held before the transaction; a bulk delete takes her out, a raw INSERT puts a row
   // back under her key, and a query loads it as a second object. The rollback brings ann back:

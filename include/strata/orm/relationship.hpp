@@ -55,6 +55,9 @@ class RelationField {
   // throws that refusal, for callers to give it before they change anything.
   bool removal_refused() const;
   void check_removal() const;
+  // Throws InvalidRequestError when item (not null) is an object of another session than the
+  // owner's, before anything changes on either side (SQLAlchemy refuses it at the append).
+  void check_joinable(const void* item) const;
   [[noreturn]] void throw_not_loaded() const;
 
   InstanceState* owner_ = nullptr;       // set by the session while the owner is attached
@@ -137,6 +140,7 @@ class BelongsTo : public detail::SingleRelation<T, BelongsTo<T>> {
   friend struct detail::SessionAccess;
   std::shared_ptr<void> fetch() const { return this->load_target(); }
   void assign(std::shared_ptr<T> target) {
+    if (target) this->check_joinable(target.get());
     const bool was_loaded = this->loaded_;
     std::shared_ptr<void> old = was_loaded ? std::shared_ptr<void>(this->target_) : nullptr;
     this->target_ = std::move(target);
@@ -168,6 +172,8 @@ class HasMany : public detail::RelationField {
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
       auto items = distinct(o.all());
+      if (owner_)
+        for (const auto& item : items) check_joinable(item.get());
       // Unloaded and outside a session (a streamed object): no old items to let go of. Where
       // letting go is refused, the items listed again stay as they are, and one that is not
       // is refused before anything changes.
@@ -212,6 +218,7 @@ class HasMany : public detail::RelationField {
   void append(std::shared_ptr<T> item) {
     all();
     if (holds(item.get())) return;
+    if (item) check_joinable(item.get());
     push(item);
     changed_ = true;
     on_item_added(item);
@@ -307,6 +314,7 @@ class HasOne : public detail::SingleRelation<T, HasOne<T>> {
     // The previous object must be known to be released: load it first.
     std::shared_ptr<T> old = (this->loaded_ || this->owner_) ? this->get() : nullptr;
     if (old && old != target) this->check_removal();
+    if (target && old != target) this->check_joinable(target.get());
     this->target_ = std::move(target);
     this->loaded_ = true;
     this->changed_ = true;
