@@ -39,4 +39,15 @@ std::shared_ptr<Dialect> for_url(const engine::Url& url) {
                       "': supported: " + supported);
 }
 
+bool keyword_of_any_backend(std::string_view lower_name) {
+  static const auto dialects = [] {
+    std::array<std::shared_ptr<Dialect>, known_backends.size()> out;
+    for (std::size_t i = 0; i < known_backends.size(); ++i) out[i] = known_backends[i].make();
+    return out;
+  }();
+  for (const auto& d : dialects)
+    if (d->is_keyword(lower_name)) return true;
+  return false;
+}
+
 }  // namespace strata::dialect

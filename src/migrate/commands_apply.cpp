@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "commands_internal.hpp"
@@ -305,6 +306,9 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
     bool fk_off = std::any_of(step.plans.begin(), step.plans.end(),
                               [](const auto& p) { return p.foreign_keys_off; });
     if (fk_off && !d.set_foreign_keys_sql(false).empty()) os << d.set_foreign_keys_sql(false) << ";\n";
+    if (fk_off && !d.foreign_key_check_sql().empty())
+      os << "-- references already broken, for the check before COMMIT:\n"
+         << d.foreign_key_check_sql() << ";\n";
     os << d.begin_migration_sql() << ";\n";
     for (const auto& p : step.plans) {
       os << "-- " << p.description << "\n";
@@ -317,7 +321,9 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
       for (const auto& stmt : p.statements) os << stmt << ";\n";
     }
     if (fk_off && !d.foreign_key_check_sql().empty())
-      os << "-- must return no rows:\n" << d.foreign_key_check_sql() << ";\n";
+      os << "-- must return no rows but those it returned before " << d.begin_migration_sql()
+         << " (references broken while foreign keys were off):\n"
+         << d.foreign_key_check_sql() << ";\n";
     const auto& id = step.migration->revision;
     if (step.way == Way::up)
       os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
@@ -346,6 +352,18 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
 // naming it would make the rename fail) and created again from their SQL after it. One that
 // no longer fits the new table (it names a dropped or renamed column) fails the migration,
 // which rolls back.
+// SQLite's PRAGMA foreign_key_check, counted: rows whose reference finds no row, by referring
+// and referred table. (Counts rather than rowids: a rebuild may number a table's rows anew.)
+using ForeignKeyBreaks = std::map<std::pair<std::string, std::string>, std::int64_t>;
+ForeignKeyBreaks foreign_key_breaks(engine::Connection& conn, const dialect::Dialect& d) {
+  ForeignKeyBreaks out;
+  // SQLite's rows: referring table, rowid, referred table, foreign key number.
+  auto check = conn.prepare(d.foreign_key_check_sql());
+  while (check->step())
+    ++out[{std::string(check->get_text(0)), std::string(check->get_text(2))}];
+  return out;
+}
+
 struct Dependents {
   std::vector<dialect::DependentObject> objects;
 
@@ -459,6 +477,12 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
       return;
     }
     checked_ledger = true;
+    // References already broken before the migration (rows written while foreign keys were
+    // off, as the sqlite3 shell leaves them) are not the migration's doing: only a reference
+    // it breaks stops it.
+    ForeignKeyBreaks broken_before;
+    if (fk_off && !d.foreign_key_check_sql().empty())
+      broken_before = foreign_key_breaks(conn, d);
     for (; op < step.plans.size(); ++op) {
       const auto& p = step.plans[op];
       Dependents dependents;
@@ -473,11 +497,14 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     }
     if (fk_off && !d.foreign_key_check_sql().empty()) {
       checking_foreign_keys = true;
-      // SQLite's rows: referring table, rowid, referred table, foreign key number.
-      auto check = conn.prepare(d.foreign_key_check_sql());
-      if (check->step()) {
-        std::string message = "rows of table '" + std::string(check->get_text(0)) +
-                              "' refer to table '" + std::string(check->get_text(2)) +
+      const ForeignKeyBreaks broken_after = foreign_key_breaks(conn, d);
+      const auto added = std::find_if(broken_after.begin(), broken_after.end(), [&](const auto& b) {
+        const auto was = broken_before.find(b.first);
+        return was == broken_before.end() || b.second > was->second;
+      });
+      if (added != broken_after.end()) {
+        std::string message = "rows of table '" + added->first.first + "' refer to table '" +
+                              added->first.second +
                               "' but have no row to refer to there after the change";
         // Foreign keys are off for the whole transaction (SQLite cannot switch them inside
         // one), so what the author's own SQL deleted did not cascade as it would elsewhere.
@@ -494,6 +521,11 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
         }
         throw CommandError(message);
       }
+      for (const auto& [tables, rows] : broken_after)
+        os << "  note: table '" << tables.first << "' has " << rows
+           << (rows == 1 ? " row that refers" : " rows that refer") << " to no row of table '"
+           << tables.second << "', as before this migration (written while foreign keys were "
+           << "off)\n";
       checking_foreign_keys = false;
     }
     record_done(conn, ledger, dir, id, up, started);
@@ -574,11 +606,23 @@ void run_steps(const Config& config, Target& db, const Ledger& ledger, const Scr
   }
 }
 
+// --sql reads no database: a revision relative to the database's (`current`, `+1`, `-1`,
+// `label@-1`) would be read against an empty one, and the script would be for another
+// database than the user's.
+void refuse_offline_relative(const std::string& spec, const std::string& what) {
+  if (!spec.empty() && uses_current(spec))
+    throw CommandError("--sql does not read the database, so " + what + " cannot be relative "
+                       "to its revision ('" + spec + "'): name a revision, or give FROM:TO " +
+                       "with a revision as FROM (a relative TO counts from it)");
+}
+
 void move(const Config& config, const std::string& target, bool sql, const std::string& from,
           Way way) {
   auto dir = ScriptDirectory::load(config.directory);
   const auto& g = dir.graph();
   if (sql) {
+    refuse_offline_relative(from, "FROM");
+    if (from.empty()) refuse_offline_relative(target, "a target without FROM");
     auto d = dialect_of(config);
     Ledger ledger(*d);
     std::vector<std::string> applied;
@@ -715,6 +759,7 @@ void stamp(const Config& config, const std::vector<std::string>& targets, bool s
     return wanted;
   };
   if (sql) {
+    for (const auto& t : targets) refuse_offline_relative(t, "a stamp target");
     auto d = dialect_of(config);
     write(*d, {}, [&](const std::string& s) { out(config) << s << ";\n"; });
     return;

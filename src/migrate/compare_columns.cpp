@@ -210,7 +210,11 @@ TablePlan plan_tables(const SchemaState& from, const std::vector<Table>& to,
   for (const auto& [old_name, new_name] : options.rename_hints) {
     if (old_name.find('.') != std::string::npos) continue;  // a column's
     if (renames.count(old_name) || renamed_to(new_name)) continue;  // --rename wins
-    if (from.find(old_name) && find_target(to, new_name) && !from.find(new_name)) {
+    // As for a column's hint: the old name in the migrations and not in the models, the new
+    // one in the models and not in the migrations. A model of the old name is another table,
+    // whose rows the rename would hand to this one.
+    if (from.find(old_name) && !find_target(to, old_name) && find_target(to, new_name) &&
+        !from.find(new_name)) {
       renames[old_name] = new_name;
     }
   }

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "strata/dialect/dialect.hpp"
 #include "strata/migrate/errors.hpp"
 
 #include "ops_text.hpp"
@@ -280,13 +281,15 @@ bool names_a_type(std::string_view before) {
 // with a check constraint when the column is renamed: bare names (any case) and "quoted"
 // names, alone or qualified by the table's name; string literals, other tables' columns,
 // function names (a name followed by '(') and type names (CAST(x AS date), x::date) are left
-// alone. `to` is written bare when it is a plain lower-case name, else quoted.
+// alone. `to` is written bare when it is a plain lower-case name and no backend's keyword
+// (order, group, user), else quoted.
 std::string rename_in_sql(std::string_view sql, std::string_view table, const std::string& from,
                           const std::string& to) {
   const bool plain = !to.empty() && identifier_start(to[0]) &&
                      std::all_of(to.begin(), to.end(), [](char c) {
                        return identifier_char(c) && std::tolower(static_cast<unsigned char>(c)) == c;
-                     });
+                     }) &&
+                     !dialect::keyword_of_any_backend(to);
   std::string spelled = to;
   if (!plain) {
     spelled = "\"";

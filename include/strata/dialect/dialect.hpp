@@ -275,4 +275,8 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
 // The dialect for url.backend(); throws ArgumentError naming the supported backends.
 std::shared_ptr<Dialect> for_url(const engine::Url& url);
 
+// Whether lower_name is a keyword that some backend strata knows would not take as a bare
+// name: SQL text meant for every backend (a migration's check condition) quotes it.
+bool keyword_of_any_backend(std::string_view lower_name);
+
 }  // namespace strata::dialect

@@ -163,7 +163,20 @@ class Cursor {
       group();
     } else {
       if (is_punct(peek(), '+') || is_punct(peek(), '-')) next();
-      next();
+      const Token& t = next();
+      if (t.kind == Token::Kind::word && !t.value.empty()) {
+        const bool adjacent = peek().begin == t.end;
+        if ((t.value == "X" || t.value == "x") && adjacent && peek().kind == Token::Kind::string) {
+          next();  // a blob, X'00ff': the word X and the string beside it
+        } else if (const char last = t.value.back();
+                   (std::isdigit(static_cast<unsigned char>(t.value[0])) || t.value[0] == '.') &&
+                   (last == 'e' || last == 'E') && adjacent &&
+                   (is_punct(peek(), '-') || is_punct(peek(), '+')) &&
+                   peek(1).kind == Token::Kind::word && peek(1).begin == peek().end) {
+          next();  // a number with a signed exponent, 1.5e-3: the tokens 1.5e, - and 3
+          next();
+        }
+      }
     }
     return std::string(sql_.substr(begin, tokens_[at_ - 1].end - begin));
   }

@@ -212,6 +212,31 @@ TEST_F(SqliteReflect, reads_a_hand_written_table_and_reports_what_strata_does_no
                 "left out"}));
 }
 
+TEST_F(SqliteReflect, defaults_read_back_whole_blobs_and_numbers_with_signed_exponents) {
+  // The text of a default as written: X'00ff' read as X, 1.5e-3 as 1.5e, and db check found a
+  // difference on every run.
+  conn_->execute(
+      "CREATE TABLE lit (id INTEGER PRIMARY KEY, b BLOB DEFAULT X'00ff', "
+      "f REAL DEFAULT 1.5e-3, g REAL DEFAULT -2E+4, h REAL DEFAULT 1e5, i INTEGER DEFAULT 0x1F, "
+      "s TEXT DEFAULT x, t TEXT DEFAULT 'e', u REAL DEFAULT (1e-3))");
+  const ReflectedSchema r = dialect_->reflect(*conn_);
+  const schema::Table* t = find(r, "lit");
+  ASSERT_NE(t, nullptr);
+  auto default_of = [&](const std::string& name) {
+    for (const auto& c : t->columns)
+      if (c.name == name) return c.server_default.value_or("(none)");
+    return std::string("(no column)");
+  };
+  EXPECT_EQ(default_of("b"), "X'00ff'");
+  EXPECT_EQ(default_of("f"), "1.5e-3");
+  EXPECT_EQ(default_of("g"), "-2E+4");
+  EXPECT_EQ(default_of("h"), "1e5");
+  EXPECT_EQ(default_of("i"), "0x1F");
+  EXPECT_EQ(default_of("s"), "x");
+  EXPECT_EQ(default_of("t"), "'e'");
+  EXPECT_EQ(default_of("u"), "(1e-3)");
+}
+
 TEST(CreateTableParser, reports_text_it_cannot_follow_instead_of_throwing) {
   EXPECT_EQ(sqlite::parse_create_table("CREATE TABLE t AS SELECT 1").error,
             "CREATE TABLE ... AS SELECT has no column list");

@@ -573,6 +573,11 @@ TEST(CompareTableRenames, a_models_hint_renames_where_it_fits_and_is_ignored_els
   options.rename_hints = {{"member", "account"}};
   EXPECT_EQ(compare(state_of({user_v1()}), {user_v1(), account}, options).upgrade,
             (std::vector<Operation>{CreateTableOp{account}}));
+  // Nor one whose old table is still in the models: 'user' keeps its rows, 'account' is new
+  // (a rename would hand user's rows to account and create 'user' empty).
+  options.rename_hints = {{"user", "account"}};
+  EXPECT_EQ(compare(state_of({user_v1()}), {user_v1(), account}, options).upgrade,
+            (std::vector<Operation>{CreateTableOp{account}}));
 }
 
 TEST(CompareTableRenames, a_given_rename_that_does_not_fit_is_a_command_error) {

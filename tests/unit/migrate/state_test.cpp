@@ -143,6 +143,12 @@ TEST(Fold, rename_column_rewrites_check_conditions_as_the_database_does) {
   s.apply(RenameColumnOp{"item", "count", "Count"});
   EXPECT_EQ(condition("ck_item_qty"),
             "\"Count\" > 0 AND \"Count\" <= qty_max AND item.\"Count\" <> 7");
+  // A keyword of SQLite or PostgreSQL is quoted, or the condition would not parse.
+  s.apply(RenameColumnOp{"item", "Count", "order"});
+  EXPECT_EQ(condition("ck_item_qty"),
+            "\"order\" > 0 AND \"order\" <= qty_max AND item.\"order\" <> 7");
+  s.apply(RenameColumnOp{"item", "order", "system_user"});
+  EXPECT_EQ(condition("ck_item_label"), "'qty' <> other.qty AND \"system_user\" IS NOT NULL");
 }
 
 TEST(Fold, rename_column_leaves_a_function_of_the_same_name_alone) {
