@@ -375,6 +375,14 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
     std::cerr << "error: " << one_line(e.what()) << std::endl;
     return 1;
   }
+  // What went to standard output must have got there: `db upgrade --sql > deploy.sql` on a
+  // full disk (or a closed pipe) would otherwise leave a script cut short and say nothing.
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "error: cannot write to standard output: what this command printed is "
+                 "incomplete" << std::endl;
+    return 1;
+  }
   return 0;
 }
 

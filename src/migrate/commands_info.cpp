@@ -123,9 +123,10 @@ void branches(const Config& config, bool verbose) {
 
 void show(const Config& config, const std::string& revision) {
   auto dir = ScriptDirectory::load(config.directory);
-  // `current`, `-1`, `+1` are relative to the database (Alembic's `show current`): read it.
+  // `current`, `-1`, `+1`, `label@-1` are relative to the database (Alembic's `show
+  // current`): read it.
   std::vector<std::string> applied;
-  if (revision == "current" || revision.starts_with('+') || revision.starts_with('-')) {
+  if (uses_current(revision)) {
     auto db = open_database(config);
     Ledger ledger(*db.dialect);
     applied = verified_applied(dir, ledger, db, config, EditedFiles::warn);

@@ -63,10 +63,16 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
   if (ec) throw unreadable();
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) throw unreadable();
-    const bool regular = it->is_regular_file(ec);
-    if (ec) throw unreadable();
+    // Other files are not looked at (a broken link among them is no concern of ours), nor an
+    // editor's lock file (Emacs's .#name.yaml, a link to nowhere).
     const auto ext = it->path().extension();
-    if (regular && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
+    if ((ext != ".yaml" && ext != ".yml") || it->path().filename().string().starts_with(".#"))
+      continue;
+    const bool regular = it->is_regular_file(ec);
+    if (ec)
+      throw CommandError("cannot read migration file '" + it->path().string() +
+                         "': " + ec.message());
+    if (regular) files.push_back(it->path());
   }
   if (ec) throw unreadable();
   std::sort(files.begin(), files.end());

@@ -284,6 +284,8 @@ upgrade: []
 downgrade: []
 YAML
 run strata -d labelled --url "$LABELLED" upgrade heads
+say "# label@-1 counts down from the database's revision on that branch (aaaa00000005)"
+run strata -d labelled --url "$LABELLED" show audit@-1
 run strata -d labelled --url "$LABELLED" downgrade audit@base
 run strata -d labelled --url "$LABELLED" current
 run strata -d labelled --url "$LABELLED" downgrade audit@base

@@ -246,4 +246,36 @@ db_dump app > "$WORK/now.sql"
 say_diff <(sort "$WORK/snapshot.sql") <(sort "$WORK/now.sql") \
          "# database unchanged (but for the order of the recreated index)" "# database CHANGED:"
 
+snapshot  # (the index made again sits elsewhere in the dump)
+
+say ""
+say "## offline SQL cannot count from a database it does not read"
+fails microblog_v6 db upgrade --sql current:head
+fails microblog_v6 db upgrade --sql +1
+fails microblog_v6 db stamp --sql current
+show_command microblog_v6 db upgrade --sql "$R4:+1"
+"${BIN[microblog_v6]}" db upgrade --sql "$R4:+1" < /dev/null > "$OUT" 2> "$ERR" &&
+  say "# exit 0: the SQL of the migration after $R4 ($(grep -c '^-- Running upgrade' "$OUT") migration)"
+unchanged
+
+say ""
+say "## output that cannot be written fails the command"
+show_command microblog_v6 db upgrade --sql ">/dev/full"
+"${BIN[microblog_v6]}" db upgrade --sql < /dev/null > /dev/full 2> "$ERR"
+rc=$?
+cat "$ERR" >> "$T"
+[[ $rc -eq 0 ]] || say "[exit $rc]"
+[[ $rc -eq 1 && $(wc -l < "$ERR") -eq 1 ]] || say "# WRONG: expected exit 1 and one line"
+
+say ""
+say "## files in versions/ that are not migrations: an editor's lock file, a broken link"
+ln -s "user@host.123:17" "migrations/versions/.#$(basename "$R2_FILE")"
+ln -s nowhere migrations/versions/notes.txt
+run microblog_v6 db heads
+rm "migrations/versions/.#$(basename "$R2_FILE")" migrations/versions/notes.txt
+ln -s nowhere.yaml migrations/versions/dangling.yaml
+fails microblog_v6 db heads
+rm migrations/versions/dangling.yaml
+unchanged
+
 e2e_finish
