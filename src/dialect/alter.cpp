@@ -255,10 +255,15 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
       out.push_back(alter + "ADD COLUMN " + column_sql(after, *after.find_column(change.name)));
       break;
     case K::drop_column: out.push_back(alter + "DROP COLUMN " + quote(change.name)); break;
-    case K::rename_column:
-      out.push_back(alter + "RENAME COLUMN " + quote(change.name) + " TO " +
-                    quote(change.new_name));
+    case K::rename_column: {
+      // The new name as the migrations' state writes it into the table's checks (quoted when
+      // it is any backend's keyword): SQLite puts it into their text as this statement spells
+      // it, and db check compares the two.
+      std::string to = quote(change.new_name);
+      if (to.front() != '"' && keyword_of_any_backend(change.new_name)) to = '"' + to + '"';
+      out.push_back(alter + "RENAME COLUMN " + quote(change.name) + " TO " + to);
       break;
+    }
     case K::alter_column: {
       const schema::Column& old_column = *before.find_column(change.name);
       const schema::Column& new_column = *after.find_column(change.name);

@@ -347,11 +347,6 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
   return out;
 }
 
-// A table rebuild keeps the triggers and views that name the table: they are dropped before
-// the rebuild (DROP TABLE would drop the table's triggers; a view or another table's trigger
-// naming it would make the rename fail) and created again from their SQL after it. One that
-// no longer fits the new table (it names a dropped or renamed column) fails the migration,
-// which rolls back.
 // SQLite's PRAGMA foreign_key_check, counted: rows whose reference finds no row, by referring
 // and referred table. (Counts rather than rowids: a rebuild may number a table's rows anew.)
 using ForeignKeyBreaks = std::map<std::pair<std::string, std::string>, std::int64_t>;
@@ -364,6 +359,11 @@ ForeignKeyBreaks foreign_key_breaks(engine::Connection& conn, const dialect::Dia
   return out;
 }
 
+// A table rebuild keeps the triggers and views that name the table: they are dropped before
+// the rebuild (DROP TABLE would drop the table's triggers; a view or another table's trigger
+// naming it would make the rename fail) and created again from their SQL after it. One that
+// no longer fits the new table (it names a dropped or renamed column) fails the migration,
+// which rolls back.
 struct Dependents {
   std::vector<dialect::DependentObject> objects;
 
@@ -497,11 +497,22 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     }
     if (fk_off && !d.foreign_key_check_sql().empty()) {
       checking_foreign_keys = true;
+      // More broken references than before fail the migration; the tables are compared by
+      // their whole count, as a migration may rename them. The message names a pair of
+      // tables with more than before (or a new one).
       const ForeignKeyBreaks broken_after = foreign_key_breaks(conn, d);
-      const auto added = std::find_if(broken_after.begin(), broken_after.end(), [&](const auto& b) {
-        const auto was = broken_before.find(b.first);
-        return was == broken_before.end() || b.second > was->second;
-      });
+      auto breaks = [](const ForeignKeyBreaks& b) {
+        std::int64_t n = 0;
+        for (const auto& [tables, rows] : b) n += rows;
+        return n;
+      };
+      auto added = broken_after.end();
+      if (breaks(broken_after) > breaks(broken_before)) {
+        added = std::find_if(broken_after.begin(), broken_after.end(), [&](const auto& b) {
+          const auto was = broken_before.find(b.first);
+          return was == broken_before.end() || b.second > was->second;
+        });
+      }
       if (added != broken_after.end()) {
         std::string message = "rows of table '" + added->first.first + "' refer to table '" +
                               added->first.second +
@@ -608,9 +619,9 @@ void run_steps(const Config& config, Target& db, const Ledger& ledger, const Scr
 
 // --sql reads no database: a revision relative to the database's (`current`, `+1`, `-1`,
 // `label@-1`) would be read against an empty one, and the script would be for another
-// database than the user's.
+// database than the user's. (`label@base` names the branch's base whatever the database has.)
 void refuse_offline_relative(const std::string& spec, const std::string& what) {
-  if (!spec.empty() && uses_current(spec))
+  if (!spec.empty() && uses_current(spec) && !spec.ends_with("@base"))
     throw CommandError("--sql does not read the database, so " + what + " cannot be relative "
                        "to its revision ('" + spec + "'): name a revision, or give FROM:TO " +
                        "with a revision as FROM (a relative TO counts from it)");
@@ -621,8 +632,9 @@ void move(const Config& config, const std::string& target, bool sql, const std::
   auto dir = ScriptDirectory::load(config.directory);
   const auto& g = dir.graph();
   if (sql) {
+    // A downgrade without FROM starts from the heads, which a relative target counts from.
     refuse_offline_relative(from, "FROM");
-    if (from.empty()) refuse_offline_relative(target, "a target without FROM");
+    if (from.empty() && way == Way::up) refuse_offline_relative(target, "a target without FROM");
     auto d = dialect_of(config);
     Ledger ledger(*d);
     std::vector<std::string> applied;

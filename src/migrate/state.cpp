@@ -281,8 +281,9 @@ bool names_a_type(std::string_view before) {
 // with a check constraint when the column is renamed: bare names (any case) and "quoted"
 // names, alone or qualified by the table's name; string literals, other tables' columns,
 // function names (a name followed by '(') and type names (CAST(x AS date), x::date) are left
-// alone. `to` is written bare when it is a plain lower-case name and no backend's keyword
-// (order, group, user), else quoted.
+// alone. `to` is written as SQLite writes it: quoted where the old name was quoted, and
+// everywhere when it is not a plain lower-case name or is a keyword of any backend (order,
+// group, user), else bare. (PostgreSQL reads either the same.)
 std::string rename_in_sql(std::string_view sql, std::string_view table, const std::string& from,
                           const std::string& to) {
   const bool plain = !to.empty() && identifier_start(to[0]) &&
@@ -290,12 +291,9 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
                        return identifier_char(c) && std::tolower(static_cast<unsigned char>(c)) == c;
                      }) &&
                      !dialect::keyword_of_any_backend(to);
-  std::string spelled = to;
-  if (!plain) {
-    spelled = "\"";
-    for (char c : to) spelled += c == '"' ? std::string("\"\"") : std::string(1, c);
-    spelled += '"';
-  }
+  std::string quoted_to = "\"";
+  for (char c : to) quoted_to += c == '"' ? std::string("\"\"") : std::string(1, c);
+  quoted_to += '"';
   std::string out;
   std::string qualifier;  // the name just before a '.', if any
   for (std::size_t i = 0; i < sql.size();) {
@@ -347,7 +345,9 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
     const bool function_name = after < sql.size() && sql[after] == '(';  // length(title)
     const bool type = !quoted_name && names_a_type(out);  // CAST(x AS date), x::date
     if (match && ours && !followed_by_dot && !function_name && !type) {
-      out += spelled;
+      // As SQLite's RENAME COLUMN writes it: quoted where the name was, or where the new
+      // name needs it (then RENAME COLUMN spells it so, and SQLite quotes it everywhere).
+      out += quoted_name || !plain ? quoted_to : to;
     } else {
       out.append(sql.substr(i, end - i));
     }

@@ -265,7 +265,10 @@ std::optional<DateTime> parse_datetime(std::string_view text) {
   auto t = read_time(text, pos);
   int offset = 0;
   if (!t || !read_utc_offset(text, pos, offset)) return std::nullopt;
-  return DateTime{sys_days{*d}} + t->since_midnight - minutes{offset};
+  const DateTime utc = DateTime{sys_days{*d}} + t->since_midnight - minutes{offset};
+  // An offset may move the first or the last day's times out of the years strata stores.
+  if (offset != 0 && !storable(utc)) return std::nullopt;
+  return utc;
 }
 
 }  // namespace strata

@@ -370,7 +370,25 @@ void Flush::cascade_deletes() {
       if (rel->kind == RelationKind::many_to_many && !rel->cascade.delete_) continue;
       const bool loaded = SessionAccess::loaded(rel->field(obj));
       if (!loaded && rel->passive_deletes) continue;  // the database's ON DELETE does it
-      for (auto& other : loaded ? rel->current(obj) : rel->load(obj)) {
+      std::vector<std::shared_ptr<void>> related;
+      if (loaded) {
+        related = rel->current(obj);
+      } else {
+        // lazy='raise' is for the program's own reads: what the flush must know (the deleted
+        // object's children, for its delete cascade or their foreign keys' NULL) loads, as
+        // SQLAlchemy's unit of work does since 2.0.8.
+        bool& raise = SessionAccess::raise(rel->field(obj));
+        const bool was = raise;
+        raise = false;
+        try {
+          related = rel->load(obj);
+        } catch (...) {
+          raise = was;
+          throw;
+        }
+        raise = was;
+      }
+      for (auto& other : related) {
         auto* os = s.state_of(other.get());
         if (!os || os->status == ObjectStatus::deleted || os->marked_for_delete) continue;
         if (moved_away(st, *rel, other.get())) continue;

@@ -452,7 +452,7 @@ std::optional<Referred> referred_by(const InstanceState& owner, const Relationsh
 }  // namespace
 
 std::shared_ptr<void> SessionCore::load_target(InstanceState& owner, const RelationshipInfo& rel) {
-  if (!flushing_) check_loadable(owner, rel);  // (the flush's own loads: see load_items)
+  check_loadable(owner, rel);
   auto r = referred_by(owner, rel);
   if (!r) return nullptr;
   if (r->by_key) return get(r->target, r->value);
@@ -473,10 +473,7 @@ std::shared_ptr<void> SessionCore::held_target(InstanceState& owner, const Relat
 
 std::vector<std::shared_ptr<void>> SessionCore::load_items(InstanceState& owner,
                                                            const RelationshipInfo& rel) {
-  // lazy='raise' is for the program's own reads; what the flush must load (a deleted
-  // object's children, for its delete cascade or their foreign keys' NULL) loads, as
-  // SQLAlchemy's unit of work does since 2.0.8.
-  if (!flushing_) check_loadable(owner, rel);
+  check_loadable(owner, rel);
   if (owner.status == ObjectStatus::pending) return {};
   const Mapper& target = rel.target();
   target.configure();

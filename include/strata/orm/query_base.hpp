@@ -361,9 +361,6 @@ class QueryBase {
   }
   template <class U>
   auto correlate(const Aliased<U>&) const {
-    static_assert(!contains<S, Aliased<U>>::value,
-                  "strata: correlate() names an alias the subquery already selects FROM or "
-                  "joins, which would hide the enclosing query's");
     using Out = rebind_t<Self, union_t<S, models<Aliased<U>>>, union_t<C, models<Aliased<U>>>>;
     return Out(state_);
   }

@@ -173,7 +173,8 @@ class HasMany : public detail::RelationField {
     if (this != &o) {
       auto items = distinct(o.all());
       if (owner_)
-        for (const auto& item : items) check_joinable(item.get());
+        for (const auto& item : items)
+          if (item) check_joinable(item.get());
       // Unloaded and outside a session (a streamed object): no old items to let go of. Where
       // letting go is refused, the items listed again stay as they are, and one that is not
       // is refused before anything changes.

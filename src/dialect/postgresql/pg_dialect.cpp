@@ -31,9 +31,9 @@ constexpr std::array<std::string_view, 139> reserved{
     "numeric", "offset", "on", "only", "or", "order", "outer", "overlaps", "overlay", "placing",
     "position", "precision", "primary", "real", "references", "returning", "right", "row",
     "select", "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric",
-    "system_user", "table", "tablesample", "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true",
-    "union", "unique", "user", "using", "values", "varchar", "variadic", "verbose", "when",
-    "where", "window", "with", "xmlattributes"};
+    "system_user", "table", "tablesample", "then", "time", "timestamp", "to", "trailing", "treat",
+    "trim", "true", "union", "unique", "user", "using", "values", "varchar", "variadic", "verbose",
+    "when", "where", "window", "with", "xmlattributes"};
 
 }  // namespace
 

@@ -433,5 +433,30 @@ TEST_P(LiveDrift, a_changed_server_default_or_check_condition_is_reported_and_an
       << "a changed default or check condition went unreported";
 }
 
+TEST_P(LiveDrift, a_checked_column_renamed_to_a_keyword_reads_back_as_the_migrations_say) {
+  // The migrations' state quotes a keyword of any backend in a check's text ("user" > 0);
+  // SQLite writes the name into the check as RENAME COLUMN spelled it, which must match.
+  schema::Table t;
+  t.name = "stock";
+  t.columns = {column("id", {schema::TypeKind::integer, {}}),
+               column("qty", {schema::TypeKind::integer, {}})};
+  t.columns[0].primary_key = true;
+  t.primary_key = {"pk_stock", {"id"}};
+  t.checks = {{"ck_stock_qty", "qty > 0"}};
+  chain_.apply(CreateTableOp{t});
+  for (const std::string& stmt : dialect_->create_table_sql(t)) conn_->execute(stmt);
+  std::string from = "qty";
+  for (const std::string to : {"user", "order", "amount"}) {
+    const schema::Table before = *chain_.find("stock");
+    chain_.apply(RenameColumnOp{"stock", from, to});
+    const auto plan = dialect_->alter_table_sql(
+        before, *chain_.find("stock"),
+        dialect::TableChange{dialect::TableChange::Kind::rename_column, from, to});
+    for (const std::string& stmt : plan.statements) conn_->execute(stmt);
+    EXPECT_EQ(drift_now(), Lines{}) << "renamed to " << to;
+    from = to;
+  }
+}
+
 }  // namespace
 }  // namespace strata::migrate

@@ -95,9 +95,9 @@ TEST(BaseAlter, drop_and_rename_column) {
             Statements{"ALTER TABLE post DROP COLUMN body"});
 
   schema::Table renamed = table("post");
-  column_of(renamed, "order").name = "position";
+  column_of(renamed, "order").name = "position";  // a PostgreSQL keyword: quoted for every backend
   EXPECT_EQ(base_sql(table("post"), renamed, change(Kind::rename_column, "order", "position")),
-            Statements{"ALTER TABLE post RENAME COLUMN \"order\" TO position"});
+            Statements{"ALTER TABLE post RENAME COLUMN \"order\" TO \"position\""});
 }
 
 TEST(BaseAlter, alter_column_writes_type_then_not_null_then_default) {

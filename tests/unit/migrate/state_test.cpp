@@ -138,8 +138,9 @@ TEST(Fold, rename_column_rewrites_check_conditions_as_the_database_does) {
     return std::string("(missing)");
   };
   EXPECT_EQ(condition("ck_item_qty"), "count > 0 AND count <= qty_max AND item.count <> 7");
-  EXPECT_EQ(condition("ck_item_label"), "'qty' <> other.qty AND count IS NOT NULL")
-      << "string literals and other tables' columns are not the renamed column";
+  EXPECT_EQ(condition("ck_item_label"), "'qty' <> other.qty AND \"count\" IS NOT NULL")
+      << "string literals and other tables' columns are not the renamed column (and a quoted "
+         "name stays quoted, as SQLite writes it)";
   s.apply(RenameColumnOp{"item", "count", "Count"});
   EXPECT_EQ(condition("ck_item_qty"),
             "\"Count\" > 0 AND \"Count\" <= qty_max AND item.\"Count\" <> 7");
