@@ -30,7 +30,7 @@ struct OldMemo {
   std::int64_t id = 0;
   std::string text{};
 };
-// A many-to-many declared on the reader's side only, both models in the `users` bind.
+// A many-to-many declared on the holder's side only, both models in the `users` bind.
 struct Badge {
   std::int64_t id = 0;
   std::string label{};
@@ -85,7 +85,8 @@ struct strata::Model<Holder> {
   static constexpr auto bind = "users";
   static auto columns() {
     return mapping(column("id", &Holder::id).primary_key(),
-                   has_many("badges", &Holder::badges).secondary(holder_badge, "holder_id", "badge_id"));
+                   has_many("badges", &Holder::badges)
+                       .secondary(holder_badge, "holder_id", "badge_id"));
   }
 };
 template <>
