@@ -377,16 +377,8 @@ void Flush::cascade_deletes() {
         // lazy='raise' is for the program's own reads: what the flush must know (the deleted
         // object's children, for its delete cascade or their foreign keys' NULL) loads, as
         // SQLAlchemy's unit of work does since 2.0.8.
-        bool& raise = SessionAccess::raise(rel->field(obj));
-        const bool was = raise;
-        raise = false;
-        try {
-          related = rel->load(obj);
-        } catch (...) {
-          raise = was;
-          throw;
-        }
-        raise = was;
+        const SetForScope lifted(SessionAccess::raise(rel->field(obj)), false);
+        related = rel->load(obj);
       }
       for (auto& other : related) {
         auto* os = s.state_of(other.get());

@@ -21,21 +21,6 @@
 namespace strata {
 namespace detail {
 
-namespace {
-// Sets a flag for a scope, and puts back what it was when the scope ends.
-class SetForScope {
- public:
-  explicit SetForScope(bool& flag) noexcept : flag_(flag), was_(flag) { flag_ = true; }
-  SetForScope(const SetForScope&) = delete;
-  SetForScope& operator=(const SetForScope&) = delete;
-  ~SetForScope() { flag_ = was_; }
-
- private:
-  bool& flag_;
-  bool was_;
-};
-}  // namespace
-
 SessionCore::SessionCore(DatabaseCore& db) : db_(db), states_(this) {
   if (db_.events.track_modifications()) model_changes_ = std::make_unique<ModelChanges>();
 }
@@ -891,36 +876,37 @@ void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale
   if (stale.empty()) return;
   std::vector<InstanceState*> gone;
   std::vector<const DatabaseCore*> unreadable;  // an OperationalError there: no more tries
-  auto core_of = [&](const Mapper& m) -> const DatabaseCore* {
-    return m.bind.empty() ? &db_ : &db_.core_for(m);
-  };
   auto readable = [&](const Mapper& m) {
-    return std::find(unreadable.begin(), unreadable.end(), core_of(m)) == unreadable.end();
+    return std::find(unreadable.begin(), unreadable.end(), &db_.core_for(m)) == unreadable.end();
   };
   // A statement failed: PostgreSQL refuses more statements in its transaction, and after an
   // OperationalError (a lost connection, a lock) that database is not read again.
   auto failed = [&](const Mapper& m, bool operational) {
-    if (operational) unreadable.push_back(core_of(m));
+    if (operational) unreadable.push_back(&db_.core_for(m));
     roll_back_transactions();
   };
-  // The objects to read, by mapper, in the order rollback() gave them. An object whose
-  // identity another object holds again (rollback() above) is that other's, and leaves.
-  std::vector<std::pair<const Mapper*, std::vector<InstanceState*>>> by_mapper;
+  // The objects to read with their keys, by mapper, in the order rollback() gave them. An
+  // object whose identity another object holds again (rollback() above) is that other's, and
+  // leaves.
+  using Keyed = std::vector<std::pair<Value, InstanceState*>>;
+  std::vector<std::pair<const Mapper*, Keyed>> by_mapper;
   for (InstanceState* st : stale) {
     const Mapper& m = *st->mapper;
-    if (identity_.find(&m, identity_in_snapshot(*st)) != st) {
+    Value key = identity_in_snapshot(*st);
+    if (identity_.find(&m, key) != st) {
       gone.push_back(st);
       continue;
     }
     auto it = std::find_if(by_mapper.begin(), by_mapper.end(),
                            [&](const auto& g) { return g.first == &m; });
     if (it == by_mapper.end()) it = by_mapper.insert(by_mapper.end(), {&m, {}});
-    it->second.push_back(st);
+    it->second.emplace_back(std::move(key), st);
   }
   for (auto& [mp, states] : by_mapper) {
     const Mapper& m = *mp;
     if (m.primary_key.size() != 1) {
-      for (InstanceState* st : states) {
+      for (const auto& entry : states) {
+        InstanceState* st = entry.second;
         bool read = false;
         if (readable(m)) {
           try {
@@ -949,9 +935,8 @@ void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale
       std::vector<sql::ExprPtr> items;
       items.reserve(n);
       for (std::size_t i = from; i < from + n; ++i) {
-        Value v = identity_in_snapshot(*states[i]);
-        items.push_back(sql::param(v));
-        waiting.emplace(std::move(v), states[i]);
+        items.push_back(sql::param(states[i].first));
+        waiting.emplace(std::move(states[i].first), states[i].second);
       }
       if (readable(m)) {
         try {

@@ -22,6 +22,22 @@
 
 namespace strata::detail {
 
+// Sets a flag (to true, or to `value`) for a scope, and puts back what it was when the scope
+// ends, however it ends.
+class SetForScope {
+ public:
+  explicit SetForScope(bool& flag, bool value = true) noexcept : flag_(flag), was_(flag) {
+    flag_ = value;
+  }
+  SetForScope(const SetForScope&) = delete;
+  SetForScope& operator=(const SetForScope&) = delete;
+  ~SetForScope() { flag_ = was_; }
+
+ private:
+  bool& flag_;
+  bool was_;
+};
+
 // Values as keys of a map (Value itself has no order: Null has none).
 struct ValueLess {
   bool operator()(const Value& a, const Value& b) const {
