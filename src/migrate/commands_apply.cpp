@@ -11,6 +11,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "commands_internal.hpp"
@@ -347,15 +348,61 @@ std::vector<std::string> closure(const RevisionGraph& g, const std::vector<std::
   return out;
 }
 
-// SQLite's PRAGMA foreign_key_check, counted: rows whose reference finds no row, by referring
-// and referred table. (Counts rather than rowids: a rebuild may number a table's rows anew.)
-using ForeignKeyBreaks = std::map<std::pair<std::string, std::string>, std::int64_t>;
+// SQLite's PRAGMA foreign_key_check: the rows whose reference finds no row, counted by
+// referring and referred table (for the notes), and by the values of their foreign key
+// columns (to tell a reference broken now from one broken before: a rebuild may number a
+// table's rows anew and a migration may rename its tables, but it does not change those
+// values while it keeps the row).
+struct ForeignKeyBreaks {
+  std::map<std::pair<std::string, std::string>, std::int64_t> by_tables;
+  std::map<std::string, std::int64_t> by_values;  // "|value|value|"
+  std::map<std::string, std::pair<std::string, std::string>> tables_of;  // by_values' tables
+};
 ForeignKeyBreaks foreign_key_breaks(engine::Connection& conn, const dialect::Dialect& d) {
   ForeignKeyBreaks out;
-  // SQLite's rows: referring table, rowid, referred table, foreign key number.
-  auto check = conn.prepare(d.foreign_key_check_sql());
-  while (check->step())
-    ++out[{std::string(check->get_text(0)), std::string(check->get_text(2))}];
+  // SQLite's rows: referring table, rowid (NULL in a WITHOUT ROWID table), referred table,
+  // foreign key number.
+  struct Row {
+    std::string table, referred;
+    std::optional<std::int64_t> rowid;
+    std::int64_t fk;
+  };
+  std::vector<Row> rows;
+  {
+    auto check = conn.prepare(d.foreign_key_check_sql());
+    while (check->step())
+      rows.push_back({std::string(check->get_text(0)), std::string(check->get_text(2)),
+                      check->is_null(1) ? std::nullopt
+                                        : std::optional<std::int64_t>(check->get_int64(1)),
+                      check->get_int64(3)});
+  }
+  for (const auto& r : rows) {
+    ++out.by_tables[{r.table, r.referred}];
+    // Only the values: a migration may rename the tables and columns, and a rebuild that
+    // adds a foreign key numbers the table's foreign keys anew.
+    std::string key = "|";
+    if (r.rowid) {
+      std::string columns;
+      auto list = conn.prepare(
+          "SELECT \"from\" FROM pragma_foreign_key_list(?) WHERE id = ? ORDER BY seq");
+      list->bind(0, Value{r.table});
+      list->bind(1, Value{r.fk});
+      while (list->step())
+        columns += (columns.empty() ? "" : ", ") + d.quote(std::string(list->get_text(0)));
+      if (!columns.empty()) {
+        auto values = conn.prepare("SELECT " + columns + " FROM " + d.quote(r.table) +
+                                   " WHERE rowid = ?");
+        values->bind(0, Value{*r.rowid});
+        if (values->step())
+          for (int i = 0; i < values->column_count(); ++i)
+            key += to_display(values->get_value(i)) + "|";
+      }
+    } else {
+      key += r.table;  // no rowid to read the row by: counted by its table
+    }
+    ++out.by_values[key];
+    out.tables_of[key] = {r.table, r.referred};
+  }
   return out;
 }
 
@@ -497,25 +544,21 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
     }
     if (fk_off && !d.foreign_key_check_sql().empty()) {
       checking_foreign_keys = true;
-      // More broken references than before fail the migration; the tables are compared by
-      // their whole count, as a migration may rename them. The message names a pair of
-      // tables with more than before (or a new one).
+      // A reference broken by the migration fails it: one whose foreign key values were
+      // not broken as many times before (the values stay with the row whatever the rebuild
+      // and renames do to its rowid and table). The message names its tables.
       const ForeignKeyBreaks broken_after = foreign_key_breaks(conn, d);
-      auto breaks = [](const ForeignKeyBreaks& b) {
-        std::int64_t n = 0;
-        for (const auto& [tables, rows] : b) n += rows;
-        return n;
-      };
-      auto added = broken_after.end();
-      if (breaks(broken_after) > breaks(broken_before)) {
-        added = std::find_if(broken_after.begin(), broken_after.end(), [&](const auto& b) {
-          const auto was = broken_before.find(b.first);
-          return was == broken_before.end() || b.second > was->second;
-        });
+      auto added = broken_after.tables_of.end();
+      for (const auto& [key, count] : broken_after.by_values) {
+        const auto was = broken_before.by_values.find(key);
+        if (was == broken_before.by_values.end() || count > was->second) {
+          added = broken_after.tables_of.find(key);
+          break;
+        }
       }
-      if (added != broken_after.end()) {
-        std::string message = "rows of table '" + added->first.first + "' refer to table '" +
-                              added->first.second +
+      if (added != broken_after.tables_of.end()) {
+        std::string message = "rows of table '" + added->second.first + "' refer to table '" +
+                              added->second.second +
                               "' but have no row to refer to there after the change";
         // Foreign keys are off for the whole transaction (SQLite cannot switch them inside
         // one), so what the author's own SQL deleted did not cascade as it would elsewhere.
@@ -532,7 +575,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
         }
         throw CommandError(message);
       }
-      for (const auto& [tables, rows] : broken_after)
+      for (const auto& [tables, rows] : broken_after.by_tables)
         os << "  note: table '" << tables.first << "' has " << rows
            << (rows == 1 ? " row that refers" : " rows that refer") << " to no row of table '"
            << tables.second << "', as before this migration (written while foreign keys were "

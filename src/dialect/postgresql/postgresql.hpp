@@ -58,10 +58,19 @@ class PgDialect final : public Dialect {
   // Only where the kind changes: VARCHAR(140) to VARCHAR(280) needs no USING. To a
   // VARCHAR(n), the cast is to TEXT and the server's assignment to VARCHAR(n) follows, which
   // fails on a longer value, where an explicit cast to VARCHAR(n) would cut it short.
+  // Between text and BYTEA, the bytes are the text's UTF-8 encoding both ways (as SQLite
+  // keeps them): a cast to BYTEA would read backslashes in the text as escapes, and one to
+  // TEXT would write the bytes out in hex.
   std::string type_change_using(const std::string& column, const schema::Type& from,
                                 const schema::Type& to) const override {
     if (from.kind == to.kind) return {};
-    const bool varchar = to.kind == schema::TypeKind::string && to.length.has_value();
+    using schema::TypeKind;
+    const auto textual = [](TypeKind k) { return k == TypeKind::string || k == TypeKind::text; };
+    if (textual(from.kind) && to.kind == TypeKind::blob)
+      return " USING convert_to(" + quote(column) + ", 'UTF8')";
+    if (from.kind == TypeKind::blob && textual(to.kind))
+      return " USING convert_from(" + quote(column) + ", 'UTF8')";
+    const bool varchar = to.kind == TypeKind::string && to.length.has_value();
     return " USING " + quote(column) + "::" + (varchar ? std::string("TEXT") : type_sql(to));
   }
   // Every type change but those the server makes in place: to the same SQL type, VARCHAR(n)

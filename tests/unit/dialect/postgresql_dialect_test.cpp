@@ -184,6 +184,30 @@ TEST(PostgresqlDialect, alter_column_type_says_how_values_convert) {
   EXPECT_EQ(widen.statements[0], "ALTER TABLE \"user\" ALTER COLUMN age TYPE VARCHAR(20)");
 }
 
+TEST(PostgresqlDialect, text_and_blob_convert_through_their_utf8_bytes) {
+  // A cast to BYTEA reads backslashes as escapes ('C:\\dir' would lose one, '\\x41' become
+  // "A"); a cast to TEXT writes the bytes out in hex.
+  schema::Table before;
+  before.name = "doc";
+  before.columns = {column("body", {schema::TypeKind::text, {}}, true)};
+  schema::Table after = before;
+  after.columns[0].type = {schema::TypeKind::blob, {}};
+  auto sql = [](const schema::Table& from, const schema::Table& to) {
+    return pg()->alter_table_sql(from, to, {TableChange::Kind::alter_column, "body", {}}).statements;
+  };
+  EXPECT_EQ(sql(before, after), (std::vector<std::string>{
+                                    "ALTER TABLE doc ALTER COLUMN body TYPE BYTEA USING "
+                                    "convert_to(body, 'UTF8')"}));
+  EXPECT_EQ(sql(after, before), (std::vector<std::string>{
+                                    "ALTER TABLE doc ALTER COLUMN body TYPE TEXT USING "
+                                    "convert_from(body, 'UTF8')"}));
+  schema::Table bounded = before;
+  bounded.columns[0].type = {schema::TypeKind::string, 20};
+  EXPECT_EQ(sql(after, bounded), (std::vector<std::string>{
+                                     "ALTER TABLE doc ALTER COLUMN body TYPE VARCHAR(20) USING "
+                                     "convert_from(body, 'UTF8')"}));
+}
+
 // PostgreSQL refuses "TYPE ... USING" while the column has a default it cannot cast the same
 // way ("default for column cannot be cast automatically"): boolean to integer, text to
 // integer... The default is dropped before the type change and set again after it.
