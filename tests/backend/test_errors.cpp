@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "backend.hpp"
 
@@ -27,6 +28,36 @@ std::shared_ptr<User> commit_ann(strata::Session& s) {
 }
 
 // ---- a failed flush ------------------------------------------------------------------------
+
+TEST_P(ErrorsTest, a_scalar_subquery_of_several_rows_is_a_programming_error_on_postgresql) {
+  // SQLite takes the first row; PostgreSQL refuses it (class 21, cardinality violation), which
+  // read as an OperationalError, the class of an unreachable or locked database.
+  BACKEND_REQUIRE(failed_statement_aborts_transaction());
+  EXPECT_THROW(session().execute("SELECT (SELECT 1 UNION ALL SELECT 2)"), strata::ProgrammingError);
+  session().rollback();
+}
+
+TEST_P(ErrorsTest, a_refused_statement_of_many_parameters_has_a_message_of_a_few_lines) {
+  // 300,000 values: beyond SQLite's limit as Debian builds it (250,000), which SQLite refuses
+  // with its SQL and parameters in the message (a megabyte of them before), and beyond
+  // PostgreSQL's protocol (65,535), which strata refuses before sending.
+  std::vector<std::int64_t> ids(300000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(i);
+  try {
+    session().query<User>().filter(col(&User::id).in_(ids)).count();
+    ADD_FAILURE() << "300,000 parameters were taken";
+  } catch (const strata::Error& e) {
+    const std::string what = e.what();
+    EXPECT_LT(what.size(), 5000u) << what.substr(0, 5000);
+    if (contains(what, "[SQL: ")) {
+      EXPECT_TRUE(contains(what, " characters)]")) << what;
+    }
+    if (contains(what, "[parameters: ")) {  // (none when the statement could not be prepared)
+      EXPECT_TRUE(contains(what, ", ... (300000 parameters)]")) << what;
+    }
+  }
+  session().rollback();
+}
 
 TEST_P(ErrorsTest, unique_violation_names_the_unique_index_and_its_table) {
   auto& s = session();

@@ -133,7 +133,9 @@ void raise_error(const FailedCall& f) {
         "statements" + context(f),
         std::move(info));
   }
-  if (cls == "42" || cls == "0A" || cls == "26" || cls == "34" || cls == "3F" || cls == "25") {
+  // Class 21, a cardinality violation: a scalar subquery that returned more than one row.
+  if (cls == "42" || cls == "0A" || cls == "26" || cls == "34" || cls == "3F" || cls == "25" ||
+      cls == "20" || cls == "21") {
     throw ProgrammingError(message, std::move(info));
   }
   if (cls == "22") throw DataError(message, std::move(info));
