@@ -1,5 +1,6 @@
 // Small out-of-line pieces of the ORM's headers: value errors with column names, identity
 // key hashing, column lookup for expressions, raw result rows.
+#include <charconv>
 #include <functional>
 #include <string>
 
@@ -31,6 +32,13 @@ void throw_value_error(std::string_view expected, const Value& got) {
 
 void throw_range_error(std::string_view type_name, std::int64_t got) {
   throw DataError("value " + std::to_string(got) + " does not fit " + std::string(type_name), {});
+}
+
+void throw_real_range_error(std::string_view type_name, double got) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, got).ptr;
+  throw DataError("value " + std::string(text, end) + " does not fit " + std::string(type_name),
+                  {});
 }
 
 void throw_unstorable_integer(std::uint64_t got) {

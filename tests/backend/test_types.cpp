@@ -740,6 +740,33 @@ TEST_P(TypesTest, doubles_read_back_the_same_whatever_the_programs_locale) {
   EXPECT_EQ(s.query<Sample>().select(strata::avg(&Sample::real32)).scalar(), 2.5);
 }
 
+TEST_P(TypesTest, a_real_beyond_a_floats_range_is_a_data_error_naming_the_column) {
+  // A float member took it as infinity, without a word; a double member takes it as it is.
+  auto& s = session();
+  auto x = s.add(Sample{});
+  s.commit();
+  const auto id = std::to_string(x->id);
+  s.execute("UPDATE " + q("sample") + " SET real32 = 1e300, " + q("real") + " = 1e300 WHERE id = " + id);
+  s.commit();
+  s.expunge_all();
+  try {
+    s.get<Sample>(x->id);
+    ADD_FAILURE() << "1e300 was loaded into a float";
+  } catch (const strata::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot load column 'sample.real32': value 1e+300 does "
+                                         "not fit a 32-bit float"),
+              std::string::npos)
+        << e.what();
+  }
+  s.rollback();
+  s.execute("UPDATE " + q("sample") + " SET real32 = 3e38 WHERE id = " + id);
+  s.commit();
+  auto y = s.get<Sample>(x->id);
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y->real, 1e300);
+  EXPECT_FLOAT_EQ(y->real32, 3e38f);
+}
+
 // A real number read as an integer is truncated, and one beyond a 64-bit integer's range is
 // the nearest end of it, as SQLite reads it (and never a value the conversion made up).
 TEST_P(TypesTest, a_real_read_as_an_integer_is_truncated_or_clamped_to_the_range) {

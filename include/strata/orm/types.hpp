@@ -93,6 +93,7 @@ inline void expect_storage(const engine::Statement& s, int i, engine::StorageCla
     throw_storage_error(s, i, expected);
 }
 [[noreturn]] void throw_range_error(std::string_view type_name, std::int64_t got);
+[[noreturn]] void throw_real_range_error(std::string_view type_name, double got);
 // An unsigned value above INT64_MAX, which no integer column holds: DataError.
 [[noreturn]] void throw_unstorable_integer(std::uint64_t got);
 std::string_view storage_name(const Value& v);
@@ -240,7 +241,7 @@ struct Type<F> {
   static constexpr schema::TypeKind kind = schema::TypeKind::float_;
   static Value to_value(F v) { return static_cast<double>(v); }
   static F from_value(const Value& v) {
-    if (auto* d = std::get_if<double>(&v)) return static_cast<F>(*d);
+    if (auto* d = std::get_if<double>(&v)) return narrowed(*d);
     if (auto* i = std::get_if<std::int64_t>(&v)) return static_cast<F>(*i);
     detail::throw_value_error("a number", v);
   }
@@ -248,7 +249,17 @@ struct Type<F> {
   static F read(const engine::Statement& s, int i) {
     if (s.storage_class(i) != engine::StorageClass::integer)
       detail::expect_storage(s, i, engine::StorageClass::real, "a number");
-    return static_cast<F>(s.get_double(i));
+    return narrowed(s.get_double(i));
+  }
+  // A finite double beyond a float's range is a DataError, as an integer out of its member's
+  // range is, rather than the infinity the conversion gives.
+  static F narrowed(double d) {
+    if constexpr (sizeof(F) < sizeof(double)) {
+      if (std::isfinite(d) && std::fabs(d) > static_cast<double>(std::numeric_limits<F>::max()))
+          [[unlikely]]
+        detail::throw_real_range_error("a 32-bit float", d);
+    }
+    return static_cast<F>(d);
   }
   static bool equal(F v, const Value& snapshot) {
     auto* d = std::get_if<double>(&snapshot);
