@@ -329,6 +329,28 @@ TEST_P(Users, paginate_returns_pages_with_their_numbers) {
   EXPECT_EQ(filtered.pages, 1);
 }
 
+TEST_P(Users, paginate_cuts_pages_of_the_rows_the_querys_own_limit_and_offset_leave) {
+  // Its own limit and offset were replaced by the page's, while the total kept them: page 1
+  // of a query limited to 3 rows held 5 of them.
+  auto q = users().order_by(&User::username);
+  auto names = [](const auto& page) {
+    Names out;
+    for (const auto& u : page.items) out.push_back(u->username);
+    return out;
+  };
+  const auto limited = q.limit(3).paginate(1, 2);
+  EXPECT_EQ(limited.total, 3);
+  EXPECT_EQ(limited.pages, 2);
+  EXPECT_EQ(names(limited), (Names{"ann", "bob"}));
+  EXPECT_EQ(names(q.limit(3).paginate(2, 2)), (Names{"carl"}));
+  EXPECT_TRUE(q.limit(3).paginate(3, 2).items.empty());
+  const auto skipped = q.offset(3).paginate(1, 5);
+  EXPECT_EQ(skipped.total, 2);
+  EXPECT_EQ(names(skipped), (Names{"dora", "eve"}));
+  EXPECT_EQ(names(q.offset(1).limit(3).paginate(2, 2)), (Names{"dora"}));
+  EXPECT_TRUE(q.limit(0).paginate(1, 2).items.empty());
+}
+
 TEST_P(Users, paginate_runs_every_page_as_one_statement_with_its_limit_and_offset_bound) {
   auto q = users().order_by(&User::username);
   Names seen;

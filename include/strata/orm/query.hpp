@@ -231,7 +231,8 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   std::int64_t count() const { return session().count(mapper_of<T>(), this->spec()); }
   bool exists() const { return session().exists(mapper_of<T>(), this->spec()); }
 
-  // Page `page` (from 1) of `per_page` rows, with the total count.
+  // Page `page` (from 1) of `per_page` rows, with the total count. The pages cut the rows the
+  // query itself reads: with its own limit() or offset(), within those.
   Page<T> paginate(std::int64_t page, std::int64_t per_page = 20) const {
     if (page < 1) throw ArgumentError("paginate(): page must be 1 or more");
     if (per_page < 1) throw ArgumentError("paginate(): per_page must be 1 or more");
@@ -240,9 +241,16 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
     p.per_page = per_page;
     p.total = count();
     p.pages = p.total / per_page + (p.total % per_page != 0 ? 1 : 0);
-    // A page past every possible row (its offset would overflow) is empty, asked or not.
-    if (page - 1 <= std::numeric_limits<std::int64_t>::max() / per_page)
-      p.items = this->limit(per_page).offset((page - 1) * per_page).all();
+    // A page past every possible row (its offset would overflow) is empty, asked or not, as
+    // is one past the query's own limit.
+    constexpr auto most = std::numeric_limits<std::int64_t>::max();
+    const std::int64_t own_offset = this->spec().offset.value_or(0);
+    if (page - 1 <= most / per_page && (page - 1) * per_page <= most - own_offset) {
+      const std::int64_t skipped = (page - 1) * per_page;
+      std::int64_t rows = per_page;
+      if (const auto& own = this->spec().limit) rows = std::min(rows, *own - skipped);
+      if (rows > 0) p.items = this->limit(rows).offset(own_offset + skipped).all();
+    }
     p.has_prev = page > 1;
     p.has_next = page < p.pages;
     p.prev_num = p.has_prev ? page - 1 : 0;
