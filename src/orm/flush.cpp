@@ -210,21 +210,16 @@ bool Flush::run() {
   events_ = s.db_.events.snapshot();
 
   try {
+    // The handlers may add, change and delete objects (and take a deletion back): they run
+    // before anything is organized, as SQLAlchemy's do, so that the delete cascade, which
+    // changes the objects it reaches, follows what they leave.
+    if (events_ && !(*events_)[SessionEvent::before_flush].empty())
+      fire_session(SessionEvent::before_flush);
     // Deletions and orphans always come with rows_to_add_or_remove_: a flush of changed
     // columns alone skips the scan for them.
     if (s.rows_to_add_or_remove_) cascade_deletes();
     cascade();
     auto work = collect();
-    if ((!work.empty() || !s.links_.empty()) && events_ &&
-        !(*events_)[SessionEvent::before_flush].empty()) {
-      // The handlers may add, change and delete objects: organize again.
-      fire_session(SessionEvent::before_flush);
-      touched_.clear();
-      rekeyed_.clear();
-      if (s.rows_to_add_or_remove_) cascade_deletes();
-      cascade();
-      work = collect();
-    }
     if (work.empty() && s.links_.empty()) {
       s.forget_relation_changes();
       s.rows_to_add_or_remove_ = false;
@@ -235,6 +230,7 @@ bool Flush::run() {
     // not skip.
     s.rows_to_add_or_remove_ = false;
     s.wrote_in_txn_ = true;
+    switch_rows(work);
     const auto early = deletable_first(work);
     for (auto& w : work) {
       // Rows of a table that no table refers to can go first: nothing waits on them, and a
@@ -266,7 +262,9 @@ bool Flush::run() {
       for (auto* st : w.inserts) push_keys_to_children(*st, true);
       for (auto* st : w.updates) push_keys_to_children(*st, false);
     }
-    // Association rows once both ends have their keys, before either end is deleted.
+    // Association rows once both ends have their keys, before either end is deleted; a
+    // switched row's old ones go first (the new object's may be the same pairs).
+    for (auto* old : switched_) emit_secondary_deletes(*old, true);
     emit_links();
     for (auto it = work.rbegin(); it != work.rend(); ++it)
       for (auto* st : it->deletes) emit_secondary_deletes(*st);
@@ -489,7 +487,12 @@ bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel,
   if (rel.kind == RelationKind::many_to_many || !rel.fk) return false;
   void* owner = parent.obj.get();
   if (rel.back) {
-    if (SessionAccess::changed(rel.back->field(child))) return false;
+    // Set in memory since the last flush: the child is this parent's only if it names it
+    // (it may name another, its collection not loaded here: the database still says this).
+    if (SessionAccess::changed(rel.back->field(child))) {
+      const auto held = rel.back->current(child);
+      return held.empty() || held.front().get() != owner;
+    }
   } else if (SessionAccess::changed(rel.field(owner))) {
     return false;
   }
@@ -588,7 +591,7 @@ void Flush::emit_links() {
   }
 }
 
-void Flush::emit_secondary_deletes(InstanceState& st) {
+void Flush::emit_secondary_deletes(InstanceState& st, bool even_passive) {
   auto& s = session_;
   auto run = [&](const RelationshipInfo& rel, const std::string& column, const ColumnInfo& ref) {
     sql::Delete del;
@@ -600,7 +603,7 @@ void Flush::emit_secondary_deletes(InstanceState& st) {
     stmt->execute();
   };
   for (const auto& rel : st.mapper->relationships)
-    if (rel->kind == RelationKind::many_to_many && !rel->passive_deletes)
+    if (rel->kind == RelationKind::many_to_many && (!rel->passive_deletes || even_passive))
       run(*rel, rel->local_column, *rel->local_ref);
   // A many-to-many relationship declared only on the other side (no back_populates): its
   // rows that refer to this object go too.
@@ -608,11 +611,63 @@ void Flush::emit_secondary_deletes(InstanceState& st) {
     one_sided_.emplace();
     for (const Mapper* m : s.db_.mappers_of_every_bind())
       for (const auto& rel : m->relationships)
-        if (rel->kind == RelationKind::many_to_many && !rel->back && !rel->passive_deletes)
+        if (rel->kind == RelationKind::many_to_many && !rel->back)
           one_sided_->push_back(rel.get());
   }
   for (const RelationshipInfo* rel : *one_sided_)
-    if (&rel->target() == st.mapper) run(*rel, rel->remote_column, *rel->remote_ref);
+    if (&rel->target() == st.mapper && (!rel->passive_deletes || even_passive))
+      run(*rel, rel->remote_column, *rel->remote_ref);
+}
+
+void Flush::switch_rows(std::vector<MapperWork>& work) {
+  auto& s = session_;
+  for (auto& w : work) {
+    if (w.inserts.empty() || w.deletes.empty()) continue;
+    const Mapper& m = *w.mapper;
+    std::vector<InstanceState*> inserts;
+    inserts.reserve(w.inserts.size());
+    for (auto* st : w.inserts) {
+      void* obj = st->obj.get();
+      for (const auto* k : m.primary_key) k->apply_default(obj);
+      InstanceState* old = nullptr;
+      if (!m.autoincrement || !m.autoincrement->key_unset(obj)) {
+        const Value key = identity_of(m, obj);
+        if (!is_null(key)) old = s.identity_.find(&m, key);
+      }
+      if (!old || old->status != ObjectStatus::persistent || !old->marked_for_delete) {
+        inserts.push_back(st);
+        continue;
+      }
+      // The old object is gone as after its DELETE (rollback() brings it back).
+      old->status = ObjectStatus::deleted;
+      old->marked_for_delete = false;
+      s.identity_.erase_if_is(old);
+      w.deletes.erase(std::find(w.deletes.begin(), w.deletes.end(), old));
+      switched_.push_back(old);
+      // The new one holds the row as the database has it: the UPDATE writes what differs. A
+      // nullable column with a server default left NULL, which an INSERT would leave out,
+      // keeps the row's value, as SQLAlchemy's UPDATE leaves out an attribute never set.
+      for (const auto& c : m.columns) {
+        c->apply_default(obj);
+        st->snapshot.set(c->index, old->snapshot[c->index]);
+        if (c->column.server_default && c->column.nullable && is_null(c->get(obj)))
+          c->set(obj, c->from_snapshot(old->snapshot[c->index]));
+      }
+      st->status = ObjectStatus::persistent;
+      st->inserted_in_txn = true;  // rollback() makes it transient again, as after an INSERT
+      st->key = identity_of(m, obj);
+      s.identity_.put(st);
+      // Its collections are all new: every child takes its key (push_keys_to_children).
+      took_over_.insert(st);
+      touched_.push_back(st);
+      w.updates.push_back(st);
+      if (auto* log = s.model_changes_.get()) {
+        log->record(*old, ModelOperation::delete_);
+        log->record(*st, ModelOperation::insert);
+      }
+    }
+    w.inserts = std::move(inserts);
+  }
 }
 
 void Flush::cascade() {
@@ -723,7 +778,7 @@ void Flush::sync_foreign_keys(InstanceState& st) {
 void Flush::push_keys_to_children(InstanceState& st, bool inserted) {
   void* obj = st.obj.get();
   if (!obj) return;  // erased meanwhile (an after_insert handler's expunge)
-  const bool whole = inserted || rekeyed_.contains(&st);
+  const bool whole = inserted || rekeyed_.contains(&st) || took_over_.contains(&st);
   for (const auto& rel : st.mapper->relationships) {
     if (!fk_in_target(rel->kind)) continue;
     auto& f = rel->field(obj);

@@ -1049,6 +1049,13 @@ void RelationField::throw_not_loaded() const {
                               "streamed, expunged, or its session closed)");
 }
 
+void RelationField::throw_null_item() const {
+  std::string what = rel_ ? "relationship '" + rel_->owner->class_name + "." + rel_->name + "'"
+                          : std::string("a collection");
+  throw ArgumentError(what + " cannot hold a null object (a get() or first() that found "
+                      "nothing?)");
+}
+
 std::shared_ptr<void> RelationField::load_one() const {
   return owner_->session().load_one(*owner_, *rel_);
 }

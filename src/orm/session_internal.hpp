@@ -178,7 +178,14 @@ class Flush {
   // INSERT / DELETE of association rows for the many-to-many links changed since the last
   // flush; the DELETE of a deleted object's association rows.
   void emit_links();
-  void emit_secondary_deletes(InstanceState& s);
+  // With passive_deletes too when `even_passive` (a row switch's old object: no DELETE runs
+  // for the database's ON DELETE to act on).
+  void emit_secondary_deletes(InstanceState& s, bool even_passive = false);
+  // SQLAlchemy's row switch: a new object with the key of an object deleted in the same flush
+  // takes that object's row over, by an UPDATE of the columns that differ, rather than an
+  // INSERT that the row still there would refuse (or a DELETE that the rows referring to it
+  // would). The deleted object leaves the session as after its DELETE.
+  void switch_rows(std::vector<MapperWork>& work);
   // The mappers with deletions whose table no table refers to: their DELETEs run before
   // their INSERTs rather than in the children-first pass at the end.
   std::unordered_set<const Mapper*> deletable_first(const std::vector<MapperWork>& work);
@@ -272,6 +279,9 @@ class Flush {
   bool handlers_ran_ = false;
   std::vector<InstanceState*> inserted_;
   std::vector<InstanceState*> touched_;
+  // The deleted objects whose rows new objects took over (switch_rows), and those new ones.
+  std::vector<InstanceState*> switched_;
+  std::unordered_set<const InstanceState*> took_over_;
   // Objects already in the database whose key (the column their children refer to) changed:
   // all the children of their changed collections need the new one, not only those appended
   // since the last flush (see cascade(), updated()).

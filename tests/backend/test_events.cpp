@@ -664,6 +664,58 @@ TEST_P(EventsTest, models_committed_lists_what_the_transaction_wrote) {
   EXPECT_TRUE(after.empty());
 }
 
+TEST_P(EventsTest, before_flush_runs_before_the_delete_cascade_so_a_handler_can_take_a_delete_back) {
+  // A soft delete: the handler keeps the user and marks it inactive. The delete cascade ran
+  // first, so the user's posts (no delete cascade, a NOT NULL key) failed the flush.
+  auto& s = session();
+  auto ann = s.add(User{.username = "ann", .email = "ann@x"});
+  auto post = s.add(Post{.title = "t", .author = ann});
+  s.commit();
+  db().events().listen(SessionEvent::before_flush, [&](strata::Session& handler_session) {
+    handler_session.add(ann);
+    ann->active = false;
+  });
+  s.delete_(ann);
+  s.commit();
+  auto other = db().new_session();
+  auto stored = other.get<User>(ann->id);
+  ASSERT_NE(stored, nullptr);
+  EXPECT_FALSE(stored->active);
+  EXPECT_EQ(other.get<Post>(post->id)->user_id, ann->id);
+}
+
+TEST_P(EventsTest, a_switched_row_has_update_events_and_is_committed_as_a_delete_and_an_insert) {
+  // SQLAlchemy's row switch: a new object with the key of one deleted in the same flush is an
+  // UPDATE (update events for it, no delete events for the old one); Flask-SQLAlchemy's
+  // signal lists the old object as deleted and the new one as inserted.
+  reopen([](strata::DatabaseOptions& o) { o.track_modifications = true; });
+  Log log;
+  auto ev = db().events();
+  for (auto e : {Event::before_insert, Event::after_insert, Event::before_update,
+                 Event::after_update, Event::before_delete, Event::after_delete})
+    ev.listen<Draft>(e, [&log, e](Draft& n, Conn&) {
+      log.push_back(std::string(strata::to_string(e)) + " " + n.text);
+    });
+  Log committed;
+  ev.listen(Signal::models_committed,
+            [&](strata::Session&, const std::vector<strata::ModelChange>& changes) {
+              committed.push_back(describe(changes));
+            });
+  auto& s = session();
+  auto old = s.add(Draft{.text = "old"});
+  s.commit();
+  log.clear();
+  committed.clear();
+  s.delete_(old);
+  s.add(Draft{.id = old->id, .text = "new"});
+  s.commit();
+  EXPECT_EQ(log, (Log{"before_update new", "after_update new"}));
+  EXPECT_EQ(committed, (Log{"Draft:old delete, Draft:new insert"}));
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Draft>(old->id)->text, "new");
+  EXPECT_EQ(other.query<Draft>().count(), 1);
+}
+
 TEST_P(EventsTest, rollback_clears_the_recorded_changes) {
   reopen([](strata::DatabaseOptions& o) { o.track_modifications = true; });
   Log after;

@@ -59,6 +59,9 @@ class RelationField {
   // owner's, before anything changes on either side (SQLAlchemy refuses it at the append).
   void check_joinable(const void* item) const;
   [[noreturn]] void throw_not_loaded() const;
+  // A collection holds objects: a null one (get() or first() that found nothing) is an
+  // ArgumentError before anything changes.
+  [[noreturn]] void throw_null_item() const;
 
   InstanceState* owner_ = nullptr;       // set by the session while the owner is attached
   const RelationshipInfo* rel_ = nullptr;
@@ -172,9 +175,10 @@ class HasMany : public detail::RelationField {
   HasMany& operator=(const HasMany& o) {
     if (this != &o) {
       auto items = distinct(o.all());
-      if (owner_)
-        for (const auto& item : items)
-          if (item) check_joinable(item.get());
+      for (const auto& item : items) {
+        if (!item) throw_null_item();
+        if (owner_) check_joinable(item.get());
+      }
       // Unloaded and outside a session (a streamed object): no old items to let go of. Where
       // letting go is refused, the items listed again stay as they are, and one that is not
       // is refused before anything changes.
@@ -217,9 +221,10 @@ class HasMany : public detail::RelationField {
 
   // Adds item (a no-op when it is already there); sets its back reference when declared.
   void append(std::shared_ptr<T> item) {
+    if (!item) throw_null_item();
     all();
     if (holds(item.get())) return;
-    if (item) check_joinable(item.get());
+    check_joinable(item.get());
     push(item);
     changed_ = true;
     on_item_added(item);
