@@ -714,7 +714,7 @@ void downgrade(const Config& config, const std::string& target, bool sql,
   move(config, target, sql, from, Way::down);
 }
 
-void migrate_to(const Config& config, const std::string& target, bool sql) {
+void migrate_to(const Config& config, const std::string& target, bool sql, bool fake) {
   auto dir = ScriptDirectory::load(config.directory);
   const auto& g = dir.graph();
   if (sql) throw CommandError("migrate TARGET --sql: use `db upgrade --sql` or `db downgrade --sql`");
@@ -727,6 +727,38 @@ void migrate_to(const Config& config, const std::string& target, bool sql) {
   if (auto branch = g.branch_base_path(target, applied))
     p = {branch->empty() ? Direction::none : Direction::downgrade, *branch};
   Way way = p.direction == Direction::downgrade ? Way::down : Way::up;
+  if (fake) {
+    // Django's --fake: the ledger takes the rows the move would write, and nothing runs. The
+    // revisions of other branches that the move leaves alone stay applied (a stamp would
+    // rewrite the whole ledger to the target).
+    std::vector<std::string> after = applied;
+    for (const auto& id : p.revisions) {
+      if (way == Way::up) {
+        after.push_back(id);
+        continue;
+      }
+      for (const auto& row : with_replaced(dir.get(id)))
+        after.erase(std::remove(after.begin(), after.end(), row), after.end());
+    }
+    try {
+      auto& conn = db.connect();
+      conn.execute(db.dialect->begin_migration_sql());
+      for (const auto& s : ledger.ensure_sql()) conn.execute(s);
+      for (const auto& id : p.revisions)
+        record_done(conn, ledger, dir, id, way == Way::up, std::chrono::steady_clock::now());
+      conn.execute("COMMIT");
+    } catch (const Error&) {
+      try {
+        if (db.conn) db.conn->execute("ROLLBACK");
+      } catch (const Error&) {
+      }
+      db.discard_if_created(ledger);
+      throw;
+    }
+    out(config) << "Stamped the database at " << join_or_base(g.resolve("current", after))
+                << "\n";
+    return;
+  }
   run_steps(config, db, ledger, dir, plan_steps(config, dir, *db.dialect, applied, p.revisions, way, false),
             targets);
 }

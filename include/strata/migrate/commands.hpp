@@ -144,7 +144,9 @@ void upgrade(const Config& config, const std::string& target = "head", bool sql 
              const std::string& from = {});
 void downgrade(const Config& config, const std::string& target = "-1", bool sql = false,
                const std::string& from = {});
-void migrate_to(const Config& config, const std::string& target, bool sql = false);
+// With fake (Django's --fake), only the ledger rows that the move would write.
+void migrate_to(const Config& config, const std::string& target, bool sql = false,
+                bool fake = false);
 void stamp(const Config& config, const std::string& target, bool sql = false);
 // `db stamp REV...` (Alembic's): the database at every revision the targets name (a database
 // with several heads names each, e.g. `db stamp a1b2 c3d4`).
