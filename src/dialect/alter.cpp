@@ -206,7 +206,11 @@ void check_change(const schema::Table& before, const schema::Table& after,
   }
 }
 
-bool mentions_identifier(std::string_view sqltext, std::string_view name) {
+namespace {
+// Calls found(name, end) for each identifier of sqltext (bare or quoted; not in a string or
+// blob literal, a comment or a number), `end` the index after it, until found returns true.
+template <class F>
+bool find_identifier(std::string_view sqltext, F found) {
   std::size_t i = 0;
   while (i < sqltext.size()) {
     const char c = sqltext[i];
@@ -224,18 +228,34 @@ bool mentions_identifier(std::string_view sqltext, std::string_view name) {
     } else if (c == '"' || c == '`' || c == '[') {
       std::string quoted;
       i = skip_quoted(sqltext, i, c == '[' ? ']' : c, &quoted);
-      if (same_ignoring_case(quoted, name)) return true;
+      if (found(std::string_view(quoted), i)) return true;
     } else if (std::isdigit(static_cast<unsigned char>(c)) != 0) {  // 1e5 is no identifier
       while (i < sqltext.size() && (is_identifier_char(sqltext[i]) || sqltext[i] == '.')) ++i;
     } else if (is_identifier_char(c)) {
       const std::size_t start = i;
       while (i < sqltext.size() && is_identifier_char(sqltext[i])) ++i;
-      if (same_ignoring_case(sqltext.substr(start, i - start), name)) return true;
+      if (found(sqltext.substr(start, i - start), i)) return true;
     } else {
       ++i;
     }
   }
   return false;
+}
+}  // namespace
+
+bool mentions_identifier(std::string_view sqltext, std::string_view name) {
+  return find_identifier(sqltext, [&](std::string_view id, std::size_t) {
+    return same_ignoring_case(id, name);
+  });
+}
+
+bool qualifies_by(std::string_view sqltext, std::string_view table) {
+  return find_identifier(sqltext, [&](std::string_view id, std::size_t end) {
+    if (!same_ignoring_case(id, table)) return false;
+    while (end < sqltext.size() && std::isspace(static_cast<unsigned char>(sqltext[end])) != 0)
+      ++end;
+    return end < sqltext.size() && sqltext[end] == '.';
+  });
 }
 
 }  // namespace ddl

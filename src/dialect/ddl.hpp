@@ -48,6 +48,8 @@ void check_change(const schema::Table& before, const schema::Table& after,
 // `quoted` or [quoted]; compared without regard to ASCII case), not inside a string literal.
 // Used to find the columns a CHECK constraint names.
 bool mentions_identifier(std::string_view sqltext, std::string_view name);
+// Whether sqltext names a column after the name `table` (table.x, "table".x).
+bool qualifies_by(std::string_view sqltext, std::string_view table);
 
 // Whether two names are the same without regard to ASCII case (SQLite's identifiers).
 bool same_ignoring_case(std::string_view a, std::string_view b);

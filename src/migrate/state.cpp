@@ -357,6 +357,54 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
   return out;
 }
 
+// The SQL condition text with the qualifier `from` (from.x, "from".x) made `to`, as SQLite's
+// RENAME TO writes it into the renamed table's checks: quoted ("to".x). String literals are
+// left alone. (PostgreSQL keeps no qualifier; it reads either form the same.)
+std::string rename_qualifier_in_sql(std::string_view sql, std::string_view from,
+                                    const std::string& to) {
+  std::string quoted_to = "\"";
+  for (char c : to) quoted_to += c == '"' ? std::string("\"\"") : std::string(1, c);
+  quoted_to += '"';
+  std::string out;
+  for (std::size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    std::size_t end = i + 1;
+    std::string name;
+    bool quoted_name = false;
+    if (c == '\'') {  // a string literal, '' inside
+      while (end < sql.size() && !(sql[end] == '\'' && (end + 1 >= sql.size() || sql[end + 1] != '\'')))
+        end += sql[end] == '\'' ? 2 : 1;
+      end = std::min(end + 1, sql.size());
+    } else if (c == '"') {
+      quoted_name = true;
+      while (end < sql.size()) {
+        if (sql[end] == '"') {
+          if (end + 1 < sql.size() && sql[end + 1] == '"') {
+            name += '"';
+            end += 2;
+            continue;
+          }
+          ++end;
+          break;
+        }
+        name += sql[end++];
+      }
+    } else if (identifier_start(c)) {
+      end = i;
+      while (end < sql.size() && identifier_char(sql[end])) ++end;
+      name = std::string(sql.substr(i, end - i));
+    }
+    const bool qualifier = !name.empty() && end < sql.size() && sql[end] == '.' &&
+                           (out.empty() || out.back() != '.');
+    if (qualifier && (quoted_name ? name == from : same_ignoring_case(name, from)))
+      out += quoted_to;
+    else
+      out.append(sql.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
 // Whether the SQL condition names column `column` of `table`, as rename_in_sql() reads it.
 bool mentions_column(std::string_view sql, std::string_view table, const std::string& column) {
   return rename_in_sql(sql, table, column, column + '\x01') != sql;
@@ -542,6 +590,8 @@ void apply_op(Tables& tables, const RenameTableOp& o, const Operation& op) {
   Table renamed = std::move(*it);
   tables.erase(it);
   renamed.name = o.new_name;
+  for (CheckConstraint& ck : renamed.checks)
+    ck.sqltext = rename_qualifier_in_sql(ck.sqltext, o.old_name, o.new_name);
   insert_by_name(tables, std::move(renamed));
 }
 

@@ -1,8 +1,8 @@
 // The comparable form of a check condition or server default (PgDialect::comparable_sql), for
 // db check: the server stores "length(body) > 0" as "(length((body)::text) > 0)" and "'x'" as
 // "'x'::character varying", so the migrations' text and the catalog's are both reduced to one
-// form — casts, grouping parentheses, case and spacing dropped, IN and BETWEEN spelled as the
-// server spells them — before they are compared. Pure text work, no server.
+// form — casts, grouping parentheses, table qualifiers, case and spacing dropped, IN and
+// BETWEEN spelled as the server spells them — before they are compared. Pure text work, no server.
 #include <cctype>
 #include <set>
 #include <string>
@@ -261,11 +261,29 @@ std::vector<Token> spell_between(const std::vector<Token>& in) {
   return out;
 }
 
+// "t.x" as "x": a check names only its own table's columns, and the server keeps no
+// qualifier.
+std::vector<Token> drop_qualifiers(std::vector<Token> tokens) {
+  std::vector<Token> out;
+  out.reserve(tokens.size());
+  auto name = [](const Token& t) { return t.kind == Kind::word || t.kind == Kind::quoted; };
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (name(tokens[i]) && i + 2 < tokens.size() && tokens[i + 1].kind == Kind::symbol &&
+        tokens[i + 1].text == "." && name(tokens[i + 2])) {
+      ++i;  // the qualifier and its dot
+      continue;
+    }
+    out.push_back(std::move(tokens[i]));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string PgDialect::comparable_sql(std::string_view sql) const {
   std::string out;
-  for (const Token& t : spell_between(drop_grouping(spell_in_lists(tokenize(sql))))) {
+  for (const Token& t :
+       spell_between(drop_grouping(spell_in_lists(drop_qualifiers(tokenize(sql)))))) {
     if (!out.empty()) out += ' ';
     out += t.text;
   }

@@ -173,6 +173,18 @@ bool can_drop_natively(const schema::Table& before, const schema::Table& after,
 AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
                             const schema::Table& after, const TableChange& change) {
   ddl::check_change(before, after, change);
+  // The new table is made under a temporary name, which a check that qualifies its columns
+  // by the table's name (t.x > 0) would not find; renamed, SQLite would write the name into
+  // the check again, quoted, so it would no longer read as the migrations wrote it.
+  for (const schema::CheckConstraint& ck : after.checks) {
+    if (ddl::qualifies_by(ck.sqltext, after.name)) {
+      throw CompileError("cannot rebuild table '" + after.name + "' on SQLite: its check " +
+                         (ck.name.empty() ? std::string() : "'" + ck.name + "' ") + "(" +
+                         ck.sqltext + ") names its columns after the table's name; write "
+                         "them without it (x > 0 rather than " + after.name +
+                         ".x > 0), in a migration that drops the check and adds it again");
+    }
+  }
   // Also checks `after` (named indexes, autoincrement rules), naming the real table.
   std::vector<std::string> create = d.create_table_sql(after);
   const std::string temporary = d.quote(std::string(rebuild_prefix) + after.name);

@@ -458,5 +458,38 @@ TEST_P(LiveDrift, a_checked_column_renamed_to_a_keyword_reads_back_as_the_migrat
   }
 }
 
+TEST_P(LiveDrift, a_check_qualified_by_its_tables_name_follows_a_rename_of_the_table) {
+  // SQLite's RENAME TO writes the new name into the check ("ledger".qty > 0); the migrations'
+  // state kept the old one, which db check found different and a later column rename missed.
+  schema::Table t;
+  t.name = "stock";
+  t.columns = {column("id", {schema::TypeKind::integer, {}}),
+               column("qty", {schema::TypeKind::integer, {}})};
+  t.columns[0].primary_key = true;
+  t.primary_key = {"pk_stock", {"id"}};
+  t.checks = {{"ck_stock_qty", "stock.qty > 0 AND 'stock.qty' <> ''"}};
+  chain_.apply(CreateTableOp{t});
+  for (const std::string& stmt : dialect_->create_table_sql(t)) conn_->execute(stmt);
+  const schema::Table before = *chain_.find("stock");
+  chain_.apply(RenameTableOp{"stock", "ledger"});
+  EXPECT_EQ(chain_.find("ledger")->checks.at(0).sqltext,
+            "\"ledger\".qty > 0 AND 'stock.qty' <> ''");
+  const auto plan = dialect_->alter_table_sql(
+      before, *chain_.find("ledger"),
+      dialect::TableChange{dialect::TableChange::Kind::rename_table, "stock", "ledger"});
+  for (const std::string& stmt : plan.statements) conn_->execute(stmt);
+  EXPECT_EQ(drift_now(), Lines{});
+  // A column renamed after: the check follows it.
+  const schema::Table renamed = *chain_.find("ledger");
+  chain_.apply(RenameColumnOp{"ledger", "qty", "amount"});
+  EXPECT_EQ(chain_.find("ledger")->checks.at(0).sqltext,
+            "\"ledger\".amount > 0 AND 'stock.qty' <> ''");
+  const auto rename_column = dialect_->alter_table_sql(
+      renamed, *chain_.find("ledger"),
+      dialect::TableChange{dialect::TableChange::Kind::rename_column, "qty", "amount"});
+  for (const std::string& stmt : rename_column.statements) conn_->execute(stmt);
+  EXPECT_EQ(drift_now(), Lines{});
+}
+
 }  // namespace
 }  // namespace strata::migrate

@@ -142,7 +142,9 @@ TEST(PostgresqlDialect, comparable_sql_matches_what_the_server_rewrote_and_nothi
       {"lower(a) = a", "(lower((a)::text) = (a)::text)"},
       {"h > 0.5", "(h > (0.5)::double precision)"},
       {"\"order\" != 0", "(\"order\" <> 0)"},
-      {"b <> ''", "(b <> ''::text)"}};
+      {"b <> ''", "(b <> ''::text)"},
+      {"stock.qty > 0", "(qty > 0)"},
+      {"\"Stock\".qty > 0 AND 'a.b' <> ''", "((qty > 0) AND ('a.b'::text <> ''::text))"}};
   for (const auto& [written, stored] : same)
     EXPECT_EQ(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
 
@@ -156,7 +158,8 @@ TEST(PostgresqlDialect, comparable_sql_matches_what_the_server_rewrote_and_nothi
       {"a IN ('x','y')", "((a)::text = ANY ((ARRAY['x'::character varying])::text[]))"},
       {"e BETWEEN 1 AND 5", "((e >= 1) AND (e <= 6))"},
       {"e >= 0 AND f < 10", "((e >= 0) OR (f < 10))"},
-      {"\"Order\" <> 0", "(\"order\" <> 0)"}};
+      {"\"Order\" <> 0", "(\"order\" <> 0)"},
+      {"'a.b' <> ''", "('b'::text <> ''::text)"}};
   for (const auto& [written, stored] : changed)
     EXPECT_NE(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
 }

@@ -285,6 +285,30 @@ TEST_F(SqliteRebuild, add_check_is_enforced_under_its_name) {
   expect_healthy();
 }
 
+TEST_F(SqliteRebuild, a_check_that_names_its_table_is_refused_before_anything_runs) {
+  // The new table is made under a temporary name, where "post.views" names nothing: the
+  // rebuild failed inside the migration with "no such column", saying nothing of why.
+  schema::Table before = table("post");
+  before.checks.push_back({"ck_post_views", "post.views >= 0"});
+  schema::Table after = before;
+  after.checks.push_back({"ck_post_body", "length(body) < 500"});
+  try {
+    dialect_->alter_table_sql(before, after, {Kind::add_check, "ck_post_body", {}});
+    FAIL() << "the rebuild was planned";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("its check 'ck_post_views' (post.views >= 0) names its "
+                                         "columns after the table's name"),
+              std::string::npos)
+        << e.what();
+  }
+  // Unqualified, or qualified by another name inside a literal: rebuilt.
+  before.checks.back().sqltext = "views >= 0 AND body <> 'post.views'";
+  after = before;
+  after.checks.push_back({"ck_post_body", "length(body) < 500"});
+  apply(before, after, {Kind::add_check, "ck_post_body", {}});
+  expect_healthy();
+}
+
 TEST_F(SqliteRebuild, indexed_column_is_dropped_natively_once_its_index_is_gone) {
   schema::Table before = table("post");
   schema::Table no_index = before;
