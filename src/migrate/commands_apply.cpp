@@ -326,8 +326,10 @@ void print_offline(std::ostream& os, const Ledger& ledger, const dialect::Dialec
          << " (references broken while foreign keys were off):\n"
          << d.foreign_key_check_sql() << ";\n";
     const auto& id = step.migration->revision;
+    // As the online run records it: a row a failed attempt left goes first.
     if (step.way == Way::up)
-      os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
+      os << ledger.delete_sql(id) << ";\n"
+         << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
     else
       for (const auto& row : with_replaced(*step.migration)) os << ledger.delete_sql(row) << ";\n";
     os << "COMMIT;\n";

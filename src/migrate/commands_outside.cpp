@@ -100,8 +100,10 @@ void print_offline_outside_transaction(std::ostream& os, const Ledger& ledger,
     if (own_transaction) os << "COMMIT;\n";
   }
   const auto& id = step.migration->revision;
+  // As the online run records it: a row a failed attempt left goes first.
   if (step.way == Way::up)
-    os << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
+    os << ledger.delete_sql(id) << ";\n"
+       << ledger.insert_sql({id, dir.checksum(id), "offline", 0, "applied", {}}) << ";\n";
   else
     os << ledger.delete_sql(id) << ";\n";
 }

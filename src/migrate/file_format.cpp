@@ -131,7 +131,7 @@ const std::vector<std::string_view>& operation_names() {
 std::optional<Operation> make_operation(std::string_view name) { return make_kind(name); }
 
 bool is_revision_id(std::string_view id) {
-  return all_of(id, [](char c) { return is_alnum(c) || c == '_'; });
+  return id.size() <= revision_id_max && all_of(id, [](char c) { return is_alnum(c) || c == '_'; });
 }
 
 bool is_branch_label(std::string_view label) {

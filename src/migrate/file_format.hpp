@@ -32,8 +32,9 @@ const std::vector<std::string_view>& operation_names();
 // A default-constructed operation of the kind named name, or nullopt for an unknown name.
 std::optional<Operation> make_operation(std::string_view name);
 
-// Revision ids: one or more of [A-Za-z0-9_]. strata writes 12 lower-case hex digits; hand
-// names such as "initial_schema" are accepted too.
+// Revision ids: one to revision_id_max of [A-Za-z0-9_] (the ledger's column holds that many).
+// strata writes 12 lower-case hex digits; hand names such as "initial_schema" are accepted too.
+inline constexpr std::size_t revision_id_max = 64;
 bool is_revision_id(std::string_view id);
 // Branch labels: one or more of [A-Za-z0-9_.-] ('@' is reserved for "label@head" targets).
 bool is_branch_label(std::string_view label);

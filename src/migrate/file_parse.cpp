@@ -331,9 +331,8 @@ std::string read_revision_id(const Field& f, const YAML::Node& node, int line) {
   std::string s = read_string(id);
   if (!is_revision_id(s)) {
     id.fail(
-        "must be a revision id: letters, digits and '_' (strata writes 12 hex digits); "
-        "found " +
-        found(node));
+        "must be a revision id: up to " + std::to_string(revision_id_max) +
+        " letters, digits and '_' (strata writes 12 hex digits); found " + found(node));
   }
   return s;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "strata/migrate/errors.hpp"
+#include "file_format.hpp"
 #include "strata/orm/datetime.hpp"
 
 namespace strata::migrate {
@@ -118,7 +119,7 @@ schema::Table ledger_table() {
   auto text = [](std::string name, int length) {
     return schema::Column{std::move(name), {schema::TypeKind::string, length}, false, false, false, {}};
   };
-  t.columns = {text("revision", 64), text("checksum", 32), text("applied_at", 32),
+  t.columns = {text("revision", static_cast<int>(detail::file::revision_id_max)), text("checksum", 32), text("applied_at", 32),
                schema::Column{"duration_ms", {schema::TypeKind::big_integer, {}}, false, false, false, {}},
                text("status", 16),
                schema::Column{"error", {schema::TypeKind::text, {}}, true, false, false, {}}};

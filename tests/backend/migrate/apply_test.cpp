@@ -4,6 +4,7 @@
 // the migration's transaction, `execute` picks the dialect's SQL, a failing migration leaves
 // the database at the revision before it, and a held migration lock times out clearly.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -849,6 +850,41 @@ std::vector<std::string> applied_ids(const Config& c) {
 }
 
 }  // namespace
+
+TEST(MigrateApply, an_upgrade_script_replaces_the_ledger_row_a_failed_attempt_left) {
+  // The script only inserted the migration's row: where a failed attempt had left one, the
+  // INSERT failed on the key, after the migration's own statements had run.
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_migration(c, "e10000000000", "", "item", {CreateTableOp{table("item", {})}});
+  write_by_hand(c, "e20000000000", "e10000000000", "fill",
+                {ExecuteOp{{{"*", "INSERT INTO missing (id) VALUES (1)"}},
+                           {{"*", "DELETE FROM missing"}}, false}});
+  EXPECT_ANY_THROW(upgrade(c));
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1);
+  {
+    Database app{c.url};
+    app.session().execute("CREATE TABLE missing (id INTEGER)");
+    app.session().commit();
+  }
+  std::ostringstream script;
+  c.out = &script;
+  upgrade(c, "e20000000000", true, "e10000000000");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((s.dir / "app.db").c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, script.str().c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << "\n" << script.str();
+  sqlite3_free(error);
+  sqlite3_close(db);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE revision = 'e20000000000' "
+                         "AND status = 'applied'"),
+            1);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations"), 2);
+  EXPECT_EQ(count(c.url, "SELECT count(*) FROM missing"), 1);
+}
 
 TEST_P(MigrateApply, migrate_target_fake_records_only_what_the_move_would_and_keeps_other_branches) {
   // Two branches from f1: f1 -> f2 -> f3 and f1 -> f4 -> f5, all applied. `migrate f2`

@@ -524,9 +524,15 @@ TEST(MigrationFileErrors, a_bad_type_name_lists_the_valid_ones) {
 
 TEST(MigrationFileErrors, revision_ids_are_letters_digits_and_underscores) {
   expect_error("revision: abc-def\nupgrade: []\ndowngrade: []\n", 1,
-               {"'revision' of the migration file must be a revision id: letters, digits and "
-                "'_'"});
+               {"'revision' of the migration file must be a revision id: up to 64 letters, "
+                "digits and '_'"});
   expect_error("revision: \"\"\nupgrade: []\ndowngrade: []\n", 1, {"must be a revision id"});
+  // The ledger's column holds 64: a longer id was read, then failed on PostgreSQL at its
+  // ledger row, after the migration's statements.
+  expect_error("revision: " + std::string(65, 'a') + "\nupgrade: []\ndowngrade: []\n", 1,
+               {"must be a revision id: up to 64"});
+  EXPECT_NO_THROW(parse("revision: " + std::string(64, 'a') + "\nupgrade: []\ndowngrade: []\n",
+                        "migrations/x.yaml"));
   expect_error("revision: abc\ndown_revision: [a, \"b c\"]\nupgrade: []\ndowngrade: []\n", 2,
                {"'down_revision' of the migration file must be a revision id"});
   expect_error("revision: abc\ndown_revision:\n  - a\n  - a\nupgrade: []\ndowngrade: []\n", 4,
