@@ -327,6 +327,7 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
       } else if (stamp->parsed()) {
         migrate::stamp(c, stamp_targets, sql);
       } else if (sqlmigrate->parsed()) {
+        migrate::refuse_relative_to_database(revision_arg, "sqlmigrate");
         auto dir = migrate::ScriptDirectory::load(c.directory);
         auto id = dir.resolve_one(revision_arg, {});
         const auto& parents = dir.graph().find(id)->down_revisions;

@@ -628,7 +628,9 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
                          ") was not started: the ledger could not be checked: " + what);
     }
     std::string message = "migration " + id + " (" + step.migration->message + ") failed at " +
-                          where + ": " + what + "; nothing of it was applied";
+                          where + ": " + what +
+                          (up ? "; nothing of it was applied"
+                              : "; nothing of it was undone (the database stays at it)");
     if (up) {
       try {  // the ledger keeps what failed, outside the rolled-back transaction
         conn.execute(d.begin_migration_sql());

@@ -221,7 +221,8 @@ void run_outside_transaction(const Config& config, engine::Connection& conn,
                           std::to_string(op + 1) + " of " + std::to_string(step.plans.size()) +
                           " (" + step.plans[op].description + "): " + e.what() + "; ";
     if (!partial) {
-      message += "nothing of it was applied";
+      message += up ? "nothing of it was applied"
+                    : "nothing of it was undone (the database stays at it)";
     } else {
       const std::string run = up ? "" : "downgrade's ";
       std::string stays;

@@ -135,6 +135,7 @@ fs::path merge(const Config& config, const std::vector<std::string>& revisions,
                const std::string& message) {
   auto dir = ScriptDirectory::load(config.directory);
   std::vector<std::string> parents;
+  for (const auto& spec : revisions) refuse_relative_to_database(spec, "merge");
   for (const auto& spec : revisions)
     for (auto& id : dir.resolve(spec, {}))
       if (std::find(parents.begin(), parents.end(), id) == parents.end()) parents.push_back(id);

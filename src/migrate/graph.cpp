@@ -660,6 +660,14 @@ bool uses_current(std::string_view spec) {
   return false;
 }
 
+void refuse_relative_to_database(std::string_view spec, std::string_view command) {
+  if (!uses_current(spec) || spec.ends_with("@base")) return;
+  throw CommandError(std::string(command) + " works on the migration files and does not read "
+                     "the database, so '" + std::string(spec) +
+                     "', which counts from the database's revisions, names nothing here; name "
+                     "a revision (its id, a label, head)");
+}
+
 std::string new_revision_id(const RevisionGraph& existing) {
   constexpr std::string_view kHex = "0123456789abcdef";
   std::random_device device;

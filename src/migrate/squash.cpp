@@ -341,6 +341,8 @@ namespace {
 std::vector<std::string> chain_of(const ScriptDirectory& dir, const std::string& from,
                                   const std::string& to) {
   const RevisionGraph& g = dir.graph();
+  refuse_relative_to_database(to, "squash");
+  if (!from.empty()) refuse_relative_to_database(from, "squash");
   const std::string last = dir.resolve_one(to, {});
   const std::string first = from.empty() ? std::string() : dir.resolve_one(from, {});
   if (first == last)

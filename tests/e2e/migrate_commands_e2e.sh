@@ -83,6 +83,10 @@ say ""
 say "## merge joins separate branches: a revision and its own ancestor are refused"
 refused 1 strata merge "$R1" "$R3" -m "not a merge"
 refused 1 strata merge head "$R1"
+say "# merge, squash and sqlmigrate read the files only: a revision relative to the database is refused"
+refused 1 strata merge current "$R1"
+refused 1 strata squash -1
+refused 1 strata sqlmigrate -1
 unchanged
 run strata heads
 

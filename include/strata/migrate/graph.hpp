@@ -180,6 +180,10 @@ class RevisionGraph {
 // "label@base". The commands read the ledger only when it does (or when asked to mark the
 // current revision).
 bool uses_current(std::string_view spec_or_range);
+// For the commands that work on the files alone (sqlmigrate, merge, squash): throws a
+// CommandError naming `command` when spec counts from the database's revisions
+// (uses_current(), but label@base, which the files answer).
+void refuse_relative_to_database(std::string_view spec, std::string_view command);
 
 // A fresh revision id: 12 random lower-case hex digits (from std::random_device), never one
 // that `existing` already uses as an id or a branch label.

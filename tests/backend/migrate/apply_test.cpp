@@ -886,6 +886,24 @@ TEST(MigrateApply, an_upgrade_script_replaces_the_ledger_row_a_failed_attempt_le
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM missing"), 1);
 }
 
+TEST_P(MigrateApply, a_failed_downgrade_says_the_migration_stays_applied) {
+  // It said "nothing of it was applied" of a migration that stays applied.
+  Scratch s(GetParam());
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_migration(c, "e10000000000", "", "item", {CreateTableOp{table("item", {})}});
+  write_by_hand(c, "e20000000000", "e10000000000", "fill",
+                {ExecuteOp{{{"*", "INSERT INTO item (id) VALUES (1)"}},
+                           {{"*", "DELETE FROM missing"}}, false}});
+  upgrade(c);
+  const std::string error = error_of([&] { downgrade(c, "base"); });
+  EXPECT_NE(error.find("migration e20000000000 (fill) failed at"), std::string::npos) << error;
+  EXPECT_NE(error.find("nothing of it was undone (the database stays at it)"), std::string::npos)
+      << error;
+  EXPECT_EQ(count(s.url, "SELECT count(*) FROM strata_migrations WHERE status = 'applied'"), 2);
+}
+
 TEST_P(MigrateApply, migrate_target_fake_records_only_what_the_move_would_and_keeps_other_branches) {
   // Two branches from f1: f1 -> f2 -> f3 and f1 -> f4 -> f5, all applied. `migrate f2`
   // undoes f3 only; `migrate f2 --fake` rewrote the whole ledger to f2 (a stamp), so f4 and
