@@ -201,6 +201,9 @@ std::shared_ptr<void> SessionCore::get(const Mapper& m, const Value& key) {
   auto select = [&]() -> std::shared_ptr<void> {
     if (EagerLoader::eager_by_default(m)) {
       // The mapping loads some relationships eagerly: a query by key, with its strategies.
+      // Its collections read other tables, where a foreign key changed by hand (not noted
+      // as a row to add or remove) moves rows: the whole autoflush first, as all()'s.
+      do_autoflush();
       QuerySpec q;
       const auto* k = m.primary_key.front();
       q.where = sql::binary(sql::BinaryOp::eq, sql::column(m.table_name(), k->column.name),

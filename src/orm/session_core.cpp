@@ -349,15 +349,11 @@ void SessionCore::back_add(const RelationshipInfo& back, const std::shared_ptr<v
     void* p = parent.get();
     if (!SessionAccess::loaded(back.field(p))) {
       if (const auto* ps = state_of(p); ps && ps->status == ObjectStatus::persistent) {
-        const bool was = autoflush;
-        autoflush = false;
-        try {
-          back.load(p);
-        } catch (...) {
-          autoflush = was;
-          throw;
-        }
-        autoflush = was;
+        // lazy='raise' (or raiseload()) is for the program's own reads: this load is the
+        // session's, as the flush's loads for a delete are.
+        const SetForScope no_autoflush(autoflush, false);
+        const SetForScope lifted(SessionAccess::raise(back.field(p)), false);
+        back.load(p);
       }
     }
     for (auto& old : back.current(parent.get())) {
@@ -1123,6 +1119,13 @@ void RelationField::check_joinable(const void* item) const {
                               "expunge() it from that session (or close it) before putting it " +
                               "in " + rel_->owner->class_name + "." + rel_->name +
                               " of an object of this one");
+  // As add() of it refuses: its row is gone, and the cascade that would add it again skips
+  // an object the session holds.
+  if (holder && holder->status == ObjectStatus::deleted)
+    throw InvalidRequestError(describe(target, item) + " was deleted and its DELETE flushed in " +
+                              "this transaction, so " + rel_->owner->class_name + "." +
+                              rel_->name + " cannot take it; rollback() brings it back, or use " +
+                              "a new object for a new row");
 }
 
 bool RelationField::removal_refused() const {

@@ -711,6 +711,57 @@ TEST_P(RelationsTest, a_collection_refuses_a_null_object_before_any_change) {
   EXPECT_TRUE(a->tags.empty()) << "the assignment refused changed the collection";
 }
 
+TEST_P(RelationsTest, a_one_to_one_back_reference_assigned_under_raiseload_releases_the_old_one) {
+  // Taking a profile from ann to bob loads bob's profile to release it: the session's own
+  // load, which raiseload() made throw half way through the assignment (and every flush after).
+  auto& s = session();
+  auto ann = s.add(Member{.name = "ann"});
+  auto bob = s.add(Member{.name = "bob"});
+  auto old = s.add(Profile{.bio = "bob's"});
+  bob->profile = old;
+  auto ann_profile = s.add(Profile{.bio = "ann's"});
+  ann->profile = ann_profile;
+  s.commit();
+  const auto bob_id = bob->id, moved_id = ann_profile->id, old_id = old->id;
+  s.expunge_all();
+  auto raised = s.query<Member>()
+                    .options(strata::raiseload(&Member::profile))
+                    .filter(strata::col(&Member::id) == bob_id)
+                    .one();
+  auto moved = s.get<Profile>(moved_id);
+  moved->member = raised;
+  EXPECT_EQ(moved->member.get(), raised);
+  s.commit();
+  auto other = db().new_session();
+  EXPECT_EQ(other.get<Profile>(moved_id)->member_id, bob_id);
+  EXPECT_EQ(other.get<Profile>(old_id)->member_id, std::nullopt) << "bob's old profile kept him";
+}
+
+TEST_P(RelationsTest, an_object_whose_delete_was_flushed_is_refused_by_a_relationship) {
+  // Appended, it was taken and then lost at the flush (the cascade skips objects the session
+  // holds): add() of it is refused, and so is this.
+  auto& s = session();
+  auto f1 = s.add(Folder{.name = "one"});
+  auto f2 = s.add(Folder{.name = "two"});
+  auto note = s.add(Sheet{.text = "n", .folder = f1});
+  s.commit();
+  s.delete_(note);
+  s.flush();
+  try {
+    f2->notes.append(note);
+    ADD_FAILURE() << "a deleted note was appended";
+  } catch (const strata::InvalidRequestError& e) {
+    EXPECT_NE(std::string(e.what()).find("was deleted and its DELETE flushed"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW((f2->notes = strata::HasMany<Sheet>{note}), strata::InvalidRequestError);
+  EXPECT_TRUE(f2->notes.empty());
+  s.rollback();
+  f2->notes.append(note);  // back after the rollback
+  s.commit();
+  EXPECT_EQ(db().new_session().get<Sheet>(note->id)->folder_id, f2->id);
+}
+
 namespace {
 // Whether one of the statements begins with prefix.
 bool any_begins_with(const std::vector<std::string>& statements, const std::string& prefix) {

@@ -56,7 +56,8 @@ class RelationField {
   bool removal_refused() const;
   void check_removal() const;
   // Throws InvalidRequestError when item (not null) is an object of another session than the
-  // owner's, before anything changes on either side (SQLAlchemy refuses it at the append).
+  // owner's, or one whose DELETE the owner's session flushed, before anything changes on
+  // either side (SQLAlchemy refuses both at the append).
   void check_joinable(const void* item) const;
   [[noreturn]] void throw_not_loaded() const;
   // A collection holds objects: a null one (get() or first() that found nothing) is an
