@@ -718,6 +718,28 @@ void downgrade(const Config& config, const std::string& target, bool sql,
   move(config, target, sql, from, Way::down);
 }
 
+namespace {
+// Runs write(conn) in a migration transaction of its own and commits it; a failure rolls it
+// back, and removes the database if this command created it.
+template <class F>
+void ledger_transaction(Target& db, const Ledger& ledger, F write) {
+  try {
+    auto& conn = db.connect();
+    conn.execute(db.dialect->begin_migration_sql());
+    write(conn);
+    conn.execute("COMMIT");
+  } catch (const Error&) {
+    try {
+      if (db.conn) db.conn->execute("ROLLBACK");
+    } catch (const Error&) {
+      // Already rolled back by the failure.
+    }
+    db.discard_if_created(ledger);
+    throw;
+  }
+}
+}  // namespace
+
 void migrate_to(const Config& config, const std::string& target, bool sql, bool fake) {
   auto dir = ScriptDirectory::load(config.directory);
   const auto& g = dir.graph();
@@ -744,21 +766,11 @@ void migrate_to(const Config& config, const std::string& target, bool sql, bool 
       for (const auto& row : with_replaced(dir.get(id)))
         after.erase(std::remove(after.begin(), after.end(), row), after.end());
     }
-    try {
-      auto& conn = db.connect();
-      conn.execute(db.dialect->begin_migration_sql());
+    ledger_transaction(db, ledger, [&](engine::Connection& conn) {
       for (const auto& s : ledger.ensure_sql()) conn.execute(s);
       for (const auto& id : p.revisions)
         record_done(conn, ledger, dir, id, way == Way::up, std::chrono::steady_clock::now());
-      conn.execute("COMMIT");
-    } catch (const Error&) {
-      try {
-        if (db.conn) db.conn->execute("ROLLBACK");
-      } catch (const Error&) {
-      }
-      db.discard_if_created(ledger);
-      throw;
-    }
+    });
     out(config) << "Stamped the database at " << join_or_base(g.resolve("current", after))
                 << "\n";
     return;
@@ -898,24 +910,15 @@ void stamp(const Config& config, const std::vector<std::string>& targets, bool s
   }
   // An unknown target fails before anything is created.
   const auto stamped = resolve_targets(dir, targets, current);
-  try {
-    db.connect().execute(db.dialect->begin_migration_sql());
+  ledger_transaction(db, ledger, [&](engine::Connection& conn) {
     // The ledger is rewritten whole: a migration with `atomic: false` that a run did not
     // finish is no longer between revisions, but where the stamp says.
-    write(*db.dialect, current, [&](const std::string& s) { db.conn->execute(s); });
-    db.conn->execute("COMMIT");
-    for (const auto& id : unknown)
-      out(config) << "Removed revision " << id
-                  << " from the database's ledger: no migration file defines it\n";
-    out(config) << "Stamped the database at " << join_or_base(stamped) << "\n";
-  } catch (const Error&) {
-    try {
-      if (db.conn) db.conn->execute("ROLLBACK");
-    } catch (const Error&) {
-    }
-    db.discard_if_created(ledger);
-    throw;
-  }
+    write(*db.dialect, current, [&](const std::string& s) { conn.execute(s); });
+  });
+  for (const auto& id : unknown)
+    out(config) << "Removed revision " << id
+                << " from the database's ledger: no migration file defines it\n";
+  out(config) << "Stamped the database at " << join_or_base(stamped) << "\n";
 }
 
 }  // namespace strata::migrate

@@ -277,6 +277,39 @@ bool names_a_type(std::string_view before) {
   return end == 2 || !identifier_char(before[end - 3]);
 }
 
+// name in double quotes ("" for a " inside), as SQLite writes an identifier that needs them.
+std::string double_quoted(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + '"';
+}
+
+// The end of the string literal ('' inside) that starts at sql[i].
+std::size_t end_of_literal(std::string_view sql, std::size_t i) {
+  std::size_t end = i + 1;
+  while (end < sql.size() && !(sql[end] == '\'' && (end + 1 >= sql.size() || sql[end + 1] != '\'')))
+    end += sql[end] == '\'' ? 2 : 1;
+  return std::min(end + 1, sql.size());
+}
+
+// The end of the "quoted" name that starts at sql[i]; its text ("" inside read as ") goes to
+// name.
+std::size_t read_quoted_name(std::string_view sql, std::size_t i, std::string& name) {
+  std::size_t end = i + 1;
+  while (end < sql.size()) {
+    if (sql[end] == '"') {
+      if (end + 1 < sql.size() && sql[end + 1] == '"') {
+        name += '"';
+        end += 2;
+        continue;
+      }
+      return end + 1;
+    }
+    name += sql[end++];
+  }
+  return end;
+}
+
 // The SQL condition text with column `from` of `table` renamed `to`, as the database does
 // with a check constraint when the column is renamed: bare names (any case) and "quoted"
 // names, alone or qualified by the table's name; string literals, other tables' columns,
@@ -291,21 +324,15 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
                        return identifier_char(c) && std::tolower(static_cast<unsigned char>(c)) == c;
                      }) &&
                      !dialect::keyword_of_any_backend(to);
-  std::string quoted_to = "\"";
-  for (char c : to) quoted_to += c == '"' ? std::string("\"\"") : std::string(1, c);
-  quoted_to += '"';
+  const std::string quoted_to = double_quoted(to);
   std::string out;
   std::string qualifier;  // the name just before a '.', if any
   for (std::size_t i = 0; i < sql.size();) {
     const char c = sql[i];
     std::string name;
     std::size_t end = i;
-    if (c == '\'') {  // a string literal, '' inside
-      end = i + 1;
-      while (end < sql.size() && !(sql[end] == '\'' && (end + 1 >= sql.size() || sql[end + 1] != '\''))) {
-        end += sql[end] == '\'' ? 2 : 1;
-      }
-      end = std::min(end + 1, sql.size());
+    if (c == '\'') {
+      end = end_of_literal(sql, i);
       out.append(sql.substr(i, end - i));
       qualifier.clear();
       i = end;
@@ -314,19 +341,7 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
     bool quoted_name = false;
     if (c == '"') {
       quoted_name = true;
-      end = i + 1;
-      while (end < sql.size()) {
-        if (sql[end] == '"') {
-          if (end + 1 < sql.size() && sql[end + 1] == '"') {
-            name += '"';
-            end += 2;
-            continue;
-          }
-          ++end;
-          break;
-        }
-        name += sql[end++];
-      }
+      end = read_quoted_name(sql, i, name);
     } else if (identifier_start(c)) {
       while (end < sql.size() && identifier_char(sql[end])) ++end;
       name = std::string(sql.substr(i, end - i));
@@ -362,33 +377,18 @@ std::string rename_in_sql(std::string_view sql, std::string_view table, const st
 // left alone. (PostgreSQL keeps no qualifier; it reads either form the same.)
 std::string rename_qualifier_in_sql(std::string_view sql, std::string_view from,
                                     const std::string& to) {
-  std::string quoted_to = "\"";
-  for (char c : to) quoted_to += c == '"' ? std::string("\"\"") : std::string(1, c);
-  quoted_to += '"';
+  const std::string quoted_to = double_quoted(to);
   std::string out;
   for (std::size_t i = 0; i < sql.size();) {
     const char c = sql[i];
     std::size_t end = i + 1;
     std::string name;
     bool quoted_name = false;
-    if (c == '\'') {  // a string literal, '' inside
-      while (end < sql.size() && !(sql[end] == '\'' && (end + 1 >= sql.size() || sql[end + 1] != '\'')))
-        end += sql[end] == '\'' ? 2 : 1;
-      end = std::min(end + 1, sql.size());
+    if (c == '\'') {
+      end = end_of_literal(sql, i);
     } else if (c == '"') {
       quoted_name = true;
-      while (end < sql.size()) {
-        if (sql[end] == '"') {
-          if (end + 1 < sql.size() && sql[end + 1] == '"') {
-            name += '"';
-            end += 2;
-            continue;
-          }
-          ++end;
-          break;
-        }
-        name += sql[end++];
-      }
+      end = read_quoted_name(sql, i, name);
     } else if (identifier_start(c)) {
       end = i;
       while (end < sql.size() && identifier_char(sql[end])) ++end;
