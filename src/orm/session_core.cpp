@@ -612,7 +612,20 @@ void SessionCore::expunge(const void* obj) {
   if (auto* s = state_of(obj)) detach(*s);
 }
 
+namespace {
+// expunge_all(), rollback() and close() from a handler of the flush would free the states the
+// flush is working on.
+void refuse_while_flushing(bool flushing, const char* what) {
+  if (flushing)
+    throw InvalidRequestError(std::string(what) +
+                              " cannot run while the session flushes (from an event handler "
+                              "of the flush): the flush is working on the objects it would let "
+                              "go of; do it after the flush, or in after_commit");
+}
+}  // namespace
+
 void SessionCore::expunge_all() {
+  refuse_while_flushing(flushing_, "expunge_all()");
   // detach() for every object, without looking each one up in the identity map and the
   // relationship list: both are emptied whole.
   for (auto& s : states_) {
@@ -751,6 +764,7 @@ void SessionCore::fire_after_rollback(bool had_transaction) {
 }
 
 void SessionCore::rollback() {
+  refuse_while_flushing(flushing_, "rollback()");
   const bool had_transaction = roll_back_and_forget_changes();
   std::vector<InstanceState*> drop;
   std::vector<InstanceState*> stale;
@@ -970,6 +984,7 @@ void SessionCore::reload_after_rollback(const std::vector<InstanceState*>& stale
 }
 
 void SessionCore::close() {
+  refuse_while_flushing(flushing_, "close()");
   // rollback() without restoring objects from their snapshots: they leave the session with
   // the values they have in memory (SQLAlchemy's close() expunges them before its ROLLBACK),
   // and a session that read many objects closes without comparing each one. Objects whose

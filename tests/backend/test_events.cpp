@@ -3,6 +3,7 @@
 // events around flush, commit and rollback, handlers that throw (the transaction rolls back),
 // and Flask-SQLAlchemy's signals with track_modifications.
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -236,6 +237,31 @@ TEST_P(EventsTest, a_post_a_handler_adds_takes_its_authors_key_where_a_deleted_p
 
 // The row stays (the handler runs inside the flush); the object leaves the session. The
 // identity map took the freed state all the same, and then held a state without an object.
+TEST_P(EventsTest, a_flush_handler_cannot_expunge_all_roll_back_or_close_the_session) {
+  // They freed the states the flush was working on (a use after free).
+  auto& s = session();
+  std::vector<std::string> refused;
+  db().events().listen<Draft>(Event::after_insert, [&](Draft&, Conn&) {
+    for (const auto& [name, call] :
+         std::vector<std::pair<std::string, std::function<void()>>>{
+             {"expunge_all()", [&] { s.expunge_all(); }},
+             {"rollback()", [&] { s.rollback(); }},
+             {"close()", [&] { s.close(); }}}) {
+      try {
+        call();
+      } catch (const strata::InvalidRequestError& e) {
+        if (std::string(e.what()).starts_with(name + " cannot run while the session flushes"))
+          refused.push_back(name);
+      }
+    }
+  });
+  auto d = s.add(Draft{.text = "kept"});
+  s.commit();
+  EXPECT_EQ(refused, (Log{"expunge_all()", "rollback()", "close()"}));
+  EXPECT_EQ(count("draft"), 1);
+  EXPECT_TRUE(s.contains(d));
+}
+
 TEST_P(EventsTest, an_object_a_handler_expunges_after_its_insert_leaves_the_session_clean) {
   auto& s = session();
   std::shared_ptr<Draft> kept;
