@@ -40,6 +40,12 @@ Target open_database(const Config& c) {
 }
 
 MigrationLock::MigrationLock(Target& db, const Config& c) : db_(db) {
+  // Every command that writes the ledger takes the lock: on an in-memory SQLite database,
+  // which this command's own connection makes and drops, what it wrote would be gone with it.
+  if (const engine::Url url = engine::Url::parse(c.url); url.backend() == "sqlite" && url.is_memory())
+    throw CommandError("the database URL '" + c.url + "' names an in-memory SQLite database, " +
+                       "which lasts only as long as this command's connection: what it applied " +
+                       "would be gone when it ends; name a file (sqlite:///app.db)");
   // A database that does not exist yet (a SQLite file) has nobody else in it.
   if (!db.conn) return;
   db.dialect->lock_migrations(*db.conn, c.lock_timeout);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iterator>
 #include <map>
@@ -681,6 +682,30 @@ TEST(MigrateApply, stamp_repairs_a_ledger_naming_a_revision_whose_file_is_gone) 
   current(c, false);
   EXPECT_NE(out.str().find("f30000000000"), std::string::npos) << out.str();
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM box"), 0) << "stamp touched the schema";
+}
+
+TEST(MigrateApply, commands_that_write_the_ledger_refuse_an_in_memory_database) {
+  // `--url sqlite://` reported a successful upgrade into a database gone with the command.
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  Migration m;
+  m.revision = "f30000000000";
+  m.message = "item";
+  m.upgrade = {CreateTableOp{table("item", {})}};
+  m.downgrade = reverse(m.upgrade);
+  ScriptDirectory::load(c.directory).write(m);
+  for (const std::string url : {"sqlite://", "sqlite:///:memory:"}) {
+    c.url = url;
+    for (const auto& run : std::vector<std::function<void()>>{
+             [&] { upgrade(c); }, [&] { downgrade(c, "base"); }, [&] { stamp(c, "head"); },
+             [&] { migrate_to(c, "head"); }}) {
+      const std::string error = error_of(run);
+      EXPECT_NE(error.find("names an in-memory SQLite database"), std::string::npos) << error;
+    }
+  }
+  EXPECT_TRUE(out.str().find("Running upgrade") == std::string::npos) << out.str();
 }
 
 TEST(MigrateApply, stamp_sql_records_offline_as_upgrade_sql_does) {
