@@ -793,6 +793,9 @@ TEST_P(TypesTest, a_refused_nul_byte_names_its_parameter_as_the_sql_numbers_it) 
     EXPECT_NE(std::string(e.what()).find("parameter " + ph(2) + " is text containing a NUL byte"),
               std::string::npos)
         << e.what();
+    // The refused value is shown, its NUL as \0 (it read NULL).
+    EXPECT_NE(std::string(e.what()).find("[parameters: 'a', 'b\\0c'"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -174,12 +174,21 @@ void PgStatement::bind_double(int index, double v) {
 void PgStatement::refuse_nul(int index, std::string_view v) {
   // libpq sends text parameters as C strings: a NUL byte would cut the value short, silently.
   if (v.find('\0') == std::string_view::npos) return;
+  // The parameters as they would have been, this one shown with its NUL bytes as \0 (it is
+  // not bound: the message showed it as NULL).
+  std::vector<std::string> params = rendered_params();
+  if (static_cast<std::size_t>(index) < params.size()) {
+    std::string shown;
+    for (char c : to_display(Value{std::string(v)}))
+      shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    params[static_cast<std::size_t>(index)] = std::move(shown);
+  }
   raise_error({.kind = FailedCall::Kind::data,
                .summary = "parameter $" + std::to_string(index + 1) +
                           " is text containing a NUL byte, which PostgreSQL text cannot hold; "
                           "map binary data as strata::Blob (bytea)",
                .sql = sql_,
-               .params = rendered_params()});
+               .params = std::move(params)});
 }
 
 void PgStatement::bind_text(int index, std::string_view v) {
