@@ -684,30 +684,6 @@ TEST(MigrateApply, stamp_repairs_a_ledger_naming_a_revision_whose_file_is_gone) 
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM box"), 0) << "stamp touched the schema";
 }
 
-TEST(MigrateApply, commands_that_write_the_ledger_refuse_an_in_memory_database) {
-  // `--url sqlite://` reported a successful upgrade into a database gone with the command.
-  Scratch s;
-  std::ostringstream out;
-  auto c = config_for(s, out);
-  init(c);
-  Migration m;
-  m.revision = "f30000000000";
-  m.message = "item";
-  m.upgrade = {CreateTableOp{table("item", {})}};
-  m.downgrade = reverse(m.upgrade);
-  ScriptDirectory::load(c.directory).write(m);
-  for (const std::string url : {"sqlite://", "sqlite:///:memory:"}) {
-    c.url = url;
-    for (const auto& run : std::vector<std::function<void()>>{
-             [&] { upgrade(c); }, [&] { downgrade(c, "base"); }, [&] { stamp(c, "head"); },
-             [&] { migrate_to(c, "head"); }}) {
-      const std::string error = error_of(run);
-      EXPECT_NE(error.find("names an in-memory SQLite database"), std::string::npos) << error;
-    }
-  }
-  EXPECT_TRUE(out.str().find("Running upgrade") == std::string::npos) << out.str();
-}
-
 TEST(MigrateApply, stamp_sql_records_offline_as_upgrade_sql_does) {
   Scratch s;
   std::ostringstream up, st;
@@ -876,6 +852,32 @@ std::vector<std::string> applied_ids(const Config& c) {
 
 }  // namespace
 
+TEST(MigrateApply, commands_that_write_the_ledger_refuse_an_in_memory_database) {
+  // `--url sqlite://` reported a successful upgrade into a database gone with the command.
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  for (const std::string url : {"sqlite://", "sqlite:///:memory:"}) {
+    c.url = url;
+    for (const auto& run : std::vector<std::function<void()>>{
+             [&] { upgrade(c); }, [&] { downgrade(c, "base"); }, [&] { stamp(c, "head"); },
+             [&] { migrate_to(c, "head"); }}) {
+      const std::string error = error_of(run);
+      EXPECT_NE(error.find("names an in-memory SQLite database"), std::string::npos) << error;
+    }
+  }
+  EXPECT_TRUE(out.str().find("Running upgrade") == std::string::npos) << out.str();
+}
+
+// A table, then an execute of `sql` (reversed by `reverse`): e10000000000, e20000000000.
+void write_item_and_fill(const Config& c, const std::string& sql, const std::string& reverse) {
+  write_migration(c, "e10000000000", "", "item", {CreateTableOp{table("item", {})}});
+  write_by_hand(c, "e20000000000", "e10000000000", "fill",
+                {ExecuteOp{{{"*", sql}}, {{"*", reverse}}, false}});
+}
+
 TEST(MigrateApply, an_upgrade_script_replaces_the_ledger_row_a_failed_attempt_left) {
   // The script only inserted the migration's row: where a failed attempt had left one, the
   // INSERT failed on the key, after the migration's own statements had run.
@@ -883,10 +885,7 @@ TEST(MigrateApply, an_upgrade_script_replaces_the_ledger_row_a_failed_attempt_le
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
-  write_migration(c, "e10000000000", "", "item", {CreateTableOp{table("item", {})}});
-  write_by_hand(c, "e20000000000", "e10000000000", "fill",
-                {ExecuteOp{{{"*", "INSERT INTO missing (id) VALUES (1)"}},
-                           {{"*", "DELETE FROM missing"}}, false}});
+  write_item_and_fill(c, "INSERT INTO missing (id) VALUES (1)", "DELETE FROM missing");
   EXPECT_ANY_THROW(upgrade(c));
   EXPECT_EQ(count(c.url, "SELECT count(*) FROM strata_migrations WHERE status = 'failed'"), 1);
   {
@@ -917,10 +916,7 @@ TEST_P(MigrateApply, a_failed_downgrade_says_the_migration_stays_applied) {
   std::ostringstream out;
   auto c = config_for(s, out);
   init(c);
-  write_migration(c, "e10000000000", "", "item", {CreateTableOp{table("item", {})}});
-  write_by_hand(c, "e20000000000", "e10000000000", "fill",
-                {ExecuteOp{{{"*", "INSERT INTO item (id) VALUES (1)"}},
-                           {{"*", "DELETE FROM missing"}}, false}});
+  write_item_and_fill(c, "INSERT INTO item (id) VALUES (1)", "DELETE FROM missing");
   upgrade(c);
   const std::string error = error_of([&] { downgrade(c, "base"); });
   EXPECT_NE(error.find("migration e20000000000 (fill) failed at"), std::string::npos) << error;
