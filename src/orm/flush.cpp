@@ -204,9 +204,12 @@ bool Flush::run() {
   if (!s.rows_to_add_or_remove_ && !s.states_.any_persistent_changed()) return false;
   s.flushing_ = true;
   struct Reset {
-    bool& flag;
-    ~Reset() { flag = false; }
-  } reset{s.flushing_};
+    SessionCore& s;
+    ~Reset() {
+      s.flushing_ = s.flush_gathered_ = false;
+      s.expunge_deferred();
+    }
+  } reset{s};
   events_ = s.db_.events.snapshot();
 
   try {
@@ -215,6 +218,7 @@ bool Flush::run() {
     // changes the objects it reaches, follows what they leave.
     if (events_ && !(*events_)[SessionEvent::before_flush].empty())
       fire_session(SessionEvent::before_flush);
+    s.flush_gathered_ = true;
     // Deletions and orphans always come with rows_to_add_or_remove_: a flush of changed
     // columns alone skips the scan for them.
     if (s.rows_to_add_or_remove_) cascade_deletes();
@@ -449,7 +453,6 @@ void Flush::follow_keys_of_new_rows() {
   // up in its set of addresses.)
   Removals left;
   for (auto* st : inserted_) {
-    if (!st->obj) continue;  // erased meanwhile (an after_insert handler's expunge)
     void* obj = st->obj.get();
     const Mapper& m = *st->mapper;
     if (&m != last) {
@@ -777,7 +780,6 @@ void Flush::sync_foreign_keys(InstanceState& st) {
 
 void Flush::push_keys_to_children(InstanceState& st, bool inserted) {
   void* obj = st.obj.get();
-  if (!obj) return;  // erased meanwhile (an after_insert handler's expunge)
   const bool whole = inserted || rekeyed_.contains(&st) || took_over_.contains(&st);
   for (const auto& rel : st.mapper->relationships) {
     if (!fk_in_target(rel->kind)) continue;
@@ -1316,9 +1318,8 @@ void Flush::emit_delete(InstanceState& st) {
 void Flush::finalize() {
   auto& s = session_;
   if (inserted_.size() > 1) s.identity_.reserve(s.identity_.size() + inserted_.size());
-  // (A state an after_insert handler expunged is free, or another object's by now.)
   for (auto* st : inserted_)
-    if (st->obj && st->status == ObjectStatus::persistent && st->inserted_in_txn)
+    if (st->status == ObjectStatus::persistent && st->inserted_in_txn)
       s.identity_.put(st);
   follow_keys_of_new_rows();  // once the rows inserted are in the identity map
   for (auto* st : touched_) {

@@ -184,6 +184,8 @@ void SessionCore::add(const Mapper& m, std::shared_ptr<void> obj, bool fresh) {
                                 " was deleted and its DELETE flushed in this transaction; "
                                 "rollback() brings it back, or add a new object for a new row");
     s->marked_for_delete = false;  // add() after delete_() keeps the object
+    if (!left_in_flush_.empty())
+      std::erase_if(left_in_flush_, [&](const LeftInFlush& l) { return l.obj == s->obj; });
     return;
   }
   // Before anything joins (once, for the add() the user called, not for those its cascade
@@ -495,7 +497,8 @@ void SessionCore::delete_(const Mapper& m, const void* obj) {
     throw InvalidRequestError("delete_(): this " + m.class_name +
                               " is not in the session; load or add it first");
   if (s->status == ObjectStatus::pending) {
-    detach(*s);
+    if (flush_gathered_) left_in_flush_.push_back({s->obj, true});  // see expunge()
+    else detach(*s);
     return;
   }
   s->marked_for_delete = true;
@@ -609,7 +612,34 @@ void SessionCore::forget_changes_of(const void* obj) {
 }
 
 void SessionCore::expunge(const void* obj) {
-  if (auto* s = state_of(obj)) detach(*s);
+  auto* s = state_of(obj);
+  if (!s) return;
+  if (flush_gathered_) {
+    // From a handler of the flush, which may still write the object's row or fire its events
+    // (an after_insert handler of one row expunging another of the same flush): it leaves
+    // when the flush ends.
+    left_in_flush_.push_back({s->obj, false});
+    return;
+  }
+  detach(*s);
+}
+
+void SessionCore::expunge_deferred() noexcept {
+  if (left_in_flush_.empty()) return;
+  auto left = std::move(left_in_flush_);
+  left_in_flush_.clear();
+  for (const auto& [obj, deleted] : left) {
+    auto* s = state_of(obj.get());
+    if (!s) continue;
+    if (deleted && s->status == ObjectStatus::persistent) {
+      // The flush inserted it: its row goes at the next flush (commit's, when the handler
+      // ran in one).
+      s->marked_for_delete = true;
+      rows_to_add_or_remove_ = true;
+    } else if (!deleted || s->status == ObjectStatus::pending) {
+      detach(*s);
+    }
+  }
 }
 
 namespace {

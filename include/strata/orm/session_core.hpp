@@ -541,6 +541,8 @@ class SessionCore {
   void close();
   void expunge(const void* obj);
   void expunge_all();
+  // Lets go of what handlers of the flush expunged or deleted (left_in_flush_).
+  void expunge_deferred() noexcept;
   void refresh(const Mapper& m, const void* obj);
   // merge(): the session's object with obj's primary key (loaded if the session does not
   // hold it) with obj's column values set on it; null when obj's key is unassigned or no row
@@ -737,6 +739,15 @@ class SessionCore {
   std::string failed_flush_;  // set after a failed flush until rollback(): its message
   int open_cursors_ = 0;      // streams reading on conn_: it stays ours until they end
   bool flushing_ = false;
+  bool flush_gathered_ = false;  // the flush holds the states it writes (after before_flush)
+  // Objects a handler of the flush expunged, or deleted while pending: they leave when the
+  // flush ends (the flush may still have their rows to write and their events to fire); one
+  // deleted that the flush inserted is marked for deletion then.
+  struct LeftInFlush {
+    std::shared_ptr<void> obj;
+    bool deleted;
+  };
+  std::vector<LeftInFlush> left_in_flush_;
   bool cascading_add_ = false;  // add() is adding what an object's relationships hold
   // With DatabaseOptions::track_modifications: what this transaction wrote, for the signals.
   std::unique_ptr<ModelChanges> model_changes_;
