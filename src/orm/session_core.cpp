@@ -749,9 +749,18 @@ void SessionCore::commit() {
       throw;
     }
   };
-  if (txn_) commit(*txn_);
+  // Each transaction goes once committed: when a later one's COMMIT fails (and leaves it
+  // open, to be retried), a second commit() commits only what is still open, and work done
+  // meanwhile begins a new transaction where the old one was committed.
+  if (txn_) {
+    commit(*txn_);
+    txn_.reset();
+  }
   for (auto& b : bind_connections_)
-    if (b.txn) commit(*b.txn);
+    if (b.txn) {
+      commit(*b.txn);
+      b.txn.reset();
+    }
   end_transaction();
   std::vector<InstanceState*> gone;
   keys_assigned_in_txn_ = false;
