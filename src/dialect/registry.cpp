@@ -16,11 +16,14 @@ namespace {
 struct Backend {
   std::string_view name;  // Url::backend()
   std::shared_ptr<Dialect> (*make)();
+  // Refuses what the backend would ignore in a URL (null: the driver itself refuses it).
+  void (*check_url)(const engine::Url&);
 };
 
 constexpr std::array known_backends{
-    Backend{"sqlite", &sqlite::make_dialect},
-    Backend{"postgresql", &postgresql::make_dialect},
+    Backend{"sqlite", &sqlite::make_dialect, &sqlite::check_url},
+    // libpq refuses an unknown query parameter when it connects.
+    Backend{"postgresql", &postgresql::make_dialect, nullptr},
 };
 
 }  // namespace
@@ -28,7 +31,9 @@ constexpr std::array known_backends{
 std::shared_ptr<Dialect> for_url(const engine::Url& url) {
   const std::string backend = url.backend();
   for (const Backend& b : known_backends) {
-    if (b.name == backend) return b.make();
+    if (b.name != backend) continue;
+    if (b.check_url) b.check_url(url);
+    return b.make();
   }
   std::string supported;
   for (const Backend& b : known_backends) {

@@ -6,10 +6,12 @@
 #include <climits>
 #include <cmath>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 #include "sqlite.hpp"
+#include "strata/dialect/sqlite/sqlite_dialect.hpp"
 
 namespace strata::dialect::sqlite {
 namespace {
@@ -431,13 +433,42 @@ bool database_exists(const engine::Url& url) {
   return std::filesystem::status(url.database, ec).type() != std::filesystem::file_type::not_found;
 }
 
+namespace {
+// The sqlite3_open_v2 flags of a URL's `mode` (check_url() let only these through).
+int open_flags(const engine::Url& url) {
+  const auto mode = url.query.find("mode");
+  const std::string_view m = mode == url.query.end() ? "rwc" : std::string_view(mode->second);
+  const int access = m == "ro"   ? SQLITE_OPEN_READONLY
+                     : m == "rw" ? SQLITE_OPEN_READWRITE
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  return access | SQLITE_OPEN_NOMUTEX;
+}
+}  // namespace
+
+void check_url(const engine::Url& url) {
+  // Anything else would be ignored: a URL asking for a read-only file (`?mode=ro`) would
+  // open it for writing.
+  for (const auto& [key, value] : url.query) {
+    if (key != "mode")
+      throw ArgumentError("SQLite URL '" + url.to_string() + "': unknown query parameter '" +
+                          key + "'; the only one is mode (ro, rw or rwc)");
+    if (value != "ro" && value != "rw" && value != "rwc")
+      throw ArgumentError("SQLite URL '" + url.to_string() + "': mode '" + value +
+                          "' is not ro (read only), rw (read and write an existing file) or "
+                          "rwc (read and write, created when missing: the default)");
+    if (url.is_memory())
+      throw ArgumentError("SQLite URL '" + url.to_string() +
+                          "': an in-memory database takes no mode");
+  }
+}
+
 std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
                                                     const engine::ConnectOptions& options) {
   const std::string path = url.is_memory() ? std::string(":memory:") : url.database;
   if (!url.is_memory()) check_path(path);
 
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int flags = open_flags(url);
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);

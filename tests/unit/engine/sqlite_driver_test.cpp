@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "sqlite_support.hpp"
+#include "strata/dialect/dialect.hpp"
 
 using namespace strata;
 using strata::testing::open_memory;
@@ -181,6 +182,41 @@ TEST(SqliteDriver, not_a_database_file_is_an_operational_error) {
   std::ofstream(dir.path() / "junk.db") << std::string(4096, 'x');
   auto c = open_sqlite(dir.url("junk.db"), {.foreign_keys = false});
   EXPECT_THROW(c->execute("SELECT * FROM sqlite_master"), OperationalError);
+}
+
+TEST(SqliteDriver, a_url_mode_opens_the_file_read_only_or_without_creating_it) {
+  TempDir dir;
+  open_sqlite(dir.url("app.db"))->execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)");
+  auto ro = open_sqlite(dir.url("app.db") + "?mode=ro");
+  EXPECT_EQ(query_int(*ro, "SELECT v FROM t"), 1);
+  EXPECT_THROW(ro->execute("INSERT INTO t VALUES (2)"), DatabaseError);
+  EXPECT_EQ(query_int(*ro, "SELECT count(*) FROM t"), 1);
+  EXPECT_THROW(open_sqlite(dir.url("missing.db") + "?mode=rw"), OperationalError);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "missing.db"));
+  auto rw = open_sqlite(dir.url("app.db") + "?mode=rw");
+  rw->execute("INSERT INTO t VALUES (2)");
+  EXPECT_EQ(query_int(*rw, "SELECT count(*) FROM t"), 2);
+}
+
+TEST(SqliteDriver, a_url_query_sqlite_would_ignore_is_refused_when_the_dialect_is_chosen) {
+  // Ignored, `?mode=ro` misspelt would open the file for writing.
+  auto refused = [](const std::string& url) {
+    try {
+      dialect::for_url(engine::Url::parse(url));
+    } catch (const ArgumentError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refused("sqlite:///app.db?mdoe=ro"),
+            "SQLite URL 'sqlite:///app.db?mdoe=ro': unknown query parameter 'mdoe'; the only one "
+            "is mode (ro, rw or rwc)");
+  EXPECT_NE(refused("sqlite:///app.db?mode=readonly").find("mode 'readonly' is not ro"),
+            std::string::npos);
+  EXPECT_NE(refused("sqlite://?mode=ro").find("an in-memory database takes no mode"),
+            std::string::npos);
+  EXPECT_EQ(refused("sqlite:///app.db?mode=ro"), "accepted");
+  EXPECT_EQ(refused("postgresql:///app?sslmode=disable"), "accepted");
 }
 
 TEST(SqliteDriver, locked_database_times_out_with_clear_error) {

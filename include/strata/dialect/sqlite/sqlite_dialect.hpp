@@ -5,9 +5,14 @@
 #include <memory>
 
 #include "strata/dialect/dialect.hpp"
+#include "strata/engine/url.hpp"
 
 namespace strata::dialect::sqlite {
 
 std::shared_ptr<Dialect> make_dialect();
+
+// Refuses (ArgumentError) a URL query parameter SQLite does not take: `mode` (ro, rw or rwc,
+// for a file) is the only one.
+void check_url(const engine::Url& url);
 
 }  // namespace strata::dialect::sqlite
