@@ -23,7 +23,7 @@ ExprPtr column(std::string table, std::string name) {
 }
 
 ExprPtr param(Value v) { return make(ParamExpr{std::move(v)}); }
-ExprPtr typed_param(Value v) { return make(ParamExpr{std::move(v), true}); }
+ExprPtr typed_param(Value v, bool exact) { return make(ParamExpr{std::move(v), true, exact}); }
 
 ExprPtr placeholder() { return make(PlaceholderExpr{}); }
 

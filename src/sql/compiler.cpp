@@ -374,7 +374,7 @@ class Writer {
     out_.sql += d_.quote(name);
   }
 
-  void next_placeholder(Value v, bool typed = false) {
+  void next_placeholder(Value v, bool typed = false, bool exact = false) {
     std::size_t n = 0;
     if (replaying_) {
       if (replayed_ == replaying_->size())
@@ -385,7 +385,7 @@ class Writer {
       n = out_.params.size();
     }
     for (std::vector<std::size_t>* r : recorders_) r->push_back(n);
-    out_.sql += typed ? d_.typed_placeholder(n, out_.params[n - 1]) : d_.placeholder(n);
+    out_.sql += typed ? d_.typed_placeholder(n, out_.params[n - 1], exact) : d_.placeholder(n);
   }
 
   void expr_list(const std::vector<ExprPtr>& items) {
@@ -468,7 +468,7 @@ void Writer::visit(const ColumnExpr& c) {
   }
 }
 
-void Writer::visit(const ParamExpr& p) { next_placeholder(p.value, p.typed); }
+void Writer::visit(const ParamExpr& p) { next_placeholder(p.value, p.typed, p.exact); }
 
 void Writer::visit(const PlaceholderExpr&) { next_placeholder(Null{}); }
 

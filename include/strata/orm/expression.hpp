@@ -63,30 +63,44 @@ concept comparable_value =
     (std::same_as<B, std::string> && std::convertible_to<const V&, std::string_view>) ||
     (arithmetic<B> && arithmetic<std::remove_cvref_t<V>>);
 
+// Whether v, an integer, is beyond what a database integer holds (a uint64 above INT64_MAX):
+// compared as a number of its own rather than stored, it is no error.
+template <class V>
+constexpr bool beyond_int64([[maybe_unused]] const V& v) {
+  if constexpr (std::integral<V> && !std::same_as<V, bool>) return !std::in_range<std::int64_t>(v);
+  else return false;
+}
+
 // A value compared with a column holding B. A number of another arithmetic type keeps its
-// own value: converted to B, 5'000'000'000 would wrap as an int32 and 5.5 become 5.
+// own value: converted to B, 5'000'000'000 would wrap as an int32 and 5.5 become 5; so does
+// an integer beyond int64 (a uint64 column's own type too), as a double.
 template <class B, class V>
 Value to_param(const V& v) {
   using W = std::remove_cvref_t<V>;
   if constexpr (std::same_as<B, std::string>) {
     return std::string(std::string_view(v));
-  } else if constexpr (arithmetic<B> && !std::same_as<B, W>) {
+  } else if constexpr (arithmetic<B> && (!std::same_as<B, W> || std::integral<W>)) {
     if constexpr (std::floating_point<W>) return static_cast<double>(v);
-    else if (std::in_range<std::int64_t>(v)) return static_cast<std::int64_t>(v);
-    else return static_cast<double>(v);
+    else if (!beyond_int64(v) && !std::same_as<B, W>) return static_cast<std::int64_t>(v);
+    else if (beyond_int64(v)) return static_cast<double>(v);
+    else return Type<B>::to_value(static_cast<B>(v));
   } else {
     return Type<B>::to_value(static_cast<B>(v));
   }
 }
 
 // The parameter for v compared with a column holding B. A number of another arithmetic type
-// is a typed parameter: where the database types parameters by their context it would
-// otherwise narrow or reject it (PostgreSQL: integer < '5.5').
+// (or an integer beyond int64) is a typed parameter: where the database types parameters by
+// their context it would otherwise narrow or reject it (PostgreSQL: integer < '5.5'); one
+// compared with an integer column is compared exactly (ParamExpr::exact).
 template <class B, class V>
 sql::ExprPtr param_for(const V& v) {
   using W = std::remove_cvref_t<V>;
-  if constexpr (arithmetic<B> && arithmetic<W> && !std::same_as<B, W>) {
-    return sql::typed_param(to_param<B>(v));
+  if constexpr (arithmetic<B> && arithmetic<W>) {
+    if (std::same_as<B, W> && !beyond_int64(v)) return sql::param(to_param<B>(v));
+    Value p = to_param<B>(v);
+    const bool exact = std::integral<B> && std::holds_alternative<double>(p);
+    return sql::typed_param(std::move(p), exact);
   } else {
     return sql::param(to_param<B>(v));
   }

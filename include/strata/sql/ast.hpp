@@ -41,6 +41,10 @@ struct ParamExpr {
   // The value's own SQL type counts (a number wider or finer than the column it is compared
   // with): a dialect whose parameters take their type from the context spells it out.
   bool typed = false;
+  // A typed number compared with an integer column: compared exactly, where a dialect would
+  // otherwise compare in floating point (PostgreSQL turns a bigint compared with a double
+  // precision parameter into double precision, so 2^63 - 1 equals 2^63).
+  bool exact = false;
 };
 
 // A positional parameter bound later by the caller (prepared statements reused by the ORM).
@@ -112,7 +116,7 @@ struct Expr {
 // Builders: small functions so callers never spell out the variant.
 ExprPtr column(std::string table, std::string name);
 ExprPtr param(Value v);
-ExprPtr typed_param(Value v);  // see ParamExpr::typed
+ExprPtr typed_param(Value v, bool exact = false);  // see ParamExpr::typed and ::exact
 ExprPtr placeholder();
 ExprPtr raw(std::string text);
 ExprPtr binary(BinaryOp op, ExprPtr left, ExprPtr right);

@@ -28,8 +28,10 @@ class SqlDialect {
   // The text of the n-th positional parameter, counting from 1: "?" or "$n".
   virtual std::string placeholder(std::size_t n) const = 0;
   // The n-th parameter where the value's own type must count (sql::typed_param), e.g.
-  // "$2::bigint"; by default the plain placeholder.
-  virtual std::string typed_placeholder(std::size_t n, const Value& /*v*/) const {
+  // "$2::bigint", compared exactly with an integer column when `exact` (ParamExpr::exact);
+  // by default the plain placeholder.
+  virtual std::string typed_placeholder(std::size_t n, const Value& /*v*/,
+                                        bool /*exact*/) const {
     return placeholder(n);
   }
   // Whether a placeholder names its number ("$n"), so that one parameter can be written more

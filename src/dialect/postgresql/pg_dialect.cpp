@@ -41,9 +41,10 @@ bool PgDialect::is_keyword(std::string_view lower_name) const {
   return std::binary_search(reserved.begin(), reserved.end(), lower_name);
 }
 
-std::string PgDialect::typed_placeholder(std::size_t n, const Value& v) const {
+std::string PgDialect::typed_placeholder(std::size_t n, const Value& v, bool exact) const {
   if (std::holds_alternative<std::int64_t>(v)) return placeholder(n) + "::bigint";
-  if (std::holds_alternative<double>(v)) return placeholder(n) + "::double precision";
+  if (std::holds_alternative<double>(v))
+    return placeholder(n) + (exact ? "::numeric" : "::double precision");
   return placeholder(n);
 }
 

@@ -18,7 +18,7 @@ class PgDialect final : public Dialect {
   std::string placeholder(std::size_t n) const override { return "$" + std::to_string(n); }
   // Parameters take their type from the context; a number compared with a column of another
   // numeric type keeps its own: $1::bigint, $1::double precision.
-  std::string typed_placeholder(std::size_t n, const Value& v) const override;
+  std::string typed_placeholder(std::size_t n, const Value& v, bool exact) const override;
   bool numbered_placeholders() const override { return true; }
   bool supports_returning() const override { return true; }
   bool supports_ilike() const override { return true; }

@@ -47,9 +47,10 @@ TEST(PostgresqlDialect, placeholders_are_numbered_and_numbers_of_another_type_ke
   const auto d = pg();
   EXPECT_EQ(d->placeholder(1), "$1");
   EXPECT_EQ(d->placeholder(12), "$12");
-  EXPECT_EQ(d->typed_placeholder(2, Value{std::int64_t{3}}), "$2::bigint");
-  EXPECT_EQ(d->typed_placeholder(3, Value{5.5}), "$3::double precision");
-  EXPECT_EQ(d->typed_placeholder(4, Value{std::string("x")}), "$4");
+  EXPECT_EQ(d->typed_placeholder(2, Value{std::int64_t{3}}, false), "$2::bigint");
+  EXPECT_EQ(d->typed_placeholder(3, Value{5.5}, false), "$3::double precision");
+  EXPECT_EQ(d->typed_placeholder(3, Value{5.5}, true), "$3::numeric");
+  EXPECT_EQ(d->typed_placeholder(4, Value{std::string("x")}, false), "$4");
 }
 
 // The server infers bigint for a LIMIT or OFFSET parameter, so they need no cast.
