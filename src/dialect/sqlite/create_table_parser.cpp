@@ -71,7 +71,9 @@ std::vector<Token> tokenize(std::string_view sql) {
       t.value = quoted(sql, i, c == '[' ? ']' : c);
       t.end = i;
       out.push_back(std::move(t));
-    } else if (word_char(c)) {
+    } else if (word_char(c) || (c == '.' && i + 1 < sql.size() &&
+                                std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+      // A word, or a number; one may start with its point (.5).
       Token t;
       t.begin = i;
       while (i < sql.size() && (word_char(sql[i]) || sql[i] == '.')) ++i;

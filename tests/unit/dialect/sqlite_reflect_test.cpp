@@ -213,12 +213,13 @@ TEST_F(SqliteReflect, reads_a_hand_written_table_and_reports_what_strata_does_no
 }
 
 TEST_F(SqliteReflect, defaults_read_back_whole_blobs_and_numbers_with_signed_exponents) {
-  // The text of a default as written: X'00ff' read as X, 1.5e-3 as 1.5e, and db check found a
-  // difference on every run.
+  // The text of a default as written: X'00ff' read as X, 1.5e-3 as 1.5e, .5 as ., and db check
+  // found a difference on every run.
   conn_->execute(
       "CREATE TABLE lit (id INTEGER PRIMARY KEY, b BLOB DEFAULT X'00ff', "
       "f REAL DEFAULT 1.5e-3, g REAL DEFAULT -2E+4, h REAL DEFAULT 1e5, i INTEGER DEFAULT 0x1F, "
-      "s TEXT DEFAULT x, t TEXT DEFAULT 'e', u REAL DEFAULT (1e-3))");
+      "s TEXT DEFAULT x, t TEXT DEFAULT 'e', u REAL DEFAULT (1e-3), v REAL DEFAULT .5, "
+      "w REAL DEFAULT -.5e-3)");
   const ReflectedSchema r = dialect_->reflect(*conn_);
   const schema::Table* t = find(r, "lit");
   ASSERT_NE(t, nullptr);
@@ -235,6 +236,8 @@ TEST_F(SqliteReflect, defaults_read_back_whole_blobs_and_numbers_with_signed_exp
   EXPECT_EQ(default_of("s"), "x");
   EXPECT_EQ(default_of("t"), "'e'");
   EXPECT_EQ(default_of("u"), "(1e-3)");
+  EXPECT_EQ(default_of("v"), ".5") << "a number that starts with its point was read as a dot";
+  EXPECT_EQ(default_of("w"), "-.5e-3");
 }
 
 TEST(CreateTableParser, reports_text_it_cannot_follow_instead_of_throwing) {
