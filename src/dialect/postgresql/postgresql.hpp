@@ -85,9 +85,10 @@ class PgDialect final : public Dialect {
   // Dialect::reflected_form(), and a boolean's server default "0"/"1" spelled false/true, as
   // column_sql() writes it.
   schema::Table reflected_form(const schema::Table& t) const override;
-  // pg_expression.cpp: casts, grouping parentheses, case and spacing dropped; IN (...) and
-  // BETWEEN spelled as the server writes them (= ANY (ARRAY[...]), >= AND <=); a quoted
-  // number cast to a number ('-1'::integer) read as the number.
+  // pg_expression.cpp: casts (:: and CAST), grouping parentheses, case and spacing dropped;
+  // IN (...), BETWEEN, LIKE, SIMILAR TO and TRIM spelled as the server writes them
+  // (= ANY (ARRAY[...]), >= AND <=, ~~, TRIM(BOTH FROM s)); numbers by value, a quoted number
+  // cast to a number ('-1'::integer) read as the number.
   std::string comparable_sql(std::string_view sql) const override;
   IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,
                                          engine::Connection& conn,

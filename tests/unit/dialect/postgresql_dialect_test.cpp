@@ -165,6 +165,99 @@ TEST(PostgresqlDialect, comparable_sql_matches_what_the_server_rewrote_and_nothi
     EXPECT_NE(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
 }
 
+TEST(PostgresqlDialect, comparable_sql_matches_what_postgresql_15_wrote_for_like_between_cast_in_and_trim) {
+  // The written condition, and pg_get_constraintdef()'s text for it from a PostgreSQL 15 server
+  // (s VARCHAR, body TEXT, n INTEGER): each pair was a difference db check reported right after
+  // the upgrade that made the constraint.
+  const auto d = pg();
+  const std::vector<std::pair<std::string, std::string>> same{
+      {"body LIKE 'a%'", "(body ~~ 'a%'::text)"},
+      {"body ILIKE 'a%'", "(body ~~* 'a%'::text)"},
+      {"body NOT LIKE 'a%'", "(body !~~ 'a%'::text)"},
+      {"body NOT ILIKE 'a%'", "(body !~~* 'a%'::text)"},
+      {"s LIKE 'a%'", "((s)::text ~~ 'a%'::text)"},
+      {"body LIKE 'a!%' ESCAPE '!'", "(body ~~ like_escape('a!%'::text, '!'::text))"},
+      {"s NOT LIKE 'a!%' ESCAPE '!'", "(s !~~ like_escape('a!%'::text, '!'::text))"},
+      {"s SIMILAR TO 'a%'", "((s)::text ~ similar_to_escape('a%'::text))"},
+      {"s NOT SIMILAR TO 'a%' ESCAPE '!'", "(s !~ similar_to_escape('a%'::text, '!'::text))"},
+      {"char_length(s) BETWEEN 1 AND 5",
+       "(((char_length((s)::text) >= 1) AND (char_length((s)::text) <= 5)))"},
+      {"char_length(s) NOT BETWEEN 1 AND 5",
+       "(((char_length((s)::text) < 1) OR (char_length((s)::text) > 5)))"},
+      {"(n+1) BETWEEN 1 AND 5", "((((n + 1) >= 1) AND ((n + 1) <= 5)))"},
+      {"n + 1 BETWEEN 1 AND 5", "((((n + 1) >= 1) AND ((n + 1) <= 5)))"},
+      {"-length(s) BETWEEN -5 AND 0",
+       "((((- length(s)) >= '-5'::integer) AND ((- length(s)) <= 0)))"},
+      {"s BETWEEN 'a' AND 'b' || 'c'", "(((s >= 'a'::text) AND (s <= ('b'::text || 'c'::text))))"},
+      {"n BETWEEN abs(n) AND 5", "(((n >= abs(n)) AND (n <= 5)))"},
+      {"CAST(n AS text) <> ''", "(((n)::text <> ''::text))"},
+      {"CAST(n AS varchar(5)) <> ''", "((((n)::character varying(5))::text <> ''::text))"},
+      {"CAST('-1' AS integer) < length(s)", "(('-1'::integer < length(s)))"},
+      {"s IN ('a')", "(((s)::text = 'a'::text))"},
+      {"s NOT IN ('x')", "(((s)::text <> 'x'::text))"},
+      {"length(s) IN (1)", "((length(s) = 1))"},
+      {"n NOT IN (1, 2)", "((n <> ALL (ARRAY[1, 2])))"},
+      {"trim(s) <> ''", "((TRIM(BOTH FROM s) <> ''::text))"},
+      {"trim(both from s) <> ''", "((TRIM(BOTH FROM s) <> ''::text))"},
+      {"trim(s, 'x') <> ''", "((TRIM(BOTH 'x'::text FROM s) <> ''::text))"},
+      {"trim('x' from s) <> ''", "((TRIM(BOTH 'x'::text FROM s) <> ''::text))"},
+      {"trim(leading 'x' from s) <> ''", "((TRIM(LEADING 'x'::text FROM s) <> ''::text))"},
+      {"trim(trailing from s) <> ''", "((TRIM(TRAILING FROM s) <> ''::text))"},
+      {"ltrim(s) <> ''", "((ltrim((s)::text) <> ''::text))"}};
+  for (const auto& [written, stored] : same)
+    EXPECT_EQ(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
+
+  const std::vector<std::pair<std::string, std::string>> changed{
+      {"body LIKE 'a%'", "(body ~~* 'a%'::text)"},
+      {"body NOT LIKE 'a%'", "(body ~~ 'a%'::text)"},
+      {"body LIKE 'a%'", "(body ~ similar_to_escape('a%'::text))"},
+      {"body LIKE 'a!%' ESCAPE '!'", "(body ~~ like_escape('a!%'::text, '#'::text))"},
+      {"char_length(s) BETWEEN 1 AND 5",
+       "(((char_length((s)::text) >= 1) AND (char_length((s)::text) <= 6)))"},
+      {"char_length(s) BETWEEN 1 AND 5", "(((length((s)::text) >= 1) AND (length((s)::text) <= 5)))"},
+      {"n + 1 BETWEEN 1 AND 5", "(((n + (1 >= 1)) AND (1 <= 5)))"},
+      {"CAST(n AS text) <> ''", "(((m)::text <> ''::text))"},
+      {"s IN ('a')", "(((s)::text = 'b'::text))"},
+      {"s IN ('a')", "(((s)::text <> 'a'::text))"},
+      {"s IN ('a', 'b')", "(((s)::text = 'a'::text))"},
+      {"trim(s) <> ''", "((TRIM(LEADING FROM s) <> ''::text))"},
+      {"trim(s, 'x') <> ''", "((TRIM(BOTH 'y'::text FROM s) <> ''::text))"}};
+  for (const auto& [written, stored] : changed)
+    EXPECT_NE(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
+}
+
+TEST(PostgresqlDialect, comparable_sql_compares_numbers_by_value_exactly) {
+  // Server defaults as pg_get_expr() gives them back on PostgreSQL 15 (a float column's .5 as
+  // 0.5, 1E+2 as '100'::numeric).
+  const auto d = pg();
+  const std::vector<std::pair<std::string, std::string>> same{
+      {".5", "0.5"},
+      {"1.5e-3", "0.0015"},
+      {"1E+2", "'100'::numeric"},
+      {"1e2", "'100'::numeric"},
+      {"2.50", "2.5"},
+      {"+3", "(+ 3)"},
+      {"-0.0", "0"},
+      {"0.5", "'0.5'::double precision"},
+      {"2147483648", "'2147483648'::bigint"},
+      {"h > .5", "(h > (0.5)::double precision)"},
+      {"h > 1.5e-3 AND h < 1e3", "((h > 0.0015) AND (h < 1000))"}};
+  for (const auto& [written, stored] : same)
+    EXPECT_EQ(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
+
+  const std::vector<std::pair<std::string, std::string>> changed{
+      {".5", "0.05"},
+      {"1.5e-3", "0.015"},
+      {"1E+2", "'1000'::numeric"},
+      {"-.5", "0.5"},
+      // One part in 10^20: the same double, not the same number.
+      {"0.1", "0.10000000000000000001"},
+      {"9007199254740993", "9007199254740992"},
+      {"1e-3", "1e3"}};
+  for (const auto& [written, stored] : changed)
+    EXPECT_NE(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
+}
+
 TEST(PostgresqlDialect, alter_column_type_says_how_values_convert) {
   schema::Table before;
   before.name = "user";
