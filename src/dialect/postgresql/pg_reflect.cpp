@@ -3,7 +3,9 @@
 // and check constraints with their names, and the indexes that back no constraint. Only the
 // engine's Connection interface is used: four queries, whatever the number of tables.
 #include <algorithm>
+#include <cctype>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +58,67 @@ std::string check_condition(std::string_view def) {
     def.remove_suffix(1);
   }
   return std::string(def);
+}
+
+// The server's spelling of a TIMESTAMP or TIME default written as an ISO 8601 literal, as the
+// connection's DateStyle ISO prints it back: '2020-01-01' as '2020-01-01 00:00:00', '10:00' as
+// '10:00:00', a T as a space, a fraction without its trailing zeros. Any other literal: none
+// (db check compares it as written).
+std::optional<std::string> server_spelling(schema::TypeKind kind, std::string_view literal) {
+  if (literal.size() < 2 || literal.front() != '\'' || literal.back() != '\'') return std::nullopt;
+  std::string_view s = literal.substr(1, literal.size() - 2);
+  auto digits = [&](std::size_t n, int max) -> std::optional<std::string> {
+    if (s.size() < n) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
+      value = value * 10 + (s[i] - '0');
+    }
+    if (value > max) return std::nullopt;
+    std::string out(s.substr(0, n));
+    s.remove_prefix(n);
+    return out;
+  };
+  auto take = [&](char c) {
+    if (s.empty() || s.front() != c) return false;
+    s.remove_prefix(1);
+    return true;
+  };
+  std::string out;
+  if (kind == schema::TypeKind::datetime) {
+    const auto year = digits(4, 9999);
+    if (!year || *year == "0000" || !take('-')) return std::nullopt;
+    const auto month = digits(2, 12);
+    if (!month || *month == "00" || !take('-')) return std::nullopt;
+    const auto day = digits(2, 31);
+    if (!day || *day == "00") return std::nullopt;
+    out = *year + "-" + *month + "-" + *day + " ";
+    if (s.empty()) return "'" + out + "00:00:00'";
+    if (!take(' ') && !take('T')) return std::nullopt;
+  } else if (kind != schema::TypeKind::time) {
+    return std::nullopt;
+  }
+  const auto hour = digits(2, 23);
+  if (!hour || !take(':')) return std::nullopt;
+  const auto minute = digits(2, 59);
+  if (!minute) return std::nullopt;
+  out += *hour + ":" + *minute + ":";
+  if (s.empty()) return "'" + out + "00'";
+  if (!take(':')) return std::nullopt;
+  const auto second = digits(2, 59);
+  if (!second) return std::nullopt;
+  out += *second;
+  if (take('.')) {
+    // Up to microseconds, which the server keeps exactly; more it would round.
+    if (s.empty() || s.size() > 6 ||
+        s.find_first_not_of("0123456789") != std::string_view::npos)
+      return std::nullopt;
+    const std::size_t last = s.find_last_not_of('0');
+    if (last != std::string_view::npos) out += "." + std::string(s.substr(0, last + 1));
+  } else if (!s.empty()) {
+    return std::nullopt;
+  }
+  return "'" + out + "'";
 }
 
 }  // namespace
@@ -207,9 +270,13 @@ std::optional<schema::Type> PgDialect::type_of_sql(std::string_view type) const 
 schema::Table PgDialect::reflected_form(const schema::Table& t) const {
   schema::Table out = Dialect::reflected_form(t);
   for (schema::Column& c : out.columns) {
-    if (c.type.kind != schema::TypeKind::boolean || !c.server_default) continue;
-    if (*c.server_default == "0") c.server_default = "false";
-    if (*c.server_default == "1") c.server_default = "true";
+    if (!c.server_default) continue;
+    if (c.type.kind == schema::TypeKind::boolean) {
+      if (*c.server_default == "0") c.server_default = "false";
+      if (*c.server_default == "1") c.server_default = "true";
+    } else if (auto spelled = server_spelling(c.type.kind, *c.server_default)) {
+      c.server_default = std::move(*spelled);
+    }
   }
   return out;
 }

@@ -83,7 +83,8 @@ class PgDialect final : public Dialect {
     return {.check_text = false, .server_default_text = false};
   }
   // Dialect::reflected_form(), and a boolean's server default "0"/"1" spelled false/true, as
-  // column_sql() writes it.
+  // column_sql() writes it; a TIMESTAMP or TIME default written as an ISO 8601 literal
+  // ('2020-01-01', '10:00') spelled in full, as the server prints it back.
   schema::Table reflected_form(const schema::Table& t) const override;
   // pg_expression.cpp: casts (:: and CAST), grouping parentheses, case and spacing dropped;
   // IN (...), BETWEEN, LIKE, SIMILAR TO and TRIM spelled as the server writes them

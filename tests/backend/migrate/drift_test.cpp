@@ -433,6 +433,44 @@ TEST_P(LiveDrift, a_changed_server_default_or_check_condition_is_reported_and_an
       << "a changed default or check condition went unreported";
 }
 
+TEST_P(LiveDrift, conditions_and_defaults_the_server_spells_its_own_way_read_back_as_the_same) {
+  // Each of these made db check fail right after the upgrade that wrote it: PostgreSQL gives
+  // LIKE back as ~~, BETWEEN on a call as >= AND <=, CAST as ::, a one-element IN as =, trim(s)
+  // as TRIM(BOTH FROM s), .5 as 0.5, 1E+2 as '100'::numeric, '10:00' as '10:00:00'; SQLite's
+  // reader took DEFAULT .5 for ".".
+  schema::Table t;
+  t.name = "spelled";
+  using K = schema::TypeKind;
+  t.columns = {column("id", {K::integer, {}}),        column("body", {K::text, {}}),
+               column("label", {K::string, 20}),       column("size", {K::integer, {}}),
+               column("half", {K::float_, {}}),        column("small", {K::float_, {}}),
+               column("hundred", {K::float_, {}}),     column("made", {K::datetime, {}}),
+               column("at", {K::time, {}}),            column("due", {K::datetime, {}})};
+  t.primary_key = {"pk_spelled", {"id"}};
+  t.columns[0].primary_key = true;
+  t.columns[4].server_default = ".5";
+  t.columns[5].server_default = "1.5e-3";
+  t.columns[6].server_default = "1E+2";
+  t.columns[7].server_default = "'2020-01-01'";
+  t.columns[8].server_default = "'10:00'";
+  t.columns[9].server_default = "'2020-01-01T10:00:00.500'";
+  t.checks = {{"ck_spelled_body_like", "body LIKE 'a%'"},
+              {"ck_spelled_body_not_like", "body NOT LIKE 'b%'"},
+              {"ck_spelled_label_length", "length(label) BETWEEN 1 AND 5"},
+              {"ck_spelled_size_text", "CAST(size AS TEXT) <> ''"},
+              {"ck_spelled_label_in", "label IN ('a')"},
+              {"ck_spelled_label_not_in", "label NOT IN ('x')"},
+              {"ck_spelled_label_trim", "trim(label) <> ''"},
+              {"ck_spelled_size_range", "(size + 1) BETWEEN 1 AND 5"}};
+  if (dialect_->name() == "postgresql") {
+    t.checks.push_back({"ck_spelled_body_ilike", "body ILIKE 'a%' AND body NOT ILIKE 'ab%'"});
+    t.checks.push_back({"ck_spelled_label_chars", "char_length(label) NOT BETWEEN 6 AND 9"});
+  }
+  chain_.apply(CreateTableOp{t});
+  for (const std::string& stmt : dialect_->create_table_sql(t)) conn_->execute(stmt);
+  EXPECT_EQ(drift_now(), Lines{}) << "a condition or default the database respelled was reported";
+}
+
 TEST_P(LiveDrift, a_checked_column_renamed_to_a_keyword_reads_back_as_the_migrations_say) {
   // The migrations' state quotes a keyword of any backend in a check's text ("user" > 0);
   // SQLite writes the name into the check as RENAME COLUMN spelled it, which must match.

@@ -258,6 +258,45 @@ TEST(PostgresqlDialect, comparable_sql_compares_numbers_by_value_exactly) {
     EXPECT_NE(d->comparable_sql(written), d->comparable_sql(stored)) << written << " vs " << stored;
 }
 
+TEST(PostgresqlDialect, reflected_form_spells_timestamp_and_time_defaults_as_the_server_prints_them) {
+  // '2020-01-01' on a TIMESTAMP column reads back as '2020-01-01 00:00:00'::timestamp without
+  // time zone, '10:00' on a TIME as '10:00:00'::time without time zone.
+  schema::Table t;
+  t.name = "t";
+  auto with_default = [](const char* name, schema::TypeKind kind, std::string value) {
+    schema::Column c = column(name, {kind, {}}, true);
+    c.server_default = std::move(value);
+    return c;
+  };
+  using K = schema::TypeKind;
+  t.columns = {with_default("a", K::datetime, "'2020-01-01'"),
+               with_default("b", K::datetime, "'2020-01-01T10:00'"),
+               with_default("c", K::datetime, "'2020-01-01 10:00:00.500'"),
+               with_default("d", K::time, "'10:00'"),
+               with_default("e", K::time, "'10:00:00.000'"),
+               with_default("f", K::date, "'2020-01-01'"),
+               with_default("g", K::datetime, "CURRENT_TIMESTAMP"),
+               with_default("h", K::datetime, "'2020-01-01 10:00+02'"),
+               with_default("i", K::time, "'25:00'"),
+               with_default("j", K::text, "'10:00'"),
+               with_default("k", K::time, "'10:00:00.1234567'")};
+  const schema::Table r = pg()->reflected_form(t);
+  ASSERT_EQ(r.columns.size(), t.columns.size());
+  auto default_of = [&](const std::string& name) { return r.find_column(name)->server_default.value(); };
+  EXPECT_EQ(default_of("a"), "'2020-01-01 00:00:00'");
+  EXPECT_EQ(default_of("b"), "'2020-01-01 10:00:00'");
+  EXPECT_EQ(default_of("c"), "'2020-01-01 10:00:00.5'");
+  EXPECT_EQ(default_of("d"), "'10:00:00'");
+  EXPECT_EQ(default_of("e"), "'10:00:00'");
+  // What the server would not print otherwise, or might print otherwise, stays as written.
+  EXPECT_EQ(default_of("f"), "'2020-01-01'");
+  EXPECT_EQ(default_of("g"), "CURRENT_TIMESTAMP");
+  EXPECT_EQ(default_of("h"), "'2020-01-01 10:00+02'");
+  EXPECT_EQ(default_of("i"), "'25:00'");
+  EXPECT_EQ(default_of("j"), "'10:00'");
+  EXPECT_EQ(default_of("k"), "'10:00:00.1234567'");
+}
+
 TEST(PostgresqlDialect, alter_column_type_says_how_values_convert) {
   schema::Table before;
   before.name = "user";
