@@ -360,6 +360,12 @@ TEST_P(Blog, aggregates_over_no_rows_are_null_except_count) {
   EXPECT_EQ(none.select(max(&Post::rating)).scalar(), std::nullopt);
   std::int64_t zero = none.select(coalesce(sum(&Post::votes), 0)).scalar();
   EXPECT_EQ(zero, 0);
+  // A fractional fallback of an integer expression: a double (the int32 read refused 2.5).
+  auto half = none.select(coalesce(max(&Post::votes), 2.5)).scalar();
+  static_assert(std::is_same_v<decltype(half), double>);
+  EXPECT_EQ(half, 2.5);
+  auto most = session().query<Post>().select(coalesce(max(&Post::votes), 2.5)).scalar();
+  EXPECT_EQ(most, 5.0);
 }
 
 TEST_P(Blog, group_by_and_having_count_posts_per_user) {

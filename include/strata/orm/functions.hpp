@@ -126,13 +126,20 @@ auto max(const X& x) {
       detail::extreme<R>("max", x));
 }
 
-// coalesce(e, fallback): e, or fallback where e is NULL; reads as the plain type.
+// coalesce(e, fallback): e, or fallback where e is NULL; reads as the plain type, or as a
+// double for an integer e with a floating-point fallback (5 or 2.5). An integer fallback
+// beyond e's type is a DataError where a row reads it.
 template <class S, class R, class V>
-TypedExpression<S, R, R> coalesce(const Expression<S, R>& e, const V& fallback) {
+auto coalesce(const Expression<S, R>& e, const V& fallback) {
   static_assert(detail::comparable_value<R, V>,
                 "strata: coalesce() fallback must have the expression's type");
-  return TypedExpression<S, R, R>(
-      sql::function("coalesce", {e.node(), detail::param_for<R>(fallback)}));
+  if constexpr (std::integral<R> && std::floating_point<std::remove_cvref_t<V>>) {
+    return TypedExpression<S, double, double>(sql::function(
+        "coalesce", {e.node(), sql::typed_param(static_cast<double>(fallback))}));
+  } else {
+    return TypedExpression<S, R, R>(
+        sql::function("coalesce", {e.node(), detail::param_for<R>(fallback)}));
+  }
 }
 
 // The scalar functions: one value per row, NULL where their argument is (then read as
