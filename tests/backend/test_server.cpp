@@ -140,6 +140,17 @@ TEST_P(ServerTest, a_row_locked_by_another_writer_is_an_operational_error_after_
   second.commit();
 }
 
+TEST_P(ServerTest, a_busy_timeout_longer_than_the_server_takes_is_the_longest_it_takes) {
+  // PostgreSQL's lock_timeout is an int of milliseconds: 3,000,000,000 ms made every
+  // connection fail ("exceeds integer range"); SQLite's busy timeout is cut the same way.
+  BACKEND_REQUIRE(server_connections());
+  DatabaseOptions options;
+  options.engine.connect.busy_timeout = std::chrono::milliseconds(3'000'000'000);
+  auto db = open_another(options);
+  auto r = db->session().execute("SHOW lock_timeout");
+  EXPECT_EQ(r.rows.at(0).get<std::string>(0), "2147483647ms");
+}
+
 TEST_P(ServerTest, a_wrong_password_fails_authentication_without_showing_the_password) {
   BACKEND_REQUIRE(server_connections());
   // scripts/pg-server makes strata_password_user, who must give "right-password".

@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include <cctype>
+#include <climits>
 #include <cmath>
 #include <charconv>
 #include <cstdlib>
@@ -661,11 +662,12 @@ std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
   // What strata reads back relies on these: ISO dates, UTC for CURRENT_TIMESTAMP (as on
   // SQLite), doubles written with every digit (a server, database or role may set
   // extra_float_digits = 0: 15 digits, so 0.1 + 0.2 would come back as 0.3), UTF-8 text, and
-  // the busy timeout as the wait for a lock.
+  // the busy timeout as the wait for a lock (lock_timeout is an int of milliseconds: a longer
+  // one, as SQLite's, is the longest it takes, not a refused connection).
   const auto ms = options.busy_timeout.count();
   std::string session_options =
       "-c DateStyle=ISO,YMD -c TimeZone=UTC -c extra_float_digits=3 -c lock_timeout=" +
-      std::to_string(ms < 0 ? 0 : ms);
+      std::to_string(ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : ms);
   if (!user_options.empty()) session_options += " " + user_options;
   set("options", session_options);
   set("client_encoding", "UTF8");
