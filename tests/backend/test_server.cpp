@@ -93,6 +93,26 @@ TEST_P(ServerTest, a_connection_lost_before_the_commit_says_the_server_rolled_ba
   EXPECT_EQ(s.query<Task>().count(), 0);
 }
 
+TEST_P(ServerTest, a_commit_after_the_connection_was_found_lost_says_nothing_was_committed) {
+  // The COMMIT is never sent: the server rolled the transaction back when the connection
+  // went. (It said "whether the server committed ... is not known".)
+  BACKEND_REQUIRE(server_connections());
+  auto& s = session();
+  s.add(Task{.title = "in flight"});
+  s.flush();
+  end_connection(connection_id(s));
+  EXPECT_THROW(s.query<Task>().count(), OperationalError);
+  try {
+    s.commit();
+    FAIL() << "commit succeeded on a connection known to be lost";
+  } catch (const OperationalError& e) {
+    EXPECT_TRUE(contains(e.what(), "the transaction was rolled back by the server")) << e.what();
+    EXPECT_FALSE(contains(e.what(), "is not known")) << e.what();
+  }
+  s.rollback();
+  EXPECT_EQ(s.query<Task>().count(), 0);
+}
+
 TEST_P(ServerTest, a_pooled_connection_that_died_while_idle_is_not_handed_out_again) {
   BACKEND_REQUIRE(server_connections());
   auto& s = session();

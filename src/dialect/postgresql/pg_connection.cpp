@@ -567,6 +567,15 @@ bool is_commit(std::string_view sql) {
 
 void PgConnection::execute(std::string_view sql) {
   if (link_->conn == nullptr) raise_error({.kind = FailedCall::Kind::operational, .summary = "the connection is closed", .sql = std::string(sql)});
+  if (PQstatus(link_->conn) == CONNECTION_BAD) {
+    // Found lost by an earlier statement: this one (a COMMIT, say) is not sent, and the
+    // server rolled back what the connection had begun when it went.
+    raise_error({.kind = FailedCall::Kind::operational,
+                 .summary = "lost the connection to the database server earlier; the "
+                            "statement was not sent, and the transaction was rolled back by "
+                            "the server",
+                 .sql = std::string(sql)});
+  }
   deallocate_unused();
   const std::string text(sql);
   const auto start = Clock::now();
