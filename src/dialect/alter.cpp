@@ -270,7 +270,17 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
   AlterPlan plan;
   std::vector<std::string>& out = plan.statements;
   switch (change.kind) {
-    case K::rename_table: out.push_back(alter + "RENAME TO " + quote(change.new_name)); break;
+    case K::rename_table:
+      if (table_names_ignore_case() && change.new_name != before.name &&
+          ddl::same_ignoring_case(change.new_name, before.name)) {
+        // SQLite refuses "user" to "User": "there is already another table ... User".
+        const std::string step = change.new_name + "_strata_renaming";
+        out.push_back(alter + "RENAME TO " + quote(step));
+        out.push_back("ALTER TABLE " + quote(step) + " RENAME TO " + quote(change.new_name));
+      } else {
+        out.push_back(alter + "RENAME TO " + quote(change.new_name));
+      }
+      break;
     case K::add_column:
       out.push_back(alter + "ADD COLUMN " + column_sql(after, *after.find_column(change.name)));
       break;

@@ -203,6 +203,9 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // Whether a foreign key or check constraint can be added NOT VALID (the rows already in the
   // table unchecked) and validated later by a statement that does not block writes.
   virtual bool constraints_not_valid() const { return false; }
+  // Whether two table names that differ only in case name one table (SQLite's, quoted or
+  // not): a rename that changes only the case then goes through another name.
+  virtual bool table_names_ignore_case() const { return false; }
   // The statement that opens a migration's transaction and takes the write lock that makes
   // concurrent upgrades wait (SQLite: BEGIN IMMEDIATE).
   virtual std::string begin_migration_sql() const { return "BEGIN"; }

@@ -17,6 +17,7 @@ class SqliteDialect final : public Dialect {
   std::string placeholder(std::size_t n) const override;
   bool supports_returning() const override { return true; }  // SQLite >= 3.35
   bool supports_ilike() const override { return false; }
+  bool table_names_ignore_case() const override { return true; }
   // SQLite has no OFFSET without LIMIT; a negative limit means none.
   std::string_view no_limit() const override { return "-1"; }
 

@@ -233,6 +233,21 @@ TEST_F(SqliteRebuild, widening_a_column_type_keeps_rows_indexes_names_and_foreig
   expect_healthy();
 }
 
+TEST_F(SqliteRebuild, a_rename_that_changes_only_the_case_keeps_rows_and_foreign_keys) {
+  // SQLite refused "user" to "User" ("there is already another table ... named User").
+  schema::Table after = table("user");
+  after.name = "User";
+  const AlterPlan plan = apply(table("user"), after, {Kind::rename_table, "user", "User"}, false);
+  EXPECT_EQ(plan.statements.size(), 2u);
+  EXPECT_EQ(query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'User'").size(),
+            1u);
+  EXPECT_EQ(values("SELECT id, email, password_hash FROM \"User\" ORDER BY id"), users_);
+  EXPECT_NE(create_sql("post").find("\"User\""), std::string::npos)
+      << "post's foreign key does not follow: " << create_sql("post");
+  EXPECT_NE(create_sql("User").find("CONSTRAINT uq_user_email UNIQUE"), std::string::npos);
+  EXPECT_TRUE(query("PRAGMA foreign_key_check").empty());
+}
+
 TEST_F(SqliteRebuild, rebuilding_the_referenced_table_keeps_the_referring_foreign_key) {
   schema::Table after = table("user");
   column_of(after, "password_hash").nullable = false;
