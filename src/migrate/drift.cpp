@@ -269,8 +269,22 @@ std::vector<std::string> drift(const SchemaState& chain, const dialect::Reflecte
   std::vector<Table> expected;
   for (const Table& t : chain.tables()) expected.push_back(canonical(d.reflected_form(t)));
   std::vector<Table> actual;
+  std::vector<Line> lines;
   for (const Table& t : live.tables) {
     if (t.name == Ledger::table_name) continue;
+    if (t.columns.empty()) {
+      // PostgreSQL has tables without columns (CREATE TABLE x ()), which no migration can
+      // describe: reported here, and left out of the comparison, whose fold refuses them.
+      const auto known = std::find_if(expected.begin(), expected.end(),
+                                      [&](const Table& e) { return e.name == t.name; });
+      if (known == expected.end()) {
+        lines.push_back({t.name, "table '" + t.name + "'" + in_db});
+      } else {
+        lines.push_back({t.name, "table '" + t.name + "' has no columns in the database"});
+        expected.erase(known);
+      }
+      continue;
+    }
     Table copy = t;
     name_unnamed(copy.indexes);
     name_unnamed(copy.uniques);
@@ -279,7 +293,6 @@ std::vector<std::string> drift(const SchemaState& chain, const dialect::Reflecte
     actual.push_back(canonical(std::move(copy)));
   }
 
-  std::vector<Line> lines;
   for (Table& t : actual) {
     for (Table& e : expected) {
       if (e.name != t.name) continue;

@@ -394,6 +394,17 @@ TEST_P(LiveDrift, a_table_made_by_hand_is_reported) {
   EXPECT_NE(lines[0].find("'notes'"), std::string::npos) << lines[0];
 }
 
+TEST_P(LiveDrift, a_table_without_columns_is_reported_not_an_error) {
+  // PostgreSQL has them; the comparison's fold refused them ("the table has no columns").
+  if (dialect_->name() == "sqlite") GTEST_SKIP() << "SQLite tables have a column";
+  conn_->execute("CREATE TABLE scratch ()");
+  conn_->execute("ALTER TABLE " + q("post") +
+                 " DROP COLUMN id, DROP COLUMN user_id, DROP COLUMN body");
+  EXPECT_EQ(drift_now(),
+            (Lines{"table 'post' has no columns in the database",
+                   "table 'scratch' is in the database but not in the migrations"}));
+}
+
 TEST_P(LiveDrift, a_changed_server_default_or_check_condition_is_reported_and_an_unchanged_one_is_not) {
   // Defaults and conditions of the kinds PostgreSQL rewrites read back as the same.
   schema::Table t;
