@@ -297,12 +297,20 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
     case K::alter_column: {
       const schema::Column& old_column = *before.find_column(change.name);
       const schema::Column& new_column = *after.find_column(change.name);
+      const bool autoincrement_changes = old_column.autoincrement != new_column.autoincrement;
+      const auto autoincrement = autoincrement_changes
+                                     ? autoincrement_change_sql(after, change.name,
+                                                                new_column.autoincrement)
+                                     : std::nullopt;
       if (ddl::in_primary_key(before, change.name) != ddl::in_primary_key(after, change.name) ||
-          old_column.autoincrement != new_column.autoincrement) {
+          (autoincrement_changes && !autoincrement)) {
         throw CompileError("alter_column on table '" + before.name + "': " + std::string(name()) +
                            " cannot change whether column '" + change.name +
                            "' is (an autoincrement) part of the primary key with ALTER COLUMN");
       }
+      // An identity goes before a type change it would not allow, and comes after one.
+      if (autoincrement && !new_column.autoincrement)
+        out.insert(out.end(), autoincrement->begin(), autoincrement->end());
       const std::string column = alter + "ALTER COLUMN " + quote(change.name) + " ";
       // A conversion that needs USING is one the database does not do by itself, and it
       // refuses the type change while the column has a default it cannot convert the same
@@ -332,6 +340,8 @@ AlterPlan Dialect::alter_table_sql(const schema::Table& before, const schema::Ta
                                     ? "SET DEFAULT " + default_sql(new_column)
                                     : std::string("DROP DEFAULT")));
       }
+      if (autoincrement && new_column.autoincrement)
+        out.insert(out.end(), autoincrement->begin(), autoincrement->end());
       break;
     }
     case K::create_index:

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -203,6 +204,13 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // Whether a foreign key or check constraint can be added NOT VALID (the rows already in the
   // table unchecked) and validated later by a statement that does not block writes.
   virtual bool constraints_not_valid() const { return false; }
+  // The statements that make column `column` of `table` autoincrement (`on`) or no longer, by
+  // ALTER TABLE, run after (`on`) or before the rest of its alter_column; none where the
+  // dialect cannot (the default): alter_column then refuses the change.
+  virtual std::optional<std::vector<std::string>> autoincrement_change_sql(
+      const schema::Table& /*table*/, const std::string& /*column*/, bool /*on*/) const {
+    return std::nullopt;
+  }
   // Whether two table names that differ only in case name one table (SQLite's, quoted or
   // not): a rename that changes only the case then goes through another name.
   virtual bool table_names_ignore_case() const { return false; }

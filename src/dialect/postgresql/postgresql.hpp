@@ -51,6 +51,11 @@ class PgDialect final : public Dialect {
            ") IS NULL THEN 0 ELSE 1 END";
   }
   bool indexes_concurrently() const override { return true; }
+  // An identity added or dropped; one added starts after the column's highest value, so that
+  // the rows already in the table do not hold the keys it hands out.
+  std::optional<std::vector<std::string>> autoincrement_change_sql(const schema::Table& table,
+                                                                   const std::string& column,
+                                                                   bool on) const override;
   bool constraints_not_valid() const override { return true; }
   // A session-level advisory lock, polled with pg_try_advisory_lock until the timeout.
   void lock_migrations(engine::Connection& conn, std::chrono::milliseconds timeout) const override;
