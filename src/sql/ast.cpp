@@ -63,6 +63,10 @@ ExprPtr cast(ExprPtr expr, std::string type) {
   return make(CastExpr{std::move(expr), std::move(type)});
 }
 
+ExprPtr integer_sum(ExprPtr expr) {
+  return make(CastExpr{function("sum", {std::move(expr)}), "BIGINT", true});
+}
+
 ExprPtr label(ExprPtr expr, std::string alias) {
   return make(LabelExpr{std::move(expr), std::move(alias)});
 }

@@ -171,7 +171,8 @@ bool same_node(const Expr& a, const Expr& b) {
         } else if constexpr (std::is_same_v<N, SubqueryExpr>) {
           return x.select == y.select;
         } else if constexpr (std::is_same_v<N, CastExpr>) {
-          return x.type == y.type && same_expr(x.expr, y.expr);
+          return x.type == y.type && x.of_integer_sum == y.of_integer_sum &&
+                 same_expr(x.expr, y.expr);
         } else {
           static_assert(std::is_same_v<N, LabelExpr>);
           return x.alias == y.alias && same_expr(x.expr, y.expr);
@@ -600,6 +601,10 @@ void Writer::visit(const SubqueryExpr& s) {
 }
 
 void Writer::visit(const CastExpr& c) {
+  if (c.of_integer_sum && d_.sum_of_integers_is_integer()) {
+    node(checked(c.expr));
+    return;
+  }
   if (!is_type_name(c.type)) {
     throw CompileError("invalid type in CAST: '" + c.type +
                        "'; expected a plain SQL type name such as BIGINT or NUMERIC(10, 2)");

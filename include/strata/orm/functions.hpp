@@ -97,7 +97,7 @@ auto sum(const X& x) {
   static_assert(detail::arithmetic<R>, "strata: sum() applies to numeric columns");
   if constexpr (std::is_integral_v<R>) {
     return TypedExpression<detail::models_of<X>, std::int64_t, std::optional<std::int64_t>>(
-        sql::cast(detail::aggregate("sum", detail::as_expression(x).node()), "BIGINT"));
+        sql::integer_sum(detail::as_expression(x).node()));
   } else {
     return TypedExpression<detail::models_of<X>, double, std::optional<double>>(
         detail::aggregate("sum", detail::as_expression(x).node()));

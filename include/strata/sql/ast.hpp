@@ -99,6 +99,10 @@ struct SubqueryExpr {
 struct CastExpr {
   ExprPtr expr;
   std::string type;
+  // The cast of a sum of integers to an integer type (sql::integer_sum): left out where the
+  // dialect's sum of integers is an integer already (Dialect::sum_of_integers_is_integer),
+  // whose CAST would turn a sum beyond the type's range (a real) into the range's end.
+  bool of_integer_sum = false;
 };
 
 // expr AS alias in a select list.
@@ -129,6 +133,8 @@ ExprPtr between(ExprPtr operand, ExprPtr low, ExprPtr high);
 ExprPtr function(std::string name, std::vector<ExprPtr> args, bool distinct = false);
 ExprPtr subquery(std::shared_ptr<const Select> select);
 ExprPtr cast(ExprPtr expr, std::string type);
+// sum(expr) of integers, as a BIGINT (see CastExpr::of_integer_sum).
+ExprPtr integer_sum(ExprPtr expr);
 ExprPtr label(ExprPtr expr, std::string alias);
 // a AND b, where either side may be null (then the other is returned).
 ExprPtr and_(ExprPtr a, ExprPtr b);

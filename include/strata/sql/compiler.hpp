@@ -34,6 +34,10 @@ class SqlDialect {
                                         bool /*exact*/) const {
     return placeholder(n);
   }
+  // Whether sum() of integers is an integer (SQLite's: it fails on an overflow, and is a real
+  // when a summed value already was one), so that no CAST is needed (sql::integer_sum);
+  // PostgreSQL's sum of a bigint is a numeric.
+  virtual bool sum_of_integers_is_integer() const { return false; }
   // Whether a placeholder names its number ("$n"), so that one parameter can be written more
   // than once. PostgreSQL needs that: it takes `votes / $1` in HAVING or around a select item
   // as the `votes / $1` it groups by, never `votes / $3`.

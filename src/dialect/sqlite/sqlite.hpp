@@ -18,6 +18,7 @@ class SqliteDialect final : public Dialect {
   bool supports_returning() const override { return true; }  // SQLite >= 3.35
   bool supports_ilike() const override { return false; }
   bool table_names_ignore_case() const override { return true; }
+  bool sum_of_integers_is_integer() const override { return true; }
   // SQLite has no OFFSET without LIMIT; a negative limit means none.
   std::string_view no_limit() const override { return "-1"; }
 
