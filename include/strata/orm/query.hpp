@@ -95,6 +95,7 @@ class TupleQuery : public detail::QueryBase<TupleQuery<S, Need, C, R...>, S, C> 
 
   std::vector<row_type> all() const {
     check();
+    base::check_runs_alone();
     std::vector<row_type> out;
     this->state_.session->select_rows(
         *detail::subquery_select(this->state_), this->state_.mapper,
@@ -198,6 +199,7 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
   }
 
   std::vector<std::shared_ptr<T>> all() const {
+    base::check_runs_alone();
     std::vector<std::shared_ptr<T>> out;
     session().all(
         mapper_of<T>(), this->spec(),
@@ -228,8 +230,14 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
     return rows.empty() ? nullptr : rows.front();
   }
   // The number of rows all() would return.
-  std::int64_t count() const { return session().count(mapper_of<T>(), this->spec()); }
-  bool exists() const { return session().exists(mapper_of<T>(), this->spec()); }
+  std::int64_t count() const {
+    base::check_runs_alone();
+    return session().count(mapper_of<T>(), this->spec());
+  }
+  bool exists() const {
+    base::check_runs_alone();
+    return session().exists(mapper_of<T>(), this->spec());
+  }
 
   // Page `page` (from 1) of `per_page` rows, with the total count. The pages cut the rows the
   // query itself reads: with its own limit() or offset(), within those.
@@ -260,7 +268,10 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
 
   // Rows as plain values, one at a time (see Stream). The stream holds the session's
   // connection: it must not outlive the session.
-  Stream<T> stream() const { return Stream<T>(session().stream(mapper_of<T>(), this->spec())); }
+  Stream<T> stream() const {
+    base::check_runs_alone();
+    return Stream<T>(session().stream(mapper_of<T>(), this->spec()));
+  }
 
   // Values instead of objects: select(&User::username, count(col(&Post::id))) makes a
   // TupleQuery with this query's FROM, joins and clauses.
@@ -284,10 +295,14 @@ class Query : public detail::QueryBase<Query<T, S, C>, S, C> {
                     static_cast<const Assignment<T>&>(rest).value,
                     static_cast<const Assignment<T>&>(rest).expr}),
      ...);
+    base::check_runs_alone();
     return session().bulk_update(mapper_of<T>(), this->spec(), set);
   }
   // DELETE ... WHERE <filters>, one statement; matching objects leave the session.
-  std::int64_t delete_() const { return session().bulk_delete(mapper_of<T>(), this->spec()); }
+  std::int64_t delete_() const {
+    base::check_runs_alone();
+    return session().bulk_delete(mapper_of<T>(), this->spec());
+  }
 
  private:
   detail::SessionCore& session() const { return *this->state_.session; }

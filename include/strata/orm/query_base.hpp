@@ -369,6 +369,16 @@ class QueryBase {
   const QueryState& state() const noexcept { return state_; }
 
  protected:
+  // Running the query by itself (all(), count(), stream(), update(), ...): one that
+  // correlates models reads them from an enclosing query, and the database would refuse it
+  // (no such column / missing FROM-clause entry).
+  static constexpr void check_runs_alone() {
+    static_assert(std::is_same_v<C, models<>>,
+                  "strata: a query that correlate()s models runs only inside another query: "
+                  "in exists(), in_() or as_scalar(); the models it correlates are that "
+                  "query's");
+  }
+
   // limit(n), unless the query's own limit is smaller: what first() and one() read, so that
   // a query limited to one row stays one row.
   Self at_most(std::int64_t n) const {
