@@ -368,6 +368,26 @@ TEST_P(Blog, aggregates_over_no_rows_are_null_except_count) {
   EXPECT_EQ(most, 5.0);
 }
 
+TEST_P(Blog, an_integer_sum_beyond_int64_is_a_data_error_not_the_end_of_the_range) {
+  // Each product is beyond int64: SQLite makes it a real, PostgreSQL refuses it. SQLite's
+  // CAST of the real sum to BIGINT made it 9223372036854775807.
+  const auto huge = col(&Post::votes) * std::int64_t{4'000'000'000'000'000'000};
+  EXPECT_THROW(session().query<Post>().filter(col(&Post::votes) >= 3).select(sum(huge)).scalar(),
+               strata::DataError);
+  session().rollback();
+  EXPECT_EQ(session().query<Post>().select(sum(col(&Post::votes) * std::int64_t{2})).scalar(), 30);
+}
+
+TEST_P(Blog, a_null_c_string_compared_with_a_text_column_is_an_argument_error) {
+  // It was read as text (undefined behaviour).
+  const char* none = nullptr;
+  EXPECT_THROW(session().query<Post>().filter(col(&Post::title) == none).count(),
+               strata::ArgumentError);
+  EXPECT_THROW(session().query<Post>().update(strata::set(&Post::title, none)),
+               strata::ArgumentError);
+  EXPECT_EQ(session().query<Post>().filter(col(&Post::title) == "a1").count(), 1);
+}
+
 TEST_P(Blog, group_by_and_having_count_posts_per_user) {
   auto per_user = session()
                       .select(col(&User::username), count(col(&Post::id)))

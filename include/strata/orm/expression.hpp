@@ -53,8 +53,21 @@ template <class... Ms, class Allowed>
 struct subset<models<Ms...>, Allowed> : std::bool_constant<(contains<Allowed, Ms>::value && ...)> {
 };
 
+// A character ('5' is 53) is no number here, though C++ converts it to one (types.hpp).
 template <class T>
-concept arithmetic = (std::integral<T> || std::floating_point<T>) && !std::same_as<T, bool>;
+concept arithmetic = (std::integral<T> || std::floating_point<T>) && !std::same_as<T, bool> &&
+                     !character<T>;
+
+// Text from v (a string, string_view or C string); a null C string is no text.
+template <class V>
+std::string text_of(const V& v) {
+  if constexpr (std::is_pointer_v<std::decay_t<V>>) {
+    if (v == nullptr)
+      throw ArgumentError("a null C string compared with or assigned to a text column; compare "
+                          "with NULL through .is_null(), or pass a string");
+  }
+  return std::string(std::string_view(v));
+}
 
 // Whether a value of type V may be compared with (or assigned to) a column holding B.
 template <class B, class V>
@@ -78,7 +91,7 @@ template <class B, class V>
 Value to_param(const V& v) {
   using W = std::remove_cvref_t<V>;
   if constexpr (std::same_as<B, std::string>) {
-    return std::string(std::string_view(v));
+    return text_of(v);
   } else if constexpr (arithmetic<B> && (!std::same_as<B, W> || std::integral<W>)) {
     if constexpr (std::floating_point<W>) return static_cast<double>(v);
     else if (!beyond_int64(v) && !std::same_as<B, W>) return static_cast<std::int64_t>(v);
@@ -124,7 +137,7 @@ Value to_assigned(const V& v) {
                           std::string(Type<B>::kind_name()),
                       {});
   }
-  if constexpr (std::same_as<B, std::string>) return std::string(std::string_view(v));
+  if constexpr (std::same_as<B, std::string>) return text_of(v);
   else return Type<B>::to_value(static_cast<B>(v));
 }
 
