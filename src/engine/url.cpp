@@ -143,14 +143,18 @@ struct RawParts {
 RawParts split(std::string_view text, std::string_view rest, std::string_view form) {
   RawParts p;
   // User info: a user name without ':' '/' '@', then optionally ':' and a password running
-  // to the first '@' (so a password may hold '/' or '?' but must write '@' as %40).
+  // to the first '@' (so a password may hold '/' or '?' but must write '@' as %40). An '@'
+  // after both a '/' and a '?' is the query's (host:5432/db?application_name=me@host).
   const std::size_t user_end = rest.find_first_of(":/@");
   if (user_end != std::string_view::npos && rest[user_end] == '@') {
     p.username = rest.substr(0, user_end);
     rest.remove_prefix(user_end + 1);
   } else if (user_end != std::string_view::npos && rest[user_end] == ':') {
     const std::size_t at = rest.find('@', user_end + 1);
-    if (at != std::string_view::npos) {
+    if (at != std::string_view::npos && at > rest.find('/', user_end + 1) &&
+        at > rest.find('?', user_end + 1)) {
+      // no user info
+    } else if (at != std::string_view::npos) {
       p.username = rest.substr(0, user_end);
       p.password = rest.substr(user_end + 1, at - user_end - 1);
       rest.remove_prefix(at + 1);

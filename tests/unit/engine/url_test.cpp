@@ -80,6 +80,23 @@ TEST(UrlParse, password_may_hold_a_slash) {
   EXPECT_EQ(u.database, "db");
 }
 
+TEST(UrlParse, an_at_sign_in_the_query_is_the_querys_with_a_port_or_an_ipv6_host) {
+  // It was taken for the end of a user info: user "localhost", password "5432/app?...".
+  const Url u = Url::parse("postgresql://localhost:5432/app?application_name=me@host");
+  EXPECT_EQ(u.host, "localhost");
+  EXPECT_EQ(u.port, 5432);
+  EXPECT_EQ(u.database, "app");
+  EXPECT_TRUE(u.username.empty());
+  EXPECT_EQ(u.query.at("application_name"), "me@host");
+  const Url v = Url::parse("postgresql://[::1]/db?user=name@server");
+  EXPECT_EQ(v.host, "::1");
+  EXPECT_EQ(v.database, "db");
+  EXPECT_EQ(v.query.at("user"), "name@server");
+  // A password holding '/' or '?' (not both before its '@') still parses.
+  EXPECT_EQ(Url::parse("postgresql://u:a?b@host:5432/db?x=1").password, "a?b");
+  EXPECT_EQ(Url::parse("postgresql://u:a/b@host/db?x=a@b").password, "a/b");
+}
+
 TEST(UrlParse, backend_strips_the_driver_name) {
   EXPECT_EQ(Url::parse("postgresql+libpq://h/db").backend(), "postgresql");
   EXPECT_EQ(Url::parse("postgresql+libpq://h/db").drivername, "postgresql+libpq");
