@@ -171,6 +171,20 @@ TEST_P(ServerTest, a_busy_timeout_longer_than_the_server_takes_is_the_longest_it
   EXPECT_EQ(r.rows.at(0).get<std::string>(0), "2147483647ms");
 }
 
+TEST_P(ServerTest, a_statement_timeout_is_said_to_be_one_not_a_lock) {
+  BACKEND_REQUIRE(server_connections());
+  auto& s = session();
+  s.execute("SET LOCAL statement_timeout = 50");
+  try {
+    s.execute("SELECT pg_sleep(5)");
+    FAIL() << "the statement outlived statement_timeout";
+  } catch (const OperationalError& e) {
+    EXPECT_TRUE(contains(e.what(), "the statement was canceled (statement_timeout")) << e.what();
+    EXPECT_FALSE(contains(e.what(), "locked")) << e.what();
+  }
+  s.rollback();
+}
+
 TEST_P(ServerTest, a_wrong_password_fails_authentication_without_showing_the_password) {
   BACKEND_REQUIRE(server_connections());
   // scripts/pg-server makes strata_password_user, who must give "right-password".

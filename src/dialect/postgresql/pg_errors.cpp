@@ -123,9 +123,14 @@ void raise_error(const FailedCall& f) {
                          field(f.result, PG_DIAG_TABLE_NAME),
                          field(f.result, PG_DIAG_CONSTRAINT_NAME));
   }
-  if (sqlstate == "55P03" || sqlstate == "57014") {
-    // lock_timeout (the busy timeout) or statement_timeout.
+  if (sqlstate == "55P03") {  // lock_timeout: the busy timeout
     throw OperationalError("database is locked: " + message, std::move(info));
+  }
+  if (sqlstate == "57014") {
+    // statement_timeout, or a cancel request (pg_cancel_backend): no lock is involved.
+    throw OperationalError("the statement was canceled (statement_timeout, or a cancel "
+                           "request): " + message,
+                           std::move(info));
   }
   if (sqlstate == "25P02") {
     throw ProgrammingError(

@@ -249,6 +249,30 @@ TEST(SqliteDriver, locked_database_times_out_with_clear_error) {
   EXPECT_EQ(query_int(*a, "SELECT count(*) FROM t"), 2);
 }
 
+TEST(SqliteDriver, a_commit_that_waits_for_a_reader_says_so_not_that_a_writer_holds_a_lock) {
+  TempDir dir;
+  const std::string url = dir.url("locked.db");
+  auto reader = open_sqlite(url);
+  reader->execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)");
+  auto writer = open_sqlite(url, {.busy_timeout = std::chrono::milliseconds(50)});
+  reader->execute("BEGIN");
+  EXPECT_EQ(query_int(*reader, "SELECT count(*) FROM t"), 1);  // holds its read lock
+  writer->execute("BEGIN");
+  writer->execute("INSERT INTO t VALUES (2)");
+  try {
+    writer->execute("COMMIT");
+    FAIL() << "committed while another connection was reading (rollback journal)";
+  } catch (const OperationalError& e) {
+    EXPECT_NE(std::string(e.what()).find("another connection is reading, and this COMMIT waits "
+                                         "for its read to end (waited 50 ms)"),
+              std::string::npos)
+        << e.what();
+  }
+  reader->execute("COMMIT");
+  writer->execute("COMMIT");
+  EXPECT_EQ(query_int(*reader, "SELECT count(*) FROM t"), 2);
+}
+
 // SQLite waits for a write lock only when the connection holds no read transaction yet: a
 // transaction that read first is refused at once, whatever the busy timeout. The message says
 // so, rather than that it waited, and names the way out.
