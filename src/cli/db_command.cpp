@@ -255,7 +255,14 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
 
   config.callbacks = callbacks;
   config.terminal = ::isatty(STDOUT_FILENO) != 0;
-  if (::isatty(STDIN_FILENO)) config.confirm_rename = ask_rename;
+  // Asked only by the commands that write a migration from the models, and not when
+  // --allow-destructive already said what a probable rename is (a drop and an add): `db check`
+  // and `migrate --check` write nothing, and fail on a probable rename as on any difference.
+  const bool writes_from_models =
+      (migrate_cmd->parsed() && target.empty()) || makemigrations->parsed() ||
+      (revision->parsed() && autogenerate);
+  if (::isatty(STDIN_FILENO) && writes_from_models && !check_only && !config.allow_destructive)
+    config.confirm_rename = ask_rename;
 
   try {
     if (makemigrations->parsed() && (!target.empty() || fake))
