@@ -73,7 +73,7 @@ void add_rename(migrate::Config& config, const std::string& spec) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size() ||
       spec.find(':', colon + 1) != std::string::npos ||
       (dot != std::string::npos && (dot > colon || dot == 0 || dot + 1 == colon)))
-    throw migrate::CommandError("--rename " + spec +
+    throw UsageError("--rename " + spec +
                                 ": expected TABLE.OLD:NEW (a column) or OLD:NEW (a table)");
   config.renames[spec.substr(0, colon)] = spec.substr(colon + 1);
 }
@@ -97,12 +97,11 @@ std::vector<Target> databases(const migrate::Config& base, Database* db,
   if (!bind.empty() && std::find(names.begin(), names.end(), bind) == names.end()) {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    throw migrate::CommandError("--bind " + bind + ": no such database (this app has " + known +
-                                ")");
+    throw UsageError("--bind " + bind + ": no such database (this app has " + known + ")");
   }
   if (!url.empty() && names.size() > 1 && bind.empty())
-    throw migrate::CommandError("--url names one database and this app has several; say which "
-                                "with --bind NAME");
+    throw UsageError("--url names one database and this app has several; say which with "
+                     "--bind NAME");
   std::vector<Target> out;
   for (const auto& name : names) {
     if (!bind.empty() && name != bind) continue;
@@ -296,8 +295,8 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
     if (one_revision && targets.size() > 1) {
       std::string names;
       for (const auto& t : targets) names += (names.empty() ? "" : ", ") + t.name;
-      throw migrate::CommandError("this app has several databases (" + names +
-                                  "); say which this command is for with --bind NAME");
+      throw UsageError("this app has several databases (" + names +
+                       "); say which this command is for with --bind NAME");
     }
     for (const auto& t : targets) {
       if (targets.size() > 1) std::cout << "[" << t.name << "]" << std::endl;

@@ -8,8 +8,9 @@
 //   avg(x)   std::optional<double>
 //   min(x), max(x)  std::optional<X>, X being the column's type
 // sum, avg, min and max are NULL (std::nullopt) over no rows; coalesce(sum(x), 0) reads as
-// the plain type. sum of integers is CAST to BIGINT, so every database returns an integer
-// (PostgreSQL's sum of a bigint is numeric); avg is read as a double on every database.
+// the plain type. sum of integers is an integer on every database (CAST to BIGINT where the
+// database's is not: PostgreSQL's sum of a bigint is numeric); avg is read as a double on
+// every database.
 #pragma once
 
 #include <cstdint>
