@@ -486,7 +486,8 @@ bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel,
   // database, where the key is not written yet: the row is not this parent's, and neither the
   // delete cascade nor the NULLing of orphans may reach it. A child put in the collection in
   // memory (its foreign key set at this flush) is this parent's: with a back reference, that
-  // reference says so for each child; without one, only the collection as a whole can.
+  // reference says so for each child; without one, the collections' records of what was
+  // appended to them since the last flush do (this parent's, or another's).
   if (rel.kind == RelationKind::many_to_many || !rel.fk) return false;
   void* owner = parent.obj.get();
   if (rel.back) {
@@ -496,8 +497,8 @@ bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel,
       const auto held = rel.back->current(child);
       return held.empty() || held.front().get() != owner;
     }
-  } else if (SessionAccess::changed(rel.field(owner))) {
-    return false;
+  } else if (const InstanceState* holder = appended_holder(rel, child)) {
+    return holder != &parent;
   }
   // The parent is deleted by its key as the database has it; a key changed by hand since
   // is not written, and may be another row's: a child that refers to it is that row's.
@@ -506,6 +507,20 @@ bool Flush::moved_away(const InstanceState& parent, const RelationshipInfo& rel,
   // The child's reference to the parent is stale too: it loads again by its foreign key.
   if (rel.back) rel.back->expire(child);
   return true;
+}
+
+const InstanceState* Flush::appended_holder(const RelationshipInfo& rel, const void* child) {
+  if (!appended_holders_) {
+    appended_holders_.emplace();
+    for (const auto& [owner, list] : session_.appended_)
+      for (const auto& a : list)
+        if (!a.rel->back && a.rel->holds(owner->obj.get(), a.item.get()))
+          (*appended_holders_)[a.rel][a.item.get()] = owner;
+  }
+  auto by_rel = appended_holders_->find(&rel);
+  if (by_rel == appended_holders_->end()) return nullptr;
+  auto it = by_rel->second.find(child);
+  return it == by_rel->second.end() ? nullptr : it->second;
 }
 
 IntegrityError Flush::orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel) {

@@ -1165,9 +1165,12 @@ void RelationField::on_item_added(const std::shared_ptr<void>& item) {
 void RelationField::check_joinable(const void* item) const {
   if (!owner_) return;
   const Mapper& target = rel_->target();
-  if (target.relationships.empty()) return;  // nowhere to say which session holds it
+  // Which session holds it: its relationships say so; without one, this session is asked
+  // (another session's hold cannot be seen then).
   const InstanceState* holder =
-      SessionAccess::owner(target.relationships.front()->field(const_cast<void*>(item)));
+      target.relationships.empty()
+          ? owner_->session().state_of(item)
+          : SessionAccess::owner(target.relationships.front()->field(const_cast<void*>(item)));
   if (holder && &holder->session() != &owner_->session())
     throw InvalidRequestError(describe(target, item) + " is already in another session; " +
                               "expunge() it from that session (or close it) before putting it " +

@@ -172,8 +172,11 @@ class Flush {
   void cascade_deletes();
   IntegrityError orphaned_not_null(const InstanceState& parent, const RelationshipInfo& rel);
   // Whether child, in parent's loaded one-to-many or one-to-one `rel`, has since had its
-  // foreign key set by hand to another parent (see cascade_deletes).
-  static bool moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child);
+  // foreign key set by hand to another parent, or was put in another's (see cascade_deletes).
+  bool moved_away(const InstanceState& parent, const RelationshipInfo& rel, void* child);
+  // The owner whose collection `rel` (one without a back reference) had child appended since
+  // the last flush and still holds it, or null.
+  const InstanceState* appended_holder(const RelationshipInfo& rel, const void* child);
   void cascade();
   // INSERT / DELETE of association rows for the many-to-many links changed since the last
   // flush; the DELETE of a deleted object's association rows.
@@ -286,6 +289,11 @@ class Flush {
   // all the children of their changed collections need the new one, not only those appended
   // since the last flush (see cascade(), updated()).
   std::unordered_set<const InstanceState*> rekeyed_;
+  // appended_holder()'s index of the session's appended objects, by relationship, made on
+  // first use.
+  std::optional<std::unordered_map<const RelationshipInfo*,
+                                   std::unordered_map<const void*, const InstanceState*>>>
+      appended_holders_;
   // carried_columns() by mapper; the set of the mapper whose UPDATEs are being emitted, and the
   // changes they made to those columns, for carry_updates().
   std::unordered_map<const Mapper*, std::optional<ColumnSet>> carried_columns_;

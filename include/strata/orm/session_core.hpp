@@ -624,6 +624,7 @@ class SessionCore {
 
  private:
   friend class Flush;
+  friend class RelationField;  // check_joinable(): the state of an object without relationships
   friend class Loader;
   friend class EagerLoader;
   friend class Cursor;
