@@ -104,6 +104,16 @@ std::int64_t run_bulk(engine::Connection& conn, const dialect::Dialect& d, const
 std::int64_t SessionCore::bulk_update(const Mapper& m, const QuerySpec& q,
                                       const std::vector<SetColumn>& assignments) {
   require_plain_filter(q, "update");
+  m.configure();
+  // PostgreSQL refuses "multiple assignments to same column"; SQLite takes the last: neither
+  // is what was meant.
+  for (std::size_t i = 1; i < assignments.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (assignments[i].offset == assignments[j].offset) {
+        const ColumnInfo* c = m.column_at(assignments[i].offset);
+        throw ArgumentError("update(): column '" + (c ? c->column.name : std::string("?")) +
+                            "' of " + m.class_name + " is set twice; set each column once");
+      }
   // A lock in a subquery (the queue's UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
   // LOCKED)) begins the transaction as a locking query does: on SQLite, with the write lock.
   if (auto lock = lock_taken(q)) connection_for(db_.core_for(m), lock);

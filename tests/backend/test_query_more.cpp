@@ -735,6 +735,23 @@ TEST_P(Blog, bulk_update_from_an_expression_with_nothing_loaded_is_the_statement
   EXPECT_EQ(s.query<Post>().select(sum(&Post::votes)).scalar(), 21);
 }
 
+TEST_P(Blog, a_bulk_update_that_sets_a_column_twice_is_refused_before_anything_runs) {
+  // PostgreSQL refused the statement ("multiple assignments to same column"), SQLite took the
+  // last value.
+  auto& s = session();
+  clear_sql();
+  try {
+    s.query<Post>().update(strata::set(&Post::votes, 1), strata::set(&Post::rating, 2.0),
+                           strata::set(&Post::votes, 2));
+    ADD_FAILURE() << "a column set twice was accepted";
+  } catch (const strata::ArgumentError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "update(): column 'votes' of Post is set twice; set each column once");
+  }
+  EXPECT_TRUE(writes().empty()) << dump();
+  EXPECT_EQ(s.query<Post>().select(sum(&Post::votes)).scalar(), 15);
+}
+
 TEST_P(Blog, a_computed_value_the_member_cannot_hold_is_a_data_error_that_changes_nothing) {
   auto& s = session();
   auto c1 = s.query<Post>().filter(col(&Post::title) == "c1").one();
