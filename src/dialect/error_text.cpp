@@ -2,6 +2,8 @@
 #include "error_text.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <sstream>
 #include <string>
 
 namespace strata::dialect::error_text {
@@ -57,6 +59,19 @@ std::string statement_context(const std::string& sql, const std::vector<std::str
     out += ']';
   }
   return out;
+}
+
+bool is_commit(std::string_view sql) {
+  std::string words;
+  for (char c : sql) {
+    if (c == ';') break;
+    words += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  std::istringstream in(words);
+  std::string first, second, more;
+  in >> first >> second >> more;
+  if (first != "COMMIT" && first != "END") return false;
+  return more.empty() && (second.empty() || second == "WORK" || second == "TRANSACTION");
 }
 
 }  // namespace strata::dialect::error_text

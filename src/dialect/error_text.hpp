@@ -16,4 +16,8 @@ std::string one_line(std::string_view text);
 // the parts that are empty are left out.
 std::string statement_context(const std::string& sql, const std::vector<std::string>& params);
 
+// Whether sql is a COMMIT: COMMIT or END, with WORK or TRANSACTION or neither, in any case,
+// with surrounding blanks and a final semicolon.
+bool is_commit(std::string_view sql);
+
 }  // namespace strata::dialect::error_text

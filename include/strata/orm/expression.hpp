@@ -94,9 +94,9 @@ Value to_param(const V& v) {
     return text_of(v);
   } else if constexpr (arithmetic<B> && (!std::same_as<B, W> || std::integral<W>)) {
     if constexpr (std::floating_point<W>) return static_cast<double>(v);
-    else if (!beyond_int64(v) && !std::same_as<B, W>) return static_cast<std::int64_t>(v);
-    else if (beyond_int64(v)) return static_cast<double>(v);
-    else return Type<B>::to_value(static_cast<B>(v));
+    if (beyond_int64(v)) return static_cast<double>(v);
+    if constexpr (std::same_as<B, W>) return Type<B>::to_value(v);
+    else return static_cast<std::int64_t>(v);
   } else {
     return Type<B>::to_value(static_cast<B>(v));
   }

@@ -12,12 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 
+#include "../error_text.hpp"
 #include "postgresql.hpp"
 #include "strata/error.hpp"
 
@@ -548,21 +548,6 @@ std::unique_ptr<engine::Statement> PgConnection::prepare(std::string_view sql) {
 
 namespace {
 
-// COMMIT, END or COMMIT/END [WORK | TRANSACTION], in any case, with surrounding blanks and a
-// final semicolon.
-bool is_commit(std::string_view sql) {
-  std::string words;
-  for (char c : sql) {
-    if (c == ';') break;
-    words += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  std::istringstream in(words);
-  std::string first, second, more;
-  in >> first >> second >> more;
-  if (first != "COMMIT" && first != "END") return false;
-  return more.empty() && (second.empty() || second == "WORK" || second == "TRANSACTION");
-}
-
 }  // namespace
 
 void PgConnection::execute(std::string_view sql) {
@@ -589,7 +574,7 @@ void PgConnection::execute(std::string_view sql) {
   // The COMMIT of a transaction that a failed statement aborted rolls it back, and the server
   // says so only by the tag ROLLBACK: a commit that did not happen must not pass for one.
   if (status == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(r.get())) == "ROLLBACK" &&
-      is_commit(text)) {
+      error_text::is_commit(text)) {
     if (echoing()) echo(text, {}, elapsed, true);
     raise_error({.kind = FailedCall::Kind::programming,
                  .summary = "COMMIT rolled back instead: a statement of this transaction "

@@ -2,7 +2,6 @@
 // DatabaseError kinds (called by the driver), and explain_integrity_error() names the
 // constraint behind a constraint failure from the schema (called by SqliteDialect for the ORM).
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,16 +93,6 @@ std::string context(const FailedCall& f) {
   return error_text::statement_context(f.sql, f.params);
 }
 
-// Whether sql is a COMMIT (or END), by its first word.
-bool is_commit(std::string_view sql) {
-  const auto start = sql.find_first_not_of(" \t\n");
-  if (start == std::string_view::npos) return false;
-  std::string word(sql.substr(start, sql.find_first_of(" ;\t\n", start) - start));
-  std::transform(word.begin(), word.end(), word.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return word == "commit" || word == "end";
-}
-
 std::string default_message(const FailedCall& f) {
   switch (f.code & 0xff) {
     case SQLITE_BUSY:
@@ -116,7 +105,7 @@ std::string default_message(const FailedCall& f) {
                ", so SQLite refuses the write at once (waiting could deadlock; the busy timeout "
                "does not apply); roll back and run the transaction again, or begin transactions "
                "with BEGIN IMMEDIATE (ConnectOptions::begin_immediate)";
-      if (is_commit(f.sql))
+      if (error_text::is_commit(f.sql))
         // (Outside WAL mode) a COMMIT waits for the readers to finish.
         return "database is locked: another connection is reading, and this COMMIT waits for "
                "its read to end (waited " +
