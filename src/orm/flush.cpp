@@ -409,6 +409,8 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
                                     const std::vector<const ColumnInfo*>* columns) {
   auto& s = session_;
   Removals left;  // the old parents' collections, each gone through once at the end
+  const Mapper* last = nullptr;  // the states come in runs of one mapper
+  const std::vector<const RelationshipInfo*>* into = nullptr;
   for (auto* st : states) {
     void* obj = st->obj.get();
     for (const auto& rel : st->mapper->relationships) {
@@ -426,8 +428,57 @@ void Flush::follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
         old_parent = s.parent_in_session(*rel, obj, fk.from_snapshot(st->snapshot[fk.index]));
       follow_key(*st, *rel, new_key, std::move(old_parent), left);
     }
+    if (st->mapper != last) {
+      last = st->mapper;
+      into = &one_sided_into(*last);
+    }
+    for (const RelationshipInfo* rel : *into) {
+      const ColumnInfo& fk = *rel->fk;
+      if (columns && std::find(columns->begin(), columns->end(), &fk) == columns->end()) continue;
+      if (fk.equal(obj, st->snapshot.cell(fk.index))) continue;
+      follow_key_into(*st, *rel, fk.from_snapshot(st->snapshot[fk.index]), fk.get(obj), left);
+    }
   }
   left.apply();
+}
+
+const std::vector<const RelationshipInfo*>& Flush::one_sided_into(const Mapper& m) {
+  if (!one_sided_into_) {
+    one_sided_into_.emplace();
+    for (const Mapper* owner : session_.db_.mappers_of_every_bind())
+      for (const auto& rel : owner->relationships)
+        if (!rel->back && rel->fk &&
+            (rel->kind == RelationKind::one_to_many || rel->kind == RelationKind::one_to_one))
+          (*one_sided_into_)[&rel->target()].push_back(rel.get());
+  }
+  static const std::vector<const RelationshipInfo*> none;
+  auto it = one_sided_into_->find(&m);
+  return it == one_sided_into_->end() ? none : it->second;
+}
+
+void Flush::follow_key_into(InstanceState& st, const RelationshipInfo& rel, const Value& before,
+                            const Value& now, Removals& left) {
+  // The identity map knows parents by primary key only (as referred_in_session).
+  const Mapper& owner = *rel.owner;
+  if (owner.primary_key.size() != 1 || &referenced_column(*rel.fk, owner) != owner.primary_key[0])
+    return;
+  auto parent_by = [&](const Value& key) -> InstanceState* {
+    if (is_null(key)) return nullptr;
+    auto* p = session_.identity_.find(&owner, key);
+    return p && p->status != ObjectStatus::deleted ? p : nullptr;
+  };
+  InstanceState* old_parent = parent_by(before);
+  InstanceState* new_parent = parent_by(now);
+  if (old_parent && old_parent != new_parent && rel.holds(old_parent->obj.get(), st.obj.get()))
+    left.add(rel, old_parent->obj, st.obj.get());
+  if (!new_parent) return;
+  void* parent = new_parent->obj.get();
+  if (rel.holds(parent, st.obj.get())) return;
+  if (rel.kind == RelationKind::one_to_one) {
+    if (!SessionAccess::changed(rel.field(parent))) rel.expire(parent);
+  } else {
+    rel.add_item(parent, st.obj);  // when loaded
+  }
 }
 
 void Flush::follow_key(InstanceState& st, const RelationshipInfo& rel, const Value& key,
@@ -452,13 +503,19 @@ void Flush::follow_keys_of_new_rows() {
   // (A parent's loaded collection takes a row in through add_item(), which looks a long list
   // up in its set of addresses.)
   Removals left;
+  const std::vector<const RelationshipInfo*>* into = nullptr;
   for (auto* st : inserted_) {
     void* obj = st->obj.get();
     const Mapper& m = *st->mapper;
     if (&m != last) {
       last = &m;
       before_insert = handlers(m, Event::before_insert) != nullptr;
+      into = &one_sided_into(m);
     }
+    // A collection declared on the parent's side only takes in a new row that names the
+    // parent by value (one appended to it holds it already).
+    for (const RelationshipInfo* rel : *into)
+      follow_key_into(*st, *rel, null, rel->fk->get(obj), left);
     for (const auto& rel : m.relationships) {
       if (rel->kind != RelationKind::many_to_one || !rel->fk) continue;
       auto& f = rel->field(obj);

@@ -143,7 +143,8 @@ class Flush {
   // Whether event handlers ran in this flush (they may have left work for another).
   bool handlers_ran() const noexcept { return handlers_ran_; }
   // The many-to-one references of the updated objects whose foreign key was set by hand, and
-  // the loaded collections of their old and new parents, follow the key; only the foreign
+  // the loaded collections of their old and new parents (also those declared on the parent's
+  // side only), follow the key; only the foreign
   // keys among `columns` when given (a bulk update's, before their snapshots are taken).
   void follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
                                const std::vector<const ColumnInfo*>* columns = nullptr);
@@ -160,6 +161,16 @@ class Flush {
   // expires.
   void follow_key(InstanceState& st, const RelationshipInfo& rel, const Value& key,
                   std::shared_ptr<void> old_parent, Removals& left);
+  // The one-to-many and one-to-one relationships declared on the parent's side only (no back
+  // reference) whose foreign key is a column of m: those whose loaded collections list m's
+  // rows by that key. Found once per flush.
+  const std::vector<const RelationshipInfo*>& one_sided_into(const Mapper& m);
+  // st's key of such a relationship moved from `before` to `now` (by hand, by a bulk update,
+  // or a new row's given by value): the old parent's loaded collection lets go of st through
+  // `left`, the new one's takes it in (a one-to-one: expires, unless set in memory). Parents
+  // are found in the identity map when the key is their primary key.
+  void follow_key_into(InstanceState& st, const RelationshipInfo& rel, const Value& before,
+                       const Value& now, Removals& left);
   struct MapperWork {
     const Mapper* mapper = nullptr;
     std::vector<InstanceState*> inserts;  // in add() order
@@ -318,6 +329,8 @@ class Flush {
   // Many-to-many relationships of the registered models without a back_populates, found
   // on first need: deleting one of their targets deletes its rows of their tables.
   std::optional<std::vector<const RelationshipInfo*>> one_sided_;
+  std::optional<std::unordered_map<const Mapper*, std::vector<const RelationshipInfo*>>>
+      one_sided_into_;
 };
 
 }  // namespace strata::detail

@@ -1910,3 +1910,105 @@ TEST_P(RelationsTest, a_refused_removal_from_a_collection_changes_nothing) {
   s.commit();
   EXPECT_EQ(s.query<Entry>().count(), 3);
 }
+
+TEST_P(RelationsTest, a_collection_without_a_back_reference_follows_a_key_set_by_hand) {
+  // Album::photos is declared on the album only. A photo moved by its key leaves the old
+  // album's loaded list and joins the new one's, as a reload finds them; the lists stay so
+  // after commit (the session keeps loaded relationships), so without this they were stale
+  // until the albums were read again.
+  auto& s = session();
+  auto a1 = s.add(Album{.title = "a1"});
+  auto a2 = s.add(Album{.title = "a2"});
+  s.commit();
+  auto moved = s.add(Photo{.file = "moved", .album_id = a1->id});
+  s.add(Photo{.file = "kept", .album_id = a1->id});
+  s.commit();
+  s.expunge_all();
+  a1 = s.get<Album>(a1->id);
+  a2 = s.get<Album>(a2->id);
+  ASSERT_EQ(a1->photos.size(), 2u);
+  ASSERT_EQ(a2->photos.size(), 0u);
+  moved = a1->photos[0]->file == "moved" ? a1->photos[0] : a1->photos[1];
+  moved->album_id = a2->id;
+  s.commit();
+  ASSERT_EQ(a1->photos.size(), 1u) << "the old album still lists the moved photo";
+  EXPECT_EQ(a1->photos[0]->file, "kept");
+  ASSERT_EQ(a2->photos.size(), 1u) << "the new album's loaded list did not take the photo in";
+  EXPECT_EQ(a2->photos[0], moved);
+  // A new photo given its album by value joins that album's loaded list once flushed.
+  auto added = s.add(Photo{.file = "added", .album_id = a1->id});
+  s.flush();
+  ASSERT_EQ(a1->photos.size(), 2u) << "the album's loaded list misses the new photo";
+  EXPECT_EQ(a1->photos[1], added);
+  // Appended to one album's list, then moved by its key to another: the list decides (the
+  // flush writes the key of the album whose list holds it), and no other list holds it.
+  auto back = s.get<Photo>(moved->id);
+  a1->photos.append(back);
+  back->album_id = a2->id;
+  s.commit();
+  EXPECT_EQ(back->album_id, a1->id);
+  EXPECT_TRUE(a2->photos.empty()) << "the photo appended to a1 is still in a2's list";
+  EXPECT_EQ(a1->photos.size(), 3u);
+  // What the database holds, read anew.
+  s.expunge_all();
+  EXPECT_EQ(s.get<Album>(a1->id)->photos.size(), 3u);
+  EXPECT_TRUE(s.get<Album>(a2->id)->photos.empty());
+}
+
+TEST_P(RelationsTest, a_self_referring_collection_without_a_back_reference_follows_a_key_set_by_hand) {
+  auto& s = session();
+  auto root = s.add(Topic{.name = "root"});
+  auto mid = std::make_shared<Topic>(Topic{.name = "mid"});
+  root->subtopics.append(mid);
+  auto leaf = std::make_shared<Topic>(Topic{.name = "leaf"});
+  mid->subtopics.append(leaf);
+  s.commit();
+  ASSERT_EQ(root->subtopics.size(), 1u);
+  leaf->parent_id = root->id;
+  s.commit();
+  EXPECT_TRUE(mid->subtopics.empty()) << "mid still lists the leaf moved to root";
+  ASSERT_EQ(root->subtopics.size(), 2u) << "root's loaded list did not take the leaf in";
+  EXPECT_EQ(root->subtopics[1], leaf);
+  leaf->parent_id = std::nullopt;
+  s.commit();
+  EXPECT_EQ(root->subtopics.size(), 1u) << "root still lists the leaf whose key is NULL";
+}
+
+TEST_P(RelationsTest, a_bulk_update_moving_rows_keeps_collections_without_a_back_reference_in_step) {
+  auto& s = session();
+  auto a1 = s.add(Album{.title = "a1"});
+  auto a2 = s.add(Album{.title = "a2"});
+  s.commit();
+  s.add(Photo{.file = "p", .album_id = a1->id});
+  s.commit();
+  s.expunge_all();
+  a1 = s.get<Album>(a1->id);
+  a2 = s.get<Album>(a2->id);
+  ASSERT_EQ(a1->photos.size(), 1u);
+  ASSERT_EQ(a2->photos.size(), 0u);
+  s.query<Photo>().filter_by(&Photo::album_id, a1->id).update(strata::set(&Photo::album_id, a2->id));
+  EXPECT_TRUE(a1->photos.empty()) << "a1 still lists the photo the bulk update moved";
+  EXPECT_EQ(a2->photos.size(), 1u);
+}
+
+TEST_P(RelationsTest, a_one_to_one_without_a_back_reference_follows_a_key_set_by_hand) {
+  // Ledger::entries and Ledger::first are both declared on the ledger only, over one key.
+  auto& s = session();
+  auto l1 = s.add(Ledger{.name = "l1", .entries = {std::make_shared<Entry>(Entry{.text = "a"})}});
+  auto l2 = s.add(Ledger{.name = "l2"});
+  s.commit();
+  s.expunge_all();
+  l1 = s.get<Ledger>(l1->id);
+  l2 = s.get<Ledger>(l2->id);
+  ASSERT_EQ(l1->entries.size(), 1u);
+  auto a = l1->entries[0];
+  ASSERT_EQ(l1->first.get(), a);
+  ASSERT_TRUE(l2->entries.empty());
+  ASSERT_EQ(l2->first.get(), nullptr);
+  a->ledger_id = l2->id;
+  s.commit();
+  EXPECT_TRUE(l1->entries.empty());
+  EXPECT_EQ(l1->first.get(), nullptr) << "l1's one-to-one still holds the entry moved away";
+  EXPECT_EQ(l2->entries.all(), (std::vector<std::shared_ptr<Entry>>{a}));
+  EXPECT_EQ(l2->first.get(), a) << "l2's one-to-one did not load the entry moved in";
+}
