@@ -34,8 +34,17 @@ Target open_database(const Config& c) {
   t.dialect = dialect_of(c);
   const engine::Url url = engine::Url::parse(c.url);
   t.engine = std::make_unique<engine::Engine>(url, t.dialect);
-  if (t.dialect->exists(url)) t.conn = t.engine->connect();
-  else t.missing_file = url.database;
+  if (t.dialect->exists(url)) {
+    t.conn = t.engine->connect();
+  } else if (auto mode = url.query.find("mode"); mode != url.query.end() && mode->second != "rwc") {
+    // A missing file is created on first write, unless the URL says it must exist (SQLite's
+    // mode=rw or ro): then a mistyped path is an error, not a new database migrated from base.
+    throw CommandError("the database file '" + url.database + "' does not exist, and the URL's " +
+                       "mode=" + mode->second + " says it is not to be created; check the path, " +
+                       "or leave mode out to create it");
+  } else {
+    t.missing_file = url.database;
+  }
   return t;
 }
 

@@ -193,7 +193,8 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   virtual std::string foreign_key_check_sql() const { return {}; }
   // A query whose one row holds one integer: 1 when the database has a table called `name`
   // where an unqualified CREATE TABLE puts it, else 0 (SQLite: the main schema, not TEMP
-  // tables nor attached databases; PostgreSQL: any relation the search path finds). A catalog
+  // tables nor attached databases; PostgreSQL: any relation, indexes too, in the current
+  // schema, the first of the search path that exists). A catalog
   // that cannot be read (a lock) is the query's error, never a 0. The base class, which no
   // shipped dialect uses, asks information_schema about the current schema (which lists only
   // the tables the user has rights on).

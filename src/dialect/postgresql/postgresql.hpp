@@ -45,10 +45,12 @@ class PgDialect final : public Dialect {
   // values are still accepted); a boolean's server default "0"/"1" is spelled false/true.
   std::string column_sql(const schema::Table& t, const schema::Column& c) const override;
   std::string default_sql(const schema::Column& c) const override;
-  // Any relation the search path finds by that (quoted) name, as an unqualified statement would.
+  // A relation of that (quoted) name in the current schema, the first schema of the search
+  // path that exists, where an unqualified CREATE TABLE puts it. One of the same name in a
+  // schema later in the path is another table (a schema per tenant: tenant, public).
   std::string table_exists_sql(const std::string& name) const override {
-    return "SELECT CASE WHEN to_regclass(" + string_literal(quote(name)) +
-           ") IS NULL THEN 0 ELSE 1 END";
+    return "SELECT CASE WHEN to_regclass(quote_ident(current_schema()) || '.' || " +
+           string_literal(quote(name)) + ") IS NULL THEN 0 ELSE 1 END";
   }
   bool indexes_concurrently() const override { return true; }
   // An identity added or dropped; one added starts after the column's highest value, so that

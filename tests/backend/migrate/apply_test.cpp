@@ -852,6 +852,79 @@ std::vector<std::string> applied_ids(const Config& c) {
 
 }  // namespace
 
+TEST_P(MigrateApply, a_search_path_keeps_the_ledger_with_the_tables_in_its_first_schema) {
+  // A schema per tenant (search_path=tenant,public): the ledger in public was found through
+  // the path and read, while CREATE TABLE IF NOT EXISTS made one in the tenant's schema; one
+  // run read public's ledger, changed public's table and recorded that in the tenant's ledger.
+  if (GetParam() == "sqlite") GTEST_SKIP() << "schemas and search_path are PostgreSQL's";
+  Scratch s(GetParam());
+  auto run_sql = [&](const std::string& sql) {
+    Database db{s.url};
+    db.session().execute(sql);
+    db.session().commit();
+  };
+  run_sql("DROP SCHEMA IF EXISTS strata_tenant CASCADE");
+  run_sql("CREATE SCHEMA strata_tenant");
+  std::string home;
+  {
+    Database db{s.url};
+    home = db.session().execute("SELECT current_schema()").rows.at(0).get<std::string>(0);
+  }
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item_and_note(c);
+  upgrade(c, "e10000000000");  // the usual schema: item, without its note
+  auto tenant = c;
+  tenant.url = s.url + (s.url.find('?') == std::string::npos ? "?" : "&") +
+               "options=-csearch_path%3Dstrata_tenant," + home;
+  EXPECT_NO_THROW(upgrade(tenant)) << out.str();
+  const std::vector<std::string> both{"e10000000000", "e20000000000"};
+  EXPECT_EQ(applied_ids(tenant), both);
+  EXPECT_EQ(applied_ids(c), std::vector<std::string>{"e10000000000"});
+  auto notes_in = [&](const std::string& schema) {
+    return count(s.url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = '" +
+                            schema + "' AND table_name = 'item' AND column_name = 'note'");
+  };
+  EXPECT_EQ(notes_in(home), 0) << "the tenant's upgrade changed the other schema's table";
+  EXPECT_EQ(notes_in("strata_tenant"), 1);
+  EXPECT_NO_THROW(upgrade(c)) << out.str();
+  EXPECT_EQ(applied_ids(c), both);
+  EXPECT_EQ(notes_in(home), 1);
+  EXPECT_NO_THROW(downgrade(tenant, "base")) << out.str();
+  EXPECT_TRUE(applied_ids(tenant).empty());
+  EXPECT_EQ(applied_ids(c), both);
+  run_sql("DROP SCHEMA strata_tenant CASCADE");
+}
+
+TEST(MigrateApply, a_url_whose_mode_says_the_file_exists_does_not_create_a_missing_one) {
+  // sqlite:///typo.db?mode=rw: the ORM's connection refused the missing file, but the commands
+  // created it themselves and migrated it from base, leaving the real database as it was.
+  Scratch s;
+  std::ostringstream out;
+  auto c = config_for(s, out);
+  init(c);
+  write_item(c);
+  const fs::path file = s.dir / "typo.db";
+  for (const std::string mode : {"rw", "ro"}) {
+    c.url = "sqlite:///" + file.string() + "?mode=" + mode;
+    for (const auto& run : std::vector<std::function<void()>>{
+             [&] { upgrade(c); }, [&] { stamp(c, "head"); }, [&] { current(c, false); },
+             [&] { migrate_to(c, "head"); }}) {
+      const std::string error = error_of(run);
+      EXPECT_NE(error.find("does not exist, and the URL's mode=" + mode), std::string::npos)
+          << error;
+      EXPECT_FALSE(fs::exists(file)) << "mode=" << mode;
+    }
+  }
+  // Without a mode (or with rwc) the file is made, as before.
+  c.url = "sqlite:///" + file.string() + "?mode=rwc";
+  EXPECT_NO_THROW(upgrade(c)) << out.str();
+  EXPECT_TRUE(fs::exists(file));
+  c.url = "sqlite:///" + file.string() + "?mode=rw";
+  EXPECT_NO_THROW(current(c, false));
+}
+
 TEST(MigrateApply, commands_that_write_the_ledger_refuse_an_in_memory_database) {
   // `--url sqlite://` reported a successful upgrade into a database gone with the command.
   Scratch s;
