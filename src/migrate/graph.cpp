@@ -371,6 +371,8 @@ RevisionGraph::Set RevisionGraph::resolve_set(std::string_view spec, const Set& 
                                      std::string(spec) + "`",
                                  ids(current));
       }
+      // From the one current head (or none): whatever is applied lies below it, so reaching
+      // base un-applies that branch alone, however many bases the graph has.
       return step(spec, current, n, {}, kNone);
     }
     const auto origin = resolve_set(spec.substr(0, sign), current);
@@ -380,20 +382,49 @@ RevisionGraph::Set RevisionGraph::resolve_set(std::string_view spec, const Set& 
                                    std::string(spec), ids(origin));
     }
     auto moved = step(spec, origin, n, {}, kNone);
-    if (origin.size() == 1 && current.size() > 1 && contains(current, origin[0]))
+    if (origin.size() == 1 && current.size() > 1 && contains(current, origin[0])) {
+      // Base, as a target, un-applies every branch: the other heads, kept, cannot say "this
+      // branch's base". A label on the branch's first revision can (label@base).
+      if (moved.empty()) {
+        std::string way = "give its first revision a branch label (branch_labels: [name]) and "
+                          "run `db downgrade name@base`";
+        const auto below = closure({origin[0]}, false);
+        for (const auto& [name, labelled] : by_label_)
+          if (parents_[labelled].empty() && contains(below, labelled))
+            way = "run `db downgrade " + name + "@base`";
+        throw RevisionError("cannot move " + order_[origin[0]] + " down as " + quoted(spec) +
+                            " to base while " + join(ids(current_except(current, origin[0]))) +
+                            " stays current (base un-applies every branch); to un-apply this "
+                            "branch alone, " + way);
+      }
       return keep_other_heads(spec, origin[0], moved, current);
+    }
+    // Base, from a revision that is not the one current head: with several bases it would
+    // un-apply branches the move does not name (or mean nothing when the revision is not
+    // applied).
+    if (moved.empty() && n < 0 && roots_.size() > 1 && current != origin) {
+      throw RevisionError("cannot move " + revisions_word(-n) + " down from " +
+                          join(ids(origin)) + ": that reaches base, and there are several bases (" +
+                          join(ids(roots_)) + "); use `base` to un-apply everything, or name a " +
+                          "revision");
+    }
     return moved;
   }
   return resolve_prefix(spec, nullptr);
+}
+
+RevisionGraph::Set RevisionGraph::current_except(const Set& current, Index from) const {
+  Set out;
+  for (const Index i : current)
+    if (i != from) out.push_back(i);
+  return out;
 }
 
 RevisionGraph::Set RevisionGraph::keep_other_heads(std::string_view spec, Index from,
                                                    const Set& moved, const Set& current) const {
   // `A-1` with A and B current moves A: B and what it stands on stay. A move down that would
   // undo a revision B stands on is refused rather than taking B's branch with it.
-  Set out;
-  for (const Index i : current)
-    if (i != from) out.push_back(i);
+  Set out = current_except(current, from);
   const auto needed = closure(out, false);
   for (const Index i : above(closure({from}, false), moved)) {
     if (contains(needed, i)) {
@@ -416,6 +447,10 @@ RevisionGraph::Set RevisionGraph::resolve_at(std::string_view label, std::string
   const Index labelled = it->second;
   const std::string spec = std::string(label) + "@" + std::string(rest);
   if (rest == "head") return branch_heads(label, labelled);
+  // Alembic's label@heads (every head of the branch) and label@head-N (counted from its head).
+  if (rest == "heads") return heads_of(branch_members(labelled));
+  if (rest.starts_with("head") && relative_suffix(rest) == 4)
+    return step(spec, branch_heads(label, labelled), relative_count(rest, 4), label, labelled);
   if (rest == "base") {
     const auto members = branch_members(labelled);
     Set kept;
@@ -512,11 +547,6 @@ RevisionGraph::Set RevisionGraph::step(std::string_view spec, const Set& start, 
                           std::to_string(done) + " on the branch; name the revision to go down to");
     }
     at = Set(parents_[at[0]]);
-    if (at.empty() && roots_.size() > 1) {
-      throw RevisionError(moving + " from " + origin + ": that reaches base, and there are " +
-                          "several bases (" + join(ids(roots_)) +
-                          "); use `base` to un-apply everything, or name a revision");
-    }
   }
   return at;
 }

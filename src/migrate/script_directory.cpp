@@ -83,12 +83,20 @@ ScriptDirectory ScriptDirectory::load(const fs::path& directory) {
     if (dir.migrations_.count(m.revision))
       throw RevisionError("revision '" + m.revision + "' is defined twice: in " +
                           dir.migrations_.at(m.revision).path + " and " + path.string());
-    // What the migration runs, not which lint findings its author accepts: `lint_allow`
-    // added to an applied migration does not make it an edited file.
+    // What the migration runs, not what describes it: `lint_allow` (which lint findings its
+    // author accepts), the message, `created` and the branch labels (Alembic's docs add a label
+    // to an existing revision) may change on an applied migration without making it an edited
+    // file. Ledgers written before keep older checksums, which an unchanged file still matches:
+    // of the content but `lint_allow`, and of the file's whole text.
     Migration runs = m;
     runs.lint_allow.clear();
+    auto& older = dir.older_checksums_[m.revision];
+    older.push_back(migrate::checksum(render(runs)));
+    older.push_back(migrate::checksum(text));
+    runs.message.clear();
+    runs.created.clear();
+    runs.branch_labels.clear();
     dir.checksums_[m.revision] = migrate::checksum(render(runs));
-    dir.text_checksums_[m.revision] = migrate::checksum(text);
     dir.migrations_.emplace(m.revision, std::move(m));
   }
   for (const auto& [id, m] : dir.migrations_) {
@@ -223,7 +231,9 @@ const std::string& ScriptDirectory::checksum(const std::string& revision) const 
 }
 
 bool ScriptDirectory::unchanged(const std::string& revision, const std::string& recorded) const {
-  return recorded == checksum(revision) || recorded == text_checksums_.at(revision);
+  if (recorded == checksum(revision)) return true;
+  const auto& older = older_checksums_.at(revision);
+  return std::find(older.begin(), older.end(), recorded) != older.end();
 }
 
 SchemaState ScriptDirectory::state_at(const std::vector<std::string>& applied) const {

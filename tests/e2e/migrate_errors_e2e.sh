@@ -148,12 +148,15 @@ run strata -d branchy history
 unchanged
 
 say ""
-say "## an applied migration edited afterwards: comments and line ends do not count; a real edit"
-say "## is refused by name by the commands that apply, and a warning for the reports, until undone"
+say "## an applied migration edited afterwards: comments, line ends, its message and branch labels"
+say "## do not count; a real edit is refused by name by the commands that apply, and a warning for"
+say "## the reports, until undone"
 cp "$R2_FILE" "$WORK/posts_table.yaml.orig"
 { echo "# an afterthought"; sed 's/$/\r/' "$WORK/posts_table.yaml.orig"; } > "$R2_FILE"
 run microblog_v6 db current
-sed 's/^message: .*/message: posts table, edited/' "$WORK/posts_table.yaml.orig" > "$R2_FILE"
+sed -e 's/^message: .*/message: posts table, edited/' -e 's/^created: .*/created: "2020-01-01T00:00:00Z"\nbranch_labels: [posts]/' "$WORK/posts_table.yaml.orig" > "$R2_FILE"
+run microblog_v6 db current
+sed 's/String(140)/String(150)/' "$WORK/posts_table.yaml.orig" > "$R2_FILE"
 fails microblog_v6 db upgrade
 fails microblog_v6 db downgrade
 run microblog_v6 db current

@@ -102,8 +102,11 @@ class ScriptDirectory {
 
   std::filesystem::path directory_;
   std::map<std::string, Migration, std::less<>> migrations_;
-  std::map<std::string, std::string> checksums_;       // of render(migration)
-  std::map<std::string, std::string> text_checksums_;  // of the file's text (older ledgers)
+  // Of render(migration) without what only describes it (message, created, labels, lint_allow).
+  std::map<std::string, std::string> checksums_;
+  // What older ledgers recorded, which an unchanged file still matches: of render() without
+  // lint_allow, and of the file's text.
+  std::map<std::string, std::vector<std::string>> older_checksums_;
   std::map<std::string, std::string, std::less<>> replaced_by_;  // revision -> squashed one
   std::set<std::string> unsquashed_;  // squashed migrations the graph holds the revisions of
   RevisionGraph graph_;

@@ -156,11 +156,13 @@ class RevisionGraph {
   Set resolve_set(std::string_view spec, const Set& current) const;
   Set resolve_at(std::string_view label, std::string_view rest, const Set& current) const;
   Set resolve_prefix(std::string_view spec, const Set* among) const;
-  // n revisions up (n > 0) or down from start; `label` / `labelled` confine a down move to
-  // a branch (labelled == npos: no branch).
   // A move of `from`, one of several current heads, to `moved`: the others stay current.
   Set keep_other_heads(std::string_view spec, Index from, const Set& moved,
                        const Set& current) const;
+  // The current heads but `from`.
+  Set current_except(const Set& current, Index from) const;
+  // n revisions up (n > 0) or down from start; `label` / `labelled` confine a down move to
+  // a branch (labelled == npos: no branch).
   Set step(std::string_view spec, const Set& start, long long n, std::string_view label,
            Index labelled) const;
   std::vector<std::string> ids(const Set& set) const;

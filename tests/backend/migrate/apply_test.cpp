@@ -1398,12 +1398,21 @@ TEST_P(MigrateApply, lint_allow_accepts_what_its_migration_means_and_is_no_edit_
   show(c, "a20000000000");
   EXPECT_NE(out.str().find("\nLint allows: destructive, rebuild, locking\n"), std::string::npos)
       << out.str();
-  // Any other change to an applied file is still an edit.
+  // Nor are its message, `created` and branch labels (Alembic's docs label an existing
+  // revision).
   const auto paths = write_lint_chain(c);
   auto dir = ScriptDirectory::load(c.directory);
   Migration edited = dir.get("a20000000000");
   fs::remove(paths.at("a20000000000"));
   edited.message = "tighten user (edited)";
+  edited.created = "2020-01-01T00:00:00Z";
+  edited.branch_labels = {"users"};
+  dir.write(edited);
+  EXPECT_NO_THROW(upgrade(c)) << "a new message or label made an applied migration an edited file";
+  EXPECT_NO_THROW(downgrade(c, "users@head"));
+  // Any change to what it runs is still an edit.
+  fs::remove(ScriptDirectory::load(c.directory).get("a20000000000").path);
+  edited.upgrade.push_back(ExecuteOp{{{"*", "SELECT 1"}}, {}, false});
   dir.write(edited);
   const std::string refused = error_of([&] { upgrade(c); });
   EXPECT_NE(refused.find("migration a20000000000 ("), std::string::npos) << refused;

@@ -241,6 +241,39 @@ TEST(RevisionGraphBranches, moving_down_to_base_with_several_bases_is_refused) {
   EXPECT_EQ(g.resolve("y2-1", {}), Ids{"x1"});
   thrown<RevisionError>([&] { g.resolve("y2-2", {}); }, "several bases (a1, x1)");
   thrown<AmbiguousRevisionError>([&] { g.resolve("+1", {}); }, "it branches into a1, x1");
+  // From a branch that is not the one current head, base would un-apply another branch.
+  thrown<RevisionError>([&] { g.resolve("y2-2", {"a1"}); }, "several bases (a1, x1)");
+}
+
+TEST(RevisionGraphBranches, a_branch_moves_down_to_base_alone_when_others_are_not_applied_or_stay) {
+  const RevisionGraph g({rev("a1"), rev("b2", {"a1"}), rev("x1"), rev("y2", {"x1"})});
+  // The one current head: whatever is applied lies below it, base un-applies just that.
+  EXPECT_EQ(g.resolve("-1", {"a1"}), Ids{});
+  EXPECT_EQ(g.resolve("-2", {"a1", "b2"}), Ids{});
+  EXPECT_EQ(g.resolve("b2-2", {"a1", "b2"}), Ids{});
+  EXPECT_EQ(g.downgrade_path({"a1", "b2"}, {}), (Ids{"b2", "a1"}));
+  // REV-N to base with another head current: base, as a target, is every branch's; the error
+  // says how to move the branch alone.
+  thrown<RevisionError>([&] { g.resolve("a1-1", {"a1", "x1"}); },
+                        "stays current (base un-applies every branch); to un-apply this branch "
+                        "alone, give its first revision a branch label");
+  const RevisionGraph labelled({rev("a1", {}, {"app"}), rev("b2", {"a1"}), rev("x1")});
+  thrown<RevisionError>([&] { labelled.resolve("b2-2", {"a1", "b2", "x1"}); },
+                        "run `db downgrade app@base`");
+  EXPECT_EQ(labelled.branch_base_path("app@base", {"a1", "b2", "x1"}), (Ids{"b2", "a1"}));
+}
+
+TEST(RevisionGraphBranches, label_heads_and_label_head_minus_n_as_alembic_writes_them) {
+  const RevisionGraph g({rev("a1"), rev("b2", {"a1"}), rev("c3", {"b2"}),
+                         rev("d4", {"b2"}, {"feat"}), rev("e5", {"d4"}), rev("f6", {"d4"})});
+  EXPECT_EQ(g.resolve("feat@heads", {}), (Ids{"e5", "f6"}));
+  thrown<MultipleHeadsError>([&] { g.resolve("feat@head-1", {}); }, "has multiple heads");
+  const RevisionGraph one({rev("a1"), rev("b2", {"a1"}), rev("c3", {"b2"}),
+                           rev("d4", {"b2"}, {"feat"}), rev("e5", {"d4"})});
+  EXPECT_EQ(one.resolve("feat@heads", {}), Ids{"e5"});
+  EXPECT_EQ(one.resolve("feat@head-1", {}), Ids{"d4"});
+  thrown<RevisionError>([&] { one.resolve("feat@head-2", {}); }, "on branch 'feat'");
+  thrown<RevisionError>([&] { one.resolve("feat@head+1", {}); }, "it is a head");
 }
 
 // --- merges -------------------------------------------------------------------------------
