@@ -172,13 +172,16 @@ std::optional<Date> read_date(std::string_view text, std::size_t& pos) {
 }
 
 std::optional<Time> read_time(std::string_view text, std::size_t& pos) {
-  int h, m, s;
-  if (!digits(text, pos, 2, h) || !expect(text, pos, ':') || !digits(text, pos, 2, m) ||
-      !expect(text, pos, ':') || !digits(text, pos, 2, s))
+  // HH:MM[:SS[.ffffff]]: seconds may be left out, as SQLite's time functions and PostgreSQL
+  // allow (a server default written '09:30' is stored so on SQLite).
+  int h, m, s = 0;
+  if (!digits(text, pos, 2, h) || !expect(text, pos, ':') || !digits(text, pos, 2, m))
     return std::nullopt;
+  const bool with_seconds = pos < text.size() && text[pos] == ':';
+  if (with_seconds && (!expect(text, pos, ':') || !digits(text, pos, 2, s))) return std::nullopt;
   if (h > 23 || m > 59 || s > 59) return std::nullopt;
   long long us = 0;
-  if (pos < text.size() && text[pos] == '.') {
+  if (with_seconds && pos < text.size() && text[pos] == '.') {
     ++pos;
     int n = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {

@@ -36,6 +36,24 @@ struct strata::Model<Counters> {
   }
 };
 
+// Server defaults written without seconds, as SQLite's time functions and PostgreSQL accept.
+struct Opening {
+  std::int64_t id = 0;
+  std::string shop{};
+  std::optional<strata::Time> opens{};
+  std::optional<strata::DateTime> since{};
+};
+
+template <>
+struct strata::Model<Opening> {
+  static constexpr auto table = "opening";
+  static auto columns() {
+    return mapping(column("id", &Opening::id).primary_key(), column("shop", &Opening::shop),
+                   column("opens", &Opening::opens).server_default("'09:30'"),
+                   column("since", &Opening::since).server_default("'2020-01-01 08:00'"));
+  }
+};
+
 // A user type stored as a DateTime: what a DateTime cannot store, it cannot either.
 struct Deadline {
   strata::DateTime at{};
@@ -973,6 +991,39 @@ TEST_P(TypesTest, bulk_update_of_an_int32_column_with_an_out_of_range_value_is_a
       << "set() silently wrapped a value that does not fit the int32 member";
   s.rollback();
   EXPECT_EQ(s.get<Sample>(added->id)->i32, 5);
+}
+
+TEST_P(TypesTest, bulk_update_of_a_float_column_with_a_double_beyond_its_range_is_a_data_error) {
+  // The conversion gave an infinity, stored; loading 1e300 into the member is a DataError.
+  auto& s = session();
+  auto added = s.add(Sample{.real32 = 1.5f});
+  s.commit();
+  EXPECT_THROW(s.query<Sample>().update(strata::set(&Sample::real32, 1e300)), strata::DataError);
+  EXPECT_THROW(s.query<Sample>().update(strata::set(&Sample::real32, -1e39)), strata::DataError);
+  s.rollback();
+  s.query<Sample>().update(strata::set(&Sample::real32, 2.5));
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.get<Sample>(added->id)->real32, 2.5f);
+}
+
+TEST_P(TypesTest, time_and_datetime_server_defaults_without_seconds_load) {
+  // SQLite stores a literal default as written: '09:30' did not load ("expected an ISO 8601
+  // time"), so no row could be inserted without setting the member.
+  db().register_models<Opening>();
+  db().drop_all();
+  db().create_all();
+  auto& s = session();
+  auto o = s.add(Opening{.shop = "a"});
+  ASSERT_NO_THROW(s.commit());
+  ASSERT_TRUE(o->opens.has_value());
+  EXPECT_EQ(strata::to_iso(*o->opens), "09:30:00.000000");
+  ASSERT_TRUE(o->since.has_value());
+  EXPECT_EQ(strata::to_iso(*o->since), "2020-01-01 08:00:00.000000");
+  s.expunge_all();
+  auto back = s.query<Opening>().one();
+  EXPECT_EQ(back->opens, o->opens);
+  EXPECT_EQ(back->since, o->since);
 }
 
 // ---- unsigned integers ----------------------------------------------------------------------

@@ -138,6 +138,10 @@ Value to_assigned(const V& v) {
                       {});
   }
   if constexpr (std::same_as<B, std::string>) return text_of(v);
+  // A finite value beyond a float's range: DataError, as when loading (the conversion is
+  // undefined, in practice an infinity).
+  else if constexpr (std::floating_point<B> && arithmetic<W>)
+    return Type<B>::to_value(Type<B>::narrowed(static_cast<double>(v)));
   else return Type<B>::to_value(static_cast<B>(v));
 }
 

@@ -84,6 +84,14 @@ TEST(DateTimeText, text_with_an_offset_from_utc_reads_as_utc) {
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(strata::to_iso(*t), "22:00:00.500000");
   EXPECT_EQ(strata::to_iso(*strata::parse_time("23:00:00-02")), "01:00:00.000000");
+  // Seconds may be left out, as SQLite's time functions and PostgreSQL allow: a server default
+  // written '09:30' is stored so on SQLite.
+  EXPECT_EQ(strata::to_iso(*strata::parse_time("09:30")), "09:30:00.000000");
+  EXPECT_EQ(strata::to_iso(*strata::parse_time("09:30+01")), "08:30:00.000000");
+  EXPECT_EQ(strata::to_iso(*strata::parse_datetime("2020-01-01 08:00")), "2020-01-01 08:00:00.000000");
+  EXPECT_EQ(strata::to_iso(*strata::parse_datetime("2020-01-01T08:00Z")), "2020-01-01 08:00:00.000000");
+  for (const char* bad : {"09:3", "09:30:", "09:30.5", "9:30", "09:60", "24:00"})
+    EXPECT_FALSE(strata::parse_time(bad).has_value()) << bad;
   for (const char* bad : {"2024-01-01 10:00:00+", "2024-01-01 10:00:00+2", "2024-01-01 10:00:00+24",
                           "2024-01-01 10:00:00+02:60", "2024-01-01 10:00:00+02:", "2024-01-01 10:00:00Z0",
                           "2024-01-01 10:00:00 UTC", "2024-01-01 10:00:00+02:00:00",
