@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -85,6 +86,20 @@ std::unique_ptr<engine::Connection> open_connection(const engine::Url& url,
 // before/after or the copy would lose a column the change does not drop.
 AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
                             const schema::Table& after, const TableChange& change);
+
+// sqlite_convert.cpp: how a rebuild converts the values of `column` when its type changes
+// from `from` to `to`: the expression that the copy selects in place of the column, and the
+// storage class (typeof) every value of the new column must have, or NULL; a value that does
+// not convert is given another, and the rebuild's trigger refuses it. Empty where the values
+// are copied as they are (the same kind, String and Text, an integer into a wider kind).
+struct ColumnConversion {
+  std::string expression;
+  std::string storage;
+};
+std::optional<ColumnConversion> convert_column_sql(const SqliteDialect& d,
+                                                   const std::string& column,
+                                                   const schema::Type& from,
+                                                   const schema::Type& to);
 
 // sqlite_errors.cpp: names the constraint behind an SQLite constraint failure.
 IntegrityError explain_integrity_error(const IntegrityError& e, const RowContext& row,

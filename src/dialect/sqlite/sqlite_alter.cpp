@@ -14,8 +14,13 @@
 // Rows keep their values and keys; constraint names survive because SQLite keeps them only in
 // the CREATE TABLE text and the new text comes from `after`. Other tables' foreign keys name
 // the table, not its storage, so they hold again once the new table has the old name.
-// A type change copies values as they are: SQLite's type affinity of the new column applies
-// on insert, and no CAST is written (a CAST would silently turn 'abc' into 0 for INTEGER).
+// A column whose type kind changes is converted in the copy into what strata writes for the
+// new type (sqlite_convert.cpp): affinity alone changes only text that reads as a number, and
+// a bare CAST would silently turn 'abc' into 0 for INTEGER. A value that does not convert
+// fails the INSERT through a trigger made for the copy and dropped after it:
+//   CREATE TRIGGER _strata_convert_<t> BEFORE INSERT ON _strata_tmp_<t>
+//     BEGIN SELECT RAISE(ABORT, ...) WHERE typeof(NEW.<c>) NOT IN (<its storage>, 'null'); END
+// The same kind, String and Text, or an integer into a wider kind are copied as they are.
 // Adding NOT NULL over rows that hold NULL makes the INSERT fail with SQLite's NOT NULL error,
 // so the caller's transaction rolls back and nothing is lost.
 //
@@ -110,6 +115,13 @@ bool is_constant_literal(std::string_view sql) {
   return i == sql.size();
 }
 
+// 'text' with its quotes doubled.
+std::string text_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 bool contains(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -199,12 +211,28 @@ AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
   // same name); a new column is left to its default.
   std::vector<std::string> into;
   std::vector<std::string> from;
+  std::vector<std::string> selected;  // what the copy selects: `from`, converted where needed
+  std::string refusals;               // the conversion trigger's statements
   for (const schema::Column& c : after.columns) {
     const std::string& source =
         change.kind == Kind::rename_column && c.name == change.new_name ? change.name : c.name;
-    if (before.find_column(source) == nullptr) continue;
+    const schema::Column* old_column = before.find_column(source);
+    if (old_column == nullptr) continue;
     into.push_back(c.name);
     from.push_back(source);
+    const auto conversion = convert_column_sql(d, source, old_column->type, c.type);
+    if (!conversion) {
+      selected.push_back(d.quote(source));
+      continue;
+    }
+    selected.push_back(conversion->expression);
+    refusals += " SELECT RAISE(ABORT, " +
+                text_literal("column '" + source + "' of table '" + before.name +
+                                        "' holds a value that does not convert from " +
+                                        schema::to_string(old_column->type) + " to " +
+                                        schema::to_string(c.type)) +
+                ") WHERE typeof(NEW." + d.quote(c.name) + ") NOT IN (" +
+                text_literal(conversion->storage) + ", 'null');";
   }
   // Guard against losing data the change did not ask to drop.
   for (const schema::Column& c : before.columns) {
@@ -224,9 +252,16 @@ AlterPlan rebuild_table_sql(const SqliteDialect& d, const schema::Table& before,
   plan.rebuild = true;
   plan.foreign_keys_off = true;
   plan.statements.push_back(std::move(create.front()));
+  const std::string trigger = d.quote("_strata_convert_" + after.name);
+  if (!refusals.empty()) {
+    plan.statements.push_back("CREATE TRIGGER " + trigger + " BEFORE INSERT ON " + temporary +
+                              " BEGIN" + refusals + " END");
+  }
+  std::string select;
+  for (const std::string& s : selected) select += (select.empty() ? "" : ", ") + s;
   plan.statements.push_back("INSERT INTO " + temporary + " (" + ddl::column_list(d, into) +
-                            ") SELECT " + ddl::column_list(d, from) + " FROM " +
-                            d.quote(before.name));
+                            ") SELECT " + select + " FROM " + d.quote(before.name));
+  if (!refusals.empty()) plan.statements.push_back("DROP TRIGGER " + trigger);
   plan.statements.push_back("DROP TABLE " + d.quote(before.name));
   plan.statements.push_back("ALTER TABLE " + temporary + " RENAME TO " + d.quote(after.name));
   for (std::size_t i = 1; i < create.size(); ++i) plan.statements.push_back(std::move(create[i]));
