@@ -83,6 +83,39 @@ bool PgDialect::type_change_rewrites(const schema::Type& from, const schema::Typ
   return from_sql == "TEXT" || *to.length < *from.length;
 }
 
+std::string PgDialect::type_change_using(const std::string& column, const schema::Type& from,
+                                         const schema::Type& to) const {
+  if (from.kind == to.kind) return {};
+  using schema::TypeKind;
+  const std::string c = quote(column);
+  const auto textual = [](TypeKind k) { return k == TypeKind::string || k == TypeKind::text; };
+  const auto number = [](TypeKind k) {
+    return k == TypeKind::small_integer || k == TypeKind::integer ||
+           k == TypeKind::big_integer || k == TypeKind::float_;
+  };
+  if (textual(from.kind) && to.kind == TypeKind::blob) return " USING convert_to(" + c + ", 'UTF8')";
+  if (from.kind == TypeKind::blob && textual(to.kind)) return " USING convert_from(" + c + ", 'UTF8')";
+  if (number(from.kind) && to.kind == TypeKind::boolean) return " USING (" + c + " <> 0)";
+  if (from.kind == TypeKind::boolean && number(to.kind)) {
+    return " USING " + c + "::INTEGER" +
+           (to.kind == TypeKind::integer ? std::string() : "::" + type_sql(to));
+  }
+  if (textual(from.kind) && (to.kind == TypeKind::datetime || to.kind == TypeKind::time)) {
+    // An offset follows the seconds (or minutes) of the time: Z, or a sign and hours with
+    // optional minutes; a date's own "-01" is not one.
+    const std::string offset =
+        c + " ~ ':[0-9]{2}(\\.[0-9]*)?\\s*([zZ]|[+-][0-9]{1,2}(:?[0-9]{2})?)\\s*$'";
+    if (to.kind == TypeKind::datetime) {
+      return " USING CASE WHEN " + offset + " THEN " + c + "::TIMESTAMPTZ AT TIME ZONE 'UTC' ELSE " +
+             c + "::TIMESTAMP END";
+    }
+    return " USING CASE WHEN " + offset + " THEN (" + c + "::TIMETZ AT TIME ZONE 'UTC')::TIME ELSE " +
+           c + "::TIME END";
+  }
+  const bool varchar = to.kind == TypeKind::string && to.length.has_value();
+  return " USING " + c + "::" + (varchar ? std::string("TEXT") : type_sql(to));
+}
+
 std::string PgDialect::default_sql(const schema::Column& c) const {
   // SQLite's spelling of a Boolean default (0 / 1), which PostgreSQL refuses for a boolean
   if (c.type.kind == schema::TypeKind::boolean) {

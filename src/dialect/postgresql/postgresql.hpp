@@ -62,24 +62,18 @@ class PgDialect final : public Dialect {
   // A session-level advisory lock, polled with pg_try_advisory_lock until the timeout.
   void lock_migrations(engine::Connection& conn, std::chrono::milliseconds timeout) const override;
   void unlock_migrations(engine::Connection& conn) const override;
-  // Only where the kind changes: VARCHAR(140) to VARCHAR(280) needs no USING. To a
-  // VARCHAR(n), the cast is to TEXT and the server's assignment to VARCHAR(n) follows, which
-  // fails on a longer value, where an explicit cast to VARCHAR(n) would cut it short.
-  // Between text and BYTEA, the bytes are the text's UTF-8 encoding both ways (as SQLite
-  // keeps them): a cast to BYTEA would read backslashes in the text as escapes, and one to
-  // TEXT would write the bytes out in hex.
+  // pg_dialect.cpp. Only where the kind changes: VARCHAR(140) to VARCHAR(280) needs no USING.
+  // To a VARCHAR(n), the cast is to TEXT and the server's assignment to VARCHAR(n) follows,
+  // which fails on a longer value, where an explicit cast to VARCHAR(n) would cut it short.
+  // Between text and BYTEA, the bytes are the text's UTF-8 encoding both ways: a cast to BYTEA
+  // would read backslashes in the text as escapes, and one to TEXT would write the bytes out
+  // in hex. The server has casts between boolean and INTEGER only: a number becomes a
+  // boolean by (c <> 0), a boolean a number through INTEGER. Text with a UTC offset becomes
+  // the TIMESTAMP or TIME in UTC, as strata reads such text (and SQLite converts it), and text
+  // without one is taken as written, whatever the session's time zone. The SQLite rebuild
+  // converts the same way (sqlite_convert.cpp).
   std::string type_change_using(const std::string& column, const schema::Type& from,
-                                const schema::Type& to) const override {
-    if (from.kind == to.kind) return {};
-    using schema::TypeKind;
-    const auto textual = [](TypeKind k) { return k == TypeKind::string || k == TypeKind::text; };
-    if (textual(from.kind) && to.kind == TypeKind::blob)
-      return " USING convert_to(" + quote(column) + ", 'UTF8')";
-    if (from.kind == TypeKind::blob && textual(to.kind))
-      return " USING convert_from(" + quote(column) + ", 'UTF8')";
-    const bool varchar = to.kind == TypeKind::string && to.length.has_value();
-    return " USING " + quote(column) + "::" + (varchar ? std::string("TEXT") : type_sql(to));
-  }
+                                const schema::Type& to) const override;
   // Every type change but those the server makes in place: to the same SQL type, VARCHAR(n)
   // to VARCHAR(m >= n), VARCHAR or TEXT to TEXT (binary coercible; PostgreSQL's ALTER TABLE).
   bool type_change_rewrites(const schema::Type& from, const schema::Type& to) const override;
