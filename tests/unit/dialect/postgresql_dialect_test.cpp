@@ -344,6 +344,31 @@ TEST(PostgresqlDialect, text_and_blob_convert_through_their_utf8_bytes) {
                                      "convert_from(body, 'UTF8')"}));
 }
 
+// The server has casts between boolean and INTEGER only ("cannot cast type bigint to
+// boolean", "... boolean to double precision"), and a cast of text to TIMESTAMP or TIME drops
+// a UTC offset, which strata's reader applies.
+TEST(PostgresqlDialect, alter_column_type_converts_booleans_numbers_and_offsets_as_strata_reads_them) {
+  auto using_ = [](schema::TypeKind from, schema::TypeKind to) {
+    return pg()->type_change_using("v", {from, {}}, {to, {}});
+  };
+  using K = schema::TypeKind;
+  EXPECT_EQ(using_(K::big_integer, K::boolean), " USING (v <> 0)");
+  EXPECT_EQ(using_(K::small_integer, K::boolean), " USING (v <> 0)");
+  EXPECT_EQ(using_(K::float_, K::boolean), " USING (v <> 0)");
+  EXPECT_EQ(using_(K::boolean, K::integer), " USING v::INTEGER");
+  EXPECT_EQ(using_(K::boolean, K::big_integer), " USING v::INTEGER::BIGINT");
+  EXPECT_EQ(using_(K::boolean, K::float_), " USING v::INTEGER::DOUBLE PRECISION");
+  EXPECT_EQ(using_(K::boolean, K::text), " USING v::TEXT");
+  const std::string offset =
+      "v ~ ':[0-9]{2}(\\.[0-9]*)?\\s*([zZ]|[+-][0-9]{1,2}(:?[0-9]{2})?)\\s*$'";
+  EXPECT_EQ(using_(K::text, K::datetime),
+            " USING CASE WHEN " + offset +
+                " THEN v::TIMESTAMPTZ AT TIME ZONE 'UTC' ELSE v::TIMESTAMP END");
+  EXPECT_EQ(using_(K::string, K::time),
+            " USING CASE WHEN " + offset +
+                " THEN (v::TIMETZ AT TIME ZONE 'UTC')::TIME ELSE v::TIME END");
+}
+
 // PostgreSQL refuses "TYPE ... USING" while the column has a default it cannot cast the same
 // way ("default for column cannot be cast automatically"): boolean to integer, text to
 // integer... The default is dropped before the type change and set again after it.

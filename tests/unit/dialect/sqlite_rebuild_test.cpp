@@ -441,6 +441,61 @@ TEST_F(SqliteRebuild, not_null_over_a_null_fails_at_the_copy_and_leaves_the_tabl
   expect_healthy();
 }
 
+// The copy kept a changed column's values as they were: 5 in a BOOLEAN column, which strata
+// reads as an integer but never writes, '2024-01-01 10:00:00' in a DATE one, which it cannot
+// read. Each now becomes what strata writes for the new type; a change that needs no
+// conversion still copies the column as it is.
+TEST_F(SqliteRebuild, a_type_change_converts_the_values_to_what_strata_writes_for_the_new_type) {
+  schema::Table flags = table("post");
+  column_of(flags, "views").type = {schema::TypeKind::boolean, {}};
+  apply(table("post"), flags, {Kind::alter_column, "views", {}});
+  EXPECT_EQ(values("SELECT views, typeof(views) FROM post ORDER BY id"),
+            (Values{{"1", "integer"}, {"NULL", "null"}, {"1", "integer"}, {"0", "integer"}}));
+
+  schema::Table dated = flags;
+  column_of(dated, "timestamp").type = {schema::TypeKind::date, {}};
+  apply(flags, dated, {Kind::alter_column, "timestamp", {}});
+  EXPECT_EQ(values("SELECT timestamp FROM post ORDER BY id"),
+            (Values{{"2024-01-01"}, {"2024-01-02"}, {"2024-01-01"}, {"2024-01-03"}}));
+  EXPECT_TRUE(query("SELECT name FROM sqlite_master WHERE type = 'trigger'").empty())
+      << "the conversion's trigger was left behind";
+
+  schema::Table text = dated;
+  column_of(text, "body").type = {schema::TypeKind::text, {}};
+  const AlterPlan plan = apply(dated, text, {Kind::alter_column, "body", {}});
+  EXPECT_EQ(plan.statements.at(1),
+            "INSERT INTO _strata_tmp_post (id, user_id, body, timestamp, views) SELECT id, "
+            "user_id, body, timestamp, views FROM post");
+  expect_post_foreign_key_enforced();
+  expect_healthy();
+}
+
+// SQLite kept 100000 in a SMALLINT column, which no int16 member could load again; PostgreSQL
+// fails the change ("smallint out of range"), and so does the copy now, leaving the table.
+TEST_F(SqliteRebuild, a_value_that_does_not_convert_fails_the_copy_and_leaves_the_table) {
+  conn_->execute("UPDATE post SET views = 100000 WHERE id = 3");
+  const Values posts = values("SELECT id, user_id, body, timestamp, views FROM post ORDER BY id");
+  const std::string post_sql = create_sql("post");
+  schema::Table after = table("post");
+  column_of(after, "views").type = {schema::TypeKind::small_integer, {}};
+  const AlterPlan plan =
+      dialect_->alter_table_sql(table("post"), after, {Kind::alter_column, "views", {}});
+  try {
+    run(plan);
+    ADD_FAILURE() << "the copy took 100000 into a SMALLINT column";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("column 'views' of table 'post' holds a value that does "
+                                         "not convert from Integer to SmallInteger"),
+              std::string::npos)
+        << e.what();
+  }
+  conn_->execute("PRAGMA foreign_keys = ON");
+  EXPECT_EQ(values("SELECT id, user_id, body, timestamp, views FROM post ORDER BY id"), posts);
+  EXPECT_EQ(create_sql("post"), post_sql) << "the original table was not restored";
+  EXPECT_TRUE(query("SELECT name FROM sqlite_master WHERE type = 'trigger'").empty());
+  expect_healthy();
+}
+
 TEST_F(SqliteRebuild, forced_rebuild_moves_a_renamed_columns_values) {
   schema::Table after = table("post");
   column_of(after, "body").name = "content";
