@@ -1007,6 +1007,25 @@ TEST_P(TypesTest, bulk_update_of_a_float_column_with_a_double_beyond_its_range_i
   EXPECT_EQ(s.get<Sample>(added->id)->real32, 2.5f);
 }
 
+TEST_P(TypesTest, a_whole_numeric_read_by_raw_sql_is_an_exact_integer) {
+  // PostgreSQL's sum of a BIGINT is a numeric, which was read as a double: 2^53 + 1 came back
+  // as 2^53, and get<std::int64_t> refused "a real number". SQLite's sum is an integer.
+  auto& s = session();
+  s.add(Sample{.i64 = std::int64_t{1} << 53});
+  s.add(Sample{.i64 = 1});
+  s.commit();
+  auto r = s.execute("SELECT sum(i64) AS total, avg(i64) AS mean FROM sample");
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].get<std::int64_t>("total"), (std::int64_t{1} << 53) + 1);
+  EXPECT_DOUBLE_EQ(r.rows[0].get<double>("mean"), 4503599627370496.5);
+  // SQLite's NUMERIC affinity gives the same: an integer when whole and within 64 bits.
+  auto n = s.execute("SELECT CAST(9223372036854775807 AS NUMERIC), CAST(2.5 AS NUMERIC), "
+                     "CAST(99999999999999999999 AS NUMERIC)");
+  EXPECT_EQ(n.rows[0].get<std::int64_t>(0), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(n.rows[0].get<double>(1), 2.5);
+  EXPECT_EQ(n.rows[0].get<double>(2), 1e20);
+}
+
 TEST_P(TypesTest, time_and_datetime_server_defaults_without_seconds_load) {
   // SQLite stores a literal default as written: '09:30' did not load ("expected an ISO 8601
   // time"), so no row could be inserted without setting the member.

@@ -386,17 +386,26 @@ bool PgStatement::is_null(int index) const {
 }
 
 namespace {
-// The storage class of a column of this type, as SQLite would report it.
-engine::StorageClass storage_class_of(Oid type) {
+// The storage class of a value of this type with this text, as SQLite would report it. A
+// numeric is an integer when its text is a whole number that fits 64 bits (the sum() of
+// BIGINTs is a numeric, where SQLite's sum gives an integer): read as a double, it lost the
+// digits beyond 2^53. Another numeric (a fraction, a whole number beyond int64) is a real.
+engine::StorageClass storage_class_of(Oid type, std::string_view text) {
   switch (type) {
     case bool_oid:
     case int2_oid:
     case int4_oid:
     case int8_oid:
     case oid_oid: return engine::StorageClass::integer;
+    case numeric_oid: {
+      std::int64_t whole = 0;
+      const auto r = std::from_chars(text.data(), text.data() + text.size(), whole);
+      return r.ec == std::errc() && r.ptr == text.data() + text.size()
+                 ? engine::StorageClass::integer
+                 : engine::StorageClass::real;
+    }
     case float4_oid:
-    case float8_oid:
-    case numeric_oid: return engine::StorageClass::real;
+    case float8_oid: return engine::StorageClass::real;
     case bytea_oid: return engine::StorageClass::blob;
     default: return engine::StorageClass::text;
   }
@@ -443,7 +452,7 @@ std::int64_t integer_of(std::string_view text, Oid type) {
 
 engine::StorageClass PgStatement::storage_class(int index) const {
   if (is_null(index)) return engine::StorageClass::null;
-  return storage_class_of(type_of(index));
+  return storage_class_of(type_of(index), get_text(index));
 }
 
 std::int64_t PgStatement::get_int64(int index) const {
@@ -481,7 +490,7 @@ ValueRef PgStatement::get_ref(int index) const {
   if (size == 0 && PQgetisnull(r, row_, index) != 0) return {};
   const std::string_view text(PQgetvalue(r, row_, index), size);
   const Oid type = type_of(index);
-  switch (storage_class_of(type)) {
+  switch (storage_class_of(type, text)) {
     case engine::StorageClass::integer: return ValueRef::integer(integer_of(text, type));
     case engine::StorageClass::real: return ValueRef::real(real_of(text, type));
     case engine::StorageClass::blob: return ValueRef::blob(blob_of(text, type));
