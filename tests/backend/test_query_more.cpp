@@ -572,6 +572,31 @@ TEST_P(Blog, arithmetic_filters_orders_and_selects_computed_values) {
             (std::vector<std::int64_t>(6, 0)));
 }
 
+TEST_P(Blog, any_expression_takes_like_in_between_and_is_null_as_sqlalchemys_do) {
+  // They were a column's only: func.lower(User.email).like(...) had no strata spelling.
+  auto& s = session();
+  auto name = col(&User::username);
+  EXPECT_EQ(usernames(s.query<User>().filter(upper(name).like("%O%")).order_by(name)),
+            (Names{"bob", "dora"}));
+  EXPECT_EQ(usernames(s.query<User>().filter(upper(name).ilike("c%"))), (Names{"carl"}));
+  EXPECT_EQ(usernames(s.query<User>().filter((name + "!").endswith("b!"))), (Names{"bob"}));
+  EXPECT_EQ(usernames(s.query<User>().filter(upper(name).not_like("%A%"))), (Names{"bob"}));
+  auto votes = col(&Post::votes);
+  EXPECT_EQ(titles(s.query<Post>().filter((votes + 1).in_({2, 6})).order_by(&Post::title)),
+            (Names{"a2", "b1"}));
+  EXPECT_EQ(titles(s.query<Post>().filter((votes * 2).not_in({0, 2, 4})).order_by(&Post::title)),
+            (Names{"a1", "a2", "c3"}));
+  EXPECT_EQ(titles(s.query<Post>().filter((votes - 1).between(1, 2)).order_by(&Post::title)),
+            (Names{"a1", "c2"}));
+  EXPECT_EQ(usernames(s.query<User>().filter((col(&User::bio) + "!").is_null()).order_by(name)),
+            (Names{"ann", "bob", "carl", "dora"}));
+  EXPECT_TRUE(usernames(s.query<User>().filter(upper(&User::bio).is_not_null())).empty());
+  EXPECT_EQ(usernames(s.query<User>()
+                          .filter(length(name).in_(s.select(max(length(name)))))
+                          .order_by(name)),
+            (Names{"carl", "dora"}));
+}
+
 TEST_P(Blog, text_joins_text_and_scalar_functions_apply_to_each_row) {
   auto& s = session();
   auto name = col(&User::username);

@@ -147,9 +147,27 @@ Value to_assigned(const V& v) {
 
 }  // namespace detail
 
+// text for a LIKE pattern that matches it as it is: its %, _ and escape characters each
+// preceded by `escape` (use the pattern with ... ESCAPE escape: like(p, escape)).
+inline std::string escape_like(std::string_view text, char escape = '/') {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == escape) out += escape;
+    out += c;
+  }
+  return out;
+}
+
+// A one-column SELECT used as a subquery (in_(), exists()); see query.hpp.
+template <class S, class Need, class C, class... R>
+class TupleQuery;
+
 // An expression over the models S with a value of C++ type R. Selected (TupleQuery), it
 // reads as result_type: R, unless a derived expression says otherwise (a column of a
-// std::optional member, an aggregate that is NULL over no rows).
+// std::optional member, an aggregate that is NULL over no rows). Any expression of text takes
+// like() and its kin, and any takes is_null(), between() and in_(), as SQLAlchemy's do
+// (lower(col(&User::email)).like("%@example.com"), (col(&Item::a) + 1).in_({2, 3})).
 template <class S, class R>
 class Expression {
  public:
@@ -160,6 +178,108 @@ class Expression {
   const sql::ExprPtr& node() const noexcept { return node_; }
 
  private:
+  using B = R;  // the value type the methods below compare with
+
+ public:
+  Expression<S, bool> like(std::string_view pattern) const {
+    static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
+    return match(sql::BinaryOp::like, pattern);
+  }
+  Expression<S, bool> not_like(std::string_view pattern) const {
+    static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
+    return match(sql::BinaryOp::not_like, pattern);
+  }
+  // Case-insensitive LIKE (lower() on both sides where the database has no ILIKE).
+  Expression<S, bool> ilike(std::string_view pattern) const {
+    static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
+    return match(sql::BinaryOp::ilike, pattern);
+  }
+  // With an escape character (SQL's LIKE ... ESCAPE): like("50!%%", '!') matches text that
+  // starts with "50%". The same on every database; without one, PostgreSQL takes a backslash
+  // as the escape and SQLite has none.
+  Expression<S, bool> like(std::string_view pattern, char escape) const {
+    static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
+    return match(sql::BinaryOp::like, pattern, escape);
+  }
+  Expression<S, bool> not_like(std::string_view pattern, char escape) const {
+    static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
+    return match(sql::BinaryOp::not_like, pattern, escape);
+  }
+  Expression<S, bool> ilike(std::string_view pattern, char escape) const {
+    static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
+    return match(sql::BinaryOp::ilike, pattern, escape);
+  }
+  // SQLAlchemy's startswith / endswith / contains with autoescape: `text` matches as it is,
+  // its % and _ too (a LIKE with escape_like(text) and ESCAPE '/'). Case as like() has it.
+  Expression<S, bool> startswith(std::string_view text) const {
+    static_assert(std::same_as<B, std::string>, "strata: startswith() applies to text columns");
+    return match(sql::BinaryOp::like, escape_like(text) + "%", '/');
+  }
+  Expression<S, bool> endswith(std::string_view text) const {
+    static_assert(std::same_as<B, std::string>, "strata: endswith() applies to text columns");
+    return match(sql::BinaryOp::like, "%" + escape_like(text), '/');
+  }
+  Expression<S, bool> contains(std::string_view text) const {
+    static_assert(std::same_as<B, std::string>, "strata: contains() applies to text columns");
+    return match(sql::BinaryOp::like, "%" + escape_like(text) + "%", '/');
+  }
+  Expression<S, bool> is_null() const {
+    return Expression<S, bool>(sql::unary(sql::UnaryOp::is_null, this->node()));
+  }
+  Expression<S, bool> is_not_null() const {
+    return Expression<S, bool>(sql::unary(sql::UnaryOp::is_not_null, this->node()));
+  }
+  template <class V, class W>
+  Expression<S, bool> between(const V& low, const W& high) const {
+    static_assert(detail::comparable_value<B, V> && detail::comparable_value<B, W>,
+                  "strata: between() bounds must have the column's type");
+    return Expression<S, bool>(sql::between(this->node(), detail::param_for<B>(low),
+                                            detail::param_for<B>(high)));
+  }
+  // IN (values...): any range of values comparable with the column. Empty: always false.
+  template <class Range>
+  Expression<S, bool> in_(const Range& values, bool negated = false) const {
+    using V = std::remove_cvref_t<decltype(*std::begin(values))>;
+    static_assert(detail::comparable_value<B, V>,
+                  "strata: in_() values must have the column's type");
+    std::vector<sql::ExprPtr> items;
+    for (const auto& v : values) items.push_back(detail::param_for<B>(v));
+    return Expression<S, bool>(sql::in(this->node(), std::move(items), negated));
+  }
+  template <class V>
+  Expression<S, bool> in_(std::initializer_list<V> values) const {
+    return in_<std::initializer_list<V>>(values);
+  }
+  // IN (SELECT ...): s.query<Post>().select(&Post::user_id), one column of the same type.
+  // A subquery that correlates models (correlate<...>()) needs them in the outer query.
+  template <class S2, class N2, class C2, class... R2>
+  Expression<detail::union_t<S, C2>, bool> in_(const TupleQuery<S2, N2, C2, R2...>& sub,
+                                               bool negated = false) const {
+    static_assert(sizeof...(R2) == 1, "strata: in_(subquery) needs a subquery of one column");
+    static_assert((... && (std::same_as<B, detail::base_t<R2>> ||
+                           (detail::arithmetic<B> && detail::arithmetic<detail::base_t<R2>>))),
+                  "strata: in_(subquery) needs a subquery column of the column's type");
+    return Expression<detail::union_t<S, C2>, bool>(
+        sql::in(this->node(), sub.subquery(), negated));
+  }
+  template <class Range>
+  auto not_in(const Range& values) const {
+    return in_(values, true);
+  }
+  template <class V>
+  Expression<S, bool> not_in(std::initializer_list<V> values) const {
+    return in_<std::initializer_list<V>>(values, true);
+  }
+
+ private:
+  Expression<S, bool> match(sql::BinaryOp op, std::string_view pattern) const {
+    return Expression<S, bool>(
+        sql::binary(op, this->node(), sql::param(Value{std::string(pattern)})));
+  }
+  Expression<S, bool> match(sql::BinaryOp op, std::string_view pattern, char escape) const {
+    return Expression<S, bool>(
+        sql::like(op, this->node(), sql::param(Value{std::string(pattern)}), escape));
+  }
   sql::ExprPtr node_;
 };
 
@@ -174,10 +294,6 @@ class TypedExpression : public Expression<S, R> {
 // A boolean expression: what filter() takes.
 template <class S>
 using Condition = Expression<S, bool>;
-
-// A one-column SELECT used as a subquery (in_(), exists()); see query.hpp.
-template <class S, class Need, class C, class... R>
-class TupleQuery;
 
 namespace detail {
 template <class X>
@@ -198,17 +314,6 @@ sql::ExprPtr column_expr(const Mapper& m, std::size_t offset, const char* contex
                          const std::string& table);
 }  // namespace detail
 
-// text for a LIKE pattern that matches it as it is: its %, _ and escape characters each
-// preceded by `escape` (use the pattern with ... ESCAPE escape: like(p, escape)).
-inline std::string escape_like(std::string_view text, char escape = '/') {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    if (c == '%' || c == '_' || c == escape) out += escape;
-    out += c;
-  }
-  return out;
-}
 
 // A column holding a member of type M (std::optional<X> for a nullable one), over the
 // models S: a model's column (col()), an alias's (aliased()) or a table's (TableRef).
@@ -220,104 +325,6 @@ class Column : public Expression<S, detail::base_t<M>> {
   using result_type = M;
 
   explicit Column(sql::ExprPtr node) : base(std::move(node)) {}
-
-  Condition<S> like(std::string_view pattern) const {
-    static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
-    return match(sql::BinaryOp::like, pattern);
-  }
-  Condition<S> not_like(std::string_view pattern) const {
-    static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
-    return match(sql::BinaryOp::not_like, pattern);
-  }
-  // Case-insensitive LIKE (lower() on both sides where the database has no ILIKE).
-  Condition<S> ilike(std::string_view pattern) const {
-    static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
-    return match(sql::BinaryOp::ilike, pattern);
-  }
-  // With an escape character (SQL's LIKE ... ESCAPE): like("50!%%", '!') matches text that
-  // starts with "50%". The same on every database; without one, PostgreSQL takes a backslash
-  // as the escape and SQLite has none.
-  Condition<S> like(std::string_view pattern, char escape) const {
-    static_assert(std::same_as<B, std::string>, "strata: like() applies to text columns");
-    return match(sql::BinaryOp::like, pattern, escape);
-  }
-  Condition<S> not_like(std::string_view pattern, char escape) const {
-    static_assert(std::same_as<B, std::string>, "strata: not_like() applies to text columns");
-    return match(sql::BinaryOp::not_like, pattern, escape);
-  }
-  Condition<S> ilike(std::string_view pattern, char escape) const {
-    static_assert(std::same_as<B, std::string>, "strata: ilike() applies to text columns");
-    return match(sql::BinaryOp::ilike, pattern, escape);
-  }
-  // SQLAlchemy's startswith / endswith / contains with autoescape: `text` matches as it is,
-  // its % and _ too (a LIKE with escape_like(text) and ESCAPE '/'). Case as like() has it.
-  Condition<S> startswith(std::string_view text) const {
-    static_assert(std::same_as<B, std::string>, "strata: startswith() applies to text columns");
-    return match(sql::BinaryOp::like, escape_like(text) + "%", '/');
-  }
-  Condition<S> endswith(std::string_view text) const {
-    static_assert(std::same_as<B, std::string>, "strata: endswith() applies to text columns");
-    return match(sql::BinaryOp::like, "%" + escape_like(text), '/');
-  }
-  Condition<S> contains(std::string_view text) const {
-    static_assert(std::same_as<B, std::string>, "strata: contains() applies to text columns");
-    return match(sql::BinaryOp::like, "%" + escape_like(text) + "%", '/');
-  }
-  Condition<S> is_null() const {
-    return Condition<S>(sql::unary(sql::UnaryOp::is_null, this->node()));
-  }
-  Condition<S> is_not_null() const {
-    return Condition<S>(sql::unary(sql::UnaryOp::is_not_null, this->node()));
-  }
-  template <class V, class W>
-  Condition<S> between(const V& low, const W& high) const {
-    static_assert(detail::comparable_value<B, V> && detail::comparable_value<B, W>,
-                  "strata: between() bounds must have the column's type");
-    return Condition<S>(sql::between(this->node(), detail::param_for<B>(low),
-                                     detail::param_for<B>(high)));
-  }
-  // IN (values...): any range of values comparable with the column. Empty: always false.
-  template <class Range>
-  Condition<S> in_(const Range& values, bool negated = false) const {
-    using V = std::remove_cvref_t<decltype(*std::begin(values))>;
-    static_assert(detail::comparable_value<B, V>,
-                  "strata: in_() values must have the column's type");
-    std::vector<sql::ExprPtr> items;
-    for (const auto& v : values) items.push_back(detail::param_for<B>(v));
-    return Condition<S>(sql::in(this->node(), std::move(items), negated));
-  }
-  template <class V>
-  Condition<S> in_(std::initializer_list<V> values) const {
-    return in_<std::initializer_list<V>>(values);
-  }
-  // IN (SELECT ...): s.query<Post>().select(&Post::user_id), one column of the same type.
-  // A subquery that correlates models (correlate<...>()) needs them in the outer query.
-  template <class S2, class N2, class C2, class... R2>
-  Condition<detail::union_t<S, C2>> in_(const TupleQuery<S2, N2, C2, R2...>& sub,
-                                        bool negated = false) const {
-    static_assert(sizeof...(R2) == 1, "strata: in_(subquery) needs a subquery of one column");
-    static_assert((... && (std::same_as<B, detail::base_t<R2>> ||
-                           (detail::arithmetic<B> && detail::arithmetic<detail::base_t<R2>>))),
-                  "strata: in_(subquery) needs a subquery column of the column's type");
-    return Condition<detail::union_t<S, C2>>(sql::in(this->node(), sub.subquery(), negated));
-  }
-  template <class Range>
-  auto not_in(const Range& values) const {
-    return in_(values, true);
-  }
-  template <class V>
-  Condition<S> not_in(std::initializer_list<V> values) const {
-    return in_<std::initializer_list<V>>(values, true);
-  }
-
- private:
-  Condition<S> match(sql::BinaryOp op, std::string_view pattern) const {
-    return Condition<S>(sql::binary(op, this->node(), sql::param(Value{std::string(pattern)})));
-  }
-  Condition<S> match(sql::BinaryOp op, std::string_view pattern, char escape) const {
-    return Condition<S>(
-        sql::like(op, this->node(), sql::param(Value{std::string(pattern)}), escape));
-  }
 };
 
 // A mapped column of model T held in a member of type M. Build with col(&T::member).
