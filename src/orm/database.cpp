@@ -439,15 +439,18 @@ Session& Database::session() {
 }
 
 void Database::remove_session() {
-  std::unique_ptr<Session> mine;
+  Session* mine = nullptr;
   {
     std::lock_guard lock(sessions_->mutex);
     auto it = sessions_->by_thread.find(std::this_thread::get_id());
     if (it == sessions_->by_thread.end()) return;
-    mine = std::move(it->second);
-    sessions_->by_thread.erase(it);
+    mine = it->second.get();
   }
-  mine.reset();  // outside the lock: its after_rollback handlers may use the database
+  // The thread keeps its Session object, closed and made a new session (its settings too), so
+  // that a reference db.session() gave stays valid, as Flask-SQLAlchemy's db.session does
+  // after remove(): a worker loop that holds `auto& s = db.session()` across jobs used a
+  // destroyed session. Outside the lock: its after_rollback handlers may use the database.
+  *mine = Session(*this);
 }
 
 Session Database::new_session() { return Session(*this); }

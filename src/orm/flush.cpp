@@ -18,7 +18,16 @@
 
 namespace strata::detail {
 
-void SessionCore::flush() { Flush(*this).run(); }
+void SessionCore::flush() {
+  // SQLAlchemy's "Session is already flushing": a handler's flush() would do nothing (the
+  // flush that runs it writes what it changes), and saying so beats a silent no-op. A query
+  // from a handler still runs, without autoflush.
+  if (flushing_)
+    throw InvalidRequestError("flush() cannot run while the session flushes (from an event "
+                              "handler of the flush): the flush under way writes what the "
+                              "handler changes, or the next flush does");
+  Flush(*this).run();
+}
 
 namespace {
 
@@ -892,12 +901,12 @@ const Flush::InsertShape& Flush::insert_shape(InstanceState& st) {
   void* obj = st.obj.get();
   for (const auto& c : m.columns) c->apply_default(obj);
   const bool generated = m.autoincrement && m.autoincrement->key_unset(obj);
-  // The kind of row: bit 0 the key unset, then one bit per nullable server-default column
-  // (left out of the INSERT when NULL).
+  // The kind of row: bit 0 the key unset, then one bit per server-default column of an
+  // optional member (left out of the INSERT when empty).
   std::uint64_t kind = generated ? 1 : 0;
   int bit = 1;
   for (const auto& c : m.columns) {
-    if (!c->column.server_default || !c->column.nullable) continue;
+    if (!c->column.server_default || !c->optional_member) continue;
     if (bit == 64) return odd_insert_shapes_.emplace_back(make_insert_shape(m, obj, generated));
     if (is_null(c->get(obj))) kind |= std::uint64_t{1} << bit;
     ++bit;
@@ -918,7 +927,7 @@ Flush::InsertShape Flush::make_insert_shape(const Mapper& m, const void* obj,
   shape.returning.assign(m.columns.size(), false);
   for (const auto& c : m.columns) {
     if (shape.generated && c.get() == m.autoincrement) shape.included[c->index] = false;
-    if (c->column.server_default && c->column.nullable && is_null(c->get(obj))) {
+    if (c->column.server_default && c->optional_member && is_null(c->get(obj))) {
       shape.included[c->index] = false;
       shape.returning[c->index] = true;
       shape.any_server_default = true;

@@ -644,13 +644,15 @@ void SessionCore::expunge_deferred() noexcept {
 
 namespace {
 // expunge_all(), rollback() and close() from a handler of the flush would free the states the
-// flush is working on.
+// flush is working on; commit() would commit what the flush has written so far, so that a
+// later failure of the flush could roll back only the rest.
 void refuse_while_flushing(bool flushing, const char* what) {
   if (flushing)
     throw InvalidRequestError(std::string(what) +
                               " cannot run while the session flushes (from an event handler "
                               "of the flush): the flush is working on the objects it would let "
-                              "go of; do it after the flush, or in after_commit");
+                              "go of, and its rows commit or roll back together; do it after "
+                              "the flush, or in after_commit");
 }
 }  // namespace
 
@@ -710,6 +712,7 @@ void SessionCore::flush_until_clean() {
 
 void SessionCore::commit() {
   check_usable();
+  refuse_while_flushing(flushing_, "commit()");
   // Read once: the handlers of this commit, or null (then this costs nothing more).
   const auto events = facade ? db_.events.snapshot() : nullptr;
   if (events) {

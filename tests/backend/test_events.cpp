@@ -237,8 +237,9 @@ TEST_P(EventsTest, a_post_a_handler_adds_takes_its_authors_key_where_a_deleted_p
 
 // The row stays (the handler runs inside the flush); the object leaves the session. The
 // identity map took the freed state all the same, and then held a state without an object.
-TEST_P(EventsTest, a_flush_handler_cannot_expunge_all_roll_back_or_close_the_session) {
-  // They freed the states the flush was working on (a use after free).
+TEST_P(EventsTest, a_flush_handler_cannot_expunge_all_roll_back_close_commit_or_flush_the_session) {
+  // The first three freed the states the flush was working on (a use after free); commit()
+  // committed half the flush; flush() did nothing, silently.
   auto& s = session();
   std::vector<std::string> refused;
   db().events().listen<Draft>(Event::after_insert, [&](Draft&, Conn&) {
@@ -246,7 +247,9 @@ TEST_P(EventsTest, a_flush_handler_cannot_expunge_all_roll_back_or_close_the_ses
          std::vector<std::pair<std::string, std::function<void()>>>{
              {"expunge_all()", [&] { s.expunge_all(); }},
              {"rollback()", [&] { s.rollback(); }},
-             {"close()", [&] { s.close(); }}}) {
+             {"close()", [&] { s.close(); }},
+             {"commit()", [&] { s.commit(); }},
+             {"flush()", [&] { s.flush(); }}}) {
       try {
         call();
       } catch (const strata::InvalidRequestError& e) {
@@ -257,9 +260,24 @@ TEST_P(EventsTest, a_flush_handler_cannot_expunge_all_roll_back_or_close_the_ses
   });
   auto d = s.add(Draft{.text = "kept"});
   s.commit();
-  EXPECT_EQ(refused, (Log{"expunge_all()", "rollback()", "close()"}));
+  EXPECT_EQ(refused, (Log{"expunge_all()", "rollback()", "close()", "commit()", "flush()"}));
   EXPECT_EQ(count("draft"), 1);
   EXPECT_TRUE(s.contains(d));
+}
+
+TEST_P(EventsTest, a_commit_from_a_flush_handler_fails_the_flush_and_commits_nothing) {
+  // The handler's commit() committed the rows written before it, and the rest of the flush
+  // went on in a new transaction: a later failure rolled back only that, and rollback()
+  // could not take the first rows back.
+  auto& s = session();
+  db().events().listen<Draft>(Event::after_insert, [&](Draft& d, Conn&) {
+    if (d.text == "first") s.commit();
+  });
+  s.add(Draft{.text = "first"});
+  s.add(Draft{.text = "second"});
+  EXPECT_THROW(s.flush(), strata::InvalidRequestError);
+  s.rollback();
+  EXPECT_EQ(count("draft"), 0) << "the handler's commit() committed part of the flush";
 }
 
 TEST_P(EventsTest, an_object_a_handler_expunges_after_its_insert_leaves_the_session_clean) {

@@ -45,6 +45,26 @@ struct strata::Model<Enrollment> {
   }
 };
 
+// A key the database makes that is not an autoincrement integer: an empty optional member
+// leaves the column to its server default, read back.
+struct Token {
+  std::optional<std::string> id{};
+  std::string label{};
+};
+
+template <>
+struct strata::Model<Token> {
+  static constexpr auto table = "token";
+  static auto columns() {
+    // The same SQL on both backends: text the database makes.
+    return mapping(column("id", &Token::id)
+                       .primary_key()
+                       .length(40)
+                       .server_default("('k' || CAST(random() AS TEXT))"),
+                   column("label", &Token::label));
+  }
+};
+
 namespace {
 
 using strata::col;
@@ -1289,7 +1309,47 @@ TEST_P(SessionTest, the_app_session_is_one_per_thread_as_flask_sqlalchemys_scope
   EXPECT_NE(theirs, mine) << "another thread was handed this thread's session";
   EXPECT_EQ(theirs_again, theirs);
   EXPECT_EQ(&db().session(), mine) << "another thread's remove_session() closed this one";
-  EXPECT_NE(theirs_after_remove, nullptr);
+  EXPECT_EQ(theirs_after_remove, theirs) << "the thread's Session object stays, made new";
+}
+
+TEST_P(SessionTest, a_primary_key_left_to_its_server_default_is_made_by_the_database_and_read_back) {
+  // Every primary key column is NOT NULL, and only nullable server-default columns were left
+  // out of the INSERT: the empty key was sent as NULL, and every insert failed.
+  db().register_models<Token>();
+  db().drop_all();
+  db().create_all();
+  auto& s = session();
+  auto a = s.add(Token{.label = "a"});
+  auto b = s.add(Token{.label = "b"});
+  s.commit();
+  ASSERT_TRUE(a->id.has_value()) << "the generated key was not read back";
+  ASSERT_TRUE(b->id.has_value());
+  EXPECT_NE(*a->id, *b->id);
+  EXPECT_EQ(s.get<Token>(*a->id), a) << "the identity map does not know the object by its key";
+  // A key given is written as given.
+  auto c = s.add(Token{.id = "mine", .label = "c"});
+  s.commit();
+  s.expunge_all();
+  EXPECT_EQ(s.get<Token>("mine")->label, "c");
+  EXPECT_EQ(s.query<Token>().count(), 3);
+}
+
+TEST_P(SessionTest, a_reference_to_the_app_session_stays_valid_across_remove_session) {
+  // A worker loop holding `auto& s = db.session()` and calling remove_session() after each job
+  // used a destroyed session (ASan: heap-use-after-free), where Flask-SQLAlchemy's db.session
+  // stays usable after remove().
+  auto& s = db().session();
+  s.set_autoflush(false);
+  auto ann = s.add(User{.username = "ann", .email = "ann@x"});
+  s.flush();
+  db().remove_session();  // rolls back what was not committed
+  EXPECT_FALSE(s.contains(ann));
+  EXPECT_TRUE(s.autoflush()) << "the session after remove_session() is not a new one";
+  s.add(User{.username = "bob", .email = "bob@x"});
+  s.commit();
+  db().remove_session();
+  EXPECT_EQ(s.query<User>().count(), 1);
+  EXPECT_EQ(&db().session(), &s);
 }
 
 TEST_P(SessionTest, a_threads_app_session_is_closed_when_the_thread_ends) {

@@ -71,8 +71,9 @@ class Database {
   // kept until remove_session() on that thread, the thread's end or the database's; those
   // close it, rolling back what it did not commit.
   Session& session();
-  // Closes the calling thread's session; the next session() call on this thread opens a fresh
-  // one. Call it when a request or a task ends (Flask-SQLAlchemy does at app context teardown).
+  // Closes the calling thread's session, which then works as a new session (the same object:
+  // a reference session() gave stays valid). Call it when a request or a task ends
+  // (Flask-SQLAlchemy does at app context teardown).
   void remove_session();
   // A session of its own, owned by the caller.
   Session new_session();

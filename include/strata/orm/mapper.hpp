@@ -50,6 +50,9 @@ class ColumnInfo {
   std::size_t index = 0;   // position among the mapper's columns and in SELECT lists
   bool unique = false;     // single-column unique (an index too when indexed)
   bool indexed = false;
+  // A std::optional member: left empty at insert, its server default (if any) applies, also
+  // for a primary key (whose column is NOT NULL all the same).
+  bool optional_member = false;
   std::optional<ColumnReference> references;
   std::string renamed_from;    // renamed_from("old"): the name before a rename, for autogenerate
   std::string qualified_name;  // "user.email", for messages

@@ -426,6 +426,7 @@ class ColumnDef {
     c->column.type.kind = text_ ? schema::TypeKind::text : Type<B>::kind;
     if (length_) c->column.type.length = length_;
     c->column.nullable = detail::is_optional_v<M> && !primary_key_;
+    c->optional_member = detail::is_optional_v<M>;
     c->column.primary_key = primary_key_;
     c->column.autoincrement = autoincrement_.value_or(false);
     c->column.server_default = server_default_;
