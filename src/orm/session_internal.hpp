@@ -144,8 +144,8 @@ class Flush {
   bool handlers_ran() const noexcept { return handlers_ran_; }
   // The many-to-one references of the updated objects whose foreign key was set by hand, and
   // the loaded collections of their old and new parents (also those declared on the parent's
-  // side only), follow the key; only the foreign
-  // keys among `columns` when given (a bulk update's, before their snapshots are taken).
+  // side only), follow the key; only the foreign keys among `columns` when given (a bulk
+  // update's, before their snapshots are taken).
   void follow_keys_set_by_hand(const std::vector<InstanceState*>& states,
                                const std::vector<const ColumnInfo*>* columns = nullptr);
 

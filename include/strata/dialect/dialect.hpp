@@ -194,10 +194,10 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
   // A query whose one row holds one integer: 1 when the database has a table called `name`
   // where an unqualified CREATE TABLE puts it, else 0 (SQLite: the main schema, not TEMP
   // tables nor attached databases; PostgreSQL: any relation, indexes too, in the current
-  // schema, the first of the search path that exists). A catalog
-  // that cannot be read (a lock) is the query's error, never a 0. The base class, which no
-  // shipped dialect uses, asks information_schema about the current schema (which lists only
-  // the tables the user has rights on).
+  // schema, the first of the search path that exists). A catalog that cannot be read (a lock)
+  // is the query's error, never a 0. The base class, which no shipped dialect uses, asks
+  // information_schema about the current schema (which lists only the tables the user has
+  // rights on).
   virtual std::string table_exists_sql(const std::string& name) const;
   // Whether CREATE / DROP INDEX CONCURRENTLY exists (PostgreSQL): the index is built or dropped
   // without blocking writes to the table, outside any transaction. False by default.
