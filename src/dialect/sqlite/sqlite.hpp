@@ -36,6 +36,10 @@ class SqliteDialect final : public Dialect {
   // An autoincrement column is declared exactly INTEGER, whatever its integer kind: only then
   // does SQLite make the single-column primary key the rowid alias that assigns ids.
   std::string column_sql(const schema::Table& t, const schema::Column& c) const override;
+  // SQLite takes after DEFAULT only a literal, a signed number, a bare word (CURRENT_TIMESTAMP,
+  // TRUE) or an expression in parentheses: anything else (lower('X'), 1 + 1, strftime(...)) is
+  // written in parentheses, as SQLAlchemy does; text already in one pair of them is kept.
+  std::string default_sql(const schema::Column& c) const override;
   // sqlite_alter.cpp: native ALTER TABLE where SQLite has the form and accepts the change,
   // otherwise a table rebuild (AlterPlan::rebuild, foreign_keys_off).
   AlterPlan alter_table_sql(const schema::Table& before, const schema::Table& after,
@@ -66,10 +70,17 @@ class SqliteDialect final : public Dialect {
   // of a rowid table (SQLite's rowid alias) is autoincrement.
   ReflectedSchema reflect(engine::Connection& conn) const override;
   // Dialect::reflected_form(), and: an autoincrement integer column is declared INTEGER
-  // (column_sql), and a rowid alias is autoincrement whatever the model said, since SQLite
-  // assigns it.
+  // (column_sql), a rowid alias is autoincrement whatever the model said, since SQLite
+  // assigns it, and a server default is spelled as default_sql() writes it (in parentheses
+  // where it needs them), which is how SQLite gives it back.
   schema::Table reflected_form(const schema::Table& t) const override;
 };
+
+// sqlite_alter.cpp: whether a DEFAULT is a plain literal: a signed number, 'text', X'blob',
+// NULL, TRUE, FALSE. ADD COLUMN refuses a "non-constant default": CURRENT_TIME, CURRENT_DATE,
+// CURRENT_TIMESTAMP and any expression in parentheses (SQLite evaluates some, e.g. (1), but its
+// documentation promises none), so anything else is left to a rebuild.
+bool is_constant_literal(std::string_view sql);
 
 // sqlite_connection.cpp: whether the database file exists (memory: always); throws the
 // error open_connection() would for a path that cannot be a database file.

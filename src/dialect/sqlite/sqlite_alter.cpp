@@ -64,10 +64,8 @@ bool is_word(std::string_view s, std::string_view upper) {
 
 bool is_null_literal(std::string_view sql) { return is_word(trim(sql), "NULL"); }
 
-// Whether a DEFAULT is a plain literal: a signed number, 'text', X'blob', NULL, TRUE, FALSE.
-// ADD COLUMN refuses a "non-constant default": CURRENT_TIME, CURRENT_DATE, CURRENT_TIMESTAMP
-// and any expression in parentheses (SQLite evaluates some, e.g. (1), but its documentation
-// promises none), so anything else is left to a rebuild.
+}  // namespace
+
 bool is_constant_literal(std::string_view sql) {
   sql = trim(sql);
   if (sql.empty()) return false;
@@ -114,6 +112,8 @@ bool is_constant_literal(std::string_view sql) {
   }
   return i == sql.size();
 }
+
+namespace {
 
 // 'text' with its quotes doubled.
 std::string text_literal(std::string_view text) {

@@ -5,12 +5,70 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "sqlite.hpp"
 
 namespace strata::dialect::sqlite {
+
+namespace {
+
+// The end of the quoted text (a 'literal' or a "name", the quote doubled inside) that starts
+// at sql[i]; its content, undoubled, goes to content.
+std::size_t end_of_quoted(std::string_view sql, std::size_t i, std::string* content = nullptr) {
+  const char quote = sql[i];
+  std::size_t end = i + 1;
+  while (end < sql.size()) {
+    if (sql[end] == quote) {
+      if (end + 1 < sql.size() && sql[end + 1] == quote) {
+        if (content) *content += quote;
+        end += 2;
+        continue;
+      }
+      return end + 1;
+    }
+    if (content) *content += sql[end];
+    ++end;
+  }
+  return end;
+}
+
+// Whether text is one parenthesized group: (lower('X')), not (1) + (2).
+bool parenthesized(std::string_view text) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') return false;
+  int depth = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '\'' || text[i] == '"') {
+      i = end_of_quoted(text, i);
+      continue;
+    }
+    if (text[i] == '(') ++depth;
+    if (text[i] == ')' && --depth == 0 && i + 1 < text.size()) return false;
+    ++i;
+  }
+  return depth == 0;
+}
+
+// Whether text is one bare word (CURRENT_TIMESTAMP, TRUE), which SQLite takes after DEFAULT
+// as it is: a keyword it knows, or else the word as a string.
+bool bare_word(std::string_view text) {
+  if (text.empty() || std::isdigit(static_cast<unsigned char>(text.front())) != 0) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+}
+
+std::string_view trim(std::string_view s) {
+  const std::size_t first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+}  // namespace
 
 bool SqliteDialect::is_keyword(std::string_view lower_name) const {
   // sqlite3_keyword_check compares without regard to case.
@@ -55,6 +113,13 @@ std::string SqliteDialect::column_sql(const schema::Table& t, const schema::Colu
   return Dialect::column_sql(t, as_integer);
 }
 
+std::string SqliteDialect::default_sql(const schema::Column& c) const {
+  const std::string& text = *c.server_default;
+  const std::string_view trimmed = trim(text);
+  if (is_constant_literal(trimmed) || bare_word(trimmed) || parenthesized(trimmed)) return text;
+  return "(" + text + ")";
+}
+
 schema::Table SqliteDialect::reflected_form(const schema::Table& t) const {
   schema::Table declared = t;
   for (schema::Column& c : declared.columns) {
@@ -67,6 +132,7 @@ schema::Table SqliteDialect::reflected_form(const schema::Table& t) const {
   const auto& key = out.primary_key.columns;
   for (schema::Column& c : out.columns) {
     c.autoincrement = key.size() == 1 && key.front() == c.name && type_sql(c.type) == "INTEGER";
+    if (c.server_default) c.server_default = default_sql(c);
   }
   return out;
 }

@@ -78,6 +78,26 @@ TEST(SqliteDialect, type_names) {
   EXPECT_EQ(d.type_sql({TypeKind::datetime, {}}), "DATETIME");
 }
 
+// SQLite takes after DEFAULT only a literal, a signed number, a bare word or an expression in
+// parentheses: lower('X') as it was failed with near "(": syntax error.
+TEST(SqliteDialect, a_server_default_that_is_not_a_literal_is_written_in_parentheses) {
+  auto default_of = [](std::string text) {
+    schema::Column c{"c", {schema::TypeKind::text, {}}, true, false, false, std::move(text)};
+    return d.default_sql(c);
+  };
+  for (const std::string kept : {"'x'", "'it''s'", "0", "-1.5", "+3", "1e3", "X'0a'", "NULL",
+                                 "TRUE", "CURRENT_TIMESTAMP", "current_date", "(lower('X'))",
+                                 "((1) + (2))", "('(')"}) {
+    EXPECT_EQ(default_of(kept), kept) << "kept as written";
+  }
+  EXPECT_EQ(default_of("lower('X')"), "(lower('X'))");
+  EXPECT_EQ(default_of("1 + 1"), "(1 + 1)");
+  EXPECT_EQ(default_of("(1) + (2)"), "((1) + (2))") << "two groups are not one";
+  EXPECT_EQ(default_of("')' || '('"), "(')' || '(')") << "parentheses inside literals";
+  EXPECT_EQ(default_of("strftime('%Y-%m-%d %H:%M:%f000', 'now')"),
+            "(strftime('%Y-%m-%d %H:%M:%f000', 'now'))");
+}
+
 TEST(SqliteDialect, capabilities) {
   EXPECT_EQ(d.name(), "sqlite");
   EXPECT_TRUE(d.supports_returning());
