@@ -14,6 +14,7 @@
 
 #include "strata/dialect/dialect.hpp"
 #include "strata/migrate/errors.hpp"
+#include "strata/sql/compiler.hpp"
 
 #include "ops_text.hpp"
 
@@ -315,15 +316,12 @@ std::size_t read_quoted_name(std::string_view sql, std::size_t i, std::string& n
 // names, alone or qualified by the table's name; string literals, other tables' columns,
 // function names (a name followed by '(') and type names (CAST(x AS date), x::date) are left
 // alone. `to` is written as SQLite writes it: quoted where the old name was quoted, and
-// everywhere when it is not a plain lower-case name or is a keyword of any backend (order,
-// group, user), else bare. (PostgreSQL reads either the same.)
+// everywhere when the RENAME COLUMN quoted it, that is when it is not a lower-case identifier
+// (sql::is_lower_identifier, the dialects' own rule: qty$1 and größe are quoted) or is a
+// keyword of any backend (order, group, user), else bare. (PostgreSQL reads either the same.)
 std::string rename_in_sql(std::string_view sql, std::string_view table, const std::string& from,
                           const std::string& to) {
-  const bool plain = !to.empty() && identifier_start(to[0]) &&
-                     std::all_of(to.begin(), to.end(), [](char c) {
-                       return identifier_char(c) && std::tolower(static_cast<unsigned char>(c)) == c;
-                     }) &&
-                     !dialect::keyword_of_any_backend(to);
+  const bool plain = sql::is_lower_identifier(to) && !dialect::keyword_of_any_backend(to);
   const std::string quoted_to = double_quoted(to);
   std::string out;
   std::string qualifier;  // the name just before a '.', if any

@@ -38,16 +38,6 @@ constexpr int prec_multiplicative = 7;
 constexpr int prec_unary = 8;
 constexpr int prec_primary = 9;
 
-bool is_lower_identifier(std::string_view name) {
-  if (name.empty()) return false;
-  const char first = name.front();
-  if (!(first == '_' || (first >= 'a' && first <= 'z'))) return false;
-  for (const char c : name.substr(1)) {
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
-
 // A function name is written verbatim, so it must be a plain (optionally dotted) name.
 bool is_function_name(std::string_view name) {
   bool at_part_start = true;
@@ -783,6 +773,16 @@ void Writer::delete_(const Delete& s) {
 }
 
 }  // namespace
+
+bool is_lower_identifier(std::string_view name) {
+  if (name.empty()) return false;
+  const char first = name.front();
+  if (!(first == '_' || (first >= 'a' && first <= 'z'))) return false;
+  for (const char c : name.substr(1)) {
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
 
 bool SqlDialect::requires_quotes(std::string_view name) const {
   return !is_lower_identifier(name) || is_keyword(name);

@@ -13,6 +13,11 @@
 
 namespace strata::sql {
 
+// Whether name is a lower-case identifier, [a-z_][a-z0-9_]*: the names that a backend takes
+// bare unless they are its keywords (SqlDialect::requires_quotes). Code that writes SQL text
+// meant to match what a dialect quotes spells names by this rule.
+bool is_lower_identifier(std::string_view name);
+
 // What the compiler needs to know about a backend. Defaults follow standard SQL.
 class SqlDialect {
  public:

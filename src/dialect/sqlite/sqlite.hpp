@@ -69,11 +69,22 @@ class SqliteDialect final : public Dialect {
   // and checks. Types are read back through type_sql(); a single-column INTEGER primary key
   // of a rowid table (SQLite's rowid alias) is autoincrement.
   ReflectedSchema reflect(engine::Connection& conn) const override;
+  // SQLite keeps check conditions and defaults as written, but RENAME COLUMN and RENAME TO
+  // write the new name into them quoted wherever the old one was ("qty" >= 0 after a rename
+  // to Qty and back, "book".qty after a rename of the table and back): those compare through
+  // comparable_sql().
+  ReflectionSupport reflection_support() const override {
+    return {.check_text = false, .server_default_text = false};
+  }
   // Dialect::reflected_form(), and: an autoincrement integer column is declared INTEGER
   // (column_sql), a rowid alias is autoincrement whatever the model said, since SQLite
   // assigns it, and a server default is spelled as default_sql() writes it (in parentheses
   // where it needs them), which is how SQLite gives it back.
   schema::Table reflected_form(const schema::Table& t) const override;
+  // The text with each "quoted" name whose bare spelling names the same thing (a lower-case
+  // name that needs no quotes: "qty", "book") written bare; string literals and the names
+  // that need their quotes ("Qty", "order") are kept as they are.
+  std::string comparable_sql(std::string_view sql) const override;
 };
 
 // sqlite_alter.cpp: whether a DEFAULT is a plain literal: a signed number, 'text', X'blob',

@@ -120,6 +120,28 @@ std::string SqliteDialect::default_sql(const schema::Column& c) const {
   return "(" + text + ")";
 }
 
+std::string SqliteDialect::comparable_sql(std::string_view sql) const {
+  std::string out;
+  for (std::size_t i = 0; i < sql.size();) {
+    if (sql[i] == '\'') {
+      const std::size_t end = end_of_quoted(sql, i);
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (sql[i] == '"') {
+      std::string name;
+      const std::size_t end = end_of_quoted(sql, i, &name);
+      if (!requires_quotes(name))
+        out += name;
+      else
+        out.append(sql.substr(i, end - i));
+      i = end;
+    } else {
+      out += sql[i++];
+    }
+  }
+  return out;
+}
+
 schema::Table SqliteDialect::reflected_form(const schema::Table& t) const {
   schema::Table declared = t;
   for (schema::Column& c : declared.columns) {

@@ -98,6 +98,19 @@ TEST(SqliteDialect, a_server_default_that_is_not_a_literal_is_written_in_parenth
             "(strftime('%Y-%m-%d %H:%M:%f000', 'now'))");
 }
 
+// SQLite's RENAME COLUMN and RENAME TO write the new name quoted wherever the old one was
+// quoted; db check compares the texts with the quotes dropped where the bare name is the same.
+TEST(SqliteDialect, a_quoted_name_compares_as_its_bare_spelling_only_where_that_is_the_same_name) {
+  EXPECT_EQ(d.comparable_sql("(\"qty\" >= 0)"), "(qty >= 0)");
+  EXPECT_EQ(d.comparable_sql("\"book\".qty >= 0"), "book.qty >= 0");
+  EXPECT_EQ(d.comparable_sql("\"Qty\" >= 0"), "\"Qty\" >= 0") << "Qty is another spelling";
+  EXPECT_EQ(d.comparable_sql("\"order\" >= 0"), "\"order\" >= 0") << "a keyword";
+  EXPECT_EQ(d.comparable_sql("\"qty$1\" > 0"), "\"qty$1\" > 0");
+  EXPECT_EQ(d.comparable_sql("\"in stock\" > 0"), "\"in stock\" > 0");
+  EXPECT_EQ(d.comparable_sql("name <> '\"qty\"'"), "name <> '\"qty\"'") << "a string literal";
+  EXPECT_EQ(d.comparable_sql("\"a\"\"b\" = 'it''s'"), "\"a\"\"b\" = 'it''s'");
+}
+
 TEST(SqliteDialect, capabilities) {
   EXPECT_EQ(d.name(), "sqlite");
   EXPECT_TRUE(d.supports_returning());

@@ -152,6 +152,26 @@ TEST(Fold, rename_column_rewrites_check_conditions_as_the_database_does) {
   EXPECT_EQ(condition("ck_item_label"), "'qty' <> other.qty AND \"system_user\" IS NOT NULL");
 }
 
+// The dialects write bare only [a-z_][a-z0-9_]* (sql::is_lower_identifier); the state took `$`
+// and bytes past ASCII for plain too, so its check read qty$1 >= 0 where the database, renamed
+// by RENAME COLUMN qty TO "qty$1", held "qty$1" >= 0, and db check reported it.
+TEST(Fold, rename_column_quotes_a_new_name_in_a_check_as_the_dialects_do) {
+  Table t;
+  t.name = "item";
+  t.columns = {Column{"id", {schema::TypeKind::integer, {}}, false, true, true, {}},
+               Column{"qty", {schema::TypeKind::integer, {}}, false, false, false, {}}};
+  t.primary_key = {"pk_item", {"id"}};
+  t.checks = {{"ck_item_qty", "qty >= 0"}};
+  SchemaState s = state_of({t});
+  s.apply(RenameColumnOp{"item", "qty", "qty$1"});
+  EXPECT_EQ(s.find("item")->checks.at(0).sqltext, "\"qty$1\" >= 0");
+  s.apply(RenameColumnOp{"item", "qty$1", "größe"});
+  EXPECT_EQ(s.find("item")->checks.at(0).sqltext, "\"größe\" >= 0");
+  s.apply(RenameColumnOp{"item", "größe", "qty_2"});
+  EXPECT_EQ(s.find("item")->checks.at(0).sqltext, "\"qty_2\" >= 0")
+      << "quoted where it was quoted, as SQLite writes it";
+}
+
 TEST(Fold, rename_column_leaves_a_function_of_the_same_name_alone) {
   Table t;
   t.name = "item";
