@@ -423,6 +423,24 @@ ForeignKeyBreaks foreign_key_breaks(engine::Connection& conn, const dialect::Dia
   return out;
 }
 
+// Refuses a drop_table of a table that views or other tables' triggers use, before the DROP
+// runs: PostgreSQL refuses it by itself, and SQLite would drop the table and leave them
+// broken, failing every later rename or rebuild of any table.
+void refuse_used_table(engine::Connection& conn, const dialect::Dialect& d,
+                       const std::string& table) {
+  const std::vector<dialect::DependentObject> users = d.drop_dependents(conn, table);
+  if (users.empty()) return;
+  std::string names;
+  for (const auto& x : users) {
+    if (!names.empty()) names += ", ";
+    names += std::string(x.kind == dialect::DependentObject::Kind::view ? "view" : "trigger") +
+             " '" + x.name + "'";
+  }
+  throw CommandError(names + (users.size() == 1 ? " uses" : " use") + " table '" + table +
+                     "'; drop " + (users.size() == 1 ? "it" : "them") +
+                     " first (an execute operation before the drop_table)");
+}
+
 // A table rebuild keeps the triggers and views that name the table: they are dropped before
 // the rebuild (DROP TABLE would drop the table's triggers; a view or another table's trigger
 // naming it would make the rename fail) and created again from their SQL after it. One that
@@ -555,6 +573,7 @@ void run_step(const Config& config, engine::Connection& conn, const dialect::Dia
             d.rebuild_dependents(conn, {p.rebuilt_table, p.rebuilt_columns, p.rebuilt_indexes});
         dependents.drop(conn, d);
       }
+      if (!p.dropped_table.empty()) refuse_used_table(conn, d, p.dropped_table);
       for (const auto& stmt : p.statements) conn.execute(stmt);
       if (p.rebuild) dependents.recreate(conn, p.rebuilt_table);
       if (!p.call.empty()) config.callbacks.at(p.call)(conn);

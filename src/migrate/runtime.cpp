@@ -68,6 +68,7 @@ std::vector<OperationPlan> plan(const dialect::Dialect& d, SchemaState& state,
       schema::Table before = current ? *current : std::get<DropTableOp>(op).table;
       state.apply(op);  // throws when the table is not there
       p.statements = d.drop_table_sql(before);
+      p.dropped_table = before.name;
     } else if (auto* exec = std::get_if<ExecuteOp>(&op)) {
       auto it = exec->sql.find(std::string(d.name()));
       if (it == exec->sql.end()) it = exec->sql.find("*");

@@ -242,6 +242,16 @@ class Dialect : public sql::SqlDialect, public engine::Driver {
     return {};
   }
 
+  // The views, and the triggers of other tables, that name `table` on conn (inside the
+  // migration's transaction): dropping the table would leave them broken. The migration
+  // runtime refuses such a drop_table, as PostgreSQL does by itself (its base class answer:
+  // none); SQLite drops the table and keeps them, and every later rename or rebuild of any
+  // table then fails on them.
+  virtual std::vector<DependentObject> drop_dependents(engine::Connection& /*conn*/,
+                                                       const std::string& /*table*/) const {
+    return {};
+  }
+
   // Reflection: reads the live schema of conn's database (see ReflectedSchema). Never fails
   // on an unusual table: what it cannot follow goes to ReflectedSchema::problems. Throws
   // DatabaseError when the catalog cannot be queried; the base class throws

@@ -26,6 +26,8 @@ struct OperationPlan {
   std::string rebuilt_table;            // with rebuild: that table's name before the change,
   std::vector<std::string> rebuilt_columns;  // its columns as the migrations know them,
   std::vector<std::string> rebuilt_indexes;  // and the indexes the statements create again
+  std::string dropped_table;                 // a drop_table: the table, checked for views and
+                                             // triggers that use it (Dialect::drop_dependents)
   bool foreign_keys_off = false;        // must run with foreign-key enforcement off
   bool rewrite = false;                 // the table is rewritten in place (PostgreSQL)
   bool authored = false;                // an execute or a call: the migration author's own

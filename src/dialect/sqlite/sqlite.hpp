@@ -65,6 +65,10 @@ class SqliteDialect final : public Dialect {
   // indexes with a CREATE INDEX text of their own that table.indexes lacks.
   std::vector<DependentObject> rebuild_dependents(engine::Connection& conn,
                                                   const RebuiltTable& table) const override;
+  // sqlite_alter.cpp: the views and the other tables' triggers that the trial rename of
+  // rebuild_dependents() shows naming the table.
+  std::vector<DependentObject> drop_dependents(engine::Connection& conn,
+                                               const std::string& table) const override;
   // sqlite_reflect.cpp: pragmas for the structure, the CREATE TABLE text for constraint names
   // and checks. Types are read back through type_sql(); a single-column INTEGER primary key
   // of a rowid table (SQLite's rowid alias) is autoincrement.

@@ -300,6 +300,61 @@ AlterPlan SqliteDialect::alter_table_sql(const schema::Table& before, const sche
   return rebuild_table_sql(*this, before, after, change);
 }
 
+namespace {
+
+// The triggers and views of the schema in the order they were created (an object is created
+// after those it uses), and which of them name `table`, its own triggers included. SQLite
+// rewrites every reference to a renamed table in triggers and views: those that change under
+// a trial rename, rolled back, are the ones that name it. Throws the database's error when
+// the rename fails (a view already broken).
+struct NamingObjects {
+  struct Entry {
+    std::string type, name, table, sql;
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> all;
+  std::vector<bool> naming;  // parallel to all
+};
+
+NamingObjects objects_naming(const SqliteDialect& d, engine::Connection& conn,
+                             const std::string& table) {
+  auto read = [&] {
+    std::vector<NamingObjects::Entry> out;
+    auto stmt = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('trigger', 'view') "
+        "ORDER BY rowid");
+    while (stmt->step()) {
+      out.push_back({std::string(stmt->get_text(0)), std::string(stmt->get_text(1)),
+                     std::string(stmt->get_text(2)),
+                     stmt->is_null(3) ? std::string() : std::string(stmt->get_text(3))});
+    }
+    return out;
+  };
+  NamingObjects out;
+  out.all = read();
+  out.naming.assign(out.all.size(), false);
+  if (out.all.empty()) return out;
+  const std::string savepoint = "strata_rebuild_probe";
+  conn.savepoint(savepoint);
+  std::vector<NamingObjects::Entry> after;
+  try {
+    conn.execute("ALTER TABLE " + d.quote(table) + " RENAME TO " +
+                 d.quote("_strata_probe_" + table));
+    after = read();
+  } catch (const Error&) {
+    conn.rollback_to_savepoint(savepoint);
+    conn.release_savepoint(savepoint);
+    throw;  // a view already broken: the rebuild's own RENAME would fail the same way
+  }
+  conn.rollback_to_savepoint(savepoint);
+  conn.release_savepoint(savepoint);
+  for (std::size_t i = 0; i < out.all.size() && i < after.size(); ++i)
+    out.naming[i] = !(out.all[i] == after[i]);
+  return out;
+}
+
+}  // namespace
+
 std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connection& conn,
                                                               const RebuiltTable& table) const {
   // A column the migrations do not know (added by an execute) is one the rebuild's INSERT
@@ -321,23 +376,6 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
     }
   }
 
-  struct Entry {
-    std::string type, name, table, sql;
-    bool operator==(const Entry&) const = default;
-  };
-  // In the order they were created (an object is created after those it uses).
-  auto read = [&] {
-    std::vector<Entry> out;
-    auto stmt = conn.prepare(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('trigger', 'view') "
-        "ORDER BY rowid");
-    while (stmt->step()) {
-      out.push_back({std::string(stmt->get_text(0)), std::string(stmt->get_text(1)),
-                     std::string(stmt->get_text(2)),
-                     stmt->is_null(3) ? std::string() : std::string(stmt->get_text(3))});
-    }
-    return out;
-  };
   std::vector<DependentObject> out;
   // Indexes of the table with a text of their own (not those of its PRIMARY KEY and UNIQUE
   // constraints, which the new CREATE TABLE makes) that the rebuild does not create.
@@ -354,27 +392,9 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
         out.push_back({DependentObject::Kind::index, std::move(name), std::string(stmt->get_text(1))});
     }
   }
-  const std::vector<Entry> before = read();
-  if (before.empty()) return out;
-  // SQLite rewrites every reference to a renamed table in triggers and views: those that
-  // change under a trial rename are the ones that name the table (its own triggers included).
-  const std::string savepoint = "strata_rebuild_probe";
-  conn.savepoint(savepoint);
-  std::vector<Entry> after;
-  try {
-    conn.execute("ALTER TABLE " + quote(table.name) + " RENAME TO " +
-                 quote("_strata_probe_" + table.name));
-    after = read();
-  } catch (const Error&) {
-    conn.rollback_to_savepoint(savepoint);
-    conn.release_savepoint(savepoint);
-    throw;  // the rebuild's own RENAME would fail the same way
-  }
-  conn.rollback_to_savepoint(savepoint);
-  conn.release_savepoint(savepoint);
-  std::vector<bool> dependent(before.size(), false);
-  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i)
-    dependent[i] = !(before[i] == after[i]);
+  const NamingObjects probe = objects_naming(*this, conn, table.name);
+  const std::vector<NamingObjects::Entry>& before = probe.all;
+  std::vector<bool> dependent = probe.naming;
   // A view or trigger that uses a view dropped here breaks the rename step as well (SQLite
   // checks every view and trigger of the schema then): it goes too, and what uses it, found by
   // the text naming the view (one naming it otherwise, say as a column, goes needlessly and
@@ -395,6 +415,21 @@ std::vector<DependentObject> SqliteDialect::rebuild_dependents(engine::Connectio
     out.push_back({before[i].type == "view" ? DependentObject::Kind::view
                                             : DependentObject::Kind::trigger,
                    before[i].name, before[i].sql});
+  }
+  return out;
+}
+
+std::vector<DependentObject> SqliteDialect::drop_dependents(engine::Connection& conn,
+                                                            const std::string& table) const {
+  const NamingObjects probe = objects_naming(*this, conn, table);
+  std::vector<DependentObject> out;
+  for (std::size_t i = 0; i < probe.all.size(); ++i) {
+    const NamingObjects::Entry& e = probe.all[i];
+    // The table's own triggers go with it.
+    if (!probe.naming[i] || (e.type == "trigger" && ddl::same_ignoring_case(e.table, table)))
+      continue;
+    out.push_back({e.type == "view" ? DependentObject::Kind::view : DependentObject::Kind::trigger,
+                   e.name, e.sql});
   }
   return out;
 }

@@ -171,3 +171,51 @@ TEST_P(MigrateSchemaOps, a_rename_to_a_name_with_a_dollar_keeps_db_check_quiet) 
   downgrade(s.config);
   EXPECT_EQ(s.drift(), "") << "after the downgrade";
 }
+
+// PostgreSQL refuses to drop a table that a view uses; SQLite dropped it and kept the view,
+// broken, and every later migration that renamed or rebuilt any table then failed on it
+// ("error in view v_scratch: no such table: main.scratch"). Both now refuse the drop.
+TEST_P(MigrateSchemaOps, dropping_a_table_a_view_uses_is_refused_on_every_backend) {
+  Scratch s(GetParam());
+  schema::Table scratch = table("scratch", {column("n", integer)});
+  s.write({CreateTableOp{author()}, CreateTableOp{scratch},
+           ExecuteOp{{{"*", "CREATE VIEW v_scratch AS SELECT n FROM scratch"}},
+                     {{"*", "DROP VIEW v_scratch"}}, false}});
+  upgrade(s.config);
+  s.write({DropTableOp{scratch}}, {CreateTableOp{scratch}});
+  const std::string error = s.error_of([&] { upgrade(s.config); });
+  EXPECT_NE(error.find("v_scratch"), std::string::npos) << error;
+  if (GetParam() == "sqlite") {
+    EXPECT_NE(error.find("view 'v_scratch' uses table 'scratch'; drop it first"), std::string::npos)
+        << error;
+  }
+  EXPECT_EQ(s.applied(), 1) << "the drop went through";
+  EXPECT_EQ(s.count("SELECT count(*) FROM v_scratch"), 0);
+}
+
+// The same for a trigger of another table that writes to it (PostgreSQL has no such trigger
+// body, so SQLite alone); the table's own triggers go with it.
+TEST_P(MigrateSchemaOps, dropping_a_table_another_tables_trigger_uses_is_refused) {
+  if (GetParam() != "sqlite") GTEST_SKIP() << "a trigger body of SQL statements is SQLite's";
+  Scratch s(GetParam());
+  schema::Table scratch = table("scratch", {column("n", integer)});
+  s.write({CreateTableOp{author()}, CreateTableOp{scratch},
+           ExecuteOp{{{"*", "CREATE TRIGGER tr_author_count AFTER INSERT ON author BEGIN "
+                            "INSERT INTO scratch (n) VALUES (1); END"}},
+                     {{"*", "DROP TRIGGER tr_author_count"}}, false},
+           ExecuteOp{{{"*", "CREATE TRIGGER tr_scratch_own AFTER INSERT ON scratch BEGIN "
+                            "SELECT 1; END"}},
+                     {{"*", "DROP TRIGGER tr_scratch_own"}}, false}});
+  upgrade(s.config);
+  s.write({DropTableOp{scratch}}, {CreateTableOp{scratch}});
+  const std::string error = s.error_of([&] { upgrade(s.config); });
+  EXPECT_NE(error.find("trigger 'tr_author_count' uses table 'scratch'; drop it first"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(error.find("tr_scratch_own"), std::string::npos) << "its own trigger goes with it";
+  EXPECT_EQ(s.applied(), 1);
+
+  s.execute("DROP TRIGGER tr_author_count");
+  upgrade(s.config);
+  EXPECT_EQ(s.applied(), 2) << "a table whose own trigger is all that names it is dropped";
+}
