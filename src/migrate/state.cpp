@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -828,6 +829,28 @@ void apply_op(Tables& tables, const ValidateConstraintOp& o, const Operation& op
 void apply_op(Tables&, const ExecuteOp&, const Operation&) {}
 void apply_op(Tables&, const CallOp&, const Operation&) {}
 
+// Refuses a name that op gives longer than schema::max_identifier_length, which PostgreSQL
+// would cut short; on every backend, so that the migration runs on all of them.
+void require_short_names(const Operation& op) {
+  std::optional<schema::LongName> long_name;
+  auto check = [&](const char* what, const std::string& name) {
+    if (name.size() > schema::max_identifier_length) long_name = schema::LongName{what, name};
+  };
+  std::visit(
+      Overloaded{[&](const CreateTableOp& o) { long_name = schema::name_too_long(o.table); },
+                 [&](const RenameTableOp& o) { check("table", o.new_name); },
+                 [&](const AddColumnOp& o) { check("column", o.column.name); },
+                 [&](const RenameColumnOp& o) { check("column", o.new_name); },
+                 [&](const CreateIndexOp& o) { check("index", o.index.name); },
+                 [&](const AddUniqueOp& o) { check("unique constraint", o.constraint.name); },
+                 [&](const AddForeignKeyOp& o) { check("foreign key", o.foreign_key.name); },
+                 [&](const AddCheckOp& o) { check("check constraint", o.check.name); },
+                 [&](const RenameConstraintOp& o) { check("constraint", o.new_name); },
+                 [](const auto&) {}},
+      op);
+  if (long_name) fail(op, schema::too_long_text(*long_name) + "; give it a shorter name");
+}
+
 }  // namespace
 
 schema::Table canonical(schema::Table t) {
@@ -839,6 +862,7 @@ schema::Table canonical(schema::Table t) {
 }
 
 void SchemaState::apply(const Operation& op) {
+  if (checks_ == Checks::run) require_short_names(op);
   std::visit(
       [&](const auto& o) {
         using O = std::decay_t<decltype(o)>;

@@ -14,8 +14,8 @@ namespace strata::schema {
 
 namespace {
 
-// PostgreSQL's identifier limit; longer generated names are shortened (see fit()).
-constexpr std::size_t max_name_length = 63;
+// Longer generated names are shortened (see fit()).
+constexpr std::size_t max_name_length = max_identifier_length;
 constexpr std::size_t hash_suffix_length = 9;  // "_" + 8 hex digits
 
 constexpr std::string_view constraint_name_token = "constraint_name";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -188,10 +189,37 @@ std::string first_difference(const Table& a, const Table& b) {
 
 }  // namespace
 
+std::optional<LongName> name_too_long(const Table& t) {
+  auto fits = [](const std::string& name) { return name.size() <= max_identifier_length; };
+  if (!fits(t.name)) return LongName{"table", t.name};
+  for (const Column& c : t.columns)
+    if (!fits(c.name)) return LongName{"column", c.name};
+  if (!fits(t.primary_key.name)) return LongName{"primary key", t.primary_key.name};
+  for (const Index& ix : t.indexes)
+    if (!fits(ix.name)) return LongName{"index", ix.name};
+  for (const UniqueConstraint& uq : t.uniques)
+    if (!fits(uq.name)) return LongName{"unique constraint", uq.name};
+  for (const ForeignKey& fk : t.foreign_keys)
+    if (!fits(fk.name)) return LongName{"foreign key", fk.name};
+  for (const CheckConstraint& ck : t.checks)
+    if (!fits(ck.name)) return LongName{"check constraint", ck.name};
+  return std::nullopt;
+}
+
+std::string too_long_text(const LongName& n) {
+  return n.what + " name '" + n.name + "' is " + std::to_string(n.name.size()) +
+         " bytes long, past the limit of " + std::to_string(max_identifier_length) +
+         " bytes (PostgreSQL's, which would cut it short)";
+}
+
 const Table& MetaData::add(Table t) {
   validate(t);
   normalize_primary_key(t);
   naming_.apply(t);
+  if (const auto long_name = name_too_long(t)) {
+    throw ArgumentError("table '" + t.name + "': " + too_long_text(*long_name) +
+                        "; give it a shorter name");
+  }
 
   if (const Table* existing = find(t.name)) {
     if (*existing == t) return *existing;

@@ -48,7 +48,9 @@ class SchemaState {
   // about what foreign keys refer to (dropping a table, a column or a unique constraint or
   // index they need; a new key's target) and the database-wide names of primary keys and
   // unique constraints, so that a history written before those checks existed still folds;
-  // its operations are not run again.
+  // its operations are not run again. `run` also refuses a name an operation gives that is
+  // longer than schema::max_identifier_length (which PostgreSQL cuts short), on every backend;
+  // `replay` takes it, as a database may already have it (SQLite keeps such a name whole).
   enum class Checks { run, replay };
   void set_checks(Checks c) noexcept { checks_ = c; }
 

@@ -2,6 +2,7 @@
 // share: types, columns, keys, indexes and constraints of a table. Plain data, comparable.
 #pragma once
 
+#include <cstddef>
 #include <deque>
 #include <optional>
 #include <string>
@@ -99,6 +100,26 @@ struct Table {
   friend bool operator==(const Table&, const Table&) = default;
 };
 
+// The longest name, in bytes, of a table, column, index or constraint: PostgreSQL's limit
+// (NAMEDATALEN - 1), past which it cuts a name short without a word, so that the name read
+// back differs and two names sharing their first 63 bytes collide. strata refuses a longer
+// name on every backend, so that a schema made on one runs on the others (SQLAlchemy's
+// IdentifierError); the naming convention shortens the names it makes to fit.
+constexpr std::size_t max_identifier_length = 63;
+
+// A name of t longer than max_identifier_length: what it names ("table", "column", "index",
+// "primary key", "unique constraint", "foreign key", "check constraint") and the name.
+struct LongName {
+  std::string what;
+  std::string name;
+};
+// The first such name of t (the table's, its columns', then its primary key's, indexes' and
+// constraints'), or nullopt.
+std::optional<LongName> name_too_long(const Table& t);
+// "index name 'ix_...' is 70 bytes long, past the limit of 63 bytes (PostgreSQL's, which would
+// cut it short)": the message part shared by every refusal of a long name.
+std::string too_long_text(const LongName& n);
+
 // Fills every empty constraint and index name from a pattern. Tokens:
 // %(table_name)s, %(column_0_name)s, %(column_0_N_name)s (all columns joined by "_"),
 // %(referred_table_name)s, %(constraint_name)s (a check's given name, which is then required).
@@ -129,7 +150,9 @@ class MetaData {
   // exists with a different definition; adding the same definition again is a no-op.
   // The reference stays valid for the life of the MetaData.
   // Also checks t (named, has columns, no duplicate columns, every constraint and index names
-  // columns of t, unique constraint and index names) and makes the primary key's two views
+  // columns of t, unique constraint and index names, every name at most
+  // max_identifier_length bytes once the convention has named them) and makes the primary
+  // key's two views
   // agree: primary_key.columns is taken from the columns marked primary_key when empty, and
   // every listed column is marked primary_key.
   const Table& add(Table t);

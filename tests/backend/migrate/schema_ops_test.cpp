@@ -219,3 +219,37 @@ TEST_P(MigrateSchemaOps, dropping_a_table_another_tables_trigger_uses_is_refused
   upgrade(s.config);
   EXPECT_EQ(s.applied(), 2) << "a table whose own trigger is all that names it is dropped";
 }
+
+// PostgreSQL cut a name longer than 63 bytes short without a word: db check then found the
+// index under another name right after the upgrade, and two names sharing their first 63
+// bytes collided ("relation already exists"), where SQLite took both. Such a name is refused
+// on every backend before anything runs; one of 63 bytes is taken whole.
+TEST_P(MigrateSchemaOps, a_name_longer_than_63_bytes_is_refused_on_every_backend) {
+  Scratch s(GetParam());
+  s.write({CreateTableOp{table("item", {column("a", integer), column("b", integer)})}});
+  upgrade(s.config);
+  const std::string longest = "ix_item_" + std::string(55, 'a');
+  ASSERT_EQ(longest.size(), 63u);
+  s.write({CreateIndexOp{"item", {longest, {"a"}, false}},
+           CreateIndexOp{"item", {longest + "_2", {"b"}, false}}});
+  const std::string error = s.error_of([&] { upgrade(s.config); });
+  EXPECT_NE(error.find("): index name '" + longest +
+                       "_2' is 65 bytes long, past the limit of 63 bytes (PostgreSQL's, which "
+                       "would cut it short); give it a shorter name"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(s.applied(), 1);
+  EXPECT_EQ(s.drift(), "") << "the first index was not made either";
+}
+
+TEST_P(MigrateSchemaOps, a_name_of_63_bytes_is_taken_whole_and_db_check_stays_quiet) {
+  Scratch s(GetParam());
+  const std::string longest = std::string(63, 'c');
+  schema::Table item = table("item", {column(longest, integer)});
+  item.checks = {{"ck_" + std::string(60, 'q'), longest + " >= 0"}};
+  s.write({CreateTableOp{item},
+           CreateIndexOp{"item", {"ix_item_" + std::string(55, 'a'), {longest}, false}}});
+  upgrade(s.config);
+  EXPECT_EQ(s.applied(), 1) << s.out.str();
+  EXPECT_EQ(s.drift(), "");
+}

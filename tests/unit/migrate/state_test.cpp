@@ -172,6 +172,40 @@ TEST(Fold, rename_column_quotes_a_new_name_in_a_check_as_the_dialects_do) {
       << "quoted where it was quoted, as SQLite writes it";
 }
 
+// PostgreSQL cuts a name past 63 bytes short, so a migration that gives one is refused before
+// it runs, on every backend; a history already applied (replay) still folds.
+TEST(Fold, a_name_longer_than_63_bytes_is_refused_when_run_and_taken_when_replayed) {
+  const std::string long_name(64, 'n');
+  const std::string limit(63, 'n');
+  SchemaState s = state_of({user_v1()});
+  auto refused = [&](const Operation& op, const std::string& what) {
+    const std::string error = state_error(s, op);
+    EXPECT_NE(error.find(what + " name '" + long_name +
+                         "' is 64 bytes long, past the limit of 63 bytes"),
+              std::string::npos)
+        << error;
+  };
+  refused(CreateIndexOp{"user", {long_name, {"id"}, false}}, "index");
+  refused(AddColumnOp{"user", typed_col(long_name, schema::TypeKind::integer), std::nullopt},
+          "column");
+  refused(RenameColumnOp{"user", "id", long_name}, "column");
+  refused(RenameTableOp{"user", long_name}, "table");
+  refused(AddUniqueOp{"user", {long_name, {"id"}}}, "unique constraint");
+  refused(AddCheckOp{"user", {long_name, "id > 0"}}, "check constraint");
+  refused(RenameConstraintOp{"user", "pk_user", long_name}, "constraint");
+  Table wide = named(user_v1());
+  wide.name = "wide";
+  wide.columns.push_back(typed_col(long_name, schema::TypeKind::integer));
+  refused(CreateTableOp{wide}, "column");
+
+  const std::size_t indexes = s.find("user")->indexes.size();
+  s.apply(CreateIndexOp{"user", {limit, {"id"}, false}});
+  EXPECT_EQ(s.find("user")->indexes.size(), indexes + 1) << "63 bytes are taken";
+  s.set_checks(SchemaState::Checks::replay);
+  s.apply(CreateIndexOp{"user", {long_name, {"id"}, false}});
+  EXPECT_EQ(s.find("user")->indexes.size(), indexes + 2) << "a history already applied folds";
+}
+
 TEST(Fold, rename_column_leaves_a_function_of_the_same_name_alone) {
   Table t;
   t.name = "item";
