@@ -134,7 +134,11 @@ int run(int argc, char** argv, Database* db, const migrate::Callbacks& callbacks
   std::string directory = "migrations";
   std::string url;
   app.add_option("-d,--directory", directory, "Migrations folder")->capture_default_str();
-  app.add_option("--url", url, "Database URL (default: $DATABASE_URL, or the app's database)");
+  // The app's database comes first where there is one: DATABASE_URL is read only without it
+  // (the standalone tool), so the help says which applies here.
+  app.add_option("--url", url,
+                 db ? "Database URL (default: the app's database)"
+                    : "Database URL (default: $DATABASE_URL)");
   std::string bind;
   app.add_option("--bind", bind,
                  "With several databases (binds): the one to work on, `default` or a bind's "

@@ -1,11 +1,14 @@
 // The `db` command group: `APP db COMMAND ...`, embedded in an application's main with one
 // call, and the standalone `strata` tool for what needs no models.
 //
-//   int main(int argc, char** argv) {
+//   int main(int argc, char** argv) try {
 //     strata::Database db{strata::env("DATABASE_URL", "sqlite:///app.db")};
 //     db.register_models<User, Post>();
 //     if (auto rc = strata::cli::dispatch_db(argc, argv, db)) return *rc;  // APP db ...
 //     ... the application ...
+//   } catch (const strata::Error& e) {  // a bad URL, say: before dispatch_db could report it
+//     std::cerr << "error: " << e.what() << '\n';
+//     return 1;
 //   }
 #pragma once
 
