@@ -74,6 +74,19 @@ CompareResult diff(const Config& config, const ScriptDirectory& dir) {
   single_head(dir.graph());
   // With a single head every revision is below it: the chain's schema is the fold of all.
   auto state = dir.state_at(dir.graph().topological_order());
+  // A foreign key to a table neither the models nor the migrations define (a model not
+  // registered): the migration would refer to a table no upgrade makes.
+  for (const auto& t : config.models)
+    for (const auto& fk : t.foreign_keys) {
+      const bool modelled = std::any_of(config.models.begin(), config.models.end(),
+                                        [&](const auto& m) { return m.name == fk.referred_table; });
+      if (!modelled && !state.find(fk.referred_table))
+        throw CommandError("foreign key '" + fk.name + "' of table '" + t.name +
+                           "' refers to table '" + fk.referred_table +
+                           "', which neither the models nor the migrations define; register "
+                           "its model (db.register_models<...>()) or add the table "
+                           "(db.add_table(...))");
+    }
   CompareOptions options;
   options.renames = config.renames;
   options.rename_hints = config.rename_hints;

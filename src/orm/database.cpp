@@ -403,6 +403,19 @@ void Database::create_all() {
   for (auto* core : all_cores(*core_)) {
     auto conn = core->engine.connect();
     engine::Transaction txn(*conn);
+    // A foreign key to a table that no registered model or table defines, nor the database
+    // has (a model not registered): PostgreSQL refused the CREATE TABLE, SQLite made a table
+    // that every later insert fails on. Refused here on both, naming the remedy, as
+    // SQLAlchemy's NoReferencedTableError.
+    for (const auto& t : core->metadata().tables())
+      for (const auto& fk : t.foreign_keys)
+        if (!core->metadata().find(fk.referred_table) &&
+            !table_exists(*conn, *core->dialect, fk.referred_table))
+          throw ArgumentError("foreign key '" + fk.name + "' of table '" + t.name +
+                              "' refers to table '" + fk.referred_table +
+                              "', which no registered model or table defines and the database "
+                              "does not have; register its model (db.register_models<...>()) "
+                              "or add the table (db.add_table(...))");
     for (const auto* t : core->metadata().sorted_tables()) {
       if (table_exists(*conn, *core->dialect, t->name)) continue;
       for (const auto& stmt : core->dialect->create_table_sql(*t)) conn->execute(stmt);

@@ -65,6 +65,28 @@ struct strata::Model<Token> {
   }
 };
 
+// A model whose foreign key names a model the tests never register.
+struct Ghost {
+  std::int64_t id = 0;
+};
+template <>
+struct strata::Model<Ghost> {
+  static constexpr auto table = "ghost";
+  static auto columns() { return mapping(column("id", &Ghost::id).primary_key()); }
+};
+struct Haunt {
+  std::int64_t id = 0;
+  std::int64_t ghost_id = 0;
+};
+template <>
+struct strata::Model<Haunt> {
+  static constexpr auto table = "haunt";
+  static auto columns() {
+    return mapping(column("id", &Haunt::id).primary_key(),
+                   column("ghost_id", &Haunt::ghost_id).references(&Ghost::id));
+  }
+};
+
 namespace {
 
 using strata::col;
@@ -1332,6 +1354,37 @@ TEST_P(SessionTest, a_primary_key_left_to_its_server_default_is_made_by_the_data
   s.expunge_all();
   EXPECT_EQ(s.get<Token>("mine")->label, "c");
   EXPECT_EQ(s.query<Token>().count(), 3);
+}
+
+TEST_P(SessionTest, create_all_refuses_a_foreign_key_to_a_model_not_registered) {
+  // PostgreSQL refused the CREATE TABLE; SQLite made the table, and every insert into it then
+  // failed with "no such table: main.ghost".
+  auto drop_both = [&] {
+    session().execute("DROP TABLE IF EXISTS haunt");
+    session().execute("DROP TABLE IF EXISTS ghost");
+    session().commit();
+  };
+  drop_both();  // a database kept from another run
+  db().register_models<Haunt>();
+  try {
+    db().create_all();
+    ADD_FAILURE() << "create_all() made a table whose foreign key refers to no table";
+  } catch (const strata::ArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("refers to table 'ghost', which no registered model or "
+                                         "table defines"),
+              std::string::npos)
+        << e.what();
+  }
+  auto& s = session();
+  EXPECT_THROW(s.execute("SELECT count(*) FROM haunt"), strata::DatabaseError)
+      << "a table was created";
+  s.rollback();
+  // Registered, the model's table is there to refer to.
+  db().register_models<Ghost>();
+  EXPECT_NO_THROW(db().create_all());
+  s.add(Ghost{});
+  s.commit();
+  drop_both();
 }
 
 TEST_P(SessionTest, a_reference_to_the_app_session_stays_valid_across_remove_session) {

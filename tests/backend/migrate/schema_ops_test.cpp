@@ -119,6 +119,29 @@ TEST_P(MigrateSchemaOps, create_all_takes_a_server_default_that_calls_a_function
   EXPECT_EQ(revision(s.config, "nothing", true), std::nullopt) << "autogenerate saw a change";
 }
 
+// A model whose foreign key names a table neither the models nor the migrations define (its
+// model not registered): autogenerate wrote a migration that refers to a table no upgrade
+// makes, which SQLite applied and PostgreSQL refused.
+TEST_P(MigrateSchemaOps, autogenerate_refuses_a_foreign_key_to_a_table_nobody_defines) {
+  Scratch s(GetParam());
+  schema::Table child = table("child", {column("parent_id", integer)});
+  child.foreign_keys = {{"fk_child_parent_id_parent", {"parent_id"}, "parent", {"id"}}};
+  s.config.models = {child};
+  s.config.has_models = true;
+  try {
+    revision(s.config, "child", true);
+    ADD_FAILURE() << "autogenerate wrote a migration";
+  } catch (const CommandError& e) {
+    EXPECT_NE(std::string(e.what()).find("refers to table 'parent', which neither the models nor "
+                                         "the migrations define"),
+              std::string::npos)
+        << e.what();
+  }
+  // A table the migrations make is one to refer to.
+  s.write({CreateTableOp{table("parent", {})}});
+  EXPECT_NE(revision(s.config, "child", true), std::nullopt);
+}
+
 // SQLite's RENAME COLUMN writes the new name quoted wherever the old one was quoted, so a
 // rename to a name that needs quotes and back left ("qty" >= 0) in the check, which db check
 // found different from the migrations' (qty >= 0); a rename of the table and back left
