@@ -91,6 +91,9 @@ class SqliteDialect final : public Dialect {
   std::string comparable_sql(std::string_view sql) const override;
 };
 
+// sqlite_alter.cpp: s without the white space around it.
+std::string_view trim(std::string_view s);
+
 // sqlite_alter.cpp: whether a DEFAULT is a plain literal: a signed number, 'text', X'blob',
 // NULL, TRUE, FALSE. ADD COLUMN refuses a "non-constant default": CURRENT_TIME, CURRENT_DATE,
 // CURRENT_TIMESTAMP and any expression in parentheses (SQLite evaluates some, e.g. (1), but its

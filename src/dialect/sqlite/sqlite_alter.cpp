@@ -48,12 +48,6 @@ namespace {
 
 using Kind = TableChange::Kind;
 
-std::string_view trim(std::string_view s) {
-  const std::size_t first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 // Whether s is `upper` (an upper-case word) in any case.
 bool is_word(std::string_view s, std::string_view upper) {
   return s.size() == upper.size() &&
@@ -65,6 +59,12 @@ bool is_word(std::string_view s, std::string_view upper) {
 bool is_null_literal(std::string_view sql) { return is_word(trim(sql), "NULL"); }
 
 }  // namespace
+
+std::string_view trim(std::string_view s) {
+  const std::size_t first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
 
 bool is_constant_literal(std::string_view sql) {
   sql = trim(sql);

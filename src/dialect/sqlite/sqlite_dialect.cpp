@@ -62,12 +62,6 @@ bool bare_word(std::string_view text) {
   });
 }
 
-std::string_view trim(std::string_view s) {
-  const std::size_t first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 }  // namespace
 
 bool SqliteDialect::is_keyword(std::string_view lower_name) const {
